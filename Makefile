@@ -1,0 +1,110 @@
+# moetop: `make` builds ./moetop; `make test` runs every test twice (plain and
+# under AddressSanitizer + UndefinedBehaviorSanitizer); `make help` lists targets.
+
+BUILD    ?= build
+SAN      ?=
+PREFIX   ?= /usr/local
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PKGS     := ncursesw inih cglm
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wcast-qual -Wwrite-strings -Wno-format-nonliteral
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDLIBS     := $(PKG_LIBS) -lm -lpthread
+
+ifeq ($(SAN),1)
+ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=address,undefined
+endif
+
+# The plain build puts the binary at the repository root; others keep it in BUILD.
+ifeq ($(BUILD),build)
+BIN := moetop
+else
+BIN := $(BUILD)/moetop
+endif
+
+ENGINE_SRC := $(wildcard engine/*.c)
+CLI_SRC    := $(wildcard cli/*.c)
+CLI_LIB    := $(filter-out cli/main.c,$(CLI_SRC))
+SUPPORT    := $(wildcard tests/support/*.c)
+TEST_SRC   := $(wildcard tests/test_*.c)
+BENCH_SRC  := $(wildcard tests/bench_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+ENGINE_LIB := $(BUILD)/libmoetop.a
+TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCHES    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
+
+.PHONY: all tests run test sanitize bench deps check-deps install uninstall clean help
+all: $(BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(ENGINE_LIB): $(call obj,$(ENGINE_SRC) $(CLI_LIB))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(call obj,cli/main.c) $(ENGINE_LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(call obj,tests/%.c $(SUPPORT)) $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+tests: $(BIN) $(TESTS)
+
+# Installs missing Debian packages when run as root; otherwise names them.
+check-deps:
+	@sh tools/deps.sh --ensure
+
+deps:
+	@sh tools/deps.sh
+
+# Opens the explorer on the bundled model. Until the explorer and the bundled
+# model exist, it describes a small synthetic model instead.
+run: check-deps
+	@$(MAKE) --no-print-directory -j2 all
+	@mkdir -p $(BUILD)
+	@./moetop synth --quiet --preset tiny -o $(BUILD)/demo-tiny.gguf
+	./moetop info -m $(BUILD)/demo-tiny.gguf
+
+test: check-deps
+	@$(MAKE) --no-print-directory -j2 tests
+	@$(MAKE) --no-print-directory -j2 BUILD=build/san SAN=1 tests
+	@sh tests/run.sh plain=build:./moetop sanitizers=build/san:build/san/moetop
+
+sanitize: check-deps
+	@$(MAKE) --no-print-directory -j2 BUILD=build/san SAN=1 tests
+	@sh tests/run.sh sanitizers=build/san:build/san/moetop
+
+bench: check-deps
+	@$(MAKE) --no-print-directory -j2 all $(BENCHES)
+	@for b in $(BENCHES); do $$b; done
+
+install: $(BIN)
+	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/moetop
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/moetop
+
+clean:
+	rm -rf build moetop
+
+help:
+	@echo "make            build ./moetop"
+	@echo "make run        build and open the explorer"
+	@echo "make test       every test, plain and under ASan+UBSan"
+	@echo "make sanitize   the tests under ASan+UBSan only"
+	@echo "make bench      kernel and model speed figures"
+	@echo "make deps       install the Debian packages moetop needs (as root)"
+	@echo "make install    install to PREFIX=$(PREFIX)"
+	@echo "make clean      remove build outputs"
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,118 @@
+/* `moetop synth`: writes a random gpt-oss model of any shape and tensor types
+ * (engine/synth.c), for benches, tests and fuzz seeds. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "engine/gguf.h"
+#include "engine/quant.h"
+#include "engine/synth.h"
+
+/* "--types embd=q8_0,experts=mxfp4,...": groups not named keep their type. */
+static bool parse_types(const char *list, mt_synth_spec *s) {
+    static const struct { const char *group; size_t off; } groups[] = {
+        { "embd", offsetof(mt_synth_spec, type_embd) },     { "output", offsetof(mt_synth_spec, type_output) },
+        { "attn", offsetof(mt_synth_spec, type_attn) },     { "router", offsetof(mt_synth_spec, type_router) },
+        { "experts", offsetof(mt_synth_spec, type_experts) },
+    };
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            cli_error(CLI_EXIT_USAGE, "--types: '%s' is not GROUP=TYPE (groups: embd output attn router experts)", item);
+            return false;
+        }
+        *eq = 0;
+        size_t g = 0;
+        while (g < sizeof groups / sizeof *groups && strcmp(groups[g].group, item) != 0) g++;
+        if (g == sizeof groups / sizeof *groups) {
+            cli_error(CLI_EXIT_USAGE, "--types: unknown group '%s' (groups: embd output attn router experts)", item);
+            return false;
+        }
+        int type = mt_type_from_name(eq + 1);
+        if (type < 0) {
+            cli_error(CLI_EXIT_USAGE, "--types: unknown type '%s' (f32 f16 bf16 q8_0 mxfp4)", eq + 1);
+            return false;
+        }
+        memcpy((char *)s + groups[g].off, &(uint32_t){ (uint32_t)type }, sizeof(uint32_t));
+    }
+    return true;
+}
+
+static int run_synth(const cli_command *cmd, cli_args *a) {
+    const char *out = cli_get(a, "--output");
+    if (!out) return cli_usage_error(cmd, "-o: an output file is required");
+    mt_synth_spec s = mt_synth_default_spec();
+    const char *preset = cli_get(a, "--preset");
+    s.name = cli_get(a, "--name");
+    if (preset && !mt_synth_preset(preset, &s))
+        return cli_error(CLI_EXIT_USAGE, "--preset: unknown preset '%s' (a, b, c, tiny, gpt-oss-20b)", preset);
+    if (!s.name) s.name = "moetop-synth";
+    const uint32_t big = 1u << 20;
+    if (!cli_get_u64(a, "--seed", &s.seed) || !cli_get_u32(a, "--layers", 1, 256, &s.n_layer) ||
+        !cli_get_u32(a, "--d-model", 1, big, &s.d_model) || !cli_get_u32(a, "--heads", 1, 1024, &s.n_head) ||
+        !cli_get_u32(a, "--kv-heads", 1, 1024, &s.n_kv) || !cli_get_u32(a, "--head-dim", 2, 4096, &s.head_dim) ||
+        !cli_get_u32(a, "--experts", 1, 1024, &s.n_expert) || !cli_get_u32(a, "--k", 1, 1024, &s.k) ||
+        !cli_get_u32(a, "--ff", 1, big, &s.ff) || !cli_get_u32(a, "--swa", 1, big, &s.swa) ||
+        !cli_get_u32(a, "--context", 1, 1u << 24, &s.context_length) ||
+        !cli_get_u32(a, "--vocab-base", 1, 1000000, &s.vocab_base))
+        return CLI_EXIT_USAGE;
+    const char *types = cli_get(a, "--types");
+    if (types && !parse_types(types, &s)) return CLI_EXIT_USAGE;
+    mt_err err;
+    mt_gguf *vocab = NULL;
+    const char *vocab_path = cli_get(a, "--vocab");
+    if (vocab_path) {
+        vocab = mt_gguf_open(vocab_path, &err);
+        if (!vocab) return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
+        s.vocab_from = vocab;
+    }
+    int rc = 0;
+    if (!mt_synth_check(&s, &err)) rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
+    else if (!mt_synth_write(&s, out, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    else if (!cli_has(a, "--quiet"))
+        fprintf(stderr, "moetop: wrote %s: gpt-oss, %u layers, width %u, %u x %u heads (%u KV), %u experts top-%u, vocabulary %u + %d\n",
+                out, s.n_layer, s.d_model, s.n_head, s.head_dim, s.n_kv, s.n_expert, s.k, s.vocab_base, MT_SYNTH_N_SPECIAL);
+    mt_gguf_close(vocab);
+    return rc;
+}
+
+const cli_command cmd_synth = {
+    .name = "synth",
+    .usage = "moetop synth -o OUT.gguf [--preset NAME] [--layers N] [--d-model N] [--heads N] [--kv-heads N] "
+             "[--head-dim N] [--experts N] [--k N] [--ff N] [--swa N] [--vocab-base N] [--vocab FILE] "
+             "[--types GROUP=TYPE,...] [--seed S]",
+    .summary = "Write a random model of the gpt-oss architecture, with llama.cpp's tensor names, shapes and keys.",
+    .details = "Presets: a, b, c (the shapes of shared/oracle/gpt-oss), tiny, gpt-oss-20b (about 13 GB).\n"
+               "The default is preset a. Flags after --preset change single fields.\n"
+               "Type groups: embd (token_embd), output, attn (q, k, v, output), router (ffn_gate_inp),\n"
+               "experts (ffn_gate/up/down_exps); types: f32, f16, bf16, q8_0, mxfp4. Norms, biases and\n"
+               "sinks are always f32. Vocabulary: 256 byte tokens and invented merges up to --vocab-base,\n"
+               "or the first --vocab-base ranks of --vocab FILE; then 32 harmony special tokens.\n"
+               "The same seed gives the same file on every machine.",
+    .opts = {
+        { "--output", 'o', "FILE", "where to write the model" },
+        { "--preset", 0, "NAME", "start from a named shape (default a)" },
+        { "--name", 0, "TEXT", "general.name (default moetop-synth)" },
+        { "--layers", 0, "N", "transformer blocks" },
+        { "--d-model", 0, "N", "model width (embedding_length)" },
+        { "--heads", 0, "N", "query heads" },
+        { "--kv-heads", 0, "N", "key/value heads (divides --heads)" },
+        { "--head-dim", 0, "N", "width of one head" },
+        { "--experts", 0, "N", "experts per layer" },
+        { "--k", 0, "N", "experts used per token" },
+        { "--ff", 0, "N", "expert hidden width" },
+        { "--swa", 0, "N", "sliding window of the even layers" },
+        { "--context", 0, "N", "context_length" },
+        { "--vocab-base", 0, "N", "ordinary tokens before the 32 specials" },
+        { "--vocab", 0, "FILE", "take the vocabulary's first ranks and merges from this GGUF" },
+        { "--types", 0, "LIST", "tensor types per group, e.g. attn=bf16,experts=mxfp4" },
+        { "--seed", 0, "S", "random seed (default 1)" },
+        { "--quiet", 'q', NULL, "no summary line" },
+        { NULL, 0, NULL, NULL },
+    },
+    .run = run_synth,
+};

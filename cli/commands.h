@@ -1,0 +1,10 @@
+/* The subcommands of moetop; each lives in its own cmd_*.c. */
+#ifndef MT_COMMANDS_H
+#define MT_COMMANDS_H
+
+#include "args.h"
+
+extern const cli_command cmd_info;
+extern const cli_command cmd_synth;
+
+#endif

@@ -1,0 +1,44 @@
+/* moetop: the entry point. Dispatches to the subcommands; with no command it
+ * will open the explorer. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "version.h"
+
+static const cli_command *const commands[] = { &cmd_info, &cmd_synth };
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+static void print_main_help(void) {
+    printf("moetop %s: a terminal explorer of Mixture-of-Experts routing\n\n"
+           "usage: moetop COMMAND [options]   (moetop COMMAND --help for its options)\n\ncommands:\n",
+           MOETOP_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++) printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    printf("\n  --version  print the version\n  --help     this help\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_main_help();
+        return cli_error(CLI_EXIT_USAGE, "no command given (the explorer is not built yet: see the README)");
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        print_main_help();
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("moetop %s\n", MOETOP_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(commands[i]->name, name) != 0) continue;
+        cli_args args;
+        int rc = cli_parse(commands[i], argc - 2, argv + 2, &args);
+        if (rc == CLI_HELP_SHOWN) return 0;
+        if (rc != CLI_OK) return rc;
+        return commands[i]->run(commands[i], &args);
+    }
+    return cli_error(CLI_EXIT_USAGE, "%s: unknown command (usage: moetop COMMAND [options]; see moetop --help)", name);
+}

@@ -1,0 +1,18 @@
+/* Small helpers for human-readable output. */
+#ifndef MT_TEXT_H
+#define MT_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* "3.1 MiB", "812 B" */
+void mt_format_bytes(uint64_t n, char *out, size_t cap);
+/* "3.93 M", "20.9 B" (parameters) */
+void mt_format_count(uint64_t n, char *out, size_t cap);
+/* Writes s[0..n) for a terminal: valid printable UTF-8 as is, control
+ * characters and invalid bytes as \n, \t, \xNN, quotes and backslashes escaped; stops after max_cols
+ * characters with "...". Returns the characters written. */
+size_t mt_print_escaped(FILE *f, const char *s, size_t n, size_t max_cols);
+
+#endif

@@ -1,0 +1,38 @@
+/* A small seeded random generator (splitmix64): the same seed gives the same
+ * numbers on every machine, which `synth` and the tests rely on. */
+#ifndef MT_RNG_H
+#define MT_RNG_H
+
+#include <math.h>
+#include <stdint.h>
+
+typedef struct mt_rng {
+    uint64_t state;
+} mt_rng;
+
+static inline mt_rng mt_rng_seed(uint64_t seed, uint64_t stream) {
+    mt_rng r = { seed * 0x9e3779b97f4a7c15ull ^ (stream + 0x632be59bd9b4e019ull) * 0xbf58476d1ce4e5b9ull };
+    return r;
+}
+
+static inline uint64_t mt_rng_u64(mt_rng *r) {
+    uint64_t z = (r->state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1). */
+static inline double mt_rng_uniform(mt_rng *r) { return (double)(mt_rng_u64(r) >> 11) * 0x1.0p-53; }
+
+/* Uniform integer in [0, n). */
+static inline uint64_t mt_rng_below(mt_rng *r, uint64_t n) { return n ? mt_rng_u64(r) % n : 0; }
+
+/* Standard normal (Box-Muller; one value per call keeps the stream simple). */
+static inline float mt_rng_normal(mt_rng *r) {
+    double u1 = mt_rng_uniform(r), u2 = mt_rng_uniform(r);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+#endif

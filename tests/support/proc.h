@@ -1,0 +1,19 @@
+/* Runs a command for the CLI tests: its stdout, stderr and exit status. */
+#ifndef MT_PROC_H
+#define MT_PROC_H
+
+#include <stddef.h>
+
+typedef struct proc_result {
+    int status;      /* exit code, or 128 + signal number */
+    char *out, *err; /* NUL-terminated, caller frees with proc_free */
+    size_t out_len, err_len;
+} proc_result;
+
+/* argv ends with NULL; stdin_data may be NULL (stdin is then empty). */
+proc_result proc_run(const char *const *argv, const char *stdin_data);
+void proc_free(proc_result *r);
+/* Lines in s (a final line without '\n' counts). */
+int proc_count_lines(const char *s);
+
+#endif

@@ -1,0 +1,239 @@
+/* Quantized formats: the oracle's blocks exactly, dot products against
+ * dequantize-then-multiply, quantize/dequantize error bounds, and the 16-bit
+ * float conversions over every input that matters. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/gguf.h"
+#include "engine/half.h"
+#include "engine/quant.h"
+#include "engine/rng.h"
+#include "support/harness.h"
+#include "support/json_read.h"
+
+static void oracle_blocks_dequantize_exactly(void) {
+    const char *gguf_path = t_shared_file("oracle/quant/blocks.gguf");
+    const char *json_path = t_shared_file("oracle/quant/blocks.expected.json");
+    if (!gguf_path || !json_path) return;
+    mt_err err;
+    mt_gguf *g = mt_gguf_open(gguf_path, &err);
+    if (!CHECKF(g != NULL, "open: %s", err.msg)) return;
+    char jerr[256];
+    jv *expected = jv_parse_file(json_path, jerr, sizeof jerr);
+    if (!CHECKF(expected != NULL, "%s", jerr)) { mt_gguf_close(g); return; }
+    int types_checked = 0;
+    for (size_t k = 0; k < expected->len; k++) {
+        const char *type_name = expected->keys[k];
+        const jv *values = jv_get(&expected->items[k], "values");
+        char tensor_name[64];
+        snprintf(tensor_name, sizeof tensor_name, "q.%s", type_name);
+        const mt_gguf_tensor *t = mt_gguf_find_tensor(g, tensor_name);
+        if (!CHECKF(t && values, "%s: tensor or values missing", tensor_name)) continue;
+        CHECKF((int)t->type == mt_type_from_name(type_name), "%s: type %u", tensor_name, t->type);
+        CHECK(mt_type_get(t->type)->can_dequant);
+        uint64_t row_bytes = mt_row_bytes(t->type, t->ne[0]);
+        float *row = malloc(t->ne[0] * sizeof *row);
+        int mismatches = 0;
+        for (uint64_t r = 0; r < t->ne[1]; r++) {
+            mt_dequant_row(t->type, (const uint8_t *)t->data + r * row_bytes, row, (int64_t)t->ne[0]);
+            const jv *want_row = jv_at(values, r);
+            for (uint64_t i = 0; i < t->ne[0]; i++) {
+                const jv *w = jv_at(want_row, i);
+                float want = w ? (float)w->num : NAN;
+                /* exact: the same bits (so -0.0 is not 0.0), NaN matching NaN */
+                bool same = mt_f32_bits(want) == mt_f32_bits(row[i]) || (isnan(want) && isnan(row[i]));
+                if (!same && mismatches++ < 3)
+                    CHECKF(false, "%s row %llu element %llu: got %.9g, llama.cpp gives %.9g", type_name,
+                           (unsigned long long)r, (unsigned long long)i, (double)row[i], (double)want);
+            }
+        }
+        CHECKF(mismatches == 0, "%s: %d values differ", type_name, mismatches);
+        free(row);
+        types_checked++;
+    }
+    CHECKF(types_checked == 7, "checked %d types, expected 7", types_checked);
+    jv_free(expected);
+    mt_gguf_close(g);
+}
+
+/* Random blocks of each format, a random vector: dot == sum(dequant * x) up to
+ * float32 summation order. */
+static void dot_matches_dequantize_then_multiply(void) {
+    static const uint32_t types[] = { MT_TYPE_F32, MT_TYPE_F16, MT_TYPE_BF16, MT_TYPE_Q4_0, MT_TYPE_Q8_0,
+                                      MT_TYPE_MXFP4, MT_TYPE_Q4_K, MT_TYPE_Q6_K };
+    mt_rng rng = mt_rng_seed(42, 0);
+    enum { N = 1024 };
+    float x[N], w[N];
+    uint8_t raw[N * 4];
+    for (int i = 0; i < N; i++) x[i] = mt_rng_normal(&rng);
+    for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
+        for (int trial = 0; trial < 20; trial++) {
+            uint64_t nbytes = mt_row_bytes(types[t], N);
+            for (uint64_t b = 0; b < nbytes; b++) raw[b] = (uint8_t)mt_rng_u64(&rng);
+            /* keep scales finite: random f16/bf16/f32 bits can be NaN or inf */
+            if (types[t] == MT_TYPE_F32 || types[t] == MT_TYPE_F16 || types[t] == MT_TYPE_BF16) {
+                for (int i = 0; i < N; i++) w[i] = mt_rng_normal(&rng);
+                mt_quantize_row(types[t], w, raw, N);
+            } else if (types[t] == MT_TYPE_MXFP4) {
+                for (int b = 0; b < N / 32; b++) raw[b * 17] = (uint8_t)(100 + mt_rng_below(&rng, 50));
+            } else {
+                /* f16 scales sit at the start (Q4_0, Q8_0, Q4_K) or end (Q6_K) of each block:
+                 * replace every f16 field with a modest value */
+                const mt_type_info *info = mt_type_get(types[t]);
+                for (int b = 0; b < N / (int)info->block_size; b++) {
+                    uint8_t *blk = raw + b * info->type_size;
+                    uint16_t d = mt_f32_to_f16(0.01f + 0.1f * (float)mt_rng_uniform(&rng));
+                    if (types[t] == MT_TYPE_Q6_K) memcpy(blk + 208, &d, 2);
+                    else memcpy(blk, &d, 2);
+                    if (types[t] == MT_TYPE_Q4_K) memcpy(blk + 2, &d, 2);
+                }
+            }
+            mt_dequant_row(types[t], raw, w, N);
+            double ref = 0, mag = 0;
+            for (int i = 0; i < N; i++) {
+                ref += (double)w[i] * x[i];
+                mag += fabs((double)w[i] * x[i]);
+            }
+            float got = mt_dot_row(types[t], raw, x, N);
+            CHECKF(fabs(got - ref) <= 1e-5 * mag + 1e-30, "%s trial %d: dot %.9g, dequantize-then-multiply %.9g (magnitude %g)",
+                   mt_type_get(types[t])->name, trial, (double)got, ref, mag);
+        }
+    }
+}
+
+static void quantize_error_bounds(void) {
+    mt_rng rng = mt_rng_seed(7, 0);
+    enum { N = 4096 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    uint8_t *q = malloc(N * 4);
+    for (int i = 0; i < N; i++) x[i] = mt_rng_normal(&rng) * (i % 64 == 0 ? 40.0f : 1.0f); /* outliers */
+    x[5] = 0.0f;
+    /* F16 and BF16: relative error within half an ulp */
+    mt_quantize_row(MT_TYPE_F16, x, q, N);
+    mt_dequant_row(MT_TYPE_F16, q, y, N);
+    for (int i = 0; i < N; i++) CHECKF(fabsf(y[i] - x[i]) <= fabsf(x[i]) * 0x1p-11f, "F16 element %d: %g -> %g", i, (double)x[i], (double)y[i]);
+    mt_quantize_row(MT_TYPE_BF16, x, q, N);
+    mt_dequant_row(MT_TYPE_BF16, q, y, N);
+    for (int i = 0; i < N; i++) CHECKF(fabsf(y[i] - x[i]) <= fabsf(x[i]) * 0x1p-8f, "BF16 element %d: %g -> %g", i, (double)x[i], (double)y[i]);
+    /* Q8_0: within half a step (max|x| / 127 / 2) plus the step's own F16 rounding */
+    CHECK(mt_quantize_row(MT_TYPE_Q8_0, x, q, N) == N / 32 * 34);
+    mt_dequant_row(MT_TYPE_Q8_0, q, y, N);
+    for (int b = 0; b < N / 32; b++) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[b * 32 + j]));
+        float step = amax / 127.0f;
+        for (int j = 0; j < 32; j++) {
+            int i = b * 32 + j;
+            CHECKF(fabsf(y[i] - x[i]) <= 0.5f * step + 127.0f * step * 0x1p-11f, "Q8_0 element %d: %g -> %g", i, (double)x[i], (double)y[i]);
+        }
+    }
+    /* MXFP4: scale s = 2^(floor(log2 max|x|) - 2) puts max|x| in [4s, 8s); the
+     * grid 0, .5, 1, 1.5, 2, 3, 4, 6 (x s) is at most 1s from any point up to
+     * 6s, and values beyond 6s clamp to 6s, at most 2s away. */
+    mt_quantize_row(MT_TYPE_MXFP4, x, q, N);
+    mt_dequant_row(MT_TYPE_MXFP4, q, y, N);
+    for (int b = 0; b < N / 32; b++) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[b * 32 + j]));
+        float s = amax > 0 ? ldexpf(1.0f, (int)floorf(log2f(amax)) - 2) : 0;
+        for (int j = 0; j < 32; j++) {
+            int i = b * 32 + j;
+            float bound = fabsf(x[i]) <= 6 * s ? s : 2 * s;
+            CHECKF(fabsf(y[i] - x[i]) <= bound, "MXFP4 element %d: %g -> %g (scale %g)", i, (double)x[i], (double)y[i], (double)s);
+        }
+    }
+    /* values already on the MXFP4 grid survive a second round trip unchanged */
+    float *z = malloc(N * sizeof *z);
+    mt_quantize_row(MT_TYPE_MXFP4, y, q, N);
+    mt_dequant_row(MT_TYPE_MXFP4, q, z, N);
+    int moved = 0;
+    for (int i = 0; i < N; i++) moved += y[i] != z[i];
+    CHECKF(moved == 0, "%d MXFP4 grid values moved on a second round trip", moved);
+    free(z);
+    free(x);
+    free(y);
+    free(q);
+}
+
+static void mxfp4_scale_bytes_subnormal_and_nan(void) {
+    uint8_t block[17] = { 0 };
+    float y[32];
+    block[1] = 0x71; /* element 0 = code 1 (0.5), element 16 = code 7 (6) */
+    block[0] = 0;
+    mt_dequant_row(MT_TYPE_MXFP4, block, y, 32);
+    CHECKF(y[0] == ldexpf(0.5f, -127) && y[0] > 0, "e=0: 0.5 x 2^-127 not flushed (got %g)", (double)y[0]);
+    CHECKF(y[16] == ldexpf(6.0f, -127), "e=0: 6 x 2^-127 (got %g)", (double)y[16]);
+    block[0] = 1;
+    mt_dequant_row(MT_TYPE_MXFP4, block, y, 32);
+    CHECKF(y[0] == ldexpf(0.5f, -126), "e=1: got %g", (double)y[0]);
+    block[0] = 127;
+    mt_dequant_row(MT_TYPE_MXFP4, block, y, 32);
+    CHECK(y[0] == 0.5f && y[16] == 6.0f && y[1] == 0.0f);
+    block[0] = 255;
+    mt_dequant_row(MT_TYPE_MXFP4, block, y, 32);
+    CHECKF(isnan(y[0]) && isnan(y[16]), "e=255 is NaN (got %g)", (double)y[0]);
+    block[0] = 127;
+    block[1] = 0xf8; /* element 0: code 8 (-0), element 16: code 15 (-6) */
+    mt_dequant_row(MT_TYPE_MXFP4, block, y, 32);
+    CHECK(y[0] == 0.0f && y[16] == -6.0f);
+}
+
+static void f16_conversions(void) {
+    int bad = 0;
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = mt_f16_to_f32((uint16_t)h);
+        if (isnan(f)) {
+            bad += !isnan(mt_f16_to_f32(mt_f32_to_f16(f)));
+            continue;
+        }
+        if (mt_f32_to_f16(f) != h && bad++ < 3) CHECKF(false, "f16 0x%04x -> %g -> 0x%04x", h, (double)f, mt_f32_to_f16(f));
+    }
+    CHECKF(bad == 0, "%d f16 values do not round-trip", bad);
+    CHECK(mt_f16_to_f32(0x3c00) == 1.0f && mt_f16_to_f32(0x0001) == 0x1p-24f && mt_f16_to_f32(0x7bff) == 65504.0f);
+    CHECK(mt_f32_to_f16(1.0f + 0x1p-11f) == 0x3c00);             /* tie: to even (down) */
+    CHECK(mt_f32_to_f16(1.0f + 3 * 0x1p-11f) == 0x3c02);         /* tie: to even (up) */
+    CHECK(mt_f32_to_f16(65519.0f) == 0x7bff && mt_f32_to_f16(65520.0f) == 0x7c00);
+    CHECK(mt_f32_to_f16(0x1p-25f) == 0x0000 && mt_f32_to_f16(0x1.8p-25f) == 0x0001);
+    CHECK(mt_f32_to_f16(-0.0f) == 0x8000 && mt_f32_to_f16(-INFINITY) == 0xfc00);
+    CHECK((mt_f32_to_f16(NAN) & 0x7c00) == 0x7c00 && (mt_f32_to_f16(NAN) & 0x3ff) != 0);
+}
+
+static void bf16_conversions(void) {
+    CHECK(mt_f32_to_bf16(1.0f) == 0x3f80);
+    CHECK(mt_f32_to_bf16(mt_bits_f32(0x3f808000u)) == 0x3f80); /* tie: even stays */
+    CHECK(mt_f32_to_bf16(mt_bits_f32(0x3f818000u)) == 0x3f82); /* tie: odd rounds up */
+    CHECK(mt_f32_to_bf16(mt_bits_f32(0x3f808001u)) == 0x3f81);
+    CHECK(mt_f32_to_bf16(mt_bits_f32(0x00012345u)) == 0x0001); /* subnormals kept, as llama.cpp now does */
+    uint16_t qnan = mt_f32_to_bf16(mt_bits_f32(0x7f800001u)); /* signalling NaN becomes quiet */
+    CHECKF((qnan & 0x7fc0) == 0x7fc0, "NaN -> 0x%04x", qnan);
+    for (uint32_t h = 0; h < 65536; h++)
+        if (!isnan(mt_bf16_to_f32((uint16_t)h)) && mt_f32_to_bf16(mt_bf16_to_f32((uint16_t)h)) != h) {
+            CHECKF(false, "bf16 0x%04x does not round-trip", h);
+            break;
+        }
+}
+
+static void type_table(void) {
+    CHECK(mt_row_bytes(MT_TYPE_MXFP4, 2880) == 90 * 17);
+    CHECK(mt_row_bytes(MT_TYPE_Q8_0, 64) == 68);
+    CHECK(mt_row_bytes(MT_TYPE_Q6_K, 256) == 210);
+    CHECK(mt_row_bytes(MT_TYPE_Q8_0, 33) == 0);
+    CHECK(mt_type_get(4) == NULL && mt_type_get(38) == NULL && mt_type_get(40) == NULL && mt_type_get(UINT32_MAX) == NULL);
+    CHECK(mt_type_from_name("mxfp4") == MT_TYPE_MXFP4 && mt_type_from_name("bf16") == MT_TYPE_BF16);
+    CHECK(mt_type_from_name("Q9_9") == -1);
+    CHECK(strcmp(mt_type_get(MT_TYPE_Q4_K)->name, "Q4_K") == 0 && mt_type_get(13)->can_dequant == false);
+}
+
+int main(void) {
+    t_begin("quant");
+    RUN(oracle_blocks_dequantize_exactly);
+    RUN(dot_matches_dequantize_then_multiply);
+    RUN(quantize_error_bounds);
+    RUN(mxfp4_scale_bytes_subnormal_and_nan);
+    RUN(f16_conversions);
+    RUN(bf16_conversions);
+    RUN(type_table);
+    return t_end();
+}

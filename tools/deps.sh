@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs the Debian packages moetop builds, runs and tests with.
+#   sh tools/deps.sh            install what is missing (as root)
+#   sh tools/deps.sh --ensure   the same, but when not root only name what is missing
+#   sh tools/deps.sh --list     print the package list
+# Idempotent: when everything is present it changes nothing and says nothing.
+set -eu
+
+# build: compiler, make, pkg-config; libraries: ncursesw, inih, cglm, Vulkan
+# loader and headers, glslc for shaders; tests: lavapipe (Mesa's CPU Vulkan),
+# the validation layers, clang for the fuzzers, tmux for terminal tests.
+PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev \
+libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang tmux"
+
+mode=${1:-install}
+case "$mode" in
+  --list) echo $PACKAGES; exit 0 ;;
+  install|--ensure) ;;
+  *) echo "usage: sh tools/deps.sh [--ensure|--list]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $PACKAGES; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "moetop: missing Debian packages:$missing" >&2
+  echo "moetop: install them with: sudo apt-get install -y$missing   (or: sudo make deps)" >&2
+  exit 1
+fi
+
+echo "moetop: installing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2
