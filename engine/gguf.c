@@ -207,7 +207,7 @@ static bool parse_header(parser *p, mt_gguf *g) {
 static bool parse_metadata(parser *p, mt_gguf *g) {
     uint64_t min_bytes;
     if (!mt_mul_u64(g->n_kv, MIN_KV_BYTES, &min_bytes) || min_bytes > p->size - p->pos)
-        return fail(p, "header claims %llu metadata entries, more than the %llu bytes left can hold",
+        return fail(p, "header claims %llu metadata entries, more than the %llu bytes left can hold: truncated or corrupt?",
                     (unsigned long long)g->n_kv, (unsigned long long)(p->size - p->pos));
     g->kvs = calloc(g->n_kv ? g->n_kv : 1, sizeof *g->kvs);
     if (!g->kvs || !mt_name_index_init(&g->kv_index, g->n_kv)) return fail(p, "out of memory for %llu metadata entries", (unsigned long long)g->n_kv);
@@ -276,7 +276,7 @@ static bool parse_tensor_info(parser *p, mt_gguf *g, uint64_t i) {
 static bool parse_tensors(parser *p, mt_gguf *g) {
     uint64_t min_bytes;
     if (!mt_mul_u64(g->n_tensors, MIN_TENSOR_INFO_BYTES, &min_bytes) || min_bytes > p->size - p->pos)
-        return fail(p, "header claims %llu tensors, more than the %llu bytes left can describe",
+        return fail(p, "header claims %llu tensors, more than the %llu bytes left can describe: truncated or corrupt?",
                     (unsigned long long)g->n_tensors, (unsigned long long)(p->size - p->pos));
     g->tensors = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *g->tensors);
     if (!g->tensors || !mt_name_index_init(&g->tensor_index, g->n_tensors)) return fail(p, "out of memory for %llu tensors", (unsigned long long)g->n_tensors);

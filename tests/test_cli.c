@@ -1,0 +1,145 @@
+/* The command line: help, version, usage errors, `info` on valid and
+ * malformed files (each malformed one: exit 2, one line on stderr naming the
+ * file and the problem, nothing on stdout). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/bytes.h"
+#include "support/cli_util.h"
+#include "support/harness.h"
+#include "support/malformed.h"
+
+static void help_and_version(void) {
+    proc_result r = run_moetop("--help", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "usage: moetop COMMAND") && strstr(r.out, "info") && strstr(r.out, "synth"), "--help: %d %s", r.status, r.out);
+    proc_free(&r);
+    r = run_moetop("--version", NULL);
+    CHECKF(r.status == 0 && strncmp(r.out, "moetop ", 7) == 0 && proc_count_lines(r.out) == 1, "--version: %s", r.out);
+    proc_free(&r);
+    static const char *const cmds[] = { "info", "synth" };
+    for (size_t i = 0; i < 2; i++) {
+        r = run_moetop(cmds[i], "--help", NULL);
+        CHECKF(r.status == 0 && strstr(r.out, "usage: moetop ") && strstr(r.out, "options:"), "%s --help: %d", cmds[i], r.status);
+        proc_free(&r);
+    }
+}
+
+static void usage_errors(void) {
+    static const struct { const char *args[4]; const char *expect; } cases[] = {
+        { { "info", "--frob", NULL }, "moetop: --frob: unknown flag (usage: moetop info" },
+        { { "info", "-m", NULL }, "moetop: --model: missing value FILE (usage:" },
+        { { "info", NULL }, "moetop: -m: a model file is required" },
+        { { "frobnicate", NULL }, "moetop: frobnicate: unknown command" },
+        { { "info", "-m", "/nonexistent/x.gguf", NULL }, "moetop: /nonexistent/x.gguf: cannot open" },
+        { { "info", "-m", "/tmp", NULL }, "moetop: /tmp: not a regular file" },
+        { { "info", "--json=yes", "-m", NULL }, "--json: takes no value" },
+        { { "synth", NULL }, "moetop: -o: an output file is required" },
+        { { "synth", "-o", "/tmp/x.gguf", "--heads", }, "--heads: missing value" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *const *a = cases[i].args;
+        proc_result r = run_moetop(a[0], a[1], a[2], a[3], NULL);
+        CHECKF(is_clean_usage_error(&r), "%s %s: exit %d, stderr '%s'", a[0], a[1] ? a[1] : "", r.status, r.err);
+        CHECKF(strstr(r.err, cases[i].expect) != NULL, "%s: stderr '%s' lacks '%s'", a[0], r.err, cases[i].expect);
+        proc_free(&r);
+    }
+    proc_result r = run_moetop(NULL);
+    CHECKF(r.status == 2, "no command: exit %d", r.status);
+    proc_free(&r);
+}
+
+static void malformed_files_exit_2(void) {
+    malformed_case *cases;
+    int n = malformed_corpus(&cases);
+    for (int i = 0; i < n; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.gguf", t_tmpdir(), cases[i].name);
+        t_write_file(path, cases[i].bytes.data, cases[i].bytes.len);
+        for (int json = 0; json < 2; json++) {
+            proc_result r = json ? run_moetop("info", "--json", "-m", path, NULL) : run_moetop("info", "-m", path, NULL);
+            char prefix[600];
+            snprintf(prefix, sizeof prefix, "moetop: %s: ", path);
+            CHECKF(is_clean_usage_error(&r), "%s%s: exit %d, %d stderr lines, %zu stdout bytes: %s", cases[i].name,
+                   json ? " --json" : "", r.status, proc_count_lines(r.err), r.out_len, r.err);
+            CHECKF(strncmp(r.err, prefix, strlen(prefix)) == 0, "%s: does not name the file: %s", cases[i].name, r.err);
+            CHECKF(strstr(r.err, cases[i].expect) != NULL, "%s: lacks '%s': %s", cases[i].name, cases[i].expect, r.err);
+            proc_free(&r);
+        }
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/empty.gguf", t_tmpdir());
+    t_write_file(path, "", 0);
+    proc_result r = run_moetop("info", "-m", path, NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "empty file"), "empty file: %s", r.err);
+    proc_free(&r);
+    malformed_free(cases, n);
+}
+
+static void control_info_json(void) {
+    mt_bytes control;
+    malformed_valid_control(&control);
+    char path[512];
+    snprintf(path, sizeof path, "%s/control.gguf", t_tmpdir());
+    t_write_file(path, control.data, control.len);
+    mt_bytes_free(&control);
+    proc_result r = run_moetop("info", "-m", path, NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "test.nested") && strstr(r.out, "Q8_0"), "human info: %d %s", r.status, r.err);
+    proc_free(&r);
+    jv *v = info_json(path);
+    if (!v) return;
+    CHECK(strcmp(jv_str(v, "file"), "control.gguf") == 0);
+    CHECK(jv_num(v, "version", 0) == 3 && jv_num(v, "alignment", 0) == 32 && strcmp(jv_str(v, "arch"), "gpt-oss") == 0);
+    const jv *md = jv_get(v, "metadata");
+    const jv *arr = jv_get(md, "test.array"), *nested = jv_get(md, "test.nested");
+    CHECK(arr && arr->kind == JV_ARR && arr->len == 3 && jv_at(arr, 2)->num == 3);
+    CHECK(nested && nested->len == 2 && jv_at(nested, 0)->len == 2 && jv_at(jv_at(nested, 1), 0)->num == 3);
+    CHECK(jv_num(md, "test.float", 0) == 1.5);
+    const jv *tensors = jv_get(v, "tensors");
+    if (CHECK(tensors && tensors->len == 2)) {
+        const jv *b = jv_at(tensors, 1);
+        CHECK(strcmp(jv_str(b, "name"), "b") == 0 && strcmp(jv_str(b, "type"), "Q8_0") == 0);
+        CHECK(jv_num(b, "offset", 0) == 256 && jv_num(b, "bytes", 0) == 68);
+        CHECK(jv_get(b, "shape")->len == 1 && jv_at(jv_get(b, "shape"), 0)->num == 64);
+    }
+    jv_free(v);
+}
+
+/* Keys and strings with invalid UTF-8 still make valid JSON (U+FFFD). */
+static void json_survives_invalid_utf8(void) {
+    mt_bytes b = { 0 };
+    mt_bytes_put(&b, "GGUF", 4);
+    mt_bytes_u32(&b, 3);
+    mt_bytes_u64(&b, 0);
+    mt_bytes_u64(&b, 2);
+    mt_bytes_str(&b, "bad\xff.key", 8);
+    mt_bytes_u32(&b, 8);
+    mt_bytes_str(&b, "caf\xc3 \"q\" \x01", 10);
+    mt_bytes_cstr(&b, "long.array");
+    mt_bytes_u32(&b, 9);
+    mt_bytes_u32(&b, 6);
+    mt_bytes_u64(&b, 17);
+    for (int i = 0; i < 17; i++) mt_bytes_f32(&b, (float)i);
+    char path[512];
+    snprintf(path, sizeof path, "%s/utf8.gguf", t_tmpdir());
+    t_write_file(path, b.data, b.len);
+    mt_bytes_free(&b);
+    jv *v = info_json(path);
+    if (!v) return;
+    const jv *md = jv_get(v, "metadata");
+    const char *s = jv_str(md, "bad\xef\xbf\xbd.key");
+    CHECKF(s && strcmp(s, "caf\xef\xbf\xbd \"q\" \x01") == 0, "string: %s", s ? s : "(missing)");
+    const jv *summary = jv_get(md, "long.array");
+    CHECK(summary && summary->kind == JV_OBJ && strcmp(jv_str(summary, "array"), "float32") == 0 && jv_num(summary, "length", 0) == 17);
+    jv_free(v);
+}
+
+int main(void) {
+    t_begin("cli");
+    RUN(help_and_version);
+    RUN(usage_errors);
+    RUN(malformed_files_exit_2);
+    RUN(control_info_json);
+    RUN(json_survives_invalid_utf8);
+    return t_end();
+}
