@@ -40,8 +40,12 @@ ENGINE_LIB := $(BUILD)/libmoetop.a
 TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 
-.PHONY: all tests run test sanitize bench deps check-deps install uninstall clean help
-all: $(BIN)
+.PHONY: all tests run test sanitize bench deps check-deps have-deps install uninstall clean help
+all: have-deps $(BIN)
+
+# A plain build only names missing packages; run, test and bench install them.
+have-deps:
+	@sh tools/deps.sh --check
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,7 +62,7 @@ $(BUILD)/tests/%: $(call obj,tests/%.c $(SUPPORT)) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-tests: $(BIN) $(TESTS)
+tests: all $(TESTS)
 
 # Installs missing Debian packages when run as root; otherwise names them.
 check-deps:

@@ -180,6 +180,38 @@ static void mxfp4_scale_bytes_subnormal_and_nan(void) {
     CHECK(y[0] == 0.0f && y[16] == -6.0f);
 }
 
+/* llama.cpp's quantizers, on inputs whose answers are worked out by hand. */
+static void quantize_rounding_rules(void) {
+    float x[32] = { 0 };
+    uint8_t q[34];
+    /* Q8_0: d = 127 / 127 = 1; roundf rounds halves away from zero (2.5 -> 3, -2.5 -> -3) */
+    x[0] = 127.0f, x[1] = 2.5f, x[2] = -2.5f, x[3] = 0.49f, x[4] = -126.6f;
+    mt_quantize_row(MT_TYPE_Q8_0, x, q, 32);
+    uint16_t d;
+    memcpy(&d, q, 2);
+    const int8_t *qs = (const int8_t *)(q + 2);
+    CHECKF(d == 0x3c00, "Q8_0 scale 0x%04x, expected 1.0 (0x3c00)", d);
+    CHECKF(qs[0] == 127 && qs[1] == 3 && qs[2] == -3 && qs[3] == 0 && qs[4] == -127, "Q8_0 codes %d %d %d %d %d", qs[0], qs[1], qs[2], qs[3], qs[4]);
+    memset(x, 0, sizeof x);
+    mt_quantize_row(MT_TYPE_Q8_0, x, q, 32);
+    memcpy(&d, q, 2);
+    CHECK(d == 0 && qs[0] == 0); /* an all-zero block has scale 0, not NaN */
+    /* MXFP4: max|x| = 6 gives e = floor(log2 6) - 2 + 127 = 127, so codes are
+     * E2M1 values x 1. Ties between two codes take the lower code: 5 is as
+     * near 4 (code 6) as 6 (code 7) -> 6; -0.25 is as near 0 (code 0) as -0.5 (code 9) -> 0. */
+    memset(x, 0, sizeof x);
+    x[0] = 6.0f, x[1] = 5.0f, x[2] = -0.25f, x[3] = 1.6f, x[16] = -6.0f, x[17] = 2.9f;
+    mt_quantize_row(MT_TYPE_MXFP4, x, q, 32);
+    CHECKF(q[0] == 127, "MXFP4 scale byte %u, expected 127", q[0]);
+    int lo[4] = { q[1] & 15, q[2] & 15, q[3] & 15, q[4] & 15 }, hi[2] = { q[1] >> 4, q[2] >> 4 };
+    CHECKF(lo[0] == 7 && lo[1] == 6 && lo[2] == 0 && lo[3] == 3, "MXFP4 low codes %d %d %d %d", lo[0], lo[1], lo[2], lo[3]);
+    CHECKF(hi[0] == 15 && hi[1] == 5, "MXFP4 high codes %d %d (expected 15 = -6, 5 = 3)", hi[0], hi[1]);
+    /* a block of tiny values: the scale byte bottoms out at 0, never wraps */
+    for (int i = 0; i < 32; i++) x[i] = 1e-42f;
+    mt_quantize_row(MT_TYPE_MXFP4, x, q, 32);
+    CHECKF(q[0] == 0, "MXFP4 scale byte for 1e-42 is %u", q[0]);
+}
+
 static void f16_conversions(void) {
     int bad = 0;
     for (uint32_t h = 0; h < 65536; h++) {
@@ -232,6 +264,7 @@ int main(void) {
     RUN(dot_matches_dequantize_then_multiply);
     RUN(quantize_error_bounds);
     RUN(mxfp4_scale_bytes_subnormal_and_nan);
+    RUN(quantize_rounding_rules);
     RUN(f16_conversions);
     RUN(bf16_conversions);
     RUN(type_table);

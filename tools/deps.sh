@@ -2,6 +2,7 @@
 # Installs the Debian packages moetop builds, runs and tests with.
 #   sh tools/deps.sh            install what is missing (as root)
 #   sh tools/deps.sh --ensure   the same, but when not root only name what is missing
+#   sh tools/deps.sh --check    only name what is missing (exit 1 if anything is)
 #   sh tools/deps.sh --list     print the package list
 # Idempotent: when everything is present it changes nothing and says nothing.
 set -eu
@@ -15,8 +16,8 @@ libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang tmux"
 mode=${1:-install}
 case "$mode" in
   --list) echo $PACKAGES; exit 0 ;;
-  install|--ensure) ;;
-  *) echo "usage: sh tools/deps.sh [--ensure|--list]" >&2; exit 2 ;;
+  install|--ensure|--check) ;;
+  *) echo "usage: sh tools/deps.sh [--ensure|--check|--list]" >&2; exit 2 ;;
 esac
 
 missing=""
@@ -26,9 +27,13 @@ for p in $PACKAGES; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" != 0 ]; then
+if [ "$mode" = --check ] || [ "$(id -u)" != 0 ]; then
   echo "moetop: missing Debian packages:$missing" >&2
-  echo "moetop: install them with: sudo apt-get install -y$missing   (or: sudo make deps)" >&2
+  if [ "$(id -u)" = 0 ]; then
+    echo "moetop: install them with: make deps" >&2
+  else
+    echo "moetop: install them with: sudo apt-get install -y$missing   (or: sudo make deps)" >&2
+  fi
   exit 1
 fi
 
