@@ -6,5 +6,6 @@
 
 extern const cli_command cmd_info;
 extern const cli_command cmd_synth;
+extern const cli_command cmd_tokenize;
 
 #endif

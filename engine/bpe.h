@@ -1,0 +1,45 @@
+/* Byte-pair merging as tiktoken does it: within a piece, repeatedly merge
+ * the adjacent pair whose merged token ranks lowest (the leftmost on a tie),
+ * until no adjacent pair forms a token.
+ *
+ * A token's rank is the index of the first merge in tokenizer.ggml.merges that
+ * produces it. (In o200k's merges, which list every split of every token in
+ * the order of the tokens' ranks, this is exactly tiktoken's rank order.) */
+#ifndef MT_BPE_H
+#define MT_BPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MT_BPE_NO_RANK UINT32_MAX
+
+typedef struct mt_bpe {
+    uint64_t *keys;   /* ((uint64_t)left << 32 | right) + 1; 0 marks an empty slot */
+    uint32_t *result; /* the merged token's id */
+    uint64_t mask;
+    uint32_t *rank;   /* per token id; MT_BPE_NO_RANK for tokens no merge produces */
+    uint32_t n_vocab;
+} mt_bpe;
+
+bool mt_bpe_init(mt_bpe *b, uint32_t n_vocab, uint64_t n_merges);
+void mt_bpe_free(mt_bpe *b);
+/* Records merge number index: left + right -> result. */
+void mt_bpe_add(mt_bpe *b, uint32_t left, uint32_t right, uint32_t result, uint32_t index);
+/* The merged token of an adjacent pair, or UINT32_MAX. */
+uint32_t mt_bpe_pair(const mt_bpe *b, uint32_t left, uint32_t right);
+
+/* Working memory for mt_bpe_merge, grown as needed and reused. */
+typedef struct mt_bpe_scratch {
+    uint32_t *next, *prev;
+    uint64_t *heap; /* (rank << 32 | left symbol index) */
+    size_t cap, heap_cap;
+} mt_bpe_scratch;
+
+void mt_bpe_scratch_free(mt_bpe_scratch *s);
+
+/* ids[0..n) are a piece's symbols (initially its bytes' tokens); merges them
+ * in place and returns the new count, or 0 when out of memory. */
+size_t mt_bpe_merge(const mt_bpe *b, uint32_t *ids, size_t n, mt_bpe_scratch *s);
+
+#endif

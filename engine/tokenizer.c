@@ -1,0 +1,386 @@
+#include "tokenizer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpe.h"
+#include "name_index.h"
+#include "pretok.h"
+#include "utf8.h"
+
+/* llama.cpp's token types */
+enum { TOKEN_NORMAL = 1, TOKEN_CONTROL = 3, TOKEN_USER_DEFINED = 4 };
+
+struct mt_tokenizer {
+    uint32_t n_vocab;
+    mt_str *tokens;        /* bytes of each token (views into arena) */
+    char *arena;
+    uint8_t *special;      /* per id: 1 for a special token */
+    mt_name_index ordinary_index, special_index;
+    uint32_t byte_token[256];
+    mt_bpe bpe;
+    /* special-token matching: lengths that occur and first bytes that occur */
+    uint32_t special_lengths[64];
+    int n_special_lengths;
+    uint8_t special_first_byte[256];
+    int64_t bos, eos;
+    int64_t eog[4];
+    int n_eog;
+};
+
+bool mt_ids_push(mt_ids *v, uint32_t id) {
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        uint32_t *p = realloc(v->ids, cap * sizeof *p);
+        if (!p) return false;
+        v->ids = p;
+        v->cap = cap;
+    }
+    v->ids[v->n++] = id;
+    return true;
+}
+
+void mt_ids_free(mt_ids *v) {
+    free(v->ids);
+    memset(v, 0, sizeof *v);
+}
+
+/* ---- loading -------------------------------------------------------------------- */
+
+/* GPT-2's byte-to-unicode map, reversed: the code point standing for each
+ * byte in a token's text -> that byte. Printable bytes stand for themselves;
+ * the other 68 are U+0100.. in byte order. */
+static int byte_of_codepoint(uint32_t cp) {
+    static int16_t table[324];
+    static bool built;
+    if (!built) { /* idempotent and the same for every caller: no lock needed */
+        int16_t t[324];
+        for (int i = 0; i < 324; i++) t[i] = -1;
+        int extra = 0;
+        for (int b = 0; b < 256; b++) {
+            bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+            t[printable ? b : 256 + extra++] = (int16_t)b;
+        }
+        memcpy(table, t, sizeof t);
+        built = true;
+    }
+    return cp < 324 ? table[cp] : -1;
+}
+
+typedef struct loader {
+    mt_tokenizer *t;
+    const char *file;
+    mt_err *err;
+} loader;
+
+__attribute__((format(printf, 2, 3))) static bool fail(loader *l, const char *fmt, ...) {
+    char why[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    mt_err_set(l->err, "%s: %s", l->file, why);
+    return false;
+}
+
+/* Decodes a byte-level token text into raw bytes (out holds at least len). */
+static bool unmap_bytes(const char *s, size_t len, char *out, size_t *out_len) {
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i += mt_utf8_next((const uint8_t *)s + i, len - i, &cp);
+        int b = cp == MT_UTF8_INVALID ? -1 : byte_of_codepoint(cp);
+        if (b < 0) return false;
+        out[o++] = (char)b;
+    }
+    *out_len = o;
+    return true;
+}
+
+static bool check_model(loader *l, const mt_gguf *g) {
+    mt_str model = mt_gguf_get_str(g, "tokenizer.ggml.model", (mt_str){ NULL, 0 });
+    mt_str pre = mt_gguf_get_str(g, "tokenizer.ggml.pre", (mt_str){ NULL, 0 });
+    char value[80];
+    if (!model.ptr) return fail(l, "key 'tokenizer.ggml.model' is missing: the file has no tokenizer");
+    if (!mt_str_eq(model, "gpt2")) {
+        snprintf(value, sizeof value, "%.*s", (int)(model.len > 40 ? 40 : model.len), model.ptr);
+        return fail(l, "key 'tokenizer.ggml.model': '%s' is not supported yet (byte-level BPE 'gpt2' is)", value);
+    }
+    if (!pre.ptr) return fail(l, "key 'tokenizer.ggml.pre' is missing (only the pre-tokenizer 'gpt-4o' is supported yet)");
+    if (!mt_str_eq(pre, "gpt-4o")) {
+        snprintf(value, sizeof value, "%.*s", (int)(pre.len > 40 ? 40 : pre.len), pre.ptr);
+        return fail(l, "key 'tokenizer.ggml.pre': pre-tokenizer '%s' is not supported yet (gpt-4o, o200k, is)", value);
+    }
+    return true;
+}
+
+static bool load_tokens(loader *l, const mt_gguf *g) {
+    mt_tokenizer *t = l->t;
+    mt_gguf_array toks, types = { 0 };
+    if (!mt_gguf_get_array(g, "tokenizer.ggml.tokens", &toks) || toks.elem_type != MT_GGUF_STRING)
+        return fail(l, "key 'tokenizer.ggml.tokens': missing or not an array of strings");
+    if (toks.count == 0 || toks.count > (1u << 24)) return fail(l, "key 'tokenizer.ggml.tokens': %s", toks.count ? "more than 16M tokens" : "no tokens");
+    bool have_types = mt_gguf_get_array(g, "tokenizer.ggml.token_type", &types);
+    if (have_types && (types.count != toks.count || (types.elem_type != MT_GGUF_INT32 && types.elem_type != MT_GGUF_UINT32)))
+        return fail(l, "key 'tokenizer.ggml.token_type': not one int32 per token");
+    t->n_vocab = (uint32_t)toks.count;
+    t->tokens = calloc(t->n_vocab, sizeof *t->tokens);
+    t->special = calloc(t->n_vocab, 1);
+    t->arena = malloc(toks.nbytes ? toks.nbytes : 1); /* unmapped text is never longer than the file's */
+    if (!t->tokens || !t->special || !t->arena || !mt_name_index_init(&t->ordinary_index, t->n_vocab) ||
+        !mt_name_index_init(&t->special_index, t->n_vocab))
+        return fail(l, "out of memory for the vocabulary");
+    mt_gguf_iter it = mt_gguf_array_iter(&toks), type_it = mt_gguf_array_iter(&types);
+    mt_gguf_value v, tv;
+    size_t used = 0;
+    for (uint32_t id = 0; mt_gguf_iter_next(&it, &v); id++) {
+        int64_t type = TOKEN_NORMAL;
+        if (have_types && mt_gguf_iter_next(&type_it, &tv)) mt_gguf_value_i64(&tv, &type);
+        char *dst = t->arena + used;
+        size_t len;
+        if (type == TOKEN_CONTROL || type == TOKEN_USER_DEFINED) {
+            memcpy(dst, v.v.str.ptr, v.v.str.len); /* specials are literal text */
+            len = v.v.str.len;
+            t->special[id] = 1;
+        } else if (!unmap_bytes(v.v.str.ptr, v.v.str.len, dst, &len)) {
+            return fail(l, "key 'tokenizer.ggml.tokens': token %u is not byte-level BPE text", id);
+        }
+        t->tokens[id] = (mt_str){ dst, len };
+        used += len;
+        mt_name_index *ix = t->special[id] ? &t->special_index : &t->ordinary_index;
+        if (len && mt_name_index_find(ix, t->tokens, sizeof *t->tokens, t->tokens[id]) == MT_NAME_NONE)
+            mt_name_index_add(ix, t->tokens, sizeof *t->tokens, id);
+        if (len == 1 && !t->special[id] && t->byte_token[(uint8_t)dst[0]] == UINT32_MAX) t->byte_token[(uint8_t)dst[0]] = id;
+    }
+    for (int b = 0; b < 256; b++) {
+        if (t->byte_token[b] != UINT32_MAX) continue;
+        return fail(l, "key 'tokenizer.ggml.tokens': no token for the single byte 0x%02x (byte-level BPE needs all 256)", b);
+    }
+    return true;
+}
+
+static bool load_merges(loader *l, const mt_gguf *g) {
+    mt_tokenizer *t = l->t;
+    mt_gguf_array merges = { 0 };
+    bool have = mt_gguf_get_array(g, "tokenizer.ggml.merges", &merges);
+    if (have && merges.elem_type != MT_GGUF_STRING) return fail(l, "key 'tokenizer.ggml.merges': not an array of strings");
+    if (merges.count > UINT32_MAX / 2) return fail(l, "key 'tokenizer.ggml.merges': too many merges");
+    if (!mt_bpe_init(&t->bpe, t->n_vocab, merges.count)) return fail(l, "out of memory for the merges");
+    mt_gguf_iter it = mt_gguf_array_iter(&merges);
+    mt_gguf_value v;
+    char buf[1024];
+    for (uint32_t i = 0; mt_gguf_iter_next(&it, &v); i++) {
+        const char *s = v.v.str.ptr;
+        const char *space = memchr(s, ' ', v.v.str.len);
+        size_t left_len, right_len;
+        if (!space || v.v.str.len > sizeof buf) return fail(l, "key 'tokenizer.ggml.merges': merge %u is not 'LEFT RIGHT'", i);
+        if (!unmap_bytes(s, (size_t)(space - s), buf, &left_len) ||
+            !unmap_bytes(space + 1, v.v.str.len - (size_t)(space - s) - 1, buf + left_len, &right_len))
+            return fail(l, "key 'tokenizer.ggml.merges': merge %u is not byte-level BPE text", i);
+        uint64_t left = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, (mt_str){ buf, left_len });
+        uint64_t right = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, (mt_str){ buf + left_len, right_len });
+        uint64_t merged = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, (mt_str){ buf, left_len + right_len });
+        if (left == MT_NAME_NONE || right == MT_NAME_NONE || merged == MT_NAME_NONE)
+            return fail(l, "key 'tokenizer.ggml.merges': merge %u joins or makes text that is not a token", i);
+        mt_bpe_add(&t->bpe, (uint32_t)left, (uint32_t)right, (uint32_t)merged, i);
+    }
+    return true;
+}
+
+static void find_specials(mt_tokenizer *t) {
+    for (uint32_t id = 0; id < t->n_vocab; id++) {
+        if (!t->special[id] || t->tokens[id].len == 0) continue;
+        uint32_t len = (uint32_t)t->tokens[id].len;
+        t->special_first_byte[(uint8_t)t->tokens[id].ptr[0]] = 1;
+        int k = 0;
+        while (k < t->n_special_lengths && t->special_lengths[k] != len) k++;
+        if (k == t->n_special_lengths && k < 64) t->special_lengths[t->n_special_lengths++] = len;
+    }
+    /* longest first, so the longest special at a position wins */
+    for (int i = 1; i < t->n_special_lengths; i++)
+        for (int j = i; j > 0 && t->special_lengths[j] > t->special_lengths[j - 1]; j--) {
+            uint32_t tmp = t->special_lengths[j];
+            t->special_lengths[j] = t->special_lengths[j - 1];
+            t->special_lengths[j - 1] = tmp;
+        }
+    static const char *const eog_names[] = { "<|return|>", "<|call|>", "<|endoftext|>" };
+    for (size_t i = 0; i < 3; i++) {
+        int64_t id = mt_tok_find(t, eog_names[i]);
+        if (id >= 0) t->eog[t->n_eog++] = id;
+    }
+    if (t->eos >= 0) t->eog[t->n_eog++] = t->eos;
+}
+
+mt_tokenizer *mt_tokenizer_load(const mt_gguf *g, mt_err *err) {
+    mt_tokenizer *t = calloc(1, sizeof *t);
+    loader l = { t, mt_gguf_path(g), err };
+    if (!t) {
+        mt_err_set(err, "%s: out of memory", l.file);
+        return NULL;
+    }
+    memset(t->byte_token, 0xff, sizeof t->byte_token);
+    if (!check_model(&l, g) || !load_tokens(&l, g) || !load_merges(&l, g)) {
+        mt_tokenizer_free(t);
+        return NULL;
+    }
+    uint64_t id;
+    const mt_gguf_kv *kv;
+    t->bos = (kv = mt_gguf_find(g, "tokenizer.ggml.bos_token_id")) && mt_gguf_value_u64(&kv->value, &id) && id < t->n_vocab ? (int64_t)id : -1;
+    t->eos = (kv = mt_gguf_find(g, "tokenizer.ggml.eos_token_id")) && mt_gguf_value_u64(&kv->value, &id) && id < t->n_vocab ? (int64_t)id : -1;
+    find_specials(t);
+    return t;
+}
+
+void mt_tokenizer_free(mt_tokenizer *t) {
+    if (!t) return;
+    mt_bpe_free(&t->bpe);
+    mt_name_index_free(&t->ordinary_index);
+    mt_name_index_free(&t->special_index);
+    free(t->tokens);
+    free(t->arena);
+    free(t->special);
+    free(t);
+}
+
+/* ---- lookups ---------------------------------------------------------------------- */
+
+uint32_t mt_tok_vocab_size(const mt_tokenizer *t) { return t->n_vocab; }
+bool mt_tok_is_special(const mt_tokenizer *t, uint32_t id) { return id < t->n_vocab && t->special[id]; }
+int64_t mt_tok_bos(const mt_tokenizer *t) { return t->bos; }
+int64_t mt_tok_eos(const mt_tokenizer *t) { return t->eos; }
+
+const char *mt_tok_bytes(const mt_tokenizer *t, uint32_t id, size_t *len) {
+    *len = (size_t)t->tokens[id].len;
+    return t->tokens[id].ptr;
+}
+
+int64_t mt_tok_find(const mt_tokenizer *t, const char *text) {
+    mt_str s = { text, strlen(text) };
+    uint64_t id = mt_name_index_find(&t->special_index, t->tokens, sizeof *t->tokens, s);
+    if (id == MT_NAME_NONE) id = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, s);
+    return id == MT_NAME_NONE ? -1 : (int64_t)id;
+}
+
+bool mt_tok_is_eog(const mt_tokenizer *t, uint32_t id) {
+    for (int i = 0; i < t->n_eog; i++)
+        if (t->eog[i] == id) return true;
+    return false;
+}
+
+/* ---- encoding --------------------------------------------------------------------- */
+
+typedef struct encoder {
+    const mt_tokenizer *t;
+    mt_ids *out;
+    mt_bpe_scratch scratch;
+    uint32_t *symbols;
+    size_t symbols_cap;
+} encoder;
+
+/* One piece from the pre-tokenizer: a whole token if it is one (tiktoken's
+ * shortcut, which BPE alone would not always reproduce), else its merges. */
+static bool encode_piece(encoder *e, const char *p, size_t n) {
+    const mt_tokenizer *t = e->t;
+    uint64_t whole = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, (mt_str){ p, n });
+    if (whole != MT_NAME_NONE) return mt_ids_push(e->out, (uint32_t)whole);
+    if (n > e->symbols_cap) {
+        uint32_t *s = realloc(e->symbols, n * sizeof *s);
+        if (!s) return false;
+        e->symbols = s;
+        e->symbols_cap = n;
+    }
+    for (size_t i = 0; i < n; i++) e->symbols[i] = t->byte_token[(uint8_t)p[i]];
+    size_t m = mt_bpe_merge(&t->bpe, e->symbols, n, &e->scratch);
+    if (!m) return false;
+    for (size_t i = 0; i < m; i++)
+        if (!mt_ids_push(e->out, e->symbols[i])) return false;
+    return true;
+}
+
+static bool encode_ordinary(encoder *e, const char *text, size_t len) {
+    const uint8_t *s = (const uint8_t *)text;
+    for (size_t pos = 0; pos < len;) {
+        size_t end = mt_pretok_o200k(s, len, pos);
+        if (!encode_piece(e, text + pos, end - pos)) return false;
+        pos = end;
+    }
+    return true;
+}
+
+/* The special token starting at text[pos], longest first: its id, or -1. */
+static int64_t special_at(const mt_tokenizer *t, const char *text, size_t len, size_t pos, size_t *match_len) {
+    if (!t->special_first_byte[(uint8_t)text[pos]]) return -1;
+    for (int k = 0; k < t->n_special_lengths; k++) {
+        size_t n = t->special_lengths[k];
+        if (n > len - pos) continue;
+        uint64_t id = mt_name_index_find(&t->special_index, t->tokens, sizeof *t->tokens, (mt_str){ text + pos, n });
+        if (id != MT_NAME_NONE) {
+            *match_len = n;
+            return (int64_t)id;
+        }
+    }
+    return -1;
+}
+
+bool mt_tok_encode(const mt_tokenizer *t, const char *text, size_t len, bool parse_special, mt_ids *out) {
+    encoder e = { .t = t, .out = out };
+    bool ok = true;
+    size_t start = 0;
+    if (parse_special && t->n_special_lengths) {
+        for (size_t pos = 0; pos < len && ok;) {
+            size_t n;
+            int64_t id = special_at(t, text, len, pos, &n);
+            if (id < 0) {
+                pos++;
+                continue;
+            }
+            ok = encode_ordinary(&e, text + start, pos - start) && mt_ids_push(out, (uint32_t)id);
+            pos += n;
+            start = pos;
+        }
+    }
+    if (ok) ok = encode_ordinary(&e, text + start, len - start);
+    mt_bpe_scratch_free(&e.scratch);
+    free(e.symbols);
+    return ok;
+}
+
+/* ---- streaming decode --------------------------------------------------------------- */
+
+/* Bytes at the end of buf[0..n) that begin a UTF-8 character still missing
+ * bytes (0 when the end is complete or cannot be completed). */
+static int incomplete_tail(const uint8_t *buf, size_t n) {
+    for (int back = 1; back <= 3 && (size_t)back <= n; back++) {
+        uint8_t b = buf[n - (size_t)back];
+        if ((b & 0xc0) == 0x80) continue; /* continuation: look further back */
+        int need = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b < 0xe0 ? 2 : 1;
+        if (need <= back) return 0;
+        /* a prefix only counts if it is a valid start of that character */
+        uint32_t cp;
+        size_t used = mt_utf8_next(buf + n - back, (size_t)back, &cp);
+        return used == (size_t)back ? back : 0;
+    }
+    return 0;
+}
+
+size_t mt_detok_push(mt_detok *d, const mt_tokenizer *t, uint32_t id, char *out) {
+    size_t len;
+    const char *bytes = mt_tok_bytes(t, id, &len);
+    size_t n = (size_t)d->n_pending;
+    memcpy(out, d->pending, n);
+    memcpy(out + n, bytes, len);
+    n += len;
+    int keep = incomplete_tail((const uint8_t *)out, n);
+    memcpy(d->pending, out + n - (size_t)keep, (size_t)keep);
+    d->n_pending = keep;
+    return n - (size_t)keep;
+}
+
+size_t mt_detok_flush(mt_detok *d, char *out) {
+    size_t n = (size_t)d->n_pending;
+    memcpy(out, d->pending, n);
+    d->n_pending = 0;
+    return n;
+}

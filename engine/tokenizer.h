@@ -1,0 +1,72 @@
+/* The tokenizer: byte-level BPE (tokenizer.ggml.model "gpt2") with the o200k
+ * pre-tokenizer (tokenizer.ggml.pre "gpt-4o"), read from GGUF metadata; files
+ * holding only a vocabulary load too.
+ *
+ * Encoding never adds BOS. Special tokens (token type 3 "control" or 4
+ * "user defined", such as <|start|>) are recognised in text only when asked;
+ * otherwise their text is ordinary text, as tiktoken's encode_ordinary.
+ * Any byte string encodes (every single byte is a token) and decodes back to
+ * exactly the same bytes, invalid UTF-8 included (see pretok.h). */
+#ifndef MT_TOKENIZER_H
+#define MT_TOKENIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "gguf.h"
+
+typedef struct mt_tokenizer mt_tokenizer;
+
+/* A growable list of token ids. */
+typedef struct mt_ids {
+    uint32_t *ids;
+    size_t n, cap;
+} mt_ids;
+
+bool mt_ids_push(mt_ids *v, uint32_t id);
+void mt_ids_free(mt_ids *v);
+
+/* Reads the vocabulary from g (which must outlive nothing: the tokenizer
+ * copies what it needs). NULL with "<file>: <key>: <why>" in err. */
+mt_tokenizer *mt_tokenizer_load(const mt_gguf *g, mt_err *err);
+void mt_tokenizer_free(mt_tokenizer *t);
+
+uint32_t mt_tok_vocab_size(const mt_tokenizer *t);
+
+/* Appends the ids of text[0..len) to out. parse_special: special-token
+ * strings in the text become their ids. False only when out of memory. */
+bool mt_tok_encode(const mt_tokenizer *t, const char *text, size_t len, bool parse_special, mt_ids *out);
+
+/* The bytes a token stands for (a special token: its text). id must be < vocab size. */
+const char *mt_tok_bytes(const mt_tokenizer *t, uint32_t id, size_t *len);
+bool mt_tok_is_special(const mt_tokenizer *t, uint32_t id);
+
+/* The id of the token whose text is exactly text (special or ordinary), or -1. */
+int64_t mt_tok_find(const mt_tokenizer *t, const char *text);
+
+/* End of generation: <|return|>, <|call|>, <|endoftext|> and the metadata's
+ * eos id, where the vocabulary has them; never <|end|> (it closes a channel). */
+bool mt_tok_is_eog(const mt_tokenizer *t, uint32_t id);
+
+/* tokenizer.ggml.{bos,eos,padding}_token_id, or -1 when absent. */
+int64_t mt_tok_bos(const mt_tokenizer *t);
+int64_t mt_tok_eos(const mt_tokenizer *t);
+
+/* Streaming decode: bytes of successive tokens come out as soon as they form
+ * complete UTF-8 characters; a character split across tokens is held back
+ * until its last byte arrives. Bytes that can never form a character come out
+ * as they are (the caller chooses how to show them). */
+typedef struct mt_detok {
+    uint8_t pending[4];
+    int n_pending;
+} mt_detok;
+
+/* Writes the newly complete bytes of token id to out (which must hold the
+ * token's length + 4) and returns their count. */
+size_t mt_detok_push(mt_detok *d, const mt_tokenizer *t, uint32_t id, char *out);
+/* Whatever is still held back (an incomplete character at the end). */
+size_t mt_detok_flush(mt_detok *d, char *out);
+
+#endif

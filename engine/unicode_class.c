@@ -1,0 +1,13 @@
+#include "unicode_class.h"
+
+mt_uc_class mt_uc_class_of(uint32_t cp) {
+    if (cp < 128) return mt_uc_ascii[cp];
+    unsigned lo = 0, hi = mt_uc_range_count;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (cp < mt_uc_ranges[mid].lo) hi = mid;
+        else if (cp > mt_uc_ranges[mid].hi) lo = mid + 1;
+        else return (mt_uc_class)mt_uc_ranges[mid].cls;
+    }
+    return MT_UC_OTHER;
+}
