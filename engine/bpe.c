@@ -45,6 +45,11 @@ void mt_bpe_add(mt_bpe *b, uint32_t left, uint32_t right, uint32_t result, uint3
     if (index < b->rank[result]) b->rank[result] = index;
 }
 
+void mt_bpe_prefetch(const mt_bpe *b, uint32_t left, uint32_t right) {
+    uint64_t key = ((uint64_t)left << 32 | right) + 1;
+    __builtin_prefetch(&b->keys[hash_pair(key) & b->mask]);
+}
+
 uint32_t mt_bpe_pair(const mt_bpe *b, uint32_t left, uint32_t right) {
     uint64_t key = ((uint64_t)left << 32 | right) + 1;
     for (uint64_t h = hash_pair(key) & b->mask; b->keys[h]; h = (h + 1) & b->mask)

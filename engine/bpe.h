@@ -26,6 +26,8 @@ bool mt_bpe_init(mt_bpe *b, uint32_t n_vocab, uint64_t n_merges);
 void mt_bpe_free(mt_bpe *b);
 /* Records merge number index: left + right -> result. */
 void mt_bpe_add(mt_bpe *b, uint32_t left, uint32_t right, uint32_t result, uint32_t index);
+/* Asks for the slot of a pair early (bulk loading). */
+void mt_bpe_prefetch(const mt_bpe *b, uint32_t left, uint32_t right);
 /* The merged token of an adjacent pair, or UINT32_MAX. */
 uint32_t mt_bpe_pair(const mt_bpe *b, uint32_t left, uint32_t right);
 

@@ -107,9 +107,13 @@ static bool read_u64(parser *p, uint64_t *out, const char *field) {
 
 static bool read_str(parser *p, mt_str *out, uint64_t max_len, const char *field) {
     uint64_t len;
-    char lenfield[64];
-    snprintf(lenfield, sizeof lenfield, "%s length", field);
-    if (!read_u64(p, &len, lenfield)) return false;
+    if (p->size - p->pos < 8) {
+        char lenfield[64]; /* built only on failure: this runs for every string */
+        snprintf(lenfield, sizeof lenfield, "%s length", field);
+        return need(p, 8, lenfield);
+    }
+    memcpy(&len, p->base + p->pos, 8);
+    p->pos += 8;
     if (len > max_len)
         return fail(p, "%s is %llu bytes long, more than the %llu allowed", field, (unsigned long long)len,
                     (unsigned long long)max_len);

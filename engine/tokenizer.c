@@ -50,29 +50,24 @@ void mt_ids_free(mt_ids *v) {
 /* ---- loading -------------------------------------------------------------------- */
 
 /* GPT-2's byte-to-unicode map, reversed: the code point standing for each
- * byte in a token's text -> that byte. Printable bytes stand for themselves;
- * the other 68 are U+0100.. in byte order. */
-static int byte_of_codepoint(uint32_t cp) {
-    static int16_t table[324];
-    static bool built;
-    if (!built) { /* idempotent and the same for every caller: no lock needed */
-        int16_t t[324];
-        for (int i = 0; i < 324; i++) t[i] = -1;
-        int extra = 0;
-        for (int b = 0; b < 256; b++) {
-            bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
-            t[printable ? b : 256 + extra++] = (int16_t)b;
-        }
-        memcpy(table, t, sizeof t);
-        built = true;
+ * byte in a token's text -> that byte (-1 for other code points). Printable
+ * bytes stand for themselves; the other 68 are U+0100.. in byte order. */
+#define BYTE_MAP_SIZE 324
+
+static void build_byte_map(int16_t map[BYTE_MAP_SIZE]) {
+    for (int i = 0; i < BYTE_MAP_SIZE; i++) map[i] = -1;
+    int extra = 0;
+    for (int b = 0; b < 256; b++) {
+        bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+        map[printable ? b : 256 + extra++] = (int16_t)b;
     }
-    return cp < 324 ? table[cp] : -1;
 }
 
 typedef struct loader {
     mt_tokenizer *t;
     const char *file;
     mt_err *err;
+    int16_t byte_map[BYTE_MAP_SIZE];
 } loader;
 
 __attribute__((format(printf, 2, 3))) static bool fail(loader *l, const char *fmt, ...) {
@@ -86,12 +81,12 @@ __attribute__((format(printf, 2, 3))) static bool fail(loader *l, const char *fm
 }
 
 /* Decodes a byte-level token text into raw bytes (out holds at least len). */
-static bool unmap_bytes(const char *s, size_t len, char *out, size_t *out_len) {
+static bool unmap_bytes(const loader *l, const char *s, size_t len, char *out, size_t *out_len) {
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         i += mt_utf8_next((const uint8_t *)s + i, len - i, &cp);
-        int b = cp == MT_UTF8_INVALID ? -1 : byte_of_codepoint(cp);
+        int b = cp < BYTE_MAP_SIZE ? l->byte_map[cp] : -1;
         if (b < 0) return false;
         out[o++] = (char)b;
     }
@@ -144,7 +139,7 @@ static bool load_tokens(loader *l, const mt_gguf *g) {
             memcpy(dst, v.v.str.ptr, v.v.str.len); /* specials are literal text */
             len = v.v.str.len;
             t->special[id] = 1;
-        } else if (!unmap_bytes(v.v.str.ptr, v.v.str.len, dst, &len)) {
+        } else if (!unmap_bytes(l, v.v.str.ptr, v.v.str.len, dst, &len)) {
             return fail(l, "key 'tokenizer.ggml.tokens': token %u is not byte-level BPE text", id);
         }
         t->tokens[id] = (mt_str){ dst, len };
@@ -161,6 +156,18 @@ static bool load_tokens(loader *l, const mt_gguf *g) {
     return true;
 }
 
+/* Merges are read in batches so that the hash lookups of a batch overlap
+ * their cache misses: loading o200k's 446k merges is mostly memory latency. */
+#define MERGE_BATCH 64
+
+typedef struct merge_slot {
+    mt_str left, right, joined; /* left and right are adjacent in the buffer: joined spans both */
+    uint64_t hash[3];
+    uint64_t id[3];
+} merge_slot;
+
+static bool read_merge_batches(loader *l, const mt_gguf_array *merges, char (*buf)[1024], merge_slot *batch);
+
 static bool load_merges(loader *l, const mt_gguf *g) {
     mt_tokenizer *t = l->t;
     mt_gguf_array merges = { 0 };
@@ -168,23 +175,48 @@ static bool load_merges(loader *l, const mt_gguf *g) {
     if (have && merges.elem_type != MT_GGUF_STRING) return fail(l, "key 'tokenizer.ggml.merges': not an array of strings");
     if (merges.count > UINT32_MAX / 2) return fail(l, "key 'tokenizer.ggml.merges': too many merges");
     if (!mt_bpe_init(&t->bpe, t->n_vocab, merges.count)) return fail(l, "out of memory for the merges");
-    mt_gguf_iter it = mt_gguf_array_iter(&merges);
+    char (*buf)[1024] = malloc(MERGE_BATCH * sizeof *buf);
+    merge_slot batch[MERGE_BATCH];
+    if (!buf) return fail(l, "out of memory for the merges");
+    bool ok = read_merge_batches(l, &merges, buf, batch);
+    free(buf);
+    return ok;
+}
+
+static bool read_merge_batches(loader *l, const mt_gguf_array *merges, char (*buf)[1024], merge_slot *batch) {
+    mt_tokenizer *t = l->t;
+    mt_gguf_iter it = mt_gguf_array_iter(merges);
     mt_gguf_value v;
-    char buf[1024];
-    for (uint32_t i = 0; mt_gguf_iter_next(&it, &v); i++) {
-        const char *s = v.v.str.ptr;
-        const char *space = memchr(s, ' ', v.v.str.len);
-        size_t left_len, right_len;
-        if (!space || v.v.str.len > sizeof buf) return fail(l, "key 'tokenizer.ggml.merges': merge %u is not 'LEFT RIGHT'", i);
-        if (!unmap_bytes(s, (size_t)(space - s), buf, &left_len) ||
-            !unmap_bytes(space + 1, v.v.str.len - (size_t)(space - s) - 1, buf + left_len, &right_len))
-            return fail(l, "key 'tokenizer.ggml.merges': merge %u is not byte-level BPE text", i);
-        uint64_t left = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, (mt_str){ buf, left_len });
-        uint64_t right = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, (mt_str){ buf + left_len, right_len });
-        uint64_t merged = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, (mt_str){ buf, left_len + right_len });
-        if (left == MT_NAME_NONE || right == MT_NAME_NONE || merged == MT_NAME_NONE)
-            return fail(l, "key 'tokenizer.ggml.merges': merge %u joins or makes text that is not a token", i);
-        mt_bpe_add(&t->bpe, (uint32_t)left, (uint32_t)right, (uint32_t)merged, i);
+    for (uint32_t base = 0; base < merges->count; base += MERGE_BATCH) {
+        uint32_t n = merges->count - base < MERGE_BATCH ? (uint32_t)(merges->count - base) : MERGE_BATCH;
+        for (uint32_t k = 0; k < n && mt_gguf_iter_next(&it, &v); k++) {
+            const char *s = v.v.str.ptr;
+            const char *space = memchr(s, ' ', v.v.str.len);
+            size_t left_len, right_len;
+            if (!space || v.v.str.len > sizeof *buf) return fail(l, "key 'tokenizer.ggml.merges': merge %u is not 'LEFT RIGHT'", base + k);
+            if (!unmap_bytes(l, s, (size_t)(space - s), buf[k], &left_len) ||
+                !unmap_bytes(l, space + 1, v.v.str.len - (size_t)(space - s) - 1, buf[k] + left_len, &right_len))
+                return fail(l, "key 'tokenizer.ggml.merges': merge %u is not byte-level BPE text", base + k);
+            merge_slot *m = &batch[k];
+            m->left = (mt_str){ buf[k], left_len };
+            m->right = (mt_str){ buf[k] + left_len, right_len };
+            m->joined = (mt_str){ buf[k], left_len + right_len };
+            m->hash[0] = mt_name_hash(m->left);
+            m->hash[1] = mt_name_hash(m->right);
+            m->hash[2] = mt_name_hash(m->joined);
+            for (int h = 0; h < 3; h++) mt_name_index_prefetch(&t->ordinary_index, m->hash[h]);
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            merge_slot *m = &batch[k];
+            mt_str parts[3] = { m->left, m->right, m->joined };
+            for (int h = 0; h < 3; h++)
+                m->id[h] = mt_name_index_find_hashed(&t->ordinary_index, t->tokens, sizeof *t->tokens, parts[h], m->hash[h]);
+            if (m->id[0] == MT_NAME_NONE || m->id[1] == MT_NAME_NONE || m->id[2] == MT_NAME_NONE)
+                return fail(l, "key 'tokenizer.ggml.merges': merge %u joins or makes text that is not a token", base + k);
+            mt_bpe_prefetch(&t->bpe, (uint32_t)m->id[0], (uint32_t)m->id[1]);
+        }
+        for (uint32_t k = 0; k < n; k++)
+            mt_bpe_add(&t->bpe, (uint32_t)batch[k].id[0], (uint32_t)batch[k].id[1], (uint32_t)batch[k].id[2], base + k);
     }
     return true;
 }
@@ -215,12 +247,13 @@ static void find_specials(mt_tokenizer *t) {
 
 mt_tokenizer *mt_tokenizer_load(const mt_gguf *g, mt_err *err) {
     mt_tokenizer *t = calloc(1, sizeof *t);
-    loader l = { t, mt_gguf_path(g), err };
+    loader l = { .t = t, .file = mt_gguf_path(g), .err = err };
     if (!t) {
         mt_err_set(err, "%s: out of memory", l.file);
         return NULL;
     }
     memset(t->byte_token, 0xff, sizeof t->byte_token);
+    build_byte_map(l.byte_map);
     if (!check_model(&l, g) || !load_tokens(&l, g) || !load_merges(&l, g)) {
         mt_tokenizer_free(t);
         return NULL;
