@@ -11,6 +11,7 @@
 #include "engine/tokenizer.h"
 #include "input.h"
 #include "json.h"
+#include "json_token.h"
 
 static int print_ids(const mt_tokenizer *t, const mt_ids *ids, bool json) {
     if (!json) {
@@ -38,6 +39,10 @@ static int print_ids(const mt_tokenizer *t, const mt_ids *ids, bool json) {
         const char *bytes = mt_tok_bytes(t, ids->ids[i], &len);
         mt_json_string_n(&j, bytes, len);
     }
+    mt_json_end_array(&j);
+    mt_json_key(&j, "tokens"); /* beyond the contract: each id with its text, and bytes where not UTF-8 */
+    mt_json_begin_array(&j);
+    for (size_t i = 0; i < ids->n; i++) mt_json_token(&j, t, ids->ids[i]);
     mt_json_end_array(&j);
     mt_json_end_object(&j);
     bool ok = mt_json_print(&j);
@@ -89,7 +94,8 @@ const cli_command cmd_tokenize = {
                "encode_ordinary); with it they become their special ids. -f FILE tokenizes the\n"
                "file's bytes exactly (no newline is stripped or added). Invalid UTF-8 is kept\n"
                "byte for byte: each invalid sequence is tokenized as one symbol character.\n"
-               "--json pieces are the tokens' bytes as text, invalid UTF-8 shown as U+FFFD.",
+               "--json pieces are the tokens' bytes as text, invalid UTF-8 shown as U+FFFD;\n"
+               "tokens repeats each id with its text, plus \"bytes\" in hex where not UTF-8.",
     .max_positional = 1,
     .opts = {
         { "--model", 'm', "FILE", "the model (or vocabulary-only) GGUF file" },

@@ -80,6 +80,18 @@ void mt_json_string_n(mt_json *j, const char *s, size_t n) {
 
 void mt_json_string(mt_json *j, const char *s) { mt_json_string_n(j, s, strlen(s)); }
 
+void mt_json_hex(mt_json *j, const void *bytes, size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    const uint8_t *b = bytes;
+    value_prefix(j);
+    raw(j, "\"");
+    for (size_t i = 0; i < n; i++) {
+        char pair[2] = { digits[b[i] >> 4], digits[b[i] & 15] };
+        mt_bytes_put(&j->out, pair, 2);
+    }
+    raw(j, "\"");
+}
+
 void mt_json_u64(mt_json *j, uint64_t v) {
     char buf[32];
     value_prefix(j);

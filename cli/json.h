@@ -29,6 +29,8 @@ void mt_json_key_n(mt_json *j, const char *key, size_t n);
 /* Bytes as a JSON string: invalid UTF-8 becomes U+FFFD per maximal subpart. */
 void mt_json_string_n(mt_json *j, const char *s, size_t n);
 void mt_json_string(mt_json *j, const char *s);
+/* Bytes as a string of lowercase hex digits, two per byte. */
+void mt_json_hex(mt_json *j, const void *bytes, size_t n);
 void mt_json_u64(mt_json *j, uint64_t v);
 void mt_json_i64(mt_json *j, int64_t v);
 /* Shortest decimal that reads back as the same float32 / float64; NaN and
