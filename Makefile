@@ -28,7 +28,7 @@ else
 BIN := $(BUILD)/moetop
 endif
 
-ENGINE_SRC := $(wildcard engine/*.c)
+ENGINE_SRC := $(wildcard engine/*.c engine/cpu/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
 CLI_LIB    := $(filter-out cli/main.c,$(CLI_SRC))
 SUPPORT    := $(wildcard tests/support/*.c)

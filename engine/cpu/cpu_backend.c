@@ -1,0 +1,199 @@
+/* The C backend: matrix products split by output rows over a thread pool,
+ * attention split by (token, head), the MoE grouped by expert. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../backend.h"
+#include "../quant.h"
+#include "pool.h"
+
+typedef struct cpu_backend {
+    mt_backend base;
+    mt_pool *pool;
+} cpu_backend;
+
+static mt_pool *pool_of(mt_backend *b) { return ((cpu_backend *)b)->pool; }
+
+/* ---- matmul ------------------------------------------------------------------- */
+
+typedef struct matmul_job {
+    const mt_weight *w;
+    uint64_t expert;
+    const float *x;
+    size_t T;
+    const float *bias;
+    float *y;
+    mt_pool *pool;
+} matmul_job;
+
+static float dot_f32_lanes(const float *a, const float *b, uint64_t n) {
+    float acc[8] = { 0 };
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void matmul_rows(void *ctx, size_t begin, size_t end, int thread) {
+    const matmul_job *j = ctx;
+    const mt_weight *w = j->w;
+    if (j->T == 1) { /* one token: fused dot products straight from the stored format */
+        for (size_t r = begin; r < end; r++) {
+            float s = mt_dot_row(w->type, mt_weight_row(w, j->expert, r), j->x, (int64_t)w->in);
+            j->y[r] = j->bias ? s + j->bias[r] : s;
+        }
+        return;
+    }
+    /* several tokens: dequantize each row once, reuse it for every token */
+    float *row = mt_pool_scratch(j->pool, thread, w->in * sizeof(float));
+    for (size_t r = begin; r < end; r++) {
+        const float *wr;
+        if (w->type == MT_TYPE_F32) wr = (const float *)(const void *)mt_weight_row(w, j->expert, r);
+        else {
+            mt_dequant_row(w->type, mt_weight_row(w, j->expert, r), row, (int64_t)w->in);
+            wr = row;
+        }
+        float b = j->bias ? j->bias[r] : 0.0f;
+        for (size_t t = 0; t < j->T; t++) j->y[t * w->out + r] = dot_f32_lanes(wr, j->x + t * w->in, w->in) + b;
+    }
+}
+
+static void cpu_matmul(mt_backend *b, const mt_weight *w, uint64_t expert, const float *x, size_t T, const float *bias, float *y) {
+    matmul_job j = { w, expert, x, T, bias, y, pool_of(b) };
+    /* enough rows per chunk that a chunk is worth a thread hand-off */
+    size_t min_chunk = T > 1 ? 4 : 16;
+    mt_pool_for(pool_of(b), w->out, min_chunk, matmul_rows, &j);
+}
+
+/* ---- attention -------------------------------------------------------------------- */
+
+static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
+    const mt_attention_args *a = ctx;
+    (void)thread;
+    uint32_t hd = a->head_dim, q_per_kv = a->n_head / a->n_kv;
+    size_t qw = (size_t)a->n_head * hd, kvw = (size_t)a->n_kv * hd;
+    for (size_t item = begin; item < end; item++) {
+        uint32_t t = (uint32_t)(item / a->n_head), h = (uint32_t)(item % a->n_head);
+        uint32_t pos = a->pos0 + t, kvh = h / q_per_kv;
+        uint32_t first = a->window && pos + 1 > a->window ? pos + 1 - a->window : 0;
+        uint32_t n = pos + 1 - first;
+        const float *q = a->q + t * qw + (size_t)h * hd;
+        float *out = a->out + t * qw + (size_t)h * hd;
+        /* running softmax (one pass): max and sum rescaled as keys arrive;
+         * the sink starts it, entering the denominator only */
+        float m = a->sinks[h], sum = 1.0f;
+        for (uint32_t i = 0; i < hd; i++) out[i] = 0.0f;
+        for (uint32_t j = 0; j < n; j++) {
+            const float *k = a->k + (size_t)(first + j) * kvw + (size_t)kvh * hd;
+            const float *v = a->v + (size_t)(first + j) * kvw + (size_t)kvh * hd;
+            float s = dot_f32_lanes(q, k, hd) * a->scale;
+            if (s > m) {
+                float c = expf(m - s);
+                sum *= c;
+                for (uint32_t i = 0; i < hd; i++) out[i] *= c;
+                m = s;
+            }
+            float p = expf(s - m);
+            sum += p;
+            for (uint32_t i = 0; i < hd; i++) out[i] += p * v[i];
+        }
+        float inv = 1.0f / sum;
+        for (uint32_t i = 0; i < hd; i++) out[i] *= inv;
+    }
+}
+
+static void cpu_attention(mt_backend *b, const mt_attention_args *a) {
+    mt_attention_args job = *a;
+    mt_pool_for(pool_of(b), (size_t)a->T * a->n_head, 1, attention_items, &job);
+}
+
+/* ---- mixture of experts --------------------------------------------------------------- */
+
+/* gate/up outputs -> swiglu activations, in place into g: a = g' sigmoid(1.702 g') (u' + 1),
+ * g' = min(g, 7), u' = clamp(u, -7, 7) */
+static void swiglu(float *g, const float *u, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float gc = g[i] < 7.0f ? g[i] : 7.0f;
+        float uc = u[i] < -7.0f ? -7.0f : u[i] > 7.0f ? 7.0f : u[i];
+        g[i] = gc / (1.0f + expf(-1.702f * gc)) * (uc + 1.0f);
+    }
+}
+
+static int cpu_moe(mt_backend *b, const mt_moe_args *a) {
+    size_t T = a->T, d = a->d, ff = a->ff;
+    memset(a->out, 0, T * d * sizeof *a->out);
+    /* tokens per expert: count, then fill */
+    uint32_t *count = calloc(a->n_expert + 1, sizeof *count);
+    uint32_t *tok = malloc((T * a->stride + 1) * sizeof *tok);
+    float *wt = malloc((T * a->stride + 1) * sizeof *wt);
+    float *xs = malloc(T * d * sizeof *xs), *g = malloc(T * ff * sizeof *g), *u = malloc(T * ff * sizeof *u);
+    float *y = malloc(T * d * sizeof *y);
+    uint32_t *start = calloc(a->n_expert + 1, sizeof *start);
+    int ok = count && tok && wt && xs && g && u && y && start;
+    for (size_t t = 0; ok && t < T; t++)
+        for (uint32_t i = 0; i < a->n_sel[t]; i++) {
+            uint32_t e = a->experts[t * a->stride + i];
+            if (a->weights[t * a->stride + i] != 0.0f && !a->skip[e]) count[e]++;
+        }
+    for (uint32_t e = 0; ok && e < a->n_expert; e++) start[e + 1] = start[e] + count[e];
+    for (uint32_t e = 0; ok && e < a->n_expert; e++) count[e] = 0;
+    for (size_t t = 0; ok && t < T; t++)
+        for (uint32_t i = 0; i < a->n_sel[t]; i++) {
+            uint32_t e = a->experts[t * a->stride + i];
+            float w = a->weights[t * a->stride + i];
+            if (w == 0.0f || a->skip[e]) continue;
+            uint32_t at = start[e] + count[e]++;
+            tok[at] = (uint32_t)t;
+            wt[at] = w;
+        }
+    for (uint32_t e = 0; ok && e < a->n_expert; e++) {
+        size_t n = count[e];
+        if (!n) continue;
+        for (size_t i = 0; i < n; i++) memcpy(xs + i * d, a->h + (size_t)tok[start[e] + i] * d, d * sizeof *xs);
+        b->matmul(b, &a->w->gate, e, xs, n, a->w->gate_bias + (size_t)e * ff, g);
+        b->matmul(b, &a->w->up, e, xs, n, a->w->up_bias + (size_t)e * ff, u);
+        swiglu(g, u, n * ff);
+        b->matmul(b, &a->w->down, e, g, n, a->w->down_bias + (size_t)e * d, y);
+        for (size_t i = 0; i < n; i++) {
+            float *o = a->out + (size_t)tok[start[e] + i] * d, w = wt[start[e] + i];
+            for (size_t c = 0; c < d; c++) o[c] += w * y[i * d + c];
+        }
+    }
+    free(count);
+    free(tok);
+    free(wt);
+    free(xs);
+    free(g);
+    free(u);
+    free(y);
+    free(start);
+    return ok;
+}
+
+static void cpu_destroy(mt_backend *b) {
+    if (!b) return;
+    mt_pool_free(pool_of(b));
+    free(b);
+}
+
+mt_backend *mt_cpu_backend_new(int n_threads) {
+    cpu_backend *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->pool = mt_pool_new(n_threads);
+    if (!c->pool) {
+        free(c);
+        return NULL;
+    }
+    c->base.name = "cpu";
+    c->base.n_threads = mt_pool_threads(c->pool);
+    snprintf(c->base.device, sizeof c->base.device, "C, %d thread%s", c->base.n_threads, c->base.n_threads == 1 ? "" : "s");
+    c->base.matmul = cpu_matmul;
+    c->base.attention = cpu_attention;
+    c->base.moe = cpu_moe;
+    c->base.destroy = cpu_destroy;
+    return &c->base;
+}

@@ -1,0 +1,141 @@
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+typedef struct worker {
+    struct mt_pool *pool;
+    int index;
+    pthread_t thread;
+    void *scratch;
+    size_t scratch_bytes;
+} worker;
+
+struct mt_pool {
+    int n_threads;
+    worker *workers;
+    pthread_mutex_t mu;
+    pthread_cond_t start, done;
+    unsigned long generation; /* bumped for each job */
+    int busy;                 /* workers still on the current job */
+    bool stop;
+    /* the current job */
+    mt_pool_fn fn;
+    void *ctx;
+    size_t n, chunk;
+    atomic_size_t next;
+};
+
+static void run_share(mt_pool *p, int thread) {
+    for (;;) {
+        size_t begin = atomic_fetch_add(&p->next, p->chunk);
+        if (begin >= p->n) return;
+        size_t end = begin + p->chunk < p->n ? begin + p->chunk : p->n;
+        p->fn(p->ctx, begin, end, thread);
+    }
+}
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    mt_pool *p = w->pool;
+    unsigned long seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->generation == seen && !p->stop) pthread_cond_wait(&p->start, &p->mu);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        seen = p->generation;
+        pthread_mutex_unlock(&p->mu);
+        run_share(p, w->index);
+        pthread_mutex_lock(&p->mu);
+        if (--p->busy == 0) pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+mt_pool *mt_pool_new(int n_threads) {
+    if (n_threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        n_threads = n > 0 ? (int)n : 1;
+    }
+    if (n_threads > 256) n_threads = 256;
+    mt_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->workers = calloc((size_t)n_threads, sizeof *p->workers);
+    if (!p->workers) {
+        free(p);
+        return NULL;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->start, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->n_threads = n_threads;
+    for (int i = 0; i < n_threads; i++) {
+        p->workers[i].pool = p;
+        p->workers[i].index = i;
+        if (i > 0 && pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]) != 0) {
+            p->n_threads = i; /* run with the threads that started */
+            break;
+        }
+    }
+    return p;
+}
+
+void mt_pool_free(mt_pool *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->start);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->n_threads; i++) pthread_join(p->workers[i].thread, NULL);
+    for (int i = 0; i < p->n_threads; i++) free(p->workers[i].scratch);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->start);
+    pthread_cond_destroy(&p->done);
+    free(p->workers);
+    free(p);
+}
+
+int mt_pool_threads(const mt_pool *p) { return p->n_threads; }
+
+void mt_pool_for(mt_pool *p, size_t n, size_t min_chunk, mt_pool_fn fn, void *ctx) {
+    if (n == 0) return;
+    if (min_chunk == 0) min_chunk = 1;
+    /* about four chunks per thread, for balance without much contention */
+    size_t chunk = n / ((size_t)p->n_threads * 4);
+    if (chunk < min_chunk) chunk = min_chunk;
+    if (p->n_threads == 1 || n <= chunk) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n = n;
+    p->chunk = chunk;
+    atomic_store(&p->next, 0);
+    p->busy = p->n_threads - 1;
+    p->generation++;
+    pthread_cond_broadcast(&p->start);
+    pthread_mutex_unlock(&p->mu);
+    run_share(p, 0);
+    pthread_mutex_lock(&p->mu);
+    while (p->busy > 0) pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void *mt_pool_scratch(mt_pool *p, int thread, size_t bytes) {
+    worker *w = &p->workers[thread];
+    if (w->scratch_bytes < bytes) {
+        void *s = realloc(w->scratch, bytes);
+        if (!s) return NULL;
+        w->scratch = s;
+        w->scratch_bytes = bytes;
+    }
+    return w->scratch;
+}

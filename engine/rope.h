@@ -1,0 +1,25 @@
+/* Rotary position embedding as OpenAI's gpt-oss reference does it: NeoX
+ * layout (element i pairs with i + head_dim/2) and YaRN "NTK by parts":
+ * frequency i is interpolated (divided by the scaling factor) below the ramp,
+ * kept above it, blended inside; the ramp bounds are NOT rounded; cos and sin
+ * are both multiplied by the concentration 0.1 ln(factor) + 1, so q.k carries
+ * its square (~1.81 for factor 32) and nothing else rescales attention. */
+#ifndef MT_ROPE_H
+#define MT_ROPE_H
+
+#include <stdint.h>
+
+#include "model.h"
+
+typedef struct mt_rope {
+    uint32_t half;       /* head_dim / 2 */
+    float concentration;
+    float *inv_freq;     /* [half]: radians per position */
+} mt_rope;
+
+bool mt_rope_init(mt_rope *r, const mt_hparams *hp);
+void mt_rope_free(mt_rope *r);
+/* Rotates n_heads heads of one token's vector (n_heads * 2 * half floats) at pos. */
+void mt_rope_apply(const mt_rope *r, float *x, uint32_t n_heads, uint32_t pos);
+
+#endif

@@ -1,0 +1,58 @@
+/* A prompt's state: its token ids, the KV cache of every layer, the residual
+ * stream entering every layer, and the routing trace of every (token, layer).
+ *
+ * Appending tokens evaluates only the new positions. Changing interventions
+ * marks layers dirty from the first layer whose intervention changed; the
+ * next update recomputes layers l..L-1 for every token from the cached
+ * residual entering layer l, and nothing when nothing changed. */
+#ifndef MT_SESSION_H
+#define MT_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "error.h"
+#include "intervene.h"
+#include "model.h"
+
+typedef struct mt_session mt_session;
+
+mt_session *mt_session_new(const mt_model *m, mt_backend *be, mt_err *err);
+void mt_session_free(mt_session *s);
+
+/* Keep the logits of every position (else only the last position's). Only
+ * before the first append; ignored after. */
+void mt_session_keep_all_logits(mt_session *s, bool all);
+
+/* Installs interventions (copied); computes nothing until the next append or update. */
+bool mt_session_set_interventions(mt_session *s, const mt_interventions *iv);
+const mt_interventions *mt_session_interventions(const mt_session *s);
+
+/* Appends and evaluates n tokens (after bringing dirty layers up to date).
+ * False with err set: past the context length (nothing appended), ids out of
+ * the vocabulary, or out of memory. */
+bool mt_session_append(mt_session *s, const uint32_t *ids, uint32_t n, mt_err *err);
+/* Recomputes what changed interventions made stale. */
+bool mt_session_update(mt_session *s, mt_err *err);
+/* Forgets tokens from position n on (their cache is kept for nothing). */
+void mt_session_truncate(mt_session *s, uint32_t n);
+
+uint32_t mt_session_length(const mt_session *s);
+const uint32_t *mt_session_ids(const mt_session *s);
+
+/* Logits [V] after the last evaluation at position pos: any position when
+ * keeping all, else only the last one; NULL otherwise. */
+const float *mt_session_logits(const mt_session *s, uint32_t pos);
+
+/* The trace of (layer, pos): */
+const float *mt_session_router_logits(const mt_session *s, uint32_t layer, uint32_t pos); /* [E], before interventions */
+uint32_t mt_session_route(const mt_session *s, uint32_t layer, uint32_t pos, const uint32_t **experts, const float **weights,
+                          float *margin);
+/* L2 norms of the residual entering the layer, the attention update and the MoE update. */
+void mt_session_norms(const mt_session *s, uint32_t layer, uint32_t pos, float norms[3]);
+
+/* Layer evaluations performed (one per layer per evaluated batch), for tests. */
+uint64_t mt_session_layer_evals(const mt_session *s);
+
+#endif
