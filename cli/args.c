@@ -124,6 +124,7 @@ bool cli_get_u64(const cli_args *a, const char *name, uint64_t *out) {
 
 bool cli_get_u32(const cli_args *a, const char *name, uint32_t lo, uint32_t hi, uint32_t *out) {
     uint64_t x = *out;
+    if (!cli_has(a, name)) return true; /* the caller's default stands */
     if (!cli_get_u64(a, name, &x)) return false;
     if (x < lo || x > hi) {
         cli_error(CLI_EXIT_USAGE, "%s: %llu is outside %u..%u", name, (unsigned long long)x, lo, hi);

@@ -7,5 +7,8 @@
 extern const cli_command cmd_info;
 extern const cli_command cmd_synth;
 extern const cli_command cmd_tokenize;
+extern const cli_command cmd_trace;
+extern const cli_command cmd_generate;
+extern const cli_command cmd_bench;
 
 #endif

@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "version.h"
 
-static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize };
+static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize, &cmd_trace, &cmd_generate, &cmd_bench };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {

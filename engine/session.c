@@ -159,6 +159,7 @@ void mt_session_truncate(mt_session *s, uint32_t n) {
 }
 
 uint32_t mt_session_length(const mt_session *s) { return s->n_tokens; }
+uint32_t mt_session_context(const mt_session *s) { return s->m->hp.n_ctx; }
 const uint32_t *mt_session_ids(const mt_session *s) { return s->ids; }
 uint64_t mt_session_layer_evals(const mt_session *s) { return s->layer_evals; }
 

@@ -39,6 +39,8 @@ bool mt_session_update(mt_session *s, mt_err *err);
 void mt_session_truncate(mt_session *s, uint32_t n);
 
 uint32_t mt_session_length(const mt_session *s);
+/* The model's context length: the most tokens a session holds. */
+uint32_t mt_session_context(const mt_session *s);
 const uint32_t *mt_session_ids(const mt_session *s);
 
 /* Logits [V] after the last evaluation at position pos: any position when

@@ -15,6 +15,7 @@ enum { TOKEN_NORMAL = 1, TOKEN_CONTROL = 3, TOKEN_USER_DEFINED = 4 };
 
 struct mt_tokenizer {
     uint32_t n_vocab;
+    size_t max_bytes;      /* the longest token */
     mt_str *tokens;        /* bytes of each token (views into arena) */
     char *arena;
     uint8_t *special;      /* per id: 1 for a special token */
@@ -143,6 +144,7 @@ static bool load_tokens(loader *l, const mt_gguf *g) {
             return fail(l, "key 'tokenizer.ggml.tokens': token %u is not byte-level BPE text", id);
         }
         t->tokens[id] = (mt_str){ dst, len };
+        if (len > t->max_bytes) t->max_bytes = len;
         used += len;
         mt_name_index *ix = t->special[id] ? &t->special_index : &t->ordinary_index;
         if (len && mt_name_index_find(ix, t->tokens, sizeof *t->tokens, t->tokens[id]) == MT_NAME_NONE)
@@ -281,6 +283,7 @@ void mt_tokenizer_free(mt_tokenizer *t) {
 
 uint32_t mt_tok_vocab_size(const mt_tokenizer *t) { return t->n_vocab; }
 bool mt_tok_is_special(const mt_tokenizer *t, uint32_t id) { return id < t->n_vocab && t->special[id]; }
+size_t mt_tok_max_bytes(const mt_tokenizer *t) { return t->max_bytes; }
 int64_t mt_tok_bos(const mt_tokenizer *t) { return t->bos; }
 int64_t mt_tok_eos(const mt_tokenizer *t) { return t->eos; }
 

@@ -42,6 +42,8 @@ bool mt_tok_encode(const mt_tokenizer *t, const char *text, size_t len, bool par
 /* The bytes a token stands for (a special token: its text). id must be < vocab size. */
 const char *mt_tok_bytes(const mt_tokenizer *t, uint32_t id, size_t *len);
 bool mt_tok_is_special(const mt_tokenizer *t, uint32_t id);
+/* The longest token's length in bytes. */
+size_t mt_tok_max_bytes(const mt_tokenizer *t);
 
 /* The id of the token whose text is exactly text (special or ordinary), or -1. */
 int64_t mt_tok_find(const mt_tokenizer *t, const char *text);

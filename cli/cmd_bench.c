@@ -1,0 +1,114 @@
+/* `moetop bench`: prefill and decode speed of a model on a backend, after
+ * one warm-up (shared/contracts/cli.md fixes the --json form). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "args.h"
+#include "commands.h"
+#include "engine/rng.h"
+#include "engine/sample.h"
+#include "engine/session.h"
+#include "json.h"
+#include "model_args.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Prefill p random tokens, then decode n greedily; seconds of each. */
+static bool run_once(const cli_model *cm, const uint32_t *prompt, uint32_t p, uint32_t n, double *prefill_s, double *decode_s,
+                     mt_err *err) {
+    mt_session *s = mt_session_new(cm->m, cm->be, err);
+    if (!s) return false;
+    double t0 = now();
+    bool ok = mt_session_append(s, prompt, p, err);
+    double t1 = now();
+    for (uint32_t i = 0; ok && i < n; i++) {
+        uint32_t next = mt_argmax(mt_session_logits(s, mt_session_length(s) - 1), cm->m->hp.n_vocab);
+        ok = mt_session_append(s, &next, 1, err);
+    }
+    double t2 = now();
+    *prefill_s = t1 - t0;
+    *decode_s = t2 - t1;
+    mt_session_free(s);
+    return ok;
+}
+
+static int run_bench(const cli_command *cmd, cli_args *a) {
+    (void)cmd;
+    uint32_t p = 64, n = 32;
+    if (!cli_get_u32(a, "--prefill", 1, 1u << 20, &p) || !cli_get_u32(a, "--decode", 0, 1u << 20, &n)) return CLI_EXIT_USAGE;
+    cli_model cm;
+    int rc = cli_model_open(a, &cm);
+    if (rc) return rc;
+    if ((uint64_t)p + n > cm.m->hp.n_ctx) {
+        rc = cli_error(CLI_EXIT_USAGE, "-p %u + -n %u tokens are more than the model's context of %u", p, n, cm.m->hp.n_ctx);
+        cli_model_close(&cm);
+        return rc;
+    }
+    uint32_t *prompt = malloc(p * sizeof *prompt);
+    mt_rng rng = mt_rng_seed(1, 0);
+    for (uint32_t i = 0; prompt && i < p; i++) prompt[i] = (uint32_t)mt_rng_below(&rng, cm.m->hp.n_vocab);
+    mt_err err;
+    double warm_p, warm_d, prefill_s = 0, decode_s = 0;
+    if (!prompt || !run_once(&cm, prompt, p < 8 ? p : 8, n ? 1 : 0, &warm_p, &warm_d, &err) ||
+        !run_once(&cm, prompt, p, n, &prefill_s, &decode_s, &err)) {
+        rc = cli_error(CLI_EXIT_FAIL, "%s", prompt ? err.msg : "out of memory");
+    } else {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double rss_mb = (double)ru.ru_maxrss / 1024.0; /* Linux reports KiB */
+        double prefill_tps = p / prefill_s, decode_tps = n ? n / decode_s : 0.0;
+        if (cli_has(a, "--json")) {
+            mt_json j = { 0 };
+            mt_json_begin_object(&j);
+            mt_json_key(&j, "model");
+            mt_json_string(&j, cli_base_name(cm.path));
+            mt_json_key(&j, "backend");
+            mt_json_string(&j, cm.be->name);
+            mt_json_key(&j, "device");
+            mt_json_string(&j, cm.be->device);
+            mt_json_key(&j, "threads");
+            mt_json_u64(&j, (uint64_t)cm.be->n_threads);
+            mt_json_key(&j, "prefill_tokens");
+            mt_json_u64(&j, p);
+            mt_json_key(&j, "decode_tokens");
+            mt_json_u64(&j, n);
+            mt_json_key(&j, "prefill_tok_s");
+            mt_json_f64(&j, prefill_tps);
+            mt_json_key(&j, "decode_tok_s");
+            mt_json_f64(&j, decode_tps);
+            mt_json_key(&j, "peak_rss_mb");
+            mt_json_f64(&j, rss_mb);
+            mt_json_end_object(&j);
+            if (!mt_json_print(&j)) rc = cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+            mt_json_free(&j);
+        } else {
+            printf("%s on %s (%s): prefill %u tokens %.1f tok/s, decode %u tokens %.1f tok/s, peak RSS %.0f MB\n",
+                   cli_base_name(cm.path), cm.be->name, cm.be->device, p, prefill_tps, n, decode_tps, rss_mb);
+        }
+    }
+    free(prompt);
+    cli_model_close(&cm);
+    return rc;
+}
+
+const cli_command cmd_bench = {
+    .name = "bench",
+    .usage = "moetop bench -m MODEL.gguf [--backend cpu|vulkan] [--threads N] [-p 64] [-n 32] [--json]",
+    .summary = "Measure prefill and decode speed, after one warm-up.",
+    .details = "Prefill of -p random tokens, then -n tokens decoded greedily one at a time.\n"
+               "peak_rss_mb is the process's peak resident memory.",
+    .opts = {
+        CLI_MODEL_OPTS,
+        { "--prefill", 'p', "N", "prompt tokens (default 64)" },
+        { "--decode", 'n', "N", "decoded tokens (default 32)" },
+        { "--json", 0, NULL, "one JSON object on stdout (shared/contracts/cli.md)" },
+        { NULL, 0, NULL, NULL },
+    },
+    .run = run_bench,
+};

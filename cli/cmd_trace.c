@@ -1,0 +1,208 @@
+/* `moetop trace`: the routing of every token at every layer, and the logits
+ * (shared/contracts/cli.md fixes the --json form). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "engine/sample.h"
+#include "engine/session.h"
+#include "json.h"
+#include "json_token.h"
+#include "model_args.h"
+#include "text.h"
+
+enum { LOGITS_NONE, LOGITS_LAST, LOGITS_ALL };
+
+static void json_floats(mt_json *j, const float *v, uint32_t n) {
+    mt_json_begin_array(j);
+    for (uint32_t i = 0; i < n; i++) mt_json_f32(j, v[i]);
+    mt_json_end_array(j);
+}
+
+static int trace_json(const cli_model *cm, const mt_session *s, int logits_mode, bool router_logits) {
+    const mt_hparams *hp = &cm->m->hp;
+    uint32_t T = mt_session_length(s);
+    const uint32_t *ids = mt_session_ids(s);
+    mt_json j = { 0 };
+    mt_json_begin_object(&j);
+    mt_json_key(&j, "model");
+    mt_json_string(&j, cli_base_name(cm->path));
+    mt_json_key(&j, "arch");
+    mt_json_string(&j, "gpt-oss");
+    mt_json_key(&j, "backend");
+    mt_json_string(&j, cm->be->name);
+    mt_json_key(&j, "device");
+    mt_json_string(&j, cm->be->device);
+    mt_json_key(&j, "n_layer");
+    mt_json_u64(&j, hp->n_layer);
+    mt_json_key(&j, "n_expert");
+    mt_json_u64(&j, hp->n_expert);
+    mt_json_key(&j, "k");
+    mt_json_u64(&j, hp->k);
+    mt_json_key(&j, "n_vocab");
+    mt_json_u64(&j, hp->n_vocab);
+    mt_json_key(&j, "tokens");
+    mt_json_begin_array(&j);
+    for (uint32_t t = 0; t < T; t++) mt_json_token(&j, cm->tok, ids[t]);
+    mt_json_end_array(&j);
+    mt_json_key(&j, "layers");
+    mt_json_begin_array(&j);
+    for (uint32_t l = 0; l < hp->n_layer; l++) {
+        mt_json_begin_object(&j);
+        mt_json_key(&j, "layer");
+        mt_json_u64(&j, l);
+        const uint32_t *ex;
+        const float *w;
+        float margin;
+        mt_json_key(&j, "topk");
+        mt_json_begin_array(&j);
+        for (uint32_t t = 0; t < T; t++) {
+            uint32_t n = mt_session_route(s, l, t, &ex, &w, &margin);
+            mt_json_begin_array(&j);
+            for (uint32_t i = 0; i < n; i++) mt_json_u64(&j, ex[i]);
+            mt_json_end_array(&j);
+        }
+        mt_json_end_array(&j);
+        mt_json_key(&j, "weights");
+        mt_json_begin_array(&j);
+        for (uint32_t t = 0; t < T; t++) {
+            uint32_t n = mt_session_route(s, l, t, &ex, &w, &margin);
+            json_floats(&j, w, n);
+        }
+        mt_json_end_array(&j);
+        mt_json_key(&j, "margin"); /* beyond the contract: last selected minus first unselected logit */
+        mt_json_begin_array(&j);
+        for (uint32_t t = 0; t < T; t++) {
+            mt_session_route(s, l, t, &ex, &w, &margin);
+            mt_json_f32(&j, margin);
+        }
+        mt_json_end_array(&j);
+        if (router_logits) {
+            mt_json_key(&j, "router_logits");
+            mt_json_begin_array(&j);
+            for (uint32_t t = 0; t < T; t++) json_floats(&j, mt_session_router_logits(s, l, t), hp->n_expert);
+            mt_json_end_array(&j);
+        }
+        mt_json_end_object(&j);
+    }
+    mt_json_end_array(&j);
+    if (logits_mode != LOGITS_NONE && T > 0) {
+        if (logits_mode == LOGITS_ALL) {
+            mt_json_key(&j, "logits");
+            mt_json_begin_array(&j);
+            for (uint32_t t = 0; t < T; t++) json_floats(&j, mt_session_logits(s, t), hp->n_vocab);
+            mt_json_end_array(&j);
+        } else {
+            mt_json_key(&j, "logits_last");
+            json_floats(&j, mt_session_logits(s, T - 1), hp->n_vocab);
+        }
+        mt_json_key(&j, "argmax");
+        mt_json_begin_array(&j);
+        for (uint32_t t = 0; t < T; t++) mt_json_u64(&j, mt_argmax(mt_session_logits(s, t), hp->n_vocab));
+        mt_json_end_array(&j);
+    }
+    mt_json_end_object(&j);
+    bool ok = mt_json_print(&j);
+    mt_json_free(&j);
+    return ok ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+}
+
+/* One line per token: its text, then per layer the experts with their weights. */
+static int trace_human(const cli_model *cm, const mt_session *s) {
+    const mt_hparams *hp = &cm->m->hp;
+    uint32_t T = mt_session_length(s);
+    const uint32_t *ids = mt_session_ids(s);
+    printf("%s: %u tokens, %u layers, %u experts, top-%u (%s, %s)\n", cli_base_name(cm->path), T, hp->n_layer, hp->n_expert,
+           hp->k, cm->be->name, cm->be->device);
+    for (uint32_t t = 0; t < T; t++) {
+        size_t len;
+        const char *bytes = mt_tok_bytes(cm->tok, ids[t], &len);
+        printf("%5u %7u  ", t, ids[t]);
+        size_t w = mt_print_escaped(stdout, bytes, len, 16);
+        printf("%*s", (int)(w < 20 ? 20 - w : 0), "");
+        for (uint32_t l = 0; l < hp->n_layer; l++) {
+            const uint32_t *ex;
+            const float *wt;
+            float margin;
+            uint32_t n = mt_session_route(s, l, t, &ex, &wt, &margin);
+            printf(" L%u", l);
+            for (uint32_t i = 0; i < n; i++) printf("%s%u:%.2f", i ? "," : " ", ex[i], (double)wt[i]);
+        }
+        printf("\n");
+    }
+    if (T) {
+        const float *logits = mt_session_logits(s, T - 1);
+        if (logits) {
+            uint32_t next = mt_argmax(logits, hp->n_vocab);
+            size_t len;
+            const char *bytes = mt_tok_bytes(cm->tok, next, &len);
+            printf("next token: %u ", next);
+            mt_print_escaped(stdout, bytes, len, 40);
+            printf("\n");
+        }
+    }
+    return fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+}
+
+static int run_trace(const cli_command *cmd, cli_args *a) {
+    const char *mode = cli_get(a, "--logits");
+    int logits_mode = LOGITS_LAST;
+    if (mode) {
+        if (strcmp(mode, "all") == 0) logits_mode = LOGITS_ALL;
+        else if (strcmp(mode, "last") == 0) logits_mode = LOGITS_LAST;
+        else if (strcmp(mode, "none") == 0) logits_mode = LOGITS_NONE;
+        else return cli_usage_error(cmd, "--logits: '%s' is not all, last or none", mode);
+    }
+    cli_model cm;
+    int rc = cli_model_open(a, &cm);
+    if (rc) return rc;
+    mt_ids ids = { 0 };
+    mt_interventions iv = { 0 };
+    mt_session *s = NULL;
+    mt_err err;
+    if ((rc = cli_prompt(a, &cm, false, &ids)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
+    if (ids.n > cm.m->hp.n_ctx) {
+        rc = cli_error(CLI_EXIT_USAGE, "the prompt's %zu tokens are more than the model's context of %u", ids.n, cm.m->hp.n_ctx);
+        goto done;
+    }
+    if (!(s = mt_session_new(cm.m, cm.be, &err))) {
+        rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        goto done;
+    }
+    /* argmax is per position, so "last" computes every position's logits too */
+    mt_session_keep_all_logits(s, logits_mode != LOGITS_NONE);
+    mt_session_set_interventions(s, &iv);
+    if (ids.n && !mt_session_append(s, ids.ids, (uint32_t)ids.n, &err)) {
+        rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        goto done;
+    }
+    rc = cli_has(a, "--json") ? trace_json(&cm, s, logits_mode, cli_has(a, "--router-logits")) : trace_human(&cm, s);
+done:
+    mt_session_free(s);
+    mt_iv_free(&iv);
+    mt_ids_free(&ids);
+    cli_model_close(&cm);
+    return rc;
+}
+
+const cli_command cmd_trace = {
+    .name = "trace",
+    .usage = "moetop trace -m MODEL.gguf (--ids \"ID ID ..\" | --prompt TEXT | --prompt-file FILE) [--backend cpu|vulkan] "
+             "[--threads N] [--special] [--logits all|last|none] [--router-logits] [intervention flags] [--json]",
+    .summary = "Run a prompt and show which experts every token used at every layer.",
+    .details = "No BOS token is ever added. --logits defaults to last; argmax is per position.\n"
+               "router_logits are the biased router logits before any intervention; topk lists the\n"
+               "selected experts in the router's rank order and weights the mixing weights applied.\n" CLI_IV_DETAILS,
+    .opts = {
+        CLI_MODEL_OPTS,
+        CLI_PROMPT_OPTS,
+        { "--logits", 0, "MODE", "all, last (default) or none" },
+        { "--router-logits", 0, NULL, "include every router logit in the JSON" },
+        CLI_IV_OPTS,
+        { "--json", 0, NULL, "one JSON object on stdout (shared/contracts/cli.md)" },
+        { NULL, 0, NULL, NULL },
+    },
+    .run = run_trace,
+};

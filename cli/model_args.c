@@ -1,0 +1,118 @@
+#include "model_args.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/harmony.h"
+#include "input.h"
+
+const char *cli_base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int cli_model_open(const cli_args *a, cli_model *cm) {
+    memset(cm, 0, sizeof *cm);
+    cm->path = cli_get(a, "--model");
+    if (!cm->path) return cli_usage_error(a->cmd, "-m: a model file is required");
+    const char *backend = cli_get(a, "--backend");
+    uint32_t threads = 0;
+    if (!cli_get_u32(a, "--threads", 1, 1024, &threads)) return CLI_EXIT_USAGE;
+    if (backend && strcmp(backend, "cpu") != 0 && strcmp(backend, "vulkan") != 0)
+        return cli_error(CLI_EXIT_USAGE, "--backend: '%s' is not cpu or vulkan", backend);
+    mt_err err;
+    cm->g = mt_gguf_open(cm->path, &err);
+    if (cm->g) cm->m = mt_model_load(cm->g, &err);
+    if (cm->m) cm->tok = mt_tokenizer_load(cm->g, &err);
+    if (!cm->tok) {
+        cli_model_close(cm);
+        return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
+    }
+    if (cm->tok && mt_tok_vocab_size(cm->tok) != cm->m->hp.n_vocab) {
+        int rc = cli_error(CLI_EXIT_USAGE, "%s: the vocabulary has %u tokens but token_embd.weight has %u rows", cm->path,
+                           mt_tok_vocab_size(cm->tok), cm->m->hp.n_vocab);
+        cli_model_close(cm);
+        return rc;
+    }
+    if (backend && strcmp(backend, "vulkan") == 0)
+        fprintf(stderr, "moetop: --backend vulkan: this build has no Vulkan backend yet; using the CPU backend\n");
+    cm->be = mt_cpu_backend_new((int)threads);
+    if (!cm->be) {
+        cli_model_close(cm);
+        return cli_error(CLI_EXIT_FAIL, "cannot start %u threads", threads);
+    }
+    return 0;
+}
+
+void cli_model_close(cli_model *cm) {
+    if (cm->be) cm->be->destroy(cm->be);
+    mt_tokenizer_free(cm->tok);
+    mt_model_free(cm->m);
+    mt_gguf_close(cm->g);
+    memset(cm, 0, sizeof *cm);
+}
+
+static int parse_ids(const char *text, uint32_t n_vocab, mt_ids *ids) {
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',') p++;
+        if (!*p) break;
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || errno || (*end && *end != ' ' && *end != '\t' && *end != '\n' && *end != ',') || *p == '-')
+            return cli_error(CLI_EXIT_USAGE, "--ids: '%.20s' is not a token id", p);
+        if (v >= n_vocab) return cli_error(CLI_EXIT_USAGE, "--ids: %lu is outside the vocabulary (0..%u)", v, n_vocab - 1);
+        if (!mt_ids_push(ids, (uint32_t)v)) return cli_error(CLI_EXIT_FAIL, "out of memory");
+        p = end;
+    }
+    return 0;
+}
+
+int cli_prompt(const cli_args *a, const cli_model *cm, bool allow_chat, mt_ids *ids) {
+    const char *text = cli_get(a, "--prompt"), *file = cli_get(a, "--prompt-file"), *id_list = cli_get(a, "--ids");
+    const char *chat = allow_chat ? cli_get(a, "--chat") : NULL;
+    int given = !!text + !!file + !!id_list + !!chat;
+    if (given != 1)
+        return cli_usage_error(a->cmd, given ? "give only one of --prompt, --prompt-file, --ids%s" : "a prompt is required: --prompt, --prompt-file or --ids%s",
+                               allow_chat ? ", --chat" : "");
+    if (id_list) return parse_ids(id_list, cm->m->hp.n_vocab, ids);
+    size_t len = 0;
+    char *owned = NULL;
+    if (file) {
+        if (!(owned = mt_read_text_file(file, &len))) return CLI_EXIT_USAGE;
+        text = owned;
+    } else {
+        text = text ? text : chat;
+        len = strlen(text);
+        if (len > MT_MAX_TEXT_BYTES) return cli_error(CLI_EXIT_USAGE, "the prompt is more than %u MiB", MT_MAX_TEXT_BYTES >> 20);
+    }
+    int rc = 0;
+    mt_err err;
+    if (chat) {
+        if (!mt_harmony_chat(cm->tok, NULL, 0, text, len, ids, &err)) rc = cli_error(CLI_EXIT_USAGE, "--chat: %s", err.msg);
+    } else if (!mt_tok_encode(cm->tok, text, len, cli_has(a, "--special"), ids)) {
+        rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+    }
+    free(owned);
+    return rc;
+}
+
+int cli_interventions(const cli_args *a, const mt_model *m, mt_interventions *iv) {
+    if (!mt_iv_init(iv, m->hp.n_layer, m->hp.n_expert)) return cli_error(CLI_EXIT_FAIL, "out of memory");
+    static const char *const kinds[] = { "mask", "k", "force", "zero", "drop" };
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        char flag[16];
+        snprintf(flag, sizeof flag, "--%s", kinds[k]);
+        int opt = -1;
+        for (int i = 0; a->cmd->opts[i].name; i++)
+            if (strcmp(a->cmd->opts[i].name, flag) == 0) opt = i;
+        for (int i = 0; opt >= 0 && i < a->count[opt]; i++) {
+            mt_err err;
+            if (!mt_iv_parse(iv, kinds[k], a->values[opt][i], &err)) return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
+        }
+    }
+    return 0;
+}

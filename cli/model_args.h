@@ -1,0 +1,59 @@
+/* What trace, generate, bench and the analyses share on the command line:
+ * the model and backend, the prompt, and the intervention flags. */
+#ifndef MT_MODEL_ARGS_H
+#define MT_MODEL_ARGS_H
+
+#include "args.h"
+#include "engine/backend.h"
+#include "engine/gguf.h"
+#include "engine/intervene.h"
+#include "engine/model.h"
+#include "engine/tokenizer.h"
+
+#define CLI_MODEL_OPTS                                                                                 \
+    { "--model", 'm', "FILE", "the model (GGUF, gpt-oss architecture)" },                              \
+    { "--backend", 0, "NAME", "cpu or vulkan (default cpu)" },                                          \
+    { "--threads", 0, "N", "CPU threads (default: every core)" }
+
+#define CLI_PROMPT_OPTS                                                                                \
+    { "--prompt", 0, "TEXT", "the prompt as text" },                                                    \
+    { "--prompt-file", 0, "FILE", "the prompt as a file's exact bytes" },                               \
+    { "--ids", 0, "\"ID ID ..\"", "the prompt as token ids" },                                          \
+    { "--special", 0, NULL, "special-token strings in the prompt are special tokens" }
+
+#define CLI_IV_OPTS                                                                                    \
+    { "--mask", 0, "E,..[@L,..]", "router logits of these experts are -inf before top-k" },            \
+    { "--k", 0, "N[@L,..]", "select the top N experts instead of the model's k" },                     \
+    { "--force", 0, "E[@L,..]", "every token uses exactly expert E with weight 1" },                    \
+    { "--zero", 0, "E,..[@L,..]", "these experts' outputs count as zero (routing unchanged)" },         \
+    { "--drop", 0, "E,..[@L,..]", "weight 0 after top-k, the others re-softmaxed" }
+
+#define CLI_IV_DETAILS                                                                                 \
+    "Interventions apply at the layers after @ (comma-separated), else at every layer;\n"             \
+    "flags repeat and combine: --force overrides a layer, then masks, then k, then drop,\n"         \
+    "then zero. Mask, drop and zero lists unite; the last --k wins."
+
+typedef struct cli_model {
+    const char *path;
+    mt_gguf *g;
+    mt_model *m;
+    mt_tokenizer *tok;
+    mt_backend *be;
+} cli_model;
+
+/* Opens -m with its tokenizer and the backend; 0, or an exit code after
+ * printing the error. */
+int cli_model_open(const cli_args *a, cli_model *cm);
+void cli_model_close(cli_model *cm);
+
+/* The prompt from --ids, --prompt or --prompt-file (exactly one; with
+ * allow_chat also --chat TEXT in the harmony format); 0 or an exit code. */
+int cli_prompt(const cli_args *a, const cli_model *cm, bool allow_chat, mt_ids *ids);
+
+/* The intervention flags, validated against the model; 0 or exit code 2. */
+int cli_interventions(const cli_args *a, const mt_model *m, mt_interventions *iv);
+
+/* The base name of a path, for JSON "model" fields. */
+const char *cli_base_name(const char *path);
+
+#endif
