@@ -7,11 +7,13 @@
 
 #include "../backend.h"
 #include "../quant.h"
+#include "kernels.h"
 #include "pool.h"
 
 typedef struct cpu_backend {
     mt_backend base;
     mt_pool *pool;
+    const mt_kernels *k;
 } cpu_backend;
 
 static mt_pool *pool_of(mt_backend *b) { return ((cpu_backend *)b)->pool; }
@@ -25,45 +27,23 @@ typedef struct matmul_job {
     size_t T;
     const float *bias;
     float *y;
-    mt_pool *pool;
+    const mt_kernels *k;
 } matmul_job;
 
-static float dot_f32_lanes(const float *a, const float *b, uint64_t n) {
-    float acc[8] = { 0 };
-    uint64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
+/* Rows [begin, end) of W against every token: y[t][r]. */
 static void matmul_rows(void *ctx, size_t begin, size_t end, int thread) {
     const matmul_job *j = ctx;
     const mt_weight *w = j->w;
-    if (j->T == 1) { /* one token: fused dot products straight from the stored format */
-        for (size_t r = begin; r < end; r++) {
-            float s = mt_dot_row(w->type, mt_weight_row(w, j->expert, r), j->x, (int64_t)w->in);
-            j->y[r] = j->bias ? s + j->bias[r] : s;
-        }
-        return;
-    }
-    /* several tokens: dequantize each row once, reuse it for every token */
-    float *row = mt_pool_scratch(j->pool, thread, w->in * sizeof(float));
+    (void)thread;
     for (size_t r = begin; r < end; r++) {
-        const float *wr;
-        if (w->type == MT_TYPE_F32) wr = (const float *)(const void *)mt_weight_row(w, j->expert, r);
-        else {
-            mt_dequant_row(w->type, mt_weight_row(w, j->expert, r), row, (int64_t)w->in);
-            wr = row;
-        }
-        float b = j->bias ? j->bias[r] : 0.0f;
-        for (size_t t = 0; t < j->T; t++) j->y[t * w->out + r] = dot_f32_lanes(wr, j->x + t * w->in, w->in) + b;
+        j->k->dot_rows(w->type, mt_weight_row(w, j->expert, r), j->x, w->in, j->T, (int64_t)w->in, j->y + r, w->out);
+        if (j->bias)
+            for (size_t t = 0; t < j->T; t++) j->y[t * w->out + r] += j->bias[r];
     }
 }
 
 static void cpu_matmul(mt_backend *b, const mt_weight *w, uint64_t expert, const float *x, size_t T, const float *bias, float *y) {
-    matmul_job j = { w, expert, x, T, bias, y, pool_of(b) };
+    matmul_job j = { w, expert, x, T, bias, y, ((cpu_backend *)b)->k };
     /* enough rows per chunk that a chunk is worth a thread hand-off */
     size_t min_chunk = T > 1 ? 4 : 16;
     mt_pool_for(pool_of(b), w->out, min_chunk, matmul_rows, &j);
@@ -71,8 +51,14 @@ static void cpu_matmul(mt_backend *b, const mt_weight *w, uint64_t expert, const
 
 /* ---- attention -------------------------------------------------------------------- */
 
+typedef struct attention_job {
+    mt_attention_args args;
+    const mt_kernels *kernels;
+} attention_job;
+
 static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
-    const mt_attention_args *a = ctx;
+    const attention_job *job = ctx;
+    const mt_attention_args *a = &job->args;
     (void)thread;
     uint32_t hd = a->head_dim, q_per_kv = a->n_head / a->n_kv;
     size_t qw = (size_t)a->n_head * hd, kvw = (size_t)a->n_kv * hd;
@@ -90,7 +76,7 @@ static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
         for (uint32_t j = 0; j < n; j++) {
             const float *k = a->k + (size_t)(first + j) * kvw + (size_t)kvh * hd;
             const float *v = a->v + (size_t)(first + j) * kvw + (size_t)kvh * hd;
-            float s = dot_f32_lanes(q, k, hd) * a->scale;
+            float s = job->kernels->dot_f32(q, k, hd) * a->scale;
             if (s > m) {
                 float c = expf(m - s);
                 sum *= c;
@@ -107,7 +93,7 @@ static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
 }
 
 static void cpu_attention(mt_backend *b, const mt_attention_args *a) {
-    mt_attention_args job = *a;
+    attention_job job = { *a, ((cpu_backend *)b)->k };
     mt_pool_for(pool_of(b), (size_t)a->T * a->n_head, 1, attention_items, &job);
 }
 
@@ -188,9 +174,11 @@ mt_backend *mt_cpu_backend_new(int n_threads) {
         free(c);
         return NULL;
     }
+    c->k = getenv("MOETOP_PORTABLE_KERNELS") ? mt_kernels_portable() : mt_kernels_best();
     c->base.name = "cpu";
     c->base.n_threads = mt_pool_threads(c->pool);
-    snprintf(c->base.device, sizeof c->base.device, "C, %d thread%s", c->base.n_threads, c->base.n_threads == 1 ? "" : "s");
+    snprintf(c->base.device, sizeof c->base.device, "C (%s kernels), %d thread%s", c->k->name, c->base.n_threads,
+             c->base.n_threads == 1 ? "" : "s");
     c->base.matmul = cpu_matmul;
     c->base.attention = cpu_attention;
     c->base.moe = cpu_moe;

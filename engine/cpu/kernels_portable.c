@@ -1,0 +1,42 @@
+/* Portable kernels: each format's own dot from quant.c for one token; for
+ * several, each block is dequantized once and reused for every token. */
+#include <string.h>
+
+#include "../quant.h"
+#include "kernels.h"
+
+static float dot_f32(const float *a, const float *b, size_t n) {
+    float acc[8] = { 0 };
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void dot_rows(uint32_t type, const void *row, const float *x, size_t x_stride, size_t T, int64_t n, float *out,
+                     size_t out_stride) {
+    if (T == 1) {
+        out[0] = mt_dot_row(type, row, x, n);
+        return;
+    }
+    const mt_type_info *info = mt_type_get(type);
+    size_t bs = info->block_size < 32 ? 32 : info->block_size; /* dequantize 32 floats at a time for plain formats */
+    float block[256];
+    for (size_t t = 0; t < T; t++) out[t * out_stride] = 0.0f;
+    for (int64_t i = 0; i < n; i += (int64_t)bs) {
+        size_t m = (size_t)(n - i) < bs ? (size_t)(n - i) : bs;
+        mt_dequant_row(type, (const uint8_t *)row + mt_row_bytes(type, (uint64_t)i), block, (int64_t)m);
+        for (size_t t = 0; t < T; t++) out[t * out_stride] += dot_f32(block, x + t * x_stride + i, m);
+    }
+}
+
+static const mt_kernels portable = { "c", dot_rows, dot_f32 };
+
+const mt_kernels *mt_kernels_portable(void) { return &portable; }
+
+const mt_kernels *mt_kernels_best(void) {
+    const mt_kernels *k = mt_kernels_avx2();
+    return k ? k : &portable;
+}
