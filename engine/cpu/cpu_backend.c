@@ -14,6 +14,8 @@ typedef struct cpu_backend {
     mt_backend base;
     mt_pool *pool;
     const mt_kernels *k;
+    float *packed; /* tokens packed for the current matmul */
+    size_t packed_cap;
 } cpu_backend;
 
 static mt_pool *pool_of(mt_backend *b) { return ((cpu_backend *)b)->pool; }
@@ -23,10 +25,10 @@ static mt_pool *pool_of(mt_backend *b) { return ((cpu_backend *)b)->pool; }
 typedef struct matmul_job {
     const mt_weight *w;
     uint64_t expert;
-    const float *x;
+    const float *x;  /* T rows of w->in, packed by 32-element chunks when T > 1 */
     size_t T;
     const float *bias;
-    float *y;
+    float *y;        /* T rows of w->out */
     const mt_kernels *k;
 } matmul_job;
 
@@ -36,17 +38,46 @@ static void matmul_rows(void *ctx, size_t begin, size_t end, int thread) {
     const mt_weight *w = j->w;
     (void)thread;
     for (size_t r = begin; r < end; r++) {
-        j->k->dot_rows(w->type, mt_weight_row(w, j->expert, r), j->x, w->in, j->T, (int64_t)w->in, j->y + r, w->out);
+        const uint8_t *row = mt_weight_row(w, j->expert, r);
+        if (j->T == 1) j->y[r] = j->k->dot(w->type, row, j->x, (int64_t)w->in);
+        else j->k->dot_packed(w->type, row, j->x, j->T, (int64_t)w->in, j->y + r, w->out);
         if (j->bias)
             for (size_t t = 0; t < j->T; t++) j->y[t * w->out + r] += j->bias[r];
     }
 }
 
+/* Per-token fallback for row lengths the packed layout cannot hold (not a multiple of 32). */
+static void matmul_rows_unpacked(void *ctx, size_t begin, size_t end, int thread) {
+    const matmul_job *j = ctx;
+    const mt_weight *w = j->w;
+    (void)thread;
+    for (size_t r = begin; r < end; r++)
+        for (size_t t = 0; t < j->T; t++)
+            j->y[t * w->out + r] = j->k->dot(w->type, mt_weight_row(w, j->expert, r), j->x + t * w->in, (int64_t)w->in) +
+                                   (j->bias ? j->bias[r] : 0.0f);
+}
+
 static void cpu_matmul(mt_backend *b, const mt_weight *w, uint64_t expert, const float *x, size_t T, const float *bias, float *y) {
-    matmul_job j = { w, expert, x, T, bias, y, ((cpu_backend *)b)->k };
-    /* enough rows per chunk that a chunk is worth a thread hand-off */
-    size_t min_chunk = T > 1 ? 4 : 16;
-    mt_pool_for(pool_of(b), w->out, min_chunk, matmul_rows, &j);
+    cpu_backend *c = (cpu_backend *)b;
+    matmul_job j = { w, expert, x, T, bias, y, c->k };
+    size_t min_chunk = T > 1 ? 4 : 16; /* rows per hand-off worth a thread */
+    if (T > 1 && w->in % 32 == 0) {
+        size_t need = T * w->in;
+        if (need > c->packed_cap) {
+            float *p = realloc(c->packed, need * sizeof *p);
+            if (!p) { /* no memory to pack: the slower path still gives the answer */
+                mt_pool_for(c->pool, w->out, min_chunk, matmul_rows_unpacked, &j);
+                return;
+            }
+            c->packed = p;
+            c->packed_cap = need;
+        }
+        mt_pack_tokens(x, T, w->in, c->packed);
+        j.x = c->packed;
+        mt_pool_for(c->pool, w->out, min_chunk, matmul_rows, &j);
+    } else {
+        mt_pool_for(c->pool, w->out, min_chunk, T > 1 ? matmul_rows_unpacked : matmul_rows, &j);
+    }
 }
 
 /* ---- attention -------------------------------------------------------------------- */
@@ -163,6 +194,7 @@ static int cpu_moe(mt_backend *b, const mt_moe_args *a) {
 static void cpu_destroy(mt_backend *b) {
     if (!b) return;
     mt_pool_free(pool_of(b));
+    free(((cpu_backend *)b)->packed);
     free(b);
 }
 

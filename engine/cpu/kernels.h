@@ -1,7 +1,11 @@
 /* Row kernels of the C backend, chosen once at run time: AVX2 + FMA + F16C
  * where the processor has them, portable C otherwise (and for the formats
  * the AVX2 set does not cover). Both give the same sums up to float32
- * summation order. */
+ * summation order.
+ *
+ * Several tokens are passed "packed" by 32-element chunks, so that one chunk
+ * of every token is contiguous: xp[(c * T + t) * 32 + i] = x[t][32 c + i].
+ * (Token rows of 2^k floats would otherwise all fall in the same cache sets.) */
 #ifndef MT_KERNELS_H
 #define MT_KERNELS_H
 
@@ -10,12 +14,16 @@
 
 typedef struct mt_kernels {
     const char *name; /* "avx2" or "c" */
-    /* out[t * out_stride] = sum_i row[i] x[t * x_stride + i] for t < T; row has n elements of type */
-    void (*dot_rows)(uint32_t type, const void *row, const float *x, size_t x_stride, size_t T, int64_t n, float *out,
-                     size_t out_stride);
+    /* out[0] = sum_i row[i] x[i]; row has n elements of type */
+    float (*dot)(uint32_t type, const void *row, const float *x, int64_t n);
+    /* out[t * out_stride] = sum_i row[i] x[t][i] for t < T, x packed; n a multiple of 32 */
+    void (*dot_packed)(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride);
     /* sum_i a[i] b[i] */
     float (*dot_f32)(const float *a, const float *b, size_t n);
 } mt_kernels;
+
+/* Packs T rows of n floats (n a multiple of 32) into xp (T * n floats). */
+void mt_pack_tokens(const float *x, size_t T, size_t n, float *xp);
 
 const mt_kernels *mt_kernels_best(void);
 const mt_kernels *mt_kernels_portable(void);

@@ -1,8 +1,8 @@
 /* AVX2 + FMA + F16C kernels, compiled for those instructions whatever the
  * build's baseline and used only when the processor reports them.
  *
- * Each block is decoded once into registers (32 floats) and multiplied into
- * up to 8 tokens at a time, so a batch reads the weights once per 8 tokens. */
+ * A row is walked in chunks of 32 weights: each chunk is decoded once into
+ * four registers (already scaled) and multiplied into up to 8 tokens. */
 #include "kernels.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -14,8 +14,6 @@
 #include "../quant.h"
 #include "../quant_blocks.h"
 
-#define GROUP 8 /* tokens per pass over a row */
-
 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -25,104 +23,161 @@ static inline float hsum(__m256 v) {
 
 static inline __m256 i8x8_to_f32(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)); }
 
-/* A block's 32 weights, unscaled, and its scale. */
-static inline float decode_q8_0(const uint8_t *b, __m256 w[4]) {
+/* Weights [32 c, 32 c + 32) of a row, scaled, in four registers: one decoder per format. */
+static inline void decode_q8_0(const uint8_t *row, int64_t c, __m256 w[4]) {
+    const uint8_t *b = row + c * (int64_t)sizeof(block_q8_0);
     uint16_t h;
     memcpy(&h, b, 2);
-    const uint8_t *qs = b + 2;
-    for (int k = 0; k < 4; k++) w[k] = i8x8_to_f32(_mm_loadl_epi64((const __m128i *)(const void *)(qs + 8 * k)));
-    return _cvtsh_ss(h);
+    __m256 d = _mm256_set1_ps(_cvtsh_ss(h));
+    __m128i q0 = _mm_loadu_si128((const __m128i *)(const void *)(b + 2));
+    __m128i q1 = _mm_loadu_si128((const __m128i *)(const void *)(b + 18));
+    w[0] = _mm256_mul_ps(i8x8_to_f32(q0), d);
+    w[1] = _mm256_mul_ps(i8x8_to_f32(_mm_srli_si128(q0, 8)), d);
+    w[2] = _mm256_mul_ps(i8x8_to_f32(q1), d);
+    w[3] = _mm256_mul_ps(i8x8_to_f32(_mm_srli_si128(q1, 8)), d);
 }
 
-static inline float decode_mxfp4(const uint8_t *b, __m256 w[4]) {
+static inline void decode_mxfp4(const uint8_t *row, int64_t c, __m256 w[4]) {
+    const uint8_t *b = row + c * (int64_t)sizeof(block_mxfp4);
     const __m128i lut = _mm_loadu_si128((const __m128i *)(const void *)mxfp4_kvalues);
     const __m128i mask = _mm_set1_epi8(0x0f);
     __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(b + 1));
     __m128i lo = _mm_shuffle_epi8(lut, _mm_and_si128(q, mask));                    /* elements 0..15 */
     __m128i hi = _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(q, 4), mask)); /* elements 16..31 */
-    w[0] = i8x8_to_f32(lo);
-    w[1] = i8x8_to_f32(_mm_srli_si128(lo, 8));
-    w[2] = i8x8_to_f32(hi);
-    w[3] = i8x8_to_f32(_mm_srli_si128(hi, 8));
-    return mxfp4_e8m0_half(b[0]);
+    __m256 d = _mm256_set1_ps(mxfp4_e8m0_half(b[0]));
+    w[0] = _mm256_mul_ps(i8x8_to_f32(lo), d);
+    w[1] = _mm256_mul_ps(i8x8_to_f32(_mm_srli_si128(lo, 8)), d);
+    w[2] = _mm256_mul_ps(i8x8_to_f32(hi), d);
+    w[3] = _mm256_mul_ps(i8x8_to_f32(_mm_srli_si128(hi, 8)), d);
 }
 
-/* Q8_0 and MXFP4: sum q x over the block, then scale once. */
-static void dot_rows_blocks(uint32_t type, const uint8_t *row, const float *x, size_t x_stride, size_t T, int64_t n,
-                            float *out, size_t out_stride) {
-    size_t block_bytes = type == MT_TYPE_Q8_0 ? sizeof(block_q8_0) : sizeof(block_mxfp4);
-    int64_t blocks = n / 32;
-    for (size_t t0 = 0; t0 < T; t0 += GROUP) {
-        size_t g = T - t0 < GROUP ? T - t0 : GROUP;
-        __m256 acc[GROUP];
-        for (size_t t = 0; t < g; t++) acc[t] = _mm256_setzero_ps();
-        for (int64_t b = 0; b < blocks; b++) {
-            __m256 w[4];
-            const uint8_t *blk = row + b * (int64_t)block_bytes;
-            float d = type == MT_TYPE_Q8_0 ? decode_q8_0(blk, w) : decode_mxfp4(blk, w);
-            __m256 dv = _mm256_set1_ps(d);
-            for (size_t t = 0; t < g; t++) {
-                const float *xt = x + (t0 + t) * x_stride + b * 32;
-                __m256 s = _mm256_mul_ps(w[0], _mm256_loadu_ps(xt));
-                s = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(xt + 8), s);
-                s = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(xt + 16), s);
-                s = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(xt + 24), s);
-                acc[t] = _mm256_fmadd_ps(s, dv, acc[t]);
-            }
-        }
-        for (size_t t = 0; t < g; t++) out[(t0 + t) * out_stride] = hsum(acc[t]);
+static inline void decode_f32_fmt(const uint8_t *row, int64_t c, __m256 w[4]) {
+    const float *f = (const float *)(const void *)row + c * 32;
+    w[0] = _mm256_loadu_ps(f);
+    w[1] = _mm256_loadu_ps(f + 8);
+    w[2] = _mm256_loadu_ps(f + 16);
+    w[3] = _mm256_loadu_ps(f + 24);
+}
+
+static inline __m128i load_half8(const uint8_t *row, int64_t i) { return _mm_loadu_si128((const __m128i *)(const void *)(row + 2 * i)); }
+
+static inline void decode_f16(const uint8_t *row, int64_t c, __m256 w[4]) {
+    w[0] = _mm256_cvtph_ps(load_half8(row, c * 32));
+    w[1] = _mm256_cvtph_ps(load_half8(row, c * 32 + 8));
+    w[2] = _mm256_cvtph_ps(load_half8(row, c * 32 + 16));
+    w[3] = _mm256_cvtph_ps(load_half8(row, c * 32 + 24));
+}
+
+static inline __m256 bf16x8(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
+
+static inline void decode_bf16(const uint8_t *row, int64_t c, __m256 w[4]) {
+    w[0] = bf16x8(load_half8(row, c * 32));
+    w[1] = bf16x8(load_half8(row, c * 32 + 8));
+    w[2] = bf16x8(load_half8(row, c * 32 + 16));
+    w[3] = bf16x8(load_half8(row, c * 32 + 24));
+}
+
+/* For one format: a one-token dot with four independent accumulators (so
+ * consecutive FMAs do not wait on each other), and G-token kernels (G a
+ * constant, so every accumulator stays in a register). */
+#define FMA4(acc, w, xt)                                                                                          \
+    do {                                                                                                          \
+        acc = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(xt), acc);                                                    \
+        acc = _mm256_fmadd_ps(w[1], _mm256_loadu_ps((xt) + 8), acc);                                              \
+        acc = _mm256_fmadd_ps(w[2], _mm256_loadu_ps((xt) + 16), acc);                                             \
+        acc = _mm256_fmadd_ps(w[3], _mm256_loadu_ps((xt) + 24), acc);                                             \
+    } while (0)
+
+#define DEFINE_GROUP(FMT, G)                                                                                      \
+    static void group_##FMT##_##G(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,      \
+                                  size_t out_stride) {                                                            \
+        __m256 acc[G];                                                                                            \
+        _Pragma("GCC unroll 8") for (int t = 0; t < G; t++) acc[t] = _mm256_setzero_ps();                       \
+        for (int64_t c = 0; c < chunks; c++) {                                                                    \
+            __m256 w[4];                                                                                          \
+            decode_##FMT(row, c, w);                                                                              \
+            const float *xc = xp + (size_t)c * T * 32;                                                            \
+            _Pragma("GCC unroll 8") for (int t = 0; t < G; t++) FMA4(acc[t], w, xc + (size_t)t * 32);             \
+        }                                                                                                         \
+        _Pragma("GCC unroll 8") for (int t = 0; t < G; t++) out[(size_t)t * out_stride] = hsum(acc[t]);         \
     }
-}
 
-/* F32, F16, BF16: eight weights at a time, the tail in scalar code. */
-static inline __m256 load8(uint32_t type, const uint8_t *row, int64_t i) {
-    if (type == MT_TYPE_F32) return _mm256_loadu_ps((const float *)(const void *)row + i);
-    __m128i h = _mm_loadu_si128((const __m128i *)(const void *)(row + 2 * i));
-    if (type == MT_TYPE_F16) return _mm256_cvtph_ps(h);
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); /* BF16 */
-}
-
-static void dot_rows_plain(uint32_t type, const uint8_t *row, const float *x, size_t x_stride, size_t T, int64_t n,
-                           float *out, size_t out_stride) {
-    int64_t n8 = n / 8 * 8;
-    float tail[8];
-    for (size_t t0 = 0; t0 < T; t0 += GROUP) {
-        size_t g = T - t0 < GROUP ? T - t0 : GROUP;
-        __m256 acc[GROUP];
-        for (size_t t = 0; t < g; t++) acc[t] = _mm256_setzero_ps();
-        for (int64_t i = 0; i < n8; i += 8) {
-            __m256 w = load8(type, row, i);
-            for (size_t t = 0; t < g; t++) acc[t] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + (t0 + t) * x_stride + i), acc[t]);
-        }
-        int64_t rest = n - n8;
-        if (rest) mt_dequant_row(type, row + mt_row_bytes(type, (uint64_t)n8), tail, rest);
-        for (size_t t = 0; t < g; t++) {
-            float s = hsum(acc[t]);
-            for (int64_t i = 0; i < rest; i++) s += tail[i] * x[(t0 + t) * x_stride + n8 + i];
-            out[(t0 + t) * out_stride] = s;
-        }
+#define DEFINE_FORMAT(FMT)                                                                                        \
+    static float dot_##FMT(const uint8_t *row, const float *x, int64_t chunks) {                                  \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                               \
+        for (int64_t c = 0; c < chunks; c++) {                                                                    \
+            __m256 w[4];                                                                                          \
+            decode_##FMT(row, c, w);                                                                              \
+            const float *xc = x + c * 32;                                                                         \
+            a0 = _mm256_fmadd_ps(w[0], _mm256_loadu_ps(xc), a0);                                                  \
+            a1 = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(xc + 8), a1);                                              \
+            a2 = _mm256_fmadd_ps(w[2], _mm256_loadu_ps(xc + 16), a2);                                             \
+            a3 = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(xc + 24), a3);                                             \
+        }                                                                                                         \
+        return hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));                                 \
+    }                                                                                                             \
+    DEFINE_GROUP(FMT, 2)                                                                                          \
+    DEFINE_GROUP(FMT, 4)                                                                                          \
+    DEFINE_GROUP(FMT, 8)                                                                                          \
+    static void packed_##FMT(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,           \
+                             size_t out_stride) {                                                                 \
+        size_t t = 0; /* a group reads its tokens' slice of each chunk: xp offset by t tokens */                 \
+        for (; T - t >= 8; t += 8) group_##FMT##_8(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride); \
+        if (T - t >= 4) group_##FMT##_4(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 4;   \
+        if (T - t >= 2) group_##FMT##_2(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 2;   \
+        if (T - t >= 1) {                                                                                         \
+            __m256 acc = _mm256_setzero_ps();                                                                     \
+            for (int64_t c = 0; c < chunks; c++) {                                                                \
+                __m256 w[4];                                                                                      \
+                decode_##FMT(row, c, w);                                                                          \
+                FMA4(acc, w, xp + ((size_t)c * T + t) * 32);                                                      \
+            }                                                                                                     \
+            out[t * out_stride] = hsum(acc);                                                                      \
+        }                                                                                                         \
     }
+
+DEFINE_FORMAT(q8_0)
+DEFINE_FORMAT(mxfp4)
+DEFINE_FORMAT(f32_fmt)
+DEFINE_FORMAT(f16)
+DEFINE_FORMAT(bf16)
+
+static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
+    if (n % 32 == 0) switch (type) {
+        case MT_TYPE_Q8_0: return dot_q8_0(row, x, n / 32);
+        case MT_TYPE_MXFP4: return dot_mxfp4(row, x, n / 32);
+        case MT_TYPE_F32: return dot_f32_fmt(row, x, n / 32);
+        case MT_TYPE_F16: return dot_f16(row, x, n / 32);
+        case MT_TYPE_BF16: return dot_bf16(row, x, n / 32);
+        default: break;
+        }
+    return mt_dot_row(type, row, x, n);
 }
 
-static void dot_rows(uint32_t type, const void *row, const float *x, size_t x_stride, size_t T, int64_t n, float *out,
-                     size_t out_stride) {
+static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride) {
     switch (type) {
-    case MT_TYPE_Q8_0:
-    case MT_TYPE_MXFP4: dot_rows_blocks(type, row, x, x_stride, T, n, out, out_stride); return;
-    case MT_TYPE_F32:
-    case MT_TYPE_F16:
-    case MT_TYPE_BF16: dot_rows_plain(type, row, x, x_stride, T, n, out, out_stride); return;
-    default: mt_kernels_portable()->dot_rows(type, row, x, x_stride, T, n, out, out_stride);
+    case MT_TYPE_Q8_0: packed_q8_0(row, xp, T, n / 32, out, out_stride); return;
+    case MT_TYPE_MXFP4: packed_mxfp4(row, xp, T, n / 32, out, out_stride); return;
+    case MT_TYPE_F32: packed_f32_fmt(row, xp, T, n / 32, out, out_stride); return;
+    case MT_TYPE_F16: packed_f16(row, xp, T, n / 32, out, out_stride); return;
+    case MT_TYPE_BF16: packed_bf16(row, xp, T, n / 32, out, out_stride); return;
+    default: mt_kernels_portable()->dot_packed(type, row, xp, T, n, out, out_stride);
     }
 }
 
 static float dot_f32(const float *a, const float *b, size_t n) {
-    float out;
-    dot_rows_plain(MT_TYPE_F32, (const uint8_t *)a, b, 0, 1, (int64_t)n, &out, 1);
-    return out;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    }
+    float s = hsum(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
 }
 
-static const mt_kernels avx2 = { "avx2", dot_rows, dot_f32 };
+static const mt_kernels avx2 = { "avx2", dot, dot_packed, dot_f32 };
 
 const mt_kernels *mt_kernels_avx2(void) {
     __builtin_cpu_init();

@@ -1,9 +1,14 @@
 /* Portable kernels: each format's own dot from quant.c for one token; for
- * several, each block is dequantized once and reused for every token. */
+ * several, each 32-element chunk is dequantized once and reused for every token. */
 #include <string.h>
 
 #include "../quant.h"
 #include "kernels.h"
+
+void mt_pack_tokens(const float *x, size_t T, size_t n, float *xp) {
+    for (size_t c = 0; c < n / 32; c++)
+        for (size_t t = 0; t < T; t++) memcpy(xp + (c * T + t) * 32, x + t * n + c * 32, 32 * sizeof *xp);
+}
 
 static float dot_f32(const float *a, const float *b, size_t n) {
     float acc[8] = { 0 };
@@ -15,24 +20,23 @@ static float dot_f32(const float *a, const float *b, size_t n) {
     return s;
 }
 
-static void dot_rows(uint32_t type, const void *row, const float *x, size_t x_stride, size_t T, int64_t n, float *out,
-                     size_t out_stride) {
-    if (T == 1) {
-        out[0] = mt_dot_row(type, row, x, n);
-        return;
-    }
+static float dot(uint32_t type, const void *row, const float *x, int64_t n) { return mt_dot_row(type, row, x, n); }
+
+static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride) {
     const mt_type_info *info = mt_type_get(type);
-    size_t bs = info->block_size < 32 ? 32 : info->block_size; /* dequantize 32 floats at a time for plain formats */
+    size_t span = info->block_size > 32 ? info->block_size : 32; /* dequantize whole blocks, at least 32 elements */
     float block[256];
     for (size_t t = 0; t < T; t++) out[t * out_stride] = 0.0f;
-    for (int64_t i = 0; i < n; i += (int64_t)bs) {
-        size_t m = (size_t)(n - i) < bs ? (size_t)(n - i) : bs;
-        mt_dequant_row(type, (const uint8_t *)row + mt_row_bytes(type, (uint64_t)i), block, (int64_t)m);
-        for (size_t t = 0; t < T; t++) out[t * out_stride] += dot_f32(block, x + t * x_stride + i, m);
+    for (int64_t i = 0; i < n; i += (int64_t)span) {
+        mt_dequant_row(type, (const uint8_t *)row + mt_row_bytes(type, (uint64_t)i), block, (int64_t)span);
+        for (size_t c = 0; c < span / 32; c++) {
+            size_t chunk = (size_t)i / 32 + c;
+            for (size_t t = 0; t < T; t++) out[t * out_stride] += dot_f32(block + 32 * c, xp + (chunk * T + t) * 32, 32);
+        }
     }
 }
 
-static const mt_kernels portable = { "c", dot_rows, dot_f32 };
+static const mt_kernels portable = { "c", dot, dot_packed, dot_f32 };
 
 const mt_kernels *mt_kernels_portable(void) { return &portable; }
 
