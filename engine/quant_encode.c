@@ -14,7 +14,10 @@ static void store_u16(void *p, uint16_t v) { memcpy(p, &v, sizeof v); }
  * llama.cpp. */
 static void quantize_q8_0(const float *x, uint8_t *b) {
     float amax = 0.0f;
-    for (int j = 0; j < QK8_0; j++) amax = fmaxf(amax, fabsf(x[j]));
+    for (int j = 0; j < QK8_0; j++) {
+        float a = fabsf(x[j]);
+        amax = a > amax ? a : amax;
+    }
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     store_u16(b + offsetof(block_q8_0, d), mt_f32_to_f16(d));
@@ -24,10 +27,30 @@ static void quantize_q8_0(const float *x, uint8_t *b) {
 
 /* MXFP4: the shared exponent e = floor(log2(max|x|)) - 2 + 127 puts the block's
  * largest magnitude in the top binade of E2M1 (4..6); each element takes the
- * nearest code by absolute error, the lower code on a tie. */
+ * nearest code by absolute error, the lowest code on a tie (ggml scans all 16
+ * codes in order). Only codes of x's own sign can win, after code 0: for
+ * x >= 0 the scan is codes 0..7; for x < 0, code 0 then 9..15 (code 8, -0,
+ * always ties code 0 and loses). */
+static uint8_t nearest_mxfp4(float v, float d) {
+    int best = 0;
+    float best_err = fabsf(v); /* code 0 */
+    int first = v < 0.0f ? 9 : 1, last = v < 0.0f ? 15 : 7;
+    for (int c = first; c <= last; c++) {
+        const float err = fabsf((float)mxfp4_kvalues[c] * d - v);
+        if (err < best_err) {
+            best = c;
+            best_err = err;
+        }
+    }
+    return (uint8_t)best;
+}
+
 static void quantize_mxfp4(const float *x, uint8_t *b) {
     float amax = 0.0f;
-    for (int j = 0; j < QK_MXFP4; j++) amax = fmaxf(amax, fabsf(x[j]));
+    for (int j = 0; j < QK_MXFP4; j++) {
+        float a = fabsf(x[j]);
+        amax = a > amax ? a : amax;
+    }
     int e = 0;
     if (amax > 0.0f) {
         float ef = floorf(log2f(amax)) - 2.0f + 127.0f;
@@ -36,23 +59,8 @@ static void quantize_mxfp4(const float *x, uint8_t *b) {
     b[offsetof(block_mxfp4, e)] = (uint8_t)e;
     const float d = mxfp4_e8m0_half((uint8_t)e);
     uint8_t *qs = b + offsetof(block_mxfp4, qs);
-    for (int j = 0; j < QK_MXFP4 / 2; j++) {
-        uint8_t code[2];
-        for (int h = 0; h < 2; h++) {
-            const float v = x[j + h * (QK_MXFP4 / 2)];
-            int best = 0;
-            float best_err = fabsf((float)mxfp4_kvalues[0] * d - v);
-            for (int c = 1; c < 16; c++) {
-                const float err = fabsf((float)mxfp4_kvalues[c] * d - v);
-                if (err < best_err) {
-                    best = c;
-                    best_err = err;
-                }
-            }
-            code[h] = (uint8_t)best;
-        }
-        qs[j] = (uint8_t)(code[0] | (code[1] << 4));
-    }
+    for (int j = 0; j < QK_MXFP4 / 2; j++)
+        qs[j] = (uint8_t)(nearest_mxfp4(x[j], d) | (nearest_mxfp4(x[j + QK_MXFP4 / 2], d) << 4));
 }
 
 size_t mt_quantize_row(uint32_t type, const float *src, void *dst, int64_t n) {

@@ -179,7 +179,7 @@ static bool fill_tensor(void *ctx, uint64_t index, void *dst, uint64_t nbytes, m
     float scale = t->init == INIT_MATRIX ? 1.0f / sqrtf((float)row) : t->init == INIT_BIAS ? 0.05f : 1.0f;
     for (uint64_t r = 0; r < rows; r++) {
         for (uint64_t i = 0; i < row; i++) {
-            float z = mt_rng_normal(&rng);
+            float z = mt_rng_normal_fast(&rng);
             buf[i] = t->init == INIT_NORM ? 1.0f + 0.1f * z : scale * z;
         }
         mt_quantize_row(t->type, buf, (uint8_t *)dst + r * row_bytes, (int64_t)row);

@@ -212,6 +212,49 @@ static void quantize_rounding_rules(void) {
     CHECKF(q[0] == 0, "MXFP4 scale byte for 1e-42 is %u", q[0]);
 }
 
+/* ggml's MXFP4 quantizer as written there (a scan of all 16 codes), to check
+ * moetop's shortened scan bit for bit on random and awkward blocks. */
+static void mxfp4_reference_block(const float *x, uint8_t *out) {
+    static const int8_t kv[16] = { 0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12 };
+    float amax = 0.0f;
+    for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+    int e = amax > 0.0f ? (int)(floorf(log2f(amax)) - 2.0f + 127.0f) : 0;
+    e = e < 0 ? 0 : e > 254 ? 254 : e;
+    out[0] = (uint8_t)e;
+    float d = e < 2 ? mt_bits_f32(0x00200000u << e) : mt_bits_f32((uint32_t)(e - 1) << 23);
+    for (int j = 0; j < 16; j++) {
+        int code[2];
+        for (int h = 0; h < 2; h++) {
+            float v = x[j + 16 * h], best_err = fabsf(kv[0] * d - v);
+            code[h] = 0;
+            for (int c = 1; c < 16; c++) {
+                float err = fabsf(kv[c] * d - v);
+                if (err < best_err) best_err = err, code[h] = c;
+            }
+        }
+        out[1 + j] = (uint8_t)(code[0] | code[1] << 4);
+    }
+}
+
+static void mxfp4_matches_ggml_scan(void) {
+    mt_rng rng = mt_rng_seed(11, 0);
+    int differing = 0;
+    for (int trial = 0; trial < 20000; trial++) {
+        float x[32];
+        float scale = ldexpf(1.0f, (int)mt_rng_below(&rng, 60) - 30);
+        for (int j = 0; j < 32; j++) {
+            x[j] = mt_rng_normal(&rng) * scale;
+            if (trial % 3 == 0) x[j] = (float)((int)mt_rng_below(&rng, 25) - 12) * 0.25f * scale; /* exact ties */
+            if (trial % 7 == 0 && j % 5 == 0) x[j] = -0.0f;
+        }
+        uint8_t got[17], want[17];
+        mt_quantize_row(MT_TYPE_MXFP4, x, got, 32);
+        mxfp4_reference_block(x, want);
+        differing += memcmp(got, want, 17) != 0;
+    }
+    CHECKF(differing == 0, "%d of 20000 blocks differ from ggml's full scan", differing);
+}
+
 static void f16_conversions(void) {
     int bad = 0;
     for (uint32_t h = 0; h < 65536; h++) {
@@ -265,6 +308,7 @@ int main(void) {
     RUN(quantize_error_bounds);
     RUN(mxfp4_scale_bytes_subnormal_and_nan);
     RUN(quantize_rounding_rules);
+    RUN(mxfp4_matches_ggml_scan);
     RUN(f16_conversions);
     RUN(bf16_conversions);
     RUN(type_table);

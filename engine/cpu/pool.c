@@ -1,10 +1,22 @@
 #include "pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* Workers spin this many rounds for the next job before sleeping: a forward
+ * pass hands out jobs every few microseconds, and a futex sleep and wake costs
+ * more than that. Idle pools still sleep. */
+#define SPIN_ROUNDS 20000
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 typedef struct worker {
     struct mt_pool *pool;
@@ -18,11 +30,11 @@ struct mt_pool {
     int n_threads;
     worker *workers;
     pthread_mutex_t mu;
-    pthread_cond_t start, done;
-    unsigned long generation; /* bumped for each job */
-    int busy;                 /* workers still on the current job */
-    bool stop;
-    /* the current job */
+    pthread_cond_t start;
+    atomic_ulong generation; /* bumped for each job */
+    atomic_int busy;         /* workers still on the current job */
+    atomic_bool stop;
+    /* the current job, written before generation is bumped */
     mt_pool_fn fn;
     void *ctx;
     size_t n, chunk;
@@ -43,18 +55,20 @@ static void *worker_main(void *arg) {
     mt_pool *p = w->pool;
     unsigned long seen = 0;
     for (;;) {
-        pthread_mutex_lock(&p->mu);
-        while (p->generation == seen && !p->stop) pthread_cond_wait(&p->start, &p->mu);
-        if (p->stop) {
+        int spins = 0;
+        while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen && !atomic_load(&p->stop)) {
+            if (++spins < SPIN_ROUNDS) {
+                cpu_relax();
+                continue;
+            }
+            pthread_mutex_lock(&p->mu);
+            while (atomic_load(&p->generation) == seen && !atomic_load(&p->stop)) pthread_cond_wait(&p->start, &p->mu);
             pthread_mutex_unlock(&p->mu);
-            return NULL;
         }
-        seen = p->generation;
-        pthread_mutex_unlock(&p->mu);
+        if (atomic_load(&p->stop)) return NULL;
+        seen = atomic_load(&p->generation);
         run_share(p, w->index);
-        pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0) pthread_cond_signal(&p->done);
-        pthread_mutex_unlock(&p->mu);
+        atomic_fetch_sub_explicit(&p->busy, 1, memory_order_release);
     }
 }
 
@@ -73,7 +87,6 @@ mt_pool *mt_pool_new(int n_threads) {
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->start, NULL);
-    pthread_cond_init(&p->done, NULL);
     p->n_threads = n_threads;
     for (int i = 0; i < n_threads; i++) {
         p->workers[i].pool = p;
@@ -89,14 +102,13 @@ mt_pool *mt_pool_new(int n_threads) {
 void mt_pool_free(mt_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->stop = true;
+    atomic_store(&p->stop, true);
     pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; i < p->n_threads; i++) pthread_join(p->workers[i].thread, NULL);
     for (int i = 0; i < p->n_threads; i++) free(p->workers[i].scratch);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->start);
-    pthread_cond_destroy(&p->done);
     free(p->workers);
     free(p);
 }
@@ -113,20 +125,22 @@ void mt_pool_for(mt_pool *p, size_t n, size_t min_chunk, mt_pool_fn fn, void *ct
         fn(ctx, 0, n, 0);
         return;
     }
-    pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
     p->chunk = chunk;
     atomic_store(&p->next, 0);
-    p->busy = p->n_threads - 1;
-    p->generation++;
+    atomic_store(&p->busy, p->n_threads - 1);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    /* wake workers that went to sleep (cheap when none waits) */
+    pthread_mutex_lock(&p->mu);
     pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->mu);
     run_share(p, 0);
-    pthread_mutex_lock(&p->mu);
-    while (p->busy > 0) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    for (int spins = 0; atomic_load_explicit(&p->busy, memory_order_acquire) > 0; spins++) {
+        if (spins < SPIN_ROUNDS) cpu_relax();
+        else sched_yield(); /* a worker lost its core: let it run */
+    }
 }
 
 void *mt_pool_scratch(mt_pool *p, int thread, size_t bytes) {
