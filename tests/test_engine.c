@@ -1,0 +1,248 @@
+/* The session: token-by-token decoding equals one prefill, recomputation
+ * after an intervention touches exactly the layers it must and equals a fresh
+ * run bit for bit, and the router's intervention rules. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/backend.h"
+#include "engine/gguf.h"
+#include "engine/intervene.h"
+#include "engine/model.h"
+#include "engine/rng.h"
+#include "engine/session.h"
+#include "support/fixtures.h"
+#include "support/harness.h"
+
+typedef struct loaded {
+    mt_gguf *g;
+    mt_model *m;
+    mt_backend *be;
+} loaded;
+
+static bool load(char letter, loaded *l) {
+    memset(l, 0, sizeof *l);
+    const char *path = fixture_path(letter, ".gguf");
+    if (!path) return false;
+    mt_err err;
+    l->g = mt_gguf_open(path, &err);
+    l->m = l->g ? mt_model_load(l->g, &err) : NULL;
+    l->be = mt_cpu_backend_new(0);
+    return CHECKF(l->m && l->be, "%s", err.msg);
+}
+
+static void unload(loaded *l) {
+    if (l->be) l->be->destroy(l->be);
+    mt_model_free(l->m);
+    mt_gguf_close(l->g);
+}
+
+static uint32_t *random_ids(uint32_t n, uint32_t vocab, uint64_t seed) {
+    uint32_t *ids = malloc(n * sizeof *ids);
+    mt_rng r = mt_rng_seed(seed, 0);
+    for (uint32_t i = 0; i < n; i++) ids[i] = (uint32_t)mt_rng_below(&r, vocab - 32); /* ordinary tokens */
+    return ids;
+}
+
+/* Largest |a - b| / max(1, max|b|) over the vocabulary. */
+static double logit_error(const float *a, const float *b, uint32_t n) {
+    double scale = 1.0, worst = 0.0;
+    for (uint32_t i = 0; i < n; i++) scale = fmax(scale, fabs(b[i]));
+    for (uint32_t i = 0; i < n; i++) worst = fmax(worst, fabs(a[i] - b[i]) / scale);
+    return worst;
+}
+
+/* A prompt longer than the sliding window (and than one 256-token batch),
+ * decoded one token at a time, against one prefill. The two paths sum in
+ * different orders (one token: four accumulators; a batch: packed groups), so
+ * they agree to float32 rounding: logits within 1e-4 x scale, routing equal
+ * wherever the margin is above 1e-4. */
+static void decode_equals_prefill(void) {
+    loaded l;
+    if (!load('c', &l)) {
+        unload(&l);
+        return;
+    }
+    const uint32_t n = 300;
+    uint32_t *ids = random_ids(n, l.m->hp.n_vocab, 5);
+    mt_err err;
+    mt_session *prefill = mt_session_new(l.m, l.be, &err), *decode = mt_session_new(l.m, l.be, &err);
+    mt_session_keep_all_logits(prefill, true);
+    mt_session_keep_all_logits(decode, true);
+    CHECK(n > 2 * l.m->hp.sliding_window);
+    CHECK(mt_session_append(prefill, ids, n, &err));
+    for (uint32_t i = 0; i < n; i++) CHECK(mt_session_append(decode, &ids[i], 1, &err));
+    double worst_logit = 0, worst_weight = 0;
+    int routing_diffs = 0, compared = 0;
+    for (uint32_t t = 0; t < n; t++) {
+        worst_logit = fmax(worst_logit, logit_error(mt_session_logits(decode, t), mt_session_logits(prefill, t), l.m->hp.n_vocab));
+        for (uint32_t layer = 0; layer < l.m->hp.n_layer; layer++) {
+            const uint32_t *ea, *eb;
+            const float *wa, *wb;
+            float ma, mb;
+            uint32_t na = mt_session_route(decode, layer, t, &ea, &wa, &ma), nb = mt_session_route(prefill, layer, t, &eb, &wb, &mb);
+            if (mb < 1e-4f) continue;
+            compared++;
+            if (na != nb || memcmp(ea, eb, na * sizeof *ea) != 0) {
+                routing_diffs++;
+                continue;
+            }
+            for (uint32_t i = 0; i < na; i++) worst_weight = fmax(worst_weight, fabs(wa[i] - wb[i]));
+        }
+    }
+    CHECKF(worst_logit <= 1e-4, "logits differ by %g x scale", worst_logit);
+    CHECKF(routing_diffs == 0, "%d of %d (token, layer) routings differ", routing_diffs, compared);
+    CHECKF(worst_weight <= 1e-5, "mixing weights differ by %g", worst_weight);
+    printf("  %u tokens (window %u): decode vs prefill logits within %.1e x scale, weights within %.1e, routing equal at %d (token, layer)\n",
+           n, l.m->hp.sliding_window, worst_logit, worst_weight, compared);
+    mt_session_free(prefill);
+    mt_session_free(decode);
+    free(ids);
+    unload(&l);
+}
+
+static bool sessions_identical(const mt_session *a, const mt_session *b, const mt_hparams *hp) {
+    uint32_t n = mt_session_length(a);
+    if (n != mt_session_length(b)) return false;
+    for (uint32_t layer = 0; layer < hp->n_layer; layer++)
+        for (uint32_t t = 0; t < n; t++) {
+            const uint32_t *ea, *eb;
+            const float *wa, *wb;
+            float ma, mb, na3[3], nb3[3];
+            uint32_t na = mt_session_route(a, layer, t, &ea, &wa, &ma), nb = mt_session_route(b, layer, t, &eb, &wb, &mb);
+            mt_session_norms(a, layer, t, na3);
+            mt_session_norms(b, layer, t, nb3);
+            if (na != nb || memcmp(ea, eb, na * sizeof *ea) || memcmp(wa, wb, na * sizeof *wa) || memcmp(&ma, &mb, sizeof ma) ||
+                memcmp(na3, nb3, sizeof na3) ||
+                memcmp(mt_session_router_logits(a, layer, t), mt_session_router_logits(b, layer, t), hp->n_expert * sizeof(float)))
+                return false;
+        }
+    return memcmp(mt_session_logits(a, n - 1), mt_session_logits(b, n - 1), hp->n_vocab * sizeof(float)) == 0;
+}
+
+/* Changing an intervention at layer l recomputes layers l..L-1 only, and the
+ * result is bit for bit a fresh run with that intervention. */
+static void recompute_from_changed_layer(void) {
+    loaded l;
+    if (!load('a', &l)) {
+        unload(&l);
+        return;
+    }
+    const mt_hparams *hp = &l.m->hp;
+    const uint32_t n = 40, layer = 2;
+    uint32_t *ids = random_ids(n, hp->n_vocab, 9);
+    mt_err err;
+    mt_session *s = mt_session_new(l.m, l.be, &err);
+    CHECK(mt_session_append(s, ids, n, &err));
+    uint64_t before = mt_session_layer_evals(s);
+    CHECK(mt_session_update(s, &err) && mt_session_layer_evals(s) == before); /* nothing changed: nothing recomputed */
+    /* mask, at `layer`, the expert token 0 ranks first: its routing must change */
+    const uint32_t *ex;
+    const float *w;
+    float margin;
+    mt_session_route(s, layer, 0, &ex, &w, &margin);
+    uint32_t top = ex[0];
+    mt_interventions iv;
+    mt_iv_init(&iv, hp->n_layer, hp->n_expert);
+    iv.flags[(size_t)layer * hp->n_expert + top] |= MT_IV_MASK;
+    mt_session_set_interventions(s, &iv);
+    CHECK(mt_session_update(s, &err));
+    uint64_t evals = mt_session_layer_evals(s) - before;
+    CHECKF(evals == hp->n_layer - layer, "%llu layer evaluations, expected %u", (unsigned long long)evals, hp->n_layer - layer);
+    mt_session_route(s, layer, 0, &ex, &w, &margin);
+    CHECKF(ex[0] != top, "the masked expert %u still ranks first", top);
+    /* a fresh session with the same intervention, computed from layer 0 */
+    mt_session *fresh = mt_session_new(l.m, l.be, &err);
+    mt_session_set_interventions(fresh, &iv);
+    CHECK(mt_session_append(fresh, ids, n, &err));
+    CHECK(sessions_identical(s, fresh, hp));
+    /* clearing it returns exactly to the baseline, again from `layer` on */
+    mt_session *baseline = mt_session_new(l.m, l.be, &err);
+    CHECK(mt_session_append(baseline, ids, n, &err));
+    mt_iv_clear(&iv);
+    mt_session_set_interventions(s, &iv);
+    before = mt_session_layer_evals(s);
+    CHECK(mt_session_update(s, &err) && mt_session_layer_evals(s) - before == hp->n_layer - layer);
+    CHECK(sessions_identical(s, baseline, hp));
+    mt_iv_free(&iv);
+    mt_session_free(s);
+    mt_session_free(fresh);
+    mt_session_free(baseline);
+    free(ids);
+    unload(&l);
+}
+
+static void context_limit(void) {
+    loaded l;
+    if (!load('b', &l)) {
+        unload(&l);
+        return;
+    }
+    mt_err err;
+    mt_session *s = mt_session_new(l.m, l.be, &err);
+    uint32_t too_many = l.m->hp.n_ctx + 1;
+    uint32_t *ids = calloc(too_many, sizeof *ids);
+    CHECK(!mt_session_append(s, ids, too_many, &err) && strstr(err.msg, "more than the model's context"));
+    CHECK(mt_session_length(s) == 0);
+    uint32_t bad = l.m->hp.n_vocab;
+    CHECK(!mt_session_append(s, &bad, 1, &err) && strstr(err.msg, "outside the vocabulary"));
+    free(ids);
+    mt_session_free(s);
+    unload(&l);
+}
+
+/* The router's rules on hand-made logits (8 experts, model k = 2). */
+static void routing_rules(void) {
+    mt_interventions iv;
+    mt_iv_init(&iv, 2, 8);
+    const float z[8] = { 0.5f, 3.0f, -1.0f, 2.0f, 2.0f, 0.0f, 1.0f, -2.0f };
+    uint32_t ex[8], order[8];
+    float w[8], margin;
+    uint32_t n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    CHECK(n == 2 && ex[0] == 1 && ex[1] == 3 && fabsf(margin) < 1e-7f); /* 3 and 4 tie: the lower id ranks first */
+    CHECK(fabsf(w[0] - 1.0f / (1.0f + expf(-1.0f))) < 1e-6f && fabsf(w[0] + w[1] - 1.0f) < 1e-6f);
+    mt_err err;
+    CHECK(mt_iv_parse(&iv, "mask", "1,3@0", &err)); /* the next experts take the slots */
+    n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    CHECK(n == 2 && ex[0] == 4 && ex[1] == 6 && fabsf(margin - 0.5f) < 1e-6f);
+    n = mt_iv_route(&iv, 1, 2, z, ex, w, &margin, order); /* layer 1 untouched */
+    CHECK(ex[0] == 1);
+    CHECK(mt_iv_parse(&iv, "k", "8@0", &err)); /* more than are left: all of them */
+    n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    CHECK(n == 6 && margin == MT_NO_MARGIN);
+    CHECK(mt_iv_parse(&iv, "drop", "4,6@0", &err));
+    n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    float sum = 0;
+    for (uint32_t i = 0; i < n; i++) sum += w[i];
+    CHECK(ex[0] == 4 && w[0] == 0.0f && ex[1] == 6 && w[1] == 0.0f && fabsf(sum - 1.0f) < 1e-6f);
+    CHECK(mt_iv_parse(&iv, "force", "7", &err)); /* force overrides every other flag */
+    n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    CHECK(n == 1 && ex[0] == 7 && w[0] == 1.0f && margin == MT_NO_MARGIN);
+    mt_iv_clear(&iv);
+    CHECK(mt_iv_parse(&iv, "drop", "1,3", &err)); /* every selected expert dropped: nothing added */
+    n = mt_iv_route(&iv, 1, 2, z, ex, w, &margin, order);
+    CHECK(n == 2 && w[0] == 0.0f && w[1] == 0.0f);
+    mt_iv_clear(&iv);
+    CHECK(mt_iv_parse(&iv, "mask", "0,1,2,3,4,5,6,7", &err)); /* none left */
+    CHECK(mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order) == 0);
+    static const char *const bad[][3] = {
+        { "k", "0", "0 is outside 1..8" },     { "k", "9", "not a number of experts" }, { "mask", "8", "0..7" },
+        { "mask", "1,", "0..7" },              { "force", "1,2", "one expert id" },      { "zero", "1@2", "layers in 0..1" },
+        { "drop", "x", "0..7" },               { "mask", "@1", "0..7" },                 { "fuzz", "1", "not an intervention" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err.msg[0] = 0;
+        CHECKF(!mt_iv_parse(&iv, bad[i][0], bad[i][1], &err) && strstr(err.msg, bad[i][2]), "--%s %s: '%s'", bad[i][0], bad[i][1], err.msg);
+    }
+    mt_iv_free(&iv);
+}
+
+int main(void) {
+    t_begin("engine");
+    RUN(routing_rules);
+    RUN(decode_equals_prefill);
+    RUN(recompute_from_changed_layer);
+    RUN(context_limit);
+    return t_end();
+}
