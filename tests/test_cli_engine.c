@@ -1,0 +1,231 @@
+/* `moetop trace`, `generate` and `bench` as shared/contracts/cli.md fixes
+ * them, checked against the oracle fixtures through the command line. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/cli_util.h"
+#include "support/fixtures.h"
+#include "support/harness.h"
+
+/* The fixture's tokens as an --ids argument (caller frees). */
+static char *fixture_ids(const jv *expected, size_t limit) {
+    const jv *toks = jv_get(expected, "tokens");
+    char *s = malloc(toks->len * 8 + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < toks->len && i < limit; i++) n += (size_t)sprintf(s + n, i ? " %.0f" : "%.0f", jv_at(toks, i)->num);
+    s[n] = 0;
+    return s;
+}
+
+static jv *run_json(proc_result *r) {
+    char err[256];
+    jv *v = r->status == 0 ? jv_parse(r->out, r->out_len, err, sizeof err) : NULL;
+    CHECKF(v != NULL, "exit %d: %s", r->status, r->status ? r->err : err);
+    return v;
+}
+
+/* topk per token at every layer against one expected case (where its margin allows). */
+static int compare_topk(const jv *got_layers, const jv *want_layers) {
+    int diffs = 0;
+    for (size_t l = 0; l < want_layers->len; l++) {
+        const jv *g = jv_get(jv_at(got_layers, l), "topk"), *w = jv_get(jv_at(want_layers, l), "topk");
+        const jv *margin = jv_get(jv_at(want_layers, l), "margin");
+        for (size_t t = 0; t < w->len; t++) {
+            if (jv_at(margin, t)->num < 1e-3) continue;
+            const jv *gt = jv_at(g, t), *wt = jv_at(w, t);
+            bool same = gt && gt->len == wt->len;
+            for (size_t i = 0; same && i < wt->len; i++) same = jv_at(gt, i)->num == jv_at(wt, i)->num;
+            diffs += !same;
+        }
+    }
+    return diffs;
+}
+
+static void trace_json_matches_the_oracle(void) {
+    const char *gguf = fixture_path('a', ".gguf"), *json = fixture_path('a', ".expected.json");
+    if (!gguf || !json) return;
+    char err[256];
+    jv *expected = jv_parse_file(json, err, sizeof err);
+    char *ids = fixture_ids(expected, 1000);
+    const jv *cases = jv_get(expected, "cases");
+    static const struct { const char *name, *flag, *value; } runs[] = {
+        { "baseline", NULL, NULL },         { "mask_l1_e0e3", "--mask", "0,3@1" }, { "k1_all", "--k", "1" },
+        { "k4_l2", "--k", "4@2" },          { "force_e5_all", "--force", "5" },    { "zero_e2_all", "--zero", "2" },
+        { "drop_e1_l0l3", "--drop", "1@0,3" },
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        proc_result r = runs[i].flag ? run_moetop("trace", "-m", gguf, "--ids", ids, runs[i].flag, runs[i].value, "--json", NULL)
+                                     : run_moetop("trace", "-m", gguf, "--ids", ids, "--router-logits", "--json", NULL);
+        jv *v = run_json(&r);
+        const jv *want = jv_get(cases, runs[i].name);
+        if (v && want) {
+            CHECKF(compare_topk(jv_get(v, "layers"), jv_get(want, "layers")) == 0, "%s: top-k differs from the reference", runs[i].name);
+            const jv *last = jv_get(v, "logits_last"), *want_last = jv_get(want, "logits_last");
+            if (!want_last) want_last = jv_at(jv_get(want, "logits"), jv_get(want, "logits")->len - 1);
+            double worst = 0;
+            for (size_t k = 0; last && k < last->len; k++) worst = fmax(worst, fabs(jv_at(last, k)->num - jv_at(want_last, k)->num));
+            CHECKF(last && last->len == 1056 && worst < 1e-3 * 20, "%s: logits_last off by %g", runs[i].name, worst);
+            CHECK(jv_get(v, "argmax")->len == jv_get(expected, "tokens")->len);
+            if (i == 0) {
+                CHECK(strcmp(jv_str(v, "model"), "oracle-gptoss-a.gguf") == 0 && strcmp(jv_str(v, "arch"), "gpt-oss") == 0);
+                CHECK(strcmp(jv_str(v, "backend"), "cpu") == 0 && jv_str(v, "device") != NULL);
+                CHECK(jv_num(v, "n_layer", 0) == 4 && jv_num(v, "n_expert", 0) == 8 && jv_num(v, "k", 0) == 2 && jv_num(v, "n_vocab", 0) == 1056);
+                const jv *tok0 = jv_at(jv_get(v, "tokens"), 0);
+                CHECK(jv_num(tok0, "id", -1) == 200006 - 200006 + jv_at(jv_get(expected, "tokens"), 0)->num && jv_str(tok0, "text"));
+                const jv *rl = jv_get(jv_at(jv_get(v, "layers"), 0), "router_logits");
+                CHECK(rl && rl->len == jv_get(expected, "tokens")->len && jv_at(rl, 0)->len == 8);
+                CHECK(jv_get(v, "logits") == NULL);
+            }
+        }
+        jv_free(v);
+        proc_free(&r);
+    }
+    free(ids);
+    jv_free(expected);
+}
+
+static void trace_logits_modes(void) {
+    const char *gguf = fixture_path('c', ".gguf");
+    if (!gguf) return;
+    proc_result r = run_moetop("trace", "-m", gguf, "--prompt", "Count: 1 2 3", "--logits", "all", "--json", NULL);
+    jv *v = run_json(&r);
+    if (v) {
+        const jv *logits = jv_get(v, "logits"), *tokens = jv_get(v, "tokens");
+        CHECK(logits && logits->len == tokens->len && jv_at(logits, 0)->len == 1056 && jv_get(v, "logits_last") == NULL);
+        CHECK(jv_get(jv_at(jv_get(v, "layers"), 0), "router_logits") == NULL);
+    }
+    jv_free(v);
+    proc_free(&r);
+    r = run_moetop("trace", "-m", gguf, "--prompt", "Count", "--logits", "none", "--json", NULL);
+    v = run_json(&r);
+    if (v) CHECK(!jv_get(v, "logits") && !jv_get(v, "logits_last") && !jv_get(v, "argmax"));
+    jv_free(v);
+    proc_free(&r);
+    r = run_moetop("trace", "-m", gguf, "--prompt", "Count: 1 2", NULL); /* the human form */
+    CHECKF(r.status == 0 && strstr(r.out, "next token:") && strstr(r.out, " L2 "), "human trace: %s", r.err);
+    proc_free(&r);
+}
+
+static void greedy_generation_matches_the_oracle(void) {
+    const char *gguf = fixture_path('c', ".gguf"), *json = fixture_path('c', ".expected.json");
+    if (!gguf || !json) return;
+    char err[256];
+    jv *expected = jv_parse_file(json, err, sizeof err);
+    char *ids = fixture_ids(expected, 1000);
+    const jv *want = jv_get(jv_get(expected, "greedy"), "ids"), *gaps = jv_get(jv_get(expected, "greedy"), "gaps");
+    proc_result r = run_moetop("generate", "-m", gguf, "--ids", ids, "-n", "16", "--json", NULL);
+    jv *v = run_json(&r);
+    if (v) {
+        const jv *gen = jv_get(v, "generated");
+        CHECK(gen && gen->len == 16 && strcmp(jv_str(v, "stop"), "length") == 0);
+        CHECK(jv_get(v, "prompt_tokens")->len == jv_get(expected, "tokens")->len);
+        for (size_t i = 0; gen && i < gen->len && i < want->len && jv_at(gaps, i)->num >= 1e-3; i++)
+            CHECKF(jv_num(jv_at(gen, i), "id", -1) == jv_at(want, i)->num, "step %zu: %g, reference %g", i,
+                   jv_num(jv_at(gen, i), "id", -1), jv_at(want, i)->num);
+        const jv *layers = jv_get(jv_at(gen, 15), "layers"); /* the last token has its own pass too */
+        CHECK(layers && layers->len == 3 && jv_get(jv_at(layers, 0), "topk")->len == 4 && jv_get(jv_at(layers, 0), "weights")->len == 4);
+        size_t text_len = 0;
+        for (size_t i = 0; gen && i < gen->len; i++) text_len += strlen(jv_str(jv_at(gen, i), "text"));
+        CHECK(strlen(jv_str(v, "text")) <= text_len + 3 * gen->len); /* U+FFFD may stand for fewer bytes */
+    }
+    jv_free(v);
+    proc_free(&r);
+    free(ids);
+    jv_free(expected);
+}
+
+static void sampling_is_seeded(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    proc_result a = run_moetop("generate", "-m", gguf, "--prompt", "Hello", "-n", "12", "--temp", "1.5", "--top-p", "0.95", "--seed", "3", NULL);
+    proc_result b = run_moetop("generate", "-m", gguf, "--prompt", "Hello", "-n", "12", "--temp", "1.5", "--top-p", "0.95", "--seed", "3", NULL);
+    proc_result c = run_moetop("generate", "-m", gguf, "--prompt", "Hello", "-n", "12", "--temp", "1.5", "--top-p", "0.95", "--seed", "4", NULL);
+    CHECK(a.status == 0 && b.status == 0 && c.status == 0);
+    CHECK(strcmp(a.out, b.out) == 0);
+    CHECK(strcmp(a.out, c.out) != 0);
+    proc_free(&a);
+    proc_free(&b);
+    proc_free(&c);
+    proc_result chat = run_moetop("generate", "-m", gguf, "--chat", "Hi", "-n", "2", "--json", NULL);
+    jv *v = run_json(&chat);
+    if (v) CHECK(jv_num(jv_at(jv_get(v, "prompt_tokens"), 0), "id", -1) == 1029); /* <|start|> in this vocabulary */
+    jv_free(v);
+    proc_free(&chat);
+}
+
+static void bench_json(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    proc_result r = run_moetop("bench", "-m", gguf, "-p", "16", "-n", "4", "--threads", "2", "--json", NULL);
+    jv *v = run_json(&r);
+    if (v) {
+        CHECK(strcmp(jv_str(v, "backend"), "cpu") == 0 && jv_num(v, "threads", 0) == 2);
+        CHECK(jv_num(v, "prefill_tokens", 0) == 16 && jv_num(v, "decode_tokens", 0) == 4);
+        CHECK(jv_num(v, "prefill_tok_s", 0) > 0 && jv_num(v, "decode_tok_s", 0) > 0 && jv_num(v, "peak_rss_mb", 0) > 0);
+    }
+    jv_free(v);
+    proc_free(&r);
+}
+
+static void bad_input_exits_2(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    char tiny[512];
+    snprintf(tiny, sizeof tiny, "%s/ctx8.gguf", t_tmpdir());
+    proc_result s = run_moetop("synth", "-q", "--preset", "tiny", "--context", "8", "-o", tiny, NULL);
+    CHECK(s.status == 0);
+    proc_free(&s);
+    static const struct { const char *a[8]; const char *expect; } cases[] = {
+        { { "trace", "-m", "A", "--prompt", "x", "--k", "0" }, "--k: 0 is outside 1..8" },
+        { { "trace", "-m", "A", "--prompt", "x", "--k", "9" }, "--k: '9' is not a number of experts in 1..8" },
+        { { "trace", "-m", "A", "--prompt", "x", "--mask", "8" }, "--mask: '8' is not a list of expert ids in 0..7" },
+        { { "trace", "-m", "A", "--prompt", "x", "--force", "1@9" }, "--force: '9' after @ is not a list of layers in 0..3" },
+        { { "trace", "-m", "A", "--prompt", "x", "--logits", "some" }, "--logits: 'some' is not all, last or none" },
+        { { "trace", "-m", "A", "--ids", "1 99999" }, "--ids: 99999 is outside the vocabulary" },
+        { { "trace", "-m", "A", "--ids", "1 x" }, "--ids: 'x' is not a token id" },
+        { { "trace", "-m", "A" }, "a prompt is required" },
+        { { "trace", "-m", "A", "--prompt", "x", "--ids", "1" }, "give only one of" },
+        { { "trace", "-m", "TINY", "--prompt", "one two three four five six seven eight nine ten" }, "more than the model's context of 8" },
+        { { "generate", "-m", "TINY", "--prompt", "one two three four five six seven eight nine ten" }, "more than the model's context of 8" },
+        { { "generate", "-m", "A", "--prompt", "x", "--top-p", "0" }, "--top-p: 0 is outside (0, 1]" },
+        { { "generate", "-m", "A", "--prompt", "x", "--temp", "-1" }, "--temp: -1 is negative" },
+        { { "generate", "-m", "A", "--prompt", "" }, "the prompt is empty" },
+        { { "bench", "-m", "TINY", "-p", "8", "-n", "4" }, "more than the model's context of 8" },
+        { { "trace", "-m", "TOKENIZER_ONLY", "--prompt", "x" }, "key 'gpt-oss.block_count' is missing" },
+        { { "trace", "-m", "A", "--prompt", "x", "--backend", "metal" }, "--backend: 'metal' is not cpu or vulkan" },
+    };
+    const char *vocab = t_shared_file("oracle/tokenizer/o200k_harmony.vocab.gguf");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *a[8];
+        bool skip = false;
+        for (int k = 0; k < 8; k++) {
+            a[k] = cases[i].a[k];
+            if (a[k] && strcmp(a[k], "A") == 0) a[k] = gguf;
+            if (a[k] && strcmp(a[k], "TINY") == 0) a[k] = tiny;
+            if (a[k] && strcmp(a[k], "TOKENIZER_ONLY") == 0) skip = !(a[k] = vocab);
+        }
+        if (skip) continue;
+        proc_result r = run_moetop(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+        CHECKF(is_clean_usage_error(&r) && strstr(r.err, cases[i].expect), "case %zu (%s %s): exit %d: %s", i, a[0], a[4] ? a[4] : "",
+               r.status, r.err);
+        proc_free(&r);
+    }
+    /* vulkan is not built yet: the CPU backend runs, saying so once */
+    proc_result r = run_moetop("trace", "-m", gguf, "--prompt", "x", "--backend", "vulkan", "--json", NULL);
+    CHECKF(r.status == 0 && proc_count_lines(r.err) == 1 && strstr(r.err, "using the CPU backend") && strstr(r.out, "\"backend\":\"cpu\""),
+           "vulkan fallback: %s", r.err);
+    proc_free(&r);
+}
+
+int main(void) {
+    t_begin("cli-engine");
+    RUN(trace_json_matches_the_oracle);
+    RUN(trace_logits_modes);
+    RUN(greedy_generation_matches_the_oracle);
+    RUN(sampling_is_seeded);
+    RUN(bench_json);
+    RUN(bad_input_exits_2);
+    return t_end();
+}
