@@ -88,9 +88,21 @@ sanitize: check-deps
 	@$(MAKE) --no-print-directory -j2 BUILD=build/san SAN=1 tests
 	@sh tests/run.sh sanitizers=build/san:build/san/moetop
 
+# The model `moetop bench` runs on: 8 layers, width 1024, 16 heads of 64 and
+# 4 KV heads, 32 experts of 1024 (top-4), vocabulary 8192 + 32, MXFP4 experts,
+# Q8_0 attention and embeddings (written once by synth, about 470 MB).
+BENCH_MODEL := build/bench-v1.gguf
+
+$(BENCH_MODEL): | $(BIN)
+	./moetop synth -q -o $@ --layers 8 --d-model 1024 --heads 16 --kv-heads 4 --head-dim 64 \
+	    --experts 32 --k 4 --ff 1024 --swa 128 --vocab-base 8192 \
+	    --types embd=q8_0,output=q8_0,attn=q8_0,router=f32,experts=mxfp4
+
 bench: check-deps
-	@$(MAKE) --no-print-directory -j2 all $(BENCHES)
+	@$(MAKE) --no-print-directory -j2 all $(BENCHES) $(BENCH_MODEL)
 	@for b in $(BENCHES); do $$b; done
+	./moetop bench -m $(BENCH_MODEL) --threads 2 -p 64 -n 32
+	./moetop bench -m $(BENCH_MODEL) --threads 1 -p 64 -n 32
 
 install: $(BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/moetop

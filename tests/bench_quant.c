@@ -9,6 +9,7 @@
 #include "engine/gguf.h"
 #include "engine/quant.h"
 #include "engine/rng.h"
+#include "engine/cpu/kernels.h"
 
 static double now(void) {
     struct timespec t;
@@ -24,8 +25,9 @@ int main(int argc, char **argv) {
     mt_rng rng = mt_rng_seed(1, 0);
     for (size_t i = 0; i < (size_t)ROWS * COLS; i++) src[i] = mt_rng_normal(&rng) * 0.02f;
     for (int i = 0; i < COLS; i++) x[i] = mt_rng_normal(&rng);
-    printf("row kernels, one thread, %d x %d matrix (one gpt-oss-20b projection)\n", ROWS, COLS);
-    printf("  %-6s %12s %12s %14s\n", "type", "dot GB/s", "dot GFLOP/s", "dequant GB/s");
+    printf("row kernels, one thread, %d x %d matrix (one gpt-oss-20b projection): portable quant.c, then the CPU backend\n", ROWS, COLS);
+    const mt_kernels *k = mt_kernels_best();
+    printf("  %-6s %12s %12s %14s %18s\n", "type", "dot GB/s", "dot GFLOP/s", "dequant GB/s", k == mt_kernels_portable() ? "(no AVX2)" : "AVX2 dot GB/s");
     volatile float sink = 0;
     for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
         const mt_type_info *info = mt_type_get(types[t]);
@@ -63,8 +65,17 @@ int main(int argc, char **argv) {
             t1 = now();
         } while (t1 - t0 < 0.5);
         double deq_s = (t1 - t0) / reps;
+        reps = 0;
+        t0 = now();
+        do {
+            for (int r = 0; r < ROWS; r++) sink += k->dot(types[t], w + r * row_bytes, x, COLS);
+            reps++;
+            t1 = now();
+        } while (t1 - t0 < 0.5);
+        double kernel_s = (t1 - t0) / reps;
         double bytes = (double)ROWS * (double)row_bytes;
-        printf("  %-6s %12.2f %12.2f %14.2f\n", info->name, bytes / dot_s / 1e9, 2.0 * ROWS * COLS / dot_s / 1e9, bytes / deq_s / 1e9);
+        printf("  %-6s %12.2f %12.2f %14.2f %18.2f\n", info->name, bytes / dot_s / 1e9, 2.0 * ROWS * COLS / dot_s / 1e9,
+               bytes / deq_s / 1e9, bytes / kernel_s / 1e9);
     }
     const char *vocab = argc > 1 ? argv[1] : "../shared/oracle/tokenizer/o200k_harmony.vocab.gguf";
     mt_err err;
