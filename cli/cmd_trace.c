@@ -79,6 +79,14 @@ static int trace_json(const cli_model *cm, const mt_session *s, int logits_mode,
             mt_json_f32(&j, margin);
         }
         mt_json_end_array(&j);
+        mt_json_key(&j, "norms"); /* beyond the contract: |residual in|, |attention update|, |MoE update| per token */
+        mt_json_begin_array(&j);
+        for (uint32_t t = 0; t < T; t++) {
+            float norms[3];
+            mt_session_norms(s, l, t, norms);
+            json_floats(&j, norms, 3);
+        }
+        mt_json_end_array(&j);
         if (router_logits) {
             mt_json_key(&j, "router_logits");
             mt_json_begin_array(&j);
