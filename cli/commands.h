@@ -10,5 +10,9 @@ extern const cli_command cmd_tokenize;
 extern const cli_command cmd_trace;
 extern const cli_command cmd_generate;
 extern const cli_command cmd_bench;
+extern const cli_command cmd_entropy;
+extern const cli_command cmd_coact;
+extern const cli_command cmd_sweep;
+extern const cli_command cmd_cold;
 
 #endif

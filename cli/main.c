@@ -7,7 +7,8 @@
 #include "commands.h"
 #include "version.h"
 
-static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize, &cmd_trace, &cmd_generate, &cmd_bench };
+static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize, &cmd_trace, &cmd_generate, &cmd_bench,
+                                                 &cmd_entropy, &cmd_coact, &cmd_sweep, &cmd_cold };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {

@@ -16,7 +16,7 @@
 #include "engine/session.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
-#include "support/json_read.h"
+#include "cli/json_read.h"
 
 #define TOL 1e-3
 

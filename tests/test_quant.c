@@ -11,7 +11,7 @@
 #include "engine/quant.h"
 #include "engine/rng.h"
 #include "support/harness.h"
-#include "support/json_read.h"
+#include "cli/json_read.h"
 
 static void oracle_blocks_dequantize_exactly(void) {
     const char *gguf_path = t_shared_file("oracle/quant/blocks.gguf");

@@ -12,7 +12,7 @@
 #include "engine/rng.h"
 #include "engine/tokenizer.h"
 #include "support/harness.h"
-#include "support/json_read.h"
+#include "cli/json_read.h"
 
 static mt_gguf *vocab_gguf;
 static mt_tokenizer *o200k;

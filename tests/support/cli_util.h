@@ -2,7 +2,7 @@
 #ifndef MT_CLI_UTIL_H
 #define MT_CLI_UTIL_H
 
-#include "json_read.h"
+#include "cli/json_read.h"
 #include "proc.h"
 
 /* Runs moetop with up to 15 arguments (NULL-terminated list). */

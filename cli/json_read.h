@@ -1,10 +1,12 @@
-/* A small JSON reader for the tests: the oracle's expected values and the
- * --json output of moetop's commands. Accepts Python's NaN and Infinity. */
+/* A small JSON reader: profiles and JSONL datasets read by moetop, and in the
+ * tests the oracle's expected values and moetop's own --json output. Accepts
+ * Python's NaN and Infinity. Nesting is limited to 200 levels. */
 #ifndef MT_JSON_READ_H
 #define MT_JSON_READ_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ } jv_kind;
 
@@ -12,6 +14,8 @@ typedef struct jv {
     jv_kind kind;
     bool b;
     double num;
+    bool is_u64;      /* JV_NUM written as a non-negative integer that fits: exact in u64 */
+    uint64_t u64;
     char *str;        /* JV_STR: NUL-terminated UTF-8 (len excludes the NUL) */
     size_t len;       /* JV_STR: bytes; JV_ARR, JV_OBJ: entries */
     struct jv *items; /* JV_ARR, JV_OBJ */

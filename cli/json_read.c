@@ -1,5 +1,6 @@
 #include "json_read.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,7 +8,6 @@
 #include <string.h>
 
 #include "engine/utf8.h"
-#include "harness.h"
 
 typedef struct reader {
     const char *s;
@@ -166,6 +166,12 @@ static bool parse_value(reader *r, jv *v) {
     char *end;
     v->num = strtod(buf, &end);
     if (k == 0 || *end) return bad(r, "bad value");
+    if (strspn(buf, "0123456789") == k) { /* an integer: keep it exact beyond 2^53 */
+        errno = 0;
+        unsigned long long u = strtoull(buf, &end, 10);
+        v->is_u64 = errno == 0 && !*end;
+        v->u64 = u;
+    }
     return true;
 }
 
@@ -201,10 +207,24 @@ jv *jv_parse(const char *text, size_t n, char *err, size_t err_cap) {
 }
 
 jv *jv_parse_file(const char *path, char *err, size_t err_cap) {
-    unsigned long n;
-    char *text = t_read_file(path, &n);
-    if (!text) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
         snprintf(err, err_cap, "%s: cannot read", path);
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0, got;
+    char *text = malloc(cap);
+    while (text && (got = fread(text + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *bigger = realloc(text, cap *= 2);
+            if (!bigger) free(text);
+            text = bigger;
+        }
+    }
+    fclose(f);
+    if (!text) {
+        snprintf(err, err_cap, "%s: out of memory", path);
         return NULL;
     }
     jv *v = jv_parse(text, n, err, err_cap);

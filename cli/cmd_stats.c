@@ -1,0 +1,414 @@
+/* The routing analyses over a prompt, a prompt set or a profile:
+ *   entropy  router and mixing entropy per layer (JSON fixed by the contract)
+ *   coact    co-activation counts per layer (JSON fixed by the contract)
+ *   sweep    every per-layer metric: entropies, top-1 share, Gini, CV, MaxVio, cold
+ *   cold     the experts used far below the uniform rate, with expected counts
+ * Definitions: engine/stats.h (and `moetop sweep --help`). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "json.h"
+#include "stats_input.h"
+#include "svg.h"
+
+#define COLD_DEFAULT 0.25 /* cold: rate below this fraction of the uniform rate */
+
+static int print_json(mt_json *j) {
+    bool ok = mt_json_print(j);
+    mt_json_free(j);
+    return ok ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+}
+
+static int flushed(void) { return fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed"); }
+
+/* ---- entropy ---------------------------------------------------------------------- */
+
+static int run_entropy(const cli_command *cmd, cli_args *a) {
+    (void)cmd;
+    cli_stats_input in;
+    int rc = cli_stats_gather(a, &in);
+    if (rc) return rc;
+    const mt_stats *st = &in.st;
+    if (cli_has(a, "--json")) {
+        mt_json j = { 0 };
+        mt_json_begin_object(&j);
+        mt_json_key(&j, "layers");
+        mt_json_begin_array(&j);
+        for (uint32_t l = 0; l < st->n_layer; l++) {
+            mt_layer_metrics m;
+            mt_layer_metrics_compute(&st->layers[l], 0, &m);
+            mt_json_begin_object(&j);
+            mt_json_key(&j, "layer");
+            mt_json_u64(&j, l);
+            mt_json_key(&j, "tokens");
+            mt_json_u64(&j, st->layers[l].tokens);
+            mt_json_key(&j, "entropy_full_mean");
+            mt_json_f64(&j, m.h_full_mean);
+            mt_json_key(&j, "entropy_topk_mean");
+            mt_json_f64(&j, m.h_mix_mean);
+            mt_json_key(&j, "entropy_full_std");
+            mt_json_f64(&j, m.h_full_std);
+            mt_json_key(&j, "entropy_topk_std");
+            mt_json_f64(&j, m.h_mix_std);
+            mt_json_end_object(&j);
+        }
+        mt_json_end_array(&j);
+        mt_json_end_object(&j);
+        rc = print_json(&j);
+    } else if (cli_has(a, "--csv")) {
+        printf("layer,tokens,entropy_full_mean,entropy_full_std,entropy_topk_mean,entropy_topk_std\n");
+        for (uint32_t l = 0; l < st->n_layer; l++) {
+            mt_layer_metrics m;
+            mt_layer_metrics_compute(&st->layers[l], 0, &m);
+            printf("%u,%llu,%.9g,%.9g,%.9g,%.9g\n", l, (unsigned long long)st->layers[l].tokens, m.h_full_mean, m.h_full_std,
+                   m.h_mix_mean, m.h_mix_std);
+        }
+        rc = flushed();
+    } else {
+        printf("%s: entropy per layer (H_full: softmax over all %u experts / ln E; H_mix: mixing weights / ln n)\n", in.model,
+               st->n_expert);
+        printf("layer  tokens   H_full mean (std)    H_mix mean (std)\n");
+        for (uint32_t l = 0; l < st->n_layer; l++) {
+            mt_layer_metrics m;
+            mt_layer_metrics_compute(&st->layers[l], 0, &m);
+            printf("%5u %7llu   %.4f (%.4f)      %.4f (%.4f)\n", l, (unsigned long long)st->layers[l].tokens, m.h_full_mean,
+                   m.h_full_std, m.h_mix_mean, m.h_mix_std);
+        }
+        rc = flushed();
+    }
+    cli_stats_input_free(&in);
+    return rc;
+}
+
+/* ---- coact ---------------------------------------------------------------------------- */
+
+static int run_coact(const cli_command *cmd, cli_args *a) {
+    (void)cmd;
+    uint32_t svg_layer = 0;
+    if (!cli_get_u32(a, "--layer", 0, 1023, &svg_layer)) return CLI_EXIT_USAGE;
+    cli_stats_input in;
+    int rc = cli_stats_gather(a, &in);
+    if (rc) return rc;
+    const mt_stats *st = &in.st;
+    uint32_t E = st->n_expert;
+    if (svg_layer >= st->n_layer) {
+        rc = cli_error(CLI_EXIT_USAGE, "--layer: %u is outside 0..%u", svg_layer, st->n_layer - 1);
+    } else if (cli_has(a, "--json")) {
+        mt_json j = { 0 };
+        mt_json_begin_object(&j);
+        mt_json_key(&j, "layers");
+        mt_json_begin_array(&j);
+        for (uint32_t l = 0; l < st->n_layer; l++) {
+            mt_json_begin_object(&j);
+            mt_json_key(&j, "layer");
+            mt_json_u64(&j, l);
+            mt_json_key(&j, "tokens");
+            mt_json_u64(&j, st->layers[l].tokens);
+            mt_json_key(&j, "counts");
+            mt_json_begin_array(&j);
+            for (uint32_t i = 0; i < E; i++) {
+                mt_json_begin_array(&j);
+                for (uint32_t k = 0; k < E; k++) mt_json_u64(&j, st->layers[l].coact[(size_t)i * E + k]);
+                mt_json_end_array(&j);
+            }
+            mt_json_end_array(&j);
+            mt_json_end_object(&j);
+        }
+        mt_json_end_array(&j);
+        mt_json_end_object(&j);
+        rc = print_json(&j);
+    } else if (cli_has(a, "--csv")) {
+        printf("layer,expert_i,expert_j,count,coact\n");
+        for (uint32_t l = 0; l < st->n_layer; l++)
+            for (uint32_t i = 0; i < E; i++)
+                for (uint32_t k = 0; k < E; k++)
+                    printf("%u,%u,%u,%llu,%.9g\n", l, i, k, (unsigned long long)st->layers[l].coact[(size_t)i * E + k],
+                           mt_coact(&st->layers[l], i, k));
+        rc = flushed();
+    } else {
+        printf("%s: co-activation, CoAct(i,j) = N(i,j)/N(i): the five strongest pairs per layer\n", in.model);
+        for (uint32_t l = 0; l < st->n_layer; l++) {
+            printf("layer %u (%llu tokens):", l, (unsigned long long)st->layers[l].tokens);
+            double shown_below = INFINITY; /* each pass takes the largest CoAct below the last shown */
+            for (int shown = 0; shown < 5; shown++) {
+                double best = 0;
+                uint32_t bi = 0, bj = 0;
+                for (uint32_t i = 0; i < E; i++)
+                    for (uint32_t k = 0; k < E; k++) {
+                        double c = i == k ? 0 : mt_coact(&st->layers[l], i, k);
+                        if (c > best && c < shown_below) best = c, bi = i, bj = k;
+                    }
+                if (best <= 0) break;
+                printf("  %u->%u %.2f", bi, bj, best);
+                shown_below = best;
+            }
+            printf("\n");
+        }
+        rc = flushed();
+    }
+    const char *svg = cli_get(a, "--svg");
+    if (!rc && svg) {
+        double *v = malloc((size_t)E * E * sizeof *v);
+        for (uint32_t i = 0; v && i < E; i++)
+            for (uint32_t k = 0; k < E; k++) v[(size_t)i * E + k] = i == k ? 0 : mt_coact(&st->layers[svg_layer], i, k);
+        char title[128];
+        snprintf(title, sizeof title, "Co-activation, layer %u: CoAct(i, j) = N(i, j) / N(i)", svg_layer);
+        svg_heatmap h = { title, "expert j", "expert i", "CoAct", E, E, NULL, NULL, v, 1.0 };
+        if (!v || !svg_write_heatmap(svg, &h)) rc = CLI_EXIT_FAIL;
+        free(v);
+    }
+    cli_stats_input_free(&in);
+    return rc;
+}
+
+/* ---- sweep ------------------------------------------------------------------------------- */
+
+static int run_sweep(const cli_command *cmd, cli_args *a) {
+    (void)cmd;
+    float cold_frac = COLD_DEFAULT;
+    if (!cli_get_float(a, "--threshold", &cold_frac)) return CLI_EXIT_USAGE;
+    cli_stats_input in;
+    int rc = cli_stats_gather(a, &in);
+    if (rc) return rc;
+    const mt_stats *st = &in.st;
+    uint32_t L = st->n_layer, E = st->n_expert;
+    mt_layer_metrics *m = calloc(L, sizeof *m);
+    if (!m) {
+        cli_stats_input_free(&in);
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    }
+    for (uint32_t l = 0; l < L; l++)
+        mt_layer_metrics_compute(&st->layers[l], cold_frac * cli_mean_selected(&st->layers[l]) / E, &m[l]);
+    if (cli_has(a, "--json")) {
+        mt_json j = { 0 };
+        mt_json_begin_object(&j);
+        mt_json_key(&j, "model");
+        mt_json_string(&j, in.model);
+        mt_json_key(&j, "n_layer");
+        mt_json_u64(&j, L);
+        mt_json_key(&j, "n_expert");
+        mt_json_u64(&j, E);
+        mt_json_key(&j, "k");
+        mt_json_u64(&j, in.k);
+        mt_json_key(&j, "cold_threshold");
+        mt_json_f64(&j, cold_frac);
+        mt_json_key(&j, "layers");
+        mt_json_begin_array(&j);
+        for (uint32_t l = 0; l < L; l++) {
+            const mt_layer_stats *ls = &st->layers[l];
+            mt_json_begin_object(&j);
+            mt_json_key(&j, "layer");
+            mt_json_u64(&j, l);
+            mt_json_key(&j, "tokens");
+            mt_json_u64(&j, ls->tokens);
+            static const char *const names[] = { "entropy_full_mean", "entropy_full_std", "entropy_topk_mean", "entropy_topk_std",
+                                                 "top1_share", "gini", "cv", "max_vio" };
+            const double vals[] = { m[l].h_full_mean, m[l].h_full_std, m[l].h_mix_mean, m[l].h_mix_std, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio };
+            for (size_t i = 0; i < 8; i++) {
+                mt_json_key(&j, names[i]);
+                mt_json_f64(&j, vals[i]);
+            }
+            mt_json_key(&j, "cold");
+            mt_json_u64(&j, m[l].cold);
+            mt_json_key(&j, "count");
+            mt_json_begin_array(&j);
+            for (uint32_t e = 0; e < E; e++) mt_json_u64(&j, ls->count[e]);
+            mt_json_end_array(&j);
+            mt_json_key(&j, "load");
+            mt_json_begin_array(&j);
+            for (uint32_t e = 0; e < E; e++) mt_json_f64(&j, mt_load(ls, e));
+            mt_json_end_array(&j);
+            mt_json_key(&j, "rate");
+            mt_json_begin_array(&j);
+            for (uint32_t e = 0; e < E; e++) mt_json_f64(&j, mt_rate(ls, e));
+            mt_json_end_array(&j);
+            mt_json_key(&j, "soft_load");
+            mt_json_begin_array(&j);
+            for (uint32_t e = 0; e < E; e++) mt_json_f64(&j, mt_soft_load(ls, e));
+            mt_json_end_array(&j);
+            mt_json_end_object(&j);
+        }
+        mt_json_end_array(&j);
+        mt_json_end_object(&j);
+        rc = print_json(&j);
+    } else if (cli_has(a, "--csv")) {
+        printf("layer,tokens,entropy_full_mean,entropy_full_std,entropy_topk_mean,entropy_topk_std,top1_share,gini,cv,max_vio,cold\n");
+        for (uint32_t l = 0; l < L; l++)
+            printf("%u,%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%u\n", l, (unsigned long long)st->layers[l].tokens, m[l].h_full_mean,
+                   m[l].h_full_std, m[l].h_mix_mean, m[l].h_mix_std, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio, m[l].cold);
+        rc = flushed();
+    } else {
+        printf("%s: %u layers x %u experts, top-%u; cold = rate below %.2f x uniform\n", in.model, L, E, in.k, (double)cold_frac);
+        printf("layer  tokens  H_full  H_mix  top-1   Gini     CV  MaxVio  cold   H_full (| = uniform router)\n");
+        for (uint32_t l = 0; l < L; l++) {
+            char bar[32];
+            int n = (int)lround(m[l].h_full_mean * 20);
+            for (int i = 0; i < 21; i++) bar[i] = i == 20 ? '|' : i < n ? '#' : ' ';
+            bar[21] = 0;
+            printf("%5u %7llu  %.3f  %.3f  %.3f  %.3f  %5.2f  %6.2f  %4u   %s\n", l, (unsigned long long)st->layers[l].tokens,
+                   m[l].h_full_mean, m[l].h_mix_mean, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio, m[l].cold, bar);
+        }
+        rc = flushed();
+    }
+    const char *svg = cli_get(a, "--svg");
+    if (!rc && svg) {
+        double *v = malloc(4 * (size_t)L * sizeof *v);
+        char **labels = calloc(L, sizeof *labels);
+        for (uint32_t l = 0; v && labels && l < L; l++) {
+            v[l] = m[l].h_full_mean;
+            v[L + l] = m[l].h_mix_mean;
+            v[2 * L + l] = m[l].top1_share;
+            v[3 * L + l] = m[l].gini;
+            labels[l] = malloc(12);
+            if (labels[l]) snprintf(labels[l], 12, "%u", l);
+        }
+        static const char *const series[] = { "H_full (router, / ln E)", "H_mix (mixing, / ln n)", "top-1 share", "Gini of load" };
+        char title[300];
+        snprintf(title, sizeof title, "Routing per layer: %s", in.model);
+        svg_bars c = { title, "layer", "value (1 = uniform router for H)", L, 4, (const char *const *)labels, series, v, 1.0,
+                       "uniform (H = 1)" };
+        if (!v || !labels || !svg_write_bars(svg, &c)) rc = CLI_EXIT_FAIL;
+        for (uint32_t l = 0; labels && l < L; l++) free(labels[l]);
+        free(labels);
+        free(v);
+    }
+    free(m);
+    cli_stats_input_free(&in);
+    return rc;
+}
+
+/* ---- cold ----------------------------------------------------------------------------------- */
+
+static int run_cold(const cli_command *cmd, cli_args *a) {
+    (void)cmd;
+    float frac = COLD_DEFAULT;
+    if (!cli_get_float(a, "--threshold", &frac)) return CLI_EXIT_USAGE;
+    cli_stats_input in;
+    int rc = cli_stats_gather(a, &in);
+    if (rc) return rc;
+    const mt_stats *st = &in.st;
+    uint32_t E = st->n_expert;
+    mt_json j = { 0 };
+    bool json = cli_has(a, "--json"), csv = cli_has(a, "--csv");
+    if (json) {
+        mt_json_begin_object(&j);
+        mt_json_key(&j, "threshold");
+        mt_json_f64(&j, frac);
+        mt_json_key(&j, "layers");
+        mt_json_begin_array(&j);
+    } else if (csv) {
+        printf("layer,expert,count,expected_count,rate,uniform_rate\n");
+    } else {
+        printf("%s: experts with a rate below %.2f x the uniform rate (expected count: what a uniform router would give)\n", in.model,
+               (double)frac);
+    }
+    for (uint32_t l = 0; l < st->n_layer; l++) {
+        const mt_layer_stats *ls = &st->layers[l];
+        double uniform = cli_mean_selected(ls) / E, expected = (double)ls->selections / E;
+        if (json) {
+            mt_json_begin_object(&j);
+            mt_json_key(&j, "layer");
+            mt_json_u64(&j, l);
+            mt_json_key(&j, "tokens");
+            mt_json_u64(&j, ls->tokens);
+            mt_json_key(&j, "uniform_rate");
+            mt_json_f64(&j, uniform);
+            mt_json_key(&j, "expected_count");
+            mt_json_f64(&j, expected);
+            mt_json_key(&j, "cold");
+            mt_json_begin_array(&j);
+        } else if (!csv) {
+            printf("layer %u (%llu tokens, expected %.1f per expert):", l, (unsigned long long)ls->tokens, expected);
+        }
+        int listed = 0;
+        for (uint32_t e = 0; e < E; e++) {
+            if (!(mt_rate(ls, e) < frac * uniform)) continue;
+            listed++;
+            if (json) {
+                mt_json_begin_object(&j);
+                mt_json_key(&j, "expert");
+                mt_json_u64(&j, e);
+                mt_json_key(&j, "count");
+                mt_json_u64(&j, ls->count[e]);
+                mt_json_key(&j, "rate");
+                mt_json_f64(&j, mt_rate(ls, e));
+                mt_json_end_object(&j);
+            } else if (csv) {
+                printf("%u,%u,%llu,%.9g,%.9g,%.9g\n", l, e, (unsigned long long)ls->count[e], expected, mt_rate(ls, e), uniform);
+            } else {
+                printf("  %u (%llu)", e, (unsigned long long)ls->count[e]);
+            }
+        }
+        if (json) {
+            mt_json_end_array(&j);
+            mt_json_end_object(&j);
+        } else if (!csv) {
+            printf("%s\n", listed ? "" : "  none");
+        }
+    }
+    if (json) {
+        mt_json_end_array(&j);
+        mt_json_end_object(&j);
+        rc = print_json(&j);
+    } else {
+        rc = flushed();
+    }
+    cli_stats_input_free(&in);
+    return rc;
+}
+
+#define STATS_DETAILS                                                                                   \
+    "Input: --prompt, --prompt-file, --ids, a prompt set (--prompts DIR: one file per domain,\n"       \
+    "prompts separated by blank lines, each run in its own context) or --profile FILE.\n"              \
+    "H_full = H(softmax(z)) / ln E over all experts, z the biased router logits (unmodified);\n"     \
+    "H_mix = H(mixing weights applied) / ln n, n = experts with weight > 0 (n <= 1: 0).\n"          \
+    "load f_e = count/selections (= count/(T k) without interventions), rate r_e = count/T.\n"        \
+    CLI_IV_DETAILS
+
+const cli_command cmd_entropy = {
+    .name = "entropy",
+    .usage = "moetop entropy -m MODEL.gguf (--prompt TEXT | --prompt-file FILE | --ids \"..\" | --prompts DIR | --profile FILE) "
+             "[intervention flags] [--json | --csv]",
+    .summary = "Router entropy over all experts and mixing entropy over the k, per layer.",
+    .details = STATS_DETAILS,
+    .opts = { CLI_STATS_OPTS, { NULL, 0, NULL, NULL } },
+    .run = run_entropy,
+};
+
+const cli_command cmd_coact = {
+    .name = "coact",
+    .usage = "moetop coact -m MODEL.gguf (--prompt .. | --prompts DIR | --profile FILE) [intervention flags] [--json | --csv] "
+             "[--svg FILE --layer L]",
+    .summary = "Which experts are chosen together: N(i,j) and CoAct = N(i,j)/N(i) per layer.",
+    .details = "counts[i][j]: tokens whose selected experts include both i and j; counts[i][i]: tokens that selected i.\n" STATS_DETAILS,
+    .opts = { CLI_STATS_OPTS, { "--svg", 0, "FILE", "write a CoAct heatmap of one layer" },
+              { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },
+    .run = run_coact,
+};
+
+const cli_command cmd_sweep = {
+    .name = "sweep",
+    .usage = "moetop sweep -m MODEL.gguf (--prompt .. | --prompts DIR | --profile FILE) [intervention flags] [--threshold F] "
+             "[--json | --csv] [--svg FILE]",
+    .summary = "Every per-layer routing metric: entropies, top-1 share, Gini, CV, MaxVio, cold experts.",
+    .details = "top-1 share: mean weight of the expert with the highest weight. Gini and CV of the load f;\n"
+               "MaxVio = (max count - mean count) / mean count. Cold: rate below --threshold (default 0.25)\n"
+               "x the uniform rate.\n" STATS_DETAILS,
+    .opts = { CLI_STATS_OPTS, { "--threshold", 0, "F", "cold below F x the uniform rate (default 0.25)" },
+              { "--svg", 0, "FILE", "write a bar chart of the metrics per layer" }, { NULL, 0, NULL, NULL } },
+    .run = run_sweep,
+};
+
+const cli_command cmd_cold = {
+    .name = "cold",
+    .usage = "moetop cold -m MODEL.gguf (--prompt .. | --prompts DIR | --profile FILE) [intervention flags] [--threshold F] [--json | --csv]",
+    .summary = "Experts used far below the uniform rate, with the count a uniform router would give.",
+    .details = "An expert is cold at a layer when its rate r_e = count/T is below F x the uniform rate\n"
+               "(experts selected per token / E); F defaults to 0.25. Small samples: compare the count with\n"
+               "the expected count before reading much into it.\n" STATS_DETAILS,
+    .opts = { CLI_STATS_OPTS, { "--threshold", 0, "F", "cold below F x the uniform rate (default 0.25)" }, { NULL, 0, NULL, NULL } },
+    .run = run_cold,
+};

@@ -1,0 +1,148 @@
+#include "corpus.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "input.h"
+
+static int add_item(cli_corpus *c, uint32_t domain, uint32_t index, const mt_ids *ids) {
+    cli_prompt_item *items = realloc(c->items, (c->n_items + 1) * sizeof *items);
+    if (!items) return cli_error(CLI_EXIT_FAIL, "out of memory");
+    c->items = items;
+    c->items[c->n_items++] = (cli_prompt_item){ domain, index, *ids };
+    return 0;
+}
+
+static int add_domain(cli_corpus *c, const char *name) {
+    char **d = realloc(c->domains, (c->n_domains + 1) * sizeof *d);
+    if (!d || !(d[c->n_domains] = strdup(name))) return cli_error(CLI_EXIT_FAIL, "out of memory");
+    c->domains = d;
+    c->n_domains++;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Splits a file into prompts at blank lines and tokenizes each. */
+static int load_domain_file(const char *path, const char *dir_path, uint32_t domain, const cli_model *cm, cli_corpus *c) {
+    size_t len;
+    char *text = mt_read_text_file(path, &len);
+    if (!text) return CLI_EXIT_USAGE;
+    uint32_t index = 0;
+    int rc = 0;
+    for (size_t pos = 0; pos < len && !rc;) {
+        /* skip blank lines, then take lines up to the next blank one */
+        while (pos < len && (text[pos] == '\n' || text[pos] == '\r')) pos++;
+        size_t start = pos, end = pos;
+        while (pos < len) {
+            size_t eol = pos;
+            while (eol < len && text[eol] != '\n') eol++;
+            bool blank = true;
+            for (size_t i = pos; i < eol; i++) blank &= text[i] == ' ' || text[i] == '\t' || text[i] == '\r';
+            if (blank) break;
+            end = eol;
+            pos = eol < len ? eol + 1 : eol;
+        }
+        if (end == start) continue;
+        mt_ids ids = { 0 };
+        if (!mt_tok_encode(cm->tok, text + start, end - start, false, &ids)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        else if (ids.n > cm->m->hp.n_ctx)
+            rc = cli_error(CLI_EXIT_USAGE, "%s: prompt %u has %zu tokens, more than the model's context of %u", path, index, ids.n, cm->m->hp.n_ctx);
+        else rc = add_item(c, domain, index++, &ids);
+        if (rc) mt_ids_free(&ids);
+    }
+    (void)dir_path;
+    free(text);
+    return rc;
+}
+
+int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c) {
+    memset(c, 0, sizeof *c);
+    const char *dir = cli_get(a, "--prompts");
+    if (!dir) {
+        mt_ids ids = { 0 };
+        int rc = cli_prompt(a, cm, false, &ids);
+        if (!rc && ids.n > cm->m->hp.n_ctx)
+            rc = cli_error(CLI_EXIT_USAGE, "the prompt's %zu tokens are more than the model's context of %u", ids.n, cm->m->hp.n_ctx);
+        if (!rc) rc = add_domain(c, "prompt");
+        if (!rc) rc = add_item(c, 0, 0, &ids);
+        if (rc) mt_ids_free(&ids);
+        return rc;
+    }
+    if (cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids"))
+        return cli_usage_error(a->cmd, "--prompts: give a prompt set or a prompt, not both");
+    DIR *d = opendir(dir);
+    if (!d) return cli_error(CLI_EXIT_USAGE, "%s: cannot open the prompt set directory", dir);
+    char **names = NULL;
+    size_t n = 0;
+    int rc = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (e->d_name[0] == '.' || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        char **grown = realloc(names, (n + 1) * sizeof *names);
+        if (!grown || !(grown[n] = strdup(e->d_name))) {
+            free(grown);
+            names = NULL;
+            rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+            break;
+        }
+        names = grown;
+        n++;
+    }
+    closedir(d);
+    if (!rc && n == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: no prompt files in the prompt set", dir);
+    if (!rc) qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; !rc && i < n; i++) {
+        char domain[256], path[4096];
+        snprintf(domain, sizeof domain, "%s", names[i]);
+        char *dot = strrchr(domain, '.');
+        if (dot && dot != domain) *dot = 0;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        rc = add_domain(c, domain);
+        if (!rc) rc = load_domain_file(path, dir, c->n_domains - 1, cm, c);
+    }
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    if (!rc && c->n_items == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: the prompt set holds no prompts", dir);
+    return rc;
+}
+
+void cli_corpus_free(cli_corpus *c) {
+    for (size_t i = 0; i < c->n_items; i++) mt_ids_free(&c->items[i].ids);
+    for (uint32_t i = 0; i < c->n_domains; i++) free(c->domains[i]);
+    free(c->items);
+    free(c->domains);
+    memset(c, 0, sizeof *c);
+}
+
+int cli_corpus_run(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, cli_prompt_fn fn, void *ctx) {
+    mt_err err;
+    mt_session *s = mt_session_new(cm->m, cm->be, &err);
+    if (!s) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    mt_session_set_interventions(s, iv);
+    int rc = 0;
+    for (size_t i = 0; i < c->n_items && !rc; i++) {
+        mt_session_truncate(s, 0);
+        const mt_ids *ids = &c->items[i].ids;
+        if (ids->n && !mt_session_append(s, ids->ids, (uint32_t)ids->n, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        else rc = fn(ctx, &c->items[i], s);
+    }
+    mt_session_free(s);
+    return rc;
+}
+
+void cli_stats_observe_session(mt_stats *st, const mt_session *s) {
+    for (uint32_t l = 0; l < st->n_layer; l++)
+        for (uint32_t t = 0; t < mt_session_length(s); t++) {
+            const uint32_t *ex;
+            const float *w;
+            float margin;
+            uint32_t n = mt_session_route(s, l, t, &ex, &w, &margin);
+            mt_stats_observe(&st->layers[l], mt_session_router_logits(s, l, t), ex, w, n);
+        }
+}

@@ -1,0 +1,43 @@
+/* The prompts an analysis runs over: one prompt (--prompt, --prompt-file,
+ * --ids; domain "prompt"), or a prompt set (--prompts DIR): every regular
+ * file in DIR not starting with '.' is one domain, named after the file
+ * without its extension, holding prompts separated by blank lines. */
+#ifndef MT_CORPUS_H
+#define MT_CORPUS_H
+
+#include <stddef.h>
+
+#include "engine/session.h"
+#include "engine/stats.h"
+#include "model_args.h"
+
+typedef struct cli_prompt_item {
+    uint32_t domain; /* index into domains */
+    uint32_t index;  /* the prompt's number within its domain, from 0 */
+    mt_ids ids;
+} cli_prompt_item;
+
+typedef struct cli_corpus {
+    cli_prompt_item *items;
+    size_t n_items;
+    char **domains;
+    uint32_t n_domains;
+} cli_corpus;
+
+#define CLI_CORPUS_OPTS                                                                                 \
+    CLI_PROMPT_OPTS,                                                                                    \
+    { "--prompts", 0, "DIR", "a prompt set: one file per domain, prompts separated by blank lines" }
+
+/* 0, or an exit code after printing the error. */
+int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c);
+void cli_corpus_free(cli_corpus *c);
+
+/* Runs every prompt (each in a fresh context) with the interventions and
+ * calls fn after each; fn reads the session's trace. 0 or an exit code. */
+typedef int (*cli_prompt_fn)(void *ctx, const cli_prompt_item *item, const mt_session *s);
+int cli_corpus_run(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, cli_prompt_fn fn, void *ctx);
+
+/* Adds every token of a session to the statistics. */
+void cli_stats_observe_session(mt_stats *st, const mt_session *s);
+
+#endif

@@ -1,0 +1,32 @@
+/* Charts as SVG files, for slides and papers: grouped bars with a baseline,
+ * and heatmaps with a colour scale. Written whole to a temporary file and
+ * renamed, so a failure leaves nothing half-written. */
+#ifndef MT_SVG_H
+#define MT_SVG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct svg_bars {
+    const char *title, *x_label, *y_label;
+    size_t n_groups, n_series;
+    const char *const *group_labels;  /* [n_groups] */
+    const char *const *series_names;  /* [n_series] */
+    const double *values;             /* [n_series][n_groups] */
+    double baseline;                  /* drawn dashed when baseline_label is set */
+    const char *baseline_label;
+} svg_bars;
+
+typedef struct svg_heatmap {
+    const char *title, *x_label, *y_label, *scale_label;
+    size_t rows, cols;
+    const char *const *row_labels, *const *col_labels; /* may be NULL: numbered */
+    const double *values;             /* [rows][cols] */
+    double max;                       /* the colour scale's top (0 is its bottom) */
+} svg_heatmap;
+
+/* False after printing "moetop: <path>: <why>". */
+bool svg_write_bars(const char *path, const svg_bars *c);
+bool svg_write_heatmap(const char *path, const svg_heatmap *h);
+
+#endif
