@@ -14,5 +14,9 @@ extern const cli_command cmd_entropy;
 extern const cli_command cmd_coact;
 extern const cli_command cmd_sweep;
 extern const cli_command cmd_cold;
+extern const cli_command cmd_domains;
+extern const cli_command cmd_export;
+extern const cli_command cmd_profile;
+extern const cli_command cmd_merge_profiles;
 
 #endif

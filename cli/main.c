@@ -8,7 +8,8 @@
 #include "version.h"
 
 static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize, &cmd_trace, &cmd_generate, &cmd_bench,
-                                                 &cmd_entropy, &cmd_coact, &cmd_sweep, &cmd_cold };
+                                                 &cmd_entropy, &cmd_coact, &cmd_sweep, &cmd_cold,
+                                                 &cmd_domains, &cmd_export, &cmd_profile, &cmd_merge_profiles };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {

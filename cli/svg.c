@@ -68,9 +68,9 @@ static double tick_step(double top, int n) {
 
 bool svg_write_bars(const char *path, const svg_bars *c) {
     out o = { { 0 } };
-    double W = 160 + 28.0 * (double)(c->n_groups * c->n_series) + 12.0 * (double)c->n_groups, H = 420;
-    if (W < 520) W = 520;
-    double left = 70, right = W - 150, top = 50, bottom = H - 60;
+    double W = 240 + 28.0 * (double)(c->n_groups * c->n_series) + 12.0 * (double)c->n_groups, H = 420;
+    if (W < 600) W = 600;
+    double left = 70, right = W - 210, top = 50, bottom = H - 60;
     double ymax = c->baseline_label ? c->baseline : 0;
     for (size_t i = 0; i < c->n_groups * c->n_series; i++) ymax = fmax(ymax, c->values[i]);
     if (!(ymax > 0)) ymax = 1;

@@ -1,0 +1,133 @@
+/* `moetop export`: the routing of a prompt or prompt set in long format, one
+ * row per (token, layer, rank): CSV (RFC 4180) or JSON Lines, both loading
+ * as-is in pandas (read_csv, read_json(lines=True)). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "engine/bytes.h"
+#include "engine/utf8.h"
+#include "json.h"
+#include "stats_input.h"
+
+typedef struct export_ctx {
+    const cli_model *cm;
+    const cli_corpus *corpus;
+    FILE *f;
+    bool jsonl;
+} export_ctx;
+
+/* Token text as valid UTF-8 (each invalid sequence U+FFFD), for CSV readers. */
+static void valid_text(const char *s, size_t n, mt_bytes *out) {
+    out->len = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = mt_utf8_next((const uint8_t *)s + i, n - i, &cp);
+        if (cp == MT_UTF8_INVALID) mt_bytes_put(out, "\xef\xbf\xbd", 3);
+        else mt_bytes_put(out, s + i, len);
+        i += len;
+    }
+}
+
+static int export_prompt(void *vctx, const cli_prompt_item *item, const mt_session *s) {
+    export_ctx *c = vctx;
+    const char *domain = c->corpus->domains[item->domain];
+    const uint32_t *ids = mt_session_ids(s);
+    mt_bytes text = { 0 };
+    for (uint32_t t = 0; t < mt_session_length(s); t++) {
+        size_t len;
+        const char *bytes = mt_tok_bytes(c->cm->tok, ids[t], &len);
+        valid_text(bytes, len, &text);
+        for (uint32_t l = 0; l < c->cm->m->hp.n_layer; l++) {
+            const uint32_t *ex;
+            const float *w;
+            float margin;
+            uint32_t n = mt_session_route(s, l, t, &ex, &w, &margin);
+            for (uint32_t r = 0; r < n; r++) {
+                if (c->jsonl) {
+                    mt_json j = { 0 };
+                    mt_json_begin_object(&j);
+                    mt_json_key(&j, "domain");
+                    mt_json_string(&j, domain);
+                    mt_json_key(&j, "prompt");
+                    mt_json_u64(&j, item->index);
+                    mt_json_key(&j, "position");
+                    mt_json_u64(&j, t);
+                    mt_json_key(&j, "token_id");
+                    mt_json_u64(&j, ids[t]);
+                    mt_json_key(&j, "token_text");
+                    mt_json_string_n(&j, (const char *)text.data, text.len);
+                    mt_json_key(&j, "layer");
+                    mt_json_u64(&j, l);
+                    mt_json_key(&j, "rank");
+                    mt_json_u64(&j, r);
+                    mt_json_key(&j, "expert");
+                    mt_json_u64(&j, ex[r]);
+                    mt_json_key(&j, "weight");
+                    mt_json_f32(&j, w[r]);
+                    mt_json_end_object(&j);
+                    mt_bytes_put(&j.out, "\n", 1);
+                    fwrite(j.out.data, 1, j.out.len, c->f);
+                    mt_json_free(&j);
+                } else {
+                    cli_csv_field(c->f, domain, strlen(domain));
+                    fprintf(c->f, ",%u,%u,%u,", item->index, t, ids[t]);
+                    cli_csv_field(c->f, (const char *)text.data, text.len);
+                    fprintf(c->f, ",%u,%u,%u,%.9g\r\n", l, r, ex[r], (double)w[r]);
+                }
+            }
+        }
+    }
+    mt_bytes_free(&text);
+    return ferror(c->f) ? cli_error(CLI_EXIT_FAIL, "write failed") : 0;
+}
+
+static int run_export(const cli_command *cmd, cli_args *a) {
+    const char *format = cli_get(a, "--format"), *out = cli_get(a, "--output");
+    bool jsonl = format && strcmp(format, "jsonl") == 0;
+    if (format && !jsonl && strcmp(format, "csv") != 0) return cli_usage_error(cmd, "--format: '%s' is not csv or jsonl", format);
+    cli_model cm;
+    int rc = cli_model_open(a, &cm);
+    if (rc) return rc;
+    cli_corpus corpus;
+    mt_interventions iv = { 0 };
+    FILE *f = NULL;
+    char tmp[4096] = "";
+    if ((rc = cli_corpus_load(a, &cm, &corpus)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
+    if (out) {
+        snprintf(tmp, sizeof tmp, "%s.tmp", out);
+        if (!(f = fopen(tmp, "wb"))) {
+            rc = cli_error(CLI_EXIT_FAIL, "%s: cannot create", tmp);
+            goto done;
+        }
+    } else {
+        f = stdout;
+    }
+    if (!jsonl) fprintf(f, "domain,prompt,position,token_id,token_text,layer,rank,expert,weight\r\n");
+    export_ctx ctx = { &cm, &corpus, f, jsonl };
+    rc = cli_corpus_run(&cm, &corpus, &iv, export_prompt, &ctx);
+    if (fflush(f) != 0 && !rc) rc = cli_error(CLI_EXIT_FAIL, "%s: write failed", out ? out : "stdout");
+    if (out) {
+        if (fclose(f) != 0 && !rc) rc = cli_error(CLI_EXIT_FAIL, "%s: write failed", out);
+        if (!rc && rename(tmp, out) != 0) rc = cli_error(CLI_EXIT_FAIL, "%s: cannot rename into place", out);
+        if (rc) remove(tmp);
+    }
+done:
+    cli_corpus_free(&corpus);
+    mt_iv_free(&iv);
+    cli_model_close(&cm);
+    return rc;
+}
+
+const cli_command cmd_export = {
+    .name = "export",
+    .usage = "moetop export -m MODEL.gguf (--prompt .. | --prompts DIR) [--format csv|jsonl] [-o FILE] [intervention flags]",
+    .summary = "The routing of a prompt set in long format (CSV or JSON Lines) for pandas and friends.",
+    .details = "One row per token, layer and rank: domain, prompt, position, token_id, token_text, layer,\n"
+               "rank, expert, weight. Ranks follow the router (highest logit first); weights are the mixing\n"
+               "weights applied. token_text is UTF-8 (invalid bytes as U+FFFD). CSV follows RFC 4180\n"
+               "(CRLF line ends, quotes doubled).\n" CLI_IV_DETAILS,
+    .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--format", 0, "FMT", "csv (default) or jsonl" },
+              { "--output", 'o', "FILE", "write here (atomically) instead of stdout" }, { NULL, 0, NULL, NULL } },
+    .run = run_export,
+};
