@@ -9,9 +9,10 @@ set -eu
 
 # build: compiler, make, pkg-config; libraries: ncursesw, inih, cglm, Vulkan
 # loader and headers, glslc for shaders; tests: lavapipe (Mesa's CPU Vulkan),
-# the validation layers, clang for the fuzzers, tmux for terminal tests.
+# the validation layers, clang for the fuzzers, tmux for terminal tests,
+# pandas to check that exported CSV loads in it.
 PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev \
-libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang tmux"
+libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang tmux python3-pandas"
 
 mode=${1:-install}
 case "$mode" in
