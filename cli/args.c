@@ -38,6 +38,10 @@ void cli_print_help(const cli_command *cmd) {
     }
     printf("  %-26s %s\n", "-h, --help", "show this help");
     if (cmd->details) printf("\n%s\n", cmd->details);
+    if (cmd->definitions) {
+        printf("\ndefinitions:\n");
+        for (const char *const *line = cmd->definitions; *line; line++) printf("  %s\n", *line);
+    }
 }
 
 static int find_long(const cli_command *cmd, const char *name, size_t len) {

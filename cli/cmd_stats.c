@@ -213,6 +213,10 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
             }
             mt_json_key(&j, "cold");
             mt_json_u64(&j, m[l].cold);
+            if (in.overlap) {
+                mt_json_key(&j, "overlap_with_baseline");
+                mt_json_f64(&j, in.overlap[l]);
+            }
             mt_json_key(&j, "count");
             mt_json_begin_array(&j);
             for (uint32_t e = 0; e < E; e++) mt_json_u64(&j, ls->count[e]);
@@ -242,14 +246,17 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
         rc = flushed();
     } else {
         printf("%s: %u layers x %u experts, top-%u; cold = rate below %.2f x uniform\n", in.model, L, E, in.k, (double)cold_frac);
-        printf("layer  tokens  H_full  H_mix  top-1   Gini     CV  MaxVio  cold   H_full (| = uniform router)\n");
+        printf("layer  tokens  H_full  H_mix  top-1   Gini     CV  MaxVio  cold%s   H_full (| = uniform router)\n",
+               in.overlap ? "  overlap" : "");
         for (uint32_t l = 0; l < L; l++) {
             char bar[32];
             int n = (int)lround(m[l].h_full_mean * 20);
             for (int i = 0; i < 21; i++) bar[i] = i == 20 ? '|' : i < n ? '#' : ' ';
             bar[21] = 0;
-            printf("%5u %7llu  %.3f  %.3f  %.3f  %.3f  %5.2f  %6.2f  %4u   %s\n", l, (unsigned long long)st->layers[l].tokens,
-                   m[l].h_full_mean, m[l].h_mix_mean, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio, m[l].cold, bar);
+            char ov[16] = "";
+            if (in.overlap) snprintf(ov, sizeof ov, "    %.3f", in.overlap[l]);
+            printf("%5u %7llu  %.3f  %.3f  %.3f  %.3f  %5.2f  %6.2f  %4u%s   %s\n", l, (unsigned long long)st->layers[l].tokens,
+                   m[l].h_full_mean, m[l].h_mix_mean, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio, m[l].cold, ov, bar);
         }
         rc = flushed();
     }
@@ -375,6 +382,7 @@ const cli_command cmd_entropy = {
     .summary = "Router entropy over all experts and mixing entropy over the k, per layer.",
     .details = STATS_DETAILS,
     .opts = { CLI_STATS_OPTS, { NULL, 0, NULL, NULL } },
+    .definitions = mt_stats_help,
     .run = run_entropy,
 };
 
@@ -386,6 +394,7 @@ const cli_command cmd_coact = {
     .details = "counts[i][j]: tokens whose selected experts include both i and j; counts[i][i]: tokens that selected i.\n" STATS_DETAILS,
     .opts = { CLI_STATS_OPTS, { "--svg", 0, "FILE", "write a CoAct heatmap of one layer" },
               { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },
+    .definitions = mt_stats_help,
     .run = run_coact,
 };
 
@@ -396,9 +405,11 @@ const cli_command cmd_sweep = {
     .summary = "Every per-layer routing metric: entropies, top-1 share, Gini, CV, MaxVio, cold experts.",
     .details = "top-1 share: mean weight of the expert with the highest weight. Gini and CV of the load f;\n"
                "MaxVio = (max count - mean count) / mean count. Cold: rate below --threshold (default 0.25)\n"
-               "x the uniform rate.\n" STATS_DETAILS,
+               "x the uniform rate. With interventions, overlap is the mean over tokens of |A n B| / max(|A|,|B|)\n"
+               "between the selections with and without them (OLMoE's router saturation).\n" STATS_DETAILS,
     .opts = { CLI_STATS_OPTS, { "--threshold", 0, "F", "cold below F x the uniform rate (default 0.25)" },
               { "--svg", 0, "FILE", "write a bar chart of the metrics per layer" }, { NULL, 0, NULL, NULL } },
+    .definitions = mt_stats_help,
     .run = run_sweep,
 };
 
@@ -410,5 +421,6 @@ const cli_command cmd_cold = {
                "(experts selected per token / E); F defaults to 0.25. Small samples: compare the count with\n"
                "the expected count before reading much into it.\n" STATS_DETAILS,
     .opts = { CLI_STATS_OPTS, { "--threshold", 0, "F", "cold below F x the uniform rate (default 0.25)" }, { NULL, 0, NULL, NULL } },
+    .definitions = mt_stats_help,
     .run = run_cold,
 };

@@ -1,17 +1,35 @@
 #include "stats_input.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "profile_io.h"
 
 typedef struct observe_ctx {
     mt_stats *st;
+    mt_session *baseline; /* when interventions are given: the same prompt without them */
+    double *overlap_sum;  /* [n_layer] */
+    uint64_t overlap_tokens;
 } observe_ctx;
 
-static int observe(void *ctx, const cli_prompt_item *item, const mt_session *s) {
-    (void)item;
-    cli_stats_observe_session(((observe_ctx *)ctx)->st, s);
+static int observe(void *vctx, const cli_prompt_item *item, const mt_session *s) {
+    observe_ctx *ctx = vctx;
+    cli_stats_observe_session(ctx->st, s);
+    if (!ctx->baseline) return 0;
+    mt_err err;
+    mt_session_truncate(ctx->baseline, 0);
+    if (item->ids.n && !mt_session_append(ctx->baseline, item->ids.ids, (uint32_t)item->ids.n, &err))
+        return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    for (uint32_t l = 0; l < ctx->st->n_layer; l++)
+        for (uint32_t t = 0; t < mt_session_length(s); t++) {
+            const uint32_t *a, *b;
+            const float *w;
+            float margin;
+            uint32_t na = mt_session_route(s, l, t, &a, &w, &margin), nb = mt_session_route(ctx->baseline, l, t, &b, &w, &margin);
+            ctx->overlap_sum[l] += mt_overlap(a, na, b, nb);
+        }
+    ctx->overlap_tokens += mt_session_length(s);
     return 0;
 }
 
@@ -33,8 +51,17 @@ int cli_stats_gather(const cli_args *a, cli_stats_input *in) {
     mt_interventions iv = { 0 };
     if (!(rc = cli_corpus_load(a, &cm, &corpus)) && !(rc = cli_interventions(a, cm.m, &iv))) {
         if (!mt_stats_init(&in->st, cm.m->hp.n_layer, cm.m->hp.n_expert)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
-        observe_ctx ctx = { &in->st };
+        observe_ctx ctx = { .st = &in->st };
+        mt_err err;
+        if (!rc && mt_iv_any(&iv)) { /* compare with the unmodified router, token by token */
+            ctx.baseline = mt_session_new(cm.m, cm.be, &err);
+            ctx.overlap_sum = in->overlap = calloc(cm.m->hp.n_layer, sizeof *in->overlap);
+            if (!ctx.baseline || !in->overlap) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        }
         if (!rc) rc = cli_corpus_run(&cm, &corpus, &iv, observe, &ctx);
+        for (uint32_t l = 0; in->overlap && l < cm.m->hp.n_layer; l++)
+            in->overlap[l] = ctx.overlap_tokens ? in->overlap[l] / (double)ctx.overlap_tokens : 1.0;
+        mt_session_free(ctx.baseline);
         in->k = cm.m->hp.k;
         snprintf(in->model, sizeof in->model, "%s", cli_base_name(cm.path));
     }
@@ -45,7 +72,11 @@ int cli_stats_gather(const cli_args *a, cli_stats_input *in) {
     return rc;
 }
 
-void cli_stats_input_free(cli_stats_input *in) { mt_stats_free(&in->st); }
+void cli_stats_input_free(cli_stats_input *in) {
+    mt_stats_free(&in->st);
+    free(in->overlap);
+    in->overlap = NULL;
+}
 
 double cli_mean_selected(const mt_layer_stats *ls) { return ls->tokens ? (double)ls->selections / (double)ls->tokens : 0.0; }
 

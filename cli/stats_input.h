@@ -14,6 +14,8 @@ typedef struct cli_stats_input {
     mt_stats st;
     char model[256];
     uint32_t k;         /* the model's k */
+    double *overlap;    /* [n_layer]: mean overlap of the selections with the baseline's
+                           (only when interventions were given), else NULL */
 } cli_stats_input;
 
 #define CLI_STATS_OPTS                                                                                  \

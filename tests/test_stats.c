@@ -163,6 +163,26 @@ static void commands_agree_with_the_trace(void) {
     proc_free(&co);
 }
 
+/* With --k 2 at the last layer only, earlier layers overlap the baseline
+ * fully, and the last keeps 2 of its 4 experts: 0.5 exactly. */
+static void overlap_with_baseline(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    proc_result r = run_moetop("sweep", "-m", gguf, "--prompt", "The quick brown fox jumps over the lazy dog.", "--k", "2@2", "--json", NULL);
+    char err[256];
+    jv *v = r.status == 0 ? jv_parse(r.out, r.out_len, err, sizeof err) : NULL;
+    if (CHECKF(v != NULL, "%s", r.err)) {
+        const jv *layers = jv_get(v, "layers");
+        CHECK(jv_num(jv_at(layers, 0), "overlap_with_baseline", -1) == 1.0 && jv_num(jv_at(layers, 1), "overlap_with_baseline", -1) == 1.0);
+        CHECK(jv_num(jv_at(layers, 2), "overlap_with_baseline", -1) == 0.5);
+    }
+    jv_free(v);
+    proc_free(&r);
+    r = run_moetop("sweep", "-m", gguf, "--prompt", "The quick brown fox.", "--json", NULL);
+    CHECK(r.status == 0 && !strstr(r.out, "overlap_with_baseline")); /* no interventions: nothing to compare */
+    proc_free(&r);
+}
+
 static const char *write_prompt_set(void) {
     static char dir[512];
     snprintf(dir, sizeof dir, "%s/prompts", t_tmpdir());
@@ -319,6 +339,7 @@ int main(void) {
     RUN(never_chosen_and_overlap);
     RUN(chi_square_by_hand);
     RUN(commands_agree_with_the_trace);
+    RUN(overlap_with_baseline);
     RUN(export_loads_in_pandas);
     RUN(charts_and_domains);
     RUN(shards_merge_exactly);
