@@ -85,8 +85,7 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
             mt_json_key(&j, "peak_rss_mb");
             mt_json_f64(&j, rss_mb);
             mt_json_end_object(&j);
-            if (!mt_json_print(&j)) rc = cli_error(CLI_EXIT_FAIL, "stdout: write failed");
-            mt_json_free(&j);
+            rc = mt_json_finish(&j);
         } else {
             printf("%s on %s (%s): prefill %u tokens %.1f tok/s, decode %u tokens %.1f tok/s, peak RSS %.0f MB\n",
                    cli_base_name(cm.path), cm.be->name, cm.be->device, p, prefill_tps, n, decode_tps, rss_mb);

@@ -124,8 +124,7 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
     if (json) {
         mt_json_end_array(&j);
         mt_json_end_object(&j);
-        if (!mt_json_print(&j)) rc = cli_error(CLI_EXIT_FAIL, "stdout: write failed");
-        mt_json_free(&j);
+        rc = mt_json_finish(&j);
     } else if (fflush(stdout) != 0) {
         rc = cli_error(CLI_EXIT_FAIL, "stdout: write failed");
     }

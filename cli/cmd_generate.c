@@ -49,17 +49,8 @@ static int print_json(gen_out *g, const mt_ids *prompt, mt_gen_stop stop) {
     mt_json_begin_array(&j);
     for (size_t i = 0; i < g->generated.n; i++) {
         uint32_t pos = (uint32_t)(prompt->n + i);
-        size_t len;
-        const char *bytes = mt_tok_bytes(g->cm->tok, g->generated.ids[i], &len);
         mt_json_begin_object(&j);
-        mt_json_key(&j, "id");
-        mt_json_u64(&j, g->generated.ids[i]);
-        mt_json_key(&j, "text");
-        mt_json_string_n(&j, bytes, len);
-        if (mt_json_has_invalid_utf8(bytes, len)) {
-            mt_json_key(&j, "bytes");
-            mt_json_hex(&j, bytes, len);
-        }
+        mt_json_token_fields(&j, g->cm->tok, g->generated.ids[i]);
         mt_json_key(&j, "layers");
         mt_json_begin_array(&j);
         for (uint32_t l = 0; l < hp->n_layer; l++) {
@@ -87,9 +78,7 @@ static int print_json(gen_out *g, const mt_ids *prompt, mt_gen_stop stop) {
     mt_json_key(&j, "stop");
     mt_json_string(&j, stop == MT_STOP_EOG ? "eog" : "length");
     mt_json_end_object(&j);
-    bool ok = mt_json_print(&j);
-    mt_json_free(&j);
-    return ok ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+    return mt_json_finish(&j);
 }
 
 static int run_generate(const cli_command *cmd, cli_args *a) {

@@ -88,9 +88,7 @@ static int info_json(const mt_gguf *g, const char *path) {
     }
     mt_json_end_array(&j);
     mt_json_end_object(&j);
-    bool ok = mt_json_print(&j);
-    mt_json_free(&j);
-    return ok ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+    return mt_json_finish(&j);
 }
 
 /* ---- human ------------------------------------------------------------------------ */

@@ -16,10 +16,12 @@
 
 #define COLD_DEFAULT 0.25 /* cold: rate below this fraction of the uniform rate */
 
-static int print_json(mt_json *j) {
-    bool ok = mt_json_print(j);
-    mt_json_free(j);
-    return ok ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+/* One number per expert for a layer, as a JSON array under key. */
+static void expert_array(mt_json *j, const char *key, const mt_layer_stats *ls, double (*of)(const mt_layer_stats *, uint32_t)) {
+    mt_json_key(j, key);
+    mt_json_begin_array(j);
+    for (uint32_t e = 0; e < ls->n_expert; e++) mt_json_f64(j, of(ls, e));
+    mt_json_end_array(j);
 }
 
 static int flushed(void) { return fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed"); }
@@ -57,7 +59,7 @@ static int run_entropy(const cli_command *cmd, cli_args *a) {
         }
         mt_json_end_array(&j);
         mt_json_end_object(&j);
-        rc = print_json(&j);
+        rc = mt_json_finish(&j);
     } else if (cli_has(a, "--csv")) {
         printf("layer,tokens,entropy_full_mean,entropy_full_std,entropy_topk_mean,entropy_topk_std\n");
         for (uint32_t l = 0; l < st->n_layer; l++) {
@@ -119,7 +121,7 @@ static int run_coact(const cli_command *cmd, cli_args *a) {
         }
         mt_json_end_array(&j);
         mt_json_end_object(&j);
-        rc = print_json(&j);
+        rc = mt_json_finish(&j);
     } else if (cli_has(a, "--csv")) {
         printf("layer,expert_i,expert_j,count,coact\n");
         for (uint32_t l = 0; l < st->n_layer; l++)
@@ -221,23 +223,14 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
             mt_json_begin_array(&j);
             for (uint32_t e = 0; e < E; e++) mt_json_u64(&j, ls->count[e]);
             mt_json_end_array(&j);
-            mt_json_key(&j, "load");
-            mt_json_begin_array(&j);
-            for (uint32_t e = 0; e < E; e++) mt_json_f64(&j, mt_load(ls, e));
-            mt_json_end_array(&j);
-            mt_json_key(&j, "rate");
-            mt_json_begin_array(&j);
-            for (uint32_t e = 0; e < E; e++) mt_json_f64(&j, mt_rate(ls, e));
-            mt_json_end_array(&j);
-            mt_json_key(&j, "soft_load");
-            mt_json_begin_array(&j);
-            for (uint32_t e = 0; e < E; e++) mt_json_f64(&j, mt_soft_load(ls, e));
-            mt_json_end_array(&j);
+            expert_array(&j, "load", ls, mt_load);
+            expert_array(&j, "rate", ls, mt_rate);
+            expert_array(&j, "soft_load", ls, mt_soft_load);
             mt_json_end_object(&j);
         }
         mt_json_end_array(&j);
         mt_json_end_object(&j);
-        rc = print_json(&j);
+        rc = mt_json_finish(&j);
     } else if (cli_has(a, "--csv")) {
         printf("layer,tokens,entropy_full_mean,entropy_full_std,entropy_topk_mean,entropy_topk_std,top1_share,gini,cv,max_vio,cold\n");
         for (uint32_t l = 0; l < L; l++)
@@ -359,7 +352,7 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
     if (json) {
         mt_json_end_array(&j);
         mt_json_end_object(&j);
-        rc = print_json(&j);
+        rc = mt_json_finish(&j);
     } else {
         rc = flushed();
     }

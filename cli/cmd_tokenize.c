@@ -45,9 +45,7 @@ static int print_ids(const mt_tokenizer *t, const mt_ids *ids, bool json) {
     for (size_t i = 0; i < ids->n; i++) mt_json_token(&j, t, ids->ids[i]);
     mt_json_end_array(&j);
     mt_json_end_object(&j);
-    bool ok = mt_json_print(&j);
-    mt_json_free(&j);
-    return ok ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+    return mt_json_finish(&j);
 }
 
 static int run_tokenize(const cli_command *cmd, cli_args *a) {

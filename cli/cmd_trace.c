@@ -112,9 +112,7 @@ static int trace_json(const cli_model *cm, const mt_session *s, int logits_mode,
         mt_json_end_array(&j);
     }
     mt_json_end_object(&j);
-    bool ok = mt_json_print(&j);
-    mt_json_free(&j);
-    return ok ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+    return mt_json_finish(&j);
 }
 
 /* One line per token: its text, then per layer the experts with their weights. */

@@ -144,10 +144,13 @@ void mt_json_null(mt_json *j) {
     raw(j, "null");
 }
 
-bool mt_json_print(mt_json *j) {
+int mt_json_finish(mt_json *j) {
     raw(j, "\n");
-    if (j->out.oom) return false;
-    return fwrite(j->out.data, 1, j->out.len, stdout) == j->out.len && fflush(stdout) == 0;
+    bool ok = !j->out.oom && fwrite(j->out.data, 1, j->out.len, stdout) == j->out.len && fflush(stdout) == 0;
+    mt_json_free(j);
+    if (ok) return 0;
+    fprintf(stderr, "moetop: stdout: write failed\n");
+    return 1;
 }
 
 void mt_json_free(mt_json *j) { mt_bytes_free(&j->out); }

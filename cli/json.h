@@ -39,8 +39,9 @@ void mt_json_f32(mt_json *j, float v);
 void mt_json_f64(mt_json *j, double v);
 void mt_json_bool(mt_json *j, bool v);
 void mt_json_null(mt_json *j);
-/* Writes the document and a newline to stdout; false if the write failed. */
-bool mt_json_print(mt_json *j);
+/* Writes the document and a newline to stdout and frees it: 0, or exit
+ * code 1 after printing the error when the write failed. */
+int mt_json_finish(mt_json *j);
 void mt_json_free(mt_json *j);
 
 /* True when s[0..n) has an invalid UTF-8 sequence. */

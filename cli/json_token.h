@@ -8,5 +8,7 @@
 #include "json.h"
 
 void mt_json_token(mt_json *j, const mt_tokenizer *t, uint32_t id);
+/* The same fields inside an object the caller opened (to add more). */
+void mt_json_token_fields(mt_json *j, const mt_tokenizer *t, uint32_t id);
 
 #endif
