@@ -47,20 +47,26 @@ all: have-deps $(BIN)
 have-deps:
 	@sh tools/deps.sh --check
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(ENGINE_LIB): $(call obj,$(ENGINE_SRC) $(CLI_LIB))
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(call obj,cli/main.c) $(ENGINE_LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(call obj,tests/%.c $(SUPPORT)) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	@$(if $(V),,echo "  LINK  $@")
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 tests: all $(TESTS)
 
