@@ -40,7 +40,7 @@ ENGINE_LIB := $(BUILD)/libmoetop.a
 TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 
-.PHONY: all tests run test sanitize bench deps check-deps have-deps install uninstall clean help
+.PHONY: all tests run test sanitize bench deps check-deps have-deps install uninstall clean help model
 all: have-deps $(BIN)
 
 # A plain build only names missing packages; run, test and bench install them.
@@ -77,13 +77,19 @@ check-deps:
 deps:
 	@sh tools/deps.sh
 
-# Opens the explorer on the bundled model. Until the explorer and the bundled
-# model exist, it describes a small synthetic model instead.
+# Opens the explorer on the bundled model. Until the explorer exists, it
+# describes the bundled model and lets it answer a question.
 run: check-deps
 	@$(MAKE) --no-print-directory -j2 all
-	@mkdir -p $(BUILD)
-	@./moetop synth --quiet --preset tiny -o $(BUILD)/demo-tiny.gguf
-	./moetop info -m $(BUILD)/demo-tiny.gguf
+	./moetop info | head -12
+	./moetop generate --chat "What is 127 * 89?" -n 24
+
+# Trains the bundled model (about an hour on 2 cores; resumes from build/train)
+# and writes assets/models/moetop-moe.gguf, its parity fixture and docs/bundled-model.md.
+model: all
+	@sh tools/deps.sh --train
+	/usr/bin/python3 tools/train/train.py
+	/usr/bin/python3 tools/train/export.py
 
 test: check-deps
 	@$(MAKE) --no-print-directory -j2 tests
@@ -112,9 +118,13 @@ bench: check-deps
 
 install: $(BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/moetop
+	install -D -m 644 assets/models/moetop-moe.gguf $(DESTDIR)$(PREFIX)/share/moetop/moetop-moe.gguf
+	install -d $(DESTDIR)$(PREFIX)/share/moetop/prompts
+	install -m 644 assets/prompts/*.txt $(DESTDIR)$(PREFIX)/share/moetop/prompts/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/moetop
+	rm -rf $(DESTDIR)$(PREFIX)/share/moetop
 
 clean:
 	rm -rf build moetop
@@ -125,6 +135,7 @@ help:
 	@echo "make test       every test, plain and under ASan+UBSan"
 	@echo "make sanitize   the tests under ASan+UBSan only"
 	@echo "make bench      kernel and model speed figures"
+	@echo "make model      train the bundled model again (about an hour)"
 	@echo "make deps       install the Debian packages moetop needs (as root)"
 	@echo "make install    install to PREFIX=$(PREFIX)"
 	@echo "make clean      remove build outputs"

@@ -8,6 +8,7 @@
 #include "engine/gguf.h"
 #include "engine/quant.h"
 #include "json.h"
+#include "paths.h"
 #include "text.h"
 
 #define JSON_ARRAY_MAX 16 /* longer arrays are summarised (the contract) */
@@ -264,9 +265,10 @@ static int info_human(const mt_gguf *g, const char *path) {
 }
 
 static int run_info(const cli_command *cmd, cli_args *a) {
-    const char *path = cli_get(a, "--model");
-    if (!path && a->n_positional) path = a->positional[0];
-    if (!path) return cli_usage_error(cmd, "-m: a model file is required");
+    char buf[4096];
+    const char *path = a->n_positional && !cli_has(a, "--model") ? a->positional[0] : mt_model_path(a, buf, sizeof buf);
+    if (!path) return CLI_EXIT_USAGE;
+    (void)cmd;
     mt_err err;
     mt_gguf *g = mt_gguf_open(path, &err);
     if (!g) return cli_error(CLI_EXIT_USAGE, "%s", err.msg);

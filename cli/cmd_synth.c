@@ -70,6 +70,16 @@ static int run_synth(const cli_command *cmd, cli_args *a) {
         if (!vocab) return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
         s.vocab_from = vocab;
     }
+    s.weights_dir = cli_get(a, "--weights");
+    s.vocab_only = cli_has(a, "--vocab-only");
+    float base = s.rope_base, factor = s.rope_factor;
+    if (!cli_get_float(a, "--rope-base", &base) || !cli_get_float(a, "--rope-factor", &factor) ||
+        !cli_get_u32(a, "--rope-original-context", 1, 1u << 24, &s.rope_original_context)) {
+        mt_gguf_close(vocab);
+        return CLI_EXIT_USAGE;
+    }
+    s.rope_base = base;
+    s.rope_factor = factor;
     int rc = 0;
     if (!mt_synth_check(&s, &err)) rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
     else if (!mt_synth_write(&s, out, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
@@ -92,7 +102,9 @@ const cli_command cmd_synth = {
                "experts (ffn_gate/up/down_exps); types: f32, f16, bf16, q8_0, mxfp4. Norms, biases and\n"
                "sinks are always f32. Vocabulary: 256 byte tokens and invented merges up to --vocab-base,\n"
                "or the first --vocab-base ranks of --vocab FILE; then 32 harmony special tokens.\n"
-               "The same seed gives the same file on every machine.",
+               "The same seed gives the same file on every machine. --weights DIR reads trained values\n"
+               "(raw float32, GGUF element order, one file per tensor named like the tensor) and\n"
+               "quantizes them to the chosen types.",
     .opts = {
         { "--output", 'o', "FILE", "where to write the model" },
         { "--preset", 0, "NAME", "start from a named shape (default a)" },
@@ -111,6 +123,11 @@ const cli_command cmd_synth = {
         { "--vocab", 0, "FILE", "take the vocabulary's first ranks and merges from this GGUF" },
         { "--types", 0, "LIST", "tensor types per group, e.g. attn=bf16,experts=mxfp4" },
         { "--seed", 0, "S", "random seed (default 1)" },
+        { "--weights", 0, "DIR", "trained weights: DIR/<tensor>.f32 instead of random values" },
+        { "--vocab-only", 0, NULL, "write only the tokenizer (a vocabulary file)" },
+        { "--rope-base", 0, "F", "RoPE base (default 150000)" },
+        { "--rope-factor", 0, "F", "YaRN scaling factor (default 32; 1 = none)" },
+        { "--rope-original-context", 0, "N", "YaRN's original context (default 4096)" },
         { "--quiet", 'q', NULL, "no summary line" },
         { NULL, 0, NULL, NULL },
     },

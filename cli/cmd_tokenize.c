@@ -12,6 +12,7 @@
 #include "input.h"
 #include "json.h"
 #include "json_token.h"
+#include "paths.h"
 
 static int print_ids(const mt_tokenizer *t, const mt_ids *ids, bool json) {
     if (!json) {
@@ -49,8 +50,9 @@ static int print_ids(const mt_tokenizer *t, const mt_ids *ids, bool json) {
 }
 
 static int run_tokenize(const cli_command *cmd, cli_args *a) {
-    const char *path = cli_get(a, "--model"), *file = cli_get(a, "--file");
-    if (!path) return cli_usage_error(cmd, "-m: a model or vocabulary file is required");
+    char buf[4096];
+    const char *path = mt_model_path(a, buf, sizeof buf), *file = cli_get(a, "--file");
+    if (!path) return CLI_EXIT_USAGE;
     if (!file && a->n_positional == 0) return cli_usage_error(cmd, "give the text, or -f FILE");
     if (file && a->n_positional) return cli_usage_error(cmd, "give the text or -f FILE, not both");
     size_t len = 0;

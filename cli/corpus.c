@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "input.h"
+#include "paths.h"
 
 static int add_item(cli_corpus *c, uint32_t domain, uint32_t index, const mt_ids *ids) {
     cli_prompt_item *items = realloc(c->items, (c->n_items + 1) * sizeof *items);
@@ -48,7 +49,8 @@ static int load_domain_file(const char *path, const char *dir_path, uint32_t dom
         }
         if (end == start) continue;
         mt_ids ids = { 0 };
-        if (!mt_tok_encode(cm->tok, text + start, end - start, false, &ids)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        /* prompt files may hold chats: their special-token strings are special tokens */
+        if (!mt_tok_encode(cm->tok, text + start, end - start, true, &ids)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         else if (ids.n > cm->m->hp.n_ctx)
             rc = cli_error(CLI_EXIT_USAGE, "%s: prompt %u has %zu tokens, more than the model's context of %u", path, index, ids.n, cm->m->hp.n_ctx);
         else rc = add_item(c, domain, index++, &ids);
@@ -62,6 +64,9 @@ static int load_domain_file(const char *path, const char *dir_path, uint32_t dom
 int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c) {
     memset(c, 0, sizeof *c);
     const char *dir = cli_get(a, "--prompts");
+    char shipped[4096];
+    bool any_prompt = cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids");
+    if (!dir && !any_prompt && mt_default_prompts(shipped, sizeof shipped)) dir = shipped; /* the bundled prompt sets */
     if (!dir) {
         mt_ids ids = { 0 };
         int rc = cli_prompt(a, cm, false, &ids);
@@ -80,10 +85,11 @@ int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c) {
     size_t n = 0;
     int rc = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        char path[4096];
+        char path[8192];
         struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (e->d_name[0] == '.' || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (e->d_name[0] == '.' || (size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path ||
+            stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
         char **grown = realloc(names, (n + 1) * sizeof *names);
         if (!grown || !(grown[n] = strdup(e->d_name))) {
             free(grown);
@@ -98,11 +104,14 @@ int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c) {
     if (!rc && n == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: no prompt files in the prompt set", dir);
     if (!rc) qsort(names, n, sizeof *names, by_name);
     for (size_t i = 0; !rc && i < n; i++) {
-        char domain[256], path[4096];
-        snprintf(domain, sizeof domain, "%s", names[i]);
+        char domain[256], path[8192];
+        snprintf(domain, sizeof domain, "%.255s", names[i]);
         char *dot = strrchr(domain, '.');
         if (dot && dot != domain) *dot = 0;
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= sizeof path) {
+            rc = cli_error(CLI_EXIT_USAGE, "%s: path too long", dir);
+            break;
+        }
         rc = add_domain(c, domain);
         if (!rc) rc = load_domain_file(path, dir, c->n_domains - 1, cm, c);
     }

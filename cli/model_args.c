@@ -7,6 +7,7 @@
 
 #include "engine/harmony.h"
 #include "input.h"
+#include "paths.h"
 
 const char *cli_base_name(const char *path) {
     const char *slash = strrchr(path, '/');
@@ -15,8 +16,8 @@ const char *cli_base_name(const char *path) {
 
 int cli_model_open(const cli_args *a, cli_model *cm) {
     memset(cm, 0, sizeof *cm);
-    cm->path = cli_get(a, "--model");
-    if (!cm->path) return cli_usage_error(a->cmd, "-m: a model file is required");
+    cm->path = mt_model_path(a, cm->default_path, sizeof cm->default_path);
+    if (!cm->path) return CLI_EXIT_USAGE;
     const char *backend = cli_get(a, "--backend");
     uint32_t threads = 0;
     if (!cli_get_u32(a, "--threads", 1, 1024, &threads)) return CLI_EXIT_USAGE;
@@ -51,7 +52,10 @@ void cli_model_close(cli_model *cm) {
     mt_tokenizer_free(cm->tok);
     mt_model_free(cm->m);
     mt_gguf_close(cm->g);
-    memset(cm, 0, sizeof *cm);
+    cm->be = NULL;
+    cm->tok = NULL;
+    cm->m = NULL;
+    cm->g = NULL;
 }
 
 static int parse_ids(const char *text, uint32_t n_vocab, mt_ids *ids) {

@@ -11,7 +11,7 @@
 #include "engine/tokenizer.h"
 
 #define CLI_MODEL_OPTS                                                                                 \
-    { "--model", 'm', "FILE", "the model (GGUF, gpt-oss architecture)" },                              \
+    { "--model", 'm', "FILE", "the model (GGUF, gpt-oss; default: the bundled model)" },               \
     { "--backend", 0, "NAME", "cpu or vulkan (default cpu)" },                                          \
     { "--threads", 0, "N", "CPU threads (default: every core)" }
 
@@ -34,7 +34,8 @@
     "then zero. Mask, drop and zero lists unite; the last --k wins."
 
 typedef struct cli_model {
-    const char *path;
+    const char *path;        /* -m, or default_path */
+    char default_path[4096]; /* the bundled model when -m is absent */
     mt_gguf *g;
     mt_model *m;
     mt_tokenizer *tok;

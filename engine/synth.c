@@ -164,6 +164,24 @@ static void list_tensors(synth_ctx *c, uint64_t n_vocab) {
     }
 }
 
+/* Trained values: DIR/<name>.f32 holding exactly the tensor's elements. */
+static FILE *open_weights(const synth_ctx *c, const synth_tensor *t, uint64_t elements, mt_err *err) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.f32", c->spec->weights_dir, t->name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mt_err_set(err, "%s: cannot open the weights of tensor '%s'", path, t->name);
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (uint64_t)ftell(f) != elements * sizeof(float) || fseek(f, 0, SEEK_SET) != 0) {
+        mt_err_set(err, "%s: holds %ld bytes, tensor '%s' needs %llu", path, ftell(f), t->name,
+                   (unsigned long long)(elements * sizeof(float)));
+        fclose(f);
+        return NULL;
+    }
+    return f;
+}
+
 static bool fill_tensor(void *ctx, uint64_t index, void *dst, uint64_t nbytes, mt_err *err) {
     const synth_ctx *c = ctx;
     const synth_tensor *t = &c->tensors[index];
@@ -173,6 +191,18 @@ static bool fill_tensor(void *ctx, uint64_t index, void *dst, uint64_t nbytes, m
     if (!buf) {
         mt_err_set(err, "tensor '%s': out of memory", t->name);
         return false;
+    }
+    if (c->spec->weights_dir) {
+        FILE *f = open_weights(c, t, row * rows, err);
+        bool ok = f != NULL;
+        for (uint64_t r = 0; ok && r < rows; r++) {
+            ok = fread(buf, sizeof *buf, row, f) == row;
+            if (ok) mt_quantize_row(t->type, buf, (uint8_t *)dst + r * row_bytes, (int64_t)row);
+            else mt_err_set(err, "%s/%s.f32: read failed", c->spec->weights_dir, t->name);
+        }
+        if (f) fclose(f);
+        free(buf);
+        return ok;
     }
     /* one stream per tensor: a tensor's values do not depend on the others */
     mt_rng rng = mt_rng_seed(c->spec->seed, index + 1);
@@ -236,7 +266,29 @@ bool mt_synth_write(const mt_synth_spec *s, const char *path, mt_err *err) {
     mt_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", v.eos);
     mt_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", v.pad);
 
-    list_tensors(&c, v.n_tokens);
+    if (s->vocab_only) { /* the tokenizer alone: drop the architecture's keys */
+        mt_gguf_writer_free(w);
+        w = mt_gguf_writer_new();
+        if (!w) {
+            mt_err_set(err, "%s: out of memory", path);
+            free(c.tensors);
+            mt_synth_vocab_free(&v);
+            return false;
+        }
+        mt_gguf_set_str(w, "general.architecture", "gpt-oss");
+        mt_gguf_set_str(w, "general.name", s->name);
+        mt_gguf_writer_set_alignment(w, MT_GGUF_DEFAULT_ALIGNMENT);
+        mt_gguf_set_str(w, "tokenizer.ggml.model", "gpt2");
+        mt_gguf_set_str(w, "tokenizer.ggml.pre", "gpt-4o");
+        mt_gguf_set_str_array(w, "tokenizer.ggml.tokens", (const char *const *)v.tokens, v.n_tokens);
+        mt_gguf_set_array(w, "tokenizer.ggml.token_type", MT_GGUF_INT32, v.types, v.n_tokens);
+        mt_gguf_set_str_array(w, "tokenizer.ggml.merges", (const char *const *)v.merges, v.n_merges);
+        mt_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", v.bos);
+        mt_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", v.eos);
+        mt_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", v.pad);
+    } else {
+        list_tensors(&c, v.n_tokens);
+    }
     for (uint64_t i = 0; i < c.n; i++) mt_gguf_add_tensor(w, c.tensors[i].name, c.tensors[i].type, c.tensors[i].n_dims, c.tensors[i].ne, NULL);
     bool ok = mt_gguf_writer_write(w, path, fill_tensor, &c, err);
     mt_gguf_writer_free(w);

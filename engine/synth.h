@@ -1,7 +1,8 @@
-/* `moetop synth`: a random model of the gpt-oss architecture, in exactly the
- * tensor names, shapes, metadata keys and block layouts that llama.cpp writes
- * for openai/gpt-oss-20b (and that shared/oracle/gpt-oss uses). For benches,
- * tests and fuzz seeds; the weights mean nothing. */
+/* `moetop synth`: a model of the gpt-oss architecture, in exactly the tensor
+ * names, shapes, metadata keys and block layouts that llama.cpp writes for
+ * openai/gpt-oss-20b (and that shared/oracle/gpt-oss uses): random weights for
+ * benches, tests and fuzz seeds, or trained weights read from a directory (the
+ * bundled model's export, tools/train). */
 #ifndef MT_SYNTH_H
 #define MT_SYNTH_H
 
@@ -24,6 +25,9 @@ typedef struct mt_synth_spec {
     uint32_t rope_original_context;
     uint32_t vocab_base;     /* ordinary tokens; 32 harmony specials follow */
     const mt_gguf *vocab_from; /* take the first vocab_base ranks and their merges from here, or NULL */
+    const char *weights_dir;   /* trained weights: DIR/<tensor name>.f32 (raw little-endian float32,
+                                  GGUF element order), quantized to the types below; NULL: random */
+    bool vocab_only;           /* write the tokenizer and no weights */
     /* ggml type ids per tensor group */
     uint32_t type_embd, type_output, type_attn, type_router, type_experts;
 } mt_synth_spec;

@@ -4,6 +4,7 @@
 #   sh tools/deps.sh --ensure   the same, but when not root only name what is missing
 #   sh tools/deps.sh --check    only name what is missing (exit 1 if anything is)
 #   sh tools/deps.sh --list     print the package list
+#   sh tools/deps.sh --train    also what `make model` needs to train the bundled model
 # Idempotent: when everything is present it changes nothing and says nothing.
 set -eu
 
@@ -14,11 +15,16 @@ set -eu
 PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev \
 libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang tmux python3-pandas"
 
+# training the bundled model (make model): Debian's PyTorch with OpenBLAS
+# threads, and the text it learns from
+TRAIN_PACKAGES="python3-torch python3-numpy libopenblas0-pthread bible-kjv fortunes wordnet-base"
+
 mode=${1:-install}
 case "$mode" in
   --list) echo $PACKAGES; exit 0 ;;
+  --train) PACKAGES="$PACKAGES $TRAIN_PACKAGES"; mode=install ;;
   install|--ensure|--check) ;;
-  *) echo "usage: sh tools/deps.sh [--ensure|--check|--list]" >&2; exit 2 ;;
+  *) echo "usage: sh tools/deps.sh [--ensure|--check|--list|--train]" >&2; exit 2 ;;
 esac
 
 missing=""
