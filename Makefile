@@ -91,10 +91,15 @@ model: all
 	/usr/bin/python3 tools/train/train.py
 	/usr/bin/python3 tools/train/export.py
 
+# Every test, plain and under the sanitizers, then a short fuzz pass
+# (TEST_FUZZ_SECONDS per target; make fuzz runs longer).
+TEST_FUZZ_SECONDS ?= 20
+
 test: check-deps
 	@$(MAKE) --no-print-directory -j2 tests
 	@$(MAKE) --no-print-directory -j2 BUILD=build/san SAN=1 tests
-	@sh tests/run.sh plain=build:./moetop sanitizers=build/san:build/san/moetop
+	@$(MAKE) --no-print-directory -j2 fuzz-build
+	@sh tests/run.sh plain=build:./moetop sanitizers=build/san:build/san/moetop fuzz=$(TEST_FUZZ_SECONDS)
 
 sanitize: check-deps
 	@$(MAKE) --no-print-directory -j2 BUILD=build/san SAN=1 tests
@@ -139,5 +144,24 @@ help:
 	@echo "make deps       install the Debian packages moetop needs (as root)"
 	@echo "make install    install to PREFIX=$(PREFIX)"
 	@echo "make clean      remove build outputs"
+
+# libFuzzer targets (clang, with ASan and UBSan): `make fuzz` runs each for
+# FUZZ_SECONDS and keeps what it finds under build/fuzz/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=all
+
+build/fuzz/bin/%: tests/fuzz/%.c $(ENGINE_SRC)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  FUZZ  $@")
+	$(Q)clang $(FUZZ_FLAGS) $< $(ENGINE_SRC) -lm -lpthread -o $@
+
+fuzz-build: $(FUZZ_TARGETS)
+
+fuzz: check-deps fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+.PHONY: fuzz fuzz-build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -8,6 +8,15 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 
 for spec in "$@"; do
+  if [ "${spec%%=*}" = fuzz ]; then
+    # fuzz=SECONDS: each libFuzzer target for that long (make fuzz-build built them)
+    echo "== fuzz (${spec#*=} s per target)"
+    out=$(sh tests/fuzz/run.sh "${spec#*=}" build/fuzz/bin/fuzz_* 2>&1)
+    printf '%s\n' "$out" | sed 's/^/[fuzz] /'
+    passed=$((passed + $(printf '%s\n' "$out" | grep -c '^PASS ')))
+    failed=$((failed + $(printf '%s\n' "$out" | grep -c '^FAIL ')))
+    continue
+  fi
   label=${spec%%=*}
   rest=${spec#*=}
   build=${rest%%:*}

@@ -7,7 +7,11 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
 #pragma GCC target("avx2,fma,f16c")
+#endif
 #include <immintrin.h>
 #include <string.h>
 
@@ -179,9 +183,15 @@ static float dot_f32(const float *a, const float *b, size_t n) {
 
 static const mt_kernels avx2 = { "avx2", dot, dot_packed, dot_f32 };
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+
 const mt_kernels *mt_kernels_avx2(void) {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) return &avx2;
+    /* F16C came with AVX (Ivy Bridge, Piledriver): every processor with AVX2 and FMA has it, and
+     * clang's __builtin_cpu_supports does not know its name */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2;
     return NULL;
 }
 

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Runs each libFuzzer target for SECONDS, from a seed corpus (the fixtures,
+# synth models, the committed vocabulary, interventions), keeping new inputs
+# in build/fuzz/<target>/corpus and crash reproducers in build/fuzz/<target>/.
+# Prints executions per second and totals; exits 1 when a target crashed.
+set -u
+seconds=$1
+shift
+failed=0
+for target in "$@"; do
+  name=$(basename "$target")
+  dir=build/fuzz/$name
+  mkdir -p "$dir/corpus" "$dir/seeds"
+  case $name in
+    fuzz_gguf)
+      for f in tests/fixtures/*.gguf assets/vocab/*.gguf; do [ -f "$f" ] && cp "$f" "$dir/seeds/"; done
+      [ -x ./moetop ] && ./moetop synth -q --preset tiny --vocab-base 256 -o "$dir/seeds/tiny.gguf" ;;
+    fuzz_tokenizer)
+      printf 'Hello world' > "$dir/seeds/a"; printf "I'm 127 * 89 <|start|>x\xff\xe2\x82" > "$dir/seeds/b"
+      cp tests/tiktoken/gen_corpus.cjs "$dir/seeds/c" ;;
+    fuzz_interventions)
+      printf '\0001,2@0,3' > "$dir/seeds/a"; printf '\0012@1' > "$dir/seeds/b"; printf '\0027' > "$dir/seeds/c" ;;
+  esac
+  out=$("$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$dir/" "$dir/corpus" "$dir/seeds" 2>&1)
+  status=$?
+  runs=$(printf '%s\n' "$out" | sed -n 's/.*stat::number_of_executed_units: *//p' | tail -1)
+  rate=$(printf '%s\n' "$out" | sed -n 's/.*stat::average_exec_per_sec: *//p' | tail -1)
+  if [ "$status" -ne 0 ]; then
+    failed=1
+    printf '%s\n' "$out" | tail -30
+    echo "FAIL $name: crashed (reproducer in $dir/)"
+  else
+    echo "PASS $name: ${runs:-?} executions in ${seconds}s, ${rate:-?}/s"
+  fi
+done
+exit $failed
