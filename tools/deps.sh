@@ -13,7 +13,7 @@ set -eu
 # the validation layers, clang for the fuzzers, tmux for terminal tests,
 # pandas to check that exported CSV loads in it.
 PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev \
-libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang tmux python3-pandas"
+libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang libclang-rt-14-dev tmux python3-pandas"
 
 # training the bundled model (make model): Debian's PyTorch with OpenBLAS
 # threads, and the text it learns from
