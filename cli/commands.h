@@ -18,5 +18,6 @@ extern const cli_command cmd_domains;
 extern const cli_command cmd_export;
 extern const cli_command cmd_profile;
 extern const cli_command cmd_merge_profiles;
+extern const cli_command cmd_explore;
 
 #endif

@@ -9,22 +9,32 @@
 
 static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize, &cmd_trace, &cmd_generate, &cmd_bench,
                                                  &cmd_entropy, &cmd_coact, &cmd_sweep, &cmd_cold,
-                                                 &cmd_domains, &cmd_export, &cmd_profile, &cmd_merge_profiles };
+                                                 &cmd_domains, &cmd_export, &cmd_profile, &cmd_merge_profiles,
+                                                 &cmd_explore };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {
     printf("moetop %s: a terminal explorer of Mixture-of-Experts routing\n\n"
-           "usage: moetop COMMAND [options]   (moetop COMMAND --help for its options)\n\ncommands:\n",
+           "usage: moetop [explorer options]   (the explorer; moetop explore --help)\n"
+           "       moetop COMMAND [options]    (moetop COMMAND --help for its options)\n\ncommands:\n",
            MOETOP_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++) printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
     printf("\n  --version  print the version\n  --help     this help\n");
 }
 
+static int run(const cli_command *cmd, int argc, char **argv) {
+    cli_args args;
+    int rc = cli_parse(cmd, argc, argv, &args);
+    if (rc == CLI_HELP_SHOWN) return 0;
+    if (rc != CLI_OK) return rc;
+    return cmd->run(cmd, &args);
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        print_main_help();
-        return cli_error(CLI_EXIT_USAGE, "no command given (the explorer is not built yet: see the README)");
-    }
+    /* no command, or options first: the explorer */
+    if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0 &&
+                     strcmp(argv[1], "--version") != 0))
+        return run(&cmd_explore, argc - 1, argv + 1);
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         print_main_help();
@@ -34,13 +44,7 @@ int main(int argc, char **argv) {
         printf("moetop %s\n", MOETOP_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < N_COMMANDS; i++) {
-        if (strcmp(commands[i]->name, name) != 0) continue;
-        cli_args args;
-        int rc = cli_parse(commands[i], argc - 2, argv + 2, &args);
-        if (rc == CLI_HELP_SHOWN) return 0;
-        if (rc != CLI_OK) return rc;
-        return commands[i]->run(commands[i], &args);
-    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i]->name, name) == 0) return run(commands[i], argc - 2, argv + 2);
     return cli_error(CLI_EXIT_USAGE, "%s: unknown command (usage: moetop COMMAND [options]; see moetop --help)", name);
 }

@@ -11,3 +11,15 @@ mt_uc_class mt_uc_class_of(uint32_t cp) {
     }
     return MT_UC_OTHER;
 }
+
+int mt_uc_width(uint32_t cp) {
+    if (cp < 0x300) return 1;
+    unsigned lo = 0, hi = mt_uc_width_count;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (cp < mt_uc_widths[mid].lo) hi = mid;
+        else if (cp > mt_uc_widths[mid].hi) lo = mid + 1;
+        else return mt_uc_widths[mid].width;
+    }
+    return 1;
+}

@@ -20,10 +20,22 @@ typedef struct mt_uc_range {
     uint8_t cls;
 } mt_uc_range;
 
+typedef struct mt_uc_width_range {
+    uint32_t lo, hi; /* inclusive */
+    uint8_t width;
+} mt_uc_width_range;
+
 extern const mt_uc_class mt_uc_ascii[128];
+extern const mt_uc_width_range mt_uc_widths[];
+extern const unsigned mt_uc_width_count;
 extern const mt_uc_range mt_uc_ranges[];
 extern const unsigned mt_uc_range_count;
 
 mt_uc_class mt_uc_class_of(uint32_t cp);
+
+/* Terminal cells a code point takes: 0 (combining marks, format characters),
+ * 2 (East Asian Wide and Fullwidth: CJK, most emoji) or 1. Controls count 1
+ * here; callers show them escaped. */
+int mt_uc_width(uint32_t cp);
 
 #endif

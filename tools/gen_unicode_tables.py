@@ -57,6 +57,30 @@ def read_whitespace():
     return ws
 
 
+def read_widths(cls_of_cp):
+    """Display width per code point: 2 for East Asian Wide and Fullwidth, 0 for
+    marks (Mn, Me) and format characters (Cf), 1 otherwise."""
+    wide = {}
+    with open(f"{UCD}/EastAsianWidth.txt") as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            if not line:
+                continue
+            rng, prop = [x.strip() for x in line.split(";")]
+            if prop not in ("W", "F"):
+                continue
+            lo, _, hi = rng.partition("..")
+            for x in range(int(lo, 16), int(hi or lo, 16) + 1):
+                wide[x] = 2
+    zero = set()
+    with open(f"{UCD}/UnicodeData.txt") as f:
+        for line in f:
+            fields = line.split(";")
+            if fields[2] in ("Mn", "Me", "Cf"):
+                zero.add(int(fields[0], 16))
+    return wide, zero
+
+
 def version():
     import re
     with open(f"{UCD}/ReadMe.txt", errors="replace") as f:
@@ -89,7 +113,22 @@ def main():
     for lo, hi, c in ranges:
         out.write(f"    {{ 0x{lo:05X}, 0x{hi:05X}, {c} }},\n")
     out.write("};\n\n")
-    out.write(f"const unsigned mt_uc_range_count = {len(ranges)};\n")
+    out.write(f"const unsigned mt_uc_range_count = {len(ranges)};\n\n")
+    wide, zero = read_widths(cls)
+    widths = []
+    for cp in sorted(set(wide) | zero):
+        w = 0 if cp in zero else 2
+        if widths and widths[-1][1] == cp - 1 and widths[-1][2] == w:
+            widths[-1][1] = cp
+        else:
+            widths.append([cp, cp, w])
+    out.write("/* Code points whose display width is not 1: 0 (marks, format characters) or 2\n")
+    out.write(" * (East Asian Wide and Fullwidth), sorted. */\n")
+    out.write("const mt_uc_width_range mt_uc_widths[] = {\n")
+    for lo, hi, w in widths:
+        out.write(f"    {{ 0x{lo:05X}, 0x{hi:05X}, {w} }},\n")
+    out.write("};\n\n")
+    out.write(f"const unsigned mt_uc_width_count = {len(widths)};\n")
 
 
 main()

@@ -1,0 +1,114 @@
+/* The explorer (`moetop` with no command). Headless for now: plays a key
+ * script with no terminal and writes the final frame (shared/contracts/cli.md);
+ * the interactive terminal front end is the explorer issue's next step. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "commands.h"
+#include "input.h"
+#include "model_args.h"
+#include "tui/app.h"
+#include "tui/script.h"
+
+#define DEFAULT_PROMPT "<|start|>user<|message|>What is 127 * 89?<|end|><|start|>assistant"
+
+static bool write_frame(const char *path, const mt_grid *g) {
+    mt_bytes text = { 0 };
+    mt_grid_to_text(g, &text);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f && !text.oom && fwrite(text.data, 1, text.len, f) == text.len;
+    if (f && fclose(f) != 0) ok = false;
+    if (ok && rename(tmp, path) != 0) ok = false;
+    if (!ok) remove(tmp);
+    mt_bytes_free(&text);
+    if (!ok) cli_error(CLI_EXIT_FAIL, "%s: cannot write the frame", path);
+    return ok;
+}
+
+static int run_explore(const cli_command *cmd, cli_args *a) {
+    int w = 120, h = 40;
+    const char *size = cli_get(a, "--size");
+    char extra;
+    if (size && (sscanf(size, "%dx%d%c", &w, &h, &extra) != 2 || w < 1 || h < 1 || w > 1000 || h > 1000))
+        return cli_usage_error(cmd, "--size: '%s' is not WxH (each 1..1000)", size);
+    if (!cli_has(a, "--headless")) {
+        if (!isatty(1)) return cli_usage_error(cmd, "no terminal on stdout: use --headless with --export-frame");
+        return cli_error(CLI_EXIT_USAGE, "the interactive explorer is not built yet: use --headless --export-frame FILE.txt");
+    }
+    mt_script script = { 0 };
+    mt_err err;
+    const char *script_path = cli_get(a, "--script");
+    if (script_path) {
+        size_t len;
+        char *text = mt_read_text_file(script_path, &len);
+        if (!text) return CLI_EXIT_USAGE;
+        bool ok = mt_script_parse(text, len, script_path, &script, &err);
+        free(text);
+        if (!ok) return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
+    }
+    cli_model cm;
+    int rc = cli_model_open(a, &cm);
+    if (rc) {
+        mt_script_free(&script);
+        return rc;
+    }
+    mt_app app;
+    mt_grid g = { 0 };
+    const char *prompt = cli_get(a, "--prompt");
+    if (!mt_app_init(&app, cli_base_name(cm.path), cm.m, cm.tok, cm.be, prompt ? prompt : DEFAULT_PROMPT, &err)) {
+        rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
+        goto done;
+    }
+    app.ascii = cli_has(a, "--ascii");
+    if (!mt_grid_init(&g, w, h)) {
+        rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < script.n && !rc && !app.quit; i++) {
+        const mt_step *st = &script.steps[i];
+        if (st->kind == MT_STEP_KEY && !mt_app_key(&app, st->key, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        else if (st->kind == MT_STEP_FRAME) {
+            mt_app_draw(&app, &g);
+            if (!write_frame(st->text, &g)) rc = CLI_EXIT_FAIL;
+        }
+        /* type (the prompt line) and wait (computation is synchronous here) change nothing yet */
+    }
+    const char *frame = cli_get(a, "--export-frame");
+    if (!rc && frame) {
+        mt_app_draw(&app, &g);
+        if (!write_frame(frame, &g)) rc = CLI_EXIT_FAIL;
+    }
+done:
+    mt_grid_free(&g);
+    mt_app_free(&app);
+    mt_script_free(&script);
+    cli_model_close(&cm);
+    return rc;
+}
+
+const cli_command cmd_explore = {
+    .name = "explore",
+    .usage = "moetop [-m MODEL.gguf] [--prompt TEXT] [--size WxH] [--script FILE] --headless [--export-frame FILE.txt]",
+    .summary = "The explorer: routing of every token at every layer (headless: a key script and a frame file).",
+    .details = "Keys: j/k or Down/Up move between tokens, h/l or Left/Right between layers, PageUp/PageDown,\n"
+               "Home/End; m, z, x toggle mask, zero, drop of the cell's top expert at its layer; + and - change\n"
+               "k at the layer; c clears every intervention; q quits. Key scripts hold one step per line: a key\n"
+               "name, type TEXT, wait MS or frame FILE; # starts a comment. A .txt frame is UTF-8, exactly H\n"
+               "lines of exactly W display cells. Without -m, the bundled model.",
+    .opts = {
+        CLI_MODEL_OPTS,
+        { "--prompt", 0, "TEXT", "the prompt (special tokens parsed; default: a harmony question)" },
+        { "--size", 0, "WxH", "the frame size (default 120x40)" },
+        { "--script", 0, "FILE", "key script to play" },
+        { "--headless", 0, NULL, "no terminal: play the script and write frames" },
+        { "--export-frame", 0, "FILE", "write the final frame (.txt)" },
+        { "--ascii", 0, NULL, "ASCII glyphs only" },
+        { NULL, 0, NULL, NULL },
+    },
+    .run = run_explore,
+};

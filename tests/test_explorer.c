@@ -1,0 +1,197 @@
+/* The explorer's foundations: the cell grid (wide glyphs, clipping), token
+ * labels, key scripts, and the headless explorer's frames: exactly H lines of
+ * exactly W cells at every size, interventions from keys, errors as one line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/cli_util.h"
+#include "support/fixtures.h"
+#include "support/harness.h"
+#include "tui/grid.h"
+#include "tui/label.h"
+#include "tui/script.h"
+
+static void grid_wide_glyphs_and_clipping(void) {
+    mt_grid g;
+    mt_grid_init(&g, 6, 2);
+    mt_rect all = { 0, 0, 6, 2 };
+    CHECK(mt_grid_text(&g, all, 0, 0, "a\xe6\x97\xa5" "b", 1, 2, 0) == 4); /* a, 日 (2 cells), b */
+    CHECK(g.cells[1].cp == 0x65e5 && g.cells[2].cp == 0 && g.cells[3].cp == 'b');
+    CHECK(mt_grid_put(&g, all, 5, 0, 0x65e5, 1, 2, 0) == 1 && g.cells[5].cp == ' '); /* no room: a space */
+    mt_grid_put(&g, all, 2, 0, 'x', 1, 2, 0); /* overwrite the right half: the left half goes blank */
+    CHECK(g.cells[1].cp == ' ' && g.cells[2].cp == 'x');
+    CHECK(mt_grid_text(&g, all, 0, 1, "e\xcc\x81\xf0\x9f\x98\x80", 1, 2, 0) == 3); /* e + combining acute (dropped), 😀 wide */
+    mt_bytes text = { 0 };
+    mt_grid_to_text(&g, &text);
+    mt_bytes_put(&text, "", 1);
+    char *line2 = strchr((char *)text.data, '\n') + 1;
+    CHECKF(strncmp((char *)text.data, "a xb  \n", 7) == 0, "line 1: %s", (char *)text.data);
+    CHECKF(mt_text_width(line2) == 7 /* 6 cells + the newline's 1 */, "line 2 width %d", mt_text_width(line2));
+    CHECK(mt_text_width("\xe6\x97\xa5\xe6\x9c\xac") == 4 && mt_text_width("e\xcc\x81") == 1);
+    mt_bytes_free(&text);
+    mt_grid_free(&g);
+}
+
+static void labels_show_what_is_invisible(void) {
+    char out[64];
+    mt_token_label(" the\n", 5, false, 12, out, sizeof out);
+    CHECKF(strcmp(out, "\xc2\xb7the\xe2\x86\xb5") == 0, "'%s'", out);
+    mt_token_label("\t\xff", 2, false, 12, out, sizeof out);
+    CHECKF(strcmp(out, "\xe2\x86\x92\\xff") == 0, "'%s'", out);
+    mt_token_label(" a\n", 3, true, 12, out, sizeof out);
+    CHECKF(strcmp(out, "_a\\n") == 0, "'%s'", out);
+    mt_token_label("abcdefghijklmnop", 16, false, 6, out, sizeof out);
+    CHECKF(mt_text_width(out) == 6 && strstr(out, "\xe2\x80\xa6"), "'%s'", out);
+    mt_token_label("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 9, false, 12, out, sizeof out);
+    CHECK(mt_text_width(out) == 6);
+}
+
+static void key_scripts(void) {
+    mt_script s;
+    mt_err err;
+    const char *ok = "# a comment\nj\n  K \nEnter\nS-Tab\nC-x\nF12\ntype hello world\nwait 50\nframe out.txt\n\xc3\xa9\n";
+    CHECKF(mt_script_parse(ok, strlen(ok), "s", &s, &err) && s.n == 10, "%s", err.msg);
+    if (s.n == 10) {
+        CHECK(s.steps[0].key == 'j' && s.steps[1].key == 'K' && s.steps[2].key == MT_KEY_ENTER && s.steps[3].key == MT_KEY_BACKTAB);
+        CHECK(s.steps[4].key == MT_KEY_CTRL_A + ('x' - 'a') && s.steps[5].key == MT_KEY_F1 + 11);
+        CHECK(s.steps[6].kind == MT_STEP_TYPE && strcmp(s.steps[6].text, "hello world") == 0 && s.steps[7].ms == 50);
+        CHECK(s.steps[8].kind == MT_STEP_FRAME && s.steps[9].key == 0xe9);
+    }
+    mt_script_free(&s);
+    static const struct { const char *text; const char *expect; } bad[] = {
+        { "j\nFrobnicate\n", "s:2: 'Frobnicate' is not a key name" },
+        { "wait soon\n", "s:1: 'wait soon' needs milliseconds" },
+        { "wait -5\n", "needs milliseconds" },
+        { "F13\n", "not a key name" },
+        { "C-1\n", "not a key name" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err.msg[0] = 0;
+        CHECKF(!mt_script_parse(bad[i].text, strlen(bad[i].text), "s", &s, &err) && strstr(err.msg, bad[i].expect), "%s: %s",
+               bad[i].text, err.msg);
+    }
+    const char nul[] = "j\nk\0x\n";
+    CHECK(!mt_script_parse(nul, sizeof nul - 1, "s", &s, &err) && strstr(err.msg, "s:2: a NUL byte"));
+}
+
+/* Every line of a frame file: exactly w display cells; exactly h lines. */
+static bool frame_shape(const char *path, int w, int h, char *why, size_t cap) {
+    unsigned long len;
+    char *text = t_read_file(path, &len);
+    if (!text) {
+        snprintf(why, cap, "no frame");
+        return false;
+    }
+    int lines = 0;
+    bool ok = true;
+    for (char *line = text; *line; lines++) {
+        char *nl = strchr(line, '\n');
+        if (!nl) {
+            snprintf(why, cap, "line %d has no newline", lines);
+            ok = false;
+            break;
+        }
+        *nl = 0;
+        if (mt_text_width(line) != w) {
+            snprintf(why, cap, "line %d is %d cells, not %d", lines, mt_text_width(line), w);
+            ok = false;
+            break;
+        }
+        line = nl + 1;
+    }
+    if (ok && lines != h) {
+        snprintf(why, cap, "%d lines, not %d", lines, h);
+        ok = false;
+    }
+    free(text);
+    return ok;
+}
+
+static void headless_frames_at_every_size(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    static const int sizes[][2] = { { 120, 40 }, { 80, 24 }, { 40, 8 }, { 39, 30 }, { 200, 5 }, { 1, 1 }, { 57, 13 } };
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        char size[32], frame[512], why[128];
+        snprintf(size, sizeof size, "%dx%d", sizes[i][0], sizes[i][1]);
+        snprintf(frame, sizeof frame, "%s/frame-%zu.txt", t_tmpdir(), i);
+        proc_result r = run_moetop("-m", gguf, "--prompt", "Caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80\n\tx\xff", "--headless", "--size",
+                                   size, "--export-frame", frame, NULL);
+        CHECKF(r.status == 0, "%s: %s", size, r.err);
+        CHECKF(frame_shape(frame, sizes[i][0], sizes[i][1], why, sizeof why), "%s: %s", size, why);
+        proc_free(&r);
+    }
+    char frame[512];
+    snprintf(frame, sizeof frame, "%s/frame-2.txt", t_tmpdir()); /* 40x8: the smallest full frame */
+    char *text = t_read_file(frame, NULL);
+    CHECK(text && strstr(text, "pos token"));
+    free(text);
+    snprintf(frame, sizeof frame, "%s/frame-3.txt", t_tmpdir()); /* 39 wide: below the minimum */
+    text = t_read_file(frame, NULL);
+    CHECK(text && strstr(text, "moetop needs 40x8"));
+    free(text);
+}
+
+static void keys_intervene_and_clear(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    char script[512], base[512], masked[512], cleared[512];
+    snprintf(script, sizeof script, "%s/keys", t_tmpdir());
+    snprintf(base, sizeof base, "%s/base.txt", t_tmpdir());
+    snprintf(masked, sizeof masked, "%s/masked.txt", t_tmpdir());
+    snprintf(cleared, sizeof cleared, "%s/cleared.txt", t_tmpdir());
+    char text[2048];
+    snprintf(text, sizeof text, "j\nl\nframe %s\nm\n+\nframe %s\nc\nframe %s\n", base, masked, cleared);
+    t_write_file(script, text, strlen(text));
+    proc_result r = run_moetop("-m", gguf, "--prompt", "Hello world, how are you?", "--headless", "--size", "100x20", "--script", script, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char *b = t_read_file(base, NULL), *m = t_read_file(masked, NULL), *c = t_read_file(cleared, NULL);
+    if (CHECK(b && m && c)) {
+        CHECKF(strstr(m, "mask ") && strstr(m, "k 3@1"), "the status line names the interventions");
+        CHECK(strcmp(b, m) != 0);
+        CHECKF(strstr(c, "interventions cleared") != NULL, "the status line says what c did");
+        /* apart from the status line, the cleared frame is the baseline frame */
+        char *bl = strrchr(b, '\n'), *cl = strrchr(c, '\n');
+        if (bl && cl) {
+            *bl = 0;
+            *cl = 0;
+            bl = strrchr(b, '\n');
+            cl = strrchr(c, '\n');
+            if (bl && cl) *bl = *cl = 0;
+            CHECK(strcmp(b, c) == 0);
+        }
+    }
+    free(b);
+    free(m);
+    free(c);
+}
+
+static void explorer_errors(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    char script[512];
+    snprintf(script, sizeof script, "%s/bad.keys", t_tmpdir());
+    t_write_file(script, "j\nPaddle\n", 9);
+    proc_result r = run_moetop("-m", gguf, "--headless", "--script", script, NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "bad.keys:2: 'Paddle' is not a key name"), "%s", r.err);
+    proc_free(&r);
+    r = run_moetop("-m", gguf, "--headless", "--size", "12", NULL);
+    CHECK(is_clean_usage_error(&r) && strstr(r.err, "--size: '12' is not WxH"));
+    proc_free(&r);
+    r = run_moetop("-m", gguf, NULL); /* stdout is a pipe here */
+    CHECK(is_clean_usage_error(&r) && strstr(r.err, "--headless"));
+    proc_free(&r);
+}
+
+int main(void) {
+    t_begin("explorer");
+    RUN(grid_wide_glyphs_and_clipping);
+    RUN(labels_show_what_is_invisible);
+    RUN(key_scripts);
+    RUN(headless_frames_at_every_size);
+    RUN(keys_intervene_and_clear);
+    RUN(explorer_errors);
+    return t_end();
+}

@@ -1,0 +1,159 @@
+/* The explorer's actions, as a table: each key does one thing, and the help
+ * screen will be generated from the same table. */
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "script.h"
+#include "views/views.h"
+
+typedef struct mt_action {
+    int key, alt_key;
+    const char *keys; /* as shown in help */
+    const char *help;
+    bool (*run)(mt_app *app, mt_err *err);
+} mt_action;
+
+static uint32_t n_tokens(const mt_app *app) { return mt_session_length(app->s); }
+
+static bool move_tok(mt_app *app, int delta) {
+    int64_t t = (int64_t)app->cur_tok + delta, n = n_tokens(app);
+    app->cur_tok = (uint32_t)(t < 0 ? 0 : t >= n ? (n ? n - 1 : 0) : t);
+    return true;
+}
+
+static bool move_layer(mt_app *app, int delta) {
+    int64_t l = (int64_t)app->cur_layer + delta, n = app->m->hp.n_layer;
+    app->cur_layer = (uint32_t)(l < 0 ? 0 : l >= n ? n - 1 : l);
+    return true;
+}
+
+static bool down(mt_app *a, mt_err *e) { (void)e; return move_tok(a, 1); }
+static bool up(mt_app *a, mt_err *e) { (void)e; return move_tok(a, -1); }
+static bool page_down(mt_app *a, mt_err *e) { (void)e; return move_tok(a, 10); }
+static bool page_up(mt_app *a, mt_err *e) { (void)e; return move_tok(a, -10); }
+static bool first(mt_app *a, mt_err *e) { (void)e; return move_tok(a, -(int)n_tokens(a)); }
+static bool last(mt_app *a, mt_err *e) { (void)e; return move_tok(a, (int)n_tokens(a)); }
+static bool right(mt_app *a, mt_err *e) { (void)e; return move_layer(a, 1); }
+static bool left(mt_app *a, mt_err *e) { (void)e; return move_layer(a, -1); }
+static bool quit(mt_app *a, mt_err *e) { (void)e; a->quit = true; return true; }
+
+/* The expert the cursor cell shows: the highest mixing weight there. */
+static int cursor_expert(const mt_app *app) {
+    const uint32_t *ex;
+    const float *w;
+    float margin;
+    uint32_t n = mt_session_route(app->s, app->cur_layer, app->cur_tok, &ex, &w, &margin);
+    int best = -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (best < 0 || w[i] > w[best]) best = (int)i;
+    return best < 0 ? -1 : (int)ex[best];
+}
+
+static bool recompute(mt_app *app, mt_err *err) {
+    mt_session_set_interventions(app->s, &app->iv);
+    return mt_session_update(app->s, err);
+}
+
+static bool toggle(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
+    int e = cursor_expert(app);
+    if (e < 0) {
+        snprintf(app->message, sizeof app->message, "no expert under the cursor");
+        return true;
+    }
+    uint8_t *f = &app->iv.flags[(size_t)app->cur_layer * app->iv.n_expert + (uint32_t)e];
+    *f ^= bit;
+    snprintf(app->message, sizeof app->message, "%s %s expert %d at layer %u", *f & bit ? what : "cleared", *f & bit ? "" : what, e,
+             app->cur_layer);
+    return recompute(app, err);
+}
+
+static bool mask(mt_app *a, mt_err *e) { return toggle(a, MT_IV_MASK, "masked", e); }
+static bool zero(mt_app *a, mt_err *e) { return toggle(a, MT_IV_ZERO, "zeroed", e); }
+static bool drop(mt_app *a, mt_err *e) { return toggle(a, MT_IV_DROP, "dropped", e); }
+
+static bool change_k(mt_app *app, int delta, mt_err *err) {
+    uint32_t *k = &app->iv.k[app->cur_layer];
+    int64_t now = *k ? *k : app->m->hp.k, next = now + delta;
+    if (next < 1 || next > app->m->hp.n_expert) return true;
+    *k = (uint32_t)next == app->m->hp.k ? 0 : (uint32_t)next;
+    snprintf(app->message, sizeof app->message, "k %lld at layer %u", (long long)next, app->cur_layer);
+    return recompute(app, err);
+}
+
+static bool k_up(mt_app *a, mt_err *e) { return change_k(a, 1, e); }
+static bool k_down(mt_app *a, mt_err *e) { return change_k(a, -1, e); }
+
+static bool clear(mt_app *app, mt_err *err) {
+    mt_iv_clear(&app->iv);
+    snprintf(app->message, sizeof app->message, "interventions cleared");
+    return recompute(app, err);
+}
+
+static const mt_action actions[] = {
+    { 'j', MT_KEY_DOWN, "j Down", "next token", down },
+    { 'k', MT_KEY_UP, "k Up", "previous token", up },
+    { 'l', MT_KEY_RIGHT, "l Right", "next layer", right },
+    { 'h', MT_KEY_LEFT, "h Left", "previous layer", left },
+    { MT_KEY_PAGEDOWN, 0, "PageDown", "ten tokens down", page_down },
+    { MT_KEY_PAGEUP, 0, "PageUp", "ten tokens up", page_up },
+    { MT_KEY_HOME, 'g', "Home g", "first token", first },
+    { MT_KEY_END, 'G', "End G", "last token", last },
+    { 'm', 0, "m", "mask the cell's top expert at this layer (toggle)", mask },
+    { 'z', 0, "z", "zero the cell's top expert's output at this layer (toggle)", zero },
+    { 'x', 0, "x", "drop the cell's top expert at this layer (toggle)", drop },
+    { '+', '=', "+", "one more expert per token at this layer", k_up },
+    { '-', 0, "-", "one fewer expert per token at this layer", k_down },
+    { 'c', 0, "c", "clear every intervention", clear },
+    { 'q', 0, "q", "quit", quit },
+};
+
+bool mt_app_key(mt_app *app, int key, mt_err *err) {
+    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
+        if (actions[i].key == key || (actions[i].alt_key && actions[i].alt_key == key)) return actions[i].run(app, err);
+    return true; /* unbound keys do nothing */
+}
+
+bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const mt_tokenizer *tok, mt_backend *be,
+                 const char *prompt, mt_err *err) {
+    memset(app, 0, sizeof *app);
+    app->model_name = model_name;
+    app->m = m;
+    app->tok = tok;
+    app->be = be;
+    if (!mt_iv_init(&app->iv, m->hp.n_layer, m->hp.n_expert) || !(app->s = mt_session_new(m, be, err))) {
+        mt_err_set(err, "out of memory");
+        return false;
+    }
+    mt_ids ids = { 0 };
+    bool ok = mt_tok_encode(tok, prompt, strlen(prompt), true, &ids);
+    if (ok && ids.n > m->hp.n_ctx) {
+        mt_err_set(err, "the prompt's %zu tokens are more than the model's context of %u", ids.n, m->hp.n_ctx);
+        ok = false;
+    } else if (ok && ids.n) {
+        ok = mt_session_append(app->s, ids.ids, (uint32_t)ids.n, err);
+    }
+    mt_ids_free(&ids);
+    return ok;
+}
+
+void mt_app_free(mt_app *app) {
+    mt_session_free(app->s);
+    mt_iv_free(&app->iv);
+    memset(app, 0, sizeof *app);
+}
+
+void mt_app_draw(mt_app *app, mt_grid *g) {
+    mt_grid_clear(g);
+    mt_rect all = { 0, 0, g->w, g->h };
+    if (g->w < MT_APP_MIN_W || g->h < MT_APP_MIN_H) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "moetop needs %dx%d (this is %dx%d)", MT_APP_MIN_W, MT_APP_MIN_H, g->w, g->h);
+        mt_grid_text(g, all, 0, g->h / 2, msg, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+        return;
+    }
+    mt_rect body = { 0, 0, g->w, g->h - 1 };
+    mt_view_heatmap(app, g, body);
+    mt_view_status(app, g, (mt_rect){ 0, g->h - 1, g->w, 1 });
+}

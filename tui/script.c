@@ -1,0 +1,105 @@
+#include "script.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/utf8.h"
+
+static const struct { const char *name; int key; } named[] = {
+    { "Enter", MT_KEY_ENTER }, { "Tab", MT_KEY_TAB }, { "S-Tab", MT_KEY_BACKTAB }, { "Esc", MT_KEY_ESC },
+    { "Space", ' ' }, { "Backspace", MT_KEY_BACKSPACE }, { "Delete", MT_KEY_DELETE }, { "Home", MT_KEY_HOME },
+    { "End", MT_KEY_END }, { "Up", MT_KEY_UP }, { "Down", MT_KEY_DOWN }, { "Left", MT_KEY_LEFT }, { "Right", MT_KEY_RIGHT },
+    { "PageUp", MT_KEY_PAGEUP }, { "PageDown", MT_KEY_PAGEDOWN },
+};
+
+int mt_key_from_name(const char *name) {
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+        if (strcmp(named[i].name, name) == 0) return named[i].key;
+    if (name[0] == 'F' && name[1] >= '1' && name[1] <= '9') {
+        int n = atoi(name + 1);
+        if (n >= 1 && n <= 12 && (n < 10 ? name[2] == 0 : name[3] == 0)) return MT_KEY_F1 + n - 1;
+    }
+    if (name[0] == 'C' && name[1] == '-' && name[2] >= 'a' && name[2] <= 'z' && name[3] == 0) return MT_KEY_CTRL_A + name[2] - 'a';
+    /* a single character, ASCII or not */
+    uint32_t cp;
+    size_t len = strlen(name);
+    if (len && mt_utf8_next((const uint8_t *)name, len, &cp) == len && cp != MT_UTF8_INVALID && cp > ' ') return (int)cp;
+    return -1;
+}
+
+static bool add(mt_script *s, mt_step step) {
+    mt_step *p = realloc(s->steps, (s->n + 1) * sizeof *p);
+    if (!p) return false;
+    s->steps = p;
+    s->steps[s->n++] = step;
+    return true;
+}
+
+bool mt_script_parse(const char *text, size_t len, const char *name, mt_script *out, mt_err *err) {
+    memset(out, 0, sizeof *out);
+    int line_no = 0;
+    for (size_t pos = 0; pos < len;) {
+        size_t eol = pos;
+        while (eol < len && text[eol] != '\n') eol++;
+        line_no++;
+        char line[4096];
+        if (memchr(text + pos, 0, eol - pos)) {
+            mt_err_set(err, "%s:%d: a NUL byte in the line", name, line_no);
+            goto fail;
+        }
+        if (eol - pos >= sizeof line) {
+            mt_err_set(err, "%s:%d: the line is longer than %zu bytes", name, line_no, sizeof line - 1);
+            goto fail;
+        }
+        size_t n = eol - pos;
+        memcpy(line, text + pos, n);
+        line[n] = 0;
+        pos = eol + 1;
+        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = 0;
+        char *s = line;
+        while (*s == ' ' || *s == '\t') s++;
+        if (!*s || *s == '#') continue;
+        mt_step step = { .line = line_no };
+        if (strncmp(s, "type ", 5) == 0) {
+            step.kind = MT_STEP_TYPE;
+            step.text = strdup(s + 5);
+        } else if (strncmp(s, "frame ", 6) == 0) {
+            step.kind = MT_STEP_FRAME;
+            step.text = strdup(s + 6);
+        } else if (strncmp(s, "wait ", 5) == 0) {
+            char *end;
+            long ms = strtol(s + 5, &end, 10);
+            if (*end || end == s + 5 || ms < 0 || ms > 600000) {
+                mt_err_set(err, "%s:%d: 'wait %.40s' needs milliseconds in 0..600000", name, line_no, s + 5);
+                goto fail;
+            }
+            step.kind = MT_STEP_WAIT;
+            step.ms = (int)ms;
+        } else {
+            step.kind = MT_STEP_KEY;
+            step.key = mt_key_from_name(s);
+            if (step.key < 0) {
+                mt_err_set(err, "%s:%d: '%.40s' is not a key name, type TEXT, wait MS or frame FILE", name, line_no, s);
+                goto fail;
+            }
+        }
+        if ((step.kind == MT_STEP_TYPE || step.kind == MT_STEP_FRAME) && !step.text) goto oom;
+        if (!add(out, step)) {
+            free(step.text);
+            goto oom;
+        }
+    }
+    return true;
+oom:
+    mt_err_set(err, "%s: out of memory", name);
+fail:
+    mt_script_free(out);
+    return false;
+}
+
+void mt_script_free(mt_script *s) {
+    for (size_t i = 0; i < s->n; i++) free(s->steps[i].text);
+    free(s->steps);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,42 @@
+/* Key scripts for the headless explorer (shared/contracts/cli.md): one step
+ * per line: a key name (j, K, Enter, Tab, S-Tab, Esc, Space, Backspace,
+ * Delete, Home, End, Up, Down, Left, Right, PageUp, PageDown, F1..F12,
+ * C-a..C-z), `type TEXT`, `wait MS` or `frame FILE`; '#' starts a comment. */
+#ifndef MT_SCRIPT_H
+#define MT_SCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/error.h"
+
+/* Keys: printable characters are their code point; the rest below. */
+enum {
+    MT_KEY_ENTER = 0x110000, MT_KEY_TAB, MT_KEY_BACKTAB, MT_KEY_ESC, MT_KEY_BACKSPACE, MT_KEY_DELETE,
+    MT_KEY_HOME, MT_KEY_END, MT_KEY_UP, MT_KEY_DOWN, MT_KEY_LEFT, MT_KEY_RIGHT, MT_KEY_PAGEUP, MT_KEY_PAGEDOWN,
+    MT_KEY_F1, /* .. MT_KEY_F1 + 11 */
+    MT_KEY_CTRL_A = MT_KEY_F1 + 12, /* .. + 25 */
+};
+
+typedef enum { MT_STEP_KEY, MT_STEP_TYPE, MT_STEP_WAIT, MT_STEP_FRAME } mt_step_kind;
+
+typedef struct mt_step {
+    mt_step_kind kind;
+    int key;     /* MT_STEP_KEY */
+    char *text;  /* MT_STEP_TYPE: the text; MT_STEP_FRAME: the file */
+    int ms;      /* MT_STEP_WAIT */
+    int line;
+} mt_step;
+
+typedef struct mt_script {
+    mt_step *steps;
+    size_t n;
+} mt_script;
+
+/* Parses text (name is for messages). False with "<name>:<line>: <why>". */
+bool mt_script_parse(const char *text, size_t len, const char *name, mt_script *out, mt_err *err);
+void mt_script_free(mt_script *s);
+/* The key for a name, or -1. */
+int mt_key_from_name(const char *name);
+
+#endif

@@ -1,0 +1,36 @@
+/* The status line: what runs, on what, with which interventions. */
+#include <stdio.h>
+#include <string.h>
+
+#include "views.h"
+
+/* A short summary of the interventions: "mask 3@1 zero 2@0 k 2@4", or "none". */
+static void summary(const mt_app *app, char *out, size_t cap) {
+    const mt_interventions *iv = &app->iv;
+    size_t o = 0;
+    out[0] = 0;
+    for (uint32_t l = 0; l < iv->n_layer && o + 32 < cap; l++) {
+        if (iv->force[l] >= 0) o += (size_t)snprintf(out + o, cap - o, "force %d@%u ", iv->force[l], l);
+        if (iv->k[l]) o += (size_t)snprintf(out + o, cap - o, "k %u@%u ", iv->k[l], l);
+        static const struct { uint8_t bit; const char *name; } kinds[] = { { MT_IV_MASK, "mask" }, { MT_IV_ZERO, "zero" }, { MT_IV_DROP, "drop" } };
+        for (size_t k = 0; k < 3; k++)
+            for (uint32_t e = 0; e < iv->n_expert && o + 32 < cap; e++)
+                if (iv->flags[(size_t)l * iv->n_expert + e] & kinds[k].bit) o += (size_t)snprintf(out + o, cap - o, "%s %u@%u ", kinds[k].name, e, l);
+    }
+    if (!o) snprintf(out, cap, "none");
+    else out[o - 1] = 0;
+}
+
+void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
+    char iv[160], line[512];
+    summary(app, iv, sizeof iv);
+    /* what changes goes first, so a narrow terminal keeps it; the backend goes right */
+    snprintf(line, sizeof line, " %s | k %u | interventions: %s%s%s", app->model_name, app->m->hp.k, iv, app->message[0] ? " | " : "",
+             app->message);
+    mt_grid_fill(g, area, ' ', 0x000000, 0xd0d0d0, 0);
+    int used = mt_grid_text(g, area, area.x, area.y, line, 0x000000, 0xd0d0d0, 0);
+    char right[192];
+    snprintf(right, sizeof right, "%s, %s ", app->be->name, app->be->device);
+    int rw = mt_text_width(right);
+    if (used + rw + 2 <= area.w) mt_grid_text(g, area, area.x + area.w - rw, area.y, right, 0x303030, 0xd0d0d0, 0);
+}

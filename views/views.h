@@ -1,0 +1,14 @@
+/* The explorer's views: pure functions of the app state that paint a rectangle
+ * of a grid. One file each. */
+#ifndef MT_VIEWS_H
+#define MT_VIEWS_H
+
+#include "tui/app.h"
+#include "tui/grid.h"
+
+/* Tokens x layers: each cell the top expert (highest weight), coloured by id. */
+void mt_view_heatmap(mt_app *app, mt_grid *g, mt_rect area);
+/* The status line: model, backend, k, interventions, view, last action. */
+void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area);
+
+#endif
