@@ -77,12 +77,10 @@ check-deps:
 deps:
 	@sh tools/deps.sh
 
-# Opens the explorer on the bundled model. Until the explorer exists, it
-# describes the bundled model and lets it answer a question.
+# Opens the explorer on the bundled model.
 run: check-deps
 	@$(MAKE) --no-print-directory -j2 all
-	./moetop info | head -12
-	./moetop generate --chat "What is 127 * 89?" -n 24
+	./moetop
 
 # Trains the bundled model (about an hour on 2 cores; resumes from build/train)
 # and writes assets/models/moetop-moe.gguf, its parity fixture and docs/bundled-model.md.

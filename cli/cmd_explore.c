@@ -1,6 +1,6 @@
-/* The explorer (`moetop` with no command). Headless for now: plays a key
- * script with no terminal and writes the final frame (shared/contracts/cli.md);
- * the interactive terminal front end is the explorer issue's next step. */
+/* The explorer (`moetop` with no command): in the terminal, or headless: it
+ * plays a key script with no terminal and writes the final frame
+ * (shared/contracts/cli.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include "model_args.h"
 #include "tui/app.h"
 #include "tui/script.h"
+#include "tui/term.h"
 
 #define DEFAULT_PROMPT "<|start|>user<|message|>What is 127 * 89?<|end|><|start|>assistant"
 
@@ -30,16 +31,44 @@ static bool write_frame(const char *path, const mt_grid *g) {
     return ok;
 }
 
+/* The terminal loop: draw, wait for a key, apply it; a resize redraws at the new size. */
+static int interactive(mt_app *app, mt_grid *g) {
+    char why[256];
+    mt_term *t = mt_term_open(why, sizeof why);
+    if (!t) return cli_error(CLI_EXIT_FAIL, "terminal: %s", why);
+    int rc = 0;
+    while (!app->quit && !rc) {
+        int w, h;
+        mt_term_size(t, &w, &h);
+        if (w != g->w || h != g->h) {
+            mt_grid_free(g);
+            if (!mt_grid_init(g, w, h)) {
+                rc = CLI_EXIT_FAIL;
+                break;
+            }
+        }
+        mt_app_draw(app, g);
+        mt_term_show(t, g);
+        int key = mt_term_key(t, 250);
+        mt_err err;
+        if (key > 0 && !mt_app_key(app, key, &err)) {
+            mt_term_close(t);
+            t = NULL;
+            rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        }
+    }
+    mt_term_close(t);
+    return rc;
+}
+
 static int run_explore(const cli_command *cmd, cli_args *a) {
     int w = 120, h = 40;
     const char *size = cli_get(a, "--size");
     char extra;
     if (size && (sscanf(size, "%dx%d%c", &w, &h, &extra) != 2 || w < 1 || h < 1 || w > 1000 || h > 1000))
         return cli_usage_error(cmd, "--size: '%s' is not WxH (each 1..1000)", size);
-    if (!cli_has(a, "--headless")) {
-        if (!isatty(1)) return cli_usage_error(cmd, "no terminal on stdout: use --headless with --export-frame");
-        return cli_error(CLI_EXIT_USAGE, "the interactive explorer is not built yet: use --headless --export-frame FILE.txt");
-    }
+    if (!cli_has(a, "--headless") && (!isatty(0) || !isatty(1)))
+        return cli_usage_error(cmd, "no terminal: run it in one, or use --headless with --export-frame");
     mt_script script = { 0 };
     mt_err err;
     const char *script_path = cli_get(a, "--script");
@@ -79,6 +108,7 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         /* type (the prompt line) and wait (computation is synchronous here) change nothing yet */
     }
     const char *frame = cli_get(a, "--export-frame");
+    if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g);
     if (!rc && frame) {
         mt_app_draw(&app, &g);
         if (!write_frame(frame, &g)) rc = CLI_EXIT_FAIL;
@@ -93,7 +123,7 @@ done:
 
 const cli_command cmd_explore = {
     .name = "explore",
-    .usage = "moetop [-m MODEL.gguf] [--prompt TEXT] [--size WxH] [--script FILE] --headless [--export-frame FILE.txt]",
+    .usage = "moetop [-m MODEL.gguf] [--prompt TEXT] [--size WxH] [--script FILE] [--headless] [--export-frame FILE.txt]",
     .summary = "The explorer: routing of every token at every layer (headless: a key script and a frame file).",
     .details = "Keys: j/k or Down/Up move between tokens, h/l or Left/Right between layers, PageUp/PageDown,\n"
                "Home/End; m, z, x toggle mask, zero, drop of the cell's top expert at its layer; + and - change\n"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/cli_util.h"
 #include "support/fixtures.h"
@@ -185,6 +186,32 @@ static void explorer_errors(void) {
     proc_free(&r);
 }
 
+/* The interactive explorer in a real terminal (tmux): it draws, takes keys,
+ * follows a resize and quits cleanly. */
+static void in_tmux(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    if (system("command -v tmux >/dev/null 2>&1") != 0) {
+        t_skip("tmux is not installed (sh tools/deps.sh installs it)");
+        return;
+    }
+    char session[64], cmd[2048], status[512], screen[512];
+    snprintf(session, sizeof session, "moetop-test-%d", (int)getpid());
+    snprintf(status, sizeof status, "%s/tmux-status", t_tmpdir());
+    snprintf(screen, sizeof screen, "%s/tmux-screen", t_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "tmux new-session -d -s %s -x 100 -y 30 \"%s -m %s --prompt 'The quick brown fox jumps'; echo $? > %s; sleep 5\" && "
+             "sleep 1.5 && tmux send-keys -t %s j j l m && sleep 1 && tmux resize-window -t %s -x 90 -y 24 2>/dev/null; sleep 1; "
+             "tmux capture-pane -t %s -p > %s; tmux send-keys -t %s q; sleep 1; tmux kill-session -t %s 2>/dev/null; true",
+             session, t_bin(), gguf, status, session, session, session, screen, session, session);
+    CHECK(system(cmd) == 0);
+    char *text = t_read_file(screen, NULL), *rc = t_read_file(status, NULL);
+    CHECKF(text && strstr(text, "pos token") && strstr(text, "mask "), "screen: %s", text ? text : "(none)");
+    CHECKF(rc && atoi(rc) == 0, "exit status %s", rc ? rc : "(none: it did not quit)");
+    free(text);
+    free(rc);
+}
+
 int main(void) {
     t_begin("explorer");
     RUN(grid_wide_glyphs_and_clipping);
@@ -193,5 +220,6 @@ int main(void) {
     RUN(headless_frames_at_every_size);
     RUN(keys_intervene_and_clear);
     RUN(explorer_errors);
+    RUN(in_tmux);
     return t_end();
 }
