@@ -9,6 +9,7 @@
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
+#include "tui/app.h"
 #include "tui/grid.h"
 #include "tui/label.h"
 #include "tui/script.h"
@@ -169,6 +170,29 @@ static void keys_intervene_and_clear(void) {
     free(c);
 }
 
+/* Tab cycles heatmap, token, help; the help lists every key of the action table. */
+static void views_cycle_and_help_lists_every_key(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    char script[512], tok[512], help[512], text[1024];
+    snprintf(script, sizeof script, "%s/views.keys", t_tmpdir());
+    snprintf(tok, sizeof tok, "%s/token.txt", t_tmpdir());
+    snprintf(help, sizeof help, "%s/help.txt", t_tmpdir());
+    snprintf(text, sizeof text, "j\nTab\nframe %s\nTab\nframe %s\n", tok, help);
+    t_write_file(script, text, strlen(text));
+    proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "110x40", "--script", script, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char *t = t_read_file(tok, NULL), *h = t_read_file(help, NULL);
+    CHECKF(t && strstr(t, "token 1:") && strstr(t, "L0") && strstr(t, "L2") && strstr(t, "margin"), "token view: %s", t ? t : "");
+    if (CHECK(h != NULL)) {
+        for (size_t i = 0; i < mt_action_count; i++) CHECKF(strstr(h, mt_actions[i].help) != NULL, "help lacks '%s'", mt_actions[i].help);
+        CHECK(strstr(h, "H_full") && strstr(h, "CoAct"));
+    }
+    free(t);
+    free(h);
+}
+
 static void explorer_errors(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
@@ -219,6 +243,7 @@ int main(void) {
     RUN(key_scripts);
     RUN(headless_frames_at_every_size);
     RUN(keys_intervene_and_clear);
+    RUN(views_cycle_and_help_lists_every_key);
     RUN(explorer_errors);
     RUN(in_tmux);
     return t_end();

@@ -8,12 +8,7 @@
 #include "script.h"
 #include "views/views.h"
 
-typedef struct mt_action {
-    int key, alt_key;
-    const char *keys; /* as shown in help */
-    const char *help;
-    bool (*run)(mt_app *app, mt_err *err);
-} mt_action;
+const char *const mt_view_names[MT_VIEW_COUNT] = { "heatmap", "token", "help" };
 
 static uint32_t n_tokens(const mt_app *app) { return mt_session_length(app->s); }
 
@@ -91,7 +86,35 @@ static bool clear(mt_app *app, mt_err *err) {
     return recompute(app, err);
 }
 
-static const mt_action actions[] = {
+static bool next_view(mt_app *app, mt_err *e) {
+    (void)e;
+    app->view = (app->view + 1) % MT_VIEW_COUNT;
+    return true;
+}
+
+static bool prev_view(mt_app *app, mt_err *e) {
+    (void)e;
+    app->view = (app->view + MT_VIEW_COUNT - 1) % MT_VIEW_COUNT;
+    return true;
+}
+
+static bool help(mt_app *app, mt_err *e) {
+    (void)e;
+    app->view = app->view == MT_VIEW_HELP ? MT_VIEW_HEATMAP : MT_VIEW_HELP;
+    return true;
+}
+
+static bool back(mt_app *app, mt_err *e) {
+    (void)e;
+    app->view = MT_VIEW_HEATMAP;
+    return true;
+}
+
+const mt_action mt_actions[] = {
+    { MT_KEY_TAB, 0, "Tab", "next view (heatmap, token, help)", next_view },
+    { MT_KEY_BACKTAB, 0, "S-Tab", "previous view", prev_view },
+    { '?', MT_KEY_F1, "? F1", "this help (again: back)", help },
+    { MT_KEY_ESC, 0, "Esc", "back to the heatmap", back },
     { 'j', MT_KEY_DOWN, "j Down", "next token", down },
     { 'k', MT_KEY_UP, "k Up", "previous token", up },
     { 'l', MT_KEY_RIGHT, "l Right", "next layer", right },
@@ -109,9 +132,11 @@ static const mt_action actions[] = {
     { 'q', 0, "q", "quit", quit },
 };
 
+const size_t mt_action_count = sizeof mt_actions / sizeof *mt_actions;
+
 bool mt_app_key(mt_app *app, int key, mt_err *err) {
-    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
-        if (actions[i].key == key || (actions[i].alt_key && actions[i].alt_key == key)) return actions[i].run(app, err);
+    for (size_t i = 0; i < mt_action_count; i++)
+        if (mt_actions[i].key == key || (mt_actions[i].alt_key && mt_actions[i].alt_key == key)) return mt_actions[i].run(app, err);
     return true; /* unbound keys do nothing */
 }
 
@@ -154,6 +179,8 @@ void mt_app_draw(mt_app *app, mt_grid *g) {
         return;
     }
     mt_rect body = { 0, 0, g->w, g->h - 1 };
-    mt_view_heatmap(app, g, body);
+    if (app->view == MT_VIEW_TOKEN) mt_view_token(app, g, body);
+    else if (app->view == MT_VIEW_HELP) mt_view_help(app, g, body);
+    else mt_view_heatmap(app, g, body);
     mt_view_status(app, g, (mt_rect){ 0, g->h - 1, g->w, 1 });
 }

@@ -14,9 +14,22 @@
 #include "engine/tokenizer.h"
 #include "grid.h"
 
-enum { MT_VIEW_HEATMAP, MT_VIEW_COUNT };
+enum { MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_HELP, MT_VIEW_COUNT };
 
-typedef struct mt_app {
+/* One key binding: the help view is generated from this table. */
+typedef struct mt_app mt_app;
+typedef struct mt_action {
+    int key, alt_key;
+    const char *keys; /* as shown in help */
+    const char *help;
+    bool (*run)(mt_app *app, mt_err *err);
+} mt_action;
+
+extern const mt_action mt_actions[];
+extern const size_t mt_action_count;
+extern const char *const mt_view_names[MT_VIEW_COUNT];
+
+struct mt_app {
     const char *model_name;
     const mt_model *m;
     const mt_tokenizer *tok;
@@ -28,7 +41,7 @@ typedef struct mt_app {
     bool ascii;       /* ASCII glyphs only */
     bool quit;
     char message[256]; /* what the last action did */
-} mt_app;
+};
 
 /* The prompt is tokenized with special tokens parsed. False with err set. */
 bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const mt_tokenizer *tok, mt_backend *be,

@@ -25,8 +25,8 @@ void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
     char iv[160], line[512];
     summary(app, iv, sizeof iv);
     /* what changes goes first, so a narrow terminal keeps it; the backend goes right */
-    snprintf(line, sizeof line, " %s | k %u | interventions: %s%s%s", app->model_name, app->m->hp.k, iv, app->message[0] ? " | " : "",
-             app->message);
+    snprintf(line, sizeof line, " %s | %s | k %u | interventions: %s%s%s", mt_view_names[app->view], app->model_name, app->m->hp.k, iv,
+             app->message[0] ? " | " : "", app->message);
     mt_grid_fill(g, area, ' ', 0x000000, 0xd0d0d0, 0);
     int used = mt_grid_text(g, area, area.x, area.y, line, 0x000000, 0xd0d0d0, 0);
     char right[192];

@@ -8,6 +8,11 @@
 
 /* Tokens x layers: each cell the top expert (highest weight), coloured by id. */
 void mt_view_heatmap(mt_app *app, mt_grid *g, mt_rect area);
+/* The token under the cursor through every layer: its experts with weight
+ * bars, the full router distribution as a sparkline, the margin. */
+void mt_view_token(const mt_app *app, mt_grid *g, mt_rect area);
+/* The keys (from the action table) and every metric's definition. */
+void mt_view_help(const mt_app *app, mt_grid *g, mt_rect area);
 /* The status line: model, backend, k, interventions, view, last action. */
 void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area);
 

@@ -1,0 +1,25 @@
+/* The help view: the keys, generated from the action table (so it cannot
+ * disagree with what the keys do), and every metric's definition, from the
+ * statistics module's own text. */
+#include <stdio.h>
+
+#include "engine/stats.h"
+#include "views.h"
+
+void mt_view_help(const mt_app *app, mt_grid *g, mt_rect area) {
+    (void)app;
+    int y = area.y;
+    mt_grid_text(g, area, area.x + 1, y++, "keys", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    for (size_t i = 0; i < mt_action_count && y < area.y + area.h; i++) {
+        char line[160];
+        snprintf(line, sizeof line, "  %-10s %s", mt_actions[i].keys, mt_actions[i].help);
+        mt_grid_text(g, area, area.x + 1, y++, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+    }
+    y++;
+    if (y < area.y + area.h) mt_grid_text(g, area, area.x + 1, y++, "definitions", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    for (const char *const *line = mt_stats_help; *line && y < area.y + area.h; line++) {
+        char buf[200];
+        snprintf(buf, sizeof buf, "  %s", *line);
+        mt_grid_text(g, area, area.x + 1, y++, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+    }
+}
