@@ -174,7 +174,7 @@ static void keys_intervene_and_clear(void) {
 static void views_cycle_and_help_lists_every_key(void) {
     const char *gguf = fixture_path('b', ".gguf");
     if (!gguf) return;
-    char script[512], tok[512], help[512], text[1024];
+    char script[512], tok[512], help[512], text[2048];
     snprintf(script, sizeof script, "%s/views.keys", t_tmpdir());
     snprintf(tok, sizeof tok, "%s/token.txt", t_tmpdir());
     snprintf(help, sizeof help, "%s/help.txt", t_tmpdir());
