@@ -178,7 +178,7 @@ static void views_cycle_and_help_lists_every_key(void) {
     snprintf(script, sizeof script, "%s/views.keys", t_tmpdir());
     snprintf(tok, sizeof tok, "%s/token.txt", t_tmpdir());
     snprintf(help, sizeof help, "%s/help.txt", t_tmpdir());
-    snprintf(text, sizeof text, "j\nTab\nframe %s\nTab\nframe %s\n", tok, help);
+    snprintf(text, sizeof text, "j\nTab\nframe %s\nTab\nTab\nTab\nframe %s\n", tok, help);
     t_write_file(script, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "110x40", "--script", script, NULL);
     CHECKF(r.status == 0, "%s", r.err);

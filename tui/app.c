@@ -8,7 +8,7 @@
 #include "script.h"
 #include "views/views.h"
 
-const char *const mt_view_names[MT_VIEW_COUNT] = { "heatmap", "token", "help" };
+const char *const mt_view_names[MT_VIEW_COUNT] = { "heatmap", "token", "sweep", "experts", "help" };
 
 static uint32_t n_tokens(const mt_app *app) { return mt_session_length(app->s); }
 
@@ -111,7 +111,7 @@ static bool back(mt_app *app, mt_err *e) {
 }
 
 const mt_action mt_actions[] = {
-    { MT_KEY_TAB, 0, "Tab", "next view (heatmap, token, help)", next_view },
+    { MT_KEY_TAB, 0, "Tab", "next view (heatmap, token, sweep, experts, help)", next_view },
     { MT_KEY_BACKTAB, 0, "S-Tab", "previous view", prev_view },
     { '?', MT_KEY_F1, "? F1", "this help (again: back)", help },
     { MT_KEY_ESC, 0, "Esc", "back to the heatmap", back },
@@ -180,6 +180,8 @@ void mt_app_draw(mt_app *app, mt_grid *g) {
     }
     mt_rect body = { 0, 0, g->w, g->h - 1 };
     if (app->view == MT_VIEW_TOKEN) mt_view_token(app, g, body);
+    else if (app->view == MT_VIEW_SWEEP) mt_view_sweep(app, g, body);
+    else if (app->view == MT_VIEW_EXPERTS) mt_view_experts(app, g, body);
     else if (app->view == MT_VIEW_HELP) mt_view_help(app, g, body);
     else mt_view_heatmap(app, g, body);
     mt_view_status(app, g, (mt_rect){ 0, g->h - 1, g->w, 1 });

@@ -14,7 +14,7 @@
 #include "engine/tokenizer.h"
 #include "grid.h"
 
-enum { MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_HELP, MT_VIEW_COUNT };
+enum { MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_SWEEP, MT_VIEW_EXPERTS, MT_VIEW_HELP, MT_VIEW_COUNT };
 
 /* One key binding: the help view is generated from this table. */
 typedef struct mt_app mt_app;

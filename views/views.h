@@ -11,6 +11,10 @@ void mt_view_heatmap(mt_app *app, mt_grid *g, mt_rect area);
 /* The token under the cursor through every layer: its experts with weight
  * bars, the full router distribution as a sparkline, the margin. */
 void mt_view_token(const mt_app *app, mt_grid *g, mt_rect area);
+/* Per layer: entropies, top-1 share, Gini, CV, cold, bars with the uniform mark. */
+void mt_view_sweep(const mt_app *app, mt_grid *g, mt_rect area);
+/* One layer: each expert's use against the uniform line, and its strongest tokens. */
+void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area);
 /* The keys (from the action table) and every metric's definition. */
 void mt_view_help(const mt_app *app, mt_grid *g, mt_rect area);
 /* The status line: model, backend, k, interventions, view, last action. */

@@ -1,0 +1,68 @@
+/* The experts view: one layer (the cursor's): each expert's use over the
+ * prompt (its rate, tokens using it / tokens) as a bar against the uniform
+ * line k/E, and the tokens it takes most (highest weight first). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/stats.h"
+#include "tui/label.h"
+#include "tui/palette.h"
+#include "views.h"
+
+void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
+    const mt_hparams *hp = &app->m->hp;
+    uint32_t T = mt_session_length(app->s), E = hp->n_expert, l = app->cur_layer;
+    uint32_t *count = calloc(E, sizeof *count);
+    /* per expert, its three highest-weight tokens */
+    uint32_t (*best_tok)[3] = calloc(E, sizeof *best_tok);
+    float (*best_w)[3] = calloc(E, sizeof *best_w);
+    if (!count || !best_tok || !best_w) goto done;
+    for (uint32_t t = 0; t < T; t++) {
+        const uint32_t *ex;
+        const float *w;
+        float margin;
+        uint32_t n = mt_session_route(app->s, l, t, &ex, &w, &margin);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t e = ex[i];
+            count[e]++;
+            for (int k = 0; k < 3; k++)
+                if (w[i] > best_w[e][k]) {
+                    for (int m = 2; m > k; m--) best_w[e][m] = best_w[e][m - 1], best_tok[e][m] = best_tok[e][m - 1];
+                    best_w[e][k] = w[i];
+                    best_tok[e][k] = t;
+                    break;
+                }
+        }
+    }
+    char line[160];
+    double uniform = (double)hp->k / E;
+    snprintf(line, sizeof line, "layer %u: share of the %u tokens using each expert (| uniform %.2f), and its strongest tokens", l, T, uniform);
+    mt_grid_text(g, area, area.x + 1, area.y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    int bar_w = 24;
+    for (uint32_t e = 0; e < E && (int)e + 1 < area.h; e++) {
+        int y = area.y + 1 + (int)e, x = area.x + 1;
+        snprintf(line, sizeof line, "%3u ", e);
+        x += mt_grid_text(g, area, x, y, line, mt_contrast_on(mt_expert_color(e)), mt_expert_color(e), 0);
+        double rate = T ? (double)count[e] / T : 0;
+        int filled = (int)(rate * bar_w + 0.5), mark = (int)(uniform * bar_w + 0.5);
+        for (int i = 0; i <= bar_w; i++) {
+            uint32_t glyph = i == mark ? (app->ascii ? '|' : 0x2502) : i < filled ? (app->ascii ? '#' : 0x2588) : ' ';
+            mt_grid_put(g, area, x + 1 + i, y, glyph, i == mark ? 0xc00000 : mt_expert_color(e), MT_COLOR_DEFAULT, 0);
+        }
+        x += bar_w + 3;
+        snprintf(line, sizeof line, "%4.2f ", rate);
+        x += mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        for (int k = 0; k < 3 && best_w[e][k] > 0; k++) {
+            size_t len;
+            const char *bytes = mt_tok_bytes(app->tok, mt_session_ids(app->s)[best_tok[e][k]], &len);
+            char label[64];
+            mt_token_label(bytes, len, app->ascii, 10, label, sizeof label);
+            snprintf(line, sizeof line, " %s %.2f", label, (double)best_w[e][k]);
+            x += mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, k ? MT_ATTR_DIM : 0);
+        }
+    }
+done:
+    free(count);
+    free(best_tok);
+    free(best_w);
+}

@@ -1,0 +1,56 @@
+/* The sweep view: per layer, over the prompt's tokens: entropy over all
+ * experts and over the k, top-1 share, Gini and CV of the load, cold experts;
+ * bars of eighths with the uniform baseline marked (| at 1 for entropies: a
+ * uniform router). Definitions: engine/stats.h and the help view. */
+#include <stdio.h>
+
+#include "engine/stats.h"
+#include "tui/palette.h"
+#include "views.h"
+
+static void bar(mt_grid *g, mt_rect r, int x, int y, int width, double v, bool ascii, uint32_t color) {
+    int eighths = (int)(v * width * 8 + 0.5);
+    for (int i = 0; i < width; i++) {
+        int e = eighths - 8 * i;
+        e = e < 0 ? 0 : e > 8 ? 8 : e;
+        /* full block, left eighth blocks (U+258F is 1/8 .. U+2589 is 7/8), a dot for empty */
+        uint32_t glyph = ascii ? (uint32_t)(e >= 4 ? '#' : '.') : e == 8 ? 0x2588 : e == 0 ? 0x00b7 : 0x2590 - (uint32_t)e;
+        mt_grid_put(g, r, x + i, y, glyph, e ? color : 0x808080, MT_COLOR_DEFAULT, 0);
+    }
+    mt_grid_put(g, r, x + width, y, ascii ? '|' : 0x2502, 0xc00000, MT_COLOR_DEFAULT, 0); /* the uniform mark at 1 */
+}
+
+void mt_view_sweep(const mt_app *app, mt_grid *g, mt_rect area) {
+    const mt_hparams *hp = &app->m->hp;
+    mt_stats st;
+    if (!mt_stats_init(&st, hp->n_layer, hp->n_expert)) return;
+    for (uint32_t l = 0; l < hp->n_layer; l++)
+        for (uint32_t t = 0; t < mt_session_length(app->s); t++) {
+            const uint32_t *ex;
+            const float *w;
+            float margin;
+            uint32_t n = mt_session_route(app->s, l, t, &ex, &w, &margin);
+            mt_stats_observe(&st.layers[l], mt_session_router_logits(app->s, l, t), ex, w, n);
+        }
+    int bar_w = (area.w - 40) / 2;
+    if (bar_w > 30) bar_w = 30;
+    if (bar_w < 4) bar_w = 4;
+    char line[200];
+    snprintf(line, sizeof line, "layer  H_full %*s H_mix %*s top-1  Gini    CV  cold", bar_w - 5, "", bar_w - 4, "");
+    mt_grid_text(g, area, area.x + 1, area.y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    for (uint32_t l = 0; l < hp->n_layer && (int)l + 1 < area.h; l++) {
+        mt_layer_metrics m;
+        double uniform = st.layers[l].tokens ? (double)st.layers[l].selections / st.layers[l].tokens / hp->n_expert : 0;
+        mt_layer_metrics_compute(&st.layers[l], 0.25 * uniform, &m);
+        int y = area.y + 1 + (int)l, x = area.x + 1;
+        snprintf(line, sizeof line, "%5u ", l);
+        x += mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, l == app->cur_layer ? MT_ATTR_BOLD : 0);
+        bar(g, area, x, y, bar_w, m.h_full_mean, app->ascii, mt_viridis(m.h_full_mean));
+        x += bar_w + 2;
+        bar(g, area, x, y, bar_w, m.h_mix_mean, app->ascii, mt_viridis(m.h_mix_mean));
+        x += bar_w + 2;
+        snprintf(line, sizeof line, "%.2f   %.2f  %4.2f  %4u", m.top1_share, m.gini, m.cv, m.cold);
+        mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+    }
+    mt_stats_free(&st);
+}
