@@ -178,7 +178,7 @@ static void views_cycle_and_help_lists_every_key(void) {
     snprintf(script, sizeof script, "%s/views.keys", t_tmpdir());
     snprintf(tok, sizeof tok, "%s/token.txt", t_tmpdir());
     snprintf(help, sizeof help, "%s/help.txt", t_tmpdir());
-    snprintf(text, sizeof text, "j\nTab\nframe %s\nTab\nTab\nTab\nframe %s\n", tok, help);
+    snprintf(text, sizeof text, "j\nTab\nframe %s\n?\nframe %s\n", tok, help);
     t_write_file(script, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "110x40", "--script", script, NULL);
     CHECKF(r.status == 0, "%s", r.err);
@@ -191,6 +191,29 @@ static void views_cycle_and_help_lists_every_key(void) {
     }
     free(t);
     free(h);
+}
+
+/* Ablate: M masks the column's expert at every layer; compare then shows
+ * overlaps below 1 and the changed next-token list. */
+static void ablate_and_compare(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    char script[512], ab[512], cmp[512], text[2048];
+    snprintf(script, sizeof script, "%s/ablate.keys", t_tmpdir());
+    snprintf(ab, sizeof ab, "%s/ablate.txt", t_tmpdir());
+    snprintf(cmp, sizeof cmp, "%s/compare.txt", t_tmpdir());
+    snprintf(text, sizeof text, "Tab\nTab\nTab\nTab\nl\nl\nM\nframe %s\nTab\nframe %s\n", ab, cmp);
+    t_write_file(script, text, strlen(text));
+    proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox jumps over the lazy dog", "--headless", "--size", "110x24",
+                               "--script", script, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char *a = t_read_file(ab, NULL), *c = t_read_file(cmp, NULL);
+    CHECKF(a && strstr(a, "mask 2@0 mask 2@1 mask 2@2 mask 2@3") && strstr(a, "ablate |"), "%s", a ? a : "");
+    CHECKF(c && strstr(c, "overlap with the baseline") && strstr(c, "next token") && strstr(c, "0.") && !strstr(c, "nothing to compare"), "%s",
+           c ? c : "");
+    free(a);
+    free(c);
 }
 
 static void explorer_errors(void) {
@@ -244,6 +267,7 @@ int main(void) {
     RUN(headless_frames_at_every_size);
     RUN(keys_intervene_and_clear);
     RUN(views_cycle_and_help_lists_every_key);
+    RUN(ablate_and_compare);
     RUN(explorer_errors);
     RUN(in_tmux);
     return t_end();

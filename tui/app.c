@@ -8,7 +8,7 @@
 #include "script.h"
 #include "views/views.h"
 
-const char *const mt_view_names[MT_VIEW_COUNT] = { "heatmap", "token", "sweep", "experts", "help" };
+const char *const mt_view_names[MT_VIEW_COUNT] = { "heatmap", "token", "sweep", "experts", "ablate", "compare", "help" };
 
 static uint32_t n_tokens(const mt_app *app) { return mt_session_length(app->s); }
 
@@ -52,7 +52,7 @@ static bool recompute(mt_app *app, mt_err *err) {
 }
 
 static bool toggle(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
-    int e = cursor_expert(app);
+    int e = app->view == MT_VIEW_ABLATE ? (int)app->cur_expert : cursor_expert(app);
     if (e < 0) {
         snprintf(app->message, sizeof app->message, "no expert under the cursor");
         return true;
@@ -65,6 +65,31 @@ static bool toggle(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
 }
 
 static bool mask(mt_app *a, mt_err *e) { return toggle(a, MT_IV_MASK, "masked", e); }
+
+/* Ablate view: the expert under the column cursor, masked at every layer (or unmasked). */
+static bool mask_everywhere(mt_app *app, mt_err *err) {
+    uint32_t e = app->cur_expert, L = app->m->hp.n_layer;
+    bool all = true;
+    for (uint32_t l = 0; l < L; l++) all &= (app->iv.flags[(size_t)l * app->iv.n_expert + e] & MT_IV_MASK) != 0;
+    for (uint32_t l = 0; l < L; l++) {
+        uint8_t *f = &app->iv.flags[(size_t)l * app->iv.n_expert + e];
+        *f = all ? (uint8_t)(*f & ~MT_IV_MASK) : (uint8_t)(*f | MT_IV_MASK);
+    }
+    snprintf(app->message, sizeof app->message, "%s expert %u at every layer", all ? "unmasked" : "masked", e);
+    return recompute(app, err);
+}
+
+static bool expert_next(mt_app *app, mt_err *e) {
+    (void)e;
+    if (app->cur_expert + 1 < app->m->hp.n_expert) app->cur_expert++;
+    return true;
+}
+
+static bool expert_prev(mt_app *app, mt_err *e) {
+    (void)e;
+    if (app->cur_expert > 0) app->cur_expert--;
+    return true;
+}
 static bool zero(mt_app *a, mt_err *e) { return toggle(a, MT_IV_ZERO, "zeroed", e); }
 static bool drop(mt_app *a, mt_err *e) { return toggle(a, MT_IV_DROP, "dropped", e); }
 
@@ -111,32 +136,42 @@ static bool back(mt_app *app, mt_err *e) {
 }
 
 const mt_action mt_actions[] = {
-    { MT_KEY_TAB, 0, "Tab", "next view (heatmap, token, sweep, experts, help)", next_view },
-    { MT_KEY_BACKTAB, 0, "S-Tab", "previous view", prev_view },
-    { '?', MT_KEY_F1, "? F1", "this help (again: back)", help },
-    { MT_KEY_ESC, 0, "Esc", "back to the heatmap", back },
-    { 'j', MT_KEY_DOWN, "j Down", "next token", down },
-    { 'k', MT_KEY_UP, "k Up", "previous token", up },
-    { 'l', MT_KEY_RIGHT, "l Right", "next layer", right },
-    { 'h', MT_KEY_LEFT, "h Left", "previous layer", left },
-    { MT_KEY_PAGEDOWN, 0, "PageDown", "ten tokens down", page_down },
-    { MT_KEY_PAGEUP, 0, "PageUp", "ten tokens up", page_up },
-    { MT_KEY_HOME, 'g', "Home g", "first token", first },
-    { MT_KEY_END, 'G', "End G", "last token", last },
-    { 'm', 0, "m", "mask the cell's top expert at this layer (toggle)", mask },
-    { 'z', 0, "z", "zero the cell's top expert's output at this layer (toggle)", zero },
-    { 'x', 0, "x", "drop the cell's top expert at this layer (toggle)", drop },
-    { '+', '=', "+", "one more expert per token at this layer", k_up },
-    { '-', 0, "-", "one fewer expert per token at this layer", k_down },
-    { 'c', 0, "c", "clear every intervention", clear },
-    { 'q', 0, "q", "quit", quit },
+    { -1, MT_KEY_TAB, 0, "Tab", "next view (heatmap, token, sweep, experts, ablate, compare, help)", next_view },
+    { -1, MT_KEY_BACKTAB, 0, "S-Tab", "previous view", prev_view },
+    { -1, '?', MT_KEY_F1, "? F1", "this help (again: back)", help },
+    { -1, MT_KEY_ESC, 0, "Esc", "back to the heatmap", back },
+    { MT_VIEW_ABLATE, 'j', MT_KEY_DOWN, "j Down", "ablate: next layer", right },
+    { MT_VIEW_ABLATE, 'k', MT_KEY_UP, "k Up", "ablate: previous layer", left },
+    { MT_VIEW_ABLATE, 'l', MT_KEY_RIGHT, "l Right", "ablate: next expert", expert_next },
+    { MT_VIEW_ABLATE, 'h', MT_KEY_LEFT, "h Left", "ablate: previous expert", expert_prev },
+    { MT_VIEW_ABLATE, 'M', 0, "M", "ablate: mask the expert at every layer (toggle)", mask_everywhere },
+    { -1, 'j', MT_KEY_DOWN, "j Down", "next token", down },
+    { -1, 'k', MT_KEY_UP, "k Up", "previous token", up },
+    { -1, 'l', MT_KEY_RIGHT, "l Right", "next layer", right },
+    { -1, 'h', MT_KEY_LEFT, "h Left", "previous layer", left },
+    { -1, MT_KEY_PAGEDOWN, 0, "PageDown", "ten tokens down", page_down },
+    { -1, MT_KEY_PAGEUP, 0, "PageUp", "ten tokens up", page_up },
+    { -1, MT_KEY_HOME, 'g', "Home g", "first token", first },
+    { -1, MT_KEY_END, 'G', "End G", "last token", last },
+    { -1, 'm', 0, "m", "mask the expert (cell's top, or ablate's column) at this layer (toggle)", mask },
+    { -1, 'z', 0, "z", "zero that expert's output at this layer (toggle)", zero },
+    { -1, 'x', 0, "x", "drop that expert at this layer (toggle)", drop },
+    { -1, '+', '=', "+", "one more expert per token at this layer", k_up },
+    { -1, '-', 0, "-", "one fewer expert per token at this layer", k_down },
+    { -1, 'c', 0, "c", "clear every intervention", clear },
+    { -1, 'q', 0, "q", "quit", quit },
 };
 
 const size_t mt_action_count = sizeof mt_actions / sizeof *mt_actions;
 
 bool mt_app_key(mt_app *app, int key, mt_err *err) {
-    for (size_t i = 0; i < mt_action_count; i++)
-        if (mt_actions[i].key == key || (mt_actions[i].alt_key && mt_actions[i].alt_key == key)) return mt_actions[i].run(app, err);
+    /* the view's own bindings first, then the global ones */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < mt_action_count; i++) {
+            const mt_action *a = &mt_actions[i];
+            if ((pass == 0 ? a->view != app->view : a->view != -1)) continue;
+            if (a->key == key || (a->alt_key && a->alt_key == key)) return a->run(app, err);
+        }
     return true; /* unbound keys do nothing */
 }
 
@@ -163,7 +198,20 @@ bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const m
     return ok;
 }
 
+const mt_session *mt_app_baseline(mt_app *app) {
+    if (app->baseline) return app->baseline;
+    mt_err err;
+    app->baseline = mt_session_new(app->m, app->be, &err);
+    uint32_t n = mt_session_length(app->s);
+    if (app->baseline && n && !mt_session_append(app->baseline, mt_session_ids(app->s), n, &err)) {
+        mt_session_free(app->baseline);
+        app->baseline = NULL;
+    }
+    return app->baseline;
+}
+
 void mt_app_free(mt_app *app) {
+    mt_session_free(app->baseline);
     mt_session_free(app->s);
     mt_iv_free(&app->iv);
     memset(app, 0, sizeof *app);
@@ -182,6 +230,8 @@ void mt_app_draw(mt_app *app, mt_grid *g) {
     if (app->view == MT_VIEW_TOKEN) mt_view_token(app, g, body);
     else if (app->view == MT_VIEW_SWEEP) mt_view_sweep(app, g, body);
     else if (app->view == MT_VIEW_EXPERTS) mt_view_experts(app, g, body);
+    else if (app->view == MT_VIEW_ABLATE) mt_view_ablate(app, g, body);
+    else if (app->view == MT_VIEW_COMPARE) mt_view_compare(app, g, body);
     else if (app->view == MT_VIEW_HELP) mt_view_help(app, g, body);
     else mt_view_heatmap(app, g, body);
     mt_view_status(app, g, (mt_rect){ 0, g->h - 1, g->w, 1 });

@@ -14,11 +14,12 @@
 #include "engine/tokenizer.h"
 #include "grid.h"
 
-enum { MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_SWEEP, MT_VIEW_EXPERTS, MT_VIEW_HELP, MT_VIEW_COUNT };
+enum { MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_SWEEP, MT_VIEW_EXPERTS, MT_VIEW_ABLATE, MT_VIEW_COMPARE, MT_VIEW_HELP, MT_VIEW_COUNT };
 
 /* One key binding: the help view is generated from this table. */
 typedef struct mt_app mt_app;
 typedef struct mt_action {
+    int view;         /* the view the key works in, or -1 for every view */
     int key, alt_key;
     const char *keys; /* as shown in help */
     const char *help;
@@ -38,6 +39,8 @@ struct mt_app {
     mt_interventions iv;
     int view;
     uint32_t cur_tok, cur_layer, top_tok; /* cursor and the first token row shown */
+    uint32_t cur_expert;                  /* the ablate view's column */
+    mt_session *baseline;                 /* the prompt without interventions (compare view), or NULL */
     bool ascii;       /* ASCII glyphs only */
     bool quit;
     char message[256]; /* what the last action did */
@@ -50,6 +53,8 @@ void mt_app_free(mt_app *app);
 
 /* Applies one key; false with err set when a recomputation failed. */
 bool mt_app_key(mt_app *app, int key, mt_err *err);
+/* The baseline session (computed on first use); NULL when out of memory. */
+const mt_session *mt_app_baseline(mt_app *app);
 /* Paints the whole frame. */
 void mt_app_draw(mt_app *app, mt_grid *g);
 

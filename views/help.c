@@ -2,6 +2,7 @@
  * disagree with what the keys do), and every metric's definition, from the
  * statistics module's own text. */
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/stats.h"
 #include "views.h"
@@ -12,7 +13,9 @@ void mt_view_help(const mt_app *app, mt_grid *g, mt_rect area) {
     mt_grid_text(g, area, area.x + 1, y++, "keys", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     for (size_t i = 0; i < mt_action_count && y < area.y + area.h; i++) {
         char line[160];
-        snprintf(line, sizeof line, "  %-10s %s", mt_actions[i].keys, mt_actions[i].help);
+        snprintf(line, sizeof line, "  %-10s %s%s%s", mt_actions[i].keys, mt_actions[i].help, mt_actions[i].view >= 0 ? "  [" : "",
+                 mt_actions[i].view >= 0 ? mt_view_names[mt_actions[i].view] : "");
+        if (mt_actions[i].view >= 0) snprintf(line + strlen(line), sizeof line - strlen(line), "]");
         mt_grid_text(g, area, area.x + 1, y++, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
     }
     y++;

@@ -15,6 +15,10 @@ void mt_view_token(const mt_app *app, mt_grid *g, mt_rect area);
 void mt_view_sweep(const mt_app *app, mt_grid *g, mt_rect area);
 /* One layer: each expert's use against the uniform line, and its strongest tokens. */
 void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area);
+/* Layers x experts: the interventions in force, k per layer; a cursor to toggle. */
+void mt_view_ablate(const mt_app *app, mt_grid *g, mt_rect area);
+/* Baseline against the intervened run: overlap per layer, changed cells, next tokens. */
+void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area);
 /* The keys (from the action table) and every metric's definition. */
 void mt_view_help(const mt_app *app, mt_grid *g, mt_rect area);
 /* The status line: model, backend, k, interventions, view, last action. */

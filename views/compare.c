@@ -1,0 +1,96 @@
+/* The compare view: the prompt without interventions against the intervened
+ * run: per layer, the mean overlap of the selected experts (|A n B| / max)
+ * and how many tokens changed their top expert; then the next-token
+ * distributions side by side. */
+#include <math.h>
+#include <stdio.h>
+
+#include "engine/sample.h"
+#include "engine/stats.h"
+#include "tui/label.h"
+#include "tui/palette.h"
+#include "views.h"
+
+/* The five likeliest next tokens: ids and probabilities. */
+static void top5(const float *logits, uint32_t V, uint32_t ids[5], double p[5]) {
+    double top = -INFINITY, sum = 0;
+    for (uint32_t v = 0; v < V; v++) top = fmax(top, logits[v]);
+    for (uint32_t v = 0; v < V; v++) sum += exp(logits[v] - top);
+    for (int k = 0; k < 5; k++) {
+        ids[k] = 0;
+        p[k] = -1;
+    }
+    for (uint32_t v = 0; v < V; v++) {
+        double q = exp(logits[v] - top) / sum;
+        for (int k = 0; k < 5; k++)
+            if (q > p[k]) {
+                for (int m = 4; m > k; m--) p[m] = p[m - 1], ids[m] = ids[m - 1];
+                p[k] = q;
+                ids[k] = v;
+                break;
+            }
+    }
+}
+
+void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area) {
+    const mt_hparams *hp = &app->m->hp;
+    uint32_t T = mt_session_length(app->s);
+    const mt_session *base = mt_app_baseline(app);
+    char line[200];
+    if (!base || T == 0) {
+        mt_grid_text(g, area, area.x + 1, area.y, "(nothing to compare: give a prompt)", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
+        return;
+    }
+    mt_grid_text(g, area, area.x + 1, area.y, "layer  overlap with the baseline       top expert changed", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    int y = area.y + 1;
+    for (uint32_t l = 0; l < hp->n_layer && y < area.y + area.h - 8; l++, y++) {
+        double overlap = 0;
+        uint32_t changed = 0;
+        for (uint32_t t = 0; t < T; t++) {
+            const uint32_t *a, *b;
+            const float *wa, *wb;
+            float m;
+            uint32_t na = mt_session_route(app->s, l, t, &a, &wa, &m), nb = mt_session_route(base, l, t, &b, &wb, &m);
+            overlap += mt_overlap(a, na, b, nb);
+            int ta = -1, tb = -1;
+            for (uint32_t i = 0; i < na; i++)
+                if (ta < 0 || wa[i] > wa[ta]) ta = (int)i;
+            for (uint32_t i = 0; i < nb; i++)
+                if (tb < 0 || wb[i] > wb[tb]) tb = (int)i;
+            changed += (ta < 0) != (tb < 0) || (ta >= 0 && tb >= 0 && a[ta] != b[tb]);
+        }
+        overlap /= T;
+        snprintf(line, sizeof line, "%5u  %.3f ", l, overlap);
+        int x = area.x + 1 + mt_grid_text(g, area, area.x + 1, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        for (int i = 0; i < 20; i++)
+            mt_grid_put(g, area, x + i, y, i < (int)(overlap * 20 + 0.5) ? (app->ascii ? '#' : 0x2588) : ' ', mt_viridis(overlap), MT_COLOR_DEFAULT, 0);
+        snprintf(line, sizeof line, "   %u of %u tokens", changed, T);
+        mt_grid_text(g, area, x + 20, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, changed ? MT_ATTR_BOLD : MT_ATTR_DIM);
+    }
+    y++;
+    const float *la = mt_session_logits(app->s, T - 1), *lb = mt_session_logits(base, T - 1);
+    if (!la || !lb || y >= area.y + area.h) return;
+    mt_grid_text(g, area, area.x + 1, y++, "next token    baseline                     intervened", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    uint32_t ia[5], ib[5];
+    double pa[5], pb[5];
+    top5(la, hp->n_vocab, ia, pa);
+    top5(lb, hp->n_vocab, ib, pb);
+    for (int k = 0; k < 5 && y < area.y + area.h; k++, y++) {
+        char a_label[48], b_label[48];
+        size_t len;
+        const char *bytes = mt_tok_bytes(app->tok, ib[k], &len);
+        mt_token_label(bytes, len, app->ascii, 14, b_label, sizeof b_label);
+        bytes = mt_tok_bytes(app->tok, ia[k], &len);
+        mt_token_label(bytes, len, app->ascii, 14, a_label, sizeof a_label);
+        /* labels at fixed columns: their display widths vary */
+        snprintf(line, sizeof line, "  %d", k + 1);
+        mt_grid_text(g, area, area.x + 1, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        mt_grid_text(g, area, area.x + 15, y, b_label, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        snprintf(line, sizeof line, "%.3f", pb[k]);
+        mt_grid_text(g, area, area.x + 30, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        uint8_t changed = ia[k] != ib[k] ? MT_ATTR_BOLD : 0;
+        mt_grid_text(g, area, area.x + 46, y, a_label, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, changed);
+        snprintf(line, sizeof line, "%.3f", pa[k]);
+        mt_grid_text(g, area, area.x + 61, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, changed);
+    }
+}
