@@ -10,9 +10,11 @@
 #include "commands.h"
 #include "input.h"
 #include "model_args.h"
+#include "paths.h"
 #include "tui/app.h"
 #include "tui/script.h"
 #include "tui/term.h"
+#include "engine/utf8.h"
 
 #define DEFAULT_PROMPT "<|start|>user<|message|>What is 127 * 89?<|end|><|start|>assistant"
 
@@ -49,8 +51,15 @@ static int interactive(mt_app *app, mt_grid *g) {
         }
         mt_app_draw(app, g);
         mt_term_show(t, g);
-        int key = mt_term_key(t, 250);
         mt_err err;
+        bool busy = app->gen && app->gen_pending > 0; /* a completion streams: poll keys without waiting */
+        int key = mt_term_key(t, busy ? 0 : 250);
+        if (busy && !key && !mt_app_tick(app, &err) && app->gen_pending) {
+            mt_term_close(t);
+            t = NULL;
+            rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+            break;
+        }
         if (key > 0 && !mt_app_key(app, key, &err)) {
             mt_term_close(t);
             t = NULL;
@@ -94,19 +103,29 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     app.ascii = cli_has(a, "--ascii");
+    char sets[4096];
+    if (mt_default_prompts(sets, sizeof sets)) mt_app_load_prompt_sets(&app, sets);
     if (!mt_grid_init(&g, w, h)) {
         rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < script.n && !rc && !app.quit; i++) {
         const mt_step *st = &script.steps[i];
+        while (mt_app_tick(&app, &err)) {} /* pending work finishes before each step */
         if (st->kind == MT_STEP_KEY && !mt_app_key(&app, st->key, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
-        else if (st->kind == MT_STEP_FRAME) {
+        else if (st->kind == MT_STEP_TYPE) { /* each character as a key */
+            const uint8_t *t = (const uint8_t *)st->text;
+            for (size_t at = 0, len = strlen(st->text); at < len && !rc;) {
+                uint32_t cp;
+                at += mt_utf8_next(t + at, len - at, &cp);
+                if (cp != MT_UTF8_INVALID && !mt_app_key(&app, (int)cp, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+            }
+        } else if (st->kind == MT_STEP_FRAME) {
             mt_app_draw(&app, &g);
             if (!write_frame(st->text, &g)) rc = CLI_EXIT_FAIL;
         }
-        /* type (the prompt line) and wait (computation is synchronous here) change nothing yet */
     }
+    while (!rc && mt_app_tick(&app, &err)) {}
     const char *frame = cli_get(a, "--export-frame");
     if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g);
     if (!rc && frame) {
@@ -125,11 +144,11 @@ const cli_command cmd_explore = {
     .name = "explore",
     .usage = "moetop [-m MODEL.gguf] [--prompt TEXT] [--size WxH] [--script FILE] [--headless] [--export-frame FILE.txt]",
     .summary = "The explorer: routing of every token at every layer (headless: a key script and a frame file).",
-    .details = "Keys: j/k or Down/Up move between tokens, h/l or Left/Right between layers, PageUp/PageDown,\n"
-               "Home/End; m, z, x toggle mask, zero, drop of the cell's top expert at its layer; + and - change\n"
-               "k at the layer; c clears every intervention; q quits. Key scripts hold one step per line: a key\n"
-               "name, type TEXT, wait MS or frame FILE; # starts a comment. A .txt frame is UTF-8, exactly H\n"
-               "lines of exactly W display cells. Without -m, the bundled model.",
+    .details = "Views (Tab): heatmap, token, sweep, experts, ablate, compare, generate, help (? lists every\n"
+               "key). Key scripts hold one step per line: a key name, type TEXT, wait MS or frame FILE; #\n"
+               "starts a comment; pending work (a completion) finishes before each step. A .txt frame is UTF-8,\n"
+               "exactly H lines of exactly W display cells. Without -m, the bundled model; p and P cycle the\n"
+               "bundled prompt sets.",
     .opts = {
         CLI_MODEL_OPTS,
         { "--prompt", 0, "TEXT", "the prompt (special tokens parsed; default: a harmony question)" },

@@ -180,7 +180,7 @@ static void views_cycle_and_help_lists_every_key(void) {
     snprintf(help, sizeof help, "%s/help.txt", t_tmpdir());
     snprintf(text, sizeof text, "j\nTab\nframe %s\n?\nframe %s\n", tok, help);
     t_write_file(script, text, strlen(text));
-    proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "110x40", "--script", script, NULL);
+    proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "180x40", "--script", script, NULL);
     CHECKF(r.status == 0, "%s", r.err);
     proc_free(&r);
     char *t = t_read_file(tok, NULL), *h = t_read_file(help, NULL);
@@ -213,6 +213,29 @@ static void ablate_and_compare(void) {
     CHECKF(c && strstr(c, "overlap with the baseline") && strstr(c, "next token") && strstr(c, "0.") && !strstr(c, "nothing to compare"), "%s",
            c ? c : "");
     free(a);
+    free(c);
+}
+
+/* The prompt line (edit, type, Enter), a completion, the chat wrapper and the prompt sets. */
+static void prompt_line_generation_and_sets(void) {
+    const char *gguf = fixture_path('c', ".gguf");
+    if (!gguf) return;
+    char script[512], gen[512], chat[512], text[2048];
+    snprintf(script, sizeof script, "%s/prompt.keys", t_tmpdir());
+    snprintf(gen, sizeof gen, "%s/gen.txt", t_tmpdir());
+    snprintf(chat, sizeof chat, "%s/chat.txt", t_tmpdir());
+    snprintf(text, sizeof text,
+             "e\nEnd\ntype  and then\nBackspace\nBackspace\nBackspace\nBackspace\nBackspace\ntype  so\nEnter\nn\nframe %s\n"
+             "Esc\nC\nframe %s\n", gen, chat);
+    t_write_file(script, text, strlen(text));
+    proc_result r = run_moetop("-m", gguf, "--prompt", "Count: 1 2 3", "--headless", "--size", "100x30", "--script", script, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char *g = t_read_file(gen, NULL), *c = t_read_file(chat, NULL);
+    CHECKF(g && strstr(g, "generate |") && strstr(g, "generated ") && strstr(g, "top expert per layer"), "%s", g ? g : "");
+    /* the edited prompt "Count: 1 2 3 and so" was run: its tokens are in the chat frame's heatmap */
+    CHECKF(c && strstr(c, "wrapped as a harmony chat") && strstr(c, "<|start|>") && strstr(c, "\xc2\xb7so"), "%s", c ? c : "");
+    free(g);
     free(c);
 }
 
@@ -268,6 +291,7 @@ int main(void) {
     RUN(keys_intervene_and_clear);
     RUN(views_cycle_and_help_lists_every_key);
     RUN(ablate_and_compare);
+    RUN(prompt_line_generation_and_sets);
     RUN(explorer_errors);
     RUN(in_tmux);
     return t_end();

@@ -3,12 +3,65 @@
 #include "app.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "script.h"
 #include "views/views.h"
 
-const char *const mt_view_names[MT_VIEW_COUNT] = { "heatmap", "token", "sweep", "experts", "ablate", "compare", "help" };
+const char *const mt_view_names[MT_VIEW_COUNT] = { "heatmap", "token", "sweep", "experts", "ablate", "compare", "generate", "help" };
+
+/* In prompt_line.c: the prompt line's keys and actions */
+bool mt_prompt_line_key(mt_app *app, int key, mt_err *err);
+bool mt_action_edit(mt_app *app, mt_err *err);
+bool mt_action_chat(mt_app *app, mt_err *err);
+bool mt_action_next_prompt(mt_app *app, mt_err *err);
+bool mt_action_next_domain(mt_app *app, mt_err *err);
+
+/* Starts a completion of the prompt (with the interventions), a token per tick. */
+static bool generate(mt_app *app, mt_err *err) {
+    mt_session_free(app->gen);
+    app->gen = mt_session_new(app->m, app->be, err);
+    if (!app->gen) return false;
+    mt_session_set_interventions(app->gen, &app->iv);
+    uint32_t n = mt_session_length(app->s);
+    if (n == 0) {
+        snprintf(app->message, sizeof app->message, "give a prompt first");
+        return true;
+    }
+    if (!mt_session_append(app->gen, mt_session_ids(app->s), n, err)) return false;
+    app->gen_start = n;
+    app->gen_pending = MT_GENERATE_TOKENS;
+    app->gen_done = false;
+    app->view = MT_VIEW_GENERATE;
+    snprintf(app->message, sizeof app->message, "generating (greedy)");
+    return true;
+}
+
+bool mt_app_tick(mt_app *app, mt_err *err) {
+    if (!app->gen || app->gen_pending <= 0) return false;
+    uint32_t n = mt_session_length(app->gen);
+    const float *logits = mt_session_logits(app->gen, n - 1);
+    if (!logits || n >= app->m->hp.n_ctx) {
+        app->gen_pending = 0;
+        return false;
+    }
+    uint32_t next = 0;
+    for (uint32_t v = 1; v < app->m->hp.n_vocab; v++)
+        if (logits[v] > logits[next]) next = v;
+    if (!mt_session_append(app->gen, &next, 1, err)) {
+        app->gen_pending = 0;
+        return false;
+    }
+    app->gen_pending--;
+    if (mt_tok_is_eog(app->tok, next)) {
+        app->gen_pending = 0;
+        app->gen_done = true;
+    }
+    if (!app->gen_pending) snprintf(app->message, sizeof app->message, "generated %u tokens%s", mt_session_length(app->gen) - app->gen_start,
+                                    app->gen_done ? " (end of generation)" : "");
+    return app->gen_pending > 0;
+}
 
 static uint32_t n_tokens(const mt_app *app) { return mt_session_length(app->s); }
 
@@ -136,7 +189,7 @@ static bool back(mt_app *app, mt_err *e) {
 }
 
 const mt_action mt_actions[] = {
-    { -1, MT_KEY_TAB, 0, "Tab", "next view (heatmap, token, sweep, experts, ablate, compare, help)", next_view },
+    { -1, MT_KEY_TAB, 0, "Tab", "next view (heatmap, token, sweep, experts, ablate, compare, generate, help)", next_view },
     { -1, MT_KEY_BACKTAB, 0, "S-Tab", "previous view", prev_view },
     { -1, '?', MT_KEY_F1, "? F1", "this help (again: back)", help },
     { -1, MT_KEY_ESC, 0, "Esc", "back to the heatmap", back },
@@ -159,12 +212,18 @@ const mt_action mt_actions[] = {
     { -1, '+', '=', "+", "one more expert per token at this layer", k_up },
     { -1, '-', 0, "-", "one fewer expert per token at this layer", k_down },
     { -1, 'c', 0, "c", "clear every intervention", clear },
+    { -1, 'e', '/', "e /", "edit the prompt (Enter runs it, Esc cancels, Up/Down: history)", mt_action_edit },
+    { -1, 'C', 0, "C", "wrap the prompt as a harmony chat", mt_action_chat },
+    { -1, 'p', 0, "p", "next prompt of the prompt sets", mt_action_next_prompt },
+    { -1, 'P', 0, "P", "first prompt of the next domain", mt_action_next_domain },
+    { -1, 'n', 0, "n", "generate a completion (greedy, with the interventions)", generate },
     { -1, 'q', 0, "q", "quit", quit },
 };
 
 const size_t mt_action_count = sizeof mt_actions / sizeof *mt_actions;
 
 bool mt_app_key(mt_app *app, int key, mt_err *err) {
+    if (app->editing) return mt_prompt_line_key(app, key, err);
     /* the view's own bindings first, then the global ones */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < mt_action_count; i++) {
@@ -191,9 +250,13 @@ bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const m
     if (ok && ids.n > m->hp.n_ctx) {
         mt_err_set(err, "the prompt's %zu tokens are more than the model's context of %u", ids.n, m->hp.n_ctx);
         ok = false;
+    } else if (ok && strlen(prompt) >= sizeof app->prompt) {
+        mt_err_set(err, "the prompt is longer than %zu bytes", sizeof app->prompt - 1);
+        ok = false;
     } else if (ok && ids.n) {
         ok = mt_session_append(app->s, ids.ids, (uint32_t)ids.n, err);
     }
+    if (ok) snprintf(app->prompt, sizeof app->prompt, "%s", prompt);
     mt_ids_free(&ids);
     return ok;
 }
@@ -211,6 +274,13 @@ const mt_session *mt_app_baseline(mt_app *app) {
 }
 
 void mt_app_free(mt_app *app) {
+    mt_session_free(app->gen);
+    for (int i = 0; i < app->n_history; i++) free(app->history[i]);
+    for (size_t i = 0; i < app->n_sets; i++) {
+        free(app->sets[i].domain);
+        free(app->sets[i].text);
+    }
+    free(app->sets);
     mt_session_free(app->baseline);
     mt_session_free(app->s);
     mt_iv_free(&app->iv);
@@ -232,6 +302,7 @@ void mt_app_draw(mt_app *app, mt_grid *g) {
     else if (app->view == MT_VIEW_EXPERTS) mt_view_experts(app, g, body);
     else if (app->view == MT_VIEW_ABLATE) mt_view_ablate(app, g, body);
     else if (app->view == MT_VIEW_COMPARE) mt_view_compare(app, g, body);
+    else if (app->view == MT_VIEW_GENERATE) mt_view_generate(app, g, body);
     else if (app->view == MT_VIEW_HELP) mt_view_help(app, g, body);
     else mt_view_heatmap(app, g, body);
     mt_view_status(app, g, (mt_rect){ 0, g->h - 1, g->w, 1 });

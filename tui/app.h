@@ -14,7 +14,17 @@
 #include "engine/tokenizer.h"
 #include "grid.h"
 
-enum { MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_SWEEP, MT_VIEW_EXPERTS, MT_VIEW_ABLATE, MT_VIEW_COMPARE, MT_VIEW_HELP, MT_VIEW_COUNT };
+enum { MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_SWEEP, MT_VIEW_EXPERTS, MT_VIEW_ABLATE, MT_VIEW_COMPARE, MT_VIEW_GENERATE, MT_VIEW_HELP,
+       MT_VIEW_COUNT };
+
+#define MT_PROMPT_MAX 8192
+#define MT_HISTORY 16
+#define MT_GENERATE_TOKENS 48
+
+/* A prompt of a prompt set (assets/prompts/<domain>.txt). */
+typedef struct mt_prompt_entry {
+    char *domain, *text;
+} mt_prompt_entry;
 
 /* One key binding: the help view is generated from this table. */
 typedef struct mt_app mt_app;
@@ -44,6 +54,18 @@ struct mt_app {
     bool ascii;       /* ASCII glyphs only */
     bool quit;
     char message[256]; /* what the last action did */
+    char prompt[MT_PROMPT_MAX];           /* the text the session holds */
+    bool editing;                         /* keys go to the prompt line */
+    char edit[MT_PROMPT_MAX];
+    size_t edit_at;                       /* the editing cursor, a byte offset */
+    char *history[MT_HISTORY];            /* earlier prompts, newest first */
+    int n_history, history_at;
+    mt_prompt_entry *sets;                /* the prompt sets, in domain order */
+    size_t n_sets, set_at;
+    mt_session *gen;                      /* the completion (generate view), or NULL */
+    uint32_t gen_start;                   /* where the completion begins in gen */
+    int gen_pending;                      /* tokens still to generate */
+    bool gen_done;                        /* stopped at an end-of-generation token */
 };
 
 /* The prompt is tokenized with special tokens parsed. False with err set. */
@@ -53,6 +75,12 @@ void mt_app_free(mt_app *app);
 
 /* Applies one key; false with err set when a recomputation failed. */
 bool mt_app_key(mt_app *app, int key, mt_err *err);
+/* Does one step of pending work (one generated token); returns whether more remains. */
+bool mt_app_tick(mt_app *app, mt_err *err);
+/* Replaces the prompt (special tokens parsed) and runs it. */
+bool mt_app_set_prompt(mt_app *app, const char *text, mt_err *err);
+/* Loads the prompt sets of a directory (one file per domain, blank-line separated). */
+void mt_app_load_prompt_sets(mt_app *app, const char *dir);
 /* The baseline session (computed on first use); NULL when out of memory. */
 const mt_session *mt_app_baseline(mt_app *app);
 /* Paints the whole frame. */

@@ -18,11 +18,18 @@ void mt_view_help(const mt_app *app, mt_grid *g, mt_rect area) {
         if (mt_actions[i].view >= 0) snprintf(line + strlen(line), sizeof line - strlen(line), "]");
         mt_grid_text(g, area, area.x + 1, y++, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
     }
-    y++;
-    if (y < area.y + area.h) mt_grid_text(g, area, area.x + 1, y++, "definitions", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    /* the definitions beside the keys when the terminal is wide, else below them */
+    int x = area.x + 1;
+    if (area.w >= 170) {
+        x = area.x + 92;
+        y = area.y;
+    } else {
+        y++;
+    }
+    if (y < area.y + area.h) mt_grid_text(g, area, x, y++, "definitions", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     for (const char *const *line = mt_stats_help; *line && y < area.y + area.h; line++) {
         char buf[200];
         snprintf(buf, sizeof buf, "  %s", *line);
-        mt_grid_text(g, area, area.x + 1, y++, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        mt_grid_text(g, area, x, y++, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
     }
 }

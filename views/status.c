@@ -23,6 +23,21 @@ static void summary(const mt_app *app, char *out, size_t cap) {
 
 void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
     char iv[160], line[512];
+    if (app->editing) { /* the prompt line, its end in view, with a cursor */
+        mt_grid_fill(g, area, ' ', MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        int x = area.x + mt_grid_text(g, area, area.x, area.y, "prompt> ", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+        const char *shown = app->edit;
+        while (mt_text_width(shown) > area.w - 10 && *shown) shown++; /* scroll left: keep the end visible */
+        while (((unsigned char)*shown & 0xc0) == 0x80) shown++;
+        char before[MT_PROMPT_MAX];
+        size_t upto = app->edit_at > (size_t)(shown - app->edit) ? app->edit_at - (size_t)(shown - app->edit) : 0;
+        snprintf(before, sizeof before, "%.*s", (int)upto, shown);
+        int cx = x + mt_grid_text(g, area, x, area.y, before, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        mt_grid_text(g, area, cx, area.y, shown + upto, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        mt_grid_put(g, area, cx, area.y, cx < area.x + area.w && g->cells[area.y * g->w + cx].cp > ' ' ? g->cells[area.y * g->w + cx].cp : ' ',
+                    MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_REVERSE);
+        return;
+    }
     summary(app, iv, sizeof iv);
     /* what changes goes first, so a narrow terminal keeps it; the backend goes right */
     snprintf(line, sizeof line, " %s | %s | k %u | interventions: %s%s%s", mt_view_names[app->view], app->model_name, app->m->hp.k, iv,

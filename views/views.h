@@ -19,6 +19,8 @@ void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area);
 void mt_view_ablate(const mt_app *app, mt_grid *g, mt_rect area);
 /* Baseline against the intervened run: overlap per layer, changed cells, next tokens. */
 void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area);
+/* The completion as it grows, each new token with its top expert per layer. */
+void mt_view_generate(const mt_app *app, mt_grid *g, mt_rect area);
 /* The keys (from the action table) and every metric's definition. */
 void mt_view_help(const mt_app *app, mt_grid *g, mt_rect area);
 /* The status line: model, backend, k, interventions, view, last action. */

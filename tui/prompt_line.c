@@ -1,0 +1,215 @@
+/* The prompt line: editing (insert, delete by whole UTF-8 characters, move,
+ * history), replacing the prompt, the harmony chat wrapper, and the prompt
+ * sets from assets/prompts cycled by domain. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "engine/utf8.h"
+#include "script.h"
+
+bool mt_app_set_prompt(mt_app *app, const char *text, mt_err *err) {
+    mt_ids ids = { 0 };
+    if (!mt_tok_encode(app->tok, text, strlen(text), true, &ids)) {
+        mt_err_set(err, "out of memory");
+        return false;
+    }
+    if (ids.n > app->m->hp.n_ctx) {
+        snprintf(app->message, sizeof app->message, "the prompt's %zu tokens are more than the context of %u", ids.n, app->m->hp.n_ctx);
+        mt_ids_free(&ids);
+        return true; /* refused, said on the status line; the old prompt stays */
+    }
+    mt_session_truncate(app->s, 0);
+    bool ok = !ids.n || mt_session_append(app->s, ids.ids, (uint32_t)ids.n, err);
+    mt_ids_free(&ids);
+    snprintf(app->prompt, sizeof app->prompt, "%s", text);
+    mt_session_free(app->baseline);
+    app->baseline = NULL;
+    mt_session_free(app->gen);
+    app->gen = NULL;
+    app->gen_pending = 0;
+    uint32_t n = mt_session_length(app->s);
+    app->cur_tok = n ? (app->cur_tok < n ? app->cur_tok : n - 1) : 0;
+    app->top_tok = 0;
+    return ok;
+}
+
+static void remember(mt_app *app, const char *text) {
+    if (app->n_history && strcmp(app->history[0], text) == 0) return;
+    if (app->n_history == MT_HISTORY) free(app->history[--app->n_history]);
+    memmove(app->history + 1, app->history, (size_t)app->n_history * sizeof *app->history);
+    app->history[0] = strdup(text);
+    if (app->history[0]) app->n_history++;
+    else memmove(app->history, app->history + 1, (size_t)app->n_history * sizeof *app->history);
+}
+
+/* The start of the UTF-8 character before byte offset at. */
+static size_t prev_char(const char *s, size_t at) {
+    while (at > 0 && ((unsigned char)s[--at] & 0xc0) == 0x80) {}
+    return at;
+}
+
+static size_t next_char(const char *s, size_t at) {
+    size_t n = strlen(s);
+    if (at >= n) return n;
+    uint32_t cp;
+    return at + mt_utf8_next((const uint8_t *)s + at, n - at, &cp);
+}
+
+/* A key while editing; true when it was handled here. */
+bool mt_prompt_line_key(mt_app *app, int key, mt_err *err);
+bool mt_prompt_line_key(mt_app *app, int key, mt_err *err) {
+    size_t len = strlen(app->edit);
+    switch (key) {
+    case MT_KEY_ENTER:
+        app->editing = false;
+        remember(app, app->edit);
+        snprintf(app->message, sizeof app->message, "prompt run");
+        return mt_app_set_prompt(app, app->edit, err);
+    case MT_KEY_ESC:
+        app->editing = false;
+        snprintf(app->message, sizeof app->message, "edit cancelled");
+        return true;
+    case MT_KEY_BACKSPACE:
+        if (app->edit_at > 0) {
+            size_t from = prev_char(app->edit, app->edit_at);
+            memmove(app->edit + from, app->edit + app->edit_at, len - app->edit_at + 1);
+            app->edit_at = from;
+        }
+        return true;
+    case MT_KEY_DELETE:
+        if (app->edit_at < len) {
+            size_t to = next_char(app->edit, app->edit_at);
+            memmove(app->edit + app->edit_at, app->edit + to, len - to + 1);
+        }
+        return true;
+    case MT_KEY_LEFT: app->edit_at = prev_char(app->edit, app->edit_at); return true;
+    case MT_KEY_RIGHT: app->edit_at = next_char(app->edit, app->edit_at); return true;
+    case MT_KEY_HOME: app->edit_at = 0; return true;
+    case MT_KEY_END: app->edit_at = len; return true;
+    case MT_KEY_UP:
+    case MT_KEY_DOWN:
+        if (!app->n_history) return true;
+        app->history_at += key == MT_KEY_UP ? 1 : -1;
+        if (app->history_at < 0) app->history_at = 0;
+        if (app->history_at > app->n_history) app->history_at = app->n_history;
+        snprintf(app->edit, sizeof app->edit, "%s", app->history_at ? app->history[app->history_at - 1] : app->prompt);
+        app->edit_at = strlen(app->edit);
+        return true;
+    default:
+        if (key < ' ' || key >= 0x110000) return true; /* other special keys do nothing here */
+        char buf[4];
+        size_t n = mt_utf8_encode((uint32_t)key, buf);
+        if (len + n >= sizeof app->edit) {
+            snprintf(app->message, sizeof app->message, "the prompt line is full");
+            return true;
+        }
+        memmove(app->edit + app->edit_at + n, app->edit + app->edit_at, len - app->edit_at + 1);
+        memcpy(app->edit + app->edit_at, buf, n);
+        app->edit_at += n;
+        return true;
+    }
+}
+
+bool mt_action_edit(mt_app *app, mt_err *err);
+bool mt_action_edit(mt_app *app, mt_err *err) {
+    (void)err;
+    app->editing = true;
+    app->history_at = 0;
+    snprintf(app->edit, sizeof app->edit, "%s", app->prompt);
+    app->edit_at = strlen(app->edit);
+    return true;
+}
+
+bool mt_action_chat(mt_app *app, mt_err *err);
+bool mt_action_chat(mt_app *app, mt_err *err) {
+    if (strncmp(app->prompt, "<|start|>", 9) == 0) {
+        snprintf(app->message, sizeof app->message, "already a chat");
+        return true;
+    }
+    char chat[MT_PROMPT_MAX];
+    if ((size_t)snprintf(chat, sizeof chat, "<|start|>user<|message|>%s<|end|><|start|>assistant", app->prompt) >= sizeof chat) {
+        snprintf(app->message, sizeof app->message, "the prompt is too long to wrap");
+        return true;
+    }
+    snprintf(app->message, sizeof app->message, "wrapped as a harmony chat");
+    return mt_app_set_prompt(app, chat, err);
+}
+
+static bool show_set(mt_app *app, mt_err *err) {
+    const mt_prompt_entry *p = &app->sets[app->set_at];
+    snprintf(app->message, sizeof app->message, "%s prompt", p->domain);
+    return mt_app_set_prompt(app, p->text, err);
+}
+
+bool mt_action_next_prompt(mt_app *app, mt_err *err);
+bool mt_action_next_prompt(mt_app *app, mt_err *err) {
+    if (!app->n_sets) {
+        snprintf(app->message, sizeof app->message, "no prompt sets found");
+        return true;
+    }
+    app->set_at = (app->set_at + 1) % app->n_sets;
+    return show_set(app, err);
+}
+
+bool mt_action_next_domain(mt_app *app, mt_err *err);
+bool mt_action_next_domain(mt_app *app, mt_err *err) {
+    if (!app->n_sets) {
+        snprintf(app->message, sizeof app->message, "no prompt sets found");
+        return true;
+    }
+    const char *domain = app->sets[app->set_at].domain;
+    size_t i = app->set_at;
+    do i = (i + 1) % app->n_sets;
+    while (i != app->set_at && strcmp(app->sets[i].domain, domain) == 0);
+    app->set_at = i;
+    return show_set(app, err);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void mt_app_load_prompt_sets(mt_app *app, const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char *names[256];
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 256;)
+        if (e->d_name[0] != '.' && (names[n] = strdup(e->d_name))) n++;
+    closedir(d);
+    qsort(names, n, sizeof *names, by_name);
+    for (size_t f = 0; f < n; f++) {
+        char path[8192], domain[256];
+        snprintf(path, sizeof path, "%s/%s", dir, names[f]);
+        snprintf(domain, sizeof domain, "%.255s", names[f]);
+        char *dot = strrchr(domain, '.');
+        if (dot && dot != domain) *dot = 0;
+        FILE *fp = fopen(path, "rb");
+        char *text = NULL;
+        size_t len = 0;
+        if (fp) {
+            text = malloc(1 << 20);
+            len = text ? fread(text, 1, (1 << 20) - 1, fp) : 0;
+            fclose(fp);
+        }
+        for (size_t pos = 0; text && pos < len;) { /* paragraphs */
+            while (pos < len && text[pos] == '\n') pos++;
+            size_t end = pos;
+            while (end < len && !(text[end] == '\n' && (end + 1 >= len || text[end + 1] == '\n'))) end++;
+            if (end > pos) {
+                mt_prompt_entry *grown = realloc(app->sets, (app->n_sets + 1) * sizeof *grown);
+                if (!grown) break;
+                app->sets = grown;
+                mt_prompt_entry *p = &app->sets[app->n_sets];
+                p->domain = strdup(domain);
+                p->text = strndup(text + pos, end - pos);
+                if (p->domain && p->text) app->n_sets++;
+                else free(p->domain), free(p->text);
+            }
+            pos = end + 1;
+        }
+        free(text);
+        free(names[f]);
+    }
+}
