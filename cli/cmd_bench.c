@@ -2,6 +2,7 @@
  * one warm-up (shared/contracts/cli.md fixes the --json form). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -12,6 +13,7 @@
 #include "engine/session.h"
 #include "json.h"
 #include "model_args.h"
+#include "tui/app.h"
 
 static double now(void) {
     struct timespec t;
@@ -38,6 +40,53 @@ static bool run_once(const cli_model *cm, const uint32_t *prompt, uint32_t p, ui
     return ok;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The explorer's latency: a 64-token prompt, then toggles (mask the cursor
+ * cell's expert at a layer, and back), each timed from the key to a painted frame. */
+static int bench_interactive(const cli_model *cm, bool json) {
+    mt_app app;
+    mt_err err;
+    char prompt[2048] = "";
+    while (strlen(prompt) < 600) strcat(prompt, "The router picks four experts for every token; ");
+    mt_ids ids = { 0 };
+    mt_tok_encode(cm->tok, prompt, strlen(prompt), false, &ids);
+    size_t cut = 0, tokens = 0; /* the text of the first 64 tokens */
+    for (; tokens < ids.n && tokens < 64; tokens++) {
+        size_t len;
+        mt_tok_bytes(cm->tok, ids.ids[tokens], &len);
+        cut += len;
+    }
+    prompt[cut] = 0;
+    mt_ids_free(&ids);
+    if (!mt_app_init(&app, cli_base_name(cm->path), cm->m, cm->tok, cm->be, prompt, &err)) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    mt_grid g;
+    if (!mt_grid_init(&g, 120, 40)) return cli_error(CLI_EXIT_FAIL, "out of memory");
+    enum { N = 40 };
+    double ms[N];
+    mt_rng rng = mt_rng_seed(3, 0);
+    for (int i = 0; i < N; i++) {
+        app.cur_layer = (uint32_t)mt_rng_below(&rng, cm->m->hp.n_layer);
+        app.cur_tok = (uint32_t)mt_rng_below(&rng, mt_session_length(app.s));
+        double t0 = now();
+        if (!mt_app_key(&app, 'm', &err)) break;
+        mt_app_draw(&app, &g);
+        ms[i] = (now() - t0) * 1e3;
+        mt_app_key(&app, 'c', &err); /* back to the baseline, untimed */
+    }
+    qsort(ms, N, sizeof *ms, cmp_double);
+    if (json) printf("{\"backend\": \"%s\", \"prompt_tokens\": %u, \"toggles\": %d, \"median_ms\": %.2f, \"p95_ms\": %.2f, \"max_ms\": %.2f}\n",
+                     cm->be->name, mt_session_length(app.s), N, ms[N / 2], ms[N * 95 / 100], ms[N - 1]);
+    else printf("%s: explorer toggle to frame over a %u-token prompt: median %.1f ms, p95 %.1f ms, max %.1f ms (%d toggles, 120x40)\n",
+                cli_base_name(cm->path), mt_session_length(app.s), ms[N / 2], ms[N * 95 / 100], ms[N - 1], N);
+    mt_grid_free(&g);
+    mt_app_free(&app);
+    return 0;
+}
+
 static int run_bench(const cli_command *cmd, cli_args *a) {
     (void)cmd;
     uint32_t p = 64, n = 32;
@@ -45,6 +94,11 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;
+    if (cli_has(a, "--interactive")) {
+        rc = bench_interactive(&cm, cli_has(a, "--json"));
+        cli_model_close(&cm);
+        return rc;
+    }
     if ((uint64_t)p + n > cm.m->hp.n_ctx) {
         rc = cli_error(CLI_EXIT_USAGE, "-p %u + -n %u tokens are more than the model's context of %u", p, n, cm.m->hp.n_ctx);
         cli_model_close(&cm);
@@ -106,6 +160,7 @@ const cli_command cmd_bench = {
         CLI_MODEL_OPTS,
         { "--prefill", 'p', "N", "prompt tokens (default 64)" },
         { "--decode", 'n', "N", "decoded tokens (default 32)" },
+        { "--interactive", 0, NULL, "the explorer's latency: a toggle to its new frame, 64-token prompt" },
         { "--json", 0, NULL, "one JSON object on stdout (shared/contracts/cli.md)" },
         { NULL, 0, NULL, NULL },
     },
