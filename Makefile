@@ -29,7 +29,7 @@ BIN := $(BUILD)/moetop
 endif
 
 ENGINE_SRC := $(wildcard engine/*.c engine/cpu/*.c)
-CLI_SRC    := $(wildcard cli/*.c tui/*.c views/*.c)
+CLI_SRC    := $(wildcard cli/*.c tui/*.c views/*.c config/*.c)
 CLI_LIB    := $(filter-out cli/main.c,$(CLI_SRC))
 SUPPORT    := $(wildcard tests/support/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)

@@ -11,6 +11,7 @@
 #include "input.h"
 #include "model_args.h"
 #include "paths.h"
+#include "config/config.h"
 #include "tui/app.h"
 #include "tui/script.h"
 #include "tui/term.h"
@@ -34,9 +35,9 @@ static bool write_frame(const char *path, const mt_grid *g) {
 }
 
 /* The terminal loop: draw, wait for a key, apply it; a resize redraws at the new size. */
-static int interactive(mt_app *app, mt_grid *g) {
+static int interactive(mt_app *app, mt_grid *g, bool colors) {
     char why[256];
-    mt_term *t = mt_term_open(why, sizeof why);
+    mt_term *t = mt_term_open(colors, why, sizeof why);
     if (!t) return cli_error(CLI_EXIT_FAIL, "terminal: %s", why);
     int rc = 0;
     while (!app->quit && !rc) {
@@ -80,6 +81,12 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         return cli_usage_error(cmd, "no terminal: run it in one, or use --headless with --export-frame");
     mt_script script = { 0 };
     mt_err err;
+    mt_config cfg;
+    mt_config_defaults(&cfg);
+    char cfg_buf[4096];
+    const char *cfg_path = cli_get(a, "--config");
+    if (!cfg_path) cfg_path = mt_config_default_path(cfg_buf, sizeof cfg_buf);
+    if (cfg_path && !mt_config_load(cfg_path, &cfg, &err)) return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
     const char *script_path = cli_get(a, "--script");
     if (script_path) {
         size_t len;
@@ -102,7 +109,12 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
         goto done;
     }
-    app.ascii = cli_has(a, "--ascii");
+    /* ASCII when asked, or (auto) when the locale cannot show UTF-8 */
+    const char *lang = getenv("LC_ALL") && *getenv("LC_ALL") ? getenv("LC_ALL") : getenv("LC_CTYPE") && *getenv("LC_CTYPE") ? getenv("LC_CTYPE") : getenv("LANG");
+    bool utf8_locale = lang && (strstr(lang, "UTF-8") || strstr(lang, "utf8") || strstr(lang, "UTF8"));
+    app.ascii = cli_has(a, "--ascii") || cfg.ascii == MT_ASCII_YES || (cfg.ascii == MT_ASCII_AUTO && !utf8_locale && !cli_has(a, "--headless"));
+    app.view = cfg.view;
+    app.generate_tokens = cfg.generate_tokens;
     char sets[4096];
     if (mt_default_prompts(sets, sizeof sets)) mt_app_load_prompt_sets(&app, sets);
     if (!mt_grid_init(&g, w, h)) {
@@ -127,7 +139,7 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
     }
     while (!rc && mt_app_tick(&app, &err)) {}
     const char *frame = cli_get(a, "--export-frame");
-    if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g);
+    if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g, cfg.colors != MT_COLORS_NONE);
     if (!rc && frame) {
         mt_app_draw(&app, &g);
         if (!write_frame(frame, &g)) rc = CLI_EXIT_FAIL;
@@ -157,6 +169,7 @@ const cli_command cmd_explore = {
         { "--headless", 0, NULL, "no terminal: play the script and write frames" },
         { "--export-frame", 0, "FILE", "write the final frame (.txt)" },
         { "--ascii", 0, NULL, "ASCII glyphs only" },
+        { "--config", 0, "FILE", "the configuration file (default ~/.config/moetop/moetop.ini)" },
         { NULL, 0, NULL, NULL },
     },
     .run = run_explore,

@@ -239,6 +239,38 @@ static void prompt_line_generation_and_sets(void) {
     free(c);
 }
 
+/* The configuration file: the shipped one is valid; bad lines are one error naming file and line. */
+static void config_files(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    char good[512], bad[512], frame[512];
+    snprintf(good, sizeof good, "%s/good.ini", t_tmpdir());
+    snprintf(bad, sizeof bad, "%s/bad.ini", t_tmpdir());
+    snprintf(frame, sizeof frame, "%s/cfg.txt", t_tmpdir());
+    proc_result r = run_moetop("-m", gguf, "--headless", "--config", "config/moetop.ini", NULL);
+    CHECKF(r.status == 0, "the shipped config: %s", r.err);
+    proc_free(&r);
+    t_write_file(good, "; opens on sweep\n[explorer]\nview = sweep\n", 40);
+    r = run_moetop("-m", gguf, "--headless", "--config", good, "--size", "90x12", "--export-frame", frame, NULL);
+    char *f = t_read_file(frame, NULL);
+    CHECKF(r.status == 0 && f && strstr(f, " sweep |"), "%s", r.err);
+    free(f);
+    proc_free(&r);
+    static const struct { const char *text, *expect; } cases[] = {
+        { "[display]\nascii = maybe\n", ":2: [display] ascii: 'maybe' is not a valid value" },
+        { "[explorer]\nview = sweep\nfoo = 1\n", ":3: unknown key 'foo' in [explorer]" },
+        { "[explorer]\ngenerate_tokens = 0\n", ":2: [explorer] generate_tokens: '0'" },
+        { "just words\n", ":1: not name = value" },
+        { "[nowhere]\nx = 1\n", ":2: unknown key 'x' in [nowhere]" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        t_write_file(bad, cases[i].text, strlen(cases[i].text));
+        r = run_moetop("-m", gguf, "--headless", "--config", bad, NULL);
+        CHECKF(is_clean_usage_error(&r) && strstr(r.err, cases[i].expect) && strstr(r.err, "bad.ini"), "case %zu: %s", i, r.err);
+        proc_free(&r);
+    }
+}
+
 static void explorer_errors(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
@@ -292,6 +324,7 @@ int main(void) {
     RUN(views_cycle_and_help_lists_every_key);
     RUN(ablate_and_compare);
     RUN(prompt_line_generation_and_sets);
+    RUN(config_files);
     RUN(explorer_errors);
     RUN(in_tmux);
     return t_end();

@@ -31,7 +31,7 @@ static bool generate(mt_app *app, mt_err *err) {
     }
     if (!mt_session_append(app->gen, mt_session_ids(app->s), n, err)) return false;
     app->gen_start = n;
-    app->gen_pending = MT_GENERATE_TOKENS;
+    app->gen_pending = app->generate_tokens > 0 ? app->generate_tokens : MT_GENERATE_TOKENS;
     app->gen_done = false;
     app->view = MT_VIEW_GENERATE;
     snprintf(app->message, sizeof app->message, "generating (greedy)");

@@ -65,6 +65,7 @@ struct mt_app {
     mt_session *gen;                      /* the completion (generate view), or NULL */
     uint32_t gen_start;                   /* where the completion begins in gen */
     int gen_pending;                      /* tokens still to generate */
+    int generate_tokens;                  /* how many n asks for (the config's generate_tokens) */
     bool gen_done;                        /* stopped at an end-of-generation token */
 };
 

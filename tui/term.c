@@ -45,7 +45,7 @@ static int pair_for(mt_term *t, uint32_t fg, uint32_t bg) {
     return ++t->n_pairs;
 }
 
-mt_term *mt_term_open(char *err, size_t cap) {
+mt_term *mt_term_open(bool colors, char *err, size_t cap) {
     setlocale(LC_ALL, "");
     mt_term *t = calloc(1, sizeof *t);
     if (!t) {
@@ -61,7 +61,7 @@ mt_term *mt_term_open(char *err, size_t cap) {
     noecho();
     keypad(stdscr, TRUE);
     curs_set(0);
-    if (has_colors()) {
+    if (colors && has_colors()) {
         start_color();
         use_default_colors();
         t->colors = true;

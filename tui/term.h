@@ -10,8 +10,8 @@
 
 typedef struct mt_term mt_term;
 
-/* NULL with a message in err when the terminal cannot be used. */
-mt_term *mt_term_open(char *err, size_t cap);
+/* NULL with a message in err when the terminal cannot be used; colors false: monochrome. */
+mt_term *mt_term_open(bool colors, char *err, size_t cap);
 void mt_term_close(mt_term *t);
 /* The terminal's size now. */
 void mt_term_size(mt_term *t, int *w, int *h);

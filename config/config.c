@@ -1,0 +1,79 @@
+#include "config.h"
+
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tui/app.h"
+
+void mt_config_defaults(mt_config *c) {
+    c->ascii = MT_ASCII_AUTO;
+    c->colors = MT_COLORS_AUTO;
+    c->view = MT_VIEW_HEATMAP;
+    c->generate_tokens = MT_GENERATE_TOKENS;
+}
+
+typedef struct loader {
+    mt_config *c;
+    char why[256]; /* the first problem */
+} loader;
+
+static int choose(const char *value, const char *const *names, int n) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(value, names[i]) == 0) return i;
+    return -1;
+}
+
+static bool integer(const char *value, int lo, int hi, int *out) {
+    char *end;
+    long v = strtol(value, &end, 10);
+    if (!*value || *end || v < lo || v > hi) return false;
+    *out = (int)v;
+    return true;
+}
+
+/* inih calls this for every name = value; 0 stops with the line number. */
+static int handle(void *user, const char *section, const char *name, const char *value) {
+    loader *l = user;
+    static const char *const ascii[] = { "auto", "yes", "no" }, *const colors[] = { "auto", "256", "none" };
+    int v;
+    if (strcmp(section, "display") == 0 && strcmp(name, "ascii") == 0) {
+        if ((v = choose(value, ascii, 3)) < 0) goto bad;
+        l->c->ascii = (mt_ascii_mode)v;
+    } else if (strcmp(section, "display") == 0 && strcmp(name, "colors") == 0) {
+        if ((v = choose(value, colors, 3)) < 0) goto bad;
+        l->c->colors = (mt_colors_mode)v;
+    } else if (strcmp(section, "explorer") == 0 && strcmp(name, "view") == 0) {
+        if ((v = choose(value, mt_view_names, MT_VIEW_COUNT)) < 0) goto bad;
+        l->c->view = v;
+    } else if (strcmp(section, "explorer") == 0 && strcmp(name, "generate_tokens") == 0) {
+        if (!integer(value, 1, 4096, &l->c->generate_tokens)) goto bad;
+    } else {
+        snprintf(l->why, sizeof l->why, "unknown key '%.60s' in [%.40s]", name, section);
+        return 0;
+    }
+    return 1;
+bad:
+    snprintf(l->why, sizeof l->why, "[%.40s] %.60s: '%.60s' is not a valid value (see config/moetop.ini)", section, name, value);
+    return 0;
+}
+
+bool mt_config_load(const char *path, mt_config *c, mt_err *err) {
+    loader l = { c, "" };
+    int line = ini_parse(path, handle, &l);
+    if (line == 0) return true;
+    if (line == -1) mt_err_set(err, "%s: cannot open", path);
+    else if (line == -2) mt_err_set(err, "%s: out of memory", path);
+    else mt_err_set(err, "%s:%d: %s", path, line, l.why[0] ? l.why : "not name = value, [section] or a ; comment");
+    return false;
+}
+
+const char *mt_config_default_path(char *buf, size_t cap) {
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) snprintf(buf, cap, "%s/moetop/moetop.ini", xdg);
+    else if (home && *home) snprintf(buf, cap, "%s/.config/moetop/moetop.ini", home);
+    else return NULL;
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}

@@ -1,0 +1,28 @@
+/* The configuration file (config/moetop.ini documents every key), read with
+ * inih. Every key is checked: an unknown section, key or value is one error
+ * line naming the file and the line. */
+#ifndef MT_CONFIG_H
+#define MT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/error.h"
+
+typedef enum { MT_ASCII_AUTO, MT_ASCII_YES, MT_ASCII_NO } mt_ascii_mode;
+typedef enum { MT_COLORS_AUTO, MT_COLORS_256, MT_COLORS_NONE } mt_colors_mode;
+
+typedef struct mt_config {
+    mt_ascii_mode ascii;
+    mt_colors_mode colors;
+    int view;             /* MT_VIEW_* */
+    int generate_tokens;
+} mt_config;
+
+void mt_config_defaults(mt_config *c);
+/* Reads path over the current values; false with "<path>:<line>: <why>". */
+bool mt_config_load(const char *path, mt_config *c, mt_err *err);
+/* The user's configuration file if it exists ($XDG_CONFIG_HOME or ~/.config), else NULL. */
+const char *mt_config_default_path(char *buf, size_t cap);
+
+#endif
