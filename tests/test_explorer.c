@@ -198,11 +198,12 @@ static void views_cycle_and_help_lists_every_key(void) {
 static void ablate_and_compare(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
-    char script[512], ab[512], cmp[512], text[2048];
+    char script[512], ab[512], cmp[512], heat[512], text[2048];
     snprintf(script, sizeof script, "%s/ablate.keys", t_tmpdir());
+    snprintf(heat, sizeof heat, "%s/shaded.txt", t_tmpdir());
     snprintf(ab, sizeof ab, "%s/ablate.txt", t_tmpdir());
     snprintf(cmp, sizeof cmp, "%s/compare.txt", t_tmpdir());
-    snprintf(text, sizeof text, "Tab\nTab\nTab\nTab\nl\nl\nM\nframe %s\nTab\nframe %s\n", ab, cmp);
+    snprintf(text, sizeof text, "Tab\nTab\nTab\nTab\nl\nl\nM\nframe %s\nTab\nframe %s\nEsc\ns\ns\ns\nframe %s\n", ab, cmp, heat);
     t_write_file(script, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox jumps over the lazy dog", "--headless", "--size", "110x24",
                                "--script", script, NULL);
@@ -212,8 +213,12 @@ static void ablate_and_compare(void) {
     CHECKF(a && strstr(a, "mask 2@0 mask 2@1 mask 2@2 mask 2@3") && strstr(a, "ablate |"), "%s", a ? a : "");
     CHECKF(c && strstr(c, "overlap with the baseline") && strstr(c, "next token") && strstr(c, "0.") && !strstr(c, "nothing to compare"), "%s",
            c ? c : "");
+    /* the heatmap shaded by change against the baseline marks the cells whose top expert moved */
+    char *h = t_read_file(heat, NULL);
+    CHECKF(h && strstr(h, "shade: change") && strstr(h, "*"), "%s", h ? h : "");
     free(a);
     free(c);
+    free(h);
 }
 
 /* The prompt line (edit, type, Enter), a completion, the chat wrapper and the prompt sets. */

@@ -182,6 +182,14 @@ static bool help(mt_app *app, mt_err *e) {
     return true;
 }
 
+static bool next_shading(mt_app *app, mt_err *e) {
+    (void)e;
+    static const char *const names[] = { "expert id", "top weight", "router entropy", "change against the baseline" };
+    app->shading = (app->shading + 1) % MT_SHADE_COUNT;
+    snprintf(app->message, sizeof app->message, "shading: %s", names[app->shading]);
+    return true;
+}
+
 static bool back(mt_app *app, mt_err *e) {
     (void)e;
     app->view = MT_VIEW_HEATMAP;
@@ -212,6 +220,7 @@ const mt_action mt_actions[] = {
     { -1, '+', '=', "+", "one more expert per token at this layer", k_up },
     { -1, '-', 0, "-", "one fewer expert per token at this layer", k_down },
     { -1, 'c', 0, "c", "clear every intervention", clear },
+    { MT_VIEW_HEATMAP, 's', 0, "s", "heatmap: shade cells by expert id, top weight, router entropy or change", next_shading },
     { -1, 'e', '/', "e /", "edit the prompt (Enter runs it, Esc cancels, Up/Down: history)", mt_action_edit },
     { -1, 'C', 0, "C", "wrap the prompt as a harmony chat", mt_action_chat },
     { -1, 'p', 0, "p", "next prompt of the prompt sets", mt_action_next_prompt },

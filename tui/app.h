@@ -17,6 +17,10 @@
 enum { MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_SWEEP, MT_VIEW_EXPERTS, MT_VIEW_ABLATE, MT_VIEW_COMPARE, MT_VIEW_GENERATE, MT_VIEW_HELP,
        MT_VIEW_COUNT };
 
+/* What colours a heatmap cell: the top expert's id, its weight, the router's
+ * normalised entropy, or how much the selection changed against the baseline. */
+enum { MT_SHADE_EXPERT, MT_SHADE_WEIGHT, MT_SHADE_ENTROPY, MT_SHADE_CHANGE, MT_SHADE_COUNT };
+
 #define MT_PROMPT_MAX 8192
 #define MT_HISTORY 16
 #define MT_GENERATE_TOKENS 48
@@ -48,6 +52,7 @@ struct mt_app {
     mt_session *s;
     mt_interventions iv;
     int view;
+    int shading;      /* MT_SHADE_* */
     uint32_t cur_tok, cur_layer, top_tok; /* cursor and the first token row shown */
     uint32_t cur_expert;                  /* the ablate view's column */
     mt_session *baseline;                 /* the prompt without interventions (compare view), or NULL */

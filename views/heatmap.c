@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "engine/intervene.h"
+#include "engine/stats.h"
 #include "tui/label.h"
 #include "tui/palette.h"
 #include "views.h"
@@ -44,8 +45,26 @@ static void detail(mt_app *app, mt_grid *g, mt_rect r) {
     mt_grid_text(g, r, r.x, r.y + 3 + (int)n, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
 }
 
+/* The cell's colour: the expert's id colour, or a magnitude on viridis. */
+static uint32_t shade(const mt_app *app, const mt_session *base, uint32_t l, uint32_t t, int e, float weight) {
+    switch (app->shading) {
+    case MT_SHADE_WEIGHT: return mt_viridis(weight);
+    case MT_SHADE_ENTROPY: return mt_viridis(mt_entropy_full(mt_session_router_logits(app->s, l, t), app->m->hp.n_expert));
+    case MT_SHADE_CHANGE: {
+        if (!base) return mt_viridis(0);
+        const uint32_t *a, *b;
+        const float *wa, *wb;
+        float m;
+        uint32_t na = mt_session_route(app->s, l, t, &a, &wa, &m), nb = mt_session_route(base, l, t, &b, &wb, &m);
+        return mt_viridis(1.0 - mt_overlap(a, na, b, nb));
+    }
+    default: return mt_expert_color((uint32_t)e);
+    }
+}
+
 void mt_view_heatmap(mt_app *app, mt_grid *g, mt_rect area) {
     uint32_t L = app->m->hp.n_layer, T = mt_session_length(app->s);
+    const mt_session *base = mt_iv_any(&app->iv) ? mt_app_baseline(app) : NULL;
     int cell_w = POS_W + LABEL_W + 1 + 3 * (int)L <= area.w ? 3 : 2;
     int grid_w = POS_W + LABEL_W + 1 + cell_w * (int)L;
     int rows = area.h - 1; /* under the header */
@@ -53,7 +72,9 @@ void mt_view_heatmap(mt_app *app, mt_grid *g, mt_rect area) {
     if (app->cur_tok < app->top_tok) app->top_tok = app->cur_tok;
     if (rows > 0 && app->cur_tok >= app->top_tok + (uint32_t)rows) app->top_tok = app->cur_tok - (uint32_t)rows + 1;
     char buf[64];
-    mt_grid_text(g, area, area.x, area.y, "  pos token", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    static const char *const shading_names[] = { "pos token", "weight", "entropy", "change" };
+    mt_grid_text(g, area, area.x, area.y, app->shading ? "  shade: " : "  pos token", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    if (app->shading) mt_grid_text(g, area, area.x + 9, area.y, shading_names[app->shading], MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     for (uint32_t l = 0; l < L; l++) {
         snprintf(buf, sizeof buf, cell_w == 3 ? "%2u" : "%u", l % (cell_w == 3 ? 100 : 10));
         mt_grid_text(g, area, area.x + POS_W + LABEL_W + 1 + cell_w * (int)l, area.y, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT,
@@ -73,12 +94,15 @@ void mt_view_heatmap(mt_app *app, mt_grid *g, mt_rect area) {
             float weight;
             int e = top_expert(app->s, l, t, &weight);
             int x = area.x + POS_W + LABEL_W + 1 + cell_w * (int)l;
-            uint32_t bg = e < 0 ? MT_COLOR_DEFAULT : mt_expert_color((uint32_t)e);
+            uint32_t bg = e < 0 ? MT_COLOR_DEFAULT : shade(app, base, l, t, e, weight);
             uint8_t attrs = t == app->cur_tok && l == app->cur_layer ? MT_ATTR_REVERSE | MT_ATTR_BOLD : 0;
+            /* under interventions, a cell whose top expert changed is marked with * */
+            float bw;
+            bool changed = base && top_expert(base, l, t, &bw) != e;
             if (e < 0) snprintf(buf, sizeof buf, cell_w == 3 ? " -" : "-");
             else snprintf(buf, sizeof buf, cell_w == 3 ? "%2d" : "%d", e % (cell_w == 3 ? 100 : 10));
-            mt_grid_text(g, area, x, y, buf, e < 0 ? MT_COLOR_DEFAULT : mt_contrast_on(bg), bg, attrs);
-            if (cell_w == 3) mt_grid_put(g, area, x + 2, y, ' ', MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+            mt_grid_text(g, area, x, y, buf, e < 0 ? MT_COLOR_DEFAULT : mt_contrast_on(bg), bg, attrs | (changed ? MT_ATTR_UNDERLINE : 0));
+            if (cell_w == 3) mt_grid_put(g, area, x + 2, y, changed ? '*' : ' ', changed ? 0xc00000 : MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
         }
     }
     if (T == 0) mt_grid_text(g, area, area.x + 2, area.y + 2, "(no tokens: give a prompt)", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
