@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -13,32 +14,75 @@
 #include "paths.h"
 #include "config/config.h"
 #include "tui/app.h"
+#include "tui/frame_export.h"
 #include "tui/script.h"
 #include "tui/term.h"
 #include "engine/utf8.h"
 
 #define DEFAULT_PROMPT "<|start|>user<|message|>What is 127 * 89?<|end|><|start|>assistant"
 
+/* Where frames go besides the screen: a recording and the X key's exports. */
+typedef struct outputs {
+    mt_cast cast;
+    bool recording;
+    mt_grid last;        /* the last recorded frame: only changes are recorded */
+    const char *export_format, *export_dir;
+    int export_n;
+} outputs;
+
 static bool write_frame(const char *path, const mt_grid *g) {
-    mt_bytes text = { 0 };
-    mt_grid_to_text(g, &text);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && !text.oom && fwrite(text.data, 1, text.len, f) == text.len;
-    if (f && fclose(f) != 0) ok = false;
-    if (ok && rename(tmp, path) != 0) ok = false;
-    if (!ok) remove(tmp);
-    mt_bytes_free(&text);
-    if (!ok) cli_error(CLI_EXIT_FAIL, "%s: cannot write the frame", path);
-    return ok;
+    mt_err err;
+    if (mt_frame_write(path, g, &err)) return true;
+    cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    return false;
+}
+
+static bool same_frame(const mt_grid *a, const mt_grid *b) {
+    if (a->w != b->w || a->h != b->h || !a->cells) return false;
+    for (int i = 0; i < a->w * a->h; i++)
+        if (a->cells[i].cp != b->cells[i].cp || a->cells[i].fg != b->cells[i].fg || a->cells[i].bg != b->cells[i].bg ||
+            a->cells[i].attrs != b->cells[i].attrs)
+            return false;
+    return true;
+}
+
+/* After each draw: record the frame at time t (seconds) if it changed, and
+ * write it when X asked (the next free moetop-frame-N.EXT; the status line
+ * says where, so the app draws again). */
+static void after_draw(outputs *o, mt_app *app, mt_grid *g, double t) {
+    if (app->export_requested) {
+        app->export_requested = false;
+        char path[1200];
+        do snprintf(path, sizeof path, "%s/moetop-frame-%d.%s", o->export_dir, ++o->export_n, o->export_format);
+        while (access(path, F_OK) == 0 && o->export_n < 100000);
+        mt_err err;
+        if (mt_frame_write(path, g, &err)) snprintf(app->message, sizeof app->message, "frame written to %.220s", path);
+        else snprintf(app->message, sizeof app->message, "%.250s", err.msg);
+        mt_app_draw(app, g);
+    }
+    if (o->recording && !same_frame(&o->last, g)) {
+        mt_cast_frame(&o->cast, t, g);
+        if (o->last.w != g->w || o->last.h != g->h) {
+            mt_grid_free(&o->last);
+            if (!mt_grid_init(&o->last, g->w, g->h)) return;
+        }
+        memcpy(o->last.cells, g->cells, sizeof *g->cells * (size_t)g->w * (size_t)g->h);
+    }
+}
+
+static double seconds_since(const struct timespec *t0) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) * 1e-9;
 }
 
 /* The terminal loop: draw, wait for a key, apply it; a resize redraws at the new size. */
-static int interactive(mt_app *app, mt_grid *g, bool colors) {
+static int interactive(mt_app *app, mt_grid *g, bool colors, outputs *o) {
     char why[256];
     mt_term *t = mt_term_open(colors, why, sizeof why);
     if (!t) return cli_error(CLI_EXIT_FAIL, "terminal: %s", why);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = 0;
     while (!app->quit && !rc) {
         int w, h;
@@ -51,6 +95,7 @@ static int interactive(mt_app *app, mt_grid *g, bool colors) {
             }
         }
         mt_app_draw(app, g);
+        after_draw(o, app, g, seconds_since(&t0));
         mt_term_show(t, g);
         mt_err err;
         bool busy = app->gen && app->gen_pending > 0; /* a completion streams: poll keys without waiting */
@@ -79,6 +124,12 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         return cli_usage_error(cmd, "--size: '%s' is not WxH (each 1..1000)", size);
     if (!cli_has(a, "--headless") && (!isatty(0) || !isatty(1)))
         return cli_usage_error(cmd, "no terminal: run it in one, or use --headless with --export-frame");
+    const char *frame = cli_get(a, "--export-frame"), *record = cli_get(a, "--record");
+    if (frame && !mt_frame_format_known(frame))
+        return cli_usage_error(cmd, "--export-frame: '%s' is not .txt, .ansi or .svg", frame);
+    size_t rlen = record ? strlen(record) : 0;
+    if (record && (rlen < 5 || strcmp(record + rlen - 5, ".cast") != 0))
+        return cli_usage_error(cmd, "--record: '%s' is not a .cast file (asciicast v2)", record);
     mt_script script = { 0 };
     mt_err err;
     mt_config cfg;
@@ -121,29 +172,60 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         goto done;
     }
+    outputs out = { .export_format = cfg.export_format, .export_dir = cfg.export_dir };
+    if (record) {
+        if (!mt_cast_open(&out.cast, record, w, h, &err)) {
+            rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+            goto done;
+        }
+        out.recording = true;
+    }
+    /* the script's clock, for the recording: a key takes 0.4 s, a typed
+     * character 0.06 s, wait MS its MS; so a replay records the same cast anywhere */
+    double clock_s = 0;
+    mt_app_draw(&app, &g);
+    after_draw(&out, &app, &g, clock_s);
     for (size_t i = 0; i < script.n && !rc && !app.quit; i++) {
         const mt_step *st = &script.steps[i];
         while (mt_app_tick(&app, &err)) {} /* pending work finishes before each step */
-        if (st->kind == MT_STEP_KEY && !mt_app_key(&app, st->key, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
-        else if (st->kind == MT_STEP_TYPE) { /* each character as a key */
+        if (st->kind == MT_STEP_KEY) {
+            if (!mt_app_key(&app, st->key, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+            clock_s += 0.4;
+        } else if (st->kind == MT_STEP_TYPE) { /* each character as a key */
             const uint8_t *t = (const uint8_t *)st->text;
             for (size_t at = 0, len = strlen(st->text); at < len && !rc;) {
                 uint32_t cp;
                 at += mt_utf8_next(t + at, len - at, &cp);
                 if (cp != MT_UTF8_INVALID && !mt_app_key(&app, (int)cp, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+                clock_s += 0.06;
+                if (out.recording) {
+                    mt_app_draw(&app, &g);
+                    after_draw(&out, &app, &g, clock_s);
+                }
             }
+        } else if (st->kind == MT_STEP_WAIT) {
+            clock_s += st->ms / 1000.0;
         } else if (st->kind == MT_STEP_FRAME) {
             mt_app_draw(&app, &g);
             if (!write_frame(st->text, &g)) rc = CLI_EXIT_FAIL;
         }
+        if (!rc && (out.recording || app.export_requested)) {
+            while (mt_app_tick(&app, &err)) {}
+            mt_app_draw(&app, &g);
+            after_draw(&out, &app, &g, clock_s);
+        }
     }
     while (!rc && mt_app_tick(&app, &err)) {}
-    const char *frame = cli_get(a, "--export-frame");
-    if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g, cfg.colors != MT_COLORS_NONE);
+    if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g, cfg.colors != MT_COLORS_NONE, &out);
     if (!rc && frame) {
         mt_app_draw(&app, &g);
         if (!write_frame(frame, &g)) rc = CLI_EXIT_FAIL;
     }
+    if (out.recording) {
+        if (!rc) after_draw(&out, &app, &g, clock_s + 0.4);
+        if (!mt_cast_close(&out.cast, &err) && !rc) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    }
+    mt_grid_free(&out.last);
 done:
     mt_grid_free(&g);
     mt_app_free(&app);
@@ -154,20 +236,23 @@ done:
 
 const cli_command cmd_explore = {
     .name = "explore",
-    .usage = "moetop [-m MODEL.gguf] [--prompt TEXT] [--size WxH] [--script FILE] [--headless] [--export-frame FILE.txt]",
+    .usage = "moetop [-m MODEL.gguf] [--prompt TEXT] [--size WxH] [--script FILE] [--headless] [--export-frame FILE.txt|.ansi|.svg] [--record FILE.cast]",
     .summary = "The explorer: routing of every token at every layer (headless: a key script and a frame file).",
     .details = "Views (Tab): heatmap, token, sweep, experts, ablate, compare, generate, help (? lists every\n"
                "key). Key scripts hold one step per line: a key name, type TEXT, wait MS or frame FILE; #\n"
                "starts a comment; pending work (a completion) finishes before each step. A .txt frame is UTF-8,\n"
-               "exactly H lines of exactly W display cells. Without -m, the bundled model; p and P cycle the\n"
-               "bundled prompt sets.",
+               "exactly H lines of exactly W display cells; .ansi keeps the colours (24-bit SGR: cat it), .svg is\n"
+               "for slides. X exports the frame on screen. --record writes an asciicast v2 file (play it with\n"
+               "asciinema play); headless, its clock is the script's (a key 0.4 s, wait MS). Without -m, the\n"
+               "bundled model; p and P cycle the bundled prompt sets.",
     .opts = {
         CLI_MODEL_OPTS,
         { "--prompt", 0, "TEXT", "the prompt (special tokens parsed; default: a harmony question)" },
         { "--size", 0, "WxH", "the frame size (default 120x40)" },
         { "--script", 0, "FILE", "key script to play" },
         { "--headless", 0, NULL, "no terminal: play the script and write frames" },
-        { "--export-frame", 0, "FILE", "write the final frame (.txt)" },
+        { "--export-frame", 0, "FILE", "write the final frame (.txt, .ansi with 24-bit colour, or .svg)" },
+        { "--record", 0, "FILE.cast", "record the session as an asciicast v2 file (headless: on the script's clock)" },
         { "--ascii", 0, NULL, "ASCII glyphs only" },
         { "--config", 0, "FILE", "the configuration file (default ~/.config/moetop/moetop.ini)" },
         { NULL, 0, NULL, NULL },

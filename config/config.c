@@ -13,6 +13,8 @@ void mt_config_defaults(mt_config *c) {
     c->colors = MT_COLORS_AUTO;
     c->view = MT_VIEW_HEATMAP;
     c->generate_tokens = MT_GENERATE_TOKENS;
+    snprintf(c->export_format, sizeof c->export_format, "svg");
+    snprintf(c->export_dir, sizeof c->export_dir, ".");
 }
 
 typedef struct loader {
@@ -50,6 +52,13 @@ static int handle(void *user, const char *section, const char *name, const char 
         l->c->view = v;
     } else if (strcmp(section, "explorer") == 0 && strcmp(name, "generate_tokens") == 0) {
         if (!integer(value, 1, 4096, &l->c->generate_tokens)) goto bad;
+    } else if (strcmp(section, "explorer") == 0 && strcmp(name, "export_format") == 0) {
+        static const char *const formats[] = { "svg", "ansi", "txt" };
+        if ((v = choose(value, formats, 3)) < 0) goto bad;
+        snprintf(l->c->export_format, sizeof l->c->export_format, "%s", formats[v]);
+    } else if (strcmp(section, "explorer") == 0 && strcmp(name, "export_dir") == 0) {
+        if (!*value || strlen(value) >= sizeof l->c->export_dir) goto bad;
+        snprintf(l->c->export_dir, sizeof l->c->export_dir, "%s", value);
     } else {
         snprintf(l->why, sizeof l->why, "unknown key '%.60s' in [%.40s]", name, section);
         return 0;

@@ -17,6 +17,8 @@ typedef struct mt_config {
     mt_colors_mode colors;
     int view;             /* MT_VIEW_* */
     int generate_tokens;
+    char export_format[8]; /* what X writes: "svg", "ansi" or "txt" */
+    char export_dir[1024];  /* where X writes it */
 } mt_config;
 
 void mt_config_defaults(mt_config *c);

@@ -245,6 +245,74 @@ static void prompt_line_generation_and_sets(void) {
 }
 
 /* The configuration file: the shipped one is valid; bad lines are one error naming file and line. */
+static size_t count_substr(const char *s, const char *needle) {
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
+/* Frames as .ansi and .svg, X writing the next numbered file in export_dir,
+ * and an asciicast recording on the script's clock. */
+static void exports_and_recording(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    char ini[512], keys[512], cast[512], ansi[512], svg[512], x1[600], x2[600], text[2048];
+    snprintf(ini, sizeof ini, "%s/export.ini", t_tmpdir());
+    snprintf(keys, sizeof keys, "%s/export.keys", t_tmpdir());
+    snprintf(cast, sizeof cast, "%s/session.cast", t_tmpdir());
+    snprintf(ansi, sizeof ansi, "%s/frame.ansi", t_tmpdir());
+    snprintf(svg, sizeof svg, "%s/frame.svg", t_tmpdir());
+    snprintf(x1, sizeof x1, "%s/moetop-frame-1.txt", t_tmpdir());
+    snprintf(x2, sizeof x2, "%s/moetop-frame-2.txt", t_tmpdir());
+    snprintf(text, sizeof text, "[explorer]\nexport_format = txt\nexport_dir = %s\n", t_tmpdir());
+    t_write_file(ini, text, strlen(text));
+    const char *script = "j\nX\nwait 1000\nj\nX\n";
+    t_write_file(keys, script, strlen(script));
+    proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "80x14", "--config", ini, "--script", keys,
+                               "--record", cast, "--export-frame", svg, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    /* X: two numbered frames (the cursor moved between them) */
+    char *f1 = t_read_file(x1, NULL), *f2 = t_read_file(x2, NULL);
+    CHECKF(f1 && f2 && strstr(f1, "token 1, layer 0") && strstr(f2, "token 2, layer 0"), "%s", f2 ? f2 : "(no second frame)");
+    free(f1);
+    free(f2);
+    /* the recording: a v2 header of the frame's size, then events whose times follow the script's clock */
+    char *c = t_read_file(cast, NULL);
+    if (CHECK(c != NULL)) {
+        const char *head = "{\"version\": 2, \"width\": 80, \"height\": 14,";
+        CHECKF(strncmp(c, head, strlen(head)) == 0, "%.80s", c);
+        CHECKF(count_substr(c, "\n[") >= 3 && strstr(c, "\n[0.000, \"o\", \"") && strstr(c, "\n[2.200, \"o\", "), "%s", c);
+        CHECK(strstr(c, "\\u001b[H") != NULL && strstr(c, "\x1b") == NULL); /* escapes are JSON-escaped */
+        free(c);
+    }
+    /* the SVG: well-formed enough to hold a background per heatmap cell and no raw control bytes */
+    char *v = t_read_file(svg, NULL);
+    if (CHECK(v != NULL)) {
+        CHECK(strncmp(v, "<svg xmlns=", 11) == 0 && strstr(v, " width=\"672.0\" height=\"238.0\" ")); /* 80x14 cells of 8.4x17 px */
+        CHECK(strstr(v, ">written<") != NULL); /* the status line says X wrote */
+        CHECK(strstr(v, "</svg>\n") != NULL && count_substr(v, "<rect ") > 20 && count_substr(v, "<text ") == count_substr(v, "</text>"));
+        CHECK(strstr(v, ">The<") != NULL && strchr(v, '\x1b') == NULL);
+        free(v);
+    }
+    /* the same frame as ANSI: 14 lines, 24-bit colours, each line reset */
+    r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "80x14", "--export-frame", ansi, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char *a = t_read_file(ansi, NULL);
+    if (CHECK(a != NULL)) {
+        CHECK(count_substr(a, "\x1b[0m\n") == 14 && strstr(a, ";48;2;") && strstr(a, "The"));
+        free(a);
+    }
+    /* formats it cannot write are usage errors before any work */
+    r = run_moetop("-m", gguf, "--headless", "--export-frame", "frame.png", NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "not .txt, .ansi or .svg"), "%s", r.err);
+    proc_free(&r);
+    r = run_moetop("-m", gguf, "--headless", "--record", "session.json", NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "not a .cast file"), "%s", r.err);
+    proc_free(&r);
+}
+
 static void config_files(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
@@ -329,6 +397,7 @@ int main(void) {
     RUN(views_cycle_and_help_lists_every_key);
     RUN(ablate_and_compare);
     RUN(prompt_line_generation_and_sets);
+    RUN(exports_and_recording);
     RUN(config_files);
     RUN(explorer_errors);
     RUN(in_tmux);

@@ -190,6 +190,12 @@ static bool next_shading(mt_app *app, mt_err *e) {
     return true;
 }
 
+static bool export_frame(mt_app *app, mt_err *e) {
+    (void)e;
+    app->export_requested = true; /* the front end holds the frame and writes it */
+    return true;
+}
+
 static bool back(mt_app *app, mt_err *e) {
     (void)e;
     app->view = MT_VIEW_HEATMAP;
@@ -226,6 +232,7 @@ const mt_action mt_actions[] = {
     { -1, 'p', 0, "p", "next prompt of the prompt sets", mt_action_next_prompt },
     { -1, 'P', 0, "P", "first prompt of the next domain", mt_action_next_domain },
     { -1, 'n', 0, "n", "generate a completion (greedy, with the interventions)", generate },
+    { -1, 'X', 0, "X", "export this frame (moetop-frame-N.svg; the config sets format and folder)", export_frame },
     { -1, 'q', 0, "q", "quit", quit },
 };
 

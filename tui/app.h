@@ -58,6 +58,7 @@ struct mt_app {
     mt_session *baseline;                 /* the prompt without interventions (compare view), or NULL */
     bool ascii;       /* ASCII glyphs only */
     bool quit;
+    bool export_requested;                /* X: the front end writes the frame it shows */
     char message[256]; /* what the last action did */
     char prompt[MT_PROMPT_MAX];           /* the text the session holds */
     bool editing;                         /* keys go to the prompt line */
