@@ -77,7 +77,7 @@ static double seconds_since(const struct timespec *t0) {
 }
 
 /* The terminal loop: draw, wait for a key, apply it; a resize redraws at the new size. */
-static int interactive(mt_app *app, mt_grid *g, bool colors, outputs *o) {
+static int interactive(mt_app *app, mt_grid *g, mt_colors_mode colors, outputs *o) {
     char why[256];
     mt_term *t = mt_term_open(colors, why, sizeof why);
     if (!t) return cli_error(CLI_EXIT_FAIL, "terminal: %s", why);
@@ -99,7 +99,12 @@ static int interactive(mt_app *app, mt_grid *g, bool colors, outputs *o) {
         mt_term_show(t, g);
         mt_err err;
         bool busy = app->gen && app->gen_pending > 0; /* a completion streams: poll keys without waiting */
-        int key = mt_term_key(t, busy ? 0 : 250);
+        int mx = 0, my = 0;
+        int key = mt_term_key(t, busy ? 0 : 250, &mx, &my);
+        if (key == MT_KEY_CLICK) {
+            mt_app_click(app, g->w, g->h, mx, my);
+            continue;
+        }
         if (busy && !key && !mt_app_tick(app, &err) && app->gen_pending) {
             mt_term_close(t);
             t = NULL;
@@ -203,6 +208,9 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
                     after_draw(&out, &app, &g, clock_s);
                 }
             }
+        } else if (st->kind == MT_STEP_CLICK) {
+            mt_app_click(&app, g.w, g.h, st->x, st->y);
+            clock_s += 0.4;
         } else if (st->kind == MT_STEP_WAIT) {
             clock_s += st->ms / 1000.0;
         } else if (st->kind == MT_STEP_FRAME) {
@@ -216,7 +224,7 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         }
     }
     while (!rc && mt_app_tick(&app, &err)) {}
-    if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g, cfg.colors != MT_COLORS_NONE, &out);
+    if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g, cfg.colors, &out);
     if (!rc && frame) {
         mt_app_draw(&app, &g);
         if (!write_frame(frame, &g)) rc = CLI_EXIT_FAIL;
@@ -239,7 +247,8 @@ const cli_command cmd_explore = {
     .usage = "moetop [-m MODEL.gguf] [--prompt TEXT] [--size WxH] [--script FILE] [--headless] [--export-frame FILE.txt|.ansi|.svg] [--record FILE.cast]",
     .summary = "The explorer: routing of every token at every layer (headless: a key script and a frame file).",
     .details = "Views (Tab): heatmap, token, sweep, experts, ablate, compare, generate, help (? lists every\n"
-               "key). Key scripts hold one step per line: a key name, type TEXT, wait MS or frame FILE; #\n"
+               "key). Key scripts hold one step per line: a key name, type TEXT, wait MS, click X Y (a left\n"
+               "click, column and row from 0) or frame FILE; #\n"
                "starts a comment; pending work (a completion) finishes before each step. A .txt frame is UTF-8,\n"
                "exactly H lines of exactly W display cells; .ansi keeps the colours (24-bit SGR: cat it), .svg is\n"
                "for slides. X exports the frame on screen. --record writes an asciicast v2 file (play it with\n"

@@ -39,13 +39,13 @@ static bool integer(const char *value, int lo, int hi, int *out) {
 /* inih calls this for every name = value; 0 stops with the line number. */
 static int handle(void *user, const char *section, const char *name, const char *value) {
     loader *l = user;
-    static const char *const ascii[] = { "auto", "yes", "no" }, *const colors[] = { "auto", "256", "none" };
+    static const char *const ascii[] = { "auto", "yes", "no" }, *const colors[] = { "auto", "truecolor", "256", "16", "none" };
     int v;
     if (strcmp(section, "display") == 0 && strcmp(name, "ascii") == 0) {
         if ((v = choose(value, ascii, 3)) < 0) goto bad;
         l->c->ascii = (mt_ascii_mode)v;
     } else if (strcmp(section, "display") == 0 && strcmp(name, "colors") == 0) {
-        if ((v = choose(value, colors, 3)) < 0) goto bad;
+        if ((v = choose(value, colors, 5)) < 0) goto bad;
         l->c->colors = (mt_colors_mode)v;
     } else if (strcmp(section, "explorer") == 0 && strcmp(name, "view") == 0) {
         if ((v = choose(value, mt_view_names, MT_VIEW_COUNT)) < 0) goto bad;

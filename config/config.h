@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 #include "engine/error.h"
+#include "tui/color_map.h"
 
 typedef enum { MT_ASCII_AUTO, MT_ASCII_YES, MT_ASCII_NO } mt_ascii_mode;
-typedef enum { MT_COLORS_AUTO, MT_COLORS_256, MT_COLORS_NONE } mt_colors_mode;
 
 typedef struct mt_config {
     mt_ascii_mode ascii;

@@ -10,6 +10,7 @@
 #include "support/fixtures.h"
 #include "support/harness.h"
 #include "tui/app.h"
+#include "tui/color_map.h"
 #include "tui/grid.h"
 #include "tui/label.h"
 #include "tui/script.h"
@@ -313,6 +314,52 @@ static void exports_and_recording(void) {
     proc_free(&r);
 }
 
+/* Each RGB colour's nearest in 256 and 16 colours, and the direct-colour entry chosen for TERM. */
+static void colour_depths(void) {
+    CHECK(mt_color_to_256(0xff0000) == 196 && mt_color_to_256(0x000000) == 16 && mt_color_to_256(0xffffff) == 231);
+    CHECK(mt_color_to_256(0x808080) == 244 && mt_color_to_256(0x5f87af) == 67);
+    CHECK(mt_color_to_16(0xff0000, 16) == 9 && mt_color_to_16(0xcd0000, 16) == 1 && mt_color_to_16(0x000000, 16) == 0);
+    CHECK(mt_color_to_16(0xff0000, 8) == 1 && mt_color_to_16(0xfdfdfd, 8) == 7 && mt_color_to_16(0x1f77b4, 16) != 0);
+    char name[64];
+    CHECK(mt_direct_term_name("xterm-256color", name, sizeof name) && strcmp(name, "xterm-direct") == 0);
+    CHECK(mt_direct_term_name("tmux-direct", name, sizeof name) && strcmp(name, "tmux-direct") == 0);
+    CHECK(mt_direct_term_name("screen.xterm-256color", name, sizeof name) && strcmp(name, "screen-direct") == 0);
+    CHECK(!mt_direct_term_name("", name, sizeof name) && !mt_direct_term_name(NULL, name, sizeof name));
+    CHECK(mt_colorterm_truecolor("truecolor") && mt_colorterm_truecolor("24bit") && !mt_colorterm_truecolor("yes") && !mt_colorterm_truecolor(NULL));
+    CHECK(mt_depth_for_colors(0x1000000) == MT_DEPTH_TRUE && mt_depth_for_colors(256) == MT_DEPTH_256 && mt_depth_for_colors(16) == MT_DEPTH_16 &&
+          mt_depth_for_colors(8) == MT_DEPTH_16 && mt_depth_for_colors(0) == MT_DEPTH_NONE);
+}
+
+/* click X Y in a script: selects a heatmap cell; a second click on it opens the token view. */
+static void clicks_select_cells(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    char keys[512], one[512], two[512], ab[512], text[2048];
+    snprintf(keys, sizeof keys, "%s/click.keys", t_tmpdir());
+    snprintf(one, sizeof one, "%s/click1.txt", t_tmpdir());
+    snprintf(two, sizeof two, "%s/click2.txt", t_tmpdir());
+    snprintf(ab, sizeof ab, "%s/click3.txt", t_tmpdir());
+    /* 100 columns: cells are 3 wide from column 18, token rows from row 1 */
+    snprintf(text, sizeof text, "click 24 4\nframe %s\nclick 24 4\nframe %s\nEsc\nTab\nTab\nTab\nTab\nclick 17 3\nframe %s\nclick 99 29\n",
+             one, two, ab);
+    t_write_file(keys, text, strlen(text));
+    proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "100x30", "--script", keys, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char *a = t_read_file(one, NULL), *b = t_read_file(two, NULL), *c = t_read_file(ab, NULL);
+    CHECKF(a && strstr(a, "token 3, layer 2"), "%s", a ? a : "");
+    CHECKF(b && strstr(b, " token |"), "%s", b ? b : "");
+    /* the ablate grid: experts from column 10, 3 wide; layer rows from row 1 */
+    CHECKF(c && strstr(c, " ablate |") && strstr(c, "layer 2, expert 2"), "%s", c ? c : "");
+    free(a);
+    free(b);
+    free(c);
+    t_write_file(keys, "click 3\n", 8);
+    r = run_moetop("-m", gguf, "--headless", "--script", keys, NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "click.keys:1: 'click 3' needs a column and a row"), "%s", r.err);
+    proc_free(&r);
+}
+
 static void config_files(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
@@ -387,6 +434,51 @@ static void in_tmux(void) {
     free(rc);
 }
 
+/* Runs the explorer in a 100x30 tmux pane with env and config, sends the
+ * keys (tmux send-keys -l: literal bytes), and captures the screen with its
+ * SGR colours into screen. True when tmux ran. */
+static bool tmux_capture(const char *env, const char *config, const char *keys, const char *screen) {
+    const char *gguf = fixture_path('b', ".gguf");
+    char session[64], cmd[4096];
+    snprintf(session, sizeof session, "moetop-colour-%d", (int)getpid());
+    snprintf(cmd, sizeof cmd,
+             "tmux new-session -d -s %s -x 100 -y 30 \"%s %s -m %s --config %s --prompt 'The quick brown fox jumps'; sleep 5\" && "
+             "sleep 1.5 && tmux send-keys -t %s -l '%s' && sleep 1 && tmux capture-pane -t %s -ep > %s; "
+             "tmux send-keys -t %s q; sleep 0.5; tmux kill-session -t %s 2>/dev/null; true",
+             session, env, t_bin(), gguf, config, session, keys, session, screen, session, session);
+    return system(cmd) == 0;
+}
+
+/* In a real terminal: 24-bit colour when COLORTERM asks for it (through
+ * tmux-direct), the 16 ANSI colours when the config says 16, and a mouse
+ * click (xterm's X10 report) selecting a heatmap cell. */
+static void in_tmux_colours_and_mouse(void) {
+    if (!fixture_path('b', ".gguf")) return;
+    if (system("command -v tmux >/dev/null 2>&1") != 0) {
+        t_skip("tmux is not installed (sh tools/deps.sh installs it)");
+        return;
+    }
+    if (system("infocmp tmux-direct >/dev/null 2>&1") != 0) {
+        t_skip("no tmux-direct terminfo entry (ncurses-term: sh tools/deps.sh installs it)");
+        return;
+    }
+    char ini[512], screen[512];
+    snprintf(ini, sizeof ini, "%s/colours.ini", t_tmpdir());
+    snprintf(screen, sizeof screen, "%s/colour-screen", t_tmpdir());
+    t_write_file(ini, "[display]\ncolors = auto\n", 25);
+    /* a press at column 20, row 3 (X10: ESC [ M, then 32 + button, 32 + 1 + column, 32 + 1 + row), then its release */
+    if (!CHECK(tmux_capture("COLORTERM=truecolor", ini, "\033[M 5$\033[M#5$", screen))) return;
+    char *text = t_read_file(screen, NULL);
+    CHECKF(text && strstr(text, "48;2;") && strstr(text, "token 2, layer 0"), "%s", text ? text : "(none)");
+    free(text);
+    t_write_file(ini, "[display]\ncolors = 16\n", 23);
+    if (!CHECK(tmux_capture("COLORTERM=truecolor", ini, "l", screen))) return;
+    text = t_read_file(screen, NULL);
+    CHECKF(text && !strstr(text, "48;2;") && !strstr(text, "48;5;") && (strstr(text, "[4") || strstr(text, "[10")) && strstr(text, "layer 1"), "%s",
+           text ? text : "(none)");
+    free(text);
+}
+
 int main(void) {
     t_begin("explorer");
     RUN(grid_wide_glyphs_and_clipping);
@@ -398,8 +490,11 @@ int main(void) {
     RUN(ablate_and_compare);
     RUN(prompt_line_generation_and_sets);
     RUN(exports_and_recording);
+    RUN(colour_depths);
+    RUN(clicks_select_cells);
     RUN(config_files);
     RUN(explorer_errors);
     RUN(in_tmux);
+    RUN(in_tmux_colours_and_mouse);
     return t_end();
 }

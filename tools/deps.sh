@@ -8,11 +8,12 @@
 # Idempotent: when everything is present it changes nothing and says nothing.
 set -eu
 
-# build: compiler, make, pkg-config; libraries: ncursesw, inih, cglm, Vulkan
+# build: compiler, make, pkg-config; libraries: ncursesw (and ncurses-term for
+# the direct-colour terminfo entries truecolor uses), inih, cglm, Vulkan
 # loader and headers, glslc for shaders; tests: lavapipe (Mesa's CPU Vulkan),
 # the validation layers, clang for the fuzzers, tmux for terminal tests,
 # pandas to check that exported CSV loads in it.
-PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev \
+PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev ncurses-term \
 libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang libclang-rt-14-dev tmux python3-pandas"
 
 # training the bundled model (make model): Debian's PyTorch with OpenBLAS

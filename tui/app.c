@@ -303,6 +303,20 @@ void mt_app_free(mt_app *app) {
     memset(app, 0, sizeof *app);
 }
 
+void mt_app_click(mt_app *app, int w, int h, int x, int y) {
+    if (app->editing || w < MT_APP_MIN_W || h < MT_APP_MIN_H) return;
+    mt_rect body = { 0, 0, w, h - 1 }; /* as mt_app_draw lays it out */
+    uint32_t a, b;
+    if (app->view == MT_VIEW_HEATMAP && mt_heatmap_hit(app, body, x, y, &a, &b)) {
+        if (a == app->cur_tok && b == app->cur_layer) app->view = MT_VIEW_TOKEN;
+        app->cur_tok = a;
+        app->cur_layer = b;
+    } else if (app->view == MT_VIEW_ABLATE && mt_ablate_hit(app, body, x, y, &a, &b)) {
+        app->cur_layer = a;
+        app->cur_expert = b;
+    }
+}
+
 void mt_app_draw(mt_app *app, mt_grid *g) {
     mt_grid_clear(g);
     mt_rect all = { 0, 0, g->w, g->h };

@@ -82,6 +82,10 @@ void mt_app_free(mt_app *app);
 
 /* Applies one key; false with err set when a recomputation failed. */
 bool mt_app_key(mt_app *app, int key, mt_err *err);
+/* A left click on cell (x, y) of a w x h frame: selects the heatmap cell or
+ * the ablate grid's cell under it; a click on the selected heatmap cell
+ * opens the token view. Elsewhere it does nothing. */
+void mt_app_click(mt_app *app, int w, int h, int x, int y);
 /* Does one step of pending work (one generated token); returns whether more remains. */
 bool mt_app_tick(mt_app *app, mt_err *err);
 /* Replaces the prompt (special tokens parsed) and runs it. */

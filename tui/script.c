@@ -1,6 +1,7 @@
 #include "script.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -76,11 +77,20 @@ bool mt_script_parse(const char *text, size_t len, const char *name, mt_script *
             }
             step.kind = MT_STEP_WAIT;
             step.ms = (int)ms;
+        } else if (strncmp(s, "click ", 6) == 0) {
+            int x, y, used = 0;
+            if (sscanf(s + 6, "%d %d%n", &x, &y, &used) != 2 || s[6 + used] || x < 0 || y < 0 || x > 9999 || y > 9999) {
+                mt_err_set(err, "%s:%d: 'click %.40s' needs a column and a row (from 0)", name, line_no, s + 6);
+                goto fail;
+            }
+            step.kind = MT_STEP_CLICK;
+            step.x = x;
+            step.y = y;
         } else {
             step.kind = MT_STEP_KEY;
             step.key = mt_key_from_name(s);
             if (step.key < 0) {
-                mt_err_set(err, "%s:%d: '%.40s' is not a key name, type TEXT, wait MS or frame FILE", name, line_no, s);
+                mt_err_set(err, "%s:%d: '%.40s' is not a key name, type TEXT, wait MS, click X Y or frame FILE", name, line_no, s);
                 goto fail;
             }
         }

@@ -1,7 +1,8 @@
 /* Key scripts for the headless explorer (shared/contracts/cli.md): one step
  * per line: a key name (j, K, Enter, Tab, S-Tab, Esc, Space, Backspace,
  * Delete, Home, End, Up, Down, Left, Right, PageUp, PageDown, F1..F12,
- * C-a..C-z), `type TEXT`, `wait MS` or `frame FILE`; '#' starts a comment. */
+ * C-a..C-z), `type TEXT`, `wait MS` or `frame FILE`; '#' starts a comment.
+ * moetop adds `click X Y`: a left click on the cell at column X, row Y (from 0). */
 #ifndef MT_SCRIPT_H
 #define MT_SCRIPT_H
 
@@ -16,15 +17,17 @@ enum {
     MT_KEY_HOME, MT_KEY_END, MT_KEY_UP, MT_KEY_DOWN, MT_KEY_LEFT, MT_KEY_RIGHT, MT_KEY_PAGEUP, MT_KEY_PAGEDOWN,
     MT_KEY_F1, /* .. MT_KEY_F1 + 11 */
     MT_KEY_CTRL_A = MT_KEY_F1 + 12, /* .. + 25 */
+    MT_KEY_CLICK = MT_KEY_CTRL_A + 26, /* a left click; the cell comes with it */
 };
 
-typedef enum { MT_STEP_KEY, MT_STEP_TYPE, MT_STEP_WAIT, MT_STEP_FRAME } mt_step_kind;
+typedef enum { MT_STEP_KEY, MT_STEP_TYPE, MT_STEP_WAIT, MT_STEP_FRAME, MT_STEP_CLICK } mt_step_kind;
 
 typedef struct mt_step {
     mt_step_kind kind;
     int key;     /* MT_STEP_KEY */
     char *text;  /* MT_STEP_TYPE: the text; MT_STEP_FRAME: the file */
     int ms;      /* MT_STEP_WAIT */
+    int x, y;    /* MT_STEP_CLICK: the cell, from the top left */
     int line;
 } mt_step;
 

@@ -7,52 +7,73 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "color_map.h"
 #include "script.h"
 
+#define PAIR_SLOTS 16384 /* open-addressing table of the colour pairs made so far */
+
 struct mt_term {
-    bool colors;
-    mt_grid last;  /* what the screen shows, to redraw only changes */
+    mt_color_depth depth;
+    int max_pairs;  /* pairs this terminal holds, at most PAIR_SLOTS / 2 */
+    mt_grid last;   /* what the screen shows, to redraw only changes */
     int n_pairs;
-    struct color_pair { short fg, bg; } pairs[4096];
+    struct pair_slot { int fg, bg, pair; } slots[PAIR_SLOTS]; /* pair 0: empty */
 };
 
-/* The xterm-256 colour nearest to an RGB value (the 6x6x6 cube or the grey ramp). */
-static short xterm256(uint32_t rgb) {
+/* A cell colour as this terminal's colour number (-1: the terminal's default). */
+static int terminal_color(const mt_term *t, uint32_t rgb) {
     if (rgb == MT_COLOR_DEFAULT) return -1;
-    int r = (rgb >> 16) & 255, g = (rgb >> 8) & 255, b = rgb & 255;
-    static const int level[6] = { 0, 95, 135, 175, 215, 255 };
-    int ri = r < 48 ? 0 : r < 115 ? 1 : (r - 35) / 40, gi = g < 48 ? 0 : g < 115 ? 1 : (g - 35) / 40, bi = b < 48 ? 0 : b < 115 ? 1 : (b - 35) / 40;
-    int cube = 16 + 36 * ri + 6 * gi + bi;
-    int grey = (r + g + b) / 3, gi2 = grey > 238 ? 23 : grey < 8 ? 0 : (grey - 8) / 10;
-    int gv = 8 + 10 * gi2;
-    long dc = (long)(r - level[ri]) * (r - level[ri]) + (long)(g - level[gi]) * (g - level[gi]) + (long)(b - level[bi]) * (b - level[bi]);
-    long dg = (long)(r - gv) * (r - gv) + (long)(g - gv) * (g - gv) + (long)(b - gv) * (b - gv);
-    return (short)(dg < dc ? 232 + gi2 : cube);
-}
-
-static int pair_for(mt_term *t, uint32_t fg, uint32_t bg) {
-    if (!t->colors) return 0;
-    short f = xterm256(fg), b = xterm256(bg);
-    if (COLORS < 256) { /* a 16-colour terminal: default colours only */
-        f = -1;
-        b = -1;
+    switch (t->depth) {
+    case MT_DEPTH_TRUE: return (int)(rgb & 0xffffff);
+    case MT_DEPTH_256: return mt_color_to_256(rgb);
+    case MT_DEPTH_16: return mt_color_to_16(rgb, COLORS);
+    default: return -1;
     }
-    for (int i = 0; i < t->n_pairs; i++)
-        if (t->pairs[i].fg == f && t->pairs[i].bg == b) return i + 1;
-    if (t->n_pairs + 1 >= COLOR_PAIRS || t->n_pairs >= 4096) return 0;
-    t->pairs[t->n_pairs] = (struct color_pair){ f, b };
-    init_pair((short)(t->n_pairs + 1), f, b);
-    return ++t->n_pairs;
 }
 
-mt_term *mt_term_open(bool colors, char *err, size_t cap) {
+/* The pair for these colours, made on first use; -1 when the terminal holds no more. */
+static int pair_for(mt_term *t, uint32_t fg_rgb, uint32_t bg_rgb) {
+    if (t->depth == MT_DEPTH_NONE) return 0;
+    int fg = terminal_color(t, fg_rgb), bg = terminal_color(t, bg_rgb);
+    if (fg == -1 && bg == -1) return 0;
+    unsigned h = ((unsigned)fg * 2654435761u ^ (unsigned)bg * 40503u) % PAIR_SLOTS;
+    for (;; h = (h + 1) % PAIR_SLOTS) {
+        struct pair_slot *s = &t->slots[h];
+        if (s->pair && s->fg == fg && s->bg == bg) return s->pair;
+        if (!s->pair) {
+            if (t->n_pairs >= t->max_pairs || init_extended_pair(t->n_pairs + 1, fg, bg) == ERR) return -1;
+            *s = (struct pair_slot){ fg, bg, ++t->n_pairs };
+            return s->pair;
+        }
+    }
+}
+
+/* Forgets every pair (the terminal's and ours) and what the screen shows. */
+static void reset_pairs(mt_term *t) {
+    reset_color_pairs();
+    memset(t->slots, 0, sizeof t->slots);
+    t->n_pairs = 0;
+    for (int i = 0; i < t->last.w * t->last.h; i++) t->last.cells[i].cp = 0xffffffff;
+}
+
+/* With 24-bit colour asked for (mode, or COLORTERM), the direct-colour
+ * terminfo entry of TERM's family (ncurses-term installs them), else NULL. */
+static const char *direct_entry(mt_colors_mode mode, char *buf, size_t cap) {
+    bool want = mode == MT_COLORS_TRUE || (mode == MT_COLORS_AUTO && mt_colorterm_truecolor(getenv("COLORTERM")));
+    return want && mt_direct_term_name(getenv("TERM"), buf, cap) ? buf : NULL;
+}
+
+mt_term *mt_term_open(mt_colors_mode mode, char *err, size_t cap) {
     setlocale(LC_ALL, "");
     mt_term *t = calloc(1, sizeof *t);
     if (!t) {
         snprintf(err, cap, "out of memory");
         return NULL;
     }
-    if (!newterm(NULL, stdout, stdin)) {
+    char direct[128];
+    const char *entry = direct_entry(mode, direct, sizeof direct);
+    /* newterm fails (NULL) when the entry is not installed: then TERM's own */
+    if (!(entry && newterm(entry, stdout, stdin)) && !newterm(NULL, stdout, stdin)) {
         snprintf(err, cap, "cannot start the terminal (TERM=%s)", getenv("TERM") ? getenv("TERM") : "unset");
         free(t);
         return NULL;
@@ -61,12 +82,22 @@ mt_term *mt_term_open(bool colors, char *err, size_t cap) {
     noecho();
     keypad(stdscr, TRUE);
     curs_set(0);
-    if (colors && has_colors()) {
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
+    mouseinterval(0); /* a press is a click at once: no waiting to tell clicks from drags */
+    if (mode != MT_COLORS_NONE && has_colors()) {
         start_color();
         use_default_colors();
-        t->colors = true;
+        t->depth = mt_depth_for_colors(COLORS);
+        if (mode == MT_COLORS_256 && t->depth > MT_DEPTH_256) t->depth = MT_DEPTH_256;
+        if (mode == MT_COLORS_16 && t->depth > MT_DEPTH_16) t->depth = MT_DEPTH_16;
+        t->max_pairs = COLOR_PAIRS - 1 < PAIR_SLOTS / 2 ? COLOR_PAIRS - 1 : PAIR_SLOTS / 2;
     }
     return t;
+}
+
+const char *mt_term_depth_name(const mt_term *t) {
+    static const char *const names[] = { "no colour", "16 colours", "256 colours", "24-bit colour" };
+    return names[t->depth];
 }
 
 void mt_term_close(mt_term *t) {
@@ -88,23 +119,36 @@ void mt_term_show(mt_term *t, const mt_grid *g) {
         for (int i = 0; i < g->w * g->h; i++) t->last.cells[i].cp = 0xffffffff; /* nothing shown yet */
         clear();
     }
-    for (int y = 0; y < g->h; y++)
-        for (int x = 0; x < g->w; x++) {
-            const mt_cell *c = &g->cells[y * g->w + x];
-            mt_cell *seen = &t->last.cells[y * g->w + x];
-            if (!memcmp(c, seen, sizeof *c) || c->cp == 0) continue;
-            *seen = *c;
-            attr_t a = (c->attrs & MT_ATTR_BOLD ? A_BOLD : 0) | (c->attrs & MT_ATTR_REVERSE ? A_REVERSE : 0) |
-                       (c->attrs & MT_ATTR_UNDERLINE ? A_UNDERLINE : 0) | (c->attrs & MT_ATTR_DIM ? A_DIM : 0);
-            wchar_t wc[2] = { (wchar_t)c->cp, 0 };
-            cchar_t cc;
-            setcchar(&cc, wc, a, (short)pair_for(t, c->fg, c->bg), NULL);
-            mvadd_wch(y, x, &cc);
-        }
+    /* a frame needing more pairs than the terminal holds: start again with
+     * none made, once; past that, cells fall back to default colours */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool out_of_pairs = false;
+        for (int y = 0; y < g->h && !out_of_pairs; y++)
+            for (int x = 0; x < g->w; x++) {
+                const mt_cell *c = &g->cells[y * g->w + x];
+                mt_cell *seen = &t->last.cells[y * g->w + x];
+                if (!memcmp(c, seen, sizeof *c) || c->cp == 0) continue;
+                int pair = pair_for(t, c->fg, c->bg);
+                if (pair < 0 && attempt == 0) {
+                    out_of_pairs = true;
+                    break;
+                }
+                *seen = *c;
+                attr_t a = (c->attrs & MT_ATTR_BOLD ? A_BOLD : 0) | (c->attrs & MT_ATTR_REVERSE ? A_REVERSE : 0) |
+                           (c->attrs & MT_ATTR_UNDERLINE ? A_UNDERLINE : 0) | (c->attrs & MT_ATTR_DIM ? A_DIM : 0);
+                wchar_t wc[2] = { (wchar_t)c->cp, 0 };
+                cchar_t cc;
+                if (pair < 0) pair = 0;
+                setcchar(&cc, wc, a, 0, &pair); /* an int pair through opts: extended pairs beyond 32767 */
+                mvadd_wch(y, x, &cc);
+            }
+        if (!out_of_pairs) break;
+        reset_pairs(t);
+    }
     refresh();
 }
 
-int mt_term_key(mt_term *t, int timeout_ms) {
+int mt_term_key(mt_term *t, int timeout_ms, int *x, int *y) {
     (void)t;
     timeout(timeout_ms);
     wint_t ch;
@@ -113,6 +157,13 @@ int mt_term_key(mt_term *t, int timeout_ms) {
     if (kind == KEY_CODE_YES) {
         switch (ch) {
         case KEY_RESIZE: return -1;
+        case KEY_MOUSE: {
+            MEVENT ev;
+            if (getmouse(&ev) != OK || !(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))) return 0;
+            *x = ev.x;
+            *y = ev.y;
+            return MT_KEY_CLICK;
+        }
         case KEY_UP: return MT_KEY_UP;
         case KEY_DOWN: return MT_KEY_DOWN;
         case KEY_LEFT: return MT_KEY_LEFT;

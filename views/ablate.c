@@ -8,15 +8,29 @@
 #include "tui/palette.h"
 #include "views.h"
 
+#define GRID_X 10 /* where the first expert column starts, after "layer  k " */
+
+static int column_width(uint32_t n_expert, mt_rect area) { return 6 + 3 * (int)n_expert <= area.w ? 3 : 2; }
+
+bool mt_ablate_hit(const mt_app *app, mt_rect area, int x, int y, uint32_t *layer, uint32_t *expert) {
+    uint32_t L = app->m->hp.n_layer, E = app->m->hp.n_expert;
+    int row = y - area.y - 1, col = x - (area.x + GRID_X), cw = column_width(E, area);
+    if (row < 0 || row >= (int)L || row + 1 >= area.h - 2 || x < area.x) return false;
+    if (col >= 0 && col / cw >= (int)E) return false;
+    *layer = (uint32_t)row;
+    *expert = col >= 0 ? (uint32_t)(col / cw) : app->cur_expert;
+    return true;
+}
+
 void mt_view_ablate(const mt_app *app, mt_grid *g, mt_rect area) {
     const mt_hparams *hp = &app->m->hp;
     uint32_t L = hp->n_layer, E = hp->n_expert, T = mt_session_length(app->s);
-    int cw = 6 + 3 * (int)E <= area.w ? 3 : 2;
+    int cw = column_width(E, area);
     char buf[64];
     mt_grid_text(g, area, area.x + 1, area.y, "layer  k ", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     for (uint32_t e = 0; e < E; e++) {
         snprintf(buf, sizeof buf, cw == 3 ? "%2u" : "%u", cw == 3 ? e % 100 : e % 10);
-        mt_grid_text(g, area, area.x + 10 + cw * (int)e, area.y, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT,
+        mt_grid_text(g, area, area.x + GRID_X + cw * (int)e, area.y, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT,
                      e == app->cur_expert ? MT_ATTR_BOLD | MT_ATTR_UNDERLINE : MT_ATTR_DIM);
     }
     for (uint32_t l = 0; l < L && (int)l + 1 < area.h - 2; l++) {
@@ -40,11 +54,18 @@ void mt_view_ablate(const mt_app *app, mt_grid *g, mt_rect area) {
             uint8_t attrs = (l == app->cur_layer && e == app->cur_expert) ? MT_ATTR_REVERSE | MT_ATTR_BOLD : (*mark ? MT_ATTR_BOLD : 0);
             uint32_t fg = *mark ? 0xffffff : mt_contrast_on(bg), cell_bg = *mark ? 0xc00000 : bg;
             uint32_t glyph = *mark ? (uint32_t)*mark : app->ascii ? '.' : 0x00b7;
-            int x = area.x + 10 + cw * (int)e;
+            int x = area.x + GRID_X + cw * (int)e;
             if (cw == 3) mt_grid_put(g, area, x++, y, ' ', fg, cell_bg, attrs);
             mt_grid_put(g, area, x, y, glyph, fg, cell_bg, attrs);
         }
     }
+    /* the cell under the cursor in words */
+    uint32_t cl = app->cur_layer < L ? app->cur_layer : 0, ce = app->cur_expert < E ? app->cur_expert : 0;
+    uint8_t f = app->iv.flags[(size_t)cl * E + ce];
+    snprintf(buf, sizeof buf, "layer %u, expert %u: %s", cl, ce,
+             app->iv.force[cl] == (int32_t)ce ? "forced" : f & MT_IV_MASK ? "masked" : f & MT_IV_ZERO ? "zeroed" : f & MT_IV_DROP ? "dropped" : "as trained");
+    int rows_shown = (int)L < area.h - 3 ? (int)L : area.h - 3;
+    if (rows_shown + 2 < area.h - 1) mt_grid_text(g, area, area.x + 1, area.y + rows_shown + 2, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     mt_grid_text(g, area, area.x + 1, area.y + area.h - 1,
                  "m z x: mask / zero / drop the cell   M: mask the expert everywhere   + -: k   c: clear   shade: share of tokens",
                  MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);

@@ -62,10 +62,23 @@ static uint32_t shade(const mt_app *app, const mt_session *base, uint32_t l, uin
     }
 }
 
+/* Columns per layer: 3 when every layer fits so, else 2. */
+static int cell_width(uint32_t n_layer, mt_rect area) { return POS_W + LABEL_W + 1 + 3 * (int)n_layer <= area.w ? 3 : 2; }
+
+bool mt_heatmap_hit(const mt_app *app, mt_rect area, int x, int y, uint32_t *tok, uint32_t *layer) {
+    uint32_t L = app->m->hp.n_layer, T = mt_session_length(app->s);
+    int row = y - area.y - 1, cell_w = cell_width(L, area), col = x - (area.x + POS_W + LABEL_W + 1);
+    if (row < 0 || row >= area.h - 1 || x < area.x || app->top_tok + (uint32_t)row >= T) return false;
+    if (col >= 0 && col / cell_w >= (int)L) return false;
+    *tok = app->top_tok + (uint32_t)row;
+    *layer = col >= 0 ? (uint32_t)(col / cell_w) : app->cur_layer;
+    return true;
+}
+
 void mt_view_heatmap(mt_app *app, mt_grid *g, mt_rect area) {
     uint32_t L = app->m->hp.n_layer, T = mt_session_length(app->s);
     const mt_session *base = mt_iv_any(&app->iv) ? mt_app_baseline(app) : NULL;
-    int cell_w = POS_W + LABEL_W + 1 + 3 * (int)L <= area.w ? 3 : 2;
+    int cell_w = cell_width(L, area);
     int grid_w = POS_W + LABEL_W + 1 + cell_w * (int)L;
     int rows = area.h - 1; /* under the header */
     /* keep the cursor on screen */
