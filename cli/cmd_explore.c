@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "tui/app.h"
 #include "tui/frame_export.h"
+#include "tui/palette.h"
 #include "tui/script.h"
 #include "tui/term.h"
 #include "engine/utf8.h"
@@ -170,6 +171,7 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
     bool utf8_locale = lang && (strstr(lang, "UTF-8") || strstr(lang, "utf8") || strstr(lang, "UTF8"));
     app.ascii = cli_has(a, "--ascii") || cfg.ascii == MT_ASCII_YES || (cfg.ascii == MT_ASCII_AUTO && !utf8_locale && !cli_has(a, "--headless"));
     app.view = cfg.view;
+    mt_palette_set((mt_ramp_kind)cfg.ramp, (mt_experts_kind)cfg.experts);
     app.generate_tokens = cfg.generate_tokens;
     char sets[4096];
     if (mt_default_prompts(sets, sizeof sets)) mt_app_load_prompt_sets(&app, sets);

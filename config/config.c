@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "tui/app.h"
+#include "tui/palette.h"
 
 void mt_config_defaults(mt_config *c) {
     c->ascii = MT_ASCII_AUTO;
@@ -15,6 +16,8 @@ void mt_config_defaults(mt_config *c) {
     c->generate_tokens = MT_GENERATE_TOKENS;
     snprintf(c->export_format, sizeof c->export_format, "svg");
     snprintf(c->export_dir, sizeof c->export_dir, ".");
+    c->ramp = MT_RAMP_VIRIDIS;
+    c->experts = MT_EXPERTS_TABLEAU;
 }
 
 typedef struct loader {
@@ -59,6 +62,12 @@ static int handle(void *user, const char *section, const char *name, const char 
     } else if (strcmp(section, "explorer") == 0 && strcmp(name, "export_dir") == 0) {
         if (!*value || strlen(value) >= sizeof l->c->export_dir) goto bad;
         snprintf(l->c->export_dir, sizeof l->c->export_dir, "%s", value);
+    } else if (strcmp(section, "theme") == 0 && strcmp(name, "ramp") == 0) {
+        static const char *const ramps[] = { "viridis", "cividis" };
+        if ((l->c->ramp = choose(value, ramps, 2)) < 0) goto bad;
+    } else if (strcmp(section, "theme") == 0 && strcmp(name, "experts") == 0) {
+        static const char *const palettes[] = { "tableau", "okabe-ito" };
+        if ((l->c->experts = choose(value, palettes, 2)) < 0) goto bad;
     } else {
         snprintf(l->why, sizeof l->why, "unknown key '%.60s' in [%.40s]", name, section);
         return 0;

@@ -19,6 +19,7 @@ typedef struct mt_config {
     int generate_tokens;
     char export_format[8]; /* what X writes: "svg", "ansi" or "txt" */
     char export_dir[1024];  /* where X writes it */
+    int ramp, experts;      /* the theme: mt_ramp_kind, mt_experts_kind */
 } mt_config;
 
 void mt_config_defaults(mt_config *c);

@@ -376,12 +376,23 @@ static void config_files(void) {
     CHECKF(r.status == 0 && f && strstr(f, " sweep |"), "%s", r.err);
     free(f);
     proc_free(&r);
+    /* the theme: Okabe-Ito's colours for expert ids (expert 3 is its yellow, tableau's is red) */
+    char svg[512];
+    snprintf(svg, sizeof svg, "%s/theme.svg", t_tmpdir());
+    t_write_file(good, "[theme]\nramp = cividis\nexperts = okabe-ito\n", 43);
+    r = run_moetop("-m", gguf, "--headless", "--config", good, "--prompt", "The quick brown fox", "--export-frame", svg, NULL);
+    f = t_read_file(svg, NULL);
+    CHECKF(r.status == 0 && f && strstr(f, "fill=\"#f0e442\"") && !strstr(f, "fill=\"#d62728\""), "%s", r.err);
+    free(f);
+    proc_free(&r);
     static const struct { const char *text, *expect; } cases[] = {
         { "[display]\nascii = maybe\n", ":2: [display] ascii: 'maybe' is not a valid value" },
         { "[explorer]\nview = sweep\nfoo = 1\n", ":3: unknown key 'foo' in [explorer]" },
         { "[explorer]\ngenerate_tokens = 0\n", ":2: [explorer] generate_tokens: '0'" },
         { "just words\n", ":1: not name = value" },
         { "[nowhere]\nx = 1\n", ":2: unknown key 'x' in [nowhere]" },
+        { "[theme]\nramp = jet\n", ":2: [theme] ramp: 'jet' is not a valid value" },
+        { "[display]\ncolors = 88\n", ":2: [display] colors: '88'" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         t_write_file(bad, cases[i].text, strlen(cases[i].text));

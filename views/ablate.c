@@ -50,7 +50,7 @@ void mt_view_ablate(const mt_app *app, mt_grid *g, mt_rect area) {
             uint8_t f = app->iv.flags[(size_t)l * E + e];
             const char *mark = app->iv.force[l] == (int32_t)e ? "F" : f & MT_IV_MASK ? "M" : f & MT_IV_ZERO ? "Z" : f & MT_IV_DROP ? "D" : "";
             double share = T ? (double)counts[e] / T : 0;
-            uint32_t bg = mt_viridis(share);
+            uint32_t bg = mt_ramp(share);
             uint8_t attrs = (l == app->cur_layer && e == app->cur_expert) ? MT_ATTR_REVERSE | MT_ATTR_BOLD : (*mark ? MT_ATTR_BOLD : 0);
             uint32_t fg = *mark ? 0xffffff : mt_contrast_on(bg), cell_bg = *mark ? 0xc00000 : bg;
             uint32_t glyph = *mark ? (uint32_t)*mark : app->ascii ? '.' : 0x00b7;

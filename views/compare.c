@@ -63,7 +63,7 @@ void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area) {
         snprintf(line, sizeof line, "%5u  %.3f ", l, overlap);
         int x = area.x + 1 + mt_grid_text(g, area, area.x + 1, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
         for (int i = 0; i < 20; i++)
-            mt_grid_put(g, area, x + i, y, i < (int)(overlap * 20 + 0.5) ? (app->ascii ? '#' : 0x2588) : ' ', mt_viridis(overlap), MT_COLOR_DEFAULT, 0);
+            mt_grid_put(g, area, x + i, y, i < (int)(overlap * 20 + 0.5) ? (app->ascii ? '#' : 0x2588) : ' ', mt_ramp(overlap), MT_COLOR_DEFAULT, 0);
         snprintf(line, sizeof line, "   %u of %u tokens", changed, T);
         mt_grid_text(g, area, x + 20, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, changed ? MT_ATTR_BOLD : MT_ATTR_DIM);
     }

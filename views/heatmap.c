@@ -48,15 +48,15 @@ static void detail(mt_app *app, mt_grid *g, mt_rect r) {
 /* The cell's colour: the expert's id colour, or a magnitude on viridis. */
 static uint32_t shade(const mt_app *app, const mt_session *base, uint32_t l, uint32_t t, int e, float weight) {
     switch (app->shading) {
-    case MT_SHADE_WEIGHT: return mt_viridis(weight);
-    case MT_SHADE_ENTROPY: return mt_viridis(mt_entropy_full(mt_session_router_logits(app->s, l, t), app->m->hp.n_expert));
+    case MT_SHADE_WEIGHT: return mt_ramp(weight);
+    case MT_SHADE_ENTROPY: return mt_ramp(mt_entropy_full(mt_session_router_logits(app->s, l, t), app->m->hp.n_expert));
     case MT_SHADE_CHANGE: {
-        if (!base) return mt_viridis(0);
+        if (!base) return mt_ramp(0);
         const uint32_t *a, *b;
         const float *wa, *wb;
         float m;
         uint32_t na = mt_session_route(app->s, l, t, &a, &wa, &m), nb = mt_session_route(base, l, t, &b, &wb, &m);
-        return mt_viridis(1.0 - mt_overlap(a, na, b, nb));
+        return mt_ramp(1.0 - mt_overlap(a, na, b, nb));
     }
     default: return mt_expert_color((uint32_t)e);
     }

@@ -45,9 +45,9 @@ void mt_view_sweep(const mt_app *app, mt_grid *g, mt_rect area) {
         int y = area.y + 1 + (int)l, x = area.x + 1;
         snprintf(line, sizeof line, "%5u ", l);
         x += mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, l == app->cur_layer ? MT_ATTR_BOLD : 0);
-        bar(g, area, x, y, bar_w, m.h_full_mean, app->ascii, mt_viridis(m.h_full_mean));
+        bar(g, area, x, y, bar_w, m.h_full_mean, app->ascii, mt_ramp(m.h_full_mean));
         x += bar_w + 2;
-        bar(g, area, x, y, bar_w, m.h_mix_mean, app->ascii, mt_viridis(m.h_mix_mean));
+        bar(g, area, x, y, bar_w, m.h_mix_mean, app->ascii, mt_ramp(m.h_mix_mean));
         x += bar_w + 2;
         snprintf(line, sizeof line, "%.2f   %.2f  %4.2f  %4u", m.top1_share, m.gini, m.cv, m.cold);
         mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);

@@ -56,7 +56,7 @@ void mt_view_token(const mt_app *app, mt_grid *g, mt_rect area) {
             double p = exp(z[e] - top) / sum, rel = p * sum; /* p / max p */
             int level = (int)lround(rel * 8);
             uint32_t glyph = app->ascii ? (uint32_t)ascii_levels[level > 9 ? 9 : level] : eighths[level > 8 ? 8 : level];
-            mt_grid_put(g, area, x + e, y, glyph, mt_viridis(rel), MT_COLOR_DEFAULT, 0);
+            mt_grid_put(g, area, x + e, y, glyph, mt_ramp(rel), MT_COLOR_DEFAULT, 0);
         }
         x += spark_w + 1;
         if (margin < 1e8f) snprintf(line, sizeof line, "margin %.3f", (double)margin);
