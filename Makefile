@@ -91,7 +91,7 @@ model: all
 
 # Every test, plain and under the sanitizers, then a short fuzz pass
 # (TEST_FUZZ_SECONDS per target; make fuzz runs longer).
-TEST_FUZZ_SECONDS ?= 20
+TEST_FUZZ_SECONDS ?= 30
 
 test: check-deps
 	@$(MAKE) --no-print-directory -j2 tests
@@ -154,6 +154,17 @@ build/fuzz/bin/%: tests/fuzz/%.c $(ENGINE_SRC)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  FUZZ  $@")
 	$(Q)clang $(FUZZ_FLAGS) $< $(ENGINE_SRC) -lm -lpthread -o $@
+
+# the parsers of what people type: the config (with inih) and key scripts
+build/fuzz/bin/fuzz_config: tests/fuzz/fuzz_config.c config/config.c tui/view_names.c $(ENGINE_SRC)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  FUZZ  $@")
+	$(Q)clang $(FUZZ_FLAGS) $^ $(shell pkg-config --libs inih 2>/dev/null) -lm -lpthread -o $@
+
+build/fuzz/bin/fuzz_script: tests/fuzz/fuzz_script.c tui/script.c $(ENGINE_SRC)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  FUZZ  $@")
+	$(Q)clang $(FUZZ_FLAGS) $^ -lm -lpthread -o $@
 
 fuzz-build: $(FUZZ_TARGETS)
 

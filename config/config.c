@@ -78,14 +78,39 @@ bad:
     return 0;
 }
 
+/* inih's result as an error naming the file and line. */
+static bool report(int line, const loader *l, const char *name, mt_err *err) {
+    if (line == 0) return true;
+    if (line == -1) mt_err_set(err, "%s: cannot open", name);
+    else if (line == -2) mt_err_set(err, "%s: out of memory", name);
+    else mt_err_set(err, "%s:%d: %s", name, line, l->why[0] ? l->why : "not name = value, [section] or a ; comment");
+    return false;
+}
+
 bool mt_config_load(const char *path, mt_config *c, mt_err *err) {
     loader l = { c, "" };
-    int line = ini_parse(path, handle, &l);
-    if (line == 0) return true;
-    if (line == -1) mt_err_set(err, "%s: cannot open", path);
-    else if (line == -2) mt_err_set(err, "%s: out of memory", path);
-    else mt_err_set(err, "%s:%d: %s", path, line, l.why[0] ? l.why : "not name = value, [section] or a ; comment");
-    return false;
+    return report(ini_parse(path, handle, &l), &l, path, err);
+}
+
+bool mt_config_parse(const char *text, size_t len, const char *name, mt_config *c, mt_err *err) {
+    const char *nul = memchr(text, 0, len);
+    if (nul) {
+        int line = 1;
+        for (const char *p = text; p < nul; p++) line += *p == '\n';
+        mt_err_set(err, "%s:%d: a NUL byte in the line", name, line);
+        return false;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        mt_err_set(err, "%s: out of memory", name);
+        return false;
+    }
+    memcpy(copy, text, len);
+    copy[len] = 0;
+    loader l = { c, "" };
+    bool ok = report(ini_parse_string(copy, handle, &l), &l, name, err);
+    free(copy);
+    return ok;
 }
 
 const char *mt_config_default_path(char *buf, size_t cap) {

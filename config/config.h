@@ -25,6 +25,8 @@ typedef struct mt_config {
 void mt_config_defaults(mt_config *c);
 /* Reads path over the current values; false with "<path>:<line>: <why>". */
 bool mt_config_load(const char *path, mt_config *c, mt_err *err);
+/* The same from text in memory (name is for messages); a NUL byte is an error. */
+bool mt_config_parse(const char *text, size_t len, const char *name, mt_config *c, mt_err *err);
 /* The user's configuration file if it exists ($XDG_CONFIG_HOME or ~/.config), else NULL. */
 const char *mt_config_default_path(char *buf, size_t cap);
 

@@ -9,7 +9,6 @@
 #include "script.h"
 #include "views/views.h"
 
-const char *const mt_view_names[MT_VIEW_COUNT] = { "heatmap", "token", "sweep", "experts", "ablate", "compare", "generate", "help" };
 
 /* In prompt_line.c: the prompt line's keys and actions */
 bool mt_prompt_line_key(mt_app *app, int key, mt_err *err);

@@ -78,14 +78,21 @@ bool mt_script_parse(const char *text, size_t len, const char *name, mt_script *
             step.kind = MT_STEP_WAIT;
             step.ms = (int)ms;
         } else if (strncmp(s, "click ", 6) == 0) {
-            int x, y, used = 0;
-            if (sscanf(s + 6, "%d %d%n", &x, &y, &used) != 2 || s[6 + used] || x < 0 || y < 0 || x > 9999 || y > 9999) {
+            /* strtol, not sscanf: an out-of-range %d is undefined behaviour */
+            char *end;
+            long x = strtol(s + 6, &end, 10), y = -1;
+            if (end != s + 6 && *end == ' ') {
+                char *start = end;
+                y = strtol(start, &end, 10);
+                if (end == start) y = -1;
+            }
+            if (y < 0 || *end || x < 0 || x > 9999 || y > 9999 || s[6] == ' ' || s[6] == '-' || s[6] == '+') {
                 mt_err_set(err, "%s:%d: 'click %.40s' needs a column and a row (from 0)", name, line_no, s + 6);
                 goto fail;
             }
             step.kind = MT_STEP_CLICK;
-            step.x = x;
-            step.y = y;
+            step.x = (int)x;
+            step.y = (int)y;
         } else {
             step.kind = MT_STEP_KEY;
             step.key = mt_key_from_name(s);

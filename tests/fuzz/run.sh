@@ -2,7 +2,9 @@
 # Runs each libFuzzer target for SECONDS, from a seed corpus (the fixtures,
 # synth models, the committed vocabulary, interventions), keeping new inputs
 # in build/fuzz/<target>/corpus and crash reproducers in build/fuzz/<target>/.
-# Prints executions per second and totals; exits 1 when a target crashed.
+# Inputs under tests/fuzz/regressions/<target>/ (crashes found and fixed)
+# run first. Prints executions per second and totals; exits 1 when a target
+# crashed.
 set -u
 seconds=$1
 shift
@@ -18,9 +20,24 @@ for target in "$@"; do
     fuzz_tokenizer)
       printf 'Hello world' > "$dir/seeds/a"; printf "I'm 127 * 89 <|start|>x\xff\xe2\x82" > "$dir/seeds/b"
       cp tests/tiktoken/gen_corpus.cjs "$dir/seeds/c" ;;
+    fuzz_config)
+      cp config/moetop.ini "$dir/seeds/shipped.ini"
+      printf '[display]\ncolors = 16\n[theme]\nramp = cividis\n' > "$dir/seeds/a"; printf 'bad line\n' > "$dir/seeds/b" ;;
+    fuzz_script)
+      printf 'j\nTab\ntype hello \303\251\nwait 10\nclick 3 4\nframe x.txt\n# c\nC-a\nF12\nS-Tab\n' > "$dir/seeds/a"
+      printf 'type\nclick 1\nwait -1\n' > "$dir/seeds/b" ;;
     fuzz_interventions)
       printf '\0001,2@0,3' > "$dir/seeds/a"; printf '\0012@1' > "$dir/seeds/b"; printf '\0027' > "$dir/seeds/c" ;;
   esac
+  # crashes found before, kept as regression inputs: each must now run clean
+  if [ -d "tests/fuzz/regressions/$name" ] && ls "tests/fuzz/regressions/$name"/* >/dev/null 2>&1; then
+    if ! reg=$("$target" -rss_limit_mb=2048 "tests/fuzz/regressions/$name"/* 2>&1); then
+      printf '%s\n' "$reg" | tail -30
+      echo "FAIL $name: a regression input crashes again"
+      failed=1
+      continue
+    fi
+  fi
   out=$("$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$dir/" "$dir/corpus" "$dir/seeds" 2>&1)
   status=$?
