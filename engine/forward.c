@@ -92,6 +92,10 @@ bool mt_forward(mt_session *s, uint32_t pos0, uint32_t T, uint32_t layer0, mt_er
             norms[3 * t + 2] = l2norm(mt, d);
         }
         s->layer_evals++;
+        if (s->progress && !s->progress(s->progress_user, ++s->work_done, s->work_total)) {
+            mt_err_set(err, "cancelled");
+            return false;
+        }
     }
     /* logits for the positions that keep them: every one, or only the last */
     const float *final = s->resid + ((size_t)L * cap + pos0) * d;

@@ -110,8 +110,17 @@ bool mt_session_set_interventions(mt_session *s, const mt_interventions *iv) {
 
 const mt_interventions *mt_session_interventions(const mt_session *s) { return &s->iv; }
 
+void mt_session_set_progress(mt_session *s, mt_progress_fn fn, void *user) {
+    s->progress = fn;
+    s->progress_user = user;
+}
+
+uint32_t mt_session_dirty_from(const mt_session *s) { return s->dirty_from; }
+
 /* Evaluates positions [from, to) starting at layer0, in batches. */
 static bool evaluate(mt_session *s, uint32_t from, uint32_t to, uint32_t layer0, mt_err *err) {
+    s->work_done = 0;
+    s->work_total = (uint64_t)((to - from + MT_BATCH - 1) / MT_BATCH) * (s->m->hp.n_layer - layer0);
     for (uint32_t p = from; p < to; p += MT_BATCH) {
         uint32_t T = to - p < MT_BATCH ? to - p : MT_BATCH;
         if (!mt_forward(s, p, T, layer0, err)) return false;
@@ -150,7 +159,10 @@ bool mt_session_append(mt_session *s, const uint32_t *ids, uint32_t n, mt_err *e
         mt_dequant_row(embd->type, mt_weight_row(embd, 0, ids[i]), s->resid + (size_t)(from + i) * hp->d_model, (int64_t)hp->d_model);
     }
     s->n_tokens += n;
-    return evaluate(s, from, s->n_tokens, 0, err);
+    if (evaluate(s, from, s->n_tokens, 0, err)) return true;
+    s->n_tokens = from; /* cancelled or failed: the new tokens are not held */
+    if (s->logits_pos != UINT32_MAX && s->logits_pos >= from) s->logits_pos = UINT32_MAX;
+    return false;
 }
 
 void mt_session_truncate(mt_session *s, uint32_t n) {

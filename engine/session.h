@@ -54,6 +54,16 @@ uint32_t mt_session_route(const mt_session *s, uint32_t layer, uint32_t pos, con
 /* L2 norms of the residual entering the layer, the attention update and the MoE update. */
 void mt_session_norms(const mt_session *s, uint32_t layer, uint32_t pos, float norms[3]);
 
+/* Progress of the work one append or update does, called after each layer
+ * of each batch: done and total count layer evaluations. Returning false
+ * stops it: the call fails with "cancelled", an append's tokens are dropped
+ * (the session holds what it held before), an update's layers stay dirty
+ * (the next update or append recomputes them). NULL: no calls. */
+typedef bool (*mt_progress_fn)(void *user, uint64_t done, uint64_t total);
+void mt_session_set_progress(mt_session *s, mt_progress_fn fn, void *user);
+/* The first layer changed interventions left stale (n_layer when none). */
+uint32_t mt_session_dirty_from(const mt_session *s);
+
 /* Layer evaluations performed (one per layer per evaluated batch), for tests. */
 uint64_t mt_session_layer_evals(const mt_session *s);
 

@@ -29,6 +29,9 @@ struct mt_session {
     float *logits;         /* [cap][V] when keeping all, else [V] */
     uint32_t logits_pos;   /* the position held when not keeping all (UINT32_MAX: none) */
     uint64_t layer_evals;
+    mt_progress_fn progress; /* see mt_session_set_progress */
+    void *progress_user;
+    uint64_t work_done, work_total; /* layer evaluations of the current call */
     /* batch scratch */
     float *h, *q, *att, *o, *z, *moe;
     uint32_t *order;

@@ -173,6 +173,63 @@ static void recompute_from_changed_layer(void) {
     unload(&l);
 }
 
+/* Progress comes after each layer of each batch; returning false cancels:
+ * an append leaves the session as it was, an update leaves its layers dirty,
+ * and finishing afterwards gives bit for bit a run never cancelled. */
+typedef struct progress_log {
+    uint64_t calls, last_done, last_total, stop_at;
+} progress_log;
+
+static bool log_progress(void *user, uint64_t done, uint64_t total) {
+    progress_log *p = user;
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+    return p->stop_at == 0 || p->calls < p->stop_at;
+}
+
+static void progress_and_cancel(void) {
+    loaded l;
+    if (!load('a', &l)) {
+        unload(&l);
+        return;
+    }
+    const mt_hparams *hp = &l.m->hp;
+    const uint32_t n = 40, layer = 1;
+    uint32_t *ids = random_ids(n, hp->n_vocab, 11);
+    mt_err err;
+    mt_session *s = mt_session_new(l.m, l.be, &err), *fresh = mt_session_new(l.m, l.be, &err);
+    progress_log log = { 0 };
+    mt_session_set_progress(s, log_progress, &log);
+    CHECK(mt_session_append(s, ids, 10, &err));
+    CHECKF(log.calls == hp->n_layer && log.last_done == log.last_total && log.last_total == hp->n_layer, "%llu calls, %llu/%llu",
+           (unsigned long long)log.calls, (unsigned long long)log.last_done, (unsigned long long)log.last_total);
+    /* cancel an append part-way: the 30 new tokens are not held */
+    log = (progress_log){ .stop_at = 2 };
+    CHECK(!mt_session_append(s, ids + 10, n - 10, &err) && strcmp(err.msg, "cancelled") == 0);
+    CHECK(mt_session_length(s) == 10 && log.calls == 2);
+    log = (progress_log){ 0 };
+    CHECK(mt_session_append(s, ids + 10, n - 10, &err));
+    /* the same batches (10, then 30) as never cancelled: bit for bit */
+    CHECK(mt_session_append(fresh, ids, 10, &err) && mt_session_append(fresh, ids + 10, n - 10, &err) && sessions_identical(s, fresh, hp));
+    /* cancel an update: its layers stay dirty until the next update finishes it */
+    mt_interventions iv;
+    mt_iv_init(&iv, hp->n_layer, hp->n_expert);
+    iv.k[layer] = 1;
+    mt_session_set_interventions(s, &iv);
+    log = (progress_log){ .stop_at = 1 };
+    CHECK(!mt_session_update(s, &err) && strcmp(err.msg, "cancelled") == 0 && mt_session_dirty_from(s) == layer);
+    log = (progress_log){ 0 };
+    CHECK(mt_session_update(s, &err) && mt_session_dirty_from(s) == hp->n_layer && log.last_total == hp->n_layer - layer);
+    mt_session_set_interventions(fresh, &iv);
+    CHECK(mt_session_update(fresh, &err) && sessions_identical(s, fresh, hp));
+    mt_iv_free(&iv);
+    mt_session_free(s);
+    mt_session_free(fresh);
+    free(ids);
+    unload(&l);
+}
+
 static void context_limit(void) {
     loaded l;
     if (!load('b', &l)) {
@@ -243,6 +300,7 @@ int main(void) {
     RUN(routing_rules);
     RUN(decode_equals_prefill);
     RUN(recompute_from_changed_layer);
+    RUN(progress_and_cancel);
     RUN(context_limit);
     return t_end();
 }
