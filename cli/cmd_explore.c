@@ -77,14 +77,81 @@ static double seconds_since(const struct timespec *t0) {
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) * 1e-9;
 }
 
+/* Work longer than a frame (a prompt on a 20B model takes seconds on a CPU)
+ * shows a progress bar on the status line and reads keys as it goes: Esc
+ * cancels it; other keys wait their turn. */
+typedef struct progress_screen {
+    mt_term *t;
+    mt_app *app;
+    mt_grid shown;        /* a copy of the last frame shown (work may start while the next is half drawn): its status line becomes the bar */
+    struct timespec start;
+    double last_paint;
+    int queued[64], n_queued;
+} progress_screen;
+
+static bool on_progress(void *user, uint64_t done, uint64_t total) {
+    progress_screen *p = user;
+    if (done <= 1) {
+        clock_gettime(CLOCK_MONOTONIC, &p->start);
+        p->last_paint = 0;
+    }
+    double now = seconds_since(&p->start);
+    if (now < 0.1 || now - p->last_paint < 0.05) return true; /* short work: no bar, no polling */
+    p->last_paint = now;
+    int x = 0, y = 0, key;
+    while ((key = mt_term_key(p->t, 0, &x, &y)) != 0) {
+        if (key == MT_KEY_ESC) {
+            p->app->cancel_requested = true;
+            return false;
+        }
+        if (key > 0 && key != MT_KEY_CLICK && p->n_queued < 64) p->queued[p->n_queued++] = key;
+    }
+    mt_grid *g = &p->shown;
+    if (g->h < 1 || g->w < 20) return true;
+    mt_rect line = { 0, g->h - 1, g->w, 1 };
+    char text[128];
+    int pct = total ? (int)(100 * done / total) : 0;
+    snprintf(text, sizeof text, " computing %3d%%  %.1f s  Esc cancels ", pct, now);
+    mt_grid_fill(g, line, ' ', 0x000000, 0xd0d0d0, 0);
+    int used = mt_grid_text(g, line, 0, line.y, text, 0x000000, 0xd0d0d0, MT_ATTR_BOLD);
+    int bar = g->w - used - 2, fill = total ? (int)((long long)bar * (long long)done / (long long)total) : 0;
+    for (int i = 0; i < bar; i++) mt_grid_put(g, line, used + i, line.y, i < fill ? 0x2588 : 0x2591, 0x3b528b, 0xd0d0d0, 0);
+    mt_term_show(p->t, g);
+    return true;
+}
+
 /* The terminal loop: draw, wait for a key, apply it; a resize redraws at the new size. */
-static int interactive(mt_app *app, mt_grid *g, mt_colors_mode colors, outputs *o) {
+static int interactive(mt_app *app, mt_grid *g, mt_colors_mode colors, outputs *o, const char *first_prompt) {
     char why[256];
     mt_term *t = mt_term_open(colors, why, sizeof why);
     if (!t) return cli_error(CLI_EXIT_FAIL, "terminal: %s", why);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    progress_screen progress = { .t = t, .app = app };
+    mt_app_set_progress(app, on_progress, &progress);
     int rc = 0;
+    if (first_prompt) { /* evaluated on screen, so a large model shows its progress and can be cancelled */
+        int w, h;
+        mt_term_size(t, &w, &h);
+        mt_grid_free(g);
+        if (!mt_grid_init(g, w, h) || !mt_grid_init(&progress.shown, w, h)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        else {
+            mt_app_draw(app, g);
+            memcpy(progress.shown.cells, g->cells, sizeof *g->cells * (size_t)w * (size_t)h);
+            mt_term_show(t, g);
+            mt_err err;
+            if (!mt_app_set_prompt(app, first_prompt, &err)) {
+                if (app->cancel_requested) {
+                    app->cancel_requested = false;
+                    snprintf(app->message, sizeof app->message, "cancelled: no prompt evaluated (e edits one)");
+                } else {
+                    mt_term_close(t);
+                    t = NULL;
+                    rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+                }
+            }
+        }
+    }
     while (!app->quit && !rc) {
         int w, h;
         mt_term_size(t, &w, &h);
@@ -98,10 +165,18 @@ static int interactive(mt_app *app, mt_grid *g, mt_colors_mode colors, outputs *
         mt_app_draw(app, g);
         after_draw(o, app, g, seconds_since(&t0));
         mt_term_show(t, g);
+        if (progress.shown.w != g->w || progress.shown.h != g->h) {
+            mt_grid_free(&progress.shown);
+            if (!mt_grid_init(&progress.shown, g->w, g->h)) progress.shown = (mt_grid){ 0 };
+        }
+        if (progress.shown.cells) memcpy(progress.shown.cells, g->cells, sizeof *g->cells * (size_t)g->w * (size_t)g->h);
         mt_err err;
         bool busy = app->gen && app->gen_pending > 0; /* a completion streams: poll keys without waiting */
-        int mx = 0, my = 0;
-        int key = mt_term_key(t, busy ? 0 : 250, &mx, &my);
+        int mx = 0, my = 0, key;
+        if (progress.n_queued) { /* keys typed during long work, in order */
+            key = progress.queued[0];
+            memmove(progress.queued, progress.queued + 1, (size_t)--progress.n_queued * sizeof *progress.queued);
+        } else key = mt_term_key(t, busy ? 0 : 250, &mx, &my);
         if (key == MT_KEY_CLICK) {
             mt_app_click(app, g->w, g->h, mx, my);
             continue;
@@ -118,6 +193,8 @@ static int interactive(mt_app *app, mt_grid *g, mt_colors_mode colors, outputs *
             rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
         }
     }
+    mt_app_set_progress(app, NULL, NULL);
+    mt_grid_free(&progress.shown);
     mt_term_close(t);
     return rc;
 }
@@ -162,7 +239,10 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
     mt_app app;
     mt_grid g = { 0 };
     const char *prompt = cli_get(a, "--prompt");
-    if (!mt_app_init(&app, cli_base_name(cm.path), cm.m, cm.tok, cm.be, prompt ? prompt : DEFAULT_PROMPT, &err)) {
+    /* in the terminal without a script, the prompt is evaluated on screen (progress, Esc) */
+    bool on_screen = !cli_has(a, "--headless") && !script_path;
+    const char *first_prompt = prompt ? prompt : DEFAULT_PROMPT;
+    if (!mt_app_init(&app, cli_base_name(cm.path), cm.m, cm.tok, cm.be, on_screen ? "" : first_prompt, &err)) {
         rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
         goto done;
     }
@@ -226,7 +306,7 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         }
     }
     while (!rc && mt_app_tick(&app, &err)) {}
-    if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g, cfg.colors, &out);
+    if (!rc && !cli_has(a, "--headless")) rc = interactive(&app, &g, cfg.colors, &out, on_screen ? first_prompt : NULL);
     if (!rc && frame) {
         mt_app_draw(&app, &g);
         if (!write_frame(frame, &g)) rc = CLI_EXIT_FAIL;

@@ -490,6 +490,43 @@ static void in_tmux_colours_and_mouse(void) {
     free(text);
 }
 
+/* Long work on screen: a 3000-token prompt on a model that takes seconds
+ * shows a progress bar and Esc cancels it; an intervention's recompute
+ * cancelled leaves stale layers said on the status line, and r finishes it
+ * (tests/support/tmux_progress.sh drives it). */
+static void in_tmux_progress_and_cancel(void) {
+    if (system("command -v tmux >/dev/null 2>&1") != 0) {
+        t_skip("tmux is not installed (sh tools/deps.sh installs it)");
+        return;
+    }
+    char model[512], cmd[2048], path[600];
+    snprintf(model, sizeof model, "%s/slow.gguf", t_tmpdir());
+    proc_result r = run_moetop("synth", "-q", "-o", model, "--layers", "8", "--d-model", "512", "--heads", "8", "--kv-heads", "2", "--head-dim",
+                               "64", "--experts", "16", "--k", "4", "--ff", "512", "--vocab-base", "256", NULL);
+    bool made = CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    if (!made) return;
+    snprintf(cmd, sizeof cmd, "sh tests/support/tmux_progress.sh %s %s %s", t_bin(), model, t_tmpdir());
+    if (!CHECK(system(cmd) == 0)) return;
+    static const struct { const char *name, *expect; } caps[] = {
+        { "computing", "Esc cancels" },
+        { "cancelled", "cancelled: no prompt evaluated" },
+        { "prompt", "prompt run" },
+        { "stale", "cancelled: layers 0.. are stale" },
+        { "recomputed", "| recomputed" },
+    };
+    for (size_t i = 0; i < sizeof caps / sizeof *caps; i++) {
+        snprintf(path, sizeof path, "%s/cap-%s.txt", t_tmpdir(), caps[i].name);
+        char *text = t_read_file(path, NULL);
+        CHECKF(text && strstr(text, caps[i].expect), "%s: %s", caps[i].name, text ? text : "(none)");
+        free(text);
+    }
+    snprintf(path, sizeof path, "%s/status", t_tmpdir());
+    char *status = t_read_file(path, NULL);
+    CHECKF(status && atoi(status) == 0, "exit status %s", status ? status : "(none: it did not quit)");
+    free(status);
+}
+
 int main(void) {
     t_begin("explorer");
     RUN(grid_wide_glyphs_and_clipping);
@@ -507,5 +544,6 @@ int main(void) {
     RUN(explorer_errors);
     RUN(in_tmux);
     RUN(in_tmux_colours_and_mouse);
+    RUN(in_tmux_progress_and_cancel);
     return t_end();
 }

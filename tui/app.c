@@ -22,6 +22,7 @@ static bool generate(mt_app *app, mt_err *err) {
     mt_session_free(app->gen);
     app->gen = mt_session_new(app->m, app->be, err);
     if (!app->gen) return false;
+    mt_session_set_progress(app->gen, app->progress, app->progress_user);
     mt_session_set_interventions(app->gen, &app->iv);
     uint32_t n = mt_session_length(app->s);
     if (n == 0) {
@@ -99,8 +100,24 @@ static int cursor_expert(const mt_app *app) {
 }
 
 static bool recompute(mt_app *app, mt_err *err) {
+    app->baseline_cancelled = false;
     mt_session_set_interventions(app->s, &app->iv);
     return mt_session_update(app->s, err);
+}
+
+static bool recompute_now(mt_app *app, mt_err *err) {
+    bool stale = mt_session_dirty_from(app->s) < app->m->hp.n_layer;
+    if (!recompute(app, err)) return false;
+    snprintf(app->message, sizeof app->message, stale ? "recomputed" : "nothing is stale");
+    return true;
+}
+
+void mt_app_set_progress(mt_app *app, mt_progress_fn fn, void *user) {
+    app->progress = fn;
+    app->progress_user = user;
+    mt_session *held[3] = { app->s, app->baseline, app->gen };
+    for (int i = 0; i < 3; i++)
+        if (held[i]) mt_session_set_progress(held[i], fn, user);
 }
 
 static bool toggle(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
@@ -225,8 +242,9 @@ const mt_action mt_actions[] = {
     { -1, '+', '=', "+", "one more expert per token at this layer", k_up },
     { -1, '-', 0, "-", "one fewer expert per token at this layer", k_down },
     { -1, 'c', 0, "c", "clear every intervention", clear },
+    { -1, 'r', 0, "r", "recompute what a cancelled change left stale", recompute_now },
     { MT_VIEW_HEATMAP, 's', 0, "s", "heatmap: shade cells by expert id, top weight, router entropy or change", next_shading },
-    { -1, 'e', '/', "e /", "edit the prompt (Enter runs it, Esc cancels, Up/Down: history)", mt_action_edit },
+    { -1, 'e', '/', "e /", "edit the prompt (Enter runs it, Esc cancels, Up/Down: history, C-a C-e C-u C-k)", mt_action_edit },
     { -1, 'C', 0, "C", "wrap the prompt as a harmony chat", mt_action_chat },
     { -1, 'p', 0, "p", "next prompt of the prompt sets", mt_action_next_prompt },
     { -1, 'P', 0, "P", "first prompt of the next domain", mt_action_next_domain },
@@ -237,16 +255,29 @@ const mt_action mt_actions[] = {
 
 const size_t mt_action_count = sizeof mt_actions / sizeof *mt_actions;
 
-bool mt_app_key(mt_app *app, int key, mt_err *err) {
-    if (app->editing) return mt_prompt_line_key(app, key, err);
-    /* the view's own bindings first, then the global ones */
+/* The action bound to key in this view: the view's own bindings first, then the global ones. */
+static const mt_action *bound(const mt_app *app, int key) {
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < mt_action_count; i++) {
             const mt_action *a = &mt_actions[i];
             if ((pass == 0 ? a->view != app->view : a->view != -1)) continue;
-            if (a->key == key || (a->alt_key && a->alt_key == key)) return a->run(app, err);
+            if (a->key == key || (a->alt_key && a->alt_key == key)) return a;
         }
-    return true; /* unbound keys do nothing */
+    return NULL;
+}
+
+bool mt_app_key(mt_app *app, int key, mt_err *err) {
+    const mt_action *a = app->editing ? NULL : bound(app, key);
+    if (!app->editing && !a) return true; /* unbound keys do nothing */
+    bool ok = app->editing ? mt_prompt_line_key(app, key, err) : a->run(app, err);
+    if (!ok && app->cancel_requested) { /* stopped on request: say so, keep going */
+        app->cancel_requested = false;
+        uint32_t stale = mt_session_dirty_from(app->s);
+        if (stale < app->m->hp.n_layer) snprintf(app->message, sizeof app->message, "cancelled: layers %u.. are stale (r recomputes)", stale);
+        else snprintf(app->message, sizeof app->message, "cancelled: the prompt holds %u tokens", mt_session_length(app->s));
+        return true;
+    }
+    return ok;
 }
 
 bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const mt_tokenizer *tok, mt_backend *be,
@@ -277,13 +308,19 @@ bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const m
 }
 
 const mt_session *mt_app_baseline(mt_app *app) {
-    if (app->baseline) return app->baseline;
+    if (app->baseline || app->baseline_cancelled) return app->baseline;
     mt_err err;
     app->baseline = mt_session_new(app->m, app->be, &err);
+    if (app->baseline) mt_session_set_progress(app->baseline, app->progress, app->progress_user);
     uint32_t n = mt_session_length(app->s);
     if (app->baseline && n && !mt_session_append(app->baseline, mt_session_ids(app->s), n, &err)) {
         mt_session_free(app->baseline);
         app->baseline = NULL;
+        if (app->cancel_requested) { /* asked once: drawing does not start it again until r or a change */
+            app->cancel_requested = false;
+            app->baseline_cancelled = true;
+            snprintf(app->message, sizeof app->message, "cancelled: no baseline to compare with (r computes it)");
+        }
     }
     return app->baseline;
 }

@@ -59,6 +59,10 @@ struct mt_app {
     bool ascii;       /* ASCII glyphs only */
     bool quit;
     bool export_requested;                /* X: the front end writes the frame it shows */
+    mt_progress_fn progress;              /* given to every session: the front end's progress bar and Esc */
+    void *progress_user;
+    bool cancel_requested;                /* the progress function stopped the work: not an error */
+    bool baseline_cancelled;              /* do not compute the baseline again until something changes */
     char message[256]; /* what the last action did */
     char prompt[MT_PROMPT_MAX];           /* the text the session holds */
     bool editing;                         /* keys go to the prompt line */
@@ -86,6 +90,11 @@ bool mt_app_key(mt_app *app, int key, mt_err *err);
  * the ablate grid's cell under it; a click on the selected heatmap cell
  * opens the token view. Elsewhere it does nothing. */
 void mt_app_click(mt_app *app, int w, int h, int x, int y);
+/* Installs fn on every session the app holds and makes (NULL: none). When
+ * fn stops work it sets app->cancel_requested first: the action then ends
+ * with "cancelled" on the status line, not an error; layers an update left
+ * stale show there too, and r recomputes them. */
+void mt_app_set_progress(mt_app *app, mt_progress_fn fn, void *user);
 /* Does one step of pending work (one generated token); returns whether more remains. */
 bool mt_app_tick(mt_app *app, mt_err *err);
 /* Replaces the prompt (special tokens parsed) and runs it. */

@@ -21,6 +21,7 @@ bool mt_app_set_prompt(mt_app *app, const char *text, mt_err *err) {
         mt_ids_free(&ids);
         return true; /* refused, said on the status line; the old prompt stays */
     }
+    app->baseline_cancelled = false;
     mt_session_truncate(app->s, 0);
     bool ok = !ids.n || mt_session_append(app->s, ids.ids, (uint32_t)ids.n, err);
     mt_ids_free(&ids);
@@ -87,8 +88,17 @@ bool mt_prompt_line_key(mt_app *app, int key, mt_err *err) {
         return true;
     case MT_KEY_LEFT: app->edit_at = prev_char(app->edit, app->edit_at); return true;
     case MT_KEY_RIGHT: app->edit_at = next_char(app->edit, app->edit_at); return true;
-    case MT_KEY_HOME: app->edit_at = 0; return true;
-    case MT_KEY_END: app->edit_at = len; return true;
+    case MT_KEY_HOME:
+    case MT_KEY_CTRL_A + ('a' - 'a'): app->edit_at = 0; return true;
+    case MT_KEY_END:
+    case MT_KEY_CTRL_A + ('e' - 'a'): app->edit_at = len; return true;
+    case MT_KEY_CTRL_A + ('u' - 'a'): /* readline's: delete to the start */
+        memmove(app->edit, app->edit + app->edit_at, len - app->edit_at + 1);
+        app->edit_at = 0;
+        return true;
+    case MT_KEY_CTRL_A + ('k' - 'a'): /* and to the end */
+        app->edit[app->edit_at] = 0;
+        return true;
     case MT_KEY_UP:
     case MT_KEY_DOWN:
         if (!app->n_history) return true;

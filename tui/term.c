@@ -82,6 +82,7 @@ mt_term *mt_term_open(mt_colors_mode mode, char *err, size_t cap) {
     noecho();
     keypad(stdscr, TRUE);
     curs_set(0);
+    set_escdelay(25); /* Esc alone answers at once, not after the default second */
     mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
     mouseinterval(0); /* a press is a click at once: no waiting to tell clicks from drags */
     if (mode != MT_COLORS_NONE && has_colors()) {

@@ -39,9 +39,16 @@ void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
         return;
     }
     summary(app, iv, sizeof iv);
+    const char *message = app->message;
+    char stale_note[64];
+    uint32_t stale = mt_session_dirty_from(app->s);
+    if (stale < app->m->hp.n_layer && !message[0]) { /* a cancelled change: the routing shown is not current */
+        snprintf(stale_note, sizeof stale_note, "STALE from layer %u: r recomputes", stale);
+        message = stale_note;
+    }
     /* what changes goes first, so a narrow terminal keeps it; the backend goes right */
     snprintf(line, sizeof line, " %s | %s | k %u | interventions: %s%s%s", mt_view_names[app->view], app->model_name, app->m->hp.k, iv,
-             app->message[0] ? " | " : "", app->message);
+             message[0] ? " | " : "", message);
     mt_grid_fill(g, area, ' ', 0x000000, 0xd0d0d0, 0);
     int used = mt_grid_text(g, area, area.x, area.y, line, 0x000000, 0xd0d0d0, 0);
     char right[192];
