@@ -212,8 +212,9 @@ static void ablate_and_compare(void) {
     proc_free(&r);
     char *a = t_read_file(ab, NULL), *c = t_read_file(cmp, NULL);
     CHECKF(a && strstr(a, "mask 2@0 mask 2@1 mask 2@2 mask 2@3") && strstr(a, "ablate |"), "%s", a ? a : "");
-    CHECKF(c && strstr(c, "overlap with the baseline") && strstr(c, "next token") && strstr(c, "0.") && !strstr(c, "nothing to compare"), "%s",
-           c ? c : "");
+    CHECKF(c && strstr(c, "overlap with the baseline") && strstr(c, "next token") && strstr(c, "0.") && !strstr(c, "nothing to compare") &&
+               strstr(c, "greedy continuation, 24 tokens: baseline") && strstr(c, "intervened ("),
+           "%s", c ? c : "");
     /* the heatmap shaded by change against the baseline marks the cells whose top expert moved */
     char *h = t_read_file(heat, NULL);
     CHECKF(h && strstr(h, "shade: change") && strstr(h, "*"), "%s", h ? h : "");

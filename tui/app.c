@@ -326,6 +326,11 @@ const mt_session *mt_app_baseline(mt_app *app) {
 }
 
 void mt_app_free(mt_app *app) {
+    for (int i = 0; i < 2; i++) {
+        free(app->cont[i].text);
+        free(app->cont[i].prompt);
+        mt_iv_free(&app->cont[i].iv);
+    }
     mt_session_free(app->gen);
     for (int i = 0; i < app->n_history; i++) free(app->history[i]);
     for (size_t i = 0; i < app->n_sets; i++) {

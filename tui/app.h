@@ -24,6 +24,7 @@ enum { MT_SHADE_EXPERT, MT_SHADE_WEIGHT, MT_SHADE_ENTROPY, MT_SHADE_CHANGE, MT_S
 #define MT_PROMPT_MAX 8192
 #define MT_HISTORY 16
 #define MT_GENERATE_TOKENS 48
+#define MT_COMPARE_TOKENS 24  /* the compare view's side-by-side continuations */
 
 /* A prompt of a prompt set (assets/prompts/<domain>.txt). */
 typedef struct mt_prompt_entry {
@@ -63,6 +64,12 @@ struct mt_app {
     void *progress_user;
     bool cancel_requested;                /* the progress function stopped the work: not an error */
     bool baseline_cancelled;              /* do not compute the baseline again until something changes */
+    struct mt_continuation {              /* the compare view's greedy continuations: [0] baseline, [1] intervened */
+        char *text;
+        char *prompt;                     /* the prompt it continues */
+        mt_interventions iv;              /* the interventions it ran with */
+        bool valid;
+    } cont[2];
     char message[256]; /* what the last action did */
     char prompt[MT_PROMPT_MAX];           /* the text the session holds */
     bool editing;                         /* keys go to the prompt line */
@@ -103,6 +110,11 @@ bool mt_app_set_prompt(mt_app *app, const char *text, mt_err *err);
 void mt_app_load_prompt_sets(mt_app *app, const char *dir);
 /* The baseline session (computed on first use); NULL when out of memory. */
 const mt_session *mt_app_baseline(mt_app *app);
+/* The greedy continuation (MT_COMPARE_TOKENS tokens) of the prompt, without
+ * interventions or with them, as UTF-8 text; computed on first use and kept
+ * until the prompt or the interventions change. NULL when there is no prompt
+ * or the work was cancelled. */
+const char *mt_app_continuation(mt_app *app, bool intervened);
 /* Paints the whole frame. */
 void mt_app_draw(mt_app *app, mt_grid *g);
 

@@ -1,15 +1,42 @@
 /* The compare view: the prompt without interventions against the intervened
  * run: per layer, the mean overlap of the selected experts (|A n B| / max)
  * and how many tokens changed their top expert; then the next-token
- * distributions side by side. */
+ * distributions side by side, and the greedy continuations of both. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/sample.h"
 #include "engine/stats.h"
+#include "engine/unicode_class.h"
+#include "engine/utf8.h"
 #include "tui/label.h"
 #include "tui/palette.h"
 #include "views.h"
+
+/* Text wrapped into r, a newline shown as a glyph (the columns stay
+ * aligned), other control characters as spaces. Returns the rows used. */
+static int wrapped(mt_grid *g, mt_rect r, const char *text, bool ascii, uint8_t attrs) {
+    const uint8_t *s = (const uint8_t *)text;
+    size_t n = strlen(text);
+    int x = r.x, y = r.y;
+    for (size_t i = 0; i < n && y < r.y + r.h;) {
+        uint32_t cp;
+        i += mt_utf8_next(s + i, n - i, &cp);
+        if (cp == MT_UTF8_INVALID) cp = 0xfffd;
+        if (cp == '\n') cp = ascii ? '|' : 0x23ce;
+        else if (cp < 0x20 || cp == 0x7f) cp = ' ';
+        else if (ascii && cp > 0x7e) cp = '?';
+        int w = mt_uc_width(cp);
+        if (w <= 0) continue;
+        if (x + w > r.x + r.w) {
+            x = r.x;
+            if (++y >= r.y + r.h) break;
+        }
+        x += mt_grid_put(g, r, x, y, cp, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, attrs);
+    }
+    return y - r.y + 1;
+}
 
 /* The five likeliest next tokens: ids and probabilities. */
 static void top5(const float *logits, uint32_t V, uint32_t ids[5], double p[5]) {
@@ -93,4 +120,17 @@ void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area) {
         snprintf(line, sizeof line, "%.3f", pa[k]);
         mt_grid_text(g, area, area.x + 61, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, changed);
     }
+    /* the greedy continuations side by side, as far as the rows go */
+    y++;
+    if (y + 2 >= area.y + area.h) return;
+    const char *cb = mt_app_continuation(app, false), *ci = mt_app_continuation(app, true);
+    if (!cb || !ci) return;
+    int half = (area.w - 3) / 2;
+    snprintf(line, sizeof line, "greedy continuation, %d tokens: baseline", MT_COMPARE_TOKENS);
+    mt_grid_text(g, area, area.x + 1, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    mt_grid_text(g, area, area.x + 2 + half, y++, strcmp(cb, ci) ? "intervened (differs)" : "intervened (the same)", MT_COLOR_DEFAULT,
+                 MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    int rows = area.y + area.h - y < 6 ? area.y + area.h - y : 6;
+    wrapped(g, (mt_rect){ area.x + 1, y, half, rows }, cb, app->ascii, 0);
+    wrapped(g, (mt_rect){ area.x + 2 + half, y, half, rows }, ci, app->ascii, strcmp(cb, ci) ? MT_ATTR_BOLD : 0);
 }
