@@ -1,11 +1,14 @@
 /* The explorer's foundations: the cell grid (wide glyphs, clipping), token
  * labels, key scripts, and the headless explorer's frames: exactly H lines of
  * exactly W cells at every size, interventions from keys, errors as one line. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/json_read.h"
+#include "engine/utf8.h"
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
@@ -136,6 +139,43 @@ static void headless_frames_at_every_size(void) {
     free(text);
 }
 
+/* Every view at sizes from the minimum to 300x100: exact shape, its own
+ * status line, and something drawn above it. */
+static void every_view_at_every_size(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    static const int widths[] = { 40, 57, 80, 120, 181, 300 }, heights[] = { 12, 24, 41, 100 };
+    char keys[512], text[4096], frame[512], size[32], why[128];
+    snprintf(keys, sizeof keys, "%s/views.keys", t_tmpdir());
+    size_t o = 0;
+    for (int v = 0; v < MT_VIEW_COUNT; v++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "frame %s/view-%d.txt\nTab\n", t_tmpdir(), v);
+    t_write_file(keys, text, o);
+    int bad = 0;
+    for (size_t wi = 0; wi < sizeof widths / sizeof *widths; wi++)
+        for (size_t hi = 0; hi < sizeof heights / sizeof *heights; hi++) {
+            snprintf(size, sizeof size, "%dx%d", widths[wi], heights[hi]);
+            proc_result r = run_moetop("-m", gguf, "--prompt", "Hello world, how are you?", "--headless", "--size", size, "--script", keys, NULL);
+            CHECKF(r.status == 0, "%s: %s", size, r.err);
+            proc_free(&r);
+            for (int v = 0; v < MT_VIEW_COUNT && bad < 5; v++) {
+                snprintf(frame, sizeof frame, "%s/view-%d.txt", t_tmpdir(), v);
+                char *f = t_read_file(frame, NULL), *last = f ? strrchr(f, '\n') : NULL;
+                char status[48];
+                snprintf(status, sizeof status, "\n %s | ", mt_view_names[v]);
+                bool shape = frame_shape(frame, widths[wi], heights[hi], why, sizeof why);
+                bool drawn = false; /* anything but spaces above the status line */
+                const char *end = f ? strstr(f, status) : NULL;
+                for (const char *p = f; end && p < end && !drawn; p++) drawn = *p != ' ' && *p != '\n';
+                bool ok = shape && last && strstr(f, status) && drawn;
+                if (!ok) bad++;
+                CHECKF(ok, "%s, %s view: %s%s%s", size, mt_view_names[v], shape ? "" : why, f && strstr(f, status) ? "" : " no status line",
+                       drawn ? "" : " nothing drawn");
+                free(f);
+            }
+        }
+}
+
 static void keys_intervene_and_clear(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
@@ -196,6 +236,96 @@ static void views_cycle_and_help_lists_every_key(void) {
 
 /* Ablate: M masks the column's expert at every layer; compare then shows
  * overlaps below 1 and the changed next-token list. */
+/* A text frame's row as code points, one per cell (the prompt has no wide glyphs). */
+static int frame_row(const char *frame, int row, uint32_t *cells, int cap) {
+    const char *p = frame;
+    for (int i = 0; i < row && p; i++) {
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    if (!p) return 0;
+    int n = 0;
+    size_t len = strcspn(p, "\n");
+    for (size_t at = 0; at < len && n < cap;) at += mt_utf8_next((const uint8_t *)p + at, len - at, &cells[n++]);
+    return n;
+}
+
+/* The eighths a bar of the sweep view shows (full block 8, U+2590 - e for e eighths, a dot 0). */
+static int bar_eighths(const uint32_t *cells, int from, int width) {
+    int sum = 0;
+    for (int i = from; i < from + width; i++) sum += cells[i] == 0x2588 ? 8 : cells[i] > 0x2588 && cells[i] < 0x2590 ? (int)(0x2590 - cells[i]) : 0;
+    return sum;
+}
+
+/* Semantics, not just shape: each heatmap cell is the highest-weight expert
+ * of its trace entry (moetop trace --json), and the sweep view's bars and
+ * figures are the stats module's values (moetop sweep --json). */
+static void views_match_trace_and_sweep(void) {
+    const char *gguf = fixture_path('a', ".gguf"), *prompt = "The quick brown fox jumps over the lazy dog";
+    if (!gguf) return;
+    char keys[512], heat[512], sweep[512], text[1200];
+    snprintf(keys, sizeof keys, "%s/semantic.keys", t_tmpdir());
+    snprintf(heat, sizeof heat, "%s/semantic-heat.txt", t_tmpdir());
+    snprintf(sweep, sizeof sweep, "%s/semantic-sweep.txt", t_tmpdir());
+    snprintf(text, sizeof text, "frame %s\nTab\nTab\nframe %s\n", heat, sweep);
+    t_write_file(keys, text, strlen(text));
+    proc_result r = run_moetop("-m", gguf, "--prompt", prompt, "--headless", "--size", "120x40", "--script", keys, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    proc_result tr = run_moetop("trace", "-m", gguf, "--prompt", prompt, "--json", NULL);
+    proc_result sw = run_moetop("sweep", "-m", gguf, "--prompt", prompt, "--json", NULL);
+    char err[256];
+    jv *trace = tr.status == 0 ? jv_parse(tr.out, tr.out_len, err, sizeof err) : NULL;
+    jv *stats = sw.status == 0 ? jv_parse(sw.out, sw.out_len, err, sizeof err) : NULL;
+    char *h = t_read_file(heat, NULL), *s = t_read_file(sweep, NULL);
+    if (CHECKF(trace && stats && h && s, "trace %d, sweep %d", tr.status, sw.status)) {
+        const jv *layers = jv_get(trace, "layers"), *tokens = jv_get(trace, "tokens");
+        size_t T = tokens ? tokens->len : 0, L = layers ? layers->len : 0, checked = 0, wrong = 0;
+        uint32_t cells[300];
+        for (size_t t = 0; t < T && t < 38; t++) {
+            int n = frame_row(h, 1 + (int)t, cells, 300);
+            for (size_t l = 0; l < L; l++) {
+                const jv *ex = jv_at(jv_get(jv_at(layers, l), "topk"), t), *w = jv_at(jv_get(jv_at(layers, l), "weights"), t);
+                size_t best = 0;
+                for (size_t i = 1; i < w->len; i++)
+                    if (jv_at(w, i)->num > jv_at(w, best)->num) best = i;
+                int x = 18 + 3 * (int)l; /* 5 for the position, 12 for the label, 1 space; 3 per layer */
+                int shown = x + 1 < n ? (cells[x] == ' ' ? 0 : (int)(cells[x] - '0') * 10) + (int)(cells[x + 1] - '0') : -1;
+                checked++;
+                if (shown != (int)jv_at(ex, best)->num) wrong++;
+            }
+        }
+        CHECKF(checked == T * L && checked > 20 && wrong == 0, "%zu of %zu heatmap cells differ from the trace", wrong, checked);
+        const jv *sl = jv_get(stats, "layers");
+        for (size_t l = 0; sl && l < sl->len; l++) {
+            const jv *m = jv_at(sl, l);
+            int n = frame_row(s, 1 + (int)l, cells, 300);
+            if (!CHECKF(n >= 90, "sweep row %zu is %d cells", l, n)) break;
+            /* 120 columns: bars of 30 cells from columns 7 and 39, the figures from 71 */
+            double h_full = jv_num(m, "entropy_full_mean", -1), h_mix = jv_num(m, "entropy_topk_mean", -1);
+            CHECKF(abs(bar_eighths(cells, 7, 30) - (int)(h_full * 240 + 0.5)) == 0, "layer %zu: H_full bar %d eighths for %.4f", l,
+                   bar_eighths(cells, 7, 30), h_full);
+            CHECKF(abs(bar_eighths(cells, 39, 30) - (int)(h_mix * 240 + 0.5)) == 0, "layer %zu: H_mix bar %d eighths for %.4f", l,
+                   bar_eighths(cells, 39, 30), h_mix);
+            char figures[64];
+            int k = 0;
+            for (int i = 71; i < n && k < 63; i++) k += mt_utf8_encode(cells[i], figures + k) > 0 ? 1 : 0;
+            figures[k] = 0;
+            double top1, gini, cv;
+            unsigned cold;
+            CHECKF(sscanf(figures, "%lf %lf %lf %u", &top1, &gini, &cv, &cold) == 4 && fabs(top1 - jv_num(m, "top1_share", -9)) <= 0.0051 &&
+                       fabs(gini - jv_num(m, "gini", -9)) <= 0.0051 && fabs(cv - jv_num(m, "cv", -9)) <= 0.0051 && cold == (unsigned)jv_num(m, "cold", -1),
+                   "layer %zu: '%s' against the stats module", l, figures);
+        }
+    }
+    jv_free(trace);
+    jv_free(stats);
+    free(h);
+    free(s);
+    proc_free(&tr);
+    proc_free(&sw);
+}
+
 static void ablate_and_compare(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
@@ -534,8 +664,10 @@ int main(void) {
     RUN(labels_show_what_is_invisible);
     RUN(key_scripts);
     RUN(headless_frames_at_every_size);
+    RUN(every_view_at_every_size);
     RUN(keys_intervene_and_clear);
     RUN(views_cycle_and_help_lists_every_key);
+    RUN(views_match_trace_and_sweep);
     RUN(ablate_and_compare);
     RUN(prompt_line_generation_and_sets);
     RUN(exports_and_recording);
