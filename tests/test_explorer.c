@@ -329,12 +329,14 @@ static void views_match_trace_and_sweep(void) {
 static void ablate_and_compare(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
-    char script[512], ab[512], cmp[512], heat[512], text[2048];
+    char script[512], ab[512], cmp[512], heat[512], zd[512], text[4096];
     snprintf(script, sizeof script, "%s/ablate.keys", t_tmpdir());
+    snprintf(zd, sizeof zd, "%s/zero-drop.txt", t_tmpdir());
     snprintf(heat, sizeof heat, "%s/shaded.txt", t_tmpdir());
     snprintf(ab, sizeof ab, "%s/ablate.txt", t_tmpdir());
     snprintf(cmp, sizeof cmp, "%s/compare.txt", t_tmpdir());
-    snprintf(text, sizeof text, "Tab\nTab\nTab\nTab\nl\nl\nM\nframe %s\nTab\nframe %s\nEsc\ns\ns\ns\nframe %s\n", ab, cmp, heat);
+    snprintf(text, sizeof text, "Tab\nTab\nTab\nTab\nl\nl\nM\nframe %s\nTab\nframe %s\nEsc\ns\ns\ns\nframe %s\n"
+             "Tab\nTab\nTab\nTab\nM\nZ\nD\nframe %s\n", ab, cmp, heat, zd);
     t_write_file(script, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox jumps over the lazy dog", "--headless", "--size", "110x24",
                                "--script", script, NULL);
@@ -348,6 +350,11 @@ static void ablate_and_compare(void) {
     /* the heatmap shaded by change against the baseline marks the cells whose top expert moved */
     char *h = t_read_file(heat, NULL);
     CHECKF(h && strstr(h, "shade: change") && strstr(h, "*"), "%s", h ? h : "");
+    /* M again unmasks it everywhere; Z and D zero and drop it at every layer */
+    char *z = t_read_file(zd, NULL);
+    CHECKF(z && !strstr(z, "mask 2@") && strstr(z, "zero 2@0 drop 2@0 zero 2@1") && strstr(z, "layer 0, expert 2: zeroed dropped"), "%s",
+           z ? z : "");
+    free(z);
     free(a);
     free(c);
     free(h);

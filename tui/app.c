@@ -136,17 +136,22 @@ static bool toggle(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
 static bool mask(mt_app *a, mt_err *e) { return toggle(a, MT_IV_MASK, "masked", e); }
 
 /* Ablate view: the expert under the column cursor, masked at every layer (or unmasked). */
-static bool mask_everywhere(mt_app *app, mt_err *err) {
+/* The ablate view's column at every layer: set the bit everywhere, or clear it where it is set everywhere. */
+static bool toggle_everywhere(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
     uint32_t e = app->cur_expert, L = app->m->hp.n_layer;
     bool all = true;
-    for (uint32_t l = 0; l < L; l++) all &= (app->iv.flags[(size_t)l * app->iv.n_expert + e] & MT_IV_MASK) != 0;
+    for (uint32_t l = 0; l < L; l++) all &= (app->iv.flags[(size_t)l * app->iv.n_expert + e] & bit) != 0;
     for (uint32_t l = 0; l < L; l++) {
         uint8_t *f = &app->iv.flags[(size_t)l * app->iv.n_expert + e];
-        *f = all ? (uint8_t)(*f & ~MT_IV_MASK) : (uint8_t)(*f | MT_IV_MASK);
+        *f = all ? (uint8_t)(*f & ~bit) : (uint8_t)(*f | bit);
     }
-    snprintf(app->message, sizeof app->message, "%s expert %u at every layer", all ? "unmasked" : "masked", e);
+    snprintf(app->message, sizeof app->message, "%s%s expert %u at every layer", all ? "un-" : "", what, e);
     return recompute(app, err);
 }
+
+static bool mask_everywhere(mt_app *a, mt_err *e) { return toggle_everywhere(a, MT_IV_MASK, "masked", e); }
+static bool zero_everywhere(mt_app *a, mt_err *e) { return toggle_everywhere(a, MT_IV_ZERO, "zeroed", e); }
+static bool drop_everywhere(mt_app *a, mt_err *e) { return toggle_everywhere(a, MT_IV_DROP, "dropped", e); }
 
 static bool expert_next(mt_app *app, mt_err *e) {
     (void)e;
@@ -228,6 +233,8 @@ const mt_action mt_actions[] = {
     { MT_VIEW_ABLATE, 'l', MT_KEY_RIGHT, "l Right", "ablate: next expert", expert_next },
     { MT_VIEW_ABLATE, 'h', MT_KEY_LEFT, "h Left", "ablate: previous expert", expert_prev },
     { MT_VIEW_ABLATE, 'M', 0, "M", "ablate: mask the expert at every layer (toggle)", mask_everywhere },
+    { MT_VIEW_ABLATE, 'Z', 0, "Z", "ablate: zero the expert's output at every layer (toggle)", zero_everywhere },
+    { MT_VIEW_ABLATE, 'D', 0, "D", "ablate: drop the expert at every layer (toggle)", drop_everywhere },
     { -1, 'j', MT_KEY_DOWN, "j Down", "next token", down },
     { -1, 'k', MT_KEY_UP, "k Up", "previous token", up },
     { -1, 'l', MT_KEY_RIGHT, "l Right", "next layer", right },

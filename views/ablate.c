@@ -26,7 +26,7 @@ void mt_view_ablate(const mt_app *app, mt_grid *g, mt_rect area) {
     const mt_hparams *hp = &app->m->hp;
     uint32_t L = hp->n_layer, E = hp->n_expert, T = mt_session_length(app->s);
     int cw = column_width(E, area);
-    char buf[64];
+    char buf[128];
     mt_grid_text(g, area, area.x + 1, area.y, "layer  k ", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     for (uint32_t e = 0; e < E; e++) {
         snprintf(buf, sizeof buf, cw == 3 ? "%2u" : "%u", cw == 3 ? e % 100 : e % 10);
@@ -62,11 +62,12 @@ void mt_view_ablate(const mt_app *app, mt_grid *g, mt_rect area) {
     /* the cell under the cursor in words */
     uint32_t cl = app->cur_layer < L ? app->cur_layer : 0, ce = app->cur_expert < E ? app->cur_expert : 0;
     uint8_t f = app->iv.flags[(size_t)cl * E + ce];
-    snprintf(buf, sizeof buf, "layer %u, expert %u: %s", cl, ce,
-             app->iv.force[cl] == (int32_t)ce ? "forced" : f & MT_IV_MASK ? "masked" : f & MT_IV_ZERO ? "zeroed" : f & MT_IV_DROP ? "dropped" : "as trained");
+    snprintf(buf, sizeof buf, "layer %u, expert %u: %s%s%s%s%s", cl, ce, app->iv.force[cl] == (int32_t)ce ? "forced " : "",
+             f & MT_IV_MASK ? "masked " : "", f & MT_IV_ZERO ? "zeroed " : "", f & MT_IV_DROP ? "dropped " : "",
+             app->iv.force[cl] != (int32_t)ce && !f ? "as trained" : "");
     int rows_shown = (int)L < area.h - 3 ? (int)L : area.h - 3;
     if (rows_shown + 2 < area.h - 1) mt_grid_text(g, area, area.x + 1, area.y + rows_shown + 2, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     mt_grid_text(g, area, area.x + 1, area.y + area.h - 1,
-                 "m z x: mask / zero / drop the cell   M: mask the expert everywhere   + -: k   c: clear   shade: share of tokens",
+                 "m z x: mask / zero / drop the cell   M Z D: the expert at every layer   + -: k   c: clear   shade: share of tokens",
                  MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
 }
