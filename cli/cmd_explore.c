@@ -253,6 +253,9 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
     app.view = cfg.view;
     mt_palette_set((mt_ramp_kind)cfg.ramp, (mt_experts_kind)cfg.experts);
     app.generate_tokens = cfg.generate_tokens;
+    app.temperature = (float)cfg.temperature;
+    app.top_p = (float)cfg.top_p;
+    app.seed = cfg.seed;
     char sets[4096];
     if (mt_default_prompts(sets, sizeof sets)) mt_app_load_prompt_sets(&app, sets);
     if (!mt_grid_init(&g, w, h)) {

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@ void mt_config_defaults(mt_config *c) {
     snprintf(c->export_format, sizeof c->export_format, "svg");
     snprintf(c->export_dir, sizeof c->export_dir, ".");
     c->ramp = MT_RAMP_VIRIDIS;
+    c->temperature = 0;
+    c->top_p = 1;
+    c->seed = 0;
     c->experts = MT_EXPERTS_TABLEAU;
 }
 
@@ -36,6 +40,14 @@ static bool integer(const char *value, int lo, int hi, int *out) {
     long v = strtol(value, &end, 10);
     if (!*value || *end || v < lo || v > hi) return false;
     *out = (int)v;
+    return true;
+}
+
+static bool real(const char *value, double lo, double hi, double *out) {
+    char *end;
+    double v = strtod(value, &end);
+    if (!*value || *end || !(v >= lo && v <= hi)) return false;
+    *out = v;
     return true;
 }
 
@@ -62,6 +74,14 @@ static int handle(void *user, const char *section, const char *name, const char 
     } else if (strcmp(section, "explorer") == 0 && strcmp(name, "export_dir") == 0) {
         if (!*value || strlen(value) >= sizeof l->c->export_dir) goto bad;
         snprintf(l->c->export_dir, sizeof l->c->export_dir, "%s", value);
+    } else if (strcmp(section, "explorer") == 0 && strcmp(name, "temperature") == 0) {
+        if (!real(value, 0, 10, &l->c->temperature)) goto bad;
+    } else if (strcmp(section, "explorer") == 0 && strcmp(name, "top_p") == 0) {
+        if (!real(value, 1e-6, 1, &l->c->top_p)) goto bad;
+    } else if (strcmp(section, "explorer") == 0 && strcmp(name, "seed") == 0) {
+        char *end;
+        errno = 0;
+        if (!*value || *value == '-' || (l->c->seed = strtoull(value, &end, 10), *end) || errno) goto bad;
     } else if (strcmp(section, "theme") == 0 && strcmp(name, "ramp") == 0) {
         static const char *const ramps[] = { "viridis", "cividis" };
         if ((l->c->ramp = choose(value, ramps, 2)) < 0) goto bad;

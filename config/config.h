@@ -20,6 +20,8 @@ typedef struct mt_config {
     char export_format[8]; /* what X writes: "svg", "ansi" or "txt" */
     char export_dir[1024];  /* where X writes it */
     int ramp, experts;      /* the theme: mt_ramp_kind, mt_experts_kind */
+    double temperature, top_p; /* n's sampling; temperature 0: greedy */
+    unsigned long long seed;
 } mt_config;
 
 void mt_config_defaults(mt_config *c);

@@ -326,6 +326,61 @@ static void views_match_trace_and_sweep(void) {
     proc_free(&sw);
 }
 
+/* n with the config's temperature and seed samples what moetop generate
+ * samples with the same flags: each generated row's top experts equal the
+ * top-weight experts of generate --json's tokens. */
+static void sampled_generation_matches_generate(void) {
+    const char *gguf = fixture_path('c', ".gguf"), *prompt = "Count: 1 2 3";
+    if (!gguf) return;
+    char ini[512], keys[512], frame[512], text[1200];
+    snprintf(ini, sizeof ini, "%s/sampling.ini", t_tmpdir());
+    snprintf(keys, sizeof keys, "%s/sampling.keys", t_tmpdir());
+    snprintf(frame, sizeof frame, "%s/sampling.txt", t_tmpdir());
+    const char *cfg = "[explorer]\ntemperature = 0.8\nseed = 7\ngenerate_tokens = 8\n";
+    t_write_file(ini, cfg, strlen(cfg));
+    snprintf(text, sizeof text, "n\nframe %s\n", frame);
+    t_write_file(keys, text, strlen(text));
+    proc_result r = run_moetop("-m", gguf, "--config", ini, "--prompt", prompt, "--headless", "--size", "100x24", "--script", keys, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    proc_result gr = run_moetop("generate", "-m", gguf, "--prompt", prompt, "--temp", "0.8", "--seed", "7", "-n", "8", "--json", NULL);
+    char err[256];
+    jv *gen = gr.status == 0 ? jv_parse(gr.out, gr.out_len, err, sizeof err) : NULL;
+    char *f = t_read_file(frame, NULL);
+    if (CHECKF(gen && f && strstr(f, "k 4 T 0.8 seed 7") && strstr(f, "generated 8 tokens"), "%s", f ? f : gr.err)) {
+        const jv *toks = jv_get(gen, "generated");
+        size_t rows = 0;
+        int header = 0; /* the completion's text, then the header, then a row per token */
+        for (const char *p = f; p < strstr(f, "top expert per layer"); p++) header += *p == '\n';
+        for (size_t i = 0; toks && i < toks->len; i++) {
+            uint32_t cells[300];
+            int n = frame_row(f, header + 1 + (int)i, cells, 300);
+            char digits[256];
+            int k = 0;
+            for (int c = 14; c < n && k < 250; c++) k += (int)mt_utf8_encode(cells[c], digits + k);
+            digits[k] = 0;
+            const jv *layers = jv_get(jv_at(toks, i), "layers");
+            const char *p = digits;
+            bool same = layers != NULL;
+            for (size_t l = 0; same && l < layers->len; l++) {
+                const jv *ex = jv_get(jv_at(layers, l), "topk"), *w = jv_get(jv_at(layers, l), "weights");
+                size_t best = 0;
+                for (size_t j = 1; j < w->len; j++)
+                    if (jv_at(w, j)->num > jv_at(w, best)->num) best = j;
+                char *end;
+                long shown = strtol(p, &end, 10);
+                same = end != p && shown == (long)jv_at(ex, best)->num;
+                p = end;
+            }
+            rows += same;
+        }
+        CHECKF(toks && toks->len == 8 && rows == 8, "%zu of 8 generated rows agree with moetop generate", rows);
+    }
+    jv_free(gen);
+    free(f);
+    proc_free(&gr);
+}
+
 static void ablate_and_compare(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
@@ -530,6 +585,9 @@ static void config_files(void) {
         { "just words\n", ":1: not name = value" },
         { "[nowhere]\nx = 1\n", ":2: unknown key 'x' in [nowhere]" },
         { "[theme]\nramp = jet\n", ":2: [theme] ramp: 'jet' is not a valid value" },
+        { "[explorer]\ntemperature = hot\n", ":2: [explorer] temperature: 'hot'" },
+        { "[explorer]\n\nseed = -1\n", ":3: [explorer] seed: '-1'" },
+        { "[explorer]\ntop_p = 0\n", ":2: [explorer] top_p: '0'" },
         { "[display]\ncolors = 88\n", ":2: [display] colors: '88'" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -675,6 +733,7 @@ int main(void) {
     RUN(keys_intervene_and_clear);
     RUN(views_cycle_and_help_lists_every_key);
     RUN(views_match_trace_and_sweep);
+    RUN(sampled_generation_matches_generate);
     RUN(ablate_and_compare);
     RUN(prompt_line_generation_and_sets);
     RUN(exports_and_recording);

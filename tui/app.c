@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/sample.h"
 #include "script.h"
 #include "views/views.h"
 
@@ -32,9 +33,13 @@ static bool generate(mt_app *app, mt_err *err) {
     if (!mt_session_append(app->gen, mt_session_ids(app->s), n, err)) return false;
     app->gen_start = n;
     app->gen_pending = app->generate_tokens > 0 ? app->generate_tokens : MT_GENERATE_TOKENS;
+    app->gen_rng = mt_rng_seed(app->seed, 0x67656eull); /* engine/generate.c's stream: moetop generate --seed gives the same */
     app->gen_done = false;
     app->view = MT_VIEW_GENERATE;
-    snprintf(app->message, sizeof app->message, "generating (greedy)");
+    if (app->temperature > 0)
+        snprintf(app->message, sizeof app->message, "generating (temperature %.2g, top-p %.2g, seed %llu)", (double)app->temperature,
+                 (double)app->top_p, (unsigned long long)app->seed);
+    else snprintf(app->message, sizeof app->message, "generating (greedy)");
     return true;
 }
 
@@ -46,9 +51,15 @@ bool mt_app_tick(mt_app *app, mt_err *err) {
         app->gen_pending = 0;
         return false;
     }
-    uint32_t next = 0;
-    for (uint32_t v = 1; v < app->m->hp.n_vocab; v++)
-        if (logits[v] > logits[next]) next = v;
+    uint32_t V = mt_tok_vocab_size(app->tok);
+    if (!app->gen_prob) app->gen_prob = malloc(V * sizeof *app->gen_prob);
+    if (!app->gen_index) app->gen_index = malloc(V * sizeof *app->gen_index);
+    if (!app->gen_prob || !app->gen_index) {
+        mt_err_set(err, "out of memory for sampling");
+        app->gen_pending = 0;
+        return false;
+    }
+    uint32_t next = mt_sample(logits, V, app->temperature, app->top_p > 0 ? app->top_p : 1, &app->gen_rng, app->gen_prob, app->gen_index);
     if (!mt_session_append(app->gen, &next, 1, err)) {
         app->gen_pending = 0;
         return false;
@@ -255,7 +266,7 @@ const mt_action mt_actions[] = {
     { -1, 'C', 0, "C", "wrap the prompt as a harmony chat", mt_action_chat },
     { -1, 'p', 0, "p", "next prompt of the prompt sets", mt_action_next_prompt },
     { -1, 'P', 0, "P", "first prompt of the next domain", mt_action_next_domain },
-    { -1, 'n', 0, "n", "generate a completion (greedy, with the interventions)", generate },
+    { -1, 'n', 0, "n", "generate a completion with the interventions (greedy, or the config's temperature and seed)", generate },
     { -1, 'X', 0, "X", "export this frame (moetop-frame-N.svg; the config sets format and folder)", export_frame },
     { -1, 'q', 0, "q", "quit", quit },
 };
@@ -291,6 +302,7 @@ bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const m
                  const char *prompt, mt_err *err) {
     memset(app, 0, sizeof *app);
     app->model_name = model_name;
+    app->top_p = 1;
     app->m = m;
     app->tok = tok;
     app->be = be;
@@ -333,6 +345,8 @@ const mt_session *mt_app_baseline(mt_app *app) {
 }
 
 void mt_app_free(mt_app *app) {
+    free(app->gen_prob);
+    free(app->gen_index);
     for (int i = 0; i < 2; i++) {
         free(app->cont[i].text);
         free(app->cont[i].prompt);

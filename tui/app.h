@@ -10,6 +10,7 @@
 
 #include "engine/backend.h"
 #include "engine/intervene.h"
+#include "engine/rng.h"
 #include "engine/session.h"
 #include "engine/tokenizer.h"
 #include "grid.h"
@@ -84,6 +85,11 @@ struct mt_app {
     int gen_pending;                      /* tokens still to generate */
     int generate_tokens;                  /* how many n asks for (the config's generate_tokens) */
     bool gen_done;                        /* stopped at an end-of-generation token */
+    float temperature, top_p;             /* n's sampling (the config's): temperature 0 is greedy */
+    uint64_t seed;
+    mt_rng gen_rng;                       /* seeded as moetop generate seeds it: the same tokens for the same seed */
+    float *gen_prob;                      /* sampling scratch [n_vocab] */
+    uint32_t *gen_index;
 };
 
 /* The prompt is tokenized with special tokens parsed. False with err set. */

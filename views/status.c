@@ -46,13 +46,16 @@ void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
         snprintf(stale_note, sizeof stale_note, "STALE from layer %u: r recomputes", stale);
         message = stale_note;
     }
-    /* what changes goes first, so a narrow terminal keeps it; the backend goes right */
-    snprintf(line, sizeof line, " %s | %s | k %u | interventions: %s%s%s", mt_view_names[app->view], app->model_name, app->m->hp.k, iv,
+    /* what changes goes first, so a narrow terminal keeps it; the model and backend go right, when they fit */
+    char sampling[64];
+    if (app->temperature > 0) snprintf(sampling, sizeof sampling, "T %.2g seed %llu", (double)app->temperature, (unsigned long long)app->seed);
+    else snprintf(sampling, sizeof sampling, "greedy");
+    snprintf(line, sizeof line, " %s | k %u %s | interventions: %s%s%s", mt_view_names[app->view], app->m->hp.k, sampling, iv,
              message[0] ? " | " : "", message);
     mt_grid_fill(g, area, ' ', 0x000000, 0xd0d0d0, 0);
     int used = mt_grid_text(g, area, area.x, area.y, line, 0x000000, 0xd0d0d0, 0);
     char right[192];
-    snprintf(right, sizeof right, "%s, %s ", app->be->name, app->be->device);
+    snprintf(right, sizeof right, "%s on %s, %s ", app->model_name, app->be->name, app->be->device);
     int rw = mt_text_width(right);
     if (used + rw + 2 <= area.w) mt_grid_text(g, area, area.x + area.w - rw, area.y, right, 0x303030, 0xd0d0d0, 0);
 }
