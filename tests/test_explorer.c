@@ -139,6 +139,48 @@ static void headless_frames_at_every_size(void) {
     free(text);
 }
 
+/* Expected frames: the heatmap, token, sweep and experts views of fixture a
+ * at 100x30 equal tests/fixtures/frames/<view>.txt cell for cell (all but
+ * the status line, which names this machine's CPU). MOETOP_UPDATE_FRAMES=1
+ * writes them again (then read the diff before committing). */
+static void expected_frames(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    static const char *const views[] = { "heatmap", "token", "sweep", "experts" };
+    char keys[512], text[2048];
+    snprintf(keys, sizeof keys, "%s/expected.keys", t_tmpdir());
+    size_t o = (size_t)snprintf(text, sizeof text, "j\nj\nl\n");
+    for (size_t v = 0; v < 4; v++) o += (size_t)snprintf(text + o, sizeof text - o, "frame %s/expected-%s.txt\nTab\n", t_tmpdir(), views[v]);
+    t_write_file(keys, text, o);
+    proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox jumps over the lazy dog.\n\tOK?", "--headless", "--size", "100x30",
+                               "--script", keys, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    bool update = getenv("MOETOP_UPDATE_FRAMES") && *getenv("MOETOP_UPDATE_FRAMES") == '1';
+    for (size_t v = 0; v < 4; v++) {
+        char got_path[600], want_path[256];
+        snprintf(got_path, sizeof got_path, "%s/expected-%s.txt", t_tmpdir(), views[v]);
+        snprintf(want_path, sizeof want_path, "tests/fixtures/frames/%s.txt", views[v]);
+        unsigned long got_len;
+        char *got = t_read_file(got_path, &got_len), *cut = got ? strrchr(got, '\n') : NULL;
+        if (cut) { /* drop the status line: the frame's last line */
+            *cut = 0;
+            cut = strrchr(got, '\n');
+            if (cut) cut[1] = 0;
+        }
+        if (got && update) t_write_file(want_path, got, strlen(got));
+        char *want = t_read_file(want_path, NULL);
+        if (CHECKF(got && want, "%s: %s", views[v], want ? "no frame" : "no expected frame (MOETOP_UPDATE_FRAMES=1 writes it)")) {
+            int line = 1;
+            const char *a = got, *b = want;
+            while (*a && *a == *b) line += *a++ == '\n', b++;
+            CHECKF(*a == *b, "%s: the frame differs from %s at line %d", views[v], want_path, line);
+        }
+        free(got);
+        free(want);
+    }
+}
+
 /* Every view at sizes from the minimum to 300x100: exact shape, its own
  * status line, and something drawn above it. */
 static void every_view_at_every_size(void) {
@@ -729,6 +771,7 @@ int main(void) {
     RUN(labels_show_what_is_invisible);
     RUN(key_scripts);
     RUN(headless_frames_at_every_size);
+    RUN(expected_frames);
     RUN(every_view_at_every_size);
     RUN(keys_intervene_and_clear);
     RUN(views_cycle_and_help_lists_every_key);
