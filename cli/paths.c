@@ -26,13 +26,20 @@ static bool exists(const char *path, bool dir) {
     return stat(path, &st) == 0 && (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
 }
 
-/* The first of <exe>/assets/<in_tree> and <exe>/../share/moetop/<installed> that exists. */
+/* The first that exists of <exe>/assets/<in_tree> (also two folders up, for
+ * builds kept under the repository such as build/san/moetop) and
+ * <exe>/../share/moetop/<installed> (after make install). */
 static bool find_shipped(const char *in_tree, const char *installed, bool dir, char *out, size_t cap) {
     char base[PATH_MAX], path[PATH_MAX + 64];
     if (!exe_dir(base, sizeof base)) return false;
-    snprintf(path, sizeof path, "%s/assets/%s", base, in_tree);
-    if (!exists(path, dir)) snprintf(path, sizeof path, "%s/../share/moetop/%s", base, installed);
-    if (!exists(path, dir)) return false;
+    static const char *const up[] = { "", "/..", "/../.." };
+    bool found = false;
+    for (int i = 0; i < 3 && !found; i++) {
+        snprintf(path, sizeof path, "%s%s/assets/%s", base, up[i], in_tree);
+        found = exists(path, dir);
+    }
+    if (!found) snprintf(path, sizeof path, "%s/../share/moetop/%s", base, installed);
+    if (!found && !exists(path, dir)) return false;
     return (size_t)snprintf(out, cap, "%s", path) < cap;
 }
 

@@ -9,10 +9,13 @@
 #include "support/cli_util.h"
 #include "support/harness.h"
 #include "support/malformed.h"
+#include "support/proc.h"
 
 static void help_and_version(void) {
     proc_result r = run_moetop("--help", NULL);
-    CHECKF(r.status == 0 && strstr(r.out, "usage: moetop COMMAND") && strstr(r.out, "info") && strstr(r.out, "synth"), "--help: %d %s", r.status, r.out);
+    CHECKF(r.status == 0 && strstr(r.out, "usage: moetop [explorer options]") && strstr(r.out, "moetop COMMAND [options]") && strstr(r.out, "info") &&
+               strstr(r.out, "synth"),
+           "--help: %d %s", r.status, r.out);
     proc_free(&r);
     r = run_moetop("--version", NULL);
     CHECKF(r.status == 0 && strncmp(r.out, "moetop ", 7) == 0 && proc_count_lines(r.out) == 1, "--version: %s", r.out);
@@ -29,7 +32,6 @@ static void usage_errors(void) {
     static const struct { const char *args[4]; const char *expect; } cases[] = {
         { { "info", "--frob", NULL }, "moetop: --frob: unknown flag (usage: moetop info" },
         { { "info", "-m", NULL }, "moetop: --model: missing value FILE (usage:" },
-        { { "info", NULL }, "moetop: -m: a model file is required" },
         { { "frobnicate", NULL }, "moetop: frobnicate: unknown command" },
         { { "info", "-m", "/nonexistent/x.gguf", NULL }, "moetop: /nonexistent/x.gguf: cannot open" },
         { { "info", "-m", "/tmp", NULL }, "moetop: /tmp: not a regular file" },
@@ -134,10 +136,29 @@ static void json_survives_invalid_utf8(void) {
     jv_free(v);
 }
 
+/* A copy of the binary far from the repository and with no installed share/
+ * finds no bundled model: commands that need one say so, in one line. */
+static void no_bundled_model_far_from_the_tree(void) {
+    char dir[512], bin[600], cmd[1400];
+    snprintf(dir, sizeof dir, "%s/alone/bin", t_tmpdir());
+    snprintf(bin, sizeof bin, "%s/moetop", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s'", dir, t_bin(), bin);
+    if (!CHECK(system(cmd) == 0)) return;
+    static const char *const cases[][3] = { { "info", NULL, NULL }, { "tokenize", "hello", NULL }, { "trace", "--prompt", "x" } };
+    for (size_t i = 0; i < 3; i++) {
+        const char *argv[] = { bin, cases[i][0], cases[i][1], cases[i][2], NULL };
+        proc_result r = proc_run(argv, NULL);
+        CHECKF(is_clean_usage_error(&r) && strstr(r.err, "-m: no model given and no bundled model found"), "%s: exit %d, '%s'", cases[i][0],
+               r.status, r.err);
+        proc_free(&r);
+    }
+}
+
 int main(void) {
     t_begin("cli");
     RUN(help_and_version);
     RUN(usage_errors);
+    RUN(no_bundled_model_far_from_the_tree);
     RUN(malformed_files_exit_2);
     RUN(control_info_json);
     RUN(json_survives_invalid_utf8);
