@@ -219,6 +219,18 @@ static bool fill_tensor(void *ctx, uint64_t index, void *dst, uint64_t nbytes, m
     return true;
 }
 
+/* The tokenizer's keys, as llama.cpp writes them for gpt-oss. */
+static void set_tokenizer_keys(mt_gguf_writer *w, const mt_synth_vocab *v) {
+    mt_gguf_set_str(w, "tokenizer.ggml.model", "gpt2");
+    mt_gguf_set_str(w, "tokenizer.ggml.pre", "gpt-4o");
+    mt_gguf_set_str_array(w, "tokenizer.ggml.tokens", (const char *const *)v->tokens, v->n_tokens);
+    mt_gguf_set_array(w, "tokenizer.ggml.token_type", MT_GGUF_INT32, v->types, v->n_tokens);
+    mt_gguf_set_str_array(w, "tokenizer.ggml.merges", (const char *const *)v->merges, v->n_merges);
+    mt_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", v->bos);
+    mt_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", v->eos);
+    mt_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", v->pad);
+}
+
 bool mt_synth_write(const mt_synth_spec *s, const char *path, mt_err *err) {
     mt_err check;
     if (!mt_synth_check(s, &check)) {
@@ -257,14 +269,7 @@ bool mt_synth_write(const mt_synth_spec *s, const char *path, mt_err *err) {
     mt_gguf_set_str(w, "gpt-oss.rope.scaling.type", "yarn");
     mt_gguf_set_f32(w, "gpt-oss.rope.scaling.factor", s->rope_factor);
     mt_gguf_set_u32(w, "gpt-oss.rope.scaling.original_context_length", s->rope_original_context);
-    mt_gguf_set_str(w, "tokenizer.ggml.model", "gpt2");
-    mt_gguf_set_str(w, "tokenizer.ggml.pre", "gpt-4o");
-    mt_gguf_set_str_array(w, "tokenizer.ggml.tokens", (const char *const *)v.tokens, v.n_tokens);
-    mt_gguf_set_array(w, "tokenizer.ggml.token_type", MT_GGUF_INT32, v.types, v.n_tokens);
-    mt_gguf_set_str_array(w, "tokenizer.ggml.merges", (const char *const *)v.merges, v.n_merges);
-    mt_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", v.bos);
-    mt_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", v.eos);
-    mt_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", v.pad);
+    set_tokenizer_keys(w, &v);
 
     if (s->vocab_only) { /* the tokenizer alone: drop the architecture's keys */
         mt_gguf_writer_free(w);
@@ -278,14 +283,7 @@ bool mt_synth_write(const mt_synth_spec *s, const char *path, mt_err *err) {
         mt_gguf_set_str(w, "general.architecture", "gpt-oss");
         mt_gguf_set_str(w, "general.name", s->name);
         mt_gguf_writer_set_alignment(w, MT_GGUF_DEFAULT_ALIGNMENT);
-        mt_gguf_set_str(w, "tokenizer.ggml.model", "gpt2");
-        mt_gguf_set_str(w, "tokenizer.ggml.pre", "gpt-4o");
-        mt_gguf_set_str_array(w, "tokenizer.ggml.tokens", (const char *const *)v.tokens, v.n_tokens);
-        mt_gguf_set_array(w, "tokenizer.ggml.token_type", MT_GGUF_INT32, v.types, v.n_tokens);
-        mt_gguf_set_str_array(w, "tokenizer.ggml.merges", (const char *const *)v.merges, v.n_merges);
-        mt_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", v.bos);
-        mt_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", v.eos);
-        mt_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", v.pad);
+        set_tokenizer_keys(w, &v);
     } else {
         list_tensors(&c, v.n_tokens);
     }
