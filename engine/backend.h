@@ -1,51 +1,121 @@
 /* The operations a compute backend provides to the forward pass (forward.c,
- * the one place that knows the model). Activations are float32 rows in host
- * memory for now: the CPU backend works on them in place; a device backend
- * will keep its own copies (the Vulkan issue widens this interface).
+ * the one place that knows the model), over memory the backend owns.
  *
- * Shapes: T = tokens in the batch; rows are contiguous. */
+ * Activations live in backend buffers (mt_buf): host memory for the CPU
+ * backend, device memory for Vulkan. A buffer made with host_visible = true
+ * can be read (and written) by the host through buf_host() whenever no work
+ * is in flight; the trace and the logits live in such buffers, so a device
+ * backend writes them from its shaders and the host reads them after wait().
+ *
+ * Ops are queued in order: the CPU backend runs each at once, a device
+ * backend records them and runs them at submit(). Every op sees the results
+ * of the ops before it. Weights are passed as the model's own pointers
+ * (mt_weight, float vectors in the mapping); a device backend looks up its
+ * uploaded copy, made by prepare().
+ *
+ * Shapes: T = tokens in the batch; rows are contiguous float32 unless noted;
+ * an mt_ten is a byte offset into a buffer. */
 #ifndef MT_BACKEND_H
 #define MT_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+#include "intervene.h"
 #include "model.h"
 
+typedef struct mt_buf mt_buf;
+typedef struct mt_ten {
+    mt_buf *buf;
+    uint64_t off; /* bytes */
+} mt_ten;
+
+static inline mt_ten mt_ten_at(mt_buf *buf, uint64_t off_bytes) {
+    mt_ten t = { buf, off_bytes };
+    return t;
+}
+static inline mt_ten mt_ten_add(mt_ten t, uint64_t bytes) {
+    t.off += bytes;
+    return t;
+}
+
 typedef struct mt_attention_args {
-    const float *q;        /* [T][n_head * head_dim], RoPE applied */
-    const float *k, *v;    /* the layer's cache: [pos0 + T][n_kv * head_dim] */
+    mt_ten q;              /* [T][n_head * head_dim], RoPE applied */
+    mt_ten k, v;           /* the layer's cache from position 0: [pos0 + T][n_kv * head_dim] */
     const float *sinks;    /* [n_head] */
-    float *out;            /* [T][n_head * head_dim] */
+    mt_ten out;            /* [T][n_head * head_dim] */
     uint32_t T, pos0;      /* query t sits at position pos0 + t */
     uint32_t n_head, n_kv, head_dim;
     uint32_t window;       /* 0: full causal; else a token sees itself and window-1 before */
     float scale;           /* 1 / sqrt(head_dim) */
 } mt_attention_args;
 
+/* The router's output for T tokens, each row E wide (E = n_expert). */
+typedef struct mt_route_out {
+    mt_ten experts;  /* u32 [T][E]: selected experts, highest logit first */
+    mt_ten weights;  /* [T][E]: their mixing weights (0 for a dropped expert) */
+    mt_ten n_sel;    /* u32 [T] */
+    mt_ten margin;   /* [T]: see mt_iv_route */
+} mt_route_out;
+
 typedef struct mt_moe_args {
     const mt_layer_weights *w;
-    const float *h;          /* [T][d]: the MoE's normed input */
+    uint32_t layer;          /* its interventions' zero flags apply */
+    mt_ten h;                /* [T][d]: the MoE's normed input */
     uint32_t T, d, ff, n_expert;
-    const uint32_t *experts; /* [T][stride]: selected experts per token */
-    const float *weights;    /* [T][stride]: their mixing weights */
-    const uint32_t *n_sel;   /* [T] */
-    uint32_t stride;
-    const uint8_t *skip;     /* [n_expert]: 1 = the expert's output counts as zero */
-    float *out;              /* [T][d]: the weighted sum of expert outputs */
+    mt_route_out route;      /* as route() wrote it */
+    mt_ten out;              /* [T][d]: the weighted sum of expert outputs */
 } mt_moe_args;
 
 typedef struct mt_backend mt_backend;
 
 struct mt_backend {
-    const char *name;   /* "cpu" */
-    char device[128];   /* what it runs on, for humans and JSON */
+    const char *name;   /* "cpu" or "vulkan" */
+    char device[160];   /* what it runs on, for humans and JSON */
     int n_threads;
-    /* y[t][r] = bias[r] + sum_i W[r][i] x[t][i] for t < T; W is the expert's slice */
-    void (*matmul)(mt_backend *b, const mt_weight *w, uint64_t expert, const float *x, size_t T, const float *bias, float *y);
+    uint64_t max_bind_bytes; /* the largest buffer span one op may address (a device's storage-buffer range) */
+
+    /* Uploads or binds the model's weights; once per model. False with err set
+     * (a model that does not fit says how much it needs and how much there is). */
+    bool (*prepare)(mt_backend *b, const mt_model *m, mt_err *err);
+
+    /* ---- memory: NULL when out of memory; buffers start zeroed */
+    mt_buf *(*buf_new)(mt_backend *b, uint64_t bytes, bool host_visible);
+    void (*buf_free)(mt_backend *b, mt_buf *buf);
+    void *(*buf_host)(mt_backend *b, mt_buf *buf); /* NULL unless host_visible */
+    /* queued copy between buffers */
+    void (*copy)(mt_backend *b, mt_ten dst, mt_ten src, uint64_t bytes);
+
+    /* ---- ops */
+    /* the installed interventions: route() and moe() follow them (copied) */
+    bool (*set_interventions)(mt_backend *b, const mt_interventions *iv);
+    /* out[t] = row ids[t] of w (u32 ids), dequantized: [T][w->in] */
+    void (*embed)(mt_backend *b, const mt_weight *w, mt_ten ids, uint32_t T, mt_ten out);
+    /* out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w */
+    void (*rmsnorm)(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint32_t T, uint32_t d, float eps);
+    /* y[t][r] = bias[r] + sum_i W[r][i] x[t][i]; bias may be NULL */
+    void (*matmul)(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, const float *bias, mt_ten y);
+    /* rotates n_heads heads of x[t] (n_heads * 2 half wide) by cs[t][i] = (cos, sin), NeoX pairs (i, i + half) */
+    void (*rope)(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs);
     void (*attention)(mt_backend *b, const mt_attention_args *a);
+    /* out = a + b; norms[t][norm_a] = |a[t]|, norms[t][norm_b] = |b[t]| (a column < 0: not written).
+     * out may be a. norms is [T][3]. */
+    void (*add)(mt_backend *b, mt_ten a, mt_ten bb, mt_ten out, uint32_t T, uint32_t d, mt_ten norms, int norm_a, int norm_b);
+    /* routing of T tokens from the biased router logits z [T][E], as mt_iv_route does it */
+    void (*route)(mt_backend *b, mt_ten z, uint32_t layer, uint32_t model_k, uint32_t T, uint32_t E, const mt_route_out *out);
     /* false when out of memory */
-    int (*moe)(mt_backend *b, const mt_moe_args *a);
+    bool (*moe)(mt_backend *b, const mt_moe_args *a);
+
+    /* ---- execution: submit() starts what is queued and returns its ticket;
+     * wait(ticket) returns when it (and all before it) finished. False with
+     * err set when the device failed. The CPU backend has done everything already. */
+    bool (*submit)(mt_backend *b, uint64_t *ticket, mt_err *err);
+    bool (*wait)(mt_backend *b, uint64_t ticket, mt_err *err);
+
+    /* time per op since the backend was made, when profiling (NULL: none kept) */
+    void (*profile_report)(mt_backend *b, void *file);
     void (*destroy)(mt_backend *b);
 };
 

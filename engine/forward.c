@@ -5,107 +5,128 @@
  *   attention with sinks (sliding window on even layers);  x += Wo att + bo
  *   h = RMSNorm(x) post_attention_norm;  z = Wr h + br (router logits)
  *   route (top-k with interventions, softmax over the k);  x += sum w_e FFN_e(h)
- * After the last layer: logits = W_out RMSNorm(x) output_norm. */
+ * After the last layer: logits = W_out RMSNorm(x) output_norm.
+ *
+ * Each layer is submitted as it is queued; the host waits for the layer
+ * before it (so a device always has one queued behind the one running) and
+ * then reports progress. */
 #include <math.h>
 #include <string.h>
 
-#include "quant.h"
 #include "session_internal.h"
-
-/* out = x / sqrt(mean(x^2) + eps) * w, the sum in double so long rows stay exact */
-static void rmsnorm(const float *x, const float *w, float *out, uint32_t d, float eps) {
-    double ss = 0.0;
-    for (uint32_t i = 0; i < d; i++) ss += (double)x[i] * x[i];
-    float scale = (float)(1.0 / sqrt(ss / d + eps));
-    for (uint32_t i = 0; i < d; i++) out[i] = x[i] * scale * w[i];
-}
-
-static float l2norm(const float *x, uint32_t d) {
-    double ss = 0.0;
-    for (uint32_t i = 0; i < d; i++) ss += (double)x[i] * x[i];
-    return (float)sqrt(ss);
-}
 
 static bool wants_logits(const mt_session *s, uint32_t pos) {
     return s->keep_all_logits || pos + 1 == s->n_tokens;
 }
 
-bool mt_forward(mt_session *s, uint32_t pos0, uint32_t T, uint32_t layer0, mt_err *err) {
+static mt_ten trace_at(mt_session *s, uint32_t l, int section, uint32_t pos) {
+    return mt_ten_at(s->trace[l], mt_trace_offset(s, section, pos));
+}
+
+/* Queues layer l for the batch. */
+static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     const mt_model *m = s->m;
     const mt_hparams *hp = &m->hp;
     mt_backend *be = s->be;
-    uint32_t d = hp->d_model, E = hp->n_expert, L = hp->n_layer;
-    uint32_t qw = hp->n_head * hp->head_dim, kvw = hp->n_kv * hp->head_dim;
-    size_t cap = s->cap;
-    for (uint32_t l = layer0; l < L; l++) {
-        const mt_layer_weights *w = &m->layers[l];
-        float *x = s->resid + ((size_t)l * cap + pos0) * d;
-        float *xn = s->resid + ((size_t)(l + 1) * cap + pos0) * d;
-        float *k = s->k[l] + (size_t)pos0 * kvw, *v = s->v[l] + (size_t)pos0 * kvw;
-        for (uint32_t t = 0; t < T; t++) rmsnorm(x + (size_t)t * d, w->attn_norm, s->h + (size_t)t * d, d, hp->rms_eps);
-        be->matmul(be, &w->wq, 0, s->h, T, w->bq, s->q);
-        be->matmul(be, &w->wk, 0, s->h, T, w->bk, k);
-        be->matmul(be, &w->wv, 0, s->h, T, w->bv, v);
-        for (uint32_t t = 0; t < T; t++) {
-            mt_rope_apply(&s->rope, s->q + (size_t)t * qw, hp->n_head, pos0 + t);
-            mt_rope_apply(&s->rope, k + (size_t)t * kvw, hp->n_kv, pos0 + t);
-        }
-        mt_attention_args aa = {
-            .q = s->q, .k = s->k[l], .v = s->v[l], .sinks = w->sinks, .out = s->att, .T = T, .pos0 = pos0,
-            .n_head = hp->n_head, .n_kv = hp->n_kv, .head_dim = hp->head_dim,
-            .window = l % 2 == 0 ? hp->sliding_window : 0, .scale = 1.0f / sqrtf((float)hp->head_dim),
-        };
-        be->attention(be, &aa);
-        be->matmul(be, &w->wo, 0, s->att, T, w->bo, s->o);
-        float *norms = s->norms + ((size_t)l * cap + pos0) * 3;
-        for (uint32_t t = 0; t < T; t++) {
-            const float *xt = x + (size_t)t * d, *ot = s->o + (size_t)t * d;
-            float *xnt = xn + (size_t)t * d;
-            for (uint32_t i = 0; i < d; i++) xnt[i] = xt[i] + ot[i];
-            norms[3 * t + 0] = l2norm(xt, d);
-            norms[3 * t + 1] = l2norm(ot, d);
-            rmsnorm(xnt, w->post_attn_norm, s->h + (size_t)t * d, d, hp->rms_eps);
-        }
-        /* router: logits over all experts, kept for the trace before any intervention */
-        float *z = s->router_logits + ((size_t)l * cap + pos0) * E;
-        be->matmul(be, &w->router, 0, s->h, T, w->router_bias, z);
-        uint32_t *sel = s->sel_experts + ((size_t)l * cap + pos0) * E;
-        float *wts = s->sel_weights + ((size_t)l * cap + pos0) * E;
-        uint32_t *n_sel = s->sel_n + (size_t)l * cap + pos0;
-        float *margin = s->margin + (size_t)l * cap + pos0;
-        for (uint32_t t = 0; t < T; t++)
-            n_sel[t] = mt_iv_route(&s->iv, l, hp->k, z + (size_t)t * E, sel + (size_t)t * E, wts + (size_t)t * E, &margin[t], s->order);
-        uint8_t skip[4096];
-        for (uint32_t e = 0; e < E; e++) skip[e] = (s->iv.flags[(size_t)l * E + e] & MT_IV_ZERO) != 0;
-        mt_moe_args ma = {
-            .w = w, .h = s->h, .T = T, .d = d, .ff = hp->ff, .n_expert = E,
-            .experts = sel, .weights = wts, .n_sel = n_sel, .stride = E, .skip = skip, .out = s->moe,
-        };
-        if (!be->moe(be, &ma)) {
-            mt_err_set(err, "out of memory in the experts of layer %u", l);
-            return false;
-        }
-        for (uint32_t t = 0; t < T; t++) {
-            float *xnt = xn + (size_t)t * d;
-            const float *mt = s->moe + (size_t)t * d;
-            for (uint32_t i = 0; i < d; i++) xnt[i] += mt[i];
-            norms[3 * t + 2] = l2norm(mt, d);
-        }
-        s->layer_evals++;
-        if (s->progress && !s->progress(s->progress_user, ++s->work_done, s->work_total)) {
-            mt_err_set(err, "cancelled");
-            return false;
-        }
-    }
-    /* logits for the positions that keep them: every one, or only the last */
-    const float *final = s->resid + ((size_t)L * cap + pos0) * d;
+    const mt_layer_weights *w = &m->layers[l];
+    uint32_t d = hp->d_model, E = hp->n_expert, half = hp->head_dim / 2;
+    uint64_t kvw = (uint64_t)hp->n_kv * hp->head_dim;
+    mt_ten x = mt_ten_at(s->resid[l], (uint64_t)pos0 * d * 4), xn = mt_ten_at(s->resid[l + 1], (uint64_t)pos0 * d * 4);
+    mt_ten h = mt_ten_at(s->h, 0), q = mt_ten_at(s->q, 0), att = mt_ten_at(s->att, 0), o = mt_ten_at(s->o, 0);
+    mt_ten k = mt_ten_at(s->k[l], pos0 * kvw * 4), v = mt_ten_at(s->v[l], pos0 * kvw * 4), cs = mt_ten_at(s->rope_cs, 0);
+    mt_ten norms = trace_at(s, l, MT_TR_NORMS, pos0);
+
+    be->rmsnorm(be, x, w->attn_norm, h, T, d, hp->rms_eps);
+    be->matmul(be, &w->wq, h, T, w->bq, q);
+    be->matmul(be, &w->wk, h, T, w->bk, k);
+    be->matmul(be, &w->wv, h, T, w->bv, v);
+    be->rope(be, q, T, hp->n_head, half, cs);
+    be->rope(be, k, T, hp->n_kv, half, cs);
+    mt_attention_args aa = {
+        .q = q, .k = mt_ten_at(s->k[l], 0), .v = mt_ten_at(s->v[l], 0), .sinks = w->sinks, .out = att, .T = T, .pos0 = pos0,
+        .n_head = hp->n_head, .n_kv = hp->n_kv, .head_dim = hp->head_dim,
+        .window = l % 2 == 0 ? hp->sliding_window : 0, .scale = 1.0f / sqrtf((float)hp->head_dim),
+    };
+    be->attention(be, &aa);
+    be->matmul(be, &w->wo, att, T, w->bo, o);
+    be->add(be, x, o, xn, T, d, norms, 0, 1);
+    be->rmsnorm(be, xn, w->post_attn_norm, h, T, d, hp->rms_eps);
+    /* router: logits over all experts, kept for the trace before any intervention */
+    mt_ten z = trace_at(s, l, MT_TR_LOGITS, pos0);
+    be->matmul(be, &w->router, h, T, w->router_bias, z);
+    mt_route_out route = {
+        .experts = trace_at(s, l, MT_TR_EXPERTS, pos0), .weights = trace_at(s, l, MT_TR_WEIGHTS, pos0),
+        .n_sel = trace_at(s, l, MT_TR_NSEL, pos0), .margin = trace_at(s, l, MT_TR_MARGIN, pos0),
+    };
+    be->route(be, z, l, hp->k, T, E, &route);
+    mt_moe_args ma = {
+        .w = w, .layer = l, .h = h, .T = T, .d = d, .ff = hp->ff, .n_expert = E, .route = route, .out = mt_ten_at(s->moe, 0),
+    };
+    if (!be->moe(be, &ma)) return false;
+    be->add(be, xn, ma.out, xn, T, d, norms, -1, 2);
+    return true;
+}
+
+/* Queues the logits of positions [pos0, pos0 + T) that are kept, in token
+ * groups whose logits fit the backend's span. */
+static void queue_logits(mt_session *s, uint32_t pos0, uint32_t T) {
+    const mt_model *m = s->m;
+    const mt_hparams *hp = &m->hp;
+    mt_backend *be = s->be;
+    uint64_t d = hp->d_model, V = hp->n_vocab;
+    mt_ten final = mt_ten_at(s->resid[hp->n_layer], (uint64_t)pos0 * d * 4), h = mt_ten_at(s->h, 0);
     if (s->keep_all_logits) {
-        for (uint32_t t = 0; t < T; t++) rmsnorm(final + (size_t)t * d, m->output_norm, s->h + (size_t)t * d, d, hp->rms_eps);
-        be->matmul(be, &m->output, 0, s->h, T, NULL, s->logits + (size_t)pos0 * hp->n_vocab);
+        uint64_t group = be->max_bind_bytes / (V * 4);
+        if (group > T) group = T;
+        if (group == 0) group = 1;
+        be->rmsnorm(be, final, m->output_norm, h, T, (uint32_t)d, hp->rms_eps);
+        for (uint32_t t = 0; t < T; t += (uint32_t)group) {
+            uint32_t n = T - t < group ? T - t : (uint32_t)group;
+            be->matmul(be, &m->output, mt_ten_add(h, t * d * 4), n, NULL, mt_ten_at(s->logits, (uint64_t)(pos0 + t) * V * 4));
+        }
     } else if (wants_logits(s, pos0 + T - 1)) {
-        rmsnorm(final + (size_t)(T - 1) * d, m->output_norm, s->h, d, hp->rms_eps);
-        be->matmul(be, &m->output, 0, s->h, 1, NULL, s->logits);
+        be->rmsnorm(be, mt_ten_add(final, (uint64_t)(T - 1) * d * 4), m->output_norm, h, 1, (uint32_t)d, hp->rms_eps);
+        be->matmul(be, &m->output, h, 1, NULL, mt_ten_at(s->logits, 0));
         s->logits_pos = pos0 + T - 1;
     }
-    return true;
+}
+
+bool mt_forward(mt_session *s, uint32_t pos0, uint32_t T, uint32_t layer0, mt_err *err) {
+    const mt_hparams *hp = &s->m->hp;
+    mt_backend *be = s->be;
+    uint32_t L = hp->n_layer;
+    /* nothing is in flight between calls: the host may write the batch's
+     * rotation table and install this session's interventions (sessions may
+     * share a backend) */
+    if (!be->set_interventions(be, &s->iv)) {
+        mt_err_set(err, "out of memory for the interventions");
+        return false;
+    }
+    mt_rope_cos_sin(&s->rope, pos0, T, be->buf_host(be, s->rope_cs));
+    if (layer0 == 0) be->embed(be, &s->m->token_embd, mt_ten_at(s->ids, (uint64_t)pos0 * 4), T, mt_ten_at(s->resid[0], (uint64_t)pos0 * hp->d_model * 4));
+    uint64_t previous = 0;
+    bool have_previous = false, ok = true, cancelled = false;
+    for (uint32_t l = layer0; l < L && ok && !cancelled; l++) {
+        uint64_t ticket;
+        if (!queue_layer(s, l, pos0, T)) {
+            mt_err_set(err, "out of memory in the experts of layer %u", l);
+            ok = false;
+            break;
+        }
+        if (l + 1 == L) queue_logits(s, pos0, T);
+        ok = be->submit(be, &ticket, err);
+        if (ok && have_previous) ok = be->wait(be, previous, err);
+        if (ok && have_previous && s->progress && !s->progress(s->progress_user, ++s->work_done, s->work_total)) cancelled = true;
+        previous = ticket;
+        have_previous = ok;
+        s->layer_evals++;
+    }
+    /* the last layer queued, and the logits after it */
+    if (have_previous) ok = be->wait(be, previous, ok ? err : NULL) && ok;
+    if (ok && !cancelled && s->progress && !s->progress(s->progress_user, ++s->work_done, s->work_total)) cancelled = true;
+    if (cancelled && ok) {
+        mt_err_set(err, "cancelled");
+        return false;
+    }
+    return ok;
 }

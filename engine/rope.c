@@ -36,16 +36,13 @@ void mt_rope_free(mt_rope *r) {
     r->inv_freq = NULL;
 }
 
-void mt_rope_apply(const mt_rope *r, float *x, uint32_t n_heads, uint32_t pos) {
-    uint32_t half = r->half;
-    for (uint32_t i = 0; i < half; i++) {
-        float angle = (float)pos * r->inv_freq[i];
-        float c = (float)cos((double)angle) * r->concentration, s = (float)sin((double)angle) * r->concentration;
-        for (uint32_t h = 0; h < n_heads; h++) {
-            float *v = x + (size_t)h * 2 * half;
-            float x1 = v[i], x2 = v[i + half];
-            v[i] = x1 * c - x2 * s;
-            v[i + half] = x2 * c + x1 * s;
+void mt_rope_cos_sin(const mt_rope *r, uint32_t pos0, uint32_t T, float *cs) {
+    for (uint32_t t = 0; t < T; t++)
+        for (uint32_t i = 0; i < r->half; i++) {
+            /* the angle in float32 as the reference has it, cos and sin in double */
+            float angle = (float)(pos0 + t) * r->inv_freq[i];
+            float *out = cs + ((size_t)t * r->half + i) * 2;
+            out[0] = (float)cos((double)angle) * r->concentration;
+            out[1] = (float)sin((double)angle) * r->concentration;
         }
-    }
 }

@@ -19,7 +19,9 @@ typedef struct mt_rope {
 
 bool mt_rope_init(mt_rope *r, const mt_hparams *hp);
 void mt_rope_free(mt_rope *r);
-/* Rotates n_heads heads of one token's vector (n_heads * 2 * half floats) at pos. */
-void mt_rope_apply(const mt_rope *r, float *x, uint32_t n_heads, uint32_t pos);
+/* The rotation of positions pos0 .. pos0 + T - 1: cs[t][i] = (cos, sin) of
+ * frequency i, both times the concentration; [T][half][2] floats. A vector's
+ * pair (x_i, x_{i+half}) becomes (x_i c - x_{i+half} s, x_{i+half} c + x_i s). */
+void mt_rope_cos_sin(const mt_rope *r, uint32_t pos0, uint32_t T, float *cs);
 
 #endif

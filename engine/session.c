@@ -7,27 +7,51 @@
 #include "quant.h"
 #include "session_internal.h"
 
+static uint32_t section_width(const mt_session *s, int section) {
+    uint32_t E = s->m->hp.n_expert;
+    static const uint8_t fixed[MT_TR_SECTIONS] = { 0, 0, 0, 1, 1, 3 };
+    return section <= MT_TR_WEIGHTS ? E : fixed[section];
+}
+
+uint64_t mt_trace_offset(const mt_session *s, int section, uint32_t pos) {
+    uint64_t before = 0;
+    for (int i = 0; i < section; i++) before += section_width(s, i);
+    return (before * s->cap + (uint64_t)pos * section_width(s, section)) * 4;
+}
+
+static uint64_t trace_bytes(const mt_session *s, uint32_t cap) {
+    uint64_t row = 0;
+    for (int i = 0; i < MT_TR_SECTIONS; i++) row += section_width(s, i);
+    return row * cap * 4;
+}
+
 mt_session *mt_session_new(const mt_model *m, mt_backend *be, mt_err *err) {
     const mt_hparams *hp = &m->hp;
+    if (!be->prepare(be, m, err)) return NULL;
     mt_session *s = calloc(1, sizeof *s);
     if (!s) goto oom;
     s->m = m;
     s->be = be;
     s->dirty_from = hp->n_layer;
     s->logits_pos = UINT32_MAX;
+    s->resid = calloc(hp->n_layer + 1, sizeof *s->resid);
     s->k = calloc(hp->n_layer, sizeof *s->k);
     s->v = calloc(hp->n_layer, sizeof *s->v);
-    if (!s->k || !s->v || !mt_rope_init(&s->rope, hp) || !mt_iv_init(&s->iv, hp->n_layer, hp->n_expert)) goto oom;
+    s->trace = calloc(hp->n_layer, sizeof *s->trace);
+    s->trace_host = calloc(hp->n_layer, sizeof *s->trace_host);
+    if (!s->resid || !s->k || !s->v || !s->trace || !s->trace_host || !mt_rope_init(&s->rope, hp) ||
+        !mt_iv_init(&s->iv, hp->n_layer, hp->n_expert))
+        goto oom;
     /* batch scratch: the widest row of each buffer, MT_BATCH tokens */
-    size_t d = hp->d_model, qw = (size_t)hp->n_head * hp->head_dim, wide = d > qw ? d : qw;
-    s->h = malloc(MT_BATCH * wide * sizeof(float));
-    s->q = malloc(MT_BATCH * qw * sizeof(float));
-    s->att = malloc(MT_BATCH * qw * sizeof(float));
-    s->o = malloc(MT_BATCH * d * sizeof(float));
-    s->moe = malloc(MT_BATCH * d * sizeof(float));
-    s->order = malloc(hp->n_expert * sizeof *s->order);
-    s->logits = malloc((size_t)hp->n_vocab * sizeof(float));
-    if (!s->h || !s->q || !s->att || !s->o || !s->moe || !s->order || !s->logits) goto oom;
+    uint64_t d = hp->d_model, qw = (uint64_t)hp->n_head * hp->head_dim, wide = d > qw ? d : qw, f = sizeof(float);
+    s->h = be->buf_new(be, MT_BATCH * wide * f, false);
+    s->q = be->buf_new(be, MT_BATCH * qw * f, false);
+    s->att = be->buf_new(be, MT_BATCH * qw * f, false);
+    s->o = be->buf_new(be, MT_BATCH * d * f, false);
+    s->moe = be->buf_new(be, MT_BATCH * d * f, false);
+    s->rope_cs = be->buf_new(be, MT_BATCH * (uint64_t)(hp->head_dim / 2) * 2 * f + 4, true);
+    s->logits = be->buf_new(be, (uint64_t)hp->n_vocab * f, true);
+    if (!s->h || !s->q || !s->att || !s->o || !s->moe || !s->rope_cs || !s->logits) goto oom;
     return s;
 oom:
     mt_err_set(err, "out of memory for a session");
@@ -37,29 +61,30 @@ oom:
 
 void mt_session_free(mt_session *s) {
     if (!s) return;
-    for (uint32_t l = 0; s->k && l < s->m->hp.n_layer; l++) {
-        free(s->k[l]);
-        free(s->v[l]);
+    mt_backend *be = s->be;
+    uint32_t L = s->m->hp.n_layer;
+    for (uint32_t l = 0; l <= L; l++) {
+        if (s->resid) be->buf_free(be, s->resid[l]);
+        if (l == L) break;
+        if (s->k) be->buf_free(be, s->k[l]);
+        if (s->v) be->buf_free(be, s->v[l]);
+        if (s->trace) be->buf_free(be, s->trace[l]);
     }
+    free(s->resid);
     free(s->k);
     free(s->v);
+    free(s->trace);
+    free(s->trace_host);
     mt_rope_free(&s->rope);
     mt_iv_free(&s->iv);
-    free(s->ids);
-    free(s->resid);
-    free(s->router_logits);
-    free(s->sel_experts);
-    free(s->sel_weights);
-    free(s->sel_n);
-    free(s->margin);
-    free(s->norms);
-    free(s->logits);
-    free(s->h);
-    free(s->q);
-    free(s->att);
-    free(s->o);
-    free(s->moe);
-    free(s->order);
+    be->buf_free(be, s->ids);
+    be->buf_free(be, s->logits);
+    be->buf_free(be, s->h);
+    be->buf_free(be, s->q);
+    be->buf_free(be, s->att);
+    be->buf_free(be, s->o);
+    be->buf_free(be, s->moe);
+    be->buf_free(be, s->rope_cs);
     free(s);
 }
 
@@ -67,39 +92,80 @@ void mt_session_keep_all_logits(mt_session *s, bool all) {
     if (s->cap == 0) s->keep_all_logits = all; /* the logits' layout is fixed once tokens are held */
 }
 
-/* Resizes a [groups][old_cap][width] array to [groups][new_cap][width], keeping rows. */
-static bool regroup(void **arr, size_t groups, size_t old_cap, size_t new_cap, size_t width, size_t elem) {
-    char *fresh = malloc(groups * new_cap * width * elem + 1);
-    if (!fresh) return false;
-    for (size_t g = 0; g < groups && *arr; g++)
-        memcpy(fresh + g * new_cap * width * elem, (char *)*arr + g * old_cap * width * elem, old_cap * width * elem);
-    free(*arr);
-    *arr = fresh;
-    return true;
-}
-
 /* Capacity grows with the tokens actually used (doubling), never to the
- * context length up front. */
-static bool reserve(mt_session *s, uint32_t need) {
+ * context length up front; no buffer one op addresses may pass the backend's
+ * span. Every new buffer is made before any old one is replaced, so running
+ * out of memory leaves the session as it was. */
+static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
     if (need <= s->cap) return true;
     const mt_hparams *hp = &s->m->hp;
+    mt_backend *be = s->be;
     uint32_t cap = s->cap ? s->cap : 64;
     while (cap < need) cap *= 2;
     if (cap > hp->n_ctx) cap = hp->n_ctx;
-    size_t L = hp->n_layer, E = hp->n_expert, kvw = (size_t)hp->n_kv * hp->head_dim, old = s->cap;
-    bool ok = regroup((void **)&s->ids, 1, old, cap, 1, sizeof *s->ids) &&
-              regroup((void **)&s->resid, L + 1, old, cap, hp->d_model, sizeof(float)) &&
-              regroup((void **)&s->router_logits, L, old, cap, E, sizeof(float)) &&
-              regroup((void **)&s->sel_experts, L, old, cap, E, sizeof(uint32_t)) &&
-              regroup((void **)&s->sel_weights, L, old, cap, E, sizeof(float)) &&
-              regroup((void **)&s->sel_n, L, old, cap, 1, sizeof(uint32_t)) &&
-              regroup((void **)&s->margin, L, old, cap, 1, sizeof(float)) &&
-              regroup((void **)&s->norms, L, old, cap, 3, sizeof(float));
-    for (size_t l = 0; ok && l < L; l++)
-        ok = regroup((void **)&s->k[l], 1, old, cap, kvw, sizeof(float)) && regroup((void **)&s->v[l], 1, old, cap, kvw, sizeof(float));
-    if (ok && s->keep_all_logits) ok = regroup((void **)&s->logits, 1, old ? old : 1, cap, hp->n_vocab, sizeof(float));
-    if (ok) s->cap = cap;
-    return ok;
+    uint32_t L = hp->n_layer, old = s->cap;
+    uint64_t kv_row = (uint64_t)hp->n_kv * hp->head_dim * 4, d_row = (uint64_t)hp->d_model * 4;
+    uint64_t widest = kv_row > d_row ? kv_row : d_row;
+    if (trace_bytes(s, 1) > widest) widest = trace_bytes(s, 1);
+    if (widest * need > be->max_bind_bytes) {
+        mt_err_set(err, "%u tokens need %llu MiB per layer buffer; %s addresses at most %llu MiB", need,
+                   (unsigned long long)(widest * need >> 20), be->device, (unsigned long long)(be->max_bind_bytes >> 20));
+        return false;
+    }
+    if (widest * cap > be->max_bind_bytes) cap = (uint32_t)(be->max_bind_bytes / widest);
+    /* the new buffers, in the order: ids, resid[0..L], k[0..L), v[0..L), trace[0..L), logits */
+    size_t n = 1 + (L + 1) + 3 * (size_t)L + 1;
+    mt_buf **fresh = calloc(n, sizeof *fresh);
+    bool ok = fresh != NULL;
+    size_t at = 0;
+    if (ok) fresh[at++] = be->buf_new(be, (uint64_t)cap * 4, true);
+    for (uint32_t l = 0; ok && l <= L; l++) fresh[at++] = be->buf_new(be, cap * d_row, false);
+    for (uint32_t l = 0; ok && l < 2 * L; l++) fresh[at++] = be->buf_new(be, cap * kv_row, false);
+    for (uint32_t l = 0; ok && l < L; l++) fresh[at++] = be->buf_new(be, trace_bytes(s, cap), true);
+    if (ok) fresh[at++] = s->keep_all_logits ? be->buf_new(be, (uint64_t)cap * hp->n_vocab * 4, true) : NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        if (!fresh[i] && !(i == n - 1 && !s->keep_all_logits)) ok = false;
+    if (!ok) {
+        for (size_t i = 0; fresh && i < n; i++) be->buf_free(be, fresh[i]);
+        free(fresh);
+        mt_err_set(err, "out of memory for %u tokens", need);
+        return false;
+    }
+    /* copy the rows held and swap */
+    at = 0;
+#define MT_SWAP(slot, row_bytes)                                                                                    \
+    do {                                                                                                           \
+        if (old) be->copy(be, mt_ten_at(fresh[at], 0), mt_ten_at(slot, 0), (uint64_t)old * (row_bytes));          \
+        be->buf_free(be, slot);                                                                                    \
+        slot = fresh[at++];                                                                                        \
+    } while (0)
+    MT_SWAP(s->ids, 4);
+    for (uint32_t l = 0; l <= L; l++) MT_SWAP(s->resid[l], d_row);
+    for (uint32_t l = 0; l < L; l++) MT_SWAP(s->k[l], kv_row);
+    for (uint32_t l = 0; l < L; l++) MT_SWAP(s->v[l], kv_row);
+#undef MT_SWAP
+    for (uint32_t l = 0; l < L; l++, at++) {
+        for (int i = 0; i < MT_TR_SECTIONS && old; i++) {
+            uint64_t from = mt_trace_offset(s, i, 0);
+            s->cap = cap;
+            uint64_t to = mt_trace_offset(s, i, 0);
+            s->cap = old;
+            be->copy(be, mt_ten_at(fresh[at], to), mt_ten_at(s->trace[l], from), (uint64_t)old * section_width(s, i) * 4);
+        }
+        be->buf_free(be, s->trace[l]);
+        s->trace[l] = fresh[at];
+    }
+    if (s->keep_all_logits) {
+        if (old) be->copy(be, mt_ten_at(fresh[at], 0), mt_ten_at(s->logits, 0), (uint64_t)old * hp->n_vocab * 4);
+        be->buf_free(be, s->logits);
+        s->logits = fresh[at];
+    }
+    free(fresh);
+    s->cap = cap;
+    for (uint32_t l = 0; l < L; l++) s->trace_host[l] = be->buf_host(be, s->trace[l]);
+    /* the copies finish before the host reads the new buffers */
+    uint64_t ticket;
+    return be->submit(be, &ticket, err) && be->wait(be, ticket, err);
 }
 
 bool mt_session_set_interventions(mt_session *s, const mt_interventions *iv) {
@@ -148,16 +214,9 @@ bool mt_session_append(mt_session *s, const uint32_t *ids, uint32_t n, mt_err *e
             return false;
         }
     if (!mt_session_update(s, err)) return false;
-    if (!reserve(s, s->n_tokens + n)) {
-        mt_err_set(err, "out of memory for %u tokens", s->n_tokens + n);
-        return false;
-    }
+    if (!reserve(s, s->n_tokens + n, err)) return false;
     uint32_t from = s->n_tokens;
-    const mt_weight *embd = &s->m->token_embd;
-    for (uint32_t i = 0; i < n; i++) {
-        s->ids[from + i] = ids[i];
-        mt_dequant_row(embd->type, mt_weight_row(embd, 0, ids[i]), s->resid + (size_t)(from + i) * hp->d_model, (int64_t)hp->d_model);
-    }
+    memcpy((uint32_t *)s->be->buf_host(s->be, s->ids) + from, ids, (size_t)n * sizeof *ids);
     s->n_tokens += n;
     if (evaluate(s, from, s->n_tokens, 0, err)) return true;
     s->n_tokens = from; /* cancelled or failed: the new tokens are not held */
@@ -172,31 +231,32 @@ void mt_session_truncate(mt_session *s, uint32_t n) {
 
 uint32_t mt_session_length(const mt_session *s) { return s->n_tokens; }
 uint32_t mt_session_context(const mt_session *s) { return s->m->hp.n_ctx; }
-const uint32_t *mt_session_ids(const mt_session *s) { return s->ids; }
+const uint32_t *mt_session_ids(const mt_session *s) { return s->ids ? s->be->buf_host(s->be, s->ids) : NULL; }
 uint64_t mt_session_layer_evals(const mt_session *s) { return s->layer_evals; }
 
 const float *mt_session_logits(const mt_session *s, uint32_t pos) {
     if (pos >= s->n_tokens) return NULL;
-    if (s->keep_all_logits) return s->logits + (size_t)pos * s->m->hp.n_vocab;
-    return pos == s->logits_pos ? s->logits : NULL;
+    const float *logits = s->be->buf_host(s->be, s->logits);
+    if (s->keep_all_logits) return logits + (size_t)pos * s->m->hp.n_vocab;
+    return pos == s->logits_pos ? logits : NULL;
+}
+
+static const void *trace_row(const mt_session *s, uint32_t layer, int section, uint32_t pos) {
+    return s->trace_host[layer] + mt_trace_offset(s, section, pos);
 }
 
 const float *mt_session_router_logits(const mt_session *s, uint32_t layer, uint32_t pos) {
-    return s->router_logits + ((size_t)layer * s->cap + pos) * s->m->hp.n_expert;
+    return trace_row(s, layer, MT_TR_LOGITS, pos);
 }
 
 uint32_t mt_session_route(const mt_session *s, uint32_t layer, uint32_t pos, const uint32_t **experts, const float **weights,
                           float *margin) {
-    size_t at = (size_t)layer * s->cap + pos, E = s->m->hp.n_expert;
-    *experts = s->sel_experts + at * E;
-    *weights = s->sel_weights + at * E;
-    *margin = s->margin[at];
-    return s->sel_n[at];
+    *experts = trace_row(s, layer, MT_TR_EXPERTS, pos);
+    *weights = trace_row(s, layer, MT_TR_WEIGHTS, pos);
+    *margin = *(const float *)trace_row(s, layer, MT_TR_MARGIN, pos);
+    return *(const uint32_t *)trace_row(s, layer, MT_TR_NSEL, pos);
 }
 
 void mt_session_norms(const mt_session *s, uint32_t layer, uint32_t pos, float norms[3]) {
-    const float *n = s->norms + ((size_t)layer * s->cap + pos) * 3;
-    norms[0] = n[0];
-    norms[1] = n[1];
-    norms[2] = n[2];
+    memcpy(norms, trace_row(s, layer, MT_TR_NORMS, pos), 3 * sizeof *norms);
 }

@@ -1,201 +1,144 @@
-/* The C backend: matrix products split by output rows over a thread pool,
- * attention split by (token, head), the MoE grouped by expert. */
+/* The C backend: host memory, the element-wise ops and routing; the products,
+ * attention and experts are in cpu_ops.c. Every op runs when called, so
+ * submit() and wait() have nothing left to do. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../backend.h"
 #include "../quant.h"
-#include "kernels.h"
-#include "pool.h"
+#include "cpu_internal.h"
 
-typedef struct cpu_backend {
-    mt_backend base;
-    mt_pool *pool;
-    const mt_kernels *k;
-    float *packed; /* tokens packed for the current matmul */
-    size_t packed_cap;
-} cpu_backend;
-
-static mt_pool *pool_of(mt_backend *b) { return ((cpu_backend *)b)->pool; }
-
-/* ---- matmul ------------------------------------------------------------------- */
-
-typedef struct matmul_job {
-    const mt_weight *w;
-    uint64_t expert;
-    const float *x;  /* T rows of w->in, packed by 32-element chunks when T > 1 */
-    size_t T;
-    const float *bias;
-    float *y;        /* T rows of w->out */
-    const mt_kernels *k;
-} matmul_job;
-
-/* Rows [begin, end) of W against every token: y[t][r]. */
-static void matmul_rows(void *ctx, size_t begin, size_t end, int thread) {
-    const matmul_job *j = ctx;
-    const mt_weight *w = j->w;
-    (void)thread;
-    for (size_t r = begin; r < end; r++) {
-        const uint8_t *row = mt_weight_row(w, j->expert, r);
-        if (j->T == 1) j->y[r] = j->k->dot(w->type, row, j->x, (int64_t)w->in);
-        else j->k->dot_packed(w->type, row, j->x, j->T, (int64_t)w->in, j->y + r, w->out);
-        if (j->bias)
-            for (size_t t = 0; t < j->T; t++) j->y[t * w->out + r] += j->bias[r];
-    }
-}
-
-/* Per-token fallback for row lengths the packed layout cannot hold (not a multiple of 32). */
-static void matmul_rows_unpacked(void *ctx, size_t begin, size_t end, int thread) {
-    const matmul_job *j = ctx;
-    const mt_weight *w = j->w;
-    (void)thread;
-    for (size_t r = begin; r < end; r++)
-        for (size_t t = 0; t < j->T; t++)
-            j->y[t * w->out + r] = j->k->dot(w->type, mt_weight_row(w, j->expert, r), j->x + t * w->in, (int64_t)w->in) +
-                                   (j->bias ? j->bias[r] : 0.0f);
-}
-
-static void cpu_matmul(mt_backend *b, const mt_weight *w, uint64_t expert, const float *x, size_t T, const float *bias, float *y) {
+static bool cpu_prepare(mt_backend *b, const mt_model *m, mt_err *err) {
     cpu_backend *c = (cpu_backend *)b;
-    matmul_job j = { w, expert, x, T, bias, y, c->k };
-    size_t min_chunk = T > 1 ? 4 : 16; /* rows per hand-off worth a thread */
-    if (T > 1 && w->in % 32 == 0) {
-        size_t need = T * w->in;
-        if (need > c->packed_cap) {
-            float *p = realloc(c->packed, need * sizeof *p);
-            if (!p) { /* no memory to pack: the slower path still gives the answer */
-                mt_pool_for(c->pool, w->out, min_chunk, matmul_rows_unpacked, &j);
-                return;
+    if (c->iv.n_expert == m->hp.n_expert && c->iv.n_layer == m->hp.n_layer) return true;
+    mt_iv_free(&c->iv);
+    free(c->order);
+    c->order = malloc(m->hp.n_expert * sizeof *c->order);
+    if (!c->order || !mt_iv_init(&c->iv, m->hp.n_layer, m->hp.n_expert)) {
+        mt_err_set(err, "out of memory for the CPU backend");
+        return false;
+    }
+    return true;
+}
+
+static mt_buf *cpu_buf_new(mt_backend *b, uint64_t bytes, bool host_visible) {
+    (void)b;
+    (void)host_visible; /* host memory is always visible */
+    mt_buf *buf = calloc(1, sizeof *buf);
+    if (!buf || bytes > SIZE_MAX - 1 || !(buf->p = calloc(1, (size_t)bytes + 1))) {
+        free(buf);
+        return NULL;
+    }
+    buf->bytes = bytes;
+    return buf;
+}
+
+static void cpu_buf_free(mt_backend *b, mt_buf *buf) {
+    (void)b;
+    if (buf) free(buf->p);
+    free(buf);
+}
+
+static void *cpu_buf_host(mt_backend *b, mt_buf *buf) {
+    (void)b;
+    return buf->p;
+}
+
+static void cpu_copy(mt_backend *b, mt_ten dst, mt_ten src, uint64_t bytes) {
+    (void)b;
+    memmove(cpu_ptr(dst), cpu_ptr(src), (size_t)bytes);
+}
+
+static bool cpu_set_interventions(mt_backend *b, const mt_interventions *iv) {
+    return mt_iv_copy(&((cpu_backend *)b)->iv, iv);
+}
+
+static void cpu_embed(mt_backend *b, const mt_weight *w, mt_ten ids, uint32_t T, mt_ten out) {
+    (void)b;
+    const uint32_t *id = cpu_ptr(ids);
+    float *o = cpu_ptr(out);
+    for (uint32_t t = 0; t < T; t++) mt_dequant_row(w->type, mt_weight_row(w, 0, id[t]), o + (size_t)t * w->in, (int64_t)w->in);
+}
+
+/* out = x / sqrt(mean(x^2) + eps) * w, the sum in double so long rows stay exact */
+static void cpu_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint32_t T, uint32_t d, float eps) {
+    (void)b;
+    for (uint32_t t = 0; t < T; t++) {
+        const float *xt = (const float *)cpu_ptr(x) + (size_t)t * d;
+        float *ot = (float *)cpu_ptr(out) + (size_t)t * d;
+        double ss = 0.0;
+        for (uint32_t i = 0; i < d; i++) ss += (double)xt[i] * xt[i];
+        float scale = (float)(1.0 / sqrt(ss / d + eps));
+        for (uint32_t i = 0; i < d; i++) ot[i] = xt[i] * scale * w[i];
+    }
+}
+
+static void cpu_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) {
+    (void)b;
+    for (uint32_t t = 0; t < T; t++) {
+        float *xt = (float *)cpu_ptr(x) + (size_t)t * n_heads * 2 * half;
+        const float *cst = (const float *)cpu_ptr(cs) + (size_t)t * half * 2;
+        for (uint32_t h = 0; h < n_heads; h++) {
+            float *v = xt + (size_t)h * 2 * half;
+            for (uint32_t i = 0; i < half; i++) {
+                float c = cst[2 * i], s = cst[2 * i + 1], x1 = v[i], x2 = v[i + half];
+                v[i] = x1 * c - x2 * s;
+                v[i + half] = x2 * c + x1 * s;
             }
-            c->packed = p;
-            c->packed_cap = need;
         }
-        mt_pack_tokens(x, T, w->in, c->packed);
-        j.x = c->packed;
-        mt_pool_for(c->pool, w->out, min_chunk, matmul_rows, &j);
-    } else {
-        mt_pool_for(c->pool, w->out, min_chunk, T > 1 ? matmul_rows_unpacked : matmul_rows, &j);
     }
 }
 
-/* ---- attention -------------------------------------------------------------------- */
+static float l2norm(const float *x, uint32_t d) {
+    double ss = 0.0;
+    for (uint32_t i = 0; i < d; i++) ss += (double)x[i] * x[i];
+    return (float)sqrt(ss);
+}
 
-typedef struct attention_job {
-    mt_attention_args args;
-    const mt_kernels *kernels;
-} attention_job;
-
-static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
-    const attention_job *job = ctx;
-    const mt_attention_args *a = &job->args;
-    (void)thread;
-    uint32_t hd = a->head_dim, q_per_kv = a->n_head / a->n_kv;
-    size_t qw = (size_t)a->n_head * hd, kvw = (size_t)a->n_kv * hd;
-    for (size_t item = begin; item < end; item++) {
-        uint32_t t = (uint32_t)(item / a->n_head), h = (uint32_t)(item % a->n_head);
-        uint32_t pos = a->pos0 + t, kvh = h / q_per_kv;
-        uint32_t first = a->window && pos + 1 > a->window ? pos + 1 - a->window : 0;
-        uint32_t n = pos + 1 - first;
-        const float *q = a->q + t * qw + (size_t)h * hd;
-        float *out = a->out + t * qw + (size_t)h * hd;
-        /* running softmax (one pass): max and sum rescaled as keys arrive;
-         * the sink starts it, entering the denominator only */
-        float m = a->sinks[h], sum = 1.0f;
-        for (uint32_t i = 0; i < hd; i++) out[i] = 0.0f;
-        for (uint32_t j = 0; j < n; j++) {
-            const float *k = a->k + (size_t)(first + j) * kvw + (size_t)kvh * hd;
-            const float *v = a->v + (size_t)(first + j) * kvw + (size_t)kvh * hd;
-            float s = job->kernels->dot_f32(q, k, hd) * a->scale;
-            if (s > m) {
-                float c = expf(m - s);
-                sum *= c;
-                for (uint32_t i = 0; i < hd; i++) out[i] *= c;
-                m = s;
-            }
-            float p = expf(s - m);
-            sum += p;
-            for (uint32_t i = 0; i < hd; i++) out[i] += p * v[i];
-        }
-        float inv = 1.0f / sum;
-        for (uint32_t i = 0; i < hd; i++) out[i] *= inv;
+static void cpu_add(mt_backend *b, mt_ten a, mt_ten bb, mt_ten out, uint32_t T, uint32_t d, mt_ten norms, int norm_a, int norm_b) {
+    (void)b;
+    for (uint32_t t = 0; t < T; t++) {
+        const float *at = (const float *)cpu_ptr(a) + (size_t)t * d, *bt = (const float *)cpu_ptr(bb) + (size_t)t * d;
+        float *ot = (float *)cpu_ptr(out) + (size_t)t * d, *nt = (float *)cpu_ptr(norms) + (size_t)t * 3;
+        if (norm_a >= 0) nt[norm_a] = l2norm(at, d);
+        if (norm_b >= 0) nt[norm_b] = l2norm(bt, d);
+        for (uint32_t i = 0; i < d; i++) ot[i] = at[i] + bt[i];
     }
 }
 
-static void cpu_attention(mt_backend *b, const mt_attention_args *a) {
-    attention_job job = { *a, ((cpu_backend *)b)->k };
-    mt_pool_for(pool_of(b), (size_t)a->T * a->n_head, 1, attention_items, &job);
+static void cpu_route(mt_backend *b, mt_ten z, uint32_t layer, uint32_t model_k, uint32_t T, uint32_t E, const mt_route_out *o) {
+    cpu_backend *c = (cpu_backend *)b;
+    const float *zz = cpu_ptr(z);
+    uint32_t *sel = cpu_ptr(o->experts), *n_sel = cpu_ptr(o->n_sel);
+    float *wts = cpu_ptr(o->weights), *margin = cpu_ptr(o->margin);
+    for (uint32_t t = 0; t < T; t++)
+        n_sel[t] = mt_iv_route(&c->iv, layer, model_k, zz + (size_t)t * E, sel + (size_t)t * E, wts + (size_t)t * E, &margin[t],
+                               c->order);
 }
 
-/* ---- mixture of experts --------------------------------------------------------------- */
-
-/* gate/up outputs -> swiglu activations, in place into g: a = g' sigmoid(1.702 g') (u' + 1),
- * g' = min(g, 7), u' = clamp(u, -7, 7) */
-static void swiglu(float *g, const float *u, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float gc = g[i] < 7.0f ? g[i] : 7.0f;
-        float uc = u[i] < -7.0f ? -7.0f : u[i] > 7.0f ? 7.0f : u[i];
-        g[i] = gc / (1.0f + expf(-1.702f * gc)) * (uc + 1.0f);
-    }
+static bool cpu_submit(mt_backend *b, uint64_t *ticket, mt_err *err) {
+    (void)b;
+    (void)err;
+    *ticket = 0;
+    return true;
 }
 
-static int cpu_moe(mt_backend *b, const mt_moe_args *a) {
-    size_t T = a->T, d = a->d, ff = a->ff;
-    memset(a->out, 0, T * d * sizeof *a->out);
-    /* tokens per expert: count, then fill */
-    uint32_t *count = calloc(a->n_expert + 1, sizeof *count);
-    uint32_t *tok = malloc((T * a->stride + 1) * sizeof *tok);
-    float *wt = malloc((T * a->stride + 1) * sizeof *wt);
-    float *xs = malloc(T * d * sizeof *xs), *g = malloc(T * ff * sizeof *g), *u = malloc(T * ff * sizeof *u);
-    float *y = malloc(T * d * sizeof *y);
-    uint32_t *start = calloc(a->n_expert + 1, sizeof *start);
-    int ok = count && tok && wt && xs && g && u && y && start;
-    for (size_t t = 0; ok && t < T; t++)
-        for (uint32_t i = 0; i < a->n_sel[t]; i++) {
-            uint32_t e = a->experts[t * a->stride + i];
-            if (a->weights[t * a->stride + i] != 0.0f && !a->skip[e]) count[e]++;
-        }
-    for (uint32_t e = 0; ok && e < a->n_expert; e++) start[e + 1] = start[e] + count[e];
-    for (uint32_t e = 0; ok && e < a->n_expert; e++) count[e] = 0;
-    for (size_t t = 0; ok && t < T; t++)
-        for (uint32_t i = 0; i < a->n_sel[t]; i++) {
-            uint32_t e = a->experts[t * a->stride + i];
-            float w = a->weights[t * a->stride + i];
-            if (w == 0.0f || a->skip[e]) continue;
-            uint32_t at = start[e] + count[e]++;
-            tok[at] = (uint32_t)t;
-            wt[at] = w;
-        }
-    for (uint32_t e = 0; ok && e < a->n_expert; e++) {
-        size_t n = count[e];
-        if (!n) continue;
-        for (size_t i = 0; i < n; i++) memcpy(xs + i * d, a->h + (size_t)tok[start[e] + i] * d, d * sizeof *xs);
-        b->matmul(b, &a->w->gate, e, xs, n, a->w->gate_bias + (size_t)e * ff, g);
-        b->matmul(b, &a->w->up, e, xs, n, a->w->up_bias + (size_t)e * ff, u);
-        swiglu(g, u, n * ff);
-        b->matmul(b, &a->w->down, e, g, n, a->w->down_bias + (size_t)e * d, y);
-        for (size_t i = 0; i < n; i++) {
-            float *o = a->out + (size_t)tok[start[e] + i] * d, w = wt[start[e] + i];
-            for (size_t c = 0; c < d; c++) o[c] += w * y[i * d + c];
-        }
-    }
-    free(count);
-    free(tok);
-    free(wt);
-    free(xs);
-    free(g);
-    free(u);
-    free(y);
-    free(start);
-    return ok;
+static bool cpu_wait(mt_backend *b, uint64_t ticket, mt_err *err) {
+    (void)b;
+    (void)ticket;
+    (void)err;
+    return true;
 }
 
 static void cpu_destroy(mt_backend *b) {
     if (!b) return;
-    mt_pool_free(pool_of(b));
-    free(((cpu_backend *)b)->packed);
-    free(b);
+    cpu_backend *c = (cpu_backend *)b;
+    mt_pool_free(c->pool);
+    mt_iv_free(&c->iv);
+    free(c->order);
+    free(c->packed);
+    free(c);
 }
 
 mt_backend *mt_cpu_backend_new(int n_threads) {
@@ -207,13 +150,27 @@ mt_backend *mt_cpu_backend_new(int n_threads) {
         return NULL;
     }
     c->k = getenv("MOETOP_PORTABLE_KERNELS") ? mt_kernels_portable() : mt_kernels_best();
-    c->base.name = "cpu";
-    c->base.n_threads = mt_pool_threads(c->pool);
-    snprintf(c->base.device, sizeof c->base.device, "C (%s kernels), %d thread%s", c->k->name, c->base.n_threads,
-             c->base.n_threads == 1 ? "" : "s");
-    c->base.matmul = cpu_matmul;
-    c->base.attention = cpu_attention;
-    c->base.moe = cpu_moe;
-    c->base.destroy = cpu_destroy;
-    return &c->base;
+    mt_backend *b = &c->base;
+    b->name = "cpu";
+    b->n_threads = mt_pool_threads(c->pool);
+    b->max_bind_bytes = UINT64_MAX;
+    snprintf(b->device, sizeof b->device, "C (%s kernels), %d thread%s", c->k->name, b->n_threads, b->n_threads == 1 ? "" : "s");
+    b->prepare = cpu_prepare;
+    b->buf_new = cpu_buf_new;
+    b->buf_free = cpu_buf_free;
+    b->buf_host = cpu_buf_host;
+    b->copy = cpu_copy;
+    b->set_interventions = cpu_set_interventions;
+    b->embed = cpu_embed;
+    b->rmsnorm = cpu_rmsnorm;
+    b->matmul = cpu_matmul;
+    b->rope = cpu_rope;
+    b->attention = cpu_attention;
+    b->add = cpu_add;
+    b->route = cpu_route;
+    b->moe = cpu_moe;
+    b->submit = cpu_submit;
+    b->wait = cpu_wait;
+    b->destroy = cpu_destroy;
+    return b;
 }

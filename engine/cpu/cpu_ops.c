@@ -1,0 +1,190 @@
+/* The C backend's heavy ops: matrix products split by output rows over a
+ * thread pool, attention split by (token, head), the MoE grouped by expert. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../quant.h"
+#include "cpu_internal.h"
+
+/* ---- matmul ------------------------------------------------------------------- */
+
+typedef struct matmul_job {
+    const mt_weight *w;
+    uint64_t expert;
+    const float *x;  /* T rows of w->in, packed by 32-element chunks when T > 1 */
+    size_t T;
+    const float *bias;
+    float *y;        /* T rows of w->out */
+    const mt_kernels *k;
+} matmul_job;
+
+/* Rows [begin, end) of W against every token: y[t][r]. */
+static void matmul_rows(void *ctx, size_t begin, size_t end, int thread) {
+    const matmul_job *j = ctx;
+    const mt_weight *w = j->w;
+    (void)thread;
+    for (size_t r = begin; r < end; r++) {
+        const uint8_t *row = mt_weight_row(w, j->expert, r);
+        if (j->T == 1) j->y[r] = j->k->dot(w->type, row, j->x, (int64_t)w->in);
+        else j->k->dot_packed(w->type, row, j->x, j->T, (int64_t)w->in, j->y + r, w->out);
+        if (j->bias)
+            for (size_t t = 0; t < j->T; t++) j->y[t * w->out + r] += j->bias[r];
+    }
+}
+
+/* Per-token fallback for row lengths the packed layout cannot hold (not a multiple of 32). */
+static void matmul_rows_unpacked(void *ctx, size_t begin, size_t end, int thread) {
+    const matmul_job *j = ctx;
+    const mt_weight *w = j->w;
+    (void)thread;
+    for (size_t r = begin; r < end; r++)
+        for (size_t t = 0; t < j->T; t++)
+            j->y[t * w->out + r] = j->k->dot(w->type, mt_weight_row(w, j->expert, r), j->x + t * w->in, (int64_t)w->in) +
+                                   (j->bias ? j->bias[r] : 0.0f);
+}
+
+void cpu_matmul_host(cpu_backend *c, const mt_weight *w, uint64_t expert, const float *x, size_t T, const float *bias, float *y) {
+    matmul_job j = { w, expert, x, T, bias, y, c->k };
+    size_t min_chunk = T > 1 ? 4 : 16; /* rows per hand-off worth a thread */
+    if (T > 1 && w->in % 32 == 0) {
+        size_t need = T * w->in;
+        if (need > c->packed_cap) {
+            float *p = realloc(c->packed, need * sizeof *p);
+            if (!p) { /* no memory to pack: the slower path still gives the answer */
+                mt_pool_for(c->pool, w->out, min_chunk, matmul_rows_unpacked, &j);
+                return;
+            }
+            c->packed = p;
+            c->packed_cap = need;
+        }
+        mt_pack_tokens(x, T, w->in, c->packed);
+        j.x = c->packed;
+        mt_pool_for(c->pool, w->out, min_chunk, matmul_rows, &j);
+    } else {
+        mt_pool_for(c->pool, w->out, min_chunk, T > 1 ? matmul_rows_unpacked : matmul_rows, &j);
+    }
+}
+
+void cpu_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, const float *bias, mt_ten y) {
+    cpu_matmul_host((cpu_backend *)b, w, 0, cpu_ptr(x), T, bias, cpu_ptr(y));
+}
+
+/* ---- attention -------------------------------------------------------------------- */
+
+typedef struct attention_job {
+    mt_attention_args args;
+    const float *q, *k, *v;
+    float *out;
+    const mt_kernels *kernels;
+} attention_job;
+
+static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
+    const attention_job *job = ctx;
+    const mt_attention_args *a = &job->args;
+    (void)thread;
+    uint32_t hd = a->head_dim, q_per_kv = a->n_head / a->n_kv;
+    size_t qw = (size_t)a->n_head * hd, kvw = (size_t)a->n_kv * hd;
+    for (size_t item = begin; item < end; item++) {
+        uint32_t t = (uint32_t)(item / a->n_head), h = (uint32_t)(item % a->n_head);
+        uint32_t pos = a->pos0 + t, kvh = h / q_per_kv;
+        uint32_t first = a->window && pos + 1 > a->window ? pos + 1 - a->window : 0;
+        uint32_t n = pos + 1 - first;
+        const float *q = job->q + t * qw + (size_t)h * hd;
+        float *out = job->out + t * qw + (size_t)h * hd;
+        /* running softmax (one pass): max and sum rescaled as keys arrive;
+         * the sink starts it, entering the denominator only */
+        float m = a->sinks[h], sum = 1.0f;
+        for (uint32_t i = 0; i < hd; i++) out[i] = 0.0f;
+        for (uint32_t j = 0; j < n; j++) {
+            const float *k = job->k + (size_t)(first + j) * kvw + (size_t)kvh * hd;
+            const float *v = job->v + (size_t)(first + j) * kvw + (size_t)kvh * hd;
+            float s = job->kernels->dot_f32(q, k, hd) * a->scale;
+            if (s > m) {
+                float c = expf(m - s);
+                sum *= c;
+                for (uint32_t i = 0; i < hd; i++) out[i] *= c;
+                m = s;
+            }
+            float p = expf(s - m);
+            sum += p;
+            for (uint32_t i = 0; i < hd; i++) out[i] += p * v[i];
+        }
+        float inv = 1.0f / sum;
+        for (uint32_t i = 0; i < hd; i++) out[i] *= inv;
+    }
+}
+
+void cpu_attention(mt_backend *b, const mt_attention_args *a) {
+    attention_job job = { *a, cpu_ptr(a->q), cpu_ptr(a->k), cpu_ptr(a->v), cpu_ptr(a->out), ((cpu_backend *)b)->k };
+    mt_pool_for(((cpu_backend *)b)->pool, (size_t)a->T * a->n_head, 1, attention_items, &job);
+}
+
+/* ---- mixture of experts --------------------------------------------------------------- */
+
+/* gate/up outputs -> swiglu activations, in place into g: a = g' sigmoid(1.702 g') (u' + 1),
+ * g' = min(g, 7), u' = clamp(u, -7, 7) */
+static void swiglu(float *g, const float *u, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float gc = g[i] < 7.0f ? g[i] : 7.0f;
+        float uc = u[i] < -7.0f ? -7.0f : u[i] > 7.0f ? 7.0f : u[i];
+        g[i] = gc / (1.0f + expf(-1.702f * gc)) * (uc + 1.0f);
+    }
+}
+
+bool cpu_moe(mt_backend *b, const mt_moe_args *a) {
+    cpu_backend *c = (cpu_backend *)b;
+    size_t T = a->T, d = a->d, ff = a->ff, stride = a->n_expert;
+    const uint32_t *experts = cpu_ptr(a->route.experts), *n_sel = cpu_ptr(a->route.n_sel);
+    const float *weights = cpu_ptr(a->route.weights), *h = cpu_ptr(a->h);
+    const uint8_t *flags = c->iv.flags + (size_t)a->layer * a->n_expert;
+    float *out = cpu_ptr(a->out);
+    memset(out, 0, T * d * sizeof *out);
+    /* tokens per expert: count, then fill */
+    uint32_t *count = calloc(a->n_expert + 1, sizeof *count);
+    uint32_t *tok = malloc((T * stride + 1) * sizeof *tok);
+    float *wt = malloc((T * stride + 1) * sizeof *wt);
+    float *xs = malloc(T * d * sizeof *xs), *g = malloc(T * ff * sizeof *g), *u = malloc(T * ff * sizeof *u);
+    float *y = malloc(T * d * sizeof *y);
+    uint32_t *start = calloc(a->n_expert + 1, sizeof *start);
+    int ok = count && tok && wt && xs && g && u && y && start;
+    for (size_t t = 0; ok && t < T; t++)
+        for (uint32_t i = 0; i < n_sel[t]; i++) {
+            uint32_t e = experts[t * stride + i];
+            if (weights[t * stride + i] != 0.0f && !(flags[e] & MT_IV_ZERO)) count[e]++;
+        }
+    for (uint32_t e = 0; ok && e < a->n_expert; e++) start[e + 1] = start[e] + count[e];
+    for (uint32_t e = 0; ok && e < a->n_expert; e++) count[e] = 0;
+    for (size_t t = 0; ok && t < T; t++)
+        for (uint32_t i = 0; i < n_sel[t]; i++) {
+            uint32_t e = experts[t * stride + i];
+            float w = weights[t * stride + i];
+            if (w == 0.0f || (flags[e] & MT_IV_ZERO)) continue;
+            uint32_t at = start[e] + count[e]++;
+            tok[at] = (uint32_t)t;
+            wt[at] = w;
+        }
+    for (uint32_t e = 0; ok && e < a->n_expert; e++) {
+        size_t n = count[e];
+        if (!n) continue;
+        for (size_t i = 0; i < n; i++) memcpy(xs + i * d, h + (size_t)tok[start[e] + i] * d, d * sizeof *xs);
+        cpu_matmul_host(c, &a->w->gate, e, xs, n, a->w->gate_bias + (size_t)e * ff, g);
+        cpu_matmul_host(c, &a->w->up, e, xs, n, a->w->up_bias + (size_t)e * ff, u);
+        swiglu(g, u, n * ff);
+        cpu_matmul_host(c, &a->w->down, e, g, n, a->w->down_bias + (size_t)e * d, y);
+        for (size_t i = 0; i < n; i++) {
+            float *o = out + (size_t)tok[start[e] + i] * d, w = wt[start[e] + i];
+            for (size_t col = 0; col < d; col++) o[col] += w * y[i * d + col];
+        }
+    }
+    free(count);
+    free(tok);
+    free(wt);
+    free(xs);
+    free(g);
+    free(u);
+    free(y);
+    free(start);
+    return ok;
+}
