@@ -14,7 +14,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wcast-qual -Wwrite-strings -Wno-format-nonliteral
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
-LDLIBS     := $(PKG_LIBS) -lm -lpthread
+# libvulkan is opened at run time (dlopen), never linked: the binary starts without it
+LDLIBS     := $(PKG_LIBS) -lm -lpthread -ldl
 
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -28,7 +29,7 @@ else
 BIN := $(BUILD)/moetop
 endif
 
-ENGINE_SRC := $(wildcard engine/*.c engine/cpu/*.c)
+ENGINE_SRC := $(wildcard engine/*.c engine/cpu/*.c engine/vulkan/*.c)
 CLI_SRC    := $(wildcard cli/*.c tui/*.c views/*.c config/*.c)
 CLI_LIB    := $(filter-out cli/main.c,$(CLI_SRC))
 SUPPORT    := $(wildcard tests/support/*.c)
@@ -49,6 +50,22 @@ have-deps:
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
+
+# Shaders: GLSL compute -> SPIR-V as C initializer lists, included by
+# engine/vulkan/vk_spirv.h (through vk_pipelines.c).
+SHADERS    := $(wildcard shaders/*.comp)
+SPIRV_INC  := $(patsubst shaders/%.comp,$(BUILD)/gen/shaders/%.spv.inc,$(SHADERS))
+GLSLC      ?= glslc
+
+$(BUILD)/gen/shaders/%.spv.inc: shaders/%.comp
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  GLSL  $<")
+	$(Q)$(GLSLC) -fshader-stage=compute --target-env=vulkan1.2 -O -Werror -mfmt=c -MD -MF $@.d -Ishaders $< -o $@
+
+-include $(SPIRV_INC:=.d)
+
+$(BUILD)/obj/engine/vulkan/vk_pipelines.o: $(SPIRV_INC)
+$(BUILD)/obj/engine/vulkan/vk_pipelines.o: ALL_CFLAGS += -I$(BUILD)/gen/shaders
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -158,6 +158,7 @@ const cli_command cmd_bench = {
                "peak_rss_mb is the process's peak resident memory.",
     .opts = {
         CLI_MODEL_OPTS,
+        CLI_GPU_PROFILE_OPT,
         { "--prefill", 'p', "N", "prompt tokens (default 64)" },
         { "--decode", 'n', "N", "decoded tokens (default 32)" },
         { "--interactive", 0, NULL, "the explorer's latency: a toggle to its new frame, 64-token prompt" },

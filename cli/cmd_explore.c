@@ -341,6 +341,7 @@ const cli_command cmd_explore = {
                "bundled model; p and P cycle the bundled prompt sets.",
     .opts = {
         CLI_MODEL_OPTS,
+        CLI_GPU_PROFILE_OPT,
         { "--prompt", 0, "TEXT", "the prompt (special tokens parsed; default: a harmony question)" },
         { "--size", 0, "WxH", "the frame size (default 120x40)" },
         { "--script", 0, "FILE", "key script to play" },

@@ -152,6 +152,7 @@ const cli_command cmd_generate = {
                "Each generated token's routing is its own pass when fed back in.\n" CLI_IV_DETAILS,
     .opts = {
         CLI_MODEL_OPTS,
+        CLI_GPU_PROFILE_OPT,
         CLI_PROMPT_OPTS,
         { "--chat", 0, "TEXT", "the prompt as a harmony user message" },
         { "--max-tokens", 'n', "N", "tokens to generate (default 64)" },

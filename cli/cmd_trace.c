@@ -203,6 +203,7 @@ const cli_command cmd_trace = {
                "selected experts in the router's rank order and weights the mixing weights applied.\n" CLI_IV_DETAILS,
     .opts = {
         CLI_MODEL_OPTS,
+        CLI_GPU_PROFILE_OPT,
         CLI_PROMPT_OPTS,
         { "--logits", 0, "MODE", "all, last (default) or none" },
         { "--router-logits", 0, NULL, "include every router logit in the JSON" },

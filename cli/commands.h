@@ -10,6 +10,7 @@ extern const cli_command cmd_tokenize;
 extern const cli_command cmd_trace;
 extern const cli_command cmd_generate;
 extern const cli_command cmd_bench;
+extern const cli_command cmd_devices;
 extern const cli_command cmd_entropy;
 extern const cli_command cmd_coact;
 extern const cli_command cmd_sweep;

@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "version.h"
 
-static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize, &cmd_trace, &cmd_generate, &cmd_bench,
+static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize, &cmd_trace, &cmd_generate, &cmd_bench, &cmd_devices,
                                                  &cmd_entropy, &cmd_coact, &cmd_sweep, &cmd_cold,
                                                  &cmd_domains, &cmd_export, &cmd_profile, &cmd_merge_profiles,
                                                  &cmd_explore };

@@ -6,12 +6,20 @@
 #include <string.h>
 
 #include "engine/harmony.h"
+#include "engine/vulkan.h"
 #include "input.h"
 #include "paths.h"
 
 const char *cli_base_name(const char *path) {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
+}
+
+/* --profile as a switch (trace, generate, bench, explore); the analyses' --profile FILE is something else */
+static bool gpu_profile_wanted(const cli_args *a) {
+    for (int i = 0; a->cmd->opts[i].name; i++)
+        if (strcmp(a->cmd->opts[i].name, "--profile") == 0) return !a->cmd->opts[i].value && a->count[i] > 0;
+    return false;
 }
 
 int cli_model_open(const cli_args *a, cli_model *cm) {
@@ -37,17 +45,30 @@ int cli_model_open(const cli_args *a, cli_model *cm) {
         cli_model_close(cm);
         return rc;
     }
-    if (backend && strcmp(backend, "vulkan") == 0)
-        fprintf(stderr, "moetop: --backend vulkan: this build has no Vulkan backend yet; using the CPU backend\n");
-    cm->be = mt_cpu_backend_new((int)threads);
+    cm->profile = gpu_profile_wanted(a);
+    if (backend && strcmp(backend, "vulkan") == 0) {
+        /* any failure on the way (no loader, no device, the model does not fit) falls back to the CPU, in one line */
+        cm->be = mt_vulkan_backend_new(cli_get(a, "--device"), cm->profile, &err);
+        if (cm->be && !cm->be->prepare(cm->be, cm->m, &err)) {
+            cm->be->destroy(cm->be);
+            cm->be = NULL;
+        }
+        if (!cm->be) fprintf(stderr, "moetop: --backend vulkan: %s; using the CPU backend\n", err.msg);
+    } else if (cli_get(a, "--device")) {
+        fprintf(stderr, "moetop: --device: only the Vulkan backend has devices (--backend vulkan); ignored\n");
+    }
+    if (!cm->be) cm->be = mt_cpu_backend_new((int)threads);
     if (!cm->be) {
         cli_model_close(cm);
         return cli_error(CLI_EXIT_FAIL, "cannot start %u threads", threads);
     }
+    if (cm->profile && !cm->be->profile_report)
+        fprintf(stderr, "moetop: --profile: the %s backend keeps no GPU times (--backend vulkan)\n", cm->be->name);
     return 0;
 }
 
 void cli_model_close(cli_model *cm) {
+    if (cm->be && cm->profile && cm->be->profile_report) cm->be->profile_report(cm->be, stderr);
     if (cm->be) cm->be->destroy(cm->be);
     mt_tokenizer_free(cm->tok);
     mt_model_free(cm->m);

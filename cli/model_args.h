@@ -13,7 +13,11 @@
 #define CLI_MODEL_OPTS                                                                                 \
     { "--model", 'm', "FILE", "the model (GGUF, gpt-oss; default: the bundled model)" },               \
     { "--backend", 0, "NAME", "cpu or vulkan (default cpu)" },                                          \
+    { "--device", 0, "N", "the Vulkan device (moetop devices; default: the best, or $MOETOP_DEVICE)" }, \
     { "--threads", 0, "N", "CPU threads (default: every core)" }
+
+/* trace, generate, bench and the explorer (the analyses' --profile reads a saved profile) */
+#define CLI_GPU_PROFILE_OPT { "--profile", 0, NULL, "GPU time per op (Vulkan timestamp queries) on stderr at the end" }
 
 #define CLI_PROMPT_OPTS                                                                                \
     { "--prompt", 0, "TEXT", "the prompt as text" },                                                    \
@@ -40,6 +44,7 @@ typedef struct cli_model {
     mt_model *m;
     mt_tokenizer *tok;
     mt_backend *be;
+    bool profile;            /* --profile (the switch): report GPU times at close */
 } cli_model;
 
 /* Opens -m with its tokenizer and the backend; 0, or an exit code after

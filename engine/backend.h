@@ -73,7 +73,7 @@ typedef struct mt_backend mt_backend;
 
 struct mt_backend {
     const char *name;   /* "cpu" or "vulkan" */
-    char device[160];   /* what it runs on, for humans and JSON */
+    char device[300];   /* what it runs on, for humans and JSON */
     int n_threads;
     uint64_t max_bind_bytes; /* the largest buffer span one op may address (a device's storage-buffer range) */
 

@@ -54,7 +54,7 @@ void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
              message[0] ? " | " : "", message);
     mt_grid_fill(g, area, ' ', 0x000000, 0xd0d0d0, 0);
     int used = mt_grid_text(g, area, area.x, area.y, line, 0x000000, 0xd0d0d0, 0);
-    char right[192];
+    char right[512];
     snprintf(right, sizeof right, "? keys | %s on %s, %s ", app->model_name, app->be->name, app->be->device);
     int rw = mt_text_width(right);
     if (used + rw + 2 <= area.w) mt_grid_text(g, area, area.x + area.w - rw, area.y, right, 0x303030, 0xd0d0d0, 0);

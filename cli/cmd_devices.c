@@ -1,0 +1,89 @@
+/* `moetop devices`: the Vulkan devices, what moetop needs of each, and the
+ * one --backend vulkan uses when --device (or MOETOP_DEVICE) names none. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "args.h"
+#include "commands.h"
+#include "engine/vulkan.h"
+#include "json.h"
+
+static void print_json(const mt_gpu_info *d, uint32_t n) {
+    mt_json j = { 0 };
+    mt_json_begin_array(&j);
+    for (uint32_t i = 0; i < n; i++) {
+        mt_json_begin_object(&j);
+        mt_json_key(&j, "index");
+        mt_json_u64(&j, i);
+        mt_json_key(&j, "name");
+        mt_json_string(&j, d[i].name);
+        mt_json_key(&j, "type");
+        mt_json_string(&j, d[i].type);
+        mt_json_key(&j, "api");
+        mt_json_string(&j, d[i].api);
+        mt_json_key(&j, "driver");
+        mt_json_string(&j, d[i].driver);
+        mt_json_key(&j, "device_local_bytes");
+        mt_json_u64(&j, d[i].device_local_bytes);
+        mt_json_key(&j, "subgroup_size");
+        mt_json_u64(&j, d[i].subgroup_size);
+        mt_json_key(&j, "max_shared_bytes");
+        mt_json_u64(&j, d[i].max_shared_bytes);
+        mt_json_key(&j, "max_push_bytes");
+        mt_json_u64(&j, d[i].max_push_bytes);
+        mt_json_key(&j, "max_storage_range");
+        mt_json_u64(&j, d[i].max_storage_range);
+        mt_json_key(&j, "max_allocation");
+        mt_json_u64(&j, d[i].max_allocation);
+        mt_json_key(&j, "timestamps");
+        mt_json_bool(&j, d[i].timestamps);
+        mt_json_key(&j, "default");
+        mt_json_bool(&j, d[i].chosen);
+        mt_json_key(&j, "usable");
+        mt_json_bool(&j, d[i].unusable == NULL);
+        if (d[i].unusable) {
+            mt_json_key(&j, "why_not");
+            mt_json_string(&j, d[i].unusable);
+        }
+        mt_json_end_object(&j);
+    }
+    mt_json_end_array(&j);
+    mt_json_finish(&j);
+}
+
+static void print_text(const mt_gpu_info *d, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        printf("%u: %s (%s)%s\n", i, d[i].name, d[i].type, d[i].chosen ? "  <- used by --backend vulkan" : "");
+        printf("   Vulkan %s, driver %s\n", d[i].api, d[i].driver);
+        printf("   %.1f GiB device-local memory; subgroup %u; shared memory %u KiB; push constants %u bytes\n",
+               (double)d[i].device_local_bytes / (1 << 30), d[i].subgroup_size, d[i].max_shared_bytes >> 10, d[i].max_push_bytes);
+        printf("   storage-buffer range %llu MiB; largest allocation %llu MiB; timestamps %s\n", (unsigned long long)(d[i].max_storage_range >> 20),
+               (unsigned long long)(d[i].max_allocation >> 20), d[i].timestamps ? "yes" : "no");
+        if (d[i].unusable) printf("   not usable: %s\n", d[i].unusable);
+    }
+}
+
+static int run_devices(const cli_command *cmd, cli_args *a) {
+    (void)cmd;
+    mt_err err;
+    uint32_t n = 0;
+    mt_gpu_info *d = mt_vulkan_devices(&n, &err);
+    if (!d) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    if (cli_has(a, "--json")) print_json(d, n);
+    else print_text(d, n);
+    free(d);
+    return 0;
+}
+
+const cli_command cmd_devices = {
+    .name = "devices",
+    .usage = "moetop devices [--json]",
+    .summary = "List the Vulkan devices and the one --backend vulkan uses.",
+    .details = "Preference: discrete GPU, integrated, virtual, then CPU devices (lavapipe). --device N or\n"
+               "MOETOP_DEVICE=N picks another. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer.",
+    .opts = {
+        { "--json", 0, NULL, "a JSON array, one object per device" },
+        { NULL, 0, NULL, NULL },
+    },
+    .run = run_devices,
+};

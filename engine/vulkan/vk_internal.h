@@ -1,0 +1,109 @@
+/* The Vulkan backend's state, shared by vk_backend.c (device, memory,
+ * submission, profile), vk_weights.c (the model's weights on the device) and
+ * vk_ops.c (the ops as dispatches). */
+#ifndef MT_VK_INTERNAL_H
+#define MT_VK_INTERNAL_H
+
+#include "../backend.h"
+#include "vk_device.h"
+#include "vk_pipelines.h"
+
+struct mt_buf {
+    VkBuffer buffer;
+    VkDeviceMemory memory;
+    uint64_t bytes;
+    void *host; /* mapped when host-visible */
+};
+
+/* One uploaded weight (or float vector): its chunks, each a whole number of
+ * units (rows, or experts for expert tensors) within the device's span. */
+typedef struct vk_chunk {
+    mt_buf *buf;
+    uint64_t first_unit, units;
+} vk_chunk;
+
+typedef struct vk_weight {
+    const void *host;      /* the model's pointer: the key */
+    uint32_t type;         /* as stored on the device (other types expanded to F16) */
+    uint64_t row_bytes, unit_bytes;
+    uint32_t n_chunks;
+    vk_chunk *chunks;
+} vk_weight;
+
+/* One command buffer in the ring, with its timestamps when profiling. */
+#define VK_RING 3
+#define VK_MAX_TIMED 2048
+typedef struct vk_slot {
+    VkCommandBuffer cb;
+    uint64_t ticket;   /* the timeline value its submission signals; 0: never submitted */
+    VkQueryPool queries;
+    uint32_t n_timed;
+    uint8_t timed_kind[VK_MAX_TIMED];
+} vk_slot;
+
+typedef struct vk_backend {
+    mt_backend base;
+    mt_vk vk;
+    mt_vk_pipes pipes;
+    VkCommandPool pool;
+    VkSemaphore timeline;
+    vk_slot ring[VK_RING];
+    int current;           /* the slot being recorded */
+    bool recording;
+    uint32_t recorded;     /* dispatches and copies in the current slot */
+    uint64_t submitted;    /* the last ticket submitted */
+    uint32_t host_type, device_type; /* memory type indices */
+    bool device_is_host_visible;
+    /* buffers freed while work that used them may be in flight */
+    struct { mt_buf *buf; uint64_t ticket; } *graveyard;
+    size_t n_graveyard, graveyard_cap;
+    /* the model */
+    const mt_model *model;
+    vk_weight *weights;
+    size_t n_weights;
+    uint32_t experts_per_chunk; /* the same for every expert tensor: one plan serves gate, up and down */
+    mt_buf *zeros;         /* a small zero buffer bound where a shader wants a bias that is absent */
+    mt_buf *iv;            /* host-visible interventions: force[L] | k[L] | flags[L][E] (u32) */
+    mt_interventions iv_host;
+    /* MoE scratch, grown on demand */
+    mt_buf *plan, *gate, *up, *ys;
+    /* profile: GPU time per op kind */
+    bool profiling;
+    double profile_ns[MT_VK_KINDS];
+    uint64_t profile_count[MT_VK_KINDS];
+    uint64_t simulated_memory_limit; /* MOETOP_VK_MEMORY_LIMIT_MB, for tests of the too-big path; 0: none */
+    char error[256];       /* the first failure inside an op, reported by the next submit */
+    bool failed;
+} vk_backend;
+
+/* A binding: the buffer from an aligned offset, and the element offset of the tensor past it. */
+typedef struct vk_bind {
+    VkBuffer buffer;
+    VkDeviceSize offset, range;
+    uint32_t elem; /* 4-byte elements from offset to the tensor */
+} vk_bind;
+
+vk_bind vk_bind_ten(vk_backend *v, mt_ten t);
+vk_bind vk_bind_buf(vk_backend *v, mt_buf *b);
+/* Records a dispatch of kind (spec: its specialization values) with its bindings and push block. */
+void vk_dispatch(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2], const vk_bind *binds, const void *push, uint32_t gx, uint32_t gy,
+                 uint32_t gz);
+/* The same with group counts read from a buffer (VkDispatchIndirectCommand at offset). */
+void vk_dispatch_indirect(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2], const vk_bind *binds, const void *push, mt_buf *args,
+                          uint64_t offset);
+VkCommandBuffer vk_cmd(vk_backend *v);
+/* A failure inside an op (no pipeline, out of memory): kept and reported by the next submit. */
+void vk_fail(vk_backend *v, const char *fmt, ...);
+
+mt_buf *vk_buf_new(vk_backend *v, uint64_t bytes, bool host_visible);
+void vk_buf_free(vk_backend *v, mt_buf *b);
+/* Grows *buf to at least bytes (old contents dropped). */
+bool vk_scratch(vk_backend *v, mt_buf **buf, uint64_t bytes);
+
+const vk_weight *vk_find(vk_backend *v, const void *host);
+bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err);
+void vk_free_weights(vk_backend *v);
+
+void vk_ops_install(mt_backend *b);
+
+#endif

@@ -1,0 +1,84 @@
+#include "vk_loader.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool mt_vk_open_loader(mt_vk_fns *f, mt_err *err) {
+    memset(f, 0, sizeof *f);
+    const char *name = getenv("MOETOP_VULKAN_LIBRARY");
+    if (!name || !*name) name = "libvulkan.so.1";
+    f->lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!f->lib) {
+        const char *why = dlerror();
+        mt_err_set(err, "no Vulkan loader (%s): %s", name, why ? why : "not found");
+        return false;
+    }
+    /* the one symbol the loader exports by name that everything else comes from */
+    void *sym = dlsym(f->lib, "vkGetInstanceProcAddr");
+    memcpy(&f->vkGetInstanceProcAddr, &sym, sizeof sym);
+    if (!f->vkGetInstanceProcAddr) {
+        mt_err_set(err, "%s has no vkGetInstanceProcAddr", name);
+        mt_vk_close_loader(f);
+        return false;
+    }
+#define MT_VK_LOAD(fn)                                                   \
+    f->fn = (PFN_##fn)f->vkGetInstanceProcAddr(VK_NULL_HANDLE, #fn);     \
+    if (!f->fn) {                                                        \
+        mt_err_set(err, "the Vulkan loader %s lacks " #fn, name);        \
+        mt_vk_close_loader(f);                                           \
+        return false;                                                    \
+    }
+    MT_VK_GLOBAL_FUNCS(MT_VK_LOAD)
+#undef MT_VK_LOAD
+    return true;
+}
+
+bool mt_vk_load_instance(mt_vk_fns *f, VkInstance inst, mt_err *err) {
+#define MT_VK_LOAD(fn)                                           \
+    f->fn = (PFN_##fn)f->vkGetInstanceProcAddr(inst, #fn);       \
+    if (!f->fn) {                                                \
+        mt_err_set(err, "the Vulkan instance lacks " #fn);       \
+        return false;                                            \
+    }
+    MT_VK_INSTANCE_FUNCS(MT_VK_LOAD)
+#undef MT_VK_LOAD
+    return true;
+}
+
+bool mt_vk_load_device(mt_vk_fns *f, VkDevice dev, mt_err *err) {
+#define MT_VK_LOAD(fn)                                           \
+    f->fn = (PFN_##fn)f->vkGetDeviceProcAddr(dev, #fn);          \
+    if (!f->fn) {                                                \
+        mt_err_set(err, "the Vulkan device lacks " #fn);         \
+        return false;                                            \
+    }
+    MT_VK_DEVICE_FUNCS(MT_VK_LOAD)
+#undef MT_VK_LOAD
+    return true;
+}
+
+void mt_vk_close_loader(mt_vk_fns *f) {
+    if (f->lib) dlclose(f->lib);
+    memset(f, 0, sizeof *f);
+}
+
+const char *mt_vk_result_name(VkResult r) {
+    switch (r) {
+    case VK_SUCCESS: return "VK_SUCCESS";
+    case VK_NOT_READY: return "VK_NOT_READY";
+    case VK_TIMEOUT: return "VK_TIMEOUT";
+    case VK_INCOMPLETE: return "VK_INCOMPLETE";
+    case VK_ERROR_OUT_OF_HOST_MEMORY: return "VK_ERROR_OUT_OF_HOST_MEMORY";
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
+    case VK_ERROR_INITIALIZATION_FAILED: return "VK_ERROR_INITIALIZATION_FAILED";
+    case VK_ERROR_DEVICE_LOST: return "VK_ERROR_DEVICE_LOST";
+    case VK_ERROR_MEMORY_MAP_FAILED: return "VK_ERROR_MEMORY_MAP_FAILED";
+    case VK_ERROR_LAYER_NOT_PRESENT: return "VK_ERROR_LAYER_NOT_PRESENT";
+    case VK_ERROR_EXTENSION_NOT_PRESENT: return "VK_ERROR_EXTENSION_NOT_PRESENT";
+    case VK_ERROR_FEATURE_NOT_PRESENT: return "VK_ERROR_FEATURE_NOT_PRESENT";
+    case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER";
+    case VK_ERROR_TOO_MANY_OBJECTS: return "VK_ERROR_TOO_MANY_OBJECTS";
+    default: return "a Vulkan error";
+    }
+}

@@ -1,0 +1,219 @@
+/* The model's weights on the device: uploaded once by prepare(), each
+ * tensor split into chunks of whole rows (experts, for expert tensors) that
+ * fit the device's storage-buffer range and allocation limit, found again by
+ * the model's own pointer. Types the shaders do not read (Q4_0, Q4_K, Q6_K)
+ * are expanded to F16 on the way, with a notice. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../half.h"
+#include "../quant.h"
+#include "vk_internal.h"
+#include "vk_push.h"
+
+static bool device_reads(uint32_t type) {
+    return type == MT_TYPE_F32 || type == MT_TYPE_F16 || type == MT_TYPE_BF16 || type == MT_TYPE_Q8_0 || type == MT_TYPE_MXFP4;
+}
+
+/* A tensor to upload: units of unit_bytes (as stored in the file) */
+typedef struct pending {
+    const void *host;
+    uint32_t type;
+    uint64_t in, rows_per_unit, units; /* in: row length in elements (for expansion) */
+    uint64_t row_bytes, unit_bytes;
+    bool expert;
+} pending;
+
+typedef struct plan_list {
+    pending *items;
+    size_t n, cap;
+} plan_list;
+
+static bool add(plan_list *p, pending item) {
+    if (!item.host) return true;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->items[i].host == item.host) return true; /* tied weights: once */
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        pending *grown = realloc(p->items, cap * sizeof *grown);
+        if (!grown) return false;
+        p->items = grown;
+        p->cap = cap;
+    }
+    p->items[p->n++] = item;
+    return true;
+}
+
+static bool add_vector(plan_list *p, const float *v, uint64_t n) {
+    pending item = { v, MT_TYPE_F32, n, 1, 1, n * 4, n * 4, false };
+    return add(p, item);
+}
+
+static bool add_weight(plan_list *p, const mt_weight *w, uint64_t n_expert) {
+    pending item = { w->data, w->type, w->in, n_expert ? w->out : 1, n_expert ? n_expert : w->out, w->row_bytes,
+                     n_expert ? w->expert_bytes : w->row_bytes, n_expert != 0 };
+    return add(p, item);
+}
+
+static bool list_model(plan_list *p, const mt_model *m) {
+    const mt_hparams *hp = &m->hp;
+    uint64_t d = hp->d_model, qw = (uint64_t)hp->n_head * hp->head_dim, kvw = (uint64_t)hp->n_kv * hp->head_dim, E = hp->n_expert, ff = hp->ff;
+    bool ok = add_weight(p, &m->token_embd, 0) && add_vector(p, m->output_norm, d) && add_weight(p, &m->output, 0);
+    for (uint32_t l = 0; ok && l < hp->n_layer; l++) {
+        const mt_layer_weights *w = &m->layers[l];
+        ok = add_vector(p, w->attn_norm, d) && add_vector(p, w->post_attn_norm, d) && add_weight(p, &w->wq, 0) && add_weight(p, &w->wk, 0) &&
+             add_weight(p, &w->wv, 0) && add_vector(p, w->bq, qw) && add_vector(p, w->bk, kvw) && add_vector(p, w->bv, kvw) &&
+             add_weight(p, &w->wo, 0) && add_vector(p, w->bo, d) && add_vector(p, w->sinks, hp->n_head) && add_weight(p, &w->router, 0) &&
+             add_vector(p, w->router_bias, E) && add_weight(p, &w->gate, E) && add_weight(p, &w->up, E) && add_weight(p, &w->down, E) &&
+             add_vector(p, w->gate_bias, ff * E) && add_vector(p, w->up_bias, ff * E) && add_vector(p, w->down_bias, d * E);
+    }
+    return ok;
+}
+
+/* bytes of one unit on the device */
+static uint64_t device_unit_bytes(const pending *t) {
+    return device_reads(t->type) ? t->unit_bytes : t->rows_per_unit * t->in * 2;
+}
+
+/* Copies units [first, first + n) of t into dst (host memory), expanding to F16 where needed. */
+static bool fill(const pending *t, uint64_t first, uint64_t n, uint8_t *dst) {
+    const uint8_t *src = (const uint8_t *)t->host + first * t->unit_bytes;
+    if (device_reads(t->type)) {
+        memcpy(dst, src, n * t->unit_bytes);
+        return true;
+    }
+    float *row = malloc(t->in * sizeof *row);
+    if (!row) return false;
+    for (uint64_t r = 0; r < n * t->rows_per_unit; r++) {
+        mt_dequant_row(t->type, src + r * t->row_bytes, row, (int64_t)t->in);
+        for (uint64_t i = 0; i < t->in; i++) {
+            uint16_t h = mt_f32_to_f16(row[i]);
+            memcpy(dst + (r * t->in + i) * 2, &h, 2);
+        }
+    }
+    free(row);
+    return true;
+}
+
+/* Writes bytes into a device buffer: directly where it is mapped, else
+ * through a host-visible staging buffer piece by piece. */
+static bool upload(vk_backend *v, const pending *t, uint64_t first, uint64_t n, mt_buf *dst, mt_err *err) {
+    uint64_t unit = device_unit_bytes(t);
+    if (dst->host) {
+        if (!fill(t, first, n, dst->host)) goto oom;
+        return true;
+    }
+    uint64_t per = (64ull << 20) / unit;
+    if (per == 0) per = 1;
+    if (per > n) per = n;
+    mt_buf *stage = vk_buf_new(v, per * unit, true);
+    if (!stage) goto oom;
+    for (uint64_t u = 0; u < n; u += per) {
+        uint64_t k = n - u < per ? n - u : per, ticket;
+        if (!fill(t, first + u, k, stage->host)) {
+            vk_buf_free(v, stage);
+            goto oom;
+        }
+        v->base.copy(&v->base, mt_ten_at(dst, u * unit), mt_ten_at(stage, 0), k * unit);
+        if (!v->base.submit(&v->base, &ticket, err) || !v->base.wait(&v->base, ticket, err)) {
+            vk_buf_free(v, stage);
+            return false;
+        }
+    }
+    vk_buf_free(v, stage);
+    return true;
+oom:
+    mt_err_set(err, "%s: out of memory uploading the weights", v->base.device);
+    return false;
+}
+
+const vk_weight *vk_find(vk_backend *v, const void *host) {
+    for (size_t i = 0; i < v->n_weights; i++)
+        if (v->weights[i].host == host) return &v->weights[i];
+    return NULL;
+}
+
+void vk_free_weights(vk_backend *v) {
+    for (size_t i = 0; i < v->n_weights; i++) {
+        for (uint32_t c = 0; c < v->weights[i].n_chunks; c++) vk_buf_free(v, v->weights[i].chunks[c].buf);
+        free(v->weights[i].chunks);
+    }
+    free(v->weights);
+    v->weights = NULL;
+    v->n_weights = 0;
+    v->model = NULL;
+}
+
+bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err) {
+    plan_list p = { 0 };
+    if (!list_model(&p, m)) {
+        free(p.items);
+        mt_err_set(err, "out of memory");
+        return false;
+    }
+    uint64_t span = v->base.max_bind_bytes - 16, need = 0, expanded = 0;
+    /* one expert count per chunk for every expert tensor: one MoE plan serves them all */
+    uint64_t per_chunk = UINT32_MAX;
+    for (size_t i = 0; i < p.n; i++) {
+        uint64_t unit = device_unit_bytes(&p.items[i]);
+        if (unit > span) {
+            mt_err_set(err, "%s: one %s of a weight is %llu MiB, more than the %llu MiB the device addresses at once", v->base.device,
+                       p.items[i].expert ? "expert" : "row", (unsigned long long)(unit >> 20), (unsigned long long)(span >> 20));
+            free(p.items);
+            return false;
+        }
+        if (p.items[i].expert && span / unit < per_chunk) per_chunk = span / unit;
+        need += unit * p.items[i].units;
+        if (!device_reads(p.items[i].type)) expanded++;
+    }
+    uint64_t avail = v->vk.info[v->vk.chosen].device_local_bytes;
+    if (v->simulated_memory_limit) avail = v->simulated_memory_limit;
+    /* the session's own buffers come on top; keep a margin of an eighth */
+    if (need > avail - avail / 8) {
+        mt_err_set(err, "the model needs %.1f GiB of device memory and %s has %.1f GiB", (double)need / (1 << 30), v->base.device,
+                   (double)avail / (1 << 30));
+        free(p.items);
+        return false;
+    }
+    if (per_chunk > m->hp.n_expert) per_chunk = m->hp.n_expert;
+    v->experts_per_chunk = (uint32_t)per_chunk;
+    if ((m->hp.n_expert + per_chunk - 1) / per_chunk > MT_MOE_MAX_CHUNKS) {
+        mt_err_set(err, "%s: the experts of a layer need more than 16 chunks of %llu MiB", v->base.device, (unsigned long long)(span >> 20));
+        free(p.items);
+        return false;
+    }
+    if (expanded) fprintf(stderr, "moetop: %zu weight tensors of types the shaders do not read are expanded to F16 on %s\n", expanded, v->base.device);
+    v->weights = calloc(p.n, sizeof *v->weights);
+    bool ok = v->weights != NULL;
+    for (size_t i = 0; ok && i < p.n; i++) {
+        const pending *t = &p.items[i];
+        vk_weight *w = &v->weights[v->n_weights++];
+        uint64_t unit = device_unit_bytes(t), per = t->expert ? per_chunk : span / unit;
+        w->host = t->host;
+        w->type = device_reads(t->type) ? t->type : MT_TYPE_F16;
+        w->row_bytes = device_reads(t->type) ? t->row_bytes : t->in * 2;
+        w->unit_bytes = unit;
+        w->n_chunks = (uint32_t)((t->units + per - 1) / per);
+        w->chunks = calloc(w->n_chunks, sizeof *w->chunks);
+        ok = w->chunks != NULL;
+        for (uint32_t c = 0; ok && c < w->n_chunks; c++) {
+            vk_chunk *ch = &w->chunks[c];
+            ch->first_unit = c * per;
+            ch->units = t->units - ch->first_unit < per ? t->units - ch->first_unit : per;
+            ch->buf = vk_buf_new(v, ch->units * unit, false);
+            if (!ch->buf) {
+                mt_err_set(err, "%s: out of device memory for the weights (%.1f GiB needed)", v->base.device, (double)need / (1 << 30));
+                ok = false;
+            } else {
+                ok = upload(v, t, ch->first_unit, ch->units, ch->buf, err);
+            }
+        }
+    }
+    free(p.items);
+    uint64_t ticket;
+    if (ok) ok = v->base.submit(&v->base, &ticket, err) && v->base.wait(&v->base, ticket, err);
+    if (!ok) vk_free_weights(v);
+    else v->model = m;
+    return ok;
+}

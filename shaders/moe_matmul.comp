@@ -1,0 +1,72 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// One expert's rows against its entries, for the experts of one weight chunk
+// that have tokens (workgroup y indexes them; dispatched indirectly from the
+// plan). Gate/up (by_token = 1): input row = the entry's token in h, output
+// [entry][ff]. Down (by_token = 0): input row = the entry's activation, output
+// [entry][d] times the entry's weight. Tiles of 8 entries share each
+// dequantized block.
+#include "weights.glsl"
+#include "moe_layout.glsl"
+
+layout(local_size_x_id = 1) in;
+layout(std430, binding = 1) readonly buffer X { float x[]; };
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(std430, binding = 4) readonly buffer Plan { uint plan[]; };
+layout(push_constant) uniform Push {
+    uint n_in, n_out, row_bytes, expert_bytes;
+    uint E, T, chunk, first_expert; // first_expert: the chunk's first expert
+    uint by_token, x_off, bias_off, rows_per_group;
+} p;
+
+const uint TILE = 8u;
+shared float partial[TILE][gl_WorkGroupSize.x];
+
+void main() {
+    uint lane = gl_LocalInvocationID.x, width = gl_WorkGroupSize.x;
+    uint e = plan[plan_active(p.E) + plan[plan_chunk_active(p.E) + p.chunk] + gl_WorkGroupID.y];
+    uint first = plan[plan_start(p.E) + e], count = plan[plan_count(p.E) + e];
+    uint n_blocks = (p.n_in + 31u) / 32u;
+    uint wbase = (e - p.first_expert) * p.expert_bytes;
+    for (uint rr = 0u; rr < p.rows_per_group; rr++) {
+        uint r = gl_WorkGroupID.x * p.rows_per_group + rr;
+        if (r >= p.n_out) break;
+        for (uint e0 = 0u; e0 < count; e0 += TILE) {
+            uint nt = min(TILE, count - e0);
+            uint xrow[TILE];
+            for (uint t = 0u; t < nt; t++) {
+                uint entry = first + e0 + t;
+                xrow[t] = p.x_off + (p.by_token != 0u ? plan[plan_entry_token(p.E) + entry] : entry) * p.n_in;
+            }
+            float acc[TILE];
+            for (uint t = 0u; t < TILE; t++) acc[t] = 0.0;
+            float v[32];
+            for (uint b = lane; b < n_blocks; b += width) {
+                load_block(wbase + r * p.row_bytes, b, p.n_in, v);
+                uint span = min(32u, p.n_in - b * 32u);
+                for (uint t = 0u; t < nt; t++) {
+                    uint xb = xrow[t] + b * 32u;
+                    float s = 0.0;
+                    for (uint j = 0u; j < span; j++) s += v[j] * x[xb + j];
+                    acc[t] += s;
+                }
+            }
+            for (uint t = 0u; t < TILE; t++) partial[t][lane] = acc[t];
+            barrier();
+            for (uint h = width / 2u; h > 0u; h /= 2u) {
+                if (lane < h)
+                    for (uint t = 0u; t < nt; t++) partial[t][lane] += partial[t][lane + h];
+                barrier();
+            }
+            if (lane == 0u)
+                for (uint t = 0u; t < nt; t++) {
+                    uint entry = first + e0 + t;
+                    float value = partial[t][0] + bias[p.bias_off + e * p.n_out + r];
+                    if (p.by_token == 0u) value *= uintBitsToFloat(plan[plan_entry_weight(p.E, p.T) + entry]);
+                    y[entry * p.n_out + r] = value;
+                }
+            barrier();
+        }
+    }
+}

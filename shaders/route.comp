@@ -1,0 +1,79 @@
+#version 450
+// The router of one layer for T tokens (one invocation each), as
+// mt_iv_route does it: force; else the top k of the unmasked experts by logit
+// (ties to the lower id), the margin between the last selected and the first
+// left out, and a softmax over the selected logits not dropped.
+// Interventions: iv = force[L] (~0: none) | k[L] (0: the model's) | flags[L][E].
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) readonly buffer Z { float z[]; };
+layout(std430, binding = 1) readonly buffer Iv { uint iv[]; };
+layout(std430, binding = 2) buffer Sel { uint sel[]; };
+layout(std430, binding = 3) buffer Wts { float wts[]; };
+layout(std430, binding = 4) writeonly buffer NSel { uint n_sel[]; };
+layout(std430, binding = 5) writeonly buffer Margin { float margin[]; };
+layout(push_constant) uniform Push {
+    uint T, E, model_k, layer, n_layer;
+    uint z_off, sel_off, w_off, n_off, m_off;
+} p;
+
+const uint MASK = 1u, DROP = 2u;
+const float NO_MARGIN = 1e9;
+
+uint flags(uint e) { return iv[2u * p.n_layer + p.layer * p.E + e]; }
+
+// a comes before b in the router's order
+bool before(float za, uint a, float zb, uint b) { return za > zb || (za == zb && a < b); }
+
+// the first unmasked expert after (zp, prev) in the order; E when none
+uint next_after(uint zbase, bool have_prev, float zp, uint prev) {
+    uint best = p.E;
+    float zbest = 0.0;
+    for (uint e = 0u; e < p.E; e++) {
+        if ((flags(e) & MASK) != 0u) continue;
+        float ze = z[zbase + e];
+        if (have_prev && !before(zp, prev, ze, e)) continue;
+        if (best == p.E || before(ze, e, zbest, best)) {
+            best = e;
+            zbest = ze;
+        }
+    }
+    return best;
+}
+
+void main() {
+    uint t = gl_GlobalInvocationID.x;
+    if (t >= p.T) return;
+    uint zbase = p.z_off + t * p.E, row = t * p.E;
+    uint forced = iv[p.layer];
+    if (forced != 0xffffffffu) {
+        sel[p.sel_off + row] = forced;
+        wts[p.w_off + row] = 1.0;
+        n_sel[p.n_off + t] = 1u;
+        margin[p.m_off + t] = NO_MARGIN;
+        return;
+    }
+    uint k = iv[p.n_layer + p.layer] != 0u ? iv[p.n_layer + p.layer] : p.model_k;
+    uint n = 0u, prev = 0u;
+    float zprev = 0.0, top = -1.0 / 0.0;
+    while (n < k) {
+        uint e = next_after(zbase, n > 0u, zprev, prev);
+        if (e == p.E) break;
+        sel[p.sel_off + row + n] = e;
+        prev = e;
+        zprev = z[zbase + e];
+        if ((flags(e) & DROP) == 0u) top = max(top, zprev);
+        n++;
+    }
+    uint after = n > 0u ? next_after(zbase, true, zprev, prev) : p.E;
+    margin[p.m_off + t] = after != p.E && n > 0u ? zprev - z[zbase + after] : NO_MARGIN;
+    // softmax over the kept logits, in selection order
+    float sum = 0.0;
+    for (uint i = 0u; i < n; i++) {
+        uint e = sel[p.sel_off + row + i];
+        float wi = (flags(e) & DROP) != 0u ? 0.0 : exp(z[zbase + e] - top);
+        wts[p.w_off + row + i] = wi;
+        sum += wi;
+    }
+    for (uint i = 0u; i < n && sum > 0.0; i++) wts[p.w_off + row + i] /= sum;
+    n_sel[p.n_off + t] = n;
+}
