@@ -114,7 +114,7 @@ test: check-deps
 	@$(MAKE) --no-print-directory -j2 tests
 	@$(MAKE) --no-print-directory -j2 BUILD=build/san SAN=1 tests
 	@$(MAKE) --no-print-directory -j2 fuzz-build
-	@sh tests/run.sh plain=build:./moetop sanitizers=build/san:build/san/moetop fuzz=$(TEST_FUZZ_SECONDS)
+	@sh tests/run.sh plain=build:./moetop sanitizers=build/san:build/san/moetop vulkan=build:./moetop fuzz=$(TEST_FUZZ_SECONDS)
 
 sanitize: check-deps
 	@$(MAKE) --no-print-directory -j2 BUILD=build/san SAN=1 tests

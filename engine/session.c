@@ -108,8 +108,8 @@ static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
     uint64_t widest = kv_row > d_row ? kv_row : d_row;
     if (trace_bytes(s, 1) > widest) widest = trace_bytes(s, 1);
     if (widest * need > be->max_bind_bytes) {
-        mt_err_set(err, "%u tokens need %llu MiB per layer buffer; %s addresses at most %llu MiB", need,
-                   (unsigned long long)(widest * need >> 20), be->device, (unsigned long long)(be->max_bind_bytes >> 20));
+        mt_err_set(err, "%u tokens need %llu KiB per layer buffer; %s addresses at most %llu KiB", need,
+                   (unsigned long long)(widest * need >> 10), be->device, (unsigned long long)(be->max_bind_bytes >> 10));
         return false;
     }
     if (widest * cap > be->max_bind_bytes) cap = (uint32_t)(be->max_bind_bytes / widest);

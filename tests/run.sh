@@ -2,10 +2,16 @@
 # Runs every test binary of each build given as LABEL=BUILD_DIR:MOETOP_BIN and
 # ends with one line "N passed, N failed, N skipped" over all of them.
 # A binary that crashes or exits without reporting counts as a failure.
+# vulkan=BUILD_DIR:MOETOP_BIN runs the engine's tests (parity with the oracle,
+# the session, the Vulkan suite) on the Vulkan backend with the Khronos
+# validation layer and synchronization validation on; fuzz=SECONDS runs the
+# fuzz targets.
 set -u
 passed=0 failed=0 skipped=0
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+# the Vulkan loader's, lavapipe's and LLVM's own allocations kept until exit
+export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp"
 
 for spec in "$@"; do
   if [ "${spec%%=*}" = fuzz ]; then
@@ -22,9 +28,13 @@ for spec in "$@"; do
   build=${rest%%:*}
   bin=${rest#*:}
   echo "== $label ($build)"
-  for t in "$build"/tests/test_*; do
+  tests="$build/tests/test_*" backend=cpu validation=
+  if [ "$label" = vulkan ]; then
+    tests="$build/tests/test_parity $build/tests/test_engine $build/tests/test_vulkan" backend=vulkan validation=1
+  fi
+  for t in $tests; do
     [ -x "$t" ] || continue
-    out=$(MOETOP_BIN="$bin" "$t" 2>&1)
+    out=$(MOETOP_BIN="$bin" MOETOP_TEST_BACKEND=$backend MOETOP_VK_VALIDATION=$validation "$t" 2>&1)
     status=$?
     printf '%s\n' "$out" | sed "s/^/[$label] /"
     p=$(printf '%s\n' "$out" | grep -c '^PASS ')

@@ -12,6 +12,7 @@
 #include "engine/model.h"
 #include "engine/rng.h"
 #include "engine/session.h"
+#include "support/backends.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
 
@@ -28,8 +29,9 @@ static bool load(char letter, loaded *l) {
     mt_err err;
     l->g = mt_gguf_open(path, &err);
     l->m = l->g ? mt_model_load(l->g, &err) : NULL;
-    l->be = mt_cpu_backend_new(0);
-    return CHECKF(l->m && l->be, "%s", err.msg);
+    if (!CHECKF(l->m != NULL, "%s", err.msg)) return false;
+    l->be = test_backend_new(); /* NULL: skipped (Vulkan without a device) */
+    return l->be != NULL;
 }
 
 static void unload(loaded *l) {
@@ -91,9 +93,9 @@ static void decode_equals_prefill(void) {
             for (uint32_t i = 0; i < na; i++) worst_weight = fmax(worst_weight, fabs(wa[i] - wb[i]));
         }
     }
-    CHECKF(worst_logit <= 1e-4, "logits differ by %g x scale", worst_logit);
+    CHECKF(worst_logit <= 1e-4 * test_tolerance_scale(), "logits differ by %g x scale", worst_logit);
     CHECKF(routing_diffs == 0, "%d of %d (token, layer) routings differ", routing_diffs, compared);
-    CHECKF(worst_weight <= 1e-5, "mixing weights differ by %g", worst_weight);
+    CHECKF(worst_weight <= 1e-5 * test_tolerance_scale(), "mixing weights differ by %g", worst_weight);
     printf("  %u tokens (window %u): decode vs prefill logits within %.1e x scale, weights within %.1e, routing equal at %d (token, layer)\n",
            n, l.m->hp.sliding_window, worst_logit, worst_weight, compared);
     mt_session_free(prefill);
@@ -296,11 +298,12 @@ static void routing_rules(void) {
 }
 
 int main(void) {
-    t_begin("engine");
-    RUN(routing_rules);
+    t_begin(test_on_vulkan() ? "engine-vulkan" : "engine");
+    if (!test_on_vulkan()) RUN(routing_rules); /* the router's rules on the host: backend-free */
     RUN(decode_equals_prefill);
     RUN(recompute_from_changed_layer);
     RUN(progress_and_cancel);
     RUN(context_limit);
+    if (test_validating()) t_run("validation_clean", test_validation_clean);
     return t_end();
 }

@@ -14,8 +14,9 @@ uint64_t mt_vk_validation_errors(void) { return atomic_load(&validation_errors);
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                     VkDebugUtilsMessageTypeFlagsEXT types,
                                                     const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
-    (void)types;
     (void)user;
+    /* the loader's own messages (no driver, a missing manifest) are explained by moetop's error line */
+    if (!(types & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT)) return VK_FALSE;
     if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) atomic_fetch_add(&validation_errors, 1);
     if (severity & (VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT))
         fprintf(stderr, "moetop: vulkan validation %s: %s\n",
@@ -111,7 +112,12 @@ static void describe(mt_vk *vk, VkPhysicalDevice pd, mt_vk_device_info *in) {
     else if (in->max_shared_bytes < 16384) in->unusable = "less than 16 KiB of shared memory";
 }
 
-bool mt_vk_open(mt_vk *vk, mt_err *err) {
+static void close_instance(mt_vk *vk);
+
+/* Loader, instance and device list, made once per process and kept: the
+ * loader unloads drivers with the last instance, and lavapipe's JIT-compiled
+ * code and allocations would then be anonymous to leak checkers. */
+static bool open_instance(mt_vk *vk, mt_err *err) {
     memset(vk, 0, sizeof *vk);
     vk->chosen = -1;
     if (!mt_vk_open_loader(&vk->f, err)) return false;
@@ -120,7 +126,7 @@ bool mt_vk_open(mt_vk *vk, mt_err *err) {
     const char *layer = "VK_LAYER_KHRONOS_validation";
     if (want_validation && !has_layer(vk, layer)) {
         mt_err_set(err, "MOETOP_VK_VALIDATION is set but the %s layer is not installed (vulkan-validationlayers)", layer);
-        mt_vk_close(vk);
+        close_instance(vk);
         return false;
     }
     VkApplicationInfo app = {
@@ -146,13 +152,14 @@ bool mt_vk_open(mt_vk *vk, mt_err *err) {
     };
     VkResult r = vk->f.vkCreateInstance(&ci, NULL, &vk->instance);
     if (r != VK_SUCCESS) {
-        mt_err_set(err, "no Vulkan instance: %s", mt_vk_result_name(r));
-        mt_vk_close(vk);
+        if (r == VK_ERROR_INCOMPATIBLE_DRIVER) mt_err_set(err, "no Vulkan driver (the loader found none: %s)", mt_vk_result_name(r));
+        else mt_err_set(err, "no Vulkan instance: %s", mt_vk_result_name(r));
+        close_instance(vk);
         return false;
     }
     vk->validation = want_validation;
     if (!mt_vk_load_instance(&vk->f, vk->instance, err)) {
-        mt_vk_close(vk);
+        close_instance(vk);
         return false;
     }
     if (want_validation) {
@@ -164,19 +171,31 @@ bool mt_vk_open(mt_vk *vk, mt_err *err) {
     uint32_t n = 0;
     r = vk->f.vkEnumeratePhysicalDevices(vk->instance, &n, NULL);
     if (r != VK_SUCCESS || n == 0) {
-        mt_err_set(err, "no Vulkan device%s", r != VK_SUCCESS ? mt_vk_result_name(r) : "");
-        mt_vk_close(vk);
+        mt_err_set(err, "no Vulkan device%s%s", r != VK_SUCCESS ? ": " : "", r != VK_SUCCESS ? mt_vk_result_name(r) : "");
+        close_instance(vk);
         return false;
     }
     vk->phys = calloc(n, sizeof *vk->phys);
     vk->info = calloc(n, sizeof *vk->info);
     if (!vk->phys || !vk->info || vk->f.vkEnumeratePhysicalDevices(vk->instance, &n, vk->phys) < 0) {
         mt_err_set(err, "out of memory listing Vulkan devices");
-        mt_vk_close(vk);
+        close_instance(vk);
         return false;
     }
     vk->n_devices = n;
     for (uint32_t i = 0; i < n; i++) describe(vk, vk->phys[i], &vk->info[i]);
+    return true;
+}
+
+static mt_vk process_vk;
+static bool process_vk_ready;
+
+bool mt_vk_open(mt_vk *vk, mt_err *err) {
+    if (!process_vk_ready) {
+        if (!open_instance(&process_vk, err)) return false;
+        process_vk_ready = true;
+    }
+    *vk = process_vk;
     return true;
 }
 
@@ -240,6 +259,12 @@ bool mt_vk_open_device(mt_vk *vk, int index, mt_err *err) {
 
 void mt_vk_close(mt_vk *vk) {
     if (vk->dev && vk->f.vkDestroyDevice) vk->f.vkDestroyDevice(vk->dev, NULL);
+    /* the instance is the process's (mt_vk_open) */
+    memset(vk, 0, sizeof *vk);
+    vk->chosen = -1;
+}
+
+static void close_instance(mt_vk *vk) {
     if (vk->messenger) {
         PFN_vkDestroyDebugUtilsMessengerEXT destroy =
             (PFN_vkDestroyDebugUtilsMessengerEXT)vk->f.vkGetInstanceProcAddr(vk->instance, "vkDestroyDebugUtilsMessengerEXT");

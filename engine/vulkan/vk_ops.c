@@ -89,9 +89,9 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
         mt_push_matmul p = {
             .n_in = (uint32_t)w->in, .y_stride = (uint32_t)w->out, .row0 = (uint32_t)ch->first_unit, .rows = (uint32_t)ch->units,
             .row_bytes = (uint32_t)vw->row_bytes, .T = T, .x_off = xb.elem, .y_off = yb.elem, .bias_off = bb.elem,
-            .has_bias = bias != NULL, .rows_per_group = ROWS_PER_GROUP,
+            .has_bias = bias != NULL, .rows_per_group = 0,
         };
-        vk_dispatch(v, MT_VK_MATMUL, spec, binds, &p, div_up(ch->units, ROWS_PER_GROUP), div_up(T, TOKEN_TILE), 1);
+        vk_dispatch(v, MT_VK_MATMUL, spec, binds, &p, div_up(ch->units, MATMUL_WIDTH), div_up(T, TOKEN_TILE), 1);
     }
 }
 

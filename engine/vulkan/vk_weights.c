@@ -158,8 +158,8 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err) {
     for (size_t i = 0; i < p.n; i++) {
         uint64_t unit = device_unit_bytes(&p.items[i]);
         if (unit > span) {
-            mt_err_set(err, "%s: one %s of a weight is %llu MiB, more than the %llu MiB the device addresses at once", v->base.device,
-                       p.items[i].expert ? "expert" : "row", (unsigned long long)(unit >> 20), (unsigned long long)(span >> 20));
+            mt_err_set(err, "%s: one %s of a weight is %llu bytes, more than the %llu the device addresses at once", v->base.device,
+                       p.items[i].expert ? "expert" : "row", (unsigned long long)unit, (unsigned long long)span);
             free(p.items);
             return false;
         }
@@ -171,8 +171,8 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err) {
     if (v->simulated_memory_limit) avail = v->simulated_memory_limit;
     /* the session's own buffers come on top; keep a margin of an eighth */
     if (need > avail - avail / 8) {
-        mt_err_set(err, "the model needs %.1f GiB of device memory and %s has %.1f GiB", (double)need / (1 << 30), v->base.device,
-                   (double)avail / (1 << 30));
+        mt_err_set(err, "the model needs %.1f MiB of device memory and %s has %.1f MiB (less an eighth kept for the session)",
+                   (double)need / (1 << 20), v->base.device, (double)avail / (1 << 20));
         free(p.items);
         return false;
     }

@@ -1,0 +1,357 @@
+/* The Vulkan backend against the CPU backend on synth models of several
+ * shapes (odd widths, a query width unlike the model width, 128 experts, a
+ * gpt-oss-20b-shaped layer whose expert tensor passes 128 MiB, prompts longer
+ * than the window and than a batch, every tensor split to a small span,
+ * interventions, decoding), the device list, --backend vulkan on the command
+ * line with its fallbacks (no loader, no driver, a model too big, a device
+ * that does not exist), and the validation layer (a deliberate misuse is
+ * reported, then nothing else).
+ *
+ * Without a Vulkan device every test says SKIP. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/backend.h"
+#include "engine/gguf.h"
+#include "engine/intervene.h"
+#include "engine/model.h"
+#include "engine/rng.h"
+#include "engine/session.h"
+#include "engine/vulkan.h"
+#include "support/cli_util.h"
+#include "support/fixtures.h"
+#include "support/harness.h"
+
+/* CPU vs Vulkan: the same model in float32, summed in another order */
+#define LOGIT_TOL 1e-3  /* x max(1, max |logit|) */
+#define WEIGHT_TOL 1e-3
+#define MARGIN_SKIP 1e-3 /* routing compared where the CPU's margin is above this */
+
+static uint64_t deliberate_misuses;
+
+/* A Vulkan backend, or NULL and the test skipped. */
+static mt_backend *vulkan_or_skip(void) {
+    mt_err err;
+    mt_backend *be = mt_vulkan_backend_new(NULL, false, &err);
+    if (!be) t_skip("no Vulkan device: %s", err.msg);
+    else CHECK(strcmp(be->name, "vulkan") == 0);
+    return be;
+}
+
+static bool have_vulkan(void) {
+    mt_backend *be = vulkan_or_skip();
+    if (be) be->destroy(be);
+    return be != NULL;
+}
+
+/* Writes a synth model into the test's directory; NULL on failure (checked). */
+static const char *synth(const char *name, const char *const *flags) {
+    static char path[4][512];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, 512, "%s/%s.gguf", t_tmpdir(), name);
+    const char *argv[40] = { t_bin(), "synth", "-q", "-o", p };
+    int n = 5;
+    for (int i = 0; flags[i] && n < 38; i++) argv[n++] = flags[i];
+    argv[n] = NULL;
+    proc_result r = proc_run(argv, NULL);
+    bool ok = CHECKF(r.status == 0, "synth %s: %s", name, r.err);
+    proc_free(&r);
+    return ok ? p : NULL;
+}
+
+typedef struct compare_stats {
+    double worst_logit, worst_weight, worst_router, worst_norm;
+    uint64_t sets, ties, set_mismatches;
+} compare_stats;
+
+/* Routing, router logits, norms of every (layer, token) and the last logits of a against b. */
+static void compare_sessions(const mt_model *m, const mt_session *cpu, const mt_session *vk, compare_stats *st) {
+    const mt_hparams *hp = &m->hp;
+    uint32_t n = mt_session_length(cpu);
+    for (uint32_t l = 0; l < hp->n_layer; l++)
+        for (uint32_t t = 0; t < n; t++) {
+            const uint32_t *ea, *eb;
+            const float *wa, *wb;
+            float ma, mb;
+            uint32_t na = mt_session_route(cpu, l, t, &ea, &wa, &ma), nb = mt_session_route(vk, l, t, &eb, &wb, &mb);
+            const float *za = mt_session_router_logits(cpu, l, t), *zb = mt_session_router_logits(vk, l, t);
+            double zscale = 1.0;
+            for (uint32_t e = 0; e < hp->n_expert; e++) zscale = fmax(zscale, fabs(za[e]));
+            for (uint32_t e = 0; e < hp->n_expert; e++) st->worst_router = fmax(st->worst_router, fabs(za[e] - zb[e]) / zscale);
+            float norm_a[3], norm_b[3];
+            mt_session_norms(cpu, l, t, norm_a);
+            mt_session_norms(vk, l, t, norm_b);
+            for (int i = 0; i < 3; i++) st->worst_norm = fmax(st->worst_norm, fabs(norm_a[i] - norm_b[i]) / fmax(1.0, fabs(norm_a[i])));
+            if (ma < MARGIN_SKIP) {
+                st->ties++;
+                continue;
+            }
+            st->sets++;
+            bool same = na == nb;
+            for (uint32_t i = 0; same && i < na; i++) same = ea[i] == eb[i];
+            if (!same) {
+                if (st->set_mismatches++ < 3) CHECKF(false, "layer %u token %u: experts differ (margin %g)", l, t, (double)ma);
+                continue;
+            }
+            for (uint32_t i = 0; i < na; i++) st->worst_weight = fmax(st->worst_weight, fabs(wa[i] - wb[i]));
+        }
+    const float *la = mt_session_logits(cpu, n - 1), *lb = mt_session_logits(vk, n - 1);
+    if (!CHECKF(la && lb, "no logits at %u", n - 1)) return;
+    double scale = 1.0;
+    for (uint32_t v = 0; v < hp->n_vocab; v++) scale = fmax(scale, fabs(la[v]));
+    for (uint32_t v = 0; v < hp->n_vocab; v++) st->worst_logit = fmax(st->worst_logit, fabs(la[v] - lb[v]) / scale);
+}
+
+static void check_stats(const char *what, const compare_stats *st) {
+    CHECKF(st->set_mismatches == 0, "%s: %llu routing sets differ", what, (unsigned long long)st->set_mismatches);
+    CHECKF(st->worst_logit <= LOGIT_TOL, "%s: logits differ by %g x scale", what, st->worst_logit);
+    CHECKF(st->worst_weight <= WEIGHT_TOL, "%s: weights differ by %g", what, st->worst_weight);
+    CHECKF(st->worst_router <= LOGIT_TOL, "%s: router logits differ by %g x scale", what, st->worst_router);
+    CHECKF(st->worst_norm <= LOGIT_TOL, "%s: residual norms differ by %g (relative)", what, st->worst_norm);
+    printf("  %s: %llu (token, layer) sets equal, %llu near-ties skipped; logits %.1e x scale, weights %.1e, router %.1e, norms %.1e\n", what,
+           (unsigned long long)st->sets, (unsigned long long)st->ties, st->worst_logit, st->worst_weight, st->worst_router, st->worst_norm);
+}
+
+/* Runs n_prompt random tokens (then n_decode one at a time) on both backends
+ * with the interventions given as flag pairs, and compares. */
+static void parity(const char *what, const char *path, uint32_t n_prompt, uint32_t n_decode, const char *const *iv_flags) {
+    mt_err err;
+    mt_gguf *g = mt_gguf_open(path, &err);
+    mt_model *m = g ? mt_model_load(g, &err) : NULL;
+    mt_backend *cpu = mt_cpu_backend_new(0), *vk = NULL;
+    mt_session *a = NULL, *b = NULL;
+    mt_interventions iv = { 0 };
+    uint32_t *ids = NULL;
+    if (!CHECKF(m != NULL, "%s: %s", what, err.msg) || !(vk = vulkan_or_skip())) goto done;
+    mt_iv_init(&iv, m->hp.n_layer, m->hp.n_expert);
+    for (int i = 0; iv_flags && iv_flags[i]; i += 2)
+        if (!CHECKF(mt_iv_parse(&iv, iv_flags[i], iv_flags[i + 1], &err), "%s", err.msg)) goto done;
+    a = mt_session_new(m, cpu, &err);
+    b = a ? mt_session_new(m, vk, &err) : NULL;
+    if (!CHECKF(a && b, "%s: %s", what, err.msg)) goto done;
+    mt_session_set_interventions(a, &iv);
+    mt_session_set_interventions(b, &iv);
+    ids = malloc((n_prompt + n_decode) * sizeof *ids);
+    mt_rng rng = mt_rng_seed(42, 0);
+    for (uint32_t i = 0; i < n_prompt + n_decode; i++) ids[i] = (uint32_t)mt_rng_below(&rng, m->hp.n_vocab);
+    if (!CHECKF(mt_session_append(a, ids, n_prompt, &err), "%s", err.msg) || !CHECKF(mt_session_append(b, ids, n_prompt, &err), "%s", err.msg))
+        goto done;
+    for (uint32_t i = 0; i < n_decode; i++)
+        if (!CHECKF(mt_session_append(a, ids + n_prompt + i, 1, &err) && mt_session_append(b, ids + n_prompt + i, 1, &err), "%s", err.msg))
+            goto done;
+    compare_stats st = { 0 };
+    compare_sessions(m, a, b, &st);
+    check_stats(what, &st);
+done:
+    free(ids);
+    mt_iv_free(&iv);
+    mt_session_free(a);
+    mt_session_free(b);
+    if (vk) vk->destroy(vk);
+    if (cpu) cpu->destroy(cpu);
+    mt_model_free(m);
+    mt_gguf_close(g);
+}
+
+/* Widths that are no multiple of anything (float types only: the block formats need 32) */
+static void odd_widths(void) {
+    if (!have_vulkan()) return;
+    const char *flags[] = { "--layers", "3", "--d-model", "45", "--heads", "3", "--kv-heads", "1", "--head-dim", "14", "--experts", "6",
+                            "--k", "2", "--ff", "37", "--swa", "8", "--vocab-base", "300",
+                            "--types", "embd=f16,output=bf16,attn=f32,router=f32,experts=bf16", NULL };
+    const char *path = synth("odd", flags);
+    if (path) parity("odd widths (d 45, heads 3x14, ff 37; f16/bf16/f32)", path, 40, 3, NULL);
+}
+
+/* The query width (heads x head_dim = 192) is not the model width (96) */
+static void query_width_differs(void) {
+    if (!have_vulkan()) return;
+    const char *flags[] = { "--layers", "2", "--d-model", "96", "--heads", "6", "--kv-heads", "2", "--head-dim", "32", "--experts", "8",
+                            "--k", "2", "--ff", "64", "--swa", "16", "--types", "embd=q8_0,output=q8_0,attn=q8_0,router=f32,experts=mxfp4", NULL };
+    const char *path = synth("qwidth", flags);
+    if (path) parity("query width 192, model width 96 (q8_0/mxfp4)", path, 50, 4, NULL);
+}
+
+static void many_experts(void) {
+    if (!have_vulkan()) return;
+    const char *flags[] = { "--layers", "2", "--d-model", "64", "--heads", "2", "--kv-heads", "1", "--head-dim", "32", "--experts", "128",
+                            "--k", "4", "--ff", "32", "--swa", "16", "--types", "experts=mxfp4", NULL };
+    const char *path = synth("e128", flags);
+    if (path) parity("128 experts, top-4", path, 64, 2, NULL);
+}
+
+/* Longer than the window (sliding layers) and than one batch of 256 */
+static void long_prompt(void) {
+    if (!have_vulkan()) return;
+    const char *flags[] = { "--preset", "tiny", "--swa", "32", NULL };
+    const char *path = synth("long", flags);
+    if (path) parity("300-token prompt, window 32 (two batches)", path, 300, 2, NULL);
+}
+
+/* Every intervention kind at once, at different layers */
+static void interventions(void) {
+    if (!have_vulkan()) return;
+    const char *path = fixture_path('b', ".gguf");
+    if (!path) return;
+    const char *a[] = { "mask", "1,2@0", "zero", "4@0", "k", "3@1", "drop", "0,5@1", "force", "6@2", NULL };
+    parity("fixture b with mask, k, drop, zero and force", path, 30, 2, a);
+    const char *b[] = { "k", "32@0", "mask", "3@0", "drop", "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31@2", NULL };
+    parity("fixture b with k = E and everything dropped", path, 30, 2, b);
+}
+
+/* Every tensor cut into many chunks, as on a device with a small storage range */
+static void small_span(void) {
+    if (!have_vulkan()) return;
+    const char *path = fixture_path('b', ".gguf");
+    if (!path) return;
+    /* 32 KiB: 3 experts a chunk (11 chunks), 85 embedding rows a chunk, logits 3 tokens at a time, 42 tokens at most */
+    setenv("MOETOP_VK_SPAN_LIMIT", "33024", 1);
+    parity("fixture b with every binding within 32 KiB", path, 40, 2, NULL);
+    unsetenv("MOETOP_VK_SPAN_LIMIT");
+}
+
+/* gpt-oss-20b's layer shape: width 2880, 64 query heads of 64, 8 KV heads,
+ * 32 experts of 2880 in MXFP4: each expert tensor is 141 MB, past lavapipe's
+ * 128 MiB storage-buffer range, so it is split by experts. */
+static void gpt_oss_20b_layer(void) {
+    if (!have_vulkan()) return;
+    const char *flags[] = { "--preset", "gpt-oss-20b", "--layers", "2", "--vocab-base", "2048", NULL };
+    const char *path = synth("20b-layers", flags);
+    if (path) parity("two gpt-oss-20b-shaped layers (expert tensors 141 MB)", path, 12, 1, NULL);
+}
+
+/* ---- the command line ---------------------------------------------------------------- */
+
+static void devices_listed(void) {
+    if (!have_vulkan()) return;
+    proc_result r = run_moetop("devices", "--json", NULL);
+    char err[256];
+    jv *v = r.status == 0 ? jv_parse(r.out, r.out_len, err, sizeof err) : NULL;
+    if (CHECKF(v && v->len >= 1, "devices --json: %d %s", r.status, r.err)) {
+        int defaults = 0;
+        for (size_t i = 0; i < v->len; i++) {
+            const jv *d = jv_at(v, i);
+            defaults += jv_get(d, "default")->kind == JV_BOOL && jv_get(d, "default")->b;
+            CHECK(jv_num(d, "max_storage_range", 0) > 0 && jv_num(d, "subgroup_size", 0) > 0 && jv_get(d, "name") != NULL);
+        }
+        CHECK(defaults == 1);
+    }
+    jv_free(v);
+    proc_free(&r);
+    r = run_moetop("devices", NULL);
+    CHECK(r.status == 0 && strstr(r.out, "storage-buffer range") && strstr(r.out, "<- used by --backend vulkan"));
+    proc_free(&r);
+}
+
+/* `trace --backend vulkan` on fixture a: the JSON says vulkan and names the device */
+static void trace_reports_device(void) {
+    if (!have_vulkan()) return;
+    const char *path = fixture_path('a', ".gguf");
+    if (!path) return;
+    proc_result r = run_moetop("trace", "-m", path, "--ids", "1 2 3 4 5", "--backend", "vulkan", "--json", NULL);
+    char err[256];
+    jv *v = r.status == 0 ? jv_parse(r.out, r.out_len, err, sizeof err) : NULL;
+    if (CHECKF(v != NULL, "trace: %d %s", r.status, r.err)) {
+        CHECK(strcmp(jv_get(v, "backend")->str, "vulkan") == 0);
+        CHECKF(strlen(jv_get(v, "device")->str) > 0, "no device named");
+        CHECKF(r.err_len == 0, "stderr: %s", r.err);
+    }
+    jv_free(v);
+    proc_free(&r);
+}
+
+/* One stderr line naming why, then the CPU backend's answer (exit 0). */
+static void expect_fallback(const char *what, const char *env, const char *value, const char *why, const char *const *extra) {
+    const char *path = fixture_path('a', ".gguf");
+    if (!path) return;
+    if (env) setenv(env, value, 1);
+    const char *argv[20] = { t_bin(), "trace", "-m", path, "--ids", "1 2 3", "--backend", "vulkan", "--json" };
+    int n = 9;
+    for (int i = 0; extra && extra[i]; i++) argv[n++] = extra[i];
+    argv[n] = NULL;
+    proc_result r = proc_run(argv, NULL);
+    if (env) unsetenv(env);
+    CHECKF(r.status == 0, "%s: exit %d: %s", what, r.status, r.err);
+    CHECKF(proc_count_lines(r.err) == 1 && strncmp(r.err, "moetop: --backend vulkan: ", 26) == 0 && strstr(r.err, why) &&
+               strstr(r.err, "; using the CPU backend"),
+           "%s: stderr '%s'", what, r.err);
+    CHECKF(strstr(r.out, "\"backend\":\"cpu\"") || strstr(r.out, "\"backend\": \"cpu\""), "%s: not the CPU backend: %.200s", what, r.out);
+    proc_free(&r);
+}
+
+static void fallback_without_loader(void) {
+    expect_fallback("no loader", "MOETOP_VULKAN_LIBRARY", "/nonexistent/libvulkan.so.1", "no Vulkan loader", NULL);
+}
+
+static void fallback_without_driver(void) {
+    /* the loader, told to look for drivers where there are none */
+    const char *path = fixture_path('a', ".gguf");
+    if (!path) return;
+    setenv("VK_DRIVER_FILES", "/nonexistent/icd.json", 1);
+    expect_fallback("no driver", "VK_ICD_FILENAMES", "/nonexistent/icd.json", "no Vulkan", NULL);
+    unsetenv("VK_DRIVER_FILES");
+}
+
+static void fallback_when_too_big(void) {
+    if (!have_vulkan()) return;
+    expect_fallback("too big", "MOETOP_VK_MEMORY_LIMIT_MB", "1", "of device memory and", NULL);
+}
+
+static void fallback_on_a_device_that_does_not_exist(void) {
+    if (!have_vulkan()) return;
+    const char *extra[] = { "--device", "99", NULL };
+    expect_fallback("--device 99", NULL, NULL, "device '99': there", extra);
+}
+
+/* ---- validation ---------------------------------------------------------------------- */
+
+static bool validating(void) {
+    const char *v = getenv("MOETOP_VK_VALIDATION");
+    if (v && *v && strcmp(v, "0") != 0) return true;
+    t_skip("the validation layer is off (tests/run.sh's vulkan pass sets MOETOP_VK_VALIDATION=1)");
+    return false;
+}
+
+/* The layer is really there: a buffer of size 0 is reported. */
+static void validation_reports_misuse(void) {
+    if (!have_vulkan() || !validating()) return;
+    mt_backend *be = vulkan_or_skip();
+    if (!be) return;
+    uint64_t before = mt_vulkan_validation_errors();
+    fprintf(stderr, "(a deliberate misuse follows: a buffer of size 0)\n");
+    mt_vulkan_misuse_for_test(be);
+    uint64_t after = mt_vulkan_validation_errors();
+    CHECKF(after > before, "the validation layer reported nothing for a buffer of size 0: is it loaded?");
+    deliberate_misuses += after - before;
+    be->destroy(be);
+}
+
+static void validation_clean(void) {
+    if (!have_vulkan() || !validating()) return;
+    uint64_t errors = mt_vulkan_validation_errors() - deliberate_misuses;
+    CHECKF(errors == 0, "%llu validation errors besides the deliberate one (above)", (unsigned long long)errors);
+}
+
+int main(void) {
+    t_begin("vulkan");
+    bool validation = getenv("MOETOP_VK_VALIDATION") && strcmp(getenv("MOETOP_VK_VALIDATION"), "") != 0;
+    if (validation) RUN(validation_reports_misuse); /* tests/run.sh's vulkan pass */
+    RUN(devices_listed);
+    RUN(trace_reports_device);
+    RUN(fallback_without_loader);
+    RUN(fallback_without_driver);
+    RUN(fallback_when_too_big);
+    RUN(fallback_on_a_device_that_does_not_exist);
+    RUN(odd_widths);
+    RUN(query_width_differs);
+    RUN(many_experts);
+    RUN(long_prompt);
+    RUN(interventions);
+    RUN(small_span);
+    RUN(gpt_oss_20b_layer);
+    if (validation) RUN(validation_clean);
+    return t_end();
+}
