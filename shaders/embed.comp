@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // out[t] = row ids[t] of the embedding, dequantized, for the ids inside this
 // chunk of rows [row0, row0 + rows). Invocation = one 32-element block.
 #include "weights.glsl"

@@ -1,9 +1,11 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // y[t][row0 + r] = bias[row0 + r] + W[r] . x[t], for the rows of one weight
-// chunk and a tile of up to 8 tokens (workgroup y). Each workgroup takes
-// rows_per_group rows; its invocations split a row's 32-element blocks and
-// sum through shared memory.
+// chunk and a tile of up to 8 tokens (workgroup y), each dequantized block
+// serving the whole tile: a workgroup per rows_per_group rows, its
+// invocations splitting a row's blocks and summing through shared memory
+// (GPUs; CPU devices use matmul_rows.comp).
 #include "weights.glsl"
 
 layout(local_size_x_id = 1) in;
@@ -20,6 +22,7 @@ layout(push_constant) uniform Push {
     uint x_off, y_off, bias_off; // element offsets into their bindings
     uint has_bias;
     uint rows_per_group;
+    uint fast;          // matmul_rows.comp only
 } p;
 
 const uint TILE = 8u;

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // One expert's rows against its entries, for the experts of one weight chunk
 // that have tokens (workgroup y indexes them; dispatched indirectly from the
 // plan). Gate/up (by_token = 1): input row = the entry's token in h, output
@@ -18,6 +19,7 @@ layout(push_constant) uniform Push {
     uint n_in, n_out, row_bytes, expert_bytes;
     uint E, T, chunk, first_expert; // first_expert: the chunk's first expert
     uint by_token, x_off, bias_off, rows_per_group;
+    uint fast; // moe_matmul_rows.comp only
 } p;
 
 const uint TILE = 8u;

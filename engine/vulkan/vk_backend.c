@@ -390,6 +390,8 @@ mt_backend *mt_vulkan_backend_new(const char *want, bool profile, mt_err *err) {
         return NULL;
     }
     v->simulated_memory_limit = env_u64("MOETOP_VK_MEMORY_LIMIT_MB") << 20;
+    const char *kernels = getenv("MOETOP_VK_KERNELS");
+    v->row_per_invocation = kernels && *kernels ? strcmp(kernels, "row") == 0 : in->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
     mt_backend *b = &v->base;
     b->name = "vulkan";
     snprintf(b->device, sizeof b->device, "%s (%s)", in->name, mt_vk_type_name(in->type));

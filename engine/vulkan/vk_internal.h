@@ -54,6 +54,9 @@ typedef struct vk_backend {
     uint64_t submitted;    /* the last ticket submitted */
     uint32_t host_type, device_type; /* memory type indices */
     bool device_is_host_visible;
+    /* products: one invocation per row (CPU devices: invocations are SIMD lanes,
+     * barriers are dear) or a workgroup per row (GPUs); MOETOP_VK_KERNELS=row|group overrides */
+    bool row_per_invocation;
     /* buffers freed while work that used them may be in flight */
     struct { mt_buf *buf; uint64_t ticket; } *graveyard;
     size_t n_graveyard, graveyard_cap;

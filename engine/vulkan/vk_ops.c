@@ -77,21 +77,33 @@ static void be_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint
     vk_dispatch(v, MT_VK_RMSNORM, NULL, binds, &p, T, 1, 1);
 }
 
+/* rows_dot.glsl's fast path: whole 32-element blocks, x 16-byte aligned, and
+ * (the float types, read as uvec4) every row start 16-byte aligned */
+static bool rows_fast(const vk_weight *vw, uint64_t n_in, uint32_t x_elem) {
+    if (x_elem % 4 || n_in % 32) return false;
+    return vw->type == MT_TYPE_Q8_0 || vw->type == MT_TYPE_MXFP4 || vw->row_bytes % 16 == 0;
+}
+
 static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, const float *bias, mt_ten y) {
     vk_backend *v = (vk_backend *)b;
     const vk_weight *vw = need_weight(v, w->data, "matrix");
     if (!vw) return;
     vk_bind xb = vk_bind_ten(v, x), bb = vector(v, bias, "bias"), yb = vk_bind_ten(v, y);
-    uint32_t spec[2] = { vw->type, MATMUL_WIDTH };
     for (uint32_t c = 0; c < vw->n_chunks; c++) {
         const vk_chunk *ch = &vw->chunks[c];
         vk_bind binds[4] = { vk_bind_buf(v, ch->buf), xb, bb, yb };
         mt_push_matmul p = {
             .n_in = (uint32_t)w->in, .y_stride = (uint32_t)w->out, .row0 = (uint32_t)ch->first_unit, .rows = (uint32_t)ch->units,
             .row_bytes = (uint32_t)vw->row_bytes, .T = T, .x_off = xb.elem, .y_off = yb.elem, .bias_off = bb.elem,
-            .has_bias = bias != NULL, .rows_per_group = 0,
+            .has_bias = bias != NULL, .rows_per_group = ROWS_PER_GROUP, .fast = rows_fast(vw, w->in, xb.elem),
         };
-        vk_dispatch(v, MT_VK_MATMUL, spec, binds, &p, div_up(ch->units, MATMUL_WIDTH), div_up(T, TOKEN_TILE), 1);
+        if (v->row_per_invocation) {
+            uint32_t spec[2] = { vw->type, 0 };
+            vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, 64 * 4), T, 1); /* 4 rows an invocation */
+        } else {
+            uint32_t spec[2] = { vw->type, MATMUL_WIDTH };
+            vk_dispatch(v, MT_VK_MATMUL, spec, binds, &p, div_up(ch->units, ROWS_PER_GROUP), div_up(T, TOKEN_TILE), 1);
+        }
     }
 }
 
@@ -152,7 +164,8 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys), out = vk_bind_ten(v, a->out);
     {
         vk_bind binds[5] = { sel, wts, nsel, iv, plan };
-        mt_push_moe_plan p = { T, E, a->layer, v->iv_host.n_layer, epc, n_chunks, div_up(a->ff, ROWS_PER_GROUP), div_up(a->d, ROWS_PER_GROUP),
+        uint32_t rows_per_group = v->row_per_invocation ? 64 * 4 : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
+        mt_push_moe_plan p = { T, E, a->layer, v->iv_host.n_layer, epc, n_chunks, div_up(a->ff, rows_per_group), div_up(a->d, rows_per_group),
                                sel.elem, wts.elem, nsel.elem };
         vk_dispatch(v, MT_VK_MOE_PLAN, NULL, binds, &p, 1, 1, 1);
     }
@@ -164,9 +177,10 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
         for (uint32_t c = 0; c < n_chunks; c++) {
             vk_bind binds[5] = { vk_bind_buf(v, gu[which]->chunks[c].buf), h, vector(v, gu_bias[which], "expert bias"), gu_out[which], plan };
             mt_push_moe_matmul p = { (uint32_t)w->gate.in, a->ff, (uint32_t)gu[which]->row_bytes, (uint32_t)gu[which]->unit_bytes, E, T, c, c * epc, 1,
-                                     h.elem, binds[2].elem, ROWS_PER_GROUP };
+                                     h.elem, binds[2].elem, ROWS_PER_GROUP, rows_fast(gu[which], w->gate.in, h.elem) };
             uint32_t spec[2] = { gu[which]->type, MATMUL_WIDTH };
-            vk_dispatch_indirect(v, MT_VK_MOE_MATMUL, spec, binds, &p, v->plan, (mt_plan_indirect(E) + c * 3ull) * 4);
+            vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
+                                 (mt_plan_indirect(E) + c * 3ull) * 4);
         }
     {
         vk_bind binds[3] = { g, u, plan };
@@ -178,9 +192,11 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     /* down: rows of d from each entry's activation, times the entry's weight */
     for (uint32_t c = 0; c < n_chunks; c++) {
         vk_bind binds[5] = { vk_bind_buf(v, down->chunks[c].buf), g, vector(v, w->down_bias, "expert bias"), ys, plan };
-        mt_push_moe_matmul p = { a->ff, a->d, (uint32_t)down->row_bytes, (uint32_t)down->unit_bytes, E, T, c, c * epc, 0, 0, binds[2].elem, ROWS_PER_GROUP };
+        mt_push_moe_matmul p = { a->ff, a->d, (uint32_t)down->row_bytes, (uint32_t)down->unit_bytes, E, T, c, c * epc, 0, 0, binds[2].elem, ROWS_PER_GROUP,
+                                 rows_fast(down, a->ff, 0) };
         uint32_t spec[2] = { down->type, MATMUL_WIDTH };
-        vk_dispatch_indirect(v, MT_VK_MOE_MATMUL, spec, binds, &p, v->plan, (mt_plan_indirect(E) + (MT_MOE_MAX_CHUNKS + c) * 3ull) * 4);
+        vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
+                             (mt_plan_indirect(E) + (MT_MOE_MAX_CHUNKS + c) * 3ull) * 4);
     }
     {
         vk_bind binds[4] = { ys, nsel, plan, out };

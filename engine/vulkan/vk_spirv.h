@@ -9,6 +9,9 @@
 static const uint32_t mt_spirv_matmul[] =
 #include "matmul.spv.inc"
     ;
+static const uint32_t mt_spirv_matmul_rows[] =
+#include "matmul_rows.spv.inc"
+    ;
 static const uint32_t mt_spirv_embed[] =
 #include "embed.spv.inc"
     ;
@@ -32,6 +35,9 @@ static const uint32_t mt_spirv_moe_plan[] =
     ;
 static const uint32_t mt_spirv_moe_matmul[] =
 #include "moe_matmul.spv.inc"
+    ;
+static const uint32_t mt_spirv_moe_matmul_rows[] =
+#include "moe_matmul_rows.spv.inc"
     ;
 static const uint32_t mt_spirv_swiglu[] =
 #include "swiglu.spv.inc"

@@ -1,0 +1,43 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// y[t][row0 + r] = bias[row0 + r] + W[r] . x[t], one invocation per (four
+// rows, token): the product for CPU devices such as lavapipe, where a workgroup's
+// invocations are the SIMD lanes of one thread. No barriers, no shared
+// memory and no private arrays (each costs a trip through memory lane by
+// lane there); weights and x are read 16 bytes at a time where aligned
+// (fast = 1), element by element otherwise. Same bindings and push block as
+// matmul.comp.
+#include "weights_read.glsl"
+
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) readonly buffer Weights4 { uvec4 W4[]; }; // binding 0 again, 16 bytes at a time
+layout(std430, binding = 1) readonly buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+
+layout(push_constant) uniform Push {
+    uint n_in, y_stride, row0, rows, row_bytes, T, x_off, y_off, bias_off, has_bias;
+    uint rows_per_group; // unused here
+    uint fast;           // rows and x are 16-byte aligned and every block whole
+} p;
+
+#include "rows_dot.glsl"
+
+void main() {
+    uint r = gl_GlobalInvocationID.x * 4u, t = gl_WorkGroupID.y;
+    if (r >= p.rows) return;
+    uint n = min(4u, p.rows - r), xb = p.x_off + t * p.n_in;
+    vec4 s = vec4(0.0);
+    if (p.fast != 0u) {
+        s = dot4_fast(r * p.row_bytes, p.row_bytes, n, xb / 4u);
+    } else {
+        for (uint k = 0u; k < n; k++) {
+            float a = 0.0;
+            for (uint i = 0u; i < p.n_in; i++) a += element((r + k) * p.row_bytes, i) * x[xb + i];
+            s[k] = a;
+        }
+    }
+    uint out_row = p.y_off + t * p.y_stride + p.row0 + r;
+    for (uint k = 0u; k < n; k++) y[out_row + k] = s[k] + (p.has_bias != 0u ? bias[p.bias_off + p.row0 + r + k] : 0.0);
+}

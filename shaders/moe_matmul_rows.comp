@@ -1,0 +1,51 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// moe_matmul.comp for CPU devices (see matmul_rows.comp): one invocation per
+// four rows of one expert (workgroup y indexes the chunk's experts that have
+// tokens, dispatched indirectly from the plan), looping over the expert's
+// entries. Same bindings and push block as moe_matmul.comp.
+#include "weights_read.glsl"
+#include "moe_layout.glsl"
+
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) readonly buffer Weights4 { uvec4 W4[]; };
+layout(std430, binding = 1) readonly buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(std430, binding = 4) readonly buffer Plan { uint plan[]; };
+layout(push_constant) uniform Push {
+    uint n_in, n_out, row_bytes, expert_bytes;
+    uint E, T, chunk, first_expert;
+    uint by_token, x_off, bias_off, rows_per_group; // rows_per_group: unused here
+    uint fast; // rows and x 16-byte aligned, whole blocks
+} p;
+
+#include "rows_dot.glsl"
+
+void main() {
+    uint r = gl_GlobalInvocationID.x * 4u;
+    if (r >= p.n_out) return;
+    uint e = plan[plan_active(p.E) + plan[plan_chunk_active(p.E) + p.chunk] + gl_WorkGroupID.y];
+    uint first = plan[plan_start(p.E) + e], count = plan[plan_count(p.E) + e];
+    uint n = min(4u, p.n_out - r), row = (e - p.first_expert) * p.expert_bytes + r * p.row_bytes;
+    vec4 b = vec4(bias[p.bias_off + e * p.n_out + r], bias[p.bias_off + e * p.n_out + r + min(1u, n - 1u)],
+                  bias[p.bias_off + e * p.n_out + r + min(2u, n - 1u)], bias[p.bias_off + e * p.n_out + r + min(3u, n - 1u)]);
+    for (uint i = 0u; i < count; i++) {
+        uint entry = first + i;
+        uint xb = p.x_off + (p.by_token != 0u ? plan[plan_entry_token(p.E) + entry] : entry) * p.n_in;
+        vec4 s = vec4(0.0);
+        if (p.fast != 0u) {
+            s = dot4_fast(row, p.row_bytes, n, xb / 4u);
+        } else {
+            for (uint k = 0u; k < n; k++) {
+                float a = 0.0;
+                for (uint j = 0u; j < p.n_in; j++) a += element(row + k * p.row_bytes, j) * x[xb + j];
+                s[k] = a;
+            }
+        }
+        s += b;
+        if (p.by_token == 0u) s *= uintBitsToFloat(plan[plan_entry_weight(p.E, p.T) + entry]);
+        for (uint k = 0u; k < n; k++) y[entry * p.n_out + r + k] = s[k];
+    }
+}

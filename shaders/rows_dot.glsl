@@ -1,0 +1,85 @@
+// Dot products of weight rows with x for the per-invocation kernels
+// (matmul_rows.comp, moe_matmul_rows.comp): no private arrays, x's block
+// loaded once for four rows, 16-byte loads where aligned. Needs
+// weights_read.glsl, bindings W4 (binding 0 as uvec4) and x / x4 (binding 1),
+// and p.n_in in the push block.
+
+vec4 f32x4(uvec4 q) { return uintBitsToFloat(q); }
+vec4 lo_halves(uvec4 q) { return vec4(unpackHalf2x16(q.x), unpackHalf2x16(q.y)); }
+vec4 hi_halves(uvec4 q) { return vec4(unpackHalf2x16(q.z), unpackHalf2x16(q.w)); }
+vec4 lo_bf16(uvec4 q) { return uintBitsToFloat(uvec4(q.x << 16u, q.x & 0xffff0000u, q.y << 16u, q.y & 0xffff0000u)); }
+vec4 hi_bf16(uvec4 q) { return uintBitsToFloat(uvec4(q.z << 16u, q.z & 0xffff0000u, q.w << 16u, q.w & 0xffff0000u)); }
+vec4 q8x4(uint q) {
+    int s = int(q);
+    return vec4(bitfieldExtract(s, 0, 8), bitfieldExtract(s, 8, 8), bitfieldExtract(s, 16, 8), bitfieldExtract(s, 24, 8));
+}
+vec4 nibbles_lo(uint q) { return vec4(e2m1_doubled(q & 15u), e2m1_doubled((q >> 8u) & 15u), e2m1_doubled((q >> 16u) & 15u), e2m1_doubled((q >> 24u) & 15u)); }
+vec4 nibbles_hi(uint q) {
+    return vec4(e2m1_doubled((q >> 4u) & 15u), e2m1_doubled((q >> 12u) & 15u), e2m1_doubled((q >> 20u) & 15u), e2m1_doubled(q >> 28u));
+}
+
+// element i of the row at byte offset row (any alignment, any length)
+float element(uint row, uint i) {
+    if (TYPE == T_F32) return uintBitsToFloat(w_word(row + 4u * i));
+    if (TYPE == T_F16) return unpackHalf2x16(w_word(row + 2u * i) & 0xffffu).x;
+    if (TYPE == T_BF16) return uintBitsToFloat(w_word(row + 2u * i) << 16u);
+    uint b = i / 32u, j = i % 32u;
+    if (TYPE == T_Q8_0) {
+        uint base = row + b * 34u;
+        float d = unpackHalf2x16((W[base >> 2u] >> ((base & 2u) * 8u)) & 0xffffu).x;
+        return d * float(bitfieldExtract(int(w_byte(base + 2u + j)), 0, 8));
+    }
+    uint base = row + b * 17u, q = w_byte(base + 1u + j % 16u);
+    return e8m0_half(w_byte(base)) * e2m1_doubled(j < 16u ? q & 15u : q >> 4u);
+}
+
+// x's 32 elements of one block, loaded once for every row an invocation takes
+struct X8 { vec4 v0, v1, v2, v3, v4, v5, v6, v7; };
+
+X8 load_x8(uint xq) { return X8(x4[xq], x4[xq + 1u], x4[xq + 2u], x4[xq + 3u], x4[xq + 4u], x4[xq + 5u], x4[xq + 6u], x4[xq + 7u]); }
+
+// block b (32 elements) of the row at byte offset row, dotted with x
+float block_dot(uint row, uint b, X8 x) {
+    vec4 a;
+    if (TYPE == T_F32) {
+        uint w = row / 16u + b * 8u;
+        a = f32x4(W4[w]) * x.v0 + f32x4(W4[w + 1u]) * x.v1 + f32x4(W4[w + 2u]) * x.v2 + f32x4(W4[w + 3u]) * x.v3 + f32x4(W4[w + 4u]) * x.v4 +
+            f32x4(W4[w + 5u]) * x.v5 + f32x4(W4[w + 6u]) * x.v6 + f32x4(W4[w + 7u]) * x.v7;
+    } else if (TYPE == T_F16) {
+        uint w = row / 16u + b * 4u;
+        uvec4 q0 = W4[w], q1 = W4[w + 1u], q2 = W4[w + 2u], q3 = W4[w + 3u];
+        a = lo_halves(q0) * x.v0 + hi_halves(q0) * x.v1 + lo_halves(q1) * x.v2 + hi_halves(q1) * x.v3 + lo_halves(q2) * x.v4 + hi_halves(q2) * x.v5 +
+            lo_halves(q3) * x.v6 + hi_halves(q3) * x.v7;
+    } else if (TYPE == T_BF16) {
+        uint w = row / 16u + b * 4u;
+        uvec4 q0 = W4[w], q1 = W4[w + 1u], q2 = W4[w + 2u], q3 = W4[w + 3u];
+        a = lo_bf16(q0) * x.v0 + hi_bf16(q0) * x.v1 + lo_bf16(q1) * x.v2 + hi_bf16(q1) * x.v3 + lo_bf16(q2) * x.v4 + hi_bf16(q2) * x.v5 +
+            lo_bf16(q3) * x.v6 + hi_bf16(q3) * x.v7;
+    } else if (TYPE == T_Q8_0) {
+        uint base = row + b * 34u;
+        float d = unpackHalf2x16((W[base >> 2u] >> ((base & 2u) * 8u)) & 0xffffu).x;
+        a = d * (q8x4(w_word(base + 2u)) * x.v0 + q8x4(w_word(base + 6u)) * x.v1 + q8x4(w_word(base + 10u)) * x.v2 + q8x4(w_word(base + 14u)) * x.v3 +
+                 q8x4(w_word(base + 18u)) * x.v4 + q8x4(w_word(base + 22u)) * x.v5 + q8x4(w_word(base + 26u)) * x.v6 + q8x4(w_word(base + 30u)) * x.v7);
+    } else { // MXFP4: byte j holds elements j (low nibble) and j + 16 (high)
+        uint base = row + b * 17u;
+        uint q0 = w_word(base + 1u), q1 = w_word(base + 5u), q2 = w_word(base + 9u), q3 = w_word(base + 13u);
+        a = e8m0_half(w_byte(base)) * (nibbles_lo(q0) * x.v0 + nibbles_lo(q1) * x.v1 + nibbles_lo(q2) * x.v2 + nibbles_lo(q3) * x.v3 +
+                                       nibbles_hi(q0) * x.v4 + nibbles_hi(q1) * x.v5 + nibbles_hi(q2) * x.v6 + nibbles_hi(q3) * x.v7);
+    }
+    return a.x + a.y + a.z + a.w;
+}
+
+// Rows r0 .. r0 + 3 (row stride row_bytes; rows past `rows` repeat the last
+// one and are not written) against x at vec4 offset xq: x is loaded once per
+// block for four rows.
+vec4 dot4_fast(uint row0, uint row_bytes, uint rows_left, uint xq) {
+    uint r1 = min(1u, rows_left - 1u), r2 = min(2u, rows_left - 1u), r3 = min(3u, rows_left - 1u);
+    vec4 s = vec4(0.0);
+    for (uint b = 0u; b < p.n_in / 32u; b++) {
+        X8 xv = load_x8(xq + b * 8u);
+        s += vec4(block_dot(row0, b, xv), block_dot(row0 + r1 * row_bytes, b, xv), block_dot(row0 + r2 * row_bytes, b, xv),
+                  block_dot(row0 + r3 * row_bytes, b, xv));
+    }
+    return s;
+}
+

@@ -1,0 +1,33 @@
+// Reading weight rows in their GGUF formats from 32-bit words: binding 0
+// holds rows (or experts) of one tensor chunk, TYPE (specialization constant
+// 0) is the ggml type id. Q8_0 blocks are 34 bytes and MXFP4 blocks 17, so
+// words are read unaligned and unpacked by hand. The buffer is padded by 4
+// bytes so the word after a row's last byte exists.
+layout(constant_id = 0) const uint TYPE = 0;
+layout(std430, binding = 0) readonly buffer Weights { uint W[]; };
+
+const uint T_F32 = 0u, T_F16 = 1u, T_Q8_0 = 8u, T_BF16 = 30u, T_MXFP4 = 39u;
+
+// little-endian 32 bits at any byte offset
+uint w_word(uint off) {
+    uint i = off >> 2u, shift = (off & 3u) * 8u;
+    uint lo = W[i];
+    return shift == 0u ? lo : (lo >> shift) | (W[i + 1u] << (32u - shift));
+}
+
+uint w_byte(uint off) { return (W[off >> 2u] >> ((off & 3u) * 8u)) & 0xffu; }
+
+// 2^(e - 128): e = 0, 1 are subnormal (a device may flush them to zero)
+float e8m0_half(uint e) {
+    if (e < 2u) return uintBitsToFloat(0x00200000u << e);
+    return uintBitsToFloat((e - 1u) << 23u);
+}
+
+// E2M1 code c doubled (ggml's kvalues_mxfp4: 0 1 2 3 4 6 8 12, bit 3 the
+// sign), to go with half the E8M0 scale; arithmetic, not a table, so no
+// array is indexed per lane
+float e2m1_doubled(uint c) {
+    uint m = c & 7u;
+    float v = m < 4u ? float(m) : float((2u + (m & 1u)) << ((m >> 1u) - 1u));
+    return (c & 8u) != 0u ? -v : v;
+}
