@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 // y[t][row0 + r] = bias[row0 + r] + W[r] . x[t], one invocation per (four
 // rows, token): the product for CPU devices such as lavapipe, where a workgroup's
 // invocations are the SIMD lanes of one thread. No barriers, no shared
@@ -25,8 +26,11 @@ layout(push_constant) uniform Push {
 #include "rows_dot.glsl"
 
 void main() {
+    // lanes past the last row compute row 0 and write nothing: every lane stays
+    // active for load_x8's shuffles
     uint r = gl_GlobalInvocationID.x * 4u, t = gl_WorkGroupID.y;
-    if (r >= p.rows) return;
+    bool live = r < p.rows;
+    r = live ? r : 0u;
     uint n = min(4u, p.rows - r), xb = p.x_off + t * p.n_in;
     vec4 s = vec4(0.0);
     if (p.fast != 0u) {
@@ -39,5 +43,5 @@ void main() {
         }
     }
     uint out_row = p.y_off + t * p.y_stride + p.row0 + r;
-    for (uint k = 0u; k < n; k++) y[out_row + k] = s[k] + (p.has_bias != 0u ? bias[p.bias_off + p.row0 + r + k] : 0.0);
+    for (uint k = 0u; k < n && live; k++) y[out_row + k] = s[k] + (p.has_bias != 0u ? bias[p.bias_off + p.row0 + r + k] : 0.0);
 }

@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 // moe_matmul.comp for CPU devices (see matmul_rows.comp): one invocation per
 // four rows of one expert (workgroup y indexes the chunk's experts that have
 // tokens, dispatched indirectly from the plan), looping over the expert's
@@ -25,7 +26,8 @@ layout(push_constant) uniform Push {
 
 void main() {
     uint r = gl_GlobalInvocationID.x * 4u;
-    if (r >= p.n_out) return;
+    bool live = r < p.n_out; // lanes past the last row compute row 0, write nothing (load_x8's shuffles need every lane)
+    r = live ? r : 0u;
     uint e = plan[plan_active(p.E) + plan[plan_chunk_active(p.E) + p.chunk] + gl_WorkGroupID.y];
     uint first = plan[plan_start(p.E) + e], count = plan[plan_count(p.E) + e];
     uint n = min(4u, p.n_out - r), row = (e - p.first_expert) * p.expert_bytes + r * p.row_bytes;
@@ -46,6 +48,6 @@ void main() {
         }
         s += b;
         if (p.by_token == 0u) s *= uintBitsToFloat(plan[plan_entry_weight(p.E, p.T) + entry]);
-        for (uint k = 0u; k < n; k++) y[entry * p.n_out + r + k] = s[k];
+        for (uint k = 0u; k < n && live; k++) y[entry * p.n_out + r + k] = s[k];
     }
 }

@@ -9,14 +9,16 @@ vec4 lo_halves(uvec4 q) { return vec4(unpackHalf2x16(q.x), unpackHalf2x16(q.y));
 vec4 hi_halves(uvec4 q) { return vec4(unpackHalf2x16(q.z), unpackHalf2x16(q.w)); }
 vec4 lo_bf16(uvec4 q) { return uintBitsToFloat(uvec4(q.x << 16u, q.x & 0xffff0000u, q.y << 16u, q.y & 0xffff0000u)); }
 vec4 hi_bf16(uvec4 q) { return uintBitsToFloat(uvec4(q.z << 16u, q.z & 0xffff0000u, q.w << 16u, q.w & 0xffff0000u)); }
-vec4 q8x4(uint q) {
-    int s = int(q);
-    return vec4(bitfieldExtract(s, 0, 8), bitfieldExtract(s, 8, 8), bitfieldExtract(s, 16, 8), bitfieldExtract(s, 24, 8));
+// four signed bytes, sign-extended as one vector operation
+vec4 q8x4(uint q) { return vec4(ivec4(uvec4(q) << uvec4(24u, 16u, 8u, 0u)) >> 24); }
+// E2M1 codes of four nibbles, doubled (0 1 2 3 4 6 8 12 packed as the hex
+// digits of 0xC8643210; bit 3 the sign), as vector operations
+vec4 e2m1x4(uvec4 nib) {
+    vec4 v = vec4((uvec4(0xC8643210u) >> ((nib & 7u) * 4u)) & 15u);
+    return mix(v, -v, bvec4(nib & 8u));
 }
-vec4 nibbles_lo(uint q) { return vec4(e2m1_doubled(q & 15u), e2m1_doubled((q >> 8u) & 15u), e2m1_doubled((q >> 16u) & 15u), e2m1_doubled((q >> 24u) & 15u)); }
-vec4 nibbles_hi(uint q) {
-    return vec4(e2m1_doubled((q >> 4u) & 15u), e2m1_doubled((q >> 12u) & 15u), e2m1_doubled((q >> 20u) & 15u), e2m1_doubled(q >> 28u));
-}
+vec4 nibbles_lo(uint q) { return e2m1x4((uvec4(q) >> uvec4(0u, 8u, 16u, 24u)) & 15u); }
+vec4 nibbles_hi(uint q) { return e2m1x4((uvec4(q) >> uvec4(4u, 12u, 20u, 28u)) & 15u); }
 
 // element i of the row at byte offset row (any alignment, any length)
 float element(uint row, uint i) {
@@ -24,6 +26,14 @@ float element(uint row, uint i) {
     if (TYPE == T_F16) return unpackHalf2x16(w_word(row + 2u * i) & 0xffffu).x;
     if (TYPE == T_BF16) return uintBitsToFloat(w_word(row + 2u * i) << 16u);
     uint b = i / 32u, j = i % 32u;
+    if (TYPE == T_Q8_0_SPLIT) {
+        float d = unpackHalf2x16((W[(row + 2u * b) >> 2u] >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
+        return d * float(bitfieldExtract(int(w_byte(row + split_scales(p.n_in) + 32u * b + j)), 0, 8));
+    }
+    if (TYPE == T_MXFP4_SPLIT) {
+        uint q = w_byte(row + split_scales(p.n_in) + 16u * b + j % 16u);
+        return e8m0_half(w_byte(row + b)) * e2m1_doubled(j < 16u ? q & 15u : q >> 4u);
+    }
     if (TYPE == T_Q8_0) {
         uint base = row + b * 34u;
         float d = unpackHalf2x16((W[base >> 2u] >> ((base & 2u) * 8u)) & 0xffffu).x;
@@ -36,7 +46,21 @@ float element(uint row, uint i) {
 // x's 32 elements of one block, loaded once for every row an invocation takes
 struct X8 { vec4 v0, v1, v2, v3, v4, v5, v6, v7; };
 
-X8 load_x8(uint xq) { return X8(x4[xq], x4[xq + 1u], x4[xq + 2u], x4[xq + 3u], x4[xq + 4u], x4[xq + 5u], x4[xq + 6u], x4[xq + 7u]); }
+// With BROADCAST (specialization constant 1; subgroups of 8 or more lanes,
+// all active), the 8 lanes of each group of 8 load one vec4 each and pass
+// them round: on a CPU device a load is made lane by lane, a broadcast is a
+// register shuffle, so the block costs one load instead of eight.
+layout(constant_id = 1) const uint BROADCAST = 0u;
+
+X8 load_x8(uint xq) {
+    if (BROADCAST != 0u) {
+        vec4 mine = x4[xq + (gl_SubgroupInvocationID & 7u)];
+        uint g = gl_SubgroupInvocationID & ~7u; // the first lane of this lane's group of 8
+        return X8(subgroupShuffle(mine, g), subgroupShuffle(mine, g + 1u), subgroupShuffle(mine, g + 2u), subgroupShuffle(mine, g + 3u),
+                  subgroupShuffle(mine, g + 4u), subgroupShuffle(mine, g + 5u), subgroupShuffle(mine, g + 6u), subgroupShuffle(mine, g + 7u));
+    }
+    return X8(x4[xq], x4[xq + 1u], x4[xq + 2u], x4[xq + 3u], x4[xq + 4u], x4[xq + 5u], x4[xq + 6u], x4[xq + 7u]);
+}
 
 // block b (32 elements) of the row at byte offset row, dotted with x
 float block_dot(uint row, uint b, X8 x) {
@@ -55,6 +79,16 @@ float block_dot(uint row, uint b, X8 x) {
         uvec4 q0 = W4[w], q1 = W4[w + 1u], q2 = W4[w + 2u], q3 = W4[w + 3u];
         a = lo_bf16(q0) * x.v0 + hi_bf16(q0) * x.v1 + lo_bf16(q1) * x.v2 + hi_bf16(q1) * x.v3 + lo_bf16(q2) * x.v4 + hi_bf16(q2) * x.v5 +
             lo_bf16(q3) * x.v6 + hi_bf16(q3) * x.v7;
+    } else if (TYPE == T_Q8_0_SPLIT) { // one scale, two aligned 16-byte loads of quants
+        float d = unpackHalf2x16((W[(row + 2u * b) >> 2u] >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
+        uint w = (row + split_scales(p.n_in)) / 16u + 2u * b;
+        uvec4 q0 = W4[w], q1 = W4[w + 1u];
+        a = d * (q8x4(q0.x) * x.v0 + q8x4(q0.y) * x.v1 + q8x4(q0.z) * x.v2 + q8x4(q0.w) * x.v3 + q8x4(q1.x) * x.v4 + q8x4(q1.y) * x.v5 +
+                 q8x4(q1.z) * x.v6 + q8x4(q1.w) * x.v7);
+    } else if (TYPE == T_MXFP4_SPLIT) { // one scale byte, one aligned 16-byte load of nibbles
+        uvec4 q = W4[(row + split_scales(p.n_in)) / 16u + b];
+        a = e8m0_half(w_byte(row + b)) * (nibbles_lo(q.x) * x.v0 + nibbles_lo(q.y) * x.v1 + nibbles_lo(q.z) * x.v2 + nibbles_lo(q.w) * x.v3 +
+                                          nibbles_hi(q.x) * x.v4 + nibbles_hi(q.y) * x.v5 + nibbles_hi(q.z) * x.v6 + nibbles_hi(q.w) * x.v7);
     } else if (TYPE == T_Q8_0) {
         uint base = row + b * 34u;
         float d = unpackHalf2x16((W[base >> 2u] >> ((base & 2u) * 8u)) & 0xffffu).x;

@@ -20,6 +20,19 @@ void load_block(uint row, uint b, uint n, out float v[32]) {
             }
             if (first + j + 1u >= n) v[j + 1u] = 0.0;
         }
+    } else if (TYPE == T_Q8_0_SPLIT || TYPE == T_MXFP4_SPLIT) {
+        uint q = row + split_scales(n);
+        if (TYPE == T_Q8_0_SPLIT) {
+            float d = unpackHalf2x16((W[(row + 2u * b) >> 2u] >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
+            [[unroll]] for (uint j = 0u; j < 32u; j++) v[j] = d * float(bitfieldExtract(int(w_byte(q + 32u * b + j)), 0, 8));
+        } else {
+            float d = e8m0_half(w_byte(row + b));
+            [[unroll]] for (uint j = 0u; j < 16u; j++) {
+                uint byte = w_byte(q + 16u * b + j);
+                v[j] = e2m1_doubled(byte & 15u) * d;
+                v[j + 16u] = e2m1_doubled(byte >> 4u) * d;
+            }
+        }
     } else if (TYPE == T_Q8_0) {
         uint base = row + b * 34u;
         float d = unpackHalf2x16((W[base >> 2u] >> ((base & 2u) * 8u)) & 0xffffu).x;

@@ -7,6 +7,12 @@ layout(constant_id = 0) const uint TYPE = 0;
 layout(std430, binding = 0) readonly buffer Weights { uint W[]; };
 
 const uint T_F32 = 0u, T_F16 = 1u, T_Q8_0 = 8u, T_BF16 = 30u, T_MXFP4 = 39u;
+// rows split into the blocks' scales (padded to 16 bytes), then their quants
+// (engine/vulkan/vk_weights.c: CPU devices); the ggml id + 1000
+const uint T_Q8_0_SPLIT = 1008u, T_MXFP4_SPLIT = 1039u;
+
+// bytes of a split row's scales: n elements
+uint split_scales(uint n) { return ((n / 32u) * (TYPE == T_Q8_0_SPLIT ? 2u : 1u) + 15u) / 16u * 16u; }
 
 // little-endian 32 bits at any byte offset
 uint w_word(uint off) {

@@ -22,6 +22,9 @@ typedef struct vk_chunk {
     uint64_t first_unit, units;
 } vk_chunk;
 
+/* added to a ggml type id for rows split into scales and aligned quants (vk_weights.c) */
+#define MT_VK_SPLIT_TYPE 1000u
+
 typedef struct vk_weight {
     const void *host;      /* the model's pointer: the key */
     uint32_t type;         /* as stored on the device (other types expanded to F16) */

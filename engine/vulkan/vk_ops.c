@@ -77,11 +77,17 @@ static void be_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint
     vk_dispatch(v, MT_VK_RMSNORM, NULL, binds, &p, T, 1, 1);
 }
 
+/* rows_dot.glsl's BROADCAST: x passed between lanes in groups of 8 */
+static uint32_t broadcast(const vk_backend *v) {
+    const mt_vk_device_info *in = &v->vk.info[v->vk.chosen];
+    return in->subgroup_shuffle && in->subgroup_size >= 8 && in->subgroup_size % 8 == 0 && 64 % in->subgroup_size == 0;
+}
+
 /* rows_dot.glsl's fast path: whole 32-element blocks, x 16-byte aligned, and
  * (the float types, read as uvec4) every row start 16-byte aligned */
 static bool rows_fast(const vk_weight *vw, uint64_t n_in, uint32_t x_elem) {
     if (x_elem % 4 || n_in % 32) return false;
-    return vw->type == MT_TYPE_Q8_0 || vw->type == MT_TYPE_MXFP4 || vw->row_bytes % 16 == 0;
+    return vw->type == MT_TYPE_Q8_0 || vw->type == MT_TYPE_MXFP4 || vw->type >= MT_VK_SPLIT_TYPE || vw->row_bytes % 16 == 0;
 }
 
 static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, const float *bias, mt_ten y) {
@@ -98,7 +104,7 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
             .has_bias = bias != NULL, .rows_per_group = ROWS_PER_GROUP, .fast = rows_fast(vw, w->in, xb.elem),
         };
         if (v->row_per_invocation) {
-            uint32_t spec[2] = { vw->type, 0 };
+            uint32_t spec[2] = { vw->type, broadcast(v) };
             vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, 64 * 4), T, 1); /* 4 rows an invocation */
         } else {
             uint32_t spec[2] = { vw->type, MATMUL_WIDTH };
@@ -178,7 +184,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
             vk_bind binds[5] = { vk_bind_buf(v, gu[which]->chunks[c].buf), h, vector(v, gu_bias[which], "expert bias"), gu_out[which], plan };
             mt_push_moe_matmul p = { (uint32_t)w->gate.in, a->ff, (uint32_t)gu[which]->row_bytes, (uint32_t)gu[which]->unit_bytes, E, T, c, c * epc, 1,
                                      h.elem, binds[2].elem, ROWS_PER_GROUP, rows_fast(gu[which], w->gate.in, h.elem) };
-            uint32_t spec[2] = { gu[which]->type, MATMUL_WIDTH };
+            uint32_t spec[2] = { gu[which]->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
             vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                                  (mt_plan_indirect(E) + c * 3ull) * 4);
         }
@@ -194,7 +200,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
         vk_bind binds[5] = { vk_bind_buf(v, down->chunks[c].buf), g, vector(v, w->down_bias, "expert bias"), ys, plan };
         mt_push_moe_matmul p = { a->ff, a->d, (uint32_t)down->row_bytes, (uint32_t)down->unit_bytes, E, T, c, c * epc, 0, 0, binds[2].elem, ROWS_PER_GROUP,
                                  rows_fast(down, a->ff, 0) };
-        uint32_t spec[2] = { down->type, MATMUL_WIDTH };
+        uint32_t spec[2] = { down->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
         vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                              (mt_plan_indirect(E) + (MT_MOE_MAX_CHUNKS + c) * 3ull) * 4);
     }

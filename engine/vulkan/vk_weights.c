@@ -23,6 +23,7 @@ typedef struct pending {
     uint64_t in, rows_per_unit, units; /* in: row length in elements (for expansion) */
     uint64_t row_bytes, unit_bytes;
     bool expert;
+    bool split; /* Q8_0 / MXFP4 rows laid out for CPU devices (see split_row) */
 } pending;
 
 typedef struct plan_list {
@@ -46,13 +47,13 @@ static bool add(plan_list *p, pending item) {
 }
 
 static bool add_vector(plan_list *p, const float *v, uint64_t n) {
-    pending item = { v, MT_TYPE_F32, n, 1, 1, n * 4, n * 4, false };
+    pending item = { v, MT_TYPE_F32, n, 1, 1, n * 4, n * 4, false, false };
     return add(p, item);
 }
 
 static bool add_weight(plan_list *p, const mt_weight *w, uint64_t n_expert) {
     pending item = { w->data, w->type, w->in, n_expert ? w->out : 1, n_expert ? n_expert : w->out, w->row_bytes,
-                     n_expert ? w->expert_bytes : w->row_bytes, n_expert != 0 };
+                     n_expert ? w->expert_bytes : w->row_bytes, n_expert != 0, false };
     return add(p, item);
 }
 
@@ -71,14 +72,50 @@ static bool list_model(plan_list *p, const mt_model *m) {
     return ok;
 }
 
+/* A row "split" for CPU devices (lavapipe): the blocks' scales first (2-byte
+ * F16 for Q8_0, 1-byte E8M0 for MXFP4), padded to 16 bytes, then their
+ * quants, 32 or 16 bytes a block, so that a block's quants are one or two
+ * aligned 16-byte loads instead of nine unaligned words: on a CPU device
+ * every load is made lane by lane. Values and order are untouched.
+ * Device type ids: the ggml id + MT_VK_SPLIT_TYPE. */
+static uint64_t split_scales_bytes(const pending *t) {
+    uint64_t nb = t->in / 32, per = t->type == MT_TYPE_Q8_0 ? 2 : 1;
+    return (nb * per + 15) / 16 * 16;
+}
+
+static uint64_t device_row_bytes(const pending *t) {
+    if (t->split) return split_scales_bytes(t) + t->in / 32 * (t->type == MT_TYPE_Q8_0 ? 32 : 16);
+    return device_reads(t->type) ? t->row_bytes : t->in * 2;
+}
+
 /* bytes of one unit on the device */
 static uint64_t device_unit_bytes(const pending *t) {
-    return device_reads(t->type) ? t->unit_bytes : t->rows_per_unit * t->in * 2;
+    if (t->split || !device_reads(t->type)) return t->rows_per_unit * device_row_bytes(t);
+    return t->unit_bytes;
+}
+
+static void split_row(const pending *t, const uint8_t *src, uint8_t *dst) {
+    uint64_t nb = t->in / 32, scales = split_scales_bytes(t);
+    memset(dst, 0, scales);
+    for (uint64_t b = 0; b < nb; b++) {
+        if (t->type == MT_TYPE_Q8_0) { /* 2-byte scale, 32 quants */
+            memcpy(dst + 2 * b, src + 34 * b, 2);
+            memcpy(dst + scales + 32 * b, src + 34 * b + 2, 32);
+        } else { /* 1-byte scale, 16 bytes of nibbles */
+            dst[b] = src[17 * b];
+            memcpy(dst + scales + 16 * b, src + 17 * b + 1, 16);
+        }
+    }
 }
 
 /* Copies units [first, first + n) of t into dst (host memory), expanding to F16 where needed. */
 static bool fill(const pending *t, uint64_t first, uint64_t n, uint8_t *dst) {
     const uint8_t *src = (const uint8_t *)t->host + first * t->unit_bytes;
+    if (t->split) {
+        uint64_t out = device_row_bytes(t);
+        for (uint64_t r = 0; r < n * t->rows_per_unit; r++) split_row(t, src + r * t->row_bytes, dst + r * out);
+        return true;
+    }
     if (device_reads(t->type)) {
         memcpy(dst, src, n * t->unit_bytes);
         return true;
@@ -156,6 +193,7 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err) {
     /* one expert count per chunk for every expert tensor: one MoE plan serves them all */
     uint64_t per_chunk = UINT32_MAX;
     for (size_t i = 0; i < p.n; i++) {
+        p.items[i].split = v->row_per_invocation && (p.items[i].type == MT_TYPE_Q8_0 || p.items[i].type == MT_TYPE_MXFP4);
         uint64_t unit = device_unit_bytes(&p.items[i]);
         if (unit > span) {
             mt_err_set(err, "%s: one %s of a weight is %llu bytes, more than the %llu the device addresses at once", v->base.device,
@@ -191,8 +229,8 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err) {
         vk_weight *w = &v->weights[v->n_weights++];
         uint64_t unit = device_unit_bytes(t), per = t->expert ? per_chunk : span / unit;
         w->host = t->host;
-        w->type = device_reads(t->type) ? t->type : MT_TYPE_F16;
-        w->row_bytes = device_reads(t->type) ? t->row_bytes : t->in * 2;
+        w->type = t->split ? t->type + MT_VK_SPLIT_TYPE : device_reads(t->type) ? t->type : MT_TYPE_F16;
+        w->row_bytes = device_row_bytes(t);
         w->unit_bytes = unit;
         w->n_chunks = (uint32_t)((t->units + per - 1) / per);
         w->chunks = calloc(w->n_chunks, sizeof *w->chunks);
