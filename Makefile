@@ -135,6 +135,7 @@ bench: check-deps
 	@for b in $(BENCHES); do $$b; done
 	./moetop bench -m $(BENCH_MODEL) --threads 2 -p 64 -n 32
 	./moetop bench -m $(BENCH_MODEL) --threads 1 -p 64 -n 32
+	./moetop bench -m $(BENCH_MODEL) --backend vulkan -p 64 -n 32
 
 install: $(BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/moetop

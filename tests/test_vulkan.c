@@ -223,6 +223,21 @@ static void gpt_oss_20b_layer(void) {
     if (path) parity("two gpt-oss-20b-shaped layers (expert tensors 141 MB)", path, 12, 1, NULL);
 }
 
+/* The workgroup kernels (shared-memory reductions: what GPUs run) on this
+ * device too, so that CI, which has no GPU, checks them. */
+static void gpu_kernels(void) {
+    if (!have_vulkan()) return;
+    const char *flags[] = { "--layers", "2", "--d-model", "96", "--heads", "6", "--kv-heads", "2", "--head-dim", "32", "--experts", "8",
+                            "--k", "2", "--ff", "64", "--swa", "16", "--types", "embd=q8_0,output=f16,attn=bf16,router=f32,experts=mxfp4", NULL };
+    const char *path = synth("gpu-kernels", flags);
+    if (!path) return;
+    setenv("MOETOP_VK_KERNELS", "group", 1);
+    parity("workgroup kernels (MOETOP_VK_KERNELS=group)", path, 40, 3, NULL);
+    const char *q8[] = { "--preset", "tiny", "--types", "attn=q8_0,experts=q8_0", NULL };
+    if ((path = synth("gpu-kernels-q8", q8))) parity("workgroup kernels, Q8_0 experts", path, 20, 2, NULL);
+    unsetenv("MOETOP_VK_KERNELS");
+}
+
 /* ---- the command line ---------------------------------------------------------------- */
 
 static void devices_listed(void) {
@@ -352,6 +367,7 @@ int main(void) {
     RUN(interventions);
     RUN(small_span);
     RUN(gpt_oss_20b_layer);
+    RUN(gpu_kernels);
     if (validation) RUN(validation_clean);
     return t_end();
 }

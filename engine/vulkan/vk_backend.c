@@ -316,13 +316,13 @@ static void be_profile_report(mt_backend *b, void *file) {
     double total = 0.0;
     for (int k = 0; k < MT_VK_KINDS; k++) total += v->profile_ns[k];
     fprintf(out, "GPU time per op on %s (timestamp queries):\n", v->base.device);
-    fprintf(out, "  %-12s %10s %12s %12s %7s\n", "op", "dispatches", "total ms", "mean us", "share");
+    fprintf(out, "  %-16s %10s %12s %12s %7s\n", "op", "dispatches", "total ms", "mean us", "share");
     for (int k = 0; k < MT_VK_KINDS; k++) {
         if (!v->profile_count[k]) continue;
-        fprintf(out, "  %-12s %10" PRIu64 " %12.3f %12.2f %6.1f%%\n", mt_vk_pipeline_table[k].name, v->profile_count[k], v->profile_ns[k] / 1e6,
+        fprintf(out, "  %-16s %10" PRIu64 " %12.3f %12.2f %6.1f%%\n", mt_vk_pipeline_table[k].name, v->profile_count[k], v->profile_ns[k] / 1e6,
                 v->profile_ns[k] / 1e3 / (double)v->profile_count[k], total > 0 ? 100.0 * v->profile_ns[k] / total : 0.0);
     }
-    fprintf(out, "  %-12s %10s %12.3f\n", "all", "", total / 1e6);
+    fprintf(out, "  %-16s %10s %12.3f\n", "all", "", total / 1e6);
 }
 
 static void be_destroy(mt_backend *b) {
