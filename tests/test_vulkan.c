@@ -278,6 +278,31 @@ static void trace_reports_device(void) {
     proc_free(&r);
 }
 
+/* The pipeline cache lands under $XDG_CACHE_HOME/moetop and a second run reads it. */
+static void pipeline_cache(void) {
+    if (!have_vulkan()) return;
+    const char *path = fixture_path('a', ".gguf");
+    if (!path) return;
+    char cache[600], dir[700];
+    snprintf(cache, sizeof cache, "%s/xdg-cache", t_tmpdir());
+    snprintf(dir, sizeof dir, "%s/moetop", cache);
+    const char *old = getenv("XDG_CACHE_HOME");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("XDG_CACHE_HOME", cache, 1);
+    for (int run = 0; run < 2; run++) {
+        proc_result r = run_moetop("trace", "-m", path, "--ids", "1 2 3", "--backend", "vulkan", "--json", NULL);
+        CHECKF(r.status == 0 && r.err_len == 0, "run %d: %d %s", run, r.status, r.err);
+        proc_free(&r);
+    }
+    const char *ls[] = { "/bin/sh", "-c", "ls \"$0\"/pipelines-*.bin", dir, NULL };
+    proc_result r = proc_run(ls, NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "pipelines-"), "no pipeline cache in %s: %s", dir, r.err);
+    proc_free(&r);
+    if (saved) setenv("XDG_CACHE_HOME", saved, 1);
+    else unsetenv("XDG_CACHE_HOME");
+    free(saved);
+}
+
 /* One stderr line naming why, then the CPU backend's answer (exit 0). */
 static void expect_fallback(const char *what, const char *env, const char *value, const char *why, const char *const *extra) {
     const char *path = fixture_path('a', ".gguf");
@@ -356,6 +381,7 @@ int main(void) {
     if (validation) RUN(validation_reports_misuse); /* tests/run.sh's vulkan pass */
     RUN(devices_listed);
     RUN(trace_reports_device);
+    RUN(pipeline_cache);
     RUN(fallback_without_loader);
     RUN(fallback_without_driver);
     RUN(fallback_when_too_big);
