@@ -278,6 +278,38 @@ static void trace_reports_device(void) {
     proc_free(&r);
 }
 
+/* The explorer on Vulkan draws the committed frames of the CPU backend
+ * (tests/fixtures/frames: heatmap, token, sweep and experts of fixture a at
+ * 100x30), cell for cell but for the status line, after an intervention
+ * toggled and cleared on the way. */
+static void explorer_frames(void) {
+    if (!have_vulkan()) return;
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    static const char *const views[] = { "heatmap", "token", "sweep", "experts" };
+    char keys[512], text[2048];
+    snprintf(keys, sizeof keys, "%s/frames.keys", t_tmpdir());
+    size_t o = (size_t)snprintf(text, sizeof text, "m\nc\nj\nj\nl\n"); /* mask, then clear: back to the baseline */
+    for (size_t v = 0; v < 4; v++) o += (size_t)snprintf(text + o, sizeof text - o, "frame %s/vk-%s.txt\nTab\n", t_tmpdir(), views[v]);
+    t_write_file(keys, text, o);
+    proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox jumps over the lazy dog.\n\tOK?", "--headless", "--size", "100x30",
+                               "--script", keys, "--backend", "vulkan", NULL);
+    CHECKF(r.status == 0 && r.err_len == 0, "%d %s", r.status, r.err);
+    proc_free(&r);
+    for (size_t v = 0; v < 4; v++) {
+        char got_path[600], want_path[256];
+        snprintf(got_path, sizeof got_path, "%s/vk-%s.txt", t_tmpdir(), views[v]);
+        snprintf(want_path, sizeof want_path, "tests/fixtures/frames/%s.txt", views[v]);
+        char *got = t_read_file(got_path, NULL), *want = t_read_file(want_path, NULL);
+        if (CHECKF(got && want, "%s: no frame", views[v])) {
+            size_t n = strlen(want); /* the expected frames stop before the status line */
+            CHECKF(strlen(got) > n && strncmp(got, want, n) == 0, "%s: the Vulkan frame differs from %s", views[v], want_path);
+        }
+        free(got);
+        free(want);
+    }
+}
+
 /* The pipeline cache lands under $XDG_CACHE_HOME/moetop and a second run reads it. */
 static void pipeline_cache(void) {
     if (!have_vulkan()) return;
@@ -382,6 +414,7 @@ int main(void) {
     RUN(devices_listed);
     RUN(trace_reports_device);
     RUN(pipeline_cache);
+    RUN(explorer_frames);
     RUN(fallback_without_loader);
     RUN(fallback_without_driver);
     RUN(fallback_when_too_big);
