@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static bool mt_vk_load_global(mt_vk_fns *f, mt_err *err);
+
 bool mt_vk_open_loader(mt_vk_fns *f, mt_err *err) {
     memset(f, 0, sizeof *f);
     const char *name = getenv("MOETOP_VULKAN_LIBRARY");
@@ -22,39 +24,40 @@ bool mt_vk_open_loader(mt_vk_fns *f, mt_err *err) {
         mt_vk_close_loader(f);
         return false;
     }
-#define MT_VK_LOAD(fn)                                                   \
-    f->fn = (PFN_##fn)f->vkGetInstanceProcAddr(VK_NULL_HANDLE, #fn);     \
-    if (!f->fn) {                                                        \
-        mt_err_set(err, "the Vulkan loader %s lacks " #fn, name);        \
-        mt_vk_close_loader(f);                                           \
-        return false;                                                    \
+    if (!mt_vk_load_global(f, err)) {
+        mt_vk_close_loader(f);
+        return false;
     }
-    MT_VK_GLOBAL_FUNCS(MT_VK_LOAD)
-#undef MT_VK_LOAD
     return true;
 }
 
-bool mt_vk_load_instance(mt_vk_fns *f, VkInstance inst, mt_err *err) {
-#define MT_VK_LOAD(fn)                                           \
-    f->fn = (PFN_##fn)f->vkGetInstanceProcAddr(inst, #fn);       \
-    if (!f->fn) {                                                \
-        mt_err_set(err, "the Vulkan instance lacks " #fn);       \
-        return false;                                            \
+/* One entry point through get_fn(handle, name), with get_fn, handle and where
+ * (what lacks it) in scope; returns false naming the first one missing. */
+#define MT_VK_LOAD_ONE(fn)                                                 \
+    if (!(f->fn = (PFN_##fn)get_fn(handle, #fn))) {                        \
+        mt_err_set(err, "the Vulkan %s lacks " #fn, where);                \
+        return false;                                                      \
     }
-    MT_VK_INSTANCE_FUNCS(MT_VK_LOAD)
-#undef MT_VK_LOAD
+
+static bool mt_vk_load_global(mt_vk_fns *f, mt_err *err) {
+    PFN_vkGetInstanceProcAddr get_fn = f->vkGetInstanceProcAddr;
+    VkInstance handle = VK_NULL_HANDLE;
+    const char *where = "loader";
+    MT_VK_GLOBAL_FUNCS(MT_VK_LOAD_ONE)
     return true;
 }
 
-bool mt_vk_load_device(mt_vk_fns *f, VkDevice dev, mt_err *err) {
-#define MT_VK_LOAD(fn)                                           \
-    f->fn = (PFN_##fn)f->vkGetDeviceProcAddr(dev, #fn);          \
-    if (!f->fn) {                                                \
-        mt_err_set(err, "the Vulkan device lacks " #fn);         \
-        return false;                                            \
-    }
-    MT_VK_DEVICE_FUNCS(MT_VK_LOAD)
-#undef MT_VK_LOAD
+bool mt_vk_load_instance(mt_vk_fns *f, VkInstance handle, mt_err *err) {
+    PFN_vkGetInstanceProcAddr get_fn = f->vkGetInstanceProcAddr;
+    const char *where = "instance";
+    MT_VK_INSTANCE_FUNCS(MT_VK_LOAD_ONE)
+    return true;
+}
+
+bool mt_vk_load_device(mt_vk_fns *f, VkDevice handle, mt_err *err) {
+    PFN_vkGetDeviceProcAddr get_fn = f->vkGetDeviceProcAddr;
+    const char *where = "device";
+    MT_VK_DEVICE_FUNCS(MT_VK_LOAD_ONE)
     return true;
 }
 
