@@ -19,7 +19,7 @@ layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 
 layout(push_constant) uniform Push {
     uint n_in, y_stride, row0, rows, row_bytes, T, x_off, y_off, bias_off, has_bias;
-    uint rows_per_group; // unused here
+    uint rows_per_group; // here: tokens an invocation takes, 1 or 4 (4: split rows and the fast path only)
     uint fast;           // rows and x are 16-byte aligned and every block whole
 } p;
 
@@ -28,10 +28,23 @@ layout(push_constant) uniform Push {
 void main() {
     // lanes past the last row compute row 0 and write nothing: every lane stays
     // active for load_x8's shuffles
-    uint r = gl_GlobalInvocationID.x * 4u, t = gl_WorkGroupID.y;
+    uint r = gl_GlobalInvocationID.x * 4u, t = gl_WorkGroupID.y * p.rows_per_group;
     bool live = r < p.rows;
     r = live ? r : 0u;
     uint n = min(4u, p.rows - r), xb = p.x_off + t * p.n_in;
+    if (p.rows_per_group == 4u && (TYPE == T_Q8_0_SPLIT || TYPE == T_MXFP4_SPLIT)) {
+        // four tokens (past the last: the last again, not written), each dequantized block serving all four
+        uvec4 tk = min(uvec4(t) + uvec4(0u, 1u, 2u, 3u), uvec4(p.T - 1u));
+        uvec4 xq = (uvec4(p.x_off) + tk * p.n_in) / 4u;
+        vec4 st[4];
+        dot4x4_split(r * p.row_bytes, p.row_bytes, n, xq, st[0], st[1], st[2], st[3]);
+        for (uint j = 0u; j < 4u; j++) {
+            if (t + j >= p.T) break;
+            uint out_row = p.y_off + (t + j) * p.y_stride + p.row0 + r;
+            for (uint k = 0u; k < n && live; k++) y[out_row + k] = st[j][k] + (p.has_bias != 0u ? bias[p.bias_off + p.row0 + r + k] : 0.0);
+        }
+        return;
+    }
     vec4 s = vec4(0.0);
     if (p.fast != 0u) {
         s = dot4_fast(r * p.row_bytes, p.row_bytes, n, xb / 4u);

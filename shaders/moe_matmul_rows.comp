@@ -33,7 +33,22 @@ void main() {
     uint n = min(4u, p.n_out - r), row = (e - p.first_expert) * p.expert_bytes + r * p.row_bytes;
     vec4 b = vec4(bias[p.bias_off + e * p.n_out + r], bias[p.bias_off + e * p.n_out + r + min(1u, n - 1u)],
                   bias[p.bias_off + e * p.n_out + r + min(2u, n - 1u)], bias[p.bias_off + e * p.n_out + r + min(3u, n - 1u)]);
-    for (uint i = 0u; i < count; i++) {
+    uint i = 0u;
+    // four entries at a time on split rows: each dequantized block serves four tokens
+    if (p.fast != 0u && (TYPE == T_Q8_0_SPLIT || TYPE == T_MXFP4_SPLIT))
+        for (; i + 4u <= count; i += 4u) {
+            uvec4 entry = uvec4(first + i) + uvec4(0u, 1u, 2u, 3u);
+            uvec4 xq;
+            for (uint k = 0u; k < 4u; k++) xq[k] = (p.x_off + (p.by_token != 0u ? plan[plan_entry_token(p.E) + entry[k]] : entry[k]) * p.n_in) / 4u;
+            vec4 s[4];
+            dot4x4_split(row, p.row_bytes, n, xq, s[0], s[1], s[2], s[3]);
+            for (uint k = 0u; k < 4u; k++) {
+                vec4 v = s[k] + b;
+                if (p.by_token == 0u) v *= uintBitsToFloat(plan[plan_entry_weight(p.E, p.T) + entry[k]]);
+                for (uint c = 0u; c < n && live; c++) y[entry[k] * p.n_out + r + c] = v[c];
+            }
+        }
+    for (; i < count; i++) {
         uint entry = first + i;
         uint xb = p.x_off + (p.by_token != 0u ? plan[plan_entry_token(p.E) + entry] : entry) * p.n_in;
         vec4 s = vec4(0.0);

@@ -117,3 +117,45 @@ vec4 dot4_fast(uint row0, uint row_bytes, uint rows_left, uint xq) {
     return s;
 }
 
+
+// Rows r0 .. r0 + 3 against four x vectors (four entries of an expert): each
+// row's block is dequantized once for the four (block_w4 below), x loaded
+// once per block for the four rows. Returns one vec4 (the four rows) per x.
+struct W8 { vec4 v0, v1, v2, v3, v4, v5, v6, v7; };
+
+W8 dequant8(uint row, uint b) {
+    if (TYPE == T_Q8_0_SPLIT) {
+        float d = unpackHalf2x16((W[(row + 2u * b) >> 2u] >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
+        uint w = (row + split_scales(p.n_in)) / 16u + 2u * b;
+        uvec4 q0 = W4[w], q1 = W4[w + 1u];
+        return W8(d * q8x4(q0.x), d * q8x4(q0.y), d * q8x4(q0.z), d * q8x4(q0.w), d * q8x4(q1.x), d * q8x4(q1.y), d * q8x4(q1.z), d * q8x4(q1.w));
+    } else if (TYPE == T_MXFP4_SPLIT) {
+        uvec4 q = W4[(row + split_scales(p.n_in)) / 16u + b];
+        float d = e8m0_half(w_byte(row + b));
+        return W8(d * nibbles_lo(q.x), d * nibbles_lo(q.y), d * nibbles_lo(q.z), d * nibbles_lo(q.w), d * nibbles_hi(q.x), d * nibbles_hi(q.y),
+                  d * nibbles_hi(q.z), d * nibbles_hi(q.w));
+    }
+    X8 one = X8(vec4(1.0), vec4(1.0), vec4(1.0), vec4(1.0), vec4(1.0), vec4(1.0), vec4(1.0), vec4(1.0));
+    return W8(vec4(block_dot(row, b, one)), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0)); // unused
+}
+
+float dot8(W8 w, X8 x) {
+    vec4 a = w.v0 * x.v0 + w.v1 * x.v1 + w.v2 * x.v2 + w.v3 * x.v3 + w.v4 * x.v4 + w.v5 * x.v5 + w.v6 * x.v6 + w.v7 * x.v7;
+    return a.x + a.y + a.z + a.w;
+}
+
+void dot4x4_split(uint row0, uint row_bytes, uint rows_left, uvec4 xq, out vec4 s0, out vec4 s1, out vec4 s2, out vec4 s3) {
+    uint r1 = min(1u, rows_left - 1u), r2 = min(2u, rows_left - 1u), r3 = min(3u, rows_left - 1u);
+    s0 = s1 = s2 = s3 = vec4(0.0);
+    for (uint b = 0u; b < p.n_in / 32u; b++) {
+        X8 x0 = load_x8(xq.x + b * 8u), x1 = load_x8(xq.y + b * 8u), x2 = load_x8(xq.z + b * 8u), x3 = load_x8(xq.w + b * 8u);
+        W8 w = dequant8(row0, b);
+        s0.x += dot8(w, x0); s1.x += dot8(w, x1); s2.x += dot8(w, x2); s3.x += dot8(w, x3);
+        w = dequant8(row0 + r1 * row_bytes, b);
+        s0.y += dot8(w, x0); s1.y += dot8(w, x1); s2.y += dot8(w, x2); s3.y += dot8(w, x3);
+        w = dequant8(row0 + r2 * row_bytes, b);
+        s0.z += dot8(w, x0); s1.z += dot8(w, x1); s2.z += dot8(w, x2); s3.z += dot8(w, x3);
+        w = dequant8(row0 + r3 * row_bytes, b);
+        s0.w += dot8(w, x0); s1.w += dot8(w, x1); s2.w += dot8(w, x2); s3.w += dot8(w, x3);
+    }
+}

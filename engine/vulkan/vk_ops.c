@@ -104,8 +104,10 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
             .has_bias = bias != NULL, .rows_per_group = ROWS_PER_GROUP, .fast = rows_fast(vw, w->in, xb.elem),
         };
         if (v->row_per_invocation) {
+            /* 4 rows an invocation; with several tokens and split rows, 4 tokens too (one dequantization for the four) */
+            p.rows_per_group = T >= 4 && vw->type >= MT_VK_SPLIT_TYPE && p.fast ? 4 : 1;
             uint32_t spec[2] = { vw->type, broadcast(v) };
-            vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, 64 * 4), T, 1); /* 4 rows an invocation */
+            vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, 64 * 4), div_up(T, p.rows_per_group), 1);
         } else {
             uint32_t spec[2] = { vw->type, MATMUL_WIDTH };
             vk_dispatch(v, MT_VK_MATMUL, spec, binds, &p, div_up(ch->units, ROWS_PER_GROUP), div_up(T, TOKEN_TILE), 1);
