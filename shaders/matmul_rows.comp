@@ -10,7 +10,7 @@
 // matmul.comp.
 #include "weights_read.glsl"
 
-layout(local_size_x = 64) in;
+layout(local_size_x = 16) in; // ROWS_WORKGROUP in engine/vulkan/vk_ops.c
 layout(std430, binding = 0) readonly buffer Weights4 { uvec4 W4[]; }; // binding 0 again, 16 bytes at a time
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };

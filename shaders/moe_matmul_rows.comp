@@ -8,7 +8,7 @@
 #include "weights_read.glsl"
 #include "moe_layout.glsl"
 
-layout(local_size_x = 64) in;
+layout(local_size_x = 16) in; // ROWS_WORKGROUP in engine/vulkan/vk_ops.c
 layout(std430, binding = 0) readonly buffer Weights4 { uvec4 W4[]; };
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };

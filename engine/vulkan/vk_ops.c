@@ -11,6 +11,10 @@
 #define MATMUL_WIDTH 32u   /* invocations splitting one row's blocks */
 #define ROWS_PER_GROUP 4u  /* rows one workgroup takes: fewer, larger workgroups */
 #define TOKEN_TILE 8u      /* tokens sharing each dequantized block (matmul.comp TILE) */
+/* invocations in a workgroup of matmul_rows.comp and moe_matmul_rows.comp (local_size_x): small
+ * workgroups spread a one-token product over both threads of lavapipe (16: 380 us a 1024x1024
+ * Q8_0 product, 64: 700 us) */
+#define ROWS_WORKGROUP 16u
 
 static uint32_t div_up(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
 
@@ -80,7 +84,7 @@ static void be_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint
 /* rows_dot.glsl's BROADCAST: x passed between lanes in groups of 8 */
 static uint32_t broadcast(const vk_backend *v) {
     const mt_vk_device_info *in = &v->vk.info[v->vk.chosen];
-    return in->subgroup_shuffle && in->subgroup_size >= 8 && in->subgroup_size % 8 == 0 && 64 % in->subgroup_size == 0;
+    return in->subgroup_shuffle && in->subgroup_size >= 8 && in->subgroup_size % 8 == 0 && ROWS_WORKGROUP % in->subgroup_size == 0;
 }
 
 /* rows_dot.glsl's fast path: whole 32-element blocks, x 16-byte aligned, and
@@ -107,7 +111,7 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
             /* 4 rows an invocation; with several tokens and split rows, 4 tokens too (one dequantization for the four) */
             p.rows_per_group = T >= 4 && vw->type >= MT_VK_SPLIT_TYPE && p.fast ? 4 : 1;
             uint32_t spec[2] = { vw->type, broadcast(v) };
-            vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, 64 * 4), div_up(T, p.rows_per_group), 1);
+            vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, ROWS_WORKGROUP * 4), div_up(T, p.rows_per_group), 1);
         } else {
             uint32_t spec[2] = { vw->type, MATMUL_WIDTH };
             vk_dispatch(v, MT_VK_MATMUL, spec, binds, &p, div_up(ch->units, ROWS_PER_GROUP), div_up(T, TOKEN_TILE), 1);
@@ -172,7 +176,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys), out = vk_bind_ten(v, a->out);
     {
         vk_bind binds[5] = { sel, wts, nsel, iv, plan };
-        uint32_t rows_per_group = v->row_per_invocation ? 64 * 4 : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
+        uint32_t rows_per_group = v->row_per_invocation ? ROWS_WORKGROUP * 4 : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
         mt_push_moe_plan p = { T, E, a->layer, v->iv_host.n_layer, epc, n_chunks, div_up(a->ff, rows_per_group), div_up(a->d, rows_per_group),
                                sel.elem, wts.elem, nsel.elem };
         vk_dispatch(v, MT_VK_MOE_PLAN, NULL, binds, &p, 1, 1, 1);
