@@ -7,9 +7,9 @@
  *   route (top-k with interventions, softmax over the k);  x += sum w_e FFN_e(h)
  * After the last layer: logits = W_out RMSNorm(x) output_norm.
  *
- * Each layer is submitted as it is queued; the host waits for the layer
- * before it (so a device always has one queued behind the one running) and
- * then reports progress. */
+ * Each layer is submitted as it is queued. With a progress callback the host
+ * waits for the layer before it (a device always has one queued behind the
+ * one running) and then reports it; without one it waits once, at the end. */
 #include <math.h>
 #include <string.h>
 
@@ -115,7 +115,8 @@ bool mt_forward(mt_session *s, uint32_t pos0, uint32_t T, uint32_t layer0, mt_er
         }
         if (l + 1 == L) queue_logits(s, pos0, T);
         ok = be->submit(be, &ticket, err);
-        if (ok && have_previous) ok = be->wait(be, previous, err);
+        /* only progress needs to know a layer has finished; otherwise the queue runs on */
+        if (ok && have_previous && s->progress) ok = be->wait(be, previous, err);
         if (ok && have_previous && s->progress && !s->progress(s->progress_user, ++s->work_done, s->work_total)) cancelled = true;
         previous = ticket;
         have_previous = ok;
