@@ -1,5 +1,5 @@
-// The block loaders over weights_read.glsl: a block of 32 elements at a
-// time, as floats (any row) or as 8 vec4s (whole blocks).
+// The block loader over weights_read.glsl for the workgroup kernels and the
+// embedding: a block of 32 elements at a time, as floats (any row length).
 #include "weights_read.glsl"
 
 // Elements 32 b .. 32 b + 31 of the row at byte offset row (0 past n).
@@ -53,41 +53,6 @@ void load_block(uint row, uint b, uint n, out float v[32]) {
                 v[j + c] = e2m1_doubled(byte & 15u) * d;
                 v[j + c + 16u] = e2m1_doubled(byte >> 4u) * d;
             }
-        }
-    }
-}
-
-// A whole block (32 elements, all inside the row) as 8 vec4s: the fast path
-// of the per-invocation kernels, which read x four floats at a time too.
-void load_block4(uint row, uint b, out vec4 v[8]) {
-    if (TYPE == T_F32) {
-        uint w = (row >> 2u) + b * 32u;
-        [[unroll]] for (uint j = 0u; j < 8u; j++)
-            v[j] = vec4(uintBitsToFloat(W[w + 4u * j]), uintBitsToFloat(W[w + 4u * j + 1u]), uintBitsToFloat(W[w + 4u * j + 2u]),
-                        uintBitsToFloat(W[w + 4u * j + 3u]));
-    } else if (TYPE == T_F16) {
-        uint base = row + b * 64u;
-        [[unroll]] for (uint j = 0u; j < 8u; j++) v[j] = vec4(unpackHalf2x16(w_word(base + 8u * j)), unpackHalf2x16(w_word(base + 8u * j + 4u)));
-    } else if (TYPE == T_BF16) {
-        uint base = row + b * 64u;
-        [[unroll]] for (uint j = 0u; j < 8u; j++) {
-            uint a = w_word(base + 8u * j), c = w_word(base + 8u * j + 4u);
-            v[j] = vec4(uintBitsToFloat(a << 16u), uintBitsToFloat(a & 0xffff0000u), uintBitsToFloat(c << 16u), uintBitsToFloat(c & 0xffff0000u));
-        }
-    } else if (TYPE == T_Q8_0) {
-        uint base = row + b * 34u;
-        float d = unpackHalf2x16((W[base >> 2u] >> ((base & 2u) * 8u)) & 0xffffu).x;
-        [[unroll]] for (uint j = 0u; j < 8u; j++) {
-            int q = int(w_word(base + 2u + 4u * j));
-            v[j] = d * vec4(bitfieldExtract(q, 0, 8), bitfieldExtract(q, 8, 8), bitfieldExtract(q, 16, 8), bitfieldExtract(q, 24, 8));
-        }
-    } else { // T_MXFP4: bytes j hold elements j (low nibble) and j + 16 (high)
-        uint base = row + b * 17u;
-        float d = e8m0_half(w_byte(base));
-        [[unroll]] for (uint j = 0u; j < 4u; j++) {
-            uint q = w_word(base + 1u + 4u * j);
-            v[j] = d * vec4(e2m1_doubled(q & 15u), e2m1_doubled((q >> 8u) & 15u), e2m1_doubled((q >> 16u) & 15u), e2m1_doubled((q >> 24u) & 15u));
-            v[j + 4u] = d * vec4(e2m1_doubled((q >> 4u) & 15u), e2m1_doubled((q >> 12u) & 15u), e2m1_doubled((q >> 20u) & 15u), e2m1_doubled(q >> 28u));
         }
     }
 }
