@@ -22,11 +22,15 @@ static bool gpu_profile_wanted(const cli_args *a) {
     return false;
 }
 
-int cli_model_open(const cli_args *a, cli_model *cm) {
+int cli_model_open(const cli_args *a, cli_model *cm) { return cli_model_open_with(a, cm, NULL, NULL); }
+
+int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_backend, const char *default_device) {
     memset(cm, 0, sizeof *cm);
     cm->path = mt_model_path(a, cm->default_path, sizeof cm->default_path);
     if (!cm->path) return CLI_EXIT_USAGE;
-    const char *backend = cli_get(a, "--backend");
+    const char *backend = cli_get(a, "--backend"), *device = cli_get(a, "--device");
+    if (!backend) backend = default_backend;
+    if (!device && default_device && *default_device) device = default_device;
     uint32_t threads = 0;
     if (!cli_get_u32(a, "--threads", 1, 1024, &threads)) return CLI_EXIT_USAGE;
     if (backend && strcmp(backend, "cpu") != 0 && strcmp(backend, "vulkan") != 0)
@@ -48,13 +52,13 @@ int cli_model_open(const cli_args *a, cli_model *cm) {
     cm->profile = gpu_profile_wanted(a);
     if (backend && strcmp(backend, "vulkan") == 0) {
         /* any failure on the way (no loader, no device, the model does not fit) falls back to the CPU, in one line */
-        cm->be = mt_vulkan_backend_new(cli_get(a, "--device"), cm->profile, &err);
+        cm->be = mt_vulkan_backend_new(device, cm->profile, &err);
         if (cm->be && !cm->be->prepare(cm->be, cm->m, &err)) {
             cm->be->destroy(cm->be);
             cm->be = NULL;
         }
         if (!cm->be) fprintf(stderr, "moetop: --backend vulkan: %s; using the CPU backend\n", err.msg);
-    } else if (cli_get(a, "--device")) {
+    } else if (cli_get(a, "--device")) { /* (a configured device with the CPU backend is no mistake) */
         fprintf(stderr, "moetop: --device: only the Vulkan backend has devices (--backend vulkan); ignored\n");
     }
     if (!cm->be) cm->be = mt_cpu_backend_new((int)threads);

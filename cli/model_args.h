@@ -50,6 +50,9 @@ typedef struct cli_model {
 /* Opens -m with its tokenizer and the backend; 0, or an exit code after
  * printing the error. */
 int cli_model_open(const cli_args *a, cli_model *cm);
+/* The same with the backend and Vulkan device to use when --backend and
+ * --device are absent (the explorer's configuration); NULL: cpu, the best. */
+int cli_model_open_with(const cli_args *a, cli_model *cm, const char *backend, const char *device);
 void cli_model_close(cli_model *cm);
 
 /* The prompt from --ids, --prompt or --prompt-file (exactly one; with

@@ -22,6 +22,8 @@ void mt_config_defaults(mt_config *c) {
     c->top_p = 1;
     c->seed = 0;
     c->experts = MT_EXPERTS_TABLEAU;
+    snprintf(c->backend, sizeof c->backend, "cpu");
+    c->device[0] = '\0';
 }
 
 typedef struct loader {
@@ -88,6 +90,13 @@ static int handle(void *user, const char *section, const char *name, const char 
     } else if (strcmp(section, "theme") == 0 && strcmp(name, "experts") == 0) {
         static const char *const palettes[] = { "tableau", "okabe-ito" };
         if ((l->c->experts = choose(value, palettes, 2)) < 0) goto bad;
+    } else if (strcmp(section, "engine") == 0 && strcmp(name, "backend") == 0) {
+        static const char *const backends[] = { "cpu", "vulkan" };
+        if ((v = choose(value, backends, 2)) < 0) goto bad;
+        snprintf(l->c->backend, sizeof l->c->backend, "%s", backends[v]);
+    } else if (strcmp(section, "engine") == 0 && strcmp(name, "device") == 0) {
+        if (*value && !integer(value, 0, 1023, &v)) goto bad;
+        snprintf(l->c->device, sizeof l->c->device, "%s", *value ? value : "");
     } else {
         snprintf(l->why, sizeof l->why, "unknown key '%.60s' in [%.40s]", name, section);
         return 0;

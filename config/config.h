@@ -22,6 +22,8 @@ typedef struct mt_config {
     int ramp, experts;      /* the theme: mt_ramp_kind, mt_experts_kind */
     double temperature, top_p; /* n's sampling; temperature 0: greedy */
     unsigned long long seed;
+    char backend[8];       /* [engine] backend: "cpu" or "vulkan" (--backend overrides) */
+    char device[12];       /* [engine] device: a Vulkan device index, "" for the best (--device overrides) */
 } mt_config;
 
 void mt_config_defaults(mt_config *c);

@@ -631,6 +631,8 @@ static void config_files(void) {
         { "[explorer]\n\nseed = -1\n", ":3: [explorer] seed: '-1'" },
         { "[explorer]\ntop_p = 0\n", ":2: [explorer] top_p: '0'" },
         { "[display]\ncolors = 88\n", ":2: [display] colors: '88'" },
+        { "[engine]\nbackend = gpu\n", ":2: [engine] backend: 'gpu' is not a valid value" },
+        { "[engine]\ndevice = first\n", ":2: [engine] device: 'first'" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         t_write_file(bad, cases[i].text, strlen(cases[i].text));

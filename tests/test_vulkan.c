@@ -310,6 +310,29 @@ static void explorer_frames(void) {
     }
 }
 
+/* [engine] backend = vulkan in the configuration: the explorer runs on Vulkan
+ * (its status line says so); --backend cpu still overrides it. */
+static void explorer_configured_backend(void) {
+    if (!have_vulkan()) return;
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    char ini[512], frame[512];
+    snprintf(ini, sizeof ini, "%s/engine.ini", t_tmpdir());
+    snprintf(frame, sizeof frame, "%s/engine-frame.txt", t_tmpdir());
+    const char *text = "[engine]\nbackend = vulkan\ndevice = 0\n";
+    t_write_file(ini, text, strlen(text));
+    const char *backends[] = { NULL, "cpu" }, *want[] = { "on vulkan,", "on cpu," };
+    for (int i = 0; i < 2; i++) {
+        proc_result r = backends[i] ? run_moetop("-m", gguf, "--headless", "--size", "220x20", "--config", ini, "--export-frame", frame, "--backend",
+                                                 backends[i], NULL)
+                                    : run_moetop("-m", gguf, "--headless", "--size", "220x20", "--config", ini, "--export-frame", frame, NULL);
+        char *got = r.status == 0 ? t_read_file(frame, NULL) : NULL;
+        CHECKF(got && strstr(got, want[i]) && r.err_len == 0, "%s: %d %s", want[i], r.status, r.err);
+        free(got);
+        proc_free(&r);
+    }
+}
+
 /* The pipeline cache lands under $XDG_CACHE_HOME/moetop and a second run reads it. */
 static void pipeline_cache(void) {
     if (!have_vulkan()) return;
@@ -415,6 +438,7 @@ int main(void) {
     RUN(trace_reports_device);
     RUN(pipeline_cache);
     RUN(explorer_frames);
+    RUN(explorer_configured_backend);
     RUN(fallback_without_loader);
     RUN(fallback_without_driver);
     RUN(fallback_when_too_big);
