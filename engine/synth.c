@@ -248,45 +248,31 @@ bool mt_synth_write(const mt_synth_spec *s, const char *path, mt_err *err) {
         mt_synth_vocab_free(&v);
         return false;
     }
-    /* metadata in the order llama.cpp writes it */
+    /* metadata in the order llama.cpp writes it; --vocab-only: the tokenizer's keys alone */
     mt_gguf_set_str(w, "general.architecture", "gpt-oss");
     mt_gguf_set_str(w, "general.name", s->name);
     mt_gguf_writer_set_alignment(w, MT_GGUF_DEFAULT_ALIGNMENT);
-    mt_gguf_set_u32(w, "gpt-oss.block_count", s->n_layer);
-    mt_gguf_set_u32(w, "gpt-oss.context_length", s->context_length);
-    mt_gguf_set_u32(w, "gpt-oss.embedding_length", s->d_model);
-    mt_gguf_set_u32(w, "gpt-oss.feed_forward_length", s->ff);
-    mt_gguf_set_u32(w, "gpt-oss.attention.head_count", s->n_head);
-    mt_gguf_set_u32(w, "gpt-oss.attention.head_count_kv", s->n_kv);
-    mt_gguf_set_u32(w, "gpt-oss.attention.key_length", s->head_dim);
-    mt_gguf_set_u32(w, "gpt-oss.attention.value_length", s->head_dim);
-    mt_gguf_set_f32(w, "gpt-oss.attention.layer_norm_rms_epsilon", 1e-5f);
-    mt_gguf_set_u32(w, "gpt-oss.attention.sliding_window", s->swa);
-    mt_gguf_set_u32(w, "gpt-oss.expert_count", s->n_expert);
-    mt_gguf_set_u32(w, "gpt-oss.expert_used_count", s->k);
-    mt_gguf_set_u32(w, "gpt-oss.expert_feed_forward_length", s->ff);
-    mt_gguf_set_f32(w, "gpt-oss.rope.freq_base", s->rope_base);
-    mt_gguf_set_str(w, "gpt-oss.rope.scaling.type", "yarn");
-    mt_gguf_set_f32(w, "gpt-oss.rope.scaling.factor", s->rope_factor);
-    mt_gguf_set_u32(w, "gpt-oss.rope.scaling.original_context_length", s->rope_original_context);
-    set_tokenizer_keys(w, &v);
-
-    if (s->vocab_only) { /* the tokenizer alone: drop the architecture's keys */
-        mt_gguf_writer_free(w);
-        w = mt_gguf_writer_new();
-        if (!w) {
-            mt_err_set(err, "%s: out of memory", path);
-            free(c.tensors);
-            mt_synth_vocab_free(&v);
-            return false;
-        }
-        mt_gguf_set_str(w, "general.architecture", "gpt-oss");
-        mt_gguf_set_str(w, "general.name", s->name);
-        mt_gguf_writer_set_alignment(w, MT_GGUF_DEFAULT_ALIGNMENT);
-        set_tokenizer_keys(w, &v);
-    } else {
-        list_tensors(&c, v.n_tokens);
+    if (!s->vocab_only) {
+        mt_gguf_set_u32(w, "gpt-oss.block_count", s->n_layer);
+        mt_gguf_set_u32(w, "gpt-oss.context_length", s->context_length);
+        mt_gguf_set_u32(w, "gpt-oss.embedding_length", s->d_model);
+        mt_gguf_set_u32(w, "gpt-oss.feed_forward_length", s->ff);
+        mt_gguf_set_u32(w, "gpt-oss.attention.head_count", s->n_head);
+        mt_gguf_set_u32(w, "gpt-oss.attention.head_count_kv", s->n_kv);
+        mt_gguf_set_u32(w, "gpt-oss.attention.key_length", s->head_dim);
+        mt_gguf_set_u32(w, "gpt-oss.attention.value_length", s->head_dim);
+        mt_gguf_set_f32(w, "gpt-oss.attention.layer_norm_rms_epsilon", 1e-5f);
+        mt_gguf_set_u32(w, "gpt-oss.attention.sliding_window", s->swa);
+        mt_gguf_set_u32(w, "gpt-oss.expert_count", s->n_expert);
+        mt_gguf_set_u32(w, "gpt-oss.expert_used_count", s->k);
+        mt_gguf_set_u32(w, "gpt-oss.expert_feed_forward_length", s->ff);
+        mt_gguf_set_f32(w, "gpt-oss.rope.freq_base", s->rope_base);
+        mt_gguf_set_str(w, "gpt-oss.rope.scaling.type", "yarn");
+        mt_gguf_set_f32(w, "gpt-oss.rope.scaling.factor", s->rope_factor);
+        mt_gguf_set_u32(w, "gpt-oss.rope.scaling.original_context_length", s->rope_original_context);
     }
+    set_tokenizer_keys(w, &v);
+    if (!s->vocab_only) list_tensors(&c, v.n_tokens);
     for (uint64_t i = 0; i < c.n; i++) mt_gguf_add_tensor(w, c.tensors[i].name, c.tensors[i].type, c.tensors[i].n_dims, c.tensors[i].ne, NULL);
     bool ok = mt_gguf_writer_write(w, path, fill_tensor, &c, err);
     mt_gguf_writer_free(w);
