@@ -176,7 +176,6 @@ VkCommandBuffer vk_cmd(vk_backend *v) {
         if (v->profiling) v->vk.f.vkCmdResetQueryPool(s->cb, s->queries, 0, 2 * VK_MAX_TIMED);
         s->n_timed = 0;
         v->recording = true;
-        v->recorded = 0;
     }
     return s->cb;
 }
@@ -236,7 +235,6 @@ static void record(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2], const
         v->vk.f.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, s->queries, 2 * s->n_timed + 1);
         s->timed_kind[s->n_timed++] = (uint8_t)kind;
     }
-    v->recorded++;
 }
 
 void vk_dispatch(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2], const vk_bind *binds, const void *push, uint32_t gx, uint32_t gy,
@@ -262,7 +260,6 @@ static void be_copy(mt_backend *b, mt_ten dst, mt_ten src, uint64_t bytes) {
     VkBufferCopy region = { src.off, dst.off, bytes };
     v->vk.f.vkCmdCopyBuffer(cb, src.buf->buffer, dst.buf->buffer, 1, &region);
     barrier(v, cb);
-    v->recorded++;
 }
 
 static bool be_submit(mt_backend *b, uint64_t *ticket, mt_err *err) {

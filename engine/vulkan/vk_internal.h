@@ -53,10 +53,7 @@ typedef struct vk_backend {
     vk_slot ring[VK_RING];
     int current;           /* the slot being recorded */
     bool recording;
-    uint32_t recorded;     /* dispatches and copies in the current slot */
     uint64_t submitted;    /* the last ticket submitted */
-    uint32_t host_type, device_type; /* memory type indices */
-    bool device_is_host_visible;
     /* products: one invocation per row (CPU devices: invocations are SIMD lanes,
      * barriers are dear) or a workgroup per row (GPUs); MOETOP_VK_KERNELS=row|group overrides */
     bool row_per_invocation;
