@@ -13,11 +13,14 @@ static uint32_t section_width(const mt_session *s, int section) {
     return section <= MT_TR_WEIGHTS ? E : fixed[section];
 }
 
-uint64_t mt_trace_offset(const mt_session *s, int section, uint32_t pos) {
+/* Byte offset of row pos of a section in a trace buffer of cap rows per section. */
+static uint64_t trace_offset_in(const mt_session *s, int section, uint32_t pos, uint32_t cap) {
     uint64_t before = 0;
     for (int i = 0; i < section; i++) before += section_width(s, i);
-    return (before * s->cap + (uint64_t)pos * section_width(s, section)) * 4;
+    return (before * cap + (uint64_t)pos * section_width(s, section)) * 4;
 }
+
+uint64_t mt_trace_offset(const mt_session *s, int section, uint32_t pos) { return trace_offset_in(s, section, pos, s->cap); }
 
 static uint64_t trace_bytes(const mt_session *s, uint32_t cap) {
     uint64_t row = 0;
@@ -92,6 +95,13 @@ void mt_session_keep_all_logits(mt_session *s, bool all) {
     if (s->cap == 0) s->keep_all_logits = all; /* the logits' layout is fixed once tokens are held */
 }
 
+/* Replaces *slot by fresh, its first bytes copied over (queued). */
+static void swap_in(mt_backend *be, mt_buf **slot, mt_buf *fresh, uint64_t bytes) {
+    if (bytes) be->copy(be, mt_ten_at(fresh, 0), mt_ten_at(*slot, 0), bytes);
+    be->buf_free(be, *slot);
+    *slot = fresh;
+}
+
 /* Capacity grows with the tokens actually used (doubling), never to the
  * context length up front; no buffer one op addresses may pass the backend's
  * span. Every new buffer is made before any old one is replaced, so running
@@ -133,33 +143,18 @@ static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
     }
     /* copy the rows held and swap */
     at = 0;
-#define MT_SWAP(slot, row_bytes)                                                                                    \
-    do {                                                                                                           \
-        if (old) be->copy(be, mt_ten_at(fresh[at], 0), mt_ten_at(slot, 0), (uint64_t)old * (row_bytes));          \
-        be->buf_free(be, slot);                                                                                    \
-        slot = fresh[at++];                                                                                        \
-    } while (0)
-    MT_SWAP(s->ids, 4);
-    for (uint32_t l = 0; l <= L; l++) MT_SWAP(s->resid[l], d_row);
-    for (uint32_t l = 0; l < L; l++) MT_SWAP(s->k[l], kv_row);
-    for (uint32_t l = 0; l < L; l++) MT_SWAP(s->v[l], kv_row);
-#undef MT_SWAP
-    for (uint32_t l = 0; l < L; l++, at++) {
-        for (int i = 0; i < MT_TR_SECTIONS && old; i++) {
-            uint64_t from = mt_trace_offset(s, i, 0);
-            s->cap = cap;
-            uint64_t to = mt_trace_offset(s, i, 0);
-            s->cap = old;
-            be->copy(be, mt_ten_at(fresh[at], to), mt_ten_at(s->trace[l], from), (uint64_t)old * section_width(s, i) * 4);
-        }
+    swap_in(be, &s->ids, fresh[at++], (uint64_t)old * 4);
+    for (uint32_t l = 0; l <= L; l++) swap_in(be, &s->resid[l], fresh[at++], old * d_row);
+    for (uint32_t l = 0; l < L; l++) swap_in(be, &s->k[l], fresh[at++], old * kv_row);
+    for (uint32_t l = 0; l < L; l++) swap_in(be, &s->v[l], fresh[at++], old * kv_row);
+    for (uint32_t l = 0; l < L; l++, at++) { /* each section's rows move to the new section starts */
+        for (int i = 0; i < MT_TR_SECTIONS && old; i++)
+            be->copy(be, mt_ten_at(fresh[at], trace_offset_in(s, i, 0, cap)), mt_ten_at(s->trace[l], trace_offset_in(s, i, 0, old)),
+                     (uint64_t)old * section_width(s, i) * 4);
         be->buf_free(be, s->trace[l]);
         s->trace[l] = fresh[at];
     }
-    if (s->keep_all_logits) {
-        if (old) be->copy(be, mt_ten_at(fresh[at], 0), mt_ten_at(s->logits, 0), (uint64_t)old * hp->n_vocab * 4);
-        be->buf_free(be, s->logits);
-        s->logits = fresh[at];
-    }
+    if (s->keep_all_logits) swap_in(be, &s->logits, fresh[at], (uint64_t)old * hp->n_vocab * 4);
     free(fresh);
     s->cap = cap;
     for (uint32_t l = 0; l < L; l++) s->trace_host[l] = be->buf_host(be, s->trace[l]);
