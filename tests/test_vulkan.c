@@ -156,14 +156,19 @@ done:
     mt_gguf_close(g);
 }
 
+/* parity() on a synth model written from flags */
+static void synth_parity(const char *name, const char *const *flags, const char *what, uint32_t n_prompt, uint32_t n_decode) {
+    const char *path = synth(name, flags);
+    if (path) parity(what, path, n_prompt, n_decode, NULL);
+}
+
 /* Widths that are no multiple of anything (float types only: the block formats need 32) */
 static void odd_widths(void) {
     if (!have_vulkan()) return;
     const char *flags[] = { "--layers", "3", "--d-model", "45", "--heads", "3", "--kv-heads", "1", "--head-dim", "14", "--experts", "6",
                             "--k", "2", "--ff", "37", "--swa", "8", "--vocab-base", "300",
                             "--types", "embd=f16,output=bf16,attn=f32,router=f32,experts=bf16", NULL };
-    const char *path = synth("odd", flags);
-    if (path) parity("odd widths (d 45, heads 3x14, ff 37; f16/bf16/f32)", path, 40, 3, NULL);
+    synth_parity("odd", flags, "odd widths (d 45, heads 3x14, ff 37; f16/bf16/f32)", 40, 3);
 }
 
 /* The query width (heads x head_dim = 192) is not the model width (96) */
@@ -171,24 +176,21 @@ static void query_width_differs(void) {
     if (!have_vulkan()) return;
     const char *flags[] = { "--layers", "2", "--d-model", "96", "--heads", "6", "--kv-heads", "2", "--head-dim", "32", "--experts", "8",
                             "--k", "2", "--ff", "64", "--swa", "16", "--types", "embd=q8_0,output=q8_0,attn=q8_0,router=f32,experts=mxfp4", NULL };
-    const char *path = synth("qwidth", flags);
-    if (path) parity("query width 192, model width 96 (q8_0/mxfp4)", path, 50, 4, NULL);
+    synth_parity("qwidth", flags, "query width 192, model width 96 (q8_0/mxfp4)", 50, 4);
 }
 
 static void many_experts(void) {
     if (!have_vulkan()) return;
     const char *flags[] = { "--layers", "2", "--d-model", "64", "--heads", "2", "--kv-heads", "1", "--head-dim", "32", "--experts", "128",
                             "--k", "4", "--ff", "32", "--swa", "16", "--types", "experts=mxfp4", NULL };
-    const char *path = synth("e128", flags);
-    if (path) parity("128 experts, top-4", path, 64, 2, NULL);
+    synth_parity("e128", flags, "128 experts, top-4", 64, 2);
 }
 
 /* Longer than the window (sliding layers) and than one batch of 256 */
 static void long_prompt(void) {
     if (!have_vulkan()) return;
     const char *flags[] = { "--preset", "tiny", "--swa", "32", NULL };
-    const char *path = synth("long", flags);
-    if (path) parity("300-token prompt, window 32 (two batches)", path, 300, 2, NULL);
+    synth_parity("long", flags, "300-token prompt, window 32 (two batches)", 300, 2);
 }
 
 /* Every intervention kind at once, at different layers */
@@ -219,8 +221,7 @@ static void small_span(void) {
 static void gpt_oss_20b_layer(void) {
     if (!have_vulkan()) return;
     const char *flags[] = { "--preset", "gpt-oss-20b", "--layers", "2", "--vocab-base", "2048", NULL };
-    const char *path = synth("20b-layers", flags);
-    if (path) parity("two gpt-oss-20b-shaped layers (expert tensors 141 MB)", path, 12, 1, NULL);
+    synth_parity("20b-layers", flags, "two gpt-oss-20b-shaped layers (expert tensors 141 MB)", 12, 1);
 }
 
 /* The workgroup kernels (shared-memory reductions: what GPUs run) on this
@@ -229,12 +230,10 @@ static void gpu_kernels(void) {
     if (!have_vulkan()) return;
     const char *flags[] = { "--layers", "2", "--d-model", "96", "--heads", "6", "--kv-heads", "2", "--head-dim", "32", "--experts", "8",
                             "--k", "2", "--ff", "64", "--swa", "16", "--types", "embd=q8_0,output=f16,attn=bf16,router=f32,experts=mxfp4", NULL };
-    const char *path = synth("gpu-kernels", flags);
-    if (!path) return;
     setenv("MOETOP_VK_KERNELS", "group", 1);
-    parity("workgroup kernels (MOETOP_VK_KERNELS=group)", path, 40, 3, NULL);
+    synth_parity("gpu-kernels", flags, "workgroup kernels (MOETOP_VK_KERNELS=group)", 40, 3);
     const char *q8[] = { "--preset", "tiny", "--types", "attn=q8_0,experts=q8_0", NULL };
-    if ((path = synth("gpu-kernels-q8", q8))) parity("workgroup kernels, Q8_0 experts", path, 20, 2, NULL);
+    synth_parity("gpu-kernels-q8", q8, "workgroup kernels, Q8_0 experts", 20, 2);
     unsetenv("MOETOP_VK_KERNELS");
 }
 
