@@ -231,7 +231,7 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         if (!ok) return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
     }
     cli_model cm;
-    int rc = cli_model_open_with(a, &cm, cfg.backend, cfg.device);
+    int rc = cli_model_open_with(a, &cm, cfg.backend, cfg.device, cfg.threads);
     if (rc) {
         mt_script_free(&script);
         return rc;

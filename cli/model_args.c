@@ -22,17 +22,35 @@ static bool gpu_profile_wanted(const cli_args *a) {
     return false;
 }
 
-int cli_model_open(const cli_args *a, cli_model *cm) { return cli_model_open_with(a, cm, NULL, NULL); }
+int cli_model_open(const cli_args *a, cli_model *cm) { return cli_model_open_with(a, cm, NULL, NULL, 0); }
 
-int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_backend, const char *default_device) {
+/* --threads, else $MOETOP_THREADS, else the caller's default (0: every core); false after printing why. */
+static bool thread_count(const cli_args *a, int default_threads, uint32_t *threads) {
+    const char *env = getenv("MOETOP_THREADS");
+    *threads = default_threads > 0 ? (uint32_t)default_threads : 0;
+    if (cli_has(a, "--threads")) return cli_get_u32(a, "--threads", 1, 1024, threads);
+    if (!env || !*env) return true;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(env, &end, 10);
+    if (errno || *end || env[0] < '0' || env[0] > '9' || v < 1 || v > 1024) {
+        cli_error(CLI_EXIT_USAGE, "MOETOP_THREADS: '%.40s' is not a number of threads in 1..1024", env);
+        return false;
+    }
+    *threads = (uint32_t)v;
+    return true;
+}
+
+int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_backend, const char *default_device,
+                        int default_threads) {
     memset(cm, 0, sizeof *cm);
     cm->path = mt_model_path(a, cm->default_path, sizeof cm->default_path);
     if (!cm->path) return CLI_EXIT_USAGE;
     const char *backend = cli_get(a, "--backend"), *device = cli_get(a, "--device");
     if (!backend) backend = default_backend;
     if (!device && default_device && *default_device) device = default_device;
-    uint32_t threads = 0;
-    if (!cli_get_u32(a, "--threads", 1, 1024, &threads)) return CLI_EXIT_USAGE;
+    uint32_t threads;
+    if (!thread_count(a, default_threads, &threads)) return CLI_EXIT_USAGE;
     if (backend && strcmp(backend, "cpu") != 0 && strcmp(backend, "vulkan") != 0)
         return cli_error(CLI_EXIT_USAGE, "--backend: '%s' is not cpu or vulkan", backend);
     mt_err err;

@@ -14,7 +14,7 @@
     { "--model", 'm', "FILE", "the model (GGUF, gpt-oss; default: the bundled model)" },               \
     { "--backend", 0, "NAME", "cpu or vulkan (default cpu)" },                                          \
     { "--device", 0, "N", "the Vulkan device (moetop devices; default: the best, or $MOETOP_DEVICE)" }, \
-    { "--threads", 0, "N", "CPU threads (default: every core)" }
+    { "--threads", 0, "N", "CPU threads (default: $MOETOP_THREADS, else every core)" }
 
 /* trace, generate, bench and the explorer (the analyses' --profile reads a saved profile) */
 #define CLI_GPU_PROFILE_OPT { "--profile", 0, NULL, "GPU time per op (Vulkan timestamp queries) on stderr at the end" }
@@ -50,9 +50,10 @@ typedef struct cli_model {
 /* Opens -m with its tokenizer and the backend; 0, or an exit code after
  * printing the error. */
 int cli_model_open(const cli_args *a, cli_model *cm);
-/* The same with the backend and Vulkan device to use when --backend and
- * --device are absent (the explorer's configuration); NULL: cpu, the best. */
-int cli_model_open_with(const cli_args *a, cli_model *cm, const char *backend, const char *device);
+/* The same with the backend, Vulkan device and CPU threads to use when
+ * --backend, --device and --threads (and $MOETOP_THREADS) are absent: the
+ * explorer's configuration; NULL, NULL, 0: cpu, the best device, every core. */
+int cli_model_open_with(const cli_args *a, cli_model *cm, const char *backend, const char *device, int threads);
 void cli_model_close(cli_model *cm);
 
 /* The prompt from --ids, --prompt or --prompt-file (exactly one; with

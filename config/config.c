@@ -24,6 +24,7 @@ void mt_config_defaults(mt_config *c) {
     c->experts = MT_EXPERTS_TABLEAU;
     snprintf(c->backend, sizeof c->backend, "cpu");
     c->device[0] = '\0';
+    c->threads = 0;
 }
 
 typedef struct loader {
@@ -94,6 +95,9 @@ static int handle(void *user, const char *section, const char *name, const char 
         static const char *const backends[] = { "cpu", "vulkan" };
         if ((v = choose(value, backends, 2)) < 0) goto bad;
         snprintf(l->c->backend, sizeof l->c->backend, "%s", backends[v]);
+    } else if (strcmp(section, "engine") == 0 && strcmp(name, "threads") == 0) {
+        if (!*value) l->c->threads = 0;
+        else if (!integer(value, 1, 1024, &l->c->threads)) goto bad;
     } else if (strcmp(section, "engine") == 0 && strcmp(name, "device") == 0) {
         if (*value && !integer(value, 0, 1023, &v)) goto bad;
         snprintf(l->c->device, sizeof l->c->device, "%s", *value ? value : "");

@@ -24,6 +24,7 @@ typedef struct mt_config {
     unsigned long long seed;
     char backend[8];       /* [engine] backend: "cpu" or "vulkan" (--backend overrides) */
     char device[12];       /* [engine] device: a Vulkan device index, "" for the best (--device overrides) */
+    int threads;           /* [engine] threads: CPU threads, 0 for every core (MOETOP_THREADS and --threads override) */
 } mt_config;
 
 void mt_config_defaults(mt_config *c);

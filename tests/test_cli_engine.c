@@ -169,6 +169,30 @@ static void bench_json(void) {
     proc_free(&r);
 }
 
+/* The thread count: --threads, else $MOETOP_THREADS, else every core; a bad variable is exit 2. */
+static void threads_from_the_environment(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    static const struct { const char *env, *flag; int threads; } cases[] = { { "1", NULL, 1 }, { "1", "2", 2 }, { "3", NULL, 3 } };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        setenv("MOETOP_THREADS", cases[i].env, 1);
+        proc_result r = cases[i].flag ? run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--threads", cases[i].flag, "--json", NULL)
+                                      : run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--json", NULL);
+        jv *v = run_json(&r);
+        CHECKF(v && jv_num(v, "threads", 0) == cases[i].threads, "case %zu: %s", i, r.err);
+        jv_free(v);
+        proc_free(&r);
+    }
+    static const char *const bad[] = { "0", "many", "-1", "1025", "2x" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        setenv("MOETOP_THREADS", bad[i], 1);
+        proc_result r = run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--json", NULL);
+        CHECKF(is_clean_usage_error(&r) && strstr(r.err, "MOETOP_THREADS") && r.out_len == 0, "'%s': exit %d: %s", bad[i], r.status, r.err);
+        proc_free(&r);
+    }
+    unsetenv("MOETOP_THREADS");
+}
+
 static void bad_input_exits_2(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
@@ -221,6 +245,7 @@ int main(void) {
     RUN(greedy_generation_matches_the_oracle);
     RUN(sampling_is_seeded);
     RUN(bench_json);
+    RUN(threads_from_the_environment);
     RUN(bad_input_exits_2);
     return t_end();
 }

@@ -620,6 +620,17 @@ static void config_files(void) {
     CHECKF(r.status == 0 && f && strstr(f, "fill=\"#f0e442\"") && !strstr(f, "fill=\"#d62728\""), "%s", r.err);
     free(f);
     proc_free(&r);
+    /* [engine] threads: the status line names the backend's threads; MOETOP_THREADS overrides the file */
+    t_write_file(good, "[engine]\nthreads = 1\n", 21);
+    for (int env = 0; env < 2; env++) {
+        if (env) setenv("MOETOP_THREADS", "2", 1);
+        r = run_moetop("-m", gguf, "--headless", "--config", good, "--size", "200x12", "--export-frame", frame, NULL);
+        f = t_read_file(frame, NULL);
+        CHECKF(r.status == 0 && f && strstr(f, env ? "2 threads" : "1 thread "), "%s %s", r.err, f ? f : "");
+        free(f);
+        proc_free(&r);
+        unsetenv("MOETOP_THREADS");
+    }
     static const struct { const char *text, *expect; } cases[] = {
         { "[display]\nascii = maybe\n", ":2: [display] ascii: 'maybe' is not a valid value" },
         { "[explorer]\nview = sweep\nfoo = 1\n", ":3: unknown key 'foo' in [explorer]" },
@@ -633,6 +644,8 @@ static void config_files(void) {
         { "[display]\ncolors = 88\n", ":2: [display] colors: '88'" },
         { "[engine]\nbackend = gpu\n", ":2: [engine] backend: 'gpu' is not a valid value" },
         { "[engine]\ndevice = first\n", ":2: [engine] device: 'first'" },
+        { "[engine]\nthreads = 0\n", ":2: [engine] threads: '0'" },
+        { "[engine]\n\nthreads = all\n", ":3: [engine] threads: 'all'" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         t_write_file(bad, cases[i].text, strlen(cases[i].text));
