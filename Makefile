@@ -30,7 +30,8 @@ BIN := $(BUILD)/moetop
 endif
 
 ENGINE_SRC := $(wildcard engine/*.c engine/cpu/*.c engine/vulkan/*.c)
-CLI_SRC    := $(wildcard cli/*.c tui/*.c views/*.c config/*.c)
+EXP_SRC    := $(wildcard experiments/*.c)
+CLI_SRC    := $(wildcard cli/*.c cli/experiments/*.c tui/*.c views/*.c config/*.c)
 CLI_LIB    := $(filter-out cli/main.c,$(CLI_SRC))
 SUPPORT    := $(wildcard tests/support/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)
@@ -72,7 +73,7 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(V),,echo "  CC    $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(ENGINE_LIB): $(call obj,$(ENGINE_SRC) $(CLI_LIB))
+$(ENGINE_LIB): $(call obj,$(ENGINE_SRC) $(EXP_SRC) $(CLI_LIB))
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
@@ -142,6 +143,8 @@ install: $(BIN)
 	install -D -m 644 assets/models/moetop-moe.gguf $(DESTDIR)$(PREFIX)/share/moetop/moetop-moe.gguf
 	install -d $(DESTDIR)$(PREFIX)/share/moetop/prompts
 	install -m 644 assets/prompts/*.txt $(DESTDIR)$(PREFIX)/share/moetop/prompts/
+	install -d $(DESTDIR)$(PREFIX)/share/moetop/problems
+	install -m 644 assets/problems/*.jsonl $(DESTDIR)$(PREFIX)/share/moetop/problems/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/moetop

@@ -9,7 +9,7 @@
 
 #define CLI_MAX_OPTS 48
 #define CLI_MAX_REPEAT 64
-#define CLI_MAX_POSITIONAL 8
+#define CLI_MAX_POSITIONAL 1024
 
 struct cli_args;
 

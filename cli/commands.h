@@ -20,5 +20,10 @@ extern const cli_command cmd_export;
 extern const cli_command cmd_profile;
 extern const cli_command cmd_merge_profiles;
 extern const cli_command cmd_explore;
+/* the experiments (cli/experiments/) */
+extern const cli_command cmd_compare;
+extern const cli_command cmd_eval;
+extern const cli_command cmd_ppl;
+extern const cli_command cmd_merge_ppl;
 
 #endif

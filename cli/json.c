@@ -1,9 +1,11 @@
 #include "json.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/utf8.h"
 
@@ -150,6 +152,29 @@ int mt_json_finish(mt_json *j) {
     mt_json_free(j);
     if (ok) return 0;
     fprintf(stderr, "moetop: stdout: write failed\n");
+    return 1;
+}
+
+int mt_json_finish_to(mt_json *j, const char *path) {
+    if (!path || strcmp(path, "-") == 0) return mt_json_finish(j);
+    raw(j, "\n");
+    if (j->out.oom) {
+        mt_json_free(j);
+        fprintf(stderr, "moetop: out of memory\n");
+        return 1;
+    }
+    /* the whole document to a temporary file beside the target, then renamed over it */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f && fwrite(j->out.data, 1, j->out.len, f) == j->out.len;
+    if (f && fclose(f) != 0) ok = false;
+    if (ok && rename(tmp, path) != 0) ok = false;
+    int e = errno;
+    if (!ok) unlink(tmp);
+    mt_json_free(j);
+    if (ok) return 0;
+    fprintf(stderr, "moetop: %s: cannot write: %s\n", path, strerror(e));
     return 1;
 }
 

@@ -42,6 +42,8 @@ void mt_json_null(mt_json *j);
 /* Writes the document and a newline to stdout and frees it: 0, or exit
  * code 1 after printing the error when the write failed. */
 int mt_json_finish(mt_json *j);
+/* The same into a file (replaced whole, never half-written); path NULL or "-": stdout. */
+int mt_json_finish_to(mt_json *j, const char *path);
 void mt_json_free(mt_json *j);
 
 /* True when s[0..n) has an invalid UTF-8 sequence. */

@@ -51,6 +51,8 @@ bool mt_default_model(char *out, size_t cap) {
 
 bool mt_default_prompts(char *out, size_t cap) { return find_shipped("prompts", "prompts", true, out, cap); }
 
+bool mt_problems_dir(char *out, size_t cap) { return find_shipped("problems", "problems", true, out, cap); }
+
 const char *mt_model_path(const struct cli_args *a, char *buf, size_t cap) {
     const char *given = cli_get(a, "--model");
     if (given) return given;

@@ -17,5 +17,7 @@ struct cli_args;
 const char *mt_model_path(const struct cli_args *a, char *buf, size_t cap);
 /* The bundled prompt sets directory; false if none exists. */
 bool mt_default_prompts(char *out, size_t cap);
+/* The built-in problem sets directory (assets/problems); false if none exists. */
+bool mt_problems_dir(char *out, size_t cap);
 
 #endif
