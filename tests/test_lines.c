@@ -386,6 +386,18 @@ static void json_lines(void) {
         CHECK(n == 2 && in.line == 3);
         cli_jsonl_close(&in);
     }
+    /* the shipped problem sets: every record has a prompt and an answer, numbered from line 1 */
+    static const char *const sets[] = { "add-1", "add-2", "sub-1", "sub-2", "mul-1", "mul-2", "reports-8" };
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+        char file[256];
+        snprintf(file, sizeof file, "assets/problems/%s.jsonl", sets[i]);
+        cli_jsonl_records recs;
+        if (!CHECKF(cli_jsonl_read(file, &recs) == 0, "%s", file)) continue;
+        size_t good = 0;
+        for (size_t k = 0; k < recs.n; k++) good += jv_str(recs.items[k], "prompt") && jv_str(recs.items[k], "answer") && recs.lines[k] == k + 1;
+        CHECKF(recs.n >= 8 && good == recs.n, "%s: %zu of %zu records", file, good, recs.n);
+        cli_jsonl_records_free(&recs);
+    }
     /* the JSON reader itself: a NUL byte is not whitespace */
     char err[200];
     jv *v = jv_parse("{}\0", 3, err, sizeof err);
