@@ -154,7 +154,8 @@ const cli_command cmd_domains = {
     .usage = "moetop domains -m MODEL.gguf --prompts DIR [intervention flags] [--json | --csv] [--svg FILE --layer L]",
     .summary = "Expert specialisation by domain over a prompt set, with a chi-square test per layer.",
     .details = "DIR holds one file per domain (the file name without extension names it); prompts are\n"
-               "separated by blank lines and each runs in its own context. Specialisation N(e,D)/N(D):\n"
+               "separated by blank lines (a line of spaces and tabs is blank; lines end in LF, CRLF or CR)\n"
+               "and each runs in its own context. Specialisation N(e,D)/N(D):\n"
                "the share of domain D's tokens whose selected experts include e (OLMoE eq. 7; uniform\n"
                "k/E). The chi-square test takes the domain x expert table of selection counts; a small\n"
                "p-value says the domains are routed differently.\n" CLI_IV_DETAILS,

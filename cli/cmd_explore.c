@@ -333,8 +333,9 @@ const cli_command cmd_explore = {
     .summary = "The explorer: routing of every token at every layer (headless: a key script and a frame file).",
     .details = "Views (Tab): heatmap, token, sweep, experts, ablate, compare, generate, help (? lists every\n"
                "key). Key scripts hold one step per line: a key name, type TEXT, wait MS, click X Y (a left\n"
-               "click, column and row from 0) or frame FILE; #\n"
-               "starts a comment; pending work (a completion) finishes before each step. A .txt frame is UTF-8,\n"
+               "click, column and row from 0) or frame FILE; # starts a comment; lines end in LF, CRLF or CR\n"
+               "and type TEXT keeps every byte to the line end (trailing spaces too). Pending work (a\n"
+               "completion) finishes before each step. A .txt frame is UTF-8,\n"
                "exactly H lines of exactly W display cells; .ansi keeps the colours (24-bit SGR: cat it), .svg is\n"
                "for slides. X exports the frame on screen. --record writes an asciicast v2 file (play it with\n"
                "asciinema play); headless, its clock is the script's (a key 0.4 s, wait MS). Without -m, the\n"

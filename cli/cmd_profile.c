@@ -2,7 +2,6 @@
  * writes its routing statistics as a profile; `moetop merge-profiles` adds
  * profiles exactly, so a large corpus can be split into shards (--shard i/N
  * takes every N-th document) on many machines and merged. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 
 #include "commands.h"
 #include "input.h"
-#include "json_read.h"
+#include "jsonl.h"
 #include "profile_io.h"
 #include "stats_input.h"
 
@@ -55,12 +54,12 @@ static int run_profile(const cli_command *cmd, cli_args *a) {
     if (!key) key = "text";
     if (!parse_shard(cli_get(a, "--shard"), &shard, &shards)) return cli_usage_error(cmd, "--shard: '%s' is not i/N with 0 <= i < N", cli_get(a, "--shard"));
     if (!cli_get_u64(a, "--max-tokens", &max_tokens)) return CLI_EXIT_USAGE;
-    FILE *f = fopen(data, "rb");
-    if (!f) return cli_error(CLI_EXIT_USAGE, "%s: cannot open: %s", data, strerror(errno));
+    cli_jsonl in;
+    int rc = cli_jsonl_open(&in, data);
+    if (rc) return rc;
     cli_model cm;
-    int rc = cli_model_open(a, &cm);
-    if (rc) {
-        fclose(f);
+    if ((rc = cli_model_open(a, &cm))) {
+        cli_jsonl_close(&in);
         return rc;
     }
     mt_interventions iv = { 0 };
@@ -68,10 +67,8 @@ static int run_profile(const cli_command *cmd, cli_args *a) {
     snprintf(p.model, sizeof p.model, "%s", cli_base_name(cm.path));
     mt_session *s = NULL;
     mt_err err;
-    char *line = NULL;
-    size_t cap = 0;
     mt_ids ids = { 0 };
-    uint64_t tokens = 0, line_no = 0, doc_index = 0;
+    uint64_t tokens = 0, doc_index = 0;
     bool tty = isatty(2);
     double t0 = now(), last_shown = 0;
     if ((rc = cli_interventions(a, cm.m, &iv))) goto done;
@@ -80,19 +77,16 @@ static int run_profile(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     mt_session_set_interventions(s, &iv);
-    for (ssize_t len; !rc && (len = getline(&line, &cap, f)) > 0;) {
-        line_no++;
-        size_t n = (size_t)len;
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-        if (n == 0) continue; /* blank lines are not documents */
-        if (doc_index++ % shards != shard) continue;
-        if (max_tokens && tokens >= max_tokens) break;
-        char why[200];
-        jv *doc = jv_parse(line, n, why, sizeof why);
-        const jv *text = doc ? jv_get(doc, key) : NULL;
-        if (!doc || !text || text->kind != JV_STR) {
-            rc = cli_error(CLI_EXIT_USAGE, "%s: line %llu: %s", data, (unsigned long long)line_no,
-                           !doc ? why : "no string field with the --text-key");
+    for (jv *doc; !rc && !(rc = cli_jsonl_next(&in, &doc)) && doc;) {
+        bool mine = doc_index++ % shards == shard, full = max_tokens && tokens >= max_tokens;
+        if (!mine || full) {
+            jv_free(doc);
+            if (full) break;
+            continue;
+        }
+        const jv *text = jv_get(doc, key);
+        if (!text || text->kind != JV_STR) {
+            rc = cli_jsonl_error(data, in.line, "no string field '%.60s' (--text-key)", key);
             jv_free(doc);
             break;
         }
@@ -115,7 +109,6 @@ static int run_profile(const cli_command *cmd, cli_args *a) {
             last_shown = now();
         }
     }
-    if (!rc && ferror(f)) rc = cli_error(CLI_EXIT_USAGE, "%s: read failed", data);
     p.seconds = now() - t0;
     if (tty) progress(tokens, max_tokens, p.docs, p.seconds), fputc('\n', stderr);
     if (!rc && !mt_profile_write(out, &p)) rc = CLI_EXIT_FAIL;
@@ -124,8 +117,7 @@ static int run_profile(const cli_command *cmd, cli_args *a) {
                 (unsigned long long)p.docs, shard, shards, (unsigned long long)tokens, p.seconds,
                 p.seconds > 0 ? (double)tokens / p.seconds : 0.0, out);
 done:
-    fclose(f);
-    free(line);
+    cli_jsonl_close(&in);
     mt_ids_free(&ids);
     mt_session_free(s);
     mt_profile_free(&p);
@@ -139,7 +131,8 @@ const cli_command cmd_profile = {
     .usage = "moetop profile -m MODEL.gguf --data FILE.jsonl [--text-key text] [--max-tokens N] [--shard i/N] -o PROFILE.json "
              "[intervention flags]",
     .summary = "Stream a JSON Lines dataset through the model into a routing profile (shardable, mergeable).",
-    .details = "Each non-blank line is a JSON object whose --text-key field (default \"text\") is a document;\n"
+    .details = "Each non-blank line is a JSON object whose --text-key field (default \"text\") is a document\n"
+               "(line ends LF, CRLF or CR; a byte-order mark at the start is dropped; errors name the line);\n"
                "documents longer than the context run in context-sized windows. --shard i/N takes documents\n"
                "i, i+N, i+2N, ... so N machines cover the dataset once; `moetop merge-profiles` sums the\n"
                "shards exactly. --max-tokens caps this run's tokens. The profile feeds `sweep`, `entropy`,\n"

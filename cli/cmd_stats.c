@@ -362,7 +362,8 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
 
 #define STATS_DETAILS                                                                                   \
     "Input: --prompt, --prompt-file, --ids, a prompt set (--prompts DIR: one file per domain,\n"       \
-    "prompts separated by blank lines, each run in its own context) or --profile FILE.\n"              \
+    "prompts separated by blank lines, each run in its own context; lines end in LF, CRLF or CR\n"   \
+    "and a line of spaces and tabs is blank) or --profile FILE.\n"                                    \
     "H_full = H(softmax(z)) / ln E over all experts, z the biased router logits (unmodified);\n"     \
     "H_mix = H(mixing weights applied) / ln n, n = experts with weight > 0 (n <= 1: 0).\n"          \
     "load f_e = count/selections (= count/(T k) without interventions), rate r_e = count/T.\n"        \

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/lines.h"
 #include "input.h"
 #include "paths.h"
 
@@ -27,36 +28,37 @@ static int add_domain(cli_corpus *c, const char *name) {
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* Splits a file into prompts at blank lines and tokenizes each. */
-static int load_domain_file(const char *path, const char *dir_path, uint32_t domain, const cli_model *cm, cli_corpus *c) {
+/* Splits a file into prompts (engine/lines.h: maximal runs of non-blank
+ * lines) and tokenizes each; a NUL byte is refused with its line. */
+static int load_domain_file(const char *path, uint32_t domain, const cli_model *cm, cli_corpus *c) {
     size_t len;
     char *text = mt_read_text_file(path, &len);
     if (!text) return CLI_EXIT_USAGE;
     uint32_t index = 0;
     int rc = 0;
-    for (size_t pos = 0; pos < len && !rc;) {
-        /* skip blank lines, then take lines up to the next blank one */
-        while (pos < len && (text[pos] == '\n' || text[pos] == '\r')) pos++;
-        size_t start = pos, end = pos;
-        while (pos < len) {
-            size_t eol = pos;
-            while (eol < len && text[eol] != '\n') eol++;
-            bool blank = true;
-            for (size_t i = pos; i < eol; i++) blank &= text[i] == ' ' || text[i] == '\t' || text[i] == '\r';
-            if (blank) break;
-            end = eol;
-            pos = eol < len ? eol + 1 : eol;
+    mt_lines lines;
+    mt_lines_init(&lines, text, len);
+    mt_bytes prompt = { 0 };
+    mt_prompt_span span;
+    while (!rc && mt_prompt_next(&lines, &prompt, &span)) {
+        if (prompt.oom) {
+            rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+            break;
         }
-        if (end == start) continue;
+        if (span.nul_line) {
+            rc = cli_error(CLI_EXIT_USAGE, "%s:%llu: a NUL byte in the line", path, (unsigned long long)span.nul_line);
+            break;
+        }
         mt_ids ids = { 0 };
         /* prompt files may hold chats: their special-token strings are special tokens */
-        if (!mt_tok_encode(cm->tok, text + start, end - start, true, &ids)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        if (!mt_tok_encode(cm->tok, (const char *)prompt.data, prompt.len, true, &ids)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         else if (ids.n > cm->m->hp.n_ctx)
-            rc = cli_error(CLI_EXIT_USAGE, "%s: prompt %u has %zu tokens, more than the model's context of %u", path, index, ids.n, cm->m->hp.n_ctx);
+            rc = cli_error(CLI_EXIT_USAGE, "%s:%llu: prompt %u has %zu tokens, more than the model's context of %u", path,
+                           (unsigned long long)span.first_line, index, ids.n, cm->m->hp.n_ctx);
         else rc = add_item(c, domain, index++, &ids);
         if (rc) mt_ids_free(&ids);
     }
-    (void)dir_path;
+    mt_bytes_free(&prompt);
     free(text);
     return rc;
 }
@@ -113,7 +115,7 @@ int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c) {
             break;
         }
         rc = add_domain(c, domain);
-        if (!rc) rc = load_domain_file(path, dir, c->n_domains - 1, cm, c);
+        if (!rc) rc = load_domain_file(path, c->n_domains - 1, cm, c);
     }
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);

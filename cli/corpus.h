@@ -1,8 +1,10 @@
 /* The prompts an analysis runs over: one prompt (--prompt, --prompt-file,
  * --ids; domain "prompt"), or a prompt set (--prompts DIR): every regular
  * file in DIR not starting with '.' is one domain, named after the file
- * without its extension, holding prompts separated by blank lines; special-
- * token strings in them (<|start|> ...) are special tokens, so a prompt set
+ * without its extension, holding prompts separated by blank lines (read by
+ * engine/lines.h: LF, CRLF or CR, a BOM dropped, a line of spaces and tabs
+ * blank, a NUL byte refused with its line); special-token strings in them
+ * (<|start|> ...) are special tokens, so a prompt set
  * can hold harmony chats. Without any of these, the bundled prompt sets. */
 #ifndef MT_CORPUS_H
 #define MT_CORPUS_H

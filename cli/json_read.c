@@ -22,8 +22,11 @@ static bool bad(reader *r, const char *what) {
     return false;
 }
 
+/* c is one of set's characters (strchr alone would also find a NUL byte: its terminator). */
+static bool one_of(const char *set, char c) { return c && strchr(set, c); }
+
 static void skip_ws(reader *r) {
-    while (r->pos < r->n && strchr(" \t\r\n", r->s[r->pos])) r->pos++;
+    while (r->pos < r->n && one_of(" \t\r\n", r->s[r->pos])) r->pos++;
 }
 
 static bool literal(reader *r, const char *word) {
@@ -161,7 +164,7 @@ static bool parse_value(reader *r, jv *v) {
     if (literal(r, "-Infinity")) { v->num = -INFINITY; return true; }
     char buf[64];
     size_t k = 0;
-    while (r->pos < r->n && k < sizeof buf - 1 && strchr("+-0123456789.eE", r->s[r->pos])) buf[k++] = r->s[r->pos++];
+    while (r->pos < r->n && k < sizeof buf - 1 && one_of("+-0123456789.eE", r->s[r->pos])) buf[k++] = r->s[r->pos++];
     buf[k] = 0;
     char *end;
     v->num = strtod(buf, &end);

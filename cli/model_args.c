@@ -104,12 +104,12 @@ void cli_model_close(cli_model *cm) {
 static int parse_ids(const char *text, uint32_t n_vocab, mt_ids *ids) {
     const char *p = text;
     while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',') p++;
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',') p++; /* "$(cat ids.txt)" of a CRLF file too */
         if (!*p) break;
         char *end;
         errno = 0;
         unsigned long v = strtoul(p, &end, 10);
-        if (end == p || errno || (*end && *end != ' ' && *end != '\t' && *end != '\n' && *end != ',') || *p == '-')
+        if (end == p || errno || (*end && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r' && *end != ',') || *p == '-')
             return cli_error(CLI_EXIT_USAGE, "--ids: '%.20s' is not a token id", p);
         if (v >= n_vocab) return cli_error(CLI_EXIT_USAGE, "--ids: %lu is outside the vocabulary (0..%u)", v, n_vocab - 1);
         if (!mt_ids_push(ids, (uint32_t)v)) return cli_error(CLI_EXIT_FAIL, "out of memory");

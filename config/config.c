@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/lines.h"
 #include "tui/app.h"
 #include "tui/palette.h"
 
@@ -29,8 +30,36 @@ void mt_config_defaults(mt_config *c) {
 
 typedef struct loader {
     mt_config *c;
-    char why[256]; /* the first problem */
+    mt_line_reader lines; /* what inih reads, line by line (engine/lines.h) */
+    uint64_t line;        /* the line inih is on */
+    uint64_t why_line;    /* the line `why` is about */
+    char why[256];        /* a key's problem, said by handle() */
+    mt_err *err;
+    bool failed;          /* the reader stopped on an error, in err */
 } loader;
+
+/* inih's reader, in place of fgets: the next line (its line end made "\n"),
+ * NULL at the end or on an error (a NUL byte, a line too long for inih). */
+static char *next_line(char *str, int num, void *stream) {
+    loader *l = stream;
+    mt_line line;
+    int got = l->failed ? 0 : mt_line_reader_next(&l->lines, &line, l->err);
+    if (got <= 0) {
+        l->failed |= got < 0;
+        return NULL;
+    }
+    l->line = line.number;
+    if (line.nul || num < 2 || line.len > (size_t)num - 2) {
+        if (line.nul) mt_err_set(l->err, "%s:%llu: a NUL byte in the line", l->lines.name, (unsigned long long)line.number);
+        else mt_err_set(l->err, "%s:%llu: the line is longer than %d bytes", l->lines.name, (unsigned long long)line.number, num - 2);
+        l->failed = true;
+        return NULL;
+    }
+    memcpy(str, line.text, line.len);
+    str[line.len] = '\n';
+    str[line.len + 1] = 0;
+    return str;
+}
 
 static int choose(const char *value, const char *const *names, int n) {
     for (int i = 0; i < n; i++)
@@ -102,48 +131,44 @@ static int handle(void *user, const char *section, const char *name, const char 
         if (*value && !integer(value, 0, 1023, &v)) goto bad;
         snprintf(l->c->device, sizeof l->c->device, "%s", *value ? value : "");
     } else {
-        snprintf(l->why, sizeof l->why, "unknown key '%.60s' in [%.40s]", name, section);
+        if (!l->why[0]) { /* inih reports the first error's line: keep the first why */
+            snprintf(l->why, sizeof l->why, "unknown key '%.60s' in [%.40s]", name, section);
+            l->why_line = l->line;
+        }
         return 0;
     }
     return 1;
 bad:
-    snprintf(l->why, sizeof l->why, "[%.40s] %.60s: '%.60s' is not a valid value (see config/moetop.ini)", section, name, value);
+    if (!l->why[0]) {
+        snprintf(l->why, sizeof l->why, "[%.40s] %.60s: '%.60s' is not a valid value (see config/moetop.ini)", section, name, value);
+        l->why_line = l->line;
+    }
     return 0;
 }
 
-/* inih's result as an error naming the file and line. */
-static bool report(int line, const loader *l, const char *name, mt_err *err) {
-    if (line == 0) return true;
-    if (line == -1) mt_err_set(err, "%s: cannot open", name);
-    else if (line == -2) mt_err_set(err, "%s: out of memory", name);
-    else mt_err_set(err, "%s:%d: %s", name, line, l->why[0] ? l->why : "not name = value, [section] or a ; comment");
-    return false;
+/* Parses what l->lines gives. inih goes on after an error and returns the
+ * first one's line: its why is handle()'s when handle() spoke about that line. */
+static bool parse(loader *l) {
+    int line = ini_parse_stream(next_line, l, handle, l);
+    const char *name = l->lines.name;
+    mt_line_reader_close(&l->lines);
+    if (line == -2) mt_err_set(l->err, "%s: out of memory", name);
+    else if (line > 0)
+        mt_err_set(l->err, "%s:%d: %s", name, line,
+                   l->why[0] && l->why_line == (uint64_t)line ? l->why : "not name = value, [section] or a ; comment");
+    return line == 0 && !l->failed;
 }
 
 bool mt_config_load(const char *path, mt_config *c, mt_err *err) {
-    loader l = { c, "" };
-    return report(ini_parse(path, handle, &l), &l, path, err);
+    loader l = { .c = c, .err = err };
+    if (!mt_line_reader_open(&l.lines, path, 1 << 16, err)) return false;
+    return parse(&l);
 }
 
 bool mt_config_parse(const char *text, size_t len, const char *name, mt_config *c, mt_err *err) {
-    const char *nul = memchr(text, 0, len);
-    if (nul) {
-        int line = 1;
-        for (const char *p = text; p < nul; p++) line += *p == '\n';
-        mt_err_set(err, "%s:%d: a NUL byte in the line", name, line);
-        return false;
-    }
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        mt_err_set(err, "%s: out of memory", name);
-        return false;
-    }
-    memcpy(copy, text, len);
-    copy[len] = 0;
-    loader l = { c, "" };
-    bool ok = report(ini_parse_string(copy, handle, &l), &l, name, err);
-    free(copy);
-    return ok;
+    loader l = { .c = c, .err = err };
+    mt_line_reader_mem(&l.lines, text, len, name);
+    return parse(&l);
 }
 
 const char *mt_config_default_path(char *buf, size_t cap) {

@@ -1,6 +1,8 @@
 /* The configuration file (config/moetop.ini documents every key), read with
- * inih. Every key is checked: an unknown section, key or value is one error
- * line naming the file and the line. */
+ * inih, its lines given by engine/lines.h (LF, CRLF or CR line ends, a
+ * byte-order mark dropped), so line numbers are right in any of them. Every
+ * key is checked: an unknown section, key or value, a NUL byte or a line
+ * longer than inih takes (198 bytes in Debian's build) is one error naming the file and the line. */
 #ifndef MT_CONFIG_H
 #define MT_CONFIG_H
 
@@ -30,7 +32,7 @@ typedef struct mt_config {
 void mt_config_defaults(mt_config *c);
 /* Reads path over the current values; false with "<path>:<line>: <why>". */
 bool mt_config_load(const char *path, mt_config *c, mt_err *err);
-/* The same from text in memory (name is for messages); a NUL byte is an error. */
+/* The same from text in memory (name is for messages). */
 bool mt_config_parse(const char *text, size_t len, const char *name, mt_config *c, mt_err *err);
 /* The user's configuration file if it exists ($XDG_CONFIG_HOME or ~/.config), else NULL. */
 const char *mt_config_default_path(char *buf, size_t cap);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "engine/lines.h"
 #include "engine/utf8.h"
 #include "script.h"
 
@@ -203,22 +204,23 @@ void mt_app_load_prompt_sets(mt_app *app, const char *dir) {
             len = text ? fread(text, 1, (1 << 20) - 1, fp) : 0;
             fclose(fp);
         }
-        for (size_t pos = 0; text && pos < len;) { /* paragraphs */
-            while (pos < len && text[pos] == '\n') pos++;
-            size_t end = pos;
-            while (end < len && !(text[end] == '\n' && (end + 1 >= len || text[end + 1] == '\n'))) end++;
-            if (end > pos) {
-                mt_prompt_entry *grown = realloc(app->sets, (app->n_sets + 1) * sizeof *grown);
-                if (!grown) break;
-                app->sets = grown;
-                mt_prompt_entry *p = &app->sets[app->n_sets];
-                p->domain = strdup(domain);
-                p->text = strndup(text + pos, end - pos);
-                if (p->domain && p->text) app->n_sets++;
-                else free(p->domain), free(p->text);
-            }
-            pos = end + 1;
+        /* the prompts: engine/lines.h's rules, as the commands read prompt sets */
+        mt_lines lines;
+        mt_lines_init(&lines, text, text ? len : 0);
+        mt_bytes prompt = { 0 };
+        mt_prompt_span span;
+        while (text && mt_prompt_next(&lines, &prompt, &span) && !prompt.oom) {
+            if (span.nul_line) continue; /* not text: such a prompt cannot be shown or edited */
+            mt_prompt_entry *grown = realloc(app->sets, (app->n_sets + 1) * sizeof *grown);
+            if (!grown) break;
+            app->sets = grown;
+            mt_prompt_entry *p = &app->sets[app->n_sets];
+            p->domain = strdup(domain);
+            p->text = strndup((const char *)prompt.data, prompt.len);
+            if (p->domain && p->text) app->n_sets++;
+            else free(p->domain), free(p->text);
         }
+        mt_bytes_free(&prompt);
         free(text);
         free(names[f]);
     }

@@ -1,10 +1,12 @@
 #include "script.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "engine/lines.h"
 #include "engine/utf8.h"
 
 static const struct { const char *name; int key; } named[] = {
@@ -39,25 +41,26 @@ static bool add(mt_script *s, mt_step step) {
 
 bool mt_script_parse(const char *text, size_t len, const char *name, mt_script *out, mt_err *err) {
     memset(out, 0, sizeof *out);
-    int line_no = 0;
-    for (size_t pos = 0; pos < len;) {
-        size_t eol = pos;
-        while (eol < len && text[eol] != '\n') eol++;
-        line_no++;
+    mt_lines lines;
+    mt_lines_init(&lines, text, len);
+    for (mt_line l; mt_lines_next(&lines, &l);) {
+        int line_no = l.number > INT_MAX ? INT_MAX : (int)l.number;
         char line[4096];
-        if (memchr(text + pos, 0, eol - pos)) {
+        if (l.nul) {
             mt_err_set(err, "%s:%d: a NUL byte in the line", name, line_no);
             goto fail;
         }
-        if (eol - pos >= sizeof line) {
+        if (l.len >= sizeof line) {
             mt_err_set(err, "%s:%d: the line is longer than %zu bytes", name, line_no, sizeof line - 1);
             goto fail;
         }
-        size_t n = eol - pos;
-        memcpy(line, text + pos, n);
+        size_t n = l.len;
+        memcpy(line, l.text, n);
         line[n] = 0;
-        pos = eol + 1;
-        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = 0;
+        /* trailing spaces and tabs are dropped, except from `type TEXT`: its text is every byte */
+        size_t lead = strspn(line, " \t");
+        if (strncmp(line + lead, "type ", 5) != 0)
+            while (n && (line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = 0;
         char *s = line;
         while (*s == ' ' || *s == '\t') s++;
         if (!*s || *s == '#') continue;

@@ -2,7 +2,11 @@
  * per line: a key name (j, K, Enter, Tab, S-Tab, Esc, Space, Backspace,
  * Delete, Home, End, Up, Down, Left, Right, PageUp, PageDown, F1..F12,
  * C-a..C-z), `type TEXT`, `wait MS` or `frame FILE`; '#' starts a comment.
- * moetop adds `click X Y`: a left click on the cell at column X, row Y (from 0). */
+ * moetop adds `click X Y`: a left click on the cell at column X, row Y (from 0).
+ * Lines are read by engine/lines.h (LF, CRLF or CR line ends, a byte-order
+ * mark dropped); leading spaces and tabs are dropped, trailing ones too except
+ * after `type `: TEXT is every byte up to the line end. A NUL byte or a line
+ * over 4095 bytes is an error naming the line. */
 #ifndef MT_SCRIPT_H
 #define MT_SCRIPT_H
 

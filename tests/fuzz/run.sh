@@ -26,6 +26,10 @@ for target in "$@"; do
     fuzz_script)
       printf 'j\nTab\ntype hello \303\251\nwait 10\nclick 3 4\nframe x.txt\n# c\nC-a\nF12\nS-Tab\n' > "$dir/seeds/a"
       printf 'type\nclick 1\nwait -1\n' > "$dir/seeds/b" ;;
+    fuzz_lines)
+      # the first byte picks the size of the pieces a stream comes in
+      printf '\003a\nb\r\nc\rd' > "$dir/seeds/a"; printf '\001\357\273\277x \r\n\t\r\n\r\ny' > "$dir/seeds/b"
+      cp assets/prompts/code.txt "$dir/seeds/c" ;;
     fuzz_interventions)
       printf '\0001,2@0,3' > "$dir/seeds/a"; printf '\0012@1' > "$dir/seeds/b"; printf '\0027' > "$dir/seeds/c" ;;
   esac

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void append(char **buf, size_t *len, size_t *cap, const char *src, size_t n) {
@@ -20,8 +21,17 @@ static void append(char **buf, size_t *len, size_t *cap, const char *src, size_t
     (*buf)[*len] = 0;
 }
 
-proc_result proc_run(const char *const *argv, const char *stdin_data) {
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+proc_result proc_run(const char *const *argv, const char *stdin_data) { return proc_run_deadline(argv, stdin_data, 0); }
+
+proc_result proc_run_deadline(const char *const *argv, const char *stdin_data, int seconds) {
     proc_result r = { 0 };
+    long long deadline = seconds > 0 ? now_ms() + (long long)seconds * 1000 : 0;
     int out_pipe[2], err_pipe[2], in_pipe[2];
     if (pipe(out_pipe) || pipe(err_pipe) || pipe(in_pipe)) abort();
     pid_t pid = fork();
@@ -52,7 +62,17 @@ proc_result proc_run(const char *const *argv, const char *stdin_data) {
     struct pollfd fds[2] = { { out_pipe[0], POLLIN, 0 }, { err_pipe[0], POLLIN, 0 } };
     int open_fds = 2;
     while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) break;
+        int wait_ms = -1;
+        if (deadline && !r.timed_out) {
+            long long left = deadline - now_ms();
+            if (left <= 0) {
+                kill(pid, SIGKILL); /* its pipes close as it dies */
+                r.timed_out = 1;
+            } else wait_ms = left > 1000000 ? 1000000 : (int)left;
+        }
+        int ready = poll(fds, 2, wait_ms);
+        if (ready < 0) break;
+        if (ready == 0) continue;
         for (int i = 0; i < 2; i++) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             char buf[65536];

@@ -8,10 +8,14 @@ typedef struct proc_result {
     int status;      /* exit code, or 128 + signal number */
     char *out, *err; /* NUL-terminated, caller frees with proc_free */
     size_t out_len, err_len;
+    int timed_out;   /* proc_run_deadline killed it */
 } proc_result;
 
 /* argv ends with NULL; stdin_data may be NULL (stdin is then empty). */
 proc_result proc_run(const char *const *argv, const char *stdin_data);
+/* The same, killing the command (SIGKILL) once it has run `seconds` (0: never):
+ * a bound on a hang, never a measure of speed; then timed_out is set. */
+proc_result proc_run_deadline(const char *const *argv, const char *stdin_data, int seconds);
 void proc_free(proc_result *r);
 /* Lines in s (a final line without '\n' counts). */
 int proc_count_lines(const char *s);
