@@ -10,6 +10,7 @@
 #include "cli/input.h"
 #include "cli/json.h"
 #include "cli/json_read.h"
+#include "cli/jsonl.h"
 #include "cli/model_args.h"
 #include "exp_args.h"
 #include "experiments/ppl.h"
@@ -59,34 +60,21 @@ static int docs_add(docs *d, mt_ids *ids) {
 
 /* --data: one document per JSON Lines record's text field. */
 static int load_data(const char *path, const char *key, const cli_model *cm, bool special, docs *d) {
-    size_t len;
-    char *text = mt_read_text_file(path, &len);
-    if (!text) return CLI_EXIT_USAGE;
-    int rc = 0;
-    size_t line_no = 0;
-    for (size_t pos = 0; pos < len && !rc;) {
-        size_t eol = pos;
-        while (eol < len && text[eol] != '\n') eol++;
-        line_no++;
-        size_t n = eol - pos;
-        if (n && text[pos + n - 1] == '\r') n--;
-        bool blank = true;
-        for (size_t i = 0; i < n; i++) blank &= text[pos + i] == ' ' || text[pos + i] == '\t';
-        if (!blank) {
-            char why[200];
-            jv *v = jv_parse(text + pos, n, why, sizeof why);
-            const jv *t = v ? jv_get(v, key) : NULL;
-            if (!v) rc = cli_error(CLI_EXIT_USAGE, "%s:%zu: %s", path, line_no, why);
-            else if (!t || t->kind != JV_STR) rc = cli_error(CLI_EXIT_USAGE, "%s:%zu: no string field \"%s\" (--text-key)", path, line_no, key);
-            else {
-                mt_ids ids = { 0 };
-                rc = mt_tok_encode(cm->tok, t->str, t->len, special, &ids) ? docs_add(d, &ids) : cli_error(CLI_EXIT_FAIL, "out of memory");
-            }
-            jv_free(v);
+    cli_jsonl r;
+    int rc = cli_jsonl_open(&r, path);
+    for (jv *v = NULL; !rc && !(rc = cli_jsonl_next(&r, &v)) && v; jv_free(v), v = NULL) {
+        const jv *t = jv_get(v, key);
+        if (!t || t->kind != JV_STR) rc = cli_jsonl_error(path, r.line, "no string field \"%s\" (--text-key)", key);
+        else {
+            mt_ids ids = { 0 };
+            rc = mt_tok_encode(cm->tok, t->str, t->len, special, &ids) ? docs_add(d, &ids) : cli_error(CLI_EXIT_FAIL, "out of memory");
         }
-        pos = eol + 1;
+        if (rc) {
+            jv_free(v);
+            break;
+        }
     }
-    free(text);
+    cli_jsonl_close(&r);
     if (!rc && d->n == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: no documents", path);
     return rc;
 }

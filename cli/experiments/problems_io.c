@@ -8,8 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli/args.h"
-#include "cli/input.h"
-#include "cli/json_read.h"
+#include "cli/jsonl.h"
 #include "cli/paths.h"
 
 void cli_problems_free(cli_problems *p) {
@@ -54,34 +53,22 @@ static bool builtin_path(const char *name, char *out, size_t cap) {
     return mt_problems_dir(dir, sizeof dir) && (size_t)snprintf(out, cap, "%s/%s.jsonl", dir, name) < cap && stat(out, &st) == 0;
 }
 
-static int parse_record(const char *path, size_t line_no, const char *line, size_t n, mt_problem *out) {
-    char why[200];
-    jv *v = jv_parse(line, n, why, sizeof why);
-    if (!v) return cli_error(CLI_EXIT_USAGE, "%s:%zu: %s", path, line_no, why);
-    int rc = 0;
+static int parse_record(const char *path, uint64_t line_no, const jv *v, mt_problem *out) {
     const jv *prompt = jv_get(v, "prompt"), *answer = jv_get(v, "answer"), *chat = jv_get(v, "chat");
+    if (!prompt || prompt->kind != JV_STR || prompt->len == 0) return cli_jsonl_error(path, line_no, "\"prompt\" must be a non-empty string");
+    if (!answer || !(answer->kind == JV_STR || (answer->kind == JV_NUM && answer->num == (double)(int64_t)answer->num)) ||
+        (answer->kind == JV_STR && answer->len == 0))
+        return cli_jsonl_error(path, line_no, "\"answer\" must be a non-empty string or an integer");
+    if (chat && chat->kind != JV_BOOL) return cli_jsonl_error(path, line_no, "\"chat\" must be true or false");
     char number[32];
-    if (v->kind != JV_OBJ) rc = cli_error(CLI_EXIT_USAGE, "%s:%zu: not a JSON object", path, line_no);
-    else if (!prompt || prompt->kind != JV_STR || prompt->len == 0)
-        rc = cli_error(CLI_EXIT_USAGE, "%s:%zu: \"prompt\" must be a non-empty string", path, line_no);
-    else if (!answer || !(answer->kind == JV_STR || (answer->kind == JV_NUM && answer->num == (double)(int64_t)answer->num)) ||
-             (answer->kind == JV_STR && answer->len == 0))
-        rc = cli_error(CLI_EXIT_USAGE, "%s:%zu: \"answer\" must be a non-empty string or an integer", path, line_no);
-    else if (chat && chat->kind != JV_BOOL) rc = cli_error(CLI_EXIT_USAGE, "%s:%zu: \"chat\" must be true or false", path, line_no);
-    if (!rc) {
-        if (answer->kind == JV_NUM) snprintf(number, sizeof number, "%" PRId64, (int64_t)answer->num);
-        const char *ans = answer->kind == JV_STR ? answer->str : number;
-        out->prompt = malloc(prompt->len + 1);
-        out->answer = strdup(ans);
-        if (!out->prompt || !out->answer) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
-        else {
-            memcpy(out->prompt, prompt->str, prompt->len + 1);
-            out->prompt_len = prompt->len;
-            out->chat = chat && chat->b;
-        }
-    }
-    jv_free(v);
-    return rc;
+    if (answer->kind == JV_NUM) snprintf(number, sizeof number, "%" PRId64, (int64_t)answer->num);
+    out->prompt = malloc(prompt->len + 1);
+    out->answer = strdup(answer->kind == JV_STR ? answer->str : number);
+    if (!out->prompt || !out->answer) return cli_error(CLI_EXIT_FAIL, "out of memory");
+    memcpy(out->prompt, prompt->str, prompt->len + 1);
+    out->prompt_len = prompt->len;
+    out->chat = chat && chat->b;
+    return 0;
 }
 
 int cli_problems_load(const char *given, cli_problems *out) {
@@ -96,32 +83,15 @@ int cli_problems_load(const char *given, cli_problems *out) {
         cli_problems_builtin(names, sizeof names);
         return cli_error(CLI_EXIT_USAGE, "--problems: '%s' is neither a file nor a built-in set (%s)", given, names[0] ? names : "none installed");
     }
-    size_t len;
-    char *text = mt_read_text_file(file, &len);
-    if (!text) return CLI_EXIT_USAGE;
-    int rc = 0;
-    size_t line_no = 0;
-    for (size_t pos = 0; pos < len && !rc;) {
-        size_t eol = pos;
-        while (eol < len && text[eol] != '\n') eol++;
-        line_no++;
-        size_t n = eol - pos;
-        if (n && text[pos + n - 1] == '\r') n--;
-        bool blank = true;
-        for (size_t i = 0; i < n; i++) blank &= text[pos + i] == ' ' || text[pos + i] == '\t';
-        if (!blank) {
-            mt_problem *grown = realloc(out->items, (out->n + 1) * sizeof *grown);
-            if (!grown) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
-            else {
-                out->items = grown;
-                memset(&out->items[out->n], 0, sizeof *out->items);
-                rc = parse_record(file, line_no, text + pos, n, &out->items[out->n]);
-                out->n++;
-            }
-        }
-        pos = eol + 1;
+    cli_jsonl_records recs;
+    int rc = cli_jsonl_read(file, &recs);
+    if (rc) return rc;
+    if (recs.n && !(out->items = calloc(recs.n, sizeof *out->items))) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; !rc && i < recs.n; i++) {
+        rc = parse_record(file, recs.lines[i], recs.items[i], &out->items[i]);
+        out->n++;
     }
-    free(text);
+    cli_jsonl_records_free(&recs);
     if (!rc && out->n == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: the problem set holds no problems", file);
     if (rc) cli_problems_free(out);
     return rc;
