@@ -58,7 +58,8 @@ typedef struct mt_ppl_summary {
     uint64_t tokens;
     double nll_mean;           /* sum NLL / tokens */
     double ppl;                /* exp(nll_mean) */
-    double ppl_lo, ppl_hi;     /* percentile bootstrap 95% interval (significance.h) over units */
+    double ppl_lo, ppl_hi;     /* percentile bootstrap 95% interval (significance.h) over units; NaN
+                                  (no interval) with fewer than two units */
     double kl_mean;            /* sum KL / tokens */
     double top1_agreement;     /* top1 / tokens */
 } mt_ppl_summary;

@@ -79,7 +79,7 @@ static int by_value(const void *a, const void *b) {
 bool mt_bootstrap_exp_ratio95(const double *num, const double *den, size_t n, uint32_t resamples, uint64_t seed, double *lo,
                              double *hi) {
     *lo = *hi = NAN;
-    if (n == 0 || resamples == 0) return true;
+    if (n < 2 || resamples == 0) return true;
     double *stat = malloc(resamples * sizeof *stat);
     if (!stat) return false;
     mt_rng rng = mt_rng_seed(seed, 0x626f6f74ull);

@@ -36,8 +36,8 @@ double mt_quantile_sorted(const double *x, size_t n, double q);
  * (unit i holds num[i], den[i] > 0): `resamples` resamples of n units drawn
  * with replacement by mt_rng seeded with (seed, stream 0x626f6f74), each
  * giving exp(sum num / sum den); the interval is their 2.5% and 97.5%
- * quantiles (mt_quantile_sorted). n = 0 gives NaN, NaN. False when out of
- * memory. */
+ * quantiles (mt_quantile_sorted). Fewer than two units give NaN, NaN: one
+ * unit resampled is no interval. False when out of memory. */
 bool mt_bootstrap_exp_ratio95(const double *num, const double *den, size_t n, uint32_t resamples, uint64_t seed, double *lo,
                              double *hi);
 

@@ -132,6 +132,7 @@ static void quantiles_and_bootstrap(void) {
     CHECK(mt_bootstrap_exp_ratio95(n2, d2, 2, 1000, 1, &lo2, &hi2) && mt_bootstrap_exp_ratio95(n2, d2, 2, 1000, 1, &lo3, &hi3));
     CHECK(NEAR(lo2, exp(1.0), 1e-12) && NEAR(hi2, exp(3.0), 1e-12) && lo2 == lo3 && hi2 == hi3); /* seeded: the same twice */
     CHECK(mt_bootstrap_exp_ratio95(n2, d2, 0, 10, 1, &lo, &hi) && isnan(lo) && isnan(hi));
+    CHECK(mt_bootstrap_exp_ratio95(n2, d2, 1, 10, 1, &lo, &hi) && isnan(lo) && isnan(hi)); /* one unit: no interval */
 }
 
 /* ---- scoring ------------------------------------------------------------------------ */

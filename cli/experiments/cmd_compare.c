@@ -130,7 +130,7 @@ static void print_table(const cli_model *cm, const mt_conditions *c, const mt_co
         if (x->first_difference < 0) printf("%8s  ", "-");
         else printf("%8lld  ", (long long)x->first_difference);
         print_token(cm->tok, x->top_ids[0], 14);
-        printf(" %6.3f  ", x->top_p[0]);
+        printf(" %6.3g  ", x->top_p[0]);
         print_text(cm, x, 60);
         putchar('\n');
     }

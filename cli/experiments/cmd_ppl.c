@@ -1,6 +1,7 @@
 /* `moetop ppl`: perplexity of conditions over documents, and `moetop
  * merge-ppl`: shards of one run into exactly its unsharded result
  * (experiments/ppl.h computes). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ static const char *const ppl_definitions[] = {
     "perplexity  exp(mean NLL); its 95% interval is the percentile bootstrap over documents",
     "            (over windows when one document has scored tokens): --resamples resamples",
     "            drawn with --seed, each exp(sum NLL / sum tokens), their 2.5% and 97.5%",
-    "            quantiles (linear interpolation)",
+    "            quantiles (linear interpolation); none (null in JSON) from a single window",
     "KL          mean over scored tokens of KL(baseline || condition) of the whole next-token",
     "            distribution, nats",
     "top-1 agree share of scored tokens whose most likely next token equals the baseline's",
@@ -228,7 +229,8 @@ static int print_run(const ppl_run *r, bool json, int shard, int shards, const c
                "top-1 agree");
         for (size_t c = 0; c < r->n_cond; c++) {
             char ci[48];
-            snprintf(ci, sizeof ci, "[%.4g, %.4g]", s[c].ppl_lo, s[c].ppl_hi);
+            if (isnan(s[c].ppl_lo)) snprintf(ci, sizeof ci, "n/a (one unit)");
+            else snprintf(ci, sizeof ci, "[%.4g, %.4g]", s[c].ppl_lo, s[c].ppl_hi);
             printf("%-20.20s  %8llu  %9.4f  %10.4g  %-22s  %8.4f  %11.3f\n", r->names[c], (unsigned long long)s[c].tokens, s[c].nll_mean,
                    s[c].ppl, ci, s[c].kl_mean, s[c].top1_agreement);
         }
