@@ -25,5 +25,6 @@ extern const cli_command cmd_compare;
 extern const cli_command cmd_eval;
 extern const cli_command cmd_ppl;
 extern const cli_command cmd_merge_ppl;
+extern const cli_command cmd_prune;
 
 #endif
