@@ -81,9 +81,10 @@ void mt_prune_keep_best(mt_prune_plan *p, uint32_t layer, const double *score, u
     }
 }
 
-/* The input's moetop.prune.kept (u32[n_layer * n_expert]) when present: true
- * with *kept NULL when absent; false with err when malformed. */
-static bool read_kept(const mt_gguf *g, const mt_prune_plan *p, const uint32_t **kept, mt_err *err) {
+/* The input's moetop.prune.kept (u32[n_layer * n_expert]) copied into *kept
+ * (the caller frees; NULL when absent): false with err when malformed or out
+ * of memory. */
+static bool read_kept(const mt_gguf *g, const mt_prune_plan *p, uint32_t **kept, mt_err *err) {
     *kept = NULL;
     if (!mt_gguf_find(g, MT_PRUNE_KEPT_KEY)) return true;
     mt_gguf_array a;
@@ -93,7 +94,11 @@ static bool read_kept(const mt_gguf *g, const mt_prune_plan *p, const uint32_t *
                    MT_PRUNE_KEPT_KEY, p->n_layer, p->n_expert);
         return false;
     }
-    *kept = (const uint32_t *)(const void *)a.data; /* little-endian hosts only, as the whole engine */
+    if (!(*kept = malloc(a.nbytes + 1))) {
+        mt_err_set(err, "out of memory");
+        return false;
+    }
+    memcpy(*kept, a.data, a.nbytes); /* unaligned in the file; little-endian hosts only, as the whole engine */
     return true;
 }
 
@@ -103,8 +108,9 @@ bool mt_prune_check(const mt_gguf *g, const mt_prune_plan *p, mt_err *err) {
         mt_err_set(err, "%s: already soft-pruned (key '%s'); prune the original file instead", path, MT_PRUNE_REMOVED_KEY);
         return false;
     }
-    const uint32_t *kept;
+    uint32_t *kept;
     if (!read_kept(g, p, &kept, err)) return false;
+    free(kept);
     uint32_t n0 = mt_prune_kept(p, 0);
     for (uint32_t l = 0; l < p->n_layer; l++) {
         uint32_t n = mt_prune_kept(p, l);
@@ -193,8 +199,9 @@ static bool fill(void *user, uint64_t index, void *dst, uint64_t nbytes, mt_err 
     return true;
 }
 
-/* Copies one key's value exactly as the input encodes it. */
-static void copy_kv(mt_gguf_writer *w, const char *key, const mt_gguf_value *v, const mt_gguf *g) {
+/* Copies one key's value exactly as the input encodes it; false when out of memory. */
+static bool copy_kv(mt_gguf_writer *w, const char *key, const mt_gguf_value *v) {
+    bool ok = true;
     uint8_t buf[12];
     switch (v->type) {
     case MT_GGUF_UINT8: case MT_GGUF_INT8: case MT_GGUF_BOOL:
@@ -221,6 +228,7 @@ static void copy_kv(mt_gguf_writer *w, const char *key, const mt_gguf_value *v, 
     case MT_GGUF_STRING: {
         mt_bytes b = { 0 };
         mt_bytes_str(&b, v->v.str.ptr, (size_t)v->v.str.len);
+        ok = !b.oom;
         mt_gguf_set_encoded(w, key, v->type, b.data, b.len);
         mt_bytes_free(&b);
         break;
@@ -230,12 +238,13 @@ static void copy_kv(mt_gguf_writer *w, const char *key, const mt_gguf_value *v, 
         mt_bytes_u32(&b, v->v.arr.elem_type);
         mt_bytes_u64(&b, v->v.arr.count);
         mt_bytes_put(&b, v->v.arr.data, (size_t)v->v.arr.nbytes);
+        ok = !b.oom;
         mt_gguf_set_encoded(w, key, v->type, b.data, b.len);
         mt_bytes_free(&b);
         break;
     }
     }
-    (void)g;
+    return ok;
 }
 
 /* The metadata: the input's keys in order, the counts and the record of what was pruned. */
@@ -250,9 +259,14 @@ static bool set_metadata(mt_gguf_writer *w, const mt_gguf *g, const mt_prune_pla
         }
         memcpy(key, kv->key.ptr, kv->key.len);
         key[kv->key.len] = 0;
+        bool ok = true;
         if (strcmp(key, "general.alignment") == 0) mt_gguf_writer_set_alignment(w, mt_gguf_alignment(g));
-        else copy_kv(w, key, &kv->value, g);
+        else ok = copy_kv(w, key, &kv->value);
         free(key);
+        if (!ok) {
+            mt_err_set(err, "out of memory");
+            return false;
+        }
     }
     uint32_t L = p->n_layer, E = p->n_expert, N = mt_prune_kept(p, 0);
     uint64_t n_ids = 0;
@@ -285,7 +299,7 @@ static bool set_metadata(mt_gguf_writer *w, const mt_gguf *g, const mt_prune_pla
 
 bool mt_prune_write(const mt_gguf *g, const mt_prune_plan *p, const char *path, mt_err *err) {
     if (!mt_prune_check(g, p, err)) return false;
-    const uint32_t *old_kept;
+    uint32_t *old_kept;
     if (!read_kept(g, p, &old_kept, err)) return false;
     uint64_t n = mt_gguf_tensor_count(g);
     mt_gguf_writer *w = mt_gguf_writer_new();
@@ -324,5 +338,6 @@ bool mt_prune_write(const mt_gguf *g, const mt_prune_plan *p, const char *path, 
     free(c.src);
     free(c.layer);
     free(c.which);
+    free(old_kept);
     return ok;
 }

@@ -300,14 +300,17 @@ static void soft_file(void) {
         CHECK(strcmp(jv_str(v, "mode"), "soft") == 0 && jv_num(v, "n_expert_out", 0) == 8 && jv_num(v, "k_out", 0) == 2);
         mt_gguf_array rem;
         CHECK(mt_gguf_get_array(p, MT_PRUNE_REMOVED_KEY, &rem) && rem.elem_type == MT_GGUF_UINT32 && rem.count == 2 * (5 + 0 + 6 + 3));
-        const uint32_t *pairs = (const uint32_t *)(const void *)rem.data;
+        uint32_t pairs[64] = { 0 };
+        memcpy(pairs, rem.data, rem.nbytes < sizeof pairs ? rem.nbytes : sizeof pairs);
         size_t at = 0;
         for (uint64_t i = 0; i < mt_gguf_tensor_count(g); i++) {
             const mt_gguf_tensor *x = mt_gguf_tensor_at(g, i), *y = mt_gguf_tensor_at(p, i);
             unsigned l;
             int n = 0;
             if (sscanf(x->name.ptr, "blk.%u.ffn_gate_inp.bias%n", &l, &n) == 1 && n) {
-                const float *bx = x->data, *by = y->data;
+                float bx[8], by[8];
+                memcpy(bx, x->data, sizeof bx);
+                memcpy(by, y->data, sizeof by);
                 const jv *removed = jv_get(jv_at(jv_get(v, "layers"), l), "removed");
                 for (uint32_t e = 0, j = 0; e < 8; e++) {
                     bool gone = j < removed->len && (uint32_t)jv_at(removed, j)->num == e;
