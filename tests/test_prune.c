@@ -2,9 +2,10 @@
  * with the removed experts masked (routing identical, logits within 1e-6 of
  * their scale) on the oracle fixtures and synth shapes, structural (k > N
  * clamped to N) and soft, on the CPU backend and on Vulkan (skipped without
- * a device); the file itself (metadata, every tensor's shape, offset and
- * bytes, the kept ids, composition of two prunes); the rankings (load over a
- * prompt worked out from trace, a profile, an importance file); --report
+ * a device), and on the bundled model; the file itself (metadata, every
+ * tensor's shape, offset and bytes, the kept ids, composition of two
+ * prunes); the rankings (load over a prompt worked out from trace, a
+ * profile, an importance file); --report
  * against `moetop ppl` and `moetop eval` run on the pruned file; every bad
  * request an exit 2 with one line and nothing written. */
 #include <math.h>
@@ -202,6 +203,21 @@ static void exact_on(const char *backend) {
 }
 
 static void exact_cpu(void) { exact_on("cpu"); }
+
+/* The bundled model (6 layers, 16 experts, top-4): N = 8, and soft tiers 4,8,12,12,8,4. */
+static void exact_bundled(void) {
+    const char *m = "assets/models/moetop-moe.gguf";
+    if (access(m, R_OK) != 0) {
+        t_skip("%s is absent", m);
+        return;
+    }
+    uint8_t keep[6 * 16];
+    uint32_t half[6] = { 8, 8, 8, 8, 8, 8 }, tiers[6] = { 4, 8, 12, 12, 8, 4 };
+    random_keep(6, 16, half, 11, keep);
+    check_exact(m, 6, 16, 4, keep, false, "cpu", "bundled structural N=8");
+    random_keep(6, 16, tiers, 12, keep);
+    check_exact(m, 6, 16, 4, keep, true, "cpu", "bundled soft 4,8,12,12,8,4");
+}
 static void exact_vulkan(void) { exact_on("vulkan"); }
 
 /* ---- the file --------------------------------------------------------------------- */
@@ -577,6 +593,7 @@ int main(void) {
     RUN(report_matches_pruned_file);
     RUN(bad_requests);
     RUN(exact_cpu);
+    RUN(exact_bundled);
     RUN(exact_vulkan);
     return t_end();
 }
