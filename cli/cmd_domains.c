@@ -11,6 +11,7 @@
 #include "json.h"
 #include "stats_input.h"
 #include "svg.h"
+#include "engine/locale_c.h"
 
 typedef struct domain_ctx {
     mt_stats *per_domain; /* [n_domains] */
@@ -100,7 +101,7 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
                     const mt_layer_stats *ls = &ctx.per_domain[d].layers[l];
                     printf("%u,", l);
                     cli_csv_field(stdout, corpus.domains[d], strlen(corpus.domains[d]));
-                    printf(",%u,%llu,%llu,%.9g\n", e, (unsigned long long)ls->count[e], (unsigned long long)ls->tokens, mt_rate(ls, e));
+                    mt_c_fprintf(stdout, ",%u,%llu,%llu,%.9g\n", e, (unsigned long long)ls->count[e], (unsigned long long)ls->tokens, mt_rate(ls, e));
                 }
         } else {
             printf("layer %u: chi2 %.1f, dof %u, p %.3g%s\n", l, chi2, dof, p, p < 0.001 ? " (domains route differently)" : "");

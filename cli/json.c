@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/utf8.h"
+#include "engine/locale_c.h"
 
 static void raw(mt_json *j, const char *s) { mt_bytes_put(&j->out, s, strlen(s)); }
 
@@ -114,8 +115,8 @@ void mt_json_f32(mt_json *j, float v) {
     }
     char buf[40];
     for (int prec = 6; prec <= 9; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, (double)v);
-        if (strtof(buf, NULL) == v) break;
+        mt_c_snprintf(buf, sizeof buf, "%.*g", prec, (double)v);
+        if (mt_c_strtof(buf, NULL) == v) break;
     }
     raw(j, buf);
 }
@@ -128,8 +129,8 @@ void mt_json_f64(mt_json *j, double v) {
     }
     char buf[40];
     for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
+        mt_c_snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (mt_c_strtod(buf, NULL) == v) break;
     }
     raw(j, buf);
 }
