@@ -314,9 +314,10 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         mt_app_draw(&app, &g);
         if (!write_frame(frame, &g)) rc = CLI_EXIT_FAIL;
     }
-    if (out.recording) {
+    if (out.recording) { /* a run that failed leaves no recording (and an old file at the path as it was) */
         if (!rc) after_draw(&out, &app, &g, clock_s + 0.4);
-        if (!mt_cast_close(&out.cast, &err) && !rc) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        if (rc) mt_cast_abort(&out.cast);
+        else if (!mt_cast_close(&out.cast, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     }
     mt_grid_free(&out.last);
 done:
