@@ -20,7 +20,9 @@ static void append(char **buf, size_t *len, size_t *cap, const char *src, size_t
     (*buf)[*len] = 0;
 }
 
-proc_result proc_run(const char *const *argv, const char *stdin_data) {
+proc_result proc_run(const char *const *argv, const char *stdin_data) { return proc_run_with(argv, stdin_data, NULL, NULL); }
+
+proc_result proc_run_with(const char *const *argv, const char *stdin_data, void (*setup)(void *), void *arg) {
     proc_result r = { 0 };
     int out_pipe[2], err_pipe[2], in_pipe[2];
     if (pipe(out_pipe) || pipe(err_pipe) || pipe(in_pipe)) abort();
@@ -35,6 +37,7 @@ proc_result proc_run(const char *const *argv, const char *stdin_data) {
         while (argv[argc]) argc++;
         char **copy = calloc((size_t)argc + 1, sizeof *copy);
         for (int i = 0; copy && i < argc; i++) copy[i] = strdup(argv[i]);
+        if (setup) setup(arg);
         if (copy) execv(copy[0], copy);
         fprintf(stderr, "exec %s failed\n", argv[0]);
         _exit(127);

@@ -12,6 +12,9 @@ typedef struct proc_result {
 
 /* argv ends with NULL; stdin_data may be NULL (stdin is then empty). */
 proc_result proc_run(const char *const *argv, const char *stdin_data);
+/* proc_run with setup(arg) called in the child just before exec (a resource
+ * limit, another user, a signal disposition); setup may be NULL. */
+proc_result proc_run_with(const char *const *argv, const char *stdin_data, void (*setup)(void *), void *arg);
 void proc_free(proc_result *r);
 /* Lines in s (a final line without '\n' counts). */
 int proc_count_lines(const char *s);
