@@ -158,7 +158,7 @@ const cli_command cmd_domains = {
                "separated by blank lines and each runs in its own context. Specialisation N(e,D)/N(D):\n"
                "the share of domain D's tokens whose selected experts include e (OLMoE eq. 7; uniform\n"
                "k/E). The chi-square test takes the domain x expert table of selection counts; a small\n"
-               "p-value says the domains are routed differently.\n" CLI_IV_DETAILS,
+               "p-value says the domains are routed differently.\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--json", 0, NULL, "one JSON object on stdout" },
               { "--csv", 0, NULL, "CSV on stdout" }, { "--svg", 0, "FILE", "write a domain x expert heatmap of one layer" },
               { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },

@@ -339,7 +339,8 @@ const cli_command cmd_explore = {
                "exactly H lines of exactly W display cells; .ansi keeps the colours (24-bit SGR: cat it), .svg is\n"
                "for slides. X exports the frame on screen. --record writes an asciicast v2 file (play it with\n"
                "asciinema play); headless, its clock is the script's (a key 0.4 s, wait MS). Without -m, the\n"
-               "bundled model; p and P cycle the bundled prompt sets.",
+               "bundled model; p and P cycle the bundled prompt sets.\n"
+               "Frame and recording files (the extension names the format, so not -): an existing file is\n" CLI_OUTPUT_RULES,
     .opts = {
         CLI_MODEL_OPTS,
         CLI_GPU_PROFILE_OPT,

@@ -121,8 +121,8 @@ const cli_command cmd_export = {
     .details = "One row per token, layer and rank: domain, prompt, position, token_id, token_text, layer,\n"
                "rank, expert, weight. Ranks follow the router (highest logit first); weights are the mixing\n"
                "weights applied. token_text is UTF-8 (invalid bytes as U+FFFD). CSV follows RFC 4180\n"
-               "(CRLF line ends, quotes doubled).\n" CLI_IV_DETAILS,
+               "(CRLF line ends, quotes doubled).\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--format", 0, "FMT", "csv (default) or jsonl" },
-              { "--output", 'o', "FILE", "write here instead of stdout (- is stdout; a file is replaced whole, at the end)" }, { NULL, 0, NULL, NULL } },
+              { "--output", 'o', "FILE", "write here instead of stdout (- for stdout)" }, { NULL, 0, NULL, NULL } },
     .run = run_export,
 };

@@ -385,7 +385,8 @@ const cli_command cmd_coact = {
     .usage = "moetop coact -m MODEL.gguf (--prompt .. | --prompts DIR | --profile FILE) [intervention flags] [--json | --csv] "
              "[--svg FILE --layer L]",
     .summary = "Which experts are chosen together: N(i,j) and CoAct = N(i,j)/N(i) per layer.",
-    .details = "counts[i][j]: tokens whose selected experts include both i and j; counts[i][i]: tokens that selected i.\n" STATS_DETAILS,
+    .details = "counts[i][j]: tokens whose selected experts include both i and j; counts[i][i]: tokens that selected i.\n" STATS_DETAILS
+               "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_STATS_OPTS, { "--svg", 0, "FILE", "write a CoAct heatmap of one layer" },
               { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },
     .definitions = mt_stats_help,
@@ -400,7 +401,7 @@ const cli_command cmd_sweep = {
     .details = "top-1 share: mean weight of the expert with the highest weight. Gini and CV of the load f;\n"
                "MaxVio = (max count - mean count) / mean count. Cold: rate below --threshold (default 0.25)\n"
                "x the uniform rate. With interventions, overlap is the mean over tokens of |A n B| / max(|A|,|B|)\n"
-               "between the selections with and without them (OLMoE's router saturation).\n" STATS_DETAILS,
+               "between the selections with and without them (OLMoE's router saturation).\n" STATS_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_STATS_OPTS, { "--threshold", 0, "F", "cold below F x the uniform rate (default 0.25)" },
               { "--svg", 0, "FILE", "write a bar chart of the metrics per layer" }, { NULL, 0, NULL, NULL } },
     .definitions = mt_stats_help,

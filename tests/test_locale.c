@@ -75,7 +75,7 @@ static bool comma_locale(void) {
         snprintf(locpath, sizeof locpath, "%s/locale", t_tmpdir());
         mkdir(locpath, 0755);
         snprintf(out, sizeof out, "%s/" COMMA_LOCALE, locpath);
-        if (!find_program("localedef", prog, sizeof prog)) no_locale = "no localedef (Debian's libc-bin)";
+        if (!find_program("localedef", prog, sizeof prog)) no_locale = "no localedef on PATH (Debian's libc-bin has it)";
         else {
             const char *argv[] = { prog, "-i", "de_DE", "-f", "UTF-8", out, NULL };
             proc_result r = proc_run(argv, NULL);
@@ -86,7 +86,7 @@ static bool comma_locale(void) {
             use_locale(false);
             static char why[256];
             if (strcmp(dec, "0,5") != 0) {
-                snprintf(why, sizeof why, "localedef could not build %s with a decimal comma (printf gave '%s'; Debian's locales package has its sources)",
+                snprintf(why, sizeof why, "localedef could not build %s with a decimal comma (printf gave '%s'; its sources come with Debian's locales: sh tools/deps.sh installs it)",
                          COMMA_LOCALE, dec);
                 no_locale = why;
             }
