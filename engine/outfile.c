@@ -156,22 +156,62 @@ static int connect_socket(const char *path) {
     return fd;
 }
 
-/* Releases o and reports e; false. */
-static bool give_up(mt_outfile *o, int e, mt_err *err) {
-    fail(err, o->path ? o->path : "(out of memory)", o->target, "cannot write", e);
+/* The stream's end: writes to fd, keeping the first error's errno (stdio
+ * keeps only that one happened), so a commit can say why a write failed. */
+struct mt_outfile_sink {
+    int fd;
+    int err;
+};
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t n) {
+    mt_outfile_sink *s = cookie;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(s->fd, buf + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (!s->err) s->err = w < 0 ? errno : EIO;
+            return 0; /* fopencookie: 0 is an error */
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
+static int sink_close(void *cookie) {
+    mt_outfile_sink *s = cookie;
+    int r = close(s->fd);
+    if (r != 0 && !s->err) s->err = errno;
+    s->fd = -1;
+    return r;
+}
+
+/* Releases what o holds (the stream already closed); zeroes it. */
+static void release(mt_outfile *o) {
     if (o->tmp) unlink(o->tmp);
     free(o->path);
     free(o->target);
     free(o->tmp);
+    free(o->sink);
     memset(o, 0, sizeof *o);
+}
+
+/* Releases o and reports e; false. */
+static bool give_up(mt_outfile *o, int e, mt_err *err) {
+    fail(err, o->path ? o->path : "(out of memory)", o->target, "cannot write", e);
+    release(o);
     return false;
 }
 
 /* o->f over fd; false (o released, err set) when fd < 0 or stdio fails (errno). */
 static bool attach(mt_outfile *o, int fd, mt_err *err) {
     if (fd < 0) return give_up(o, errno, err);
-    if ((o->f = fdopen(fd, "wb"))) return true;
-    int e = errno;
+    static const cookie_io_functions_t io = { .write = sink_write, .close = sink_close };
+    if ((o->sink = calloc(1, sizeof *o->sink))) {
+        o->sink->fd = fd;
+        if ((o->f = fopencookie(o->sink, "w", io))) return true;
+    }
+    int e = o->sink ? errno : ENOMEM;
     close(fd);
     return give_up(o, e, err);
 }
@@ -222,7 +262,7 @@ bool mt_outfile_open(mt_outfile *o, const char *path, mt_err *err) {
 /* Gives the unnamed temporary file a name beside the target. */
 static bool name_temp(mt_outfile *o) {
     char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(o->f));
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->sink->fd);
     mt_rng rng = temp_rng(o);
     for (int attempt = 0; attempt < 100; attempt++) {
         char *name = temp_name(o->target, &rng);
@@ -247,52 +287,42 @@ bool mt_outfile_commit(mt_outfile *o, mt_err *err) {
         mt_err_set(err, "%s: already closed", o->path ? o->path : "(no file)");
         return false;
     }
+    errno = 0;
     bool ok = fflush(o->f) == 0 && !ferror(o->f);
-    int e = errno;
+    int e = o->sink && o->sink->err ? o->sink->err : errno;
     const char *what = "write failed";
     if (o->kind == MT_OUT_STDOUT) {
         o->f = NULL;
         if (!ok) mt_err_set(err, "standard output: %s: %s", what, strerror(e ? e : EIO));
-        free(o->path);
-        o->path = NULL;
+        release(o);
         return ok;
     }
     if (ok && o->kind == MT_OUT_REPLACE) {
-        if (fsync(fileno(o->f)) != 0) ok = false, e = errno;
+        if (fsync(o->sink->fd) != 0) ok = false, e = errno;
         else if (o->proc_link && !name_temp(o)) ok = false, e = errno, what = "cannot name the new file";
     }
-    if (fclose(o->f) != 0 && ok) ok = false, e = errno;
+    if (fclose(o->f) != 0 && ok) ok = false, e = o->sink->err ? o->sink->err : errno;
     o->f = NULL;
     if (ok && o->kind == MT_OUT_REPLACE && rename(o->tmp, o->target) != 0) ok = false, e = errno, what = "cannot replace it";
-    if (!ok) {
-        fail(err, o->path, o->target, what, e ? e : EIO);
-        if (o->tmp) unlink(o->tmp);
+    if (!ok) fail(err, o->path, o->target, what, e ? e : EIO);
+    else {
+        free(o->tmp); /* renamed: nothing to remove */
+        o->tmp = NULL;
     }
-    free(o->path);
-    free(o->target);
-    free(o->tmp);
-    memset(o, 0, sizeof *o);
+    release(o);
     return ok;
 }
 
 void mt_outfile_abort(mt_outfile *o) {
     if (o->f && o->kind == MT_OUT_STDOUT) fflush(o->f);
     else if (o->f) fclose(o->f);
-    if (o->tmp) unlink(o->tmp);
-    free(o->path);
-    free(o->target);
-    free(o->tmp);
-    memset(o, 0, sizeof *o);
+    o->f = NULL;
+    release(o);
 }
 
 bool mt_outfile_write(const char *path, const void *data, size_t n, mt_err *err) {
     mt_outfile o;
     if (!mt_outfile_open(&o, path, err)) return false;
-    if (n && fwrite(data, 1, n, o.f) != n) {
-        int e = errno;
-        mt_outfile_abort(&o);
-        mt_err_set(err, "%s: write failed: %s", path, strerror(e ? e : EIO));
-        return false;
-    }
+    if (n && fwrite(data, 1, n, o.f) != n) { /* the commit reports it (and removes the new file) */ }
     return mt_outfile_commit(&o, err);
 }

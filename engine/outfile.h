@@ -41,6 +41,8 @@ typedef enum mt_out_kind {
     MT_OUT_THROUGH, /* a FIFO, device, socket or descriptor, written directly */
 } mt_out_kind;
 
+typedef struct mt_outfile_sink mt_outfile_sink;
+
 typedef struct mt_outfile {
     FILE *f;          /* write here (binary); NULL once committed or aborted */
     mt_out_kind kind;
@@ -48,6 +50,7 @@ typedef struct mt_outfile {
     char *target;     /* REPLACE: the name renamed over (path, or where its links lead) */
     char *tmp;        /* REPLACE: the temporary file's name; NULL while it is unnamed */
     bool proc_link;   /* REPLACE: an unnamed file, named at commit through /proc/self/fd */
+    mt_outfile_sink *sink; /* REPLACE, THROUGH: the descriptor under f and its first write error */
 } mt_outfile;
 
 /* Opens path for writing by the rules above. False (and o holds nothing to
