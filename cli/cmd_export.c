@@ -1,7 +1,6 @@
 /* `moetop export`: the routing of a prompt or prompt set in long format, one
  * row per (token, layer, rank): CSV (RFC 4180) or JSON Lines, both loading
  * as-is in pandas (read_csv, read_json(lines=True)). */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +16,6 @@ typedef struct export_ctx {
     const cli_model *cm;
     const cli_corpus *corpus;
     FILE *f;
-    const char *name; /* for messages */
     bool jsonl;
 } export_ctx;
 
@@ -83,7 +81,7 @@ static int export_prompt(void *vctx, const cli_prompt_item *item, const mt_sessi
         }
     }
     mt_bytes_free(&text);
-    return ferror(c->f) ? cli_error(CLI_EXIT_FAIL, "%s: write failed: %s", c->name, strerror(errno)) : 0;
+    return ferror(c->f) ? CLI_EXIT_FAIL : 0; /* a write failed: stop; the commit says why */
 }
 
 static int run_export(const cli_command *cmd, cli_args *a) {
@@ -103,10 +101,10 @@ static int run_export(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     if (!jsonl) fprintf(file.f, "domain,prompt,position,token_id,token_text,layer,rank,expert,weight\r\n");
-    export_ctx ctx = { &cm, &corpus, file.f, out && strcmp(out, "-") != 0 ? out : "standard output", jsonl };
+    export_ctx ctx = { &cm, &corpus, file.f, jsonl };
     rc = cli_corpus_run(&cm, &corpus, &iv, export_prompt, &ctx);
-    if (rc) mt_outfile_abort(&file); /* a failed run leaves no file (and an old one as it was) */
-    else if (!mt_outfile_commit(&file, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    if (rc && !ferror(file.f)) mt_outfile_abort(&file); /* a failed run leaves no file (and an old one as it was) */
+    else if (!mt_outfile_commit(&file, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg); /* also says why a write failed */
 done:
     cli_corpus_free(&corpus);
     mt_iv_free(&iv);

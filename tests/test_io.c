@@ -631,6 +631,22 @@ static void command_outputs(void) {
     CHECKF(m.status == 1 && strcmp(m.err, want) == 0, "%d: %s", m.status, m.err);
     proc_free(&m);
     CHECKF(entries(dir) == before, "%d entries, %d before", entries(dir), before);
+
+    /* a write that fails midway (a full device) says why, in one line, exit 1 */
+    if (access("/dev/full", W_OK) != 0) {
+        t_skip("no writable /dev/full to fail a write on");
+        return;
+    }
+    snprintf(link, sizeof link, "%s/full.cast", dir);
+    CHECK(symlink("/dev/full", link) == 0);
+    proc_result full[2] = { run_moetop("export", "-m", gguf, "--prompts", "assets/prompts", "-o", "/dev/full", NULL),
+                            run_moetop("-m", gguf, "--headless", "--size", "60x12", "--record", link, NULL) };
+    const char *names[2] = { "/dev/full", link };
+    for (int i = 0; i < 2; i++) {
+        snprintf(want, sizeof want, "moetop: %s: write failed: %s\n", names[i], strerror(ENOSPC));
+        CHECKF(full[i].status == 1 && strcmp(full[i].err, want) == 0, "%d: %s", full[i].status, full[i].err);
+        proc_free(&full[i]);
+    }
 }
 
 int main(void) {
