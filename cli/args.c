@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/locale_c.h"
+
 int cli_error(int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -143,7 +145,7 @@ bool cli_get_float(const cli_args *a, const char *name, float *out) {
     if (!v) return true;
     char *end;
     errno = 0;
-    float x = strtof(v, &end);
+    float x = mt_c_strtof(v, &end);
     if (errno || end == v || *end || !isfinite(x)) {
         cli_error(CLI_EXIT_USAGE, "%s: '%s' is not a number", name, v);
         return false;

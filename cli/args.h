@@ -11,6 +11,13 @@
 #define CLI_MAX_REPEAT 64
 #define CLI_MAX_POSITIONAL 1024
 
+/* How every file a command writes is written (engine/outfile.h), for --help. */
+#define CLI_OUTPUT_RULES                                                                          \
+    "replaced only once the whole new one is written (its mode kept; after a failure the\n"       \
+    "old one stays as it was); a symbolic link stays a link and where it leads is written;\n"     \
+    "a FIFO, a device or a socket is written through."
+#define CLI_OUTPUT_DETAILS "Output files: - is standard output; an existing file is\n" CLI_OUTPUT_RULES
+
 struct cli_args;
 
 typedef struct cli_opt {

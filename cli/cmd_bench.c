@@ -14,6 +14,7 @@
 #include "json.h"
 #include "model_args.h"
 #include "tui/app.h"
+#include "engine/locale_c.h"
 
 static double now(void) {
     struct timespec t;
@@ -78,7 +79,7 @@ static int bench_interactive(const cli_model *cm, bool json) {
         mt_app_key(&app, 'c', &err); /* back to the baseline, untimed */
     }
     qsort(ms, N, sizeof *ms, cmp_double);
-    if (json) printf("{\"backend\": \"%s\", \"prompt_tokens\": %u, \"toggles\": %d, \"median_ms\": %.2f, \"p95_ms\": %.2f, \"max_ms\": %.2f}\n",
+    if (json) mt_c_fprintf(stdout, "{\"backend\": \"%s\", \"prompt_tokens\": %u, \"toggles\": %d, \"median_ms\": %.2f, \"p95_ms\": %.2f, \"max_ms\": %.2f}\n",
                      cm->be->name, mt_session_length(app.s), N, ms[N / 2], ms[N * 95 / 100], ms[N - 1]);
     else printf("%s: explorer toggle to frame over a %u-token prompt: median %.1f ms, p95 %.1f ms, max %.1f ms (%d toggles, 120x40)\n",
                 cli_base_name(cm->path), mt_session_length(app.s), ms[N / 2], ms[N * 95 / 100], ms[N - 1], N);

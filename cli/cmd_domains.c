@@ -11,6 +11,7 @@
 #include "json.h"
 #include "stats_input.h"
 #include "svg.h"
+#include "engine/locale_c.h"
 
 typedef struct domain_ctx {
     mt_stats *per_domain; /* [n_domains] */
@@ -100,7 +101,7 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
                     const mt_layer_stats *ls = &ctx.per_domain[d].layers[l];
                     printf("%u,", l);
                     cli_csv_field(stdout, corpus.domains[d], strlen(corpus.domains[d]));
-                    printf(",%u,%llu,%llu,%.9g\n", e, (unsigned long long)ls->count[e], (unsigned long long)ls->tokens, mt_rate(ls, e));
+                    mt_c_fprintf(stdout, ",%u,%llu,%llu,%.9g\n", e, (unsigned long long)ls->count[e], (unsigned long long)ls->tokens, mt_rate(ls, e));
                 }
         } else {
             printf("layer %u: chi2 %.1f, dof %u, p %.3g%s\n", l, chi2, dof, p, p < 0.001 ? " (domains route differently)" : "");
@@ -158,7 +159,7 @@ const cli_command cmd_domains = {
                "and each runs in its own context. Specialisation N(e,D)/N(D):\n"
                "the share of domain D's tokens whose selected experts include e (OLMoE eq. 7; uniform\n"
                "k/E). The chi-square test takes the domain x expert table of selection counts; a small\n"
-               "p-value says the domains are routed differently.\n" CLI_IV_DETAILS,
+               "p-value says the domains are routed differently.\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--json", 0, NULL, "one JSON object on stdout" },
               { "--csv", 0, NULL, "CSV on stdout" }, { "--svg", 0, "FILE", "write a domain x expert heatmap of one layer" },
               { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },

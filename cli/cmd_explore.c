@@ -314,9 +314,10 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         mt_app_draw(&app, &g);
         if (!write_frame(frame, &g)) rc = CLI_EXIT_FAIL;
     }
-    if (out.recording) {
+    if (out.recording) { /* a run that failed leaves no recording (and an old file at the path as it was) */
         if (!rc) after_draw(&out, &app, &g, clock_s + 0.4);
-        if (!mt_cast_close(&out.cast, &err) && !rc) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        if (rc) mt_cast_abort(&out.cast);
+        else if (!mt_cast_close(&out.cast, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     }
     mt_grid_free(&out.last);
 done:
@@ -339,7 +340,8 @@ const cli_command cmd_explore = {
                "exactly H lines of exactly W display cells; .ansi keeps the colours (24-bit SGR: cat it), .svg is\n"
                "for slides. X exports the frame on screen. --record writes an asciicast v2 file (play it with\n"
                "asciinema play); headless, its clock is the script's (a key 0.4 s, wait MS). Without -m, the\n"
-               "bundled model; p and P cycle the bundled prompt sets.",
+               "bundled model; p and P cycle the bundled prompt sets.\n"
+               "Frame and recording files (the extension names the format, so not -): an existing file is\n" CLI_OUTPUT_RULES,
     .opts = {
         CLI_MODEL_OPTS,
         CLI_GPU_PROFILE_OPT,

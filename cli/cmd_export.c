@@ -6,9 +6,11 @@
 
 #include "commands.h"
 #include "engine/bytes.h"
+#include "engine/outfile.h"
 #include "engine/utf8.h"
 #include "json.h"
 #include "stats_input.h"
+#include "engine/locale_c.h"
 
 typedef struct export_ctx {
     const cli_model *cm;
@@ -73,13 +75,13 @@ static int export_prompt(void *vctx, const cli_prompt_item *item, const mt_sessi
                     cli_csv_field(c->f, domain, strlen(domain));
                     fprintf(c->f, ",%u,%u,%u,", item->index, t, ids[t]);
                     cli_csv_field(c->f, (const char *)text.data, text.len);
-                    fprintf(c->f, ",%u,%u,%u,%.9g\r\n", l, r, ex[r], (double)w[r]);
+                    mt_c_fprintf(c->f, ",%u,%u,%u,%.9g\r\n", l, r, ex[r], (double)w[r]);
                 }
             }
         }
     }
     mt_bytes_free(&text);
-    return ferror(c->f) ? cli_error(CLI_EXIT_FAIL, "write failed") : 0;
+    return ferror(c->f) ? CLI_EXIT_FAIL : 0; /* a write failed: stop; the commit says why */
 }
 
 static int run_export(const cli_command *cmd, cli_args *a) {
@@ -91,27 +93,18 @@ static int run_export(const cli_command *cmd, cli_args *a) {
     if (rc) return rc;
     cli_corpus corpus;
     mt_interventions iv = { 0 };
-    FILE *f = NULL;
-    char tmp[4096] = "";
+    mt_outfile file;
+    mt_err err;
     if ((rc = cli_corpus_load(a, &cm, &corpus)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
-    if (out) {
-        snprintf(tmp, sizeof tmp, "%s.tmp", out);
-        if (!(f = fopen(tmp, "wb"))) {
-            rc = cli_error(CLI_EXIT_FAIL, "%s: cannot create", tmp);
-            goto done;
-        }
-    } else {
-        f = stdout;
+    if (!mt_outfile_open(&file, out ? out : "-", &err)) {
+        rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        goto done;
     }
-    if (!jsonl) fprintf(f, "domain,prompt,position,token_id,token_text,layer,rank,expert,weight\r\n");
-    export_ctx ctx = { &cm, &corpus, f, jsonl };
+    if (!jsonl) fprintf(file.f, "domain,prompt,position,token_id,token_text,layer,rank,expert,weight\r\n");
+    export_ctx ctx = { &cm, &corpus, file.f, jsonl };
     rc = cli_corpus_run(&cm, &corpus, &iv, export_prompt, &ctx);
-    if (fflush(f) != 0 && !rc) rc = cli_error(CLI_EXIT_FAIL, "%s: write failed", out ? out : "stdout");
-    if (out) {
-        if (fclose(f) != 0 && !rc) rc = cli_error(CLI_EXIT_FAIL, "%s: write failed", out);
-        if (!rc && rename(tmp, out) != 0) rc = cli_error(CLI_EXIT_FAIL, "%s: cannot rename into place", out);
-        if (rc) remove(tmp);
-    }
+    if (rc && !ferror(file.f)) mt_outfile_abort(&file); /* a failed run leaves no file (and an old one as it was) */
+    else if (!mt_outfile_commit(&file, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg); /* also says why a write failed */
 done:
     cli_corpus_free(&corpus);
     mt_iv_free(&iv);
@@ -126,8 +119,8 @@ const cli_command cmd_export = {
     .details = "One row per token, layer and rank: domain, prompt, position, token_id, token_text, layer,\n"
                "rank, expert, weight. Ranks follow the router (highest logit first); weights are the mixing\n"
                "weights applied. token_text is UTF-8 (invalid bytes as U+FFFD). CSV follows RFC 4180\n"
-               "(CRLF line ends, quotes doubled).\n" CLI_IV_DETAILS,
+               "(CRLF line ends, quotes doubled).\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--format", 0, "FMT", "csv (default) or jsonl" },
-              { "--output", 'o', "FILE", "write here (atomically) instead of stdout" }, { NULL, 0, NULL, NULL } },
+              { "--output", 'o', "FILE", "write here instead of stdout (- for stdout)" }, { NULL, 0, NULL, NULL } },
     .run = run_export,
 };

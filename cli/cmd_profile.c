@@ -136,11 +136,11 @@ const cli_command cmd_profile = {
                "documents longer than the context run in context-sized windows. --shard i/N takes documents\n"
                "i, i+N, i+2N, ... so N machines cover the dataset once; `moetop merge-profiles` sums the\n"
                "shards exactly. --max-tokens caps this run's tokens. The profile feeds `sweep`, `entropy`,\n"
-               "`coact` and `cold` through --profile.\n" CLI_IV_DETAILS,
+               "`coact` and `cold` through --profile.\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_IV_OPTS, { "--data", 0, "FILE", "the dataset, JSON Lines" },
               { "--text-key", 0, "KEY", "the field holding the text (default text)" },
               { "--max-tokens", 0, "N", "stop after N tokens" }, { "--shard", 0, "i/N", "take every N-th document, from the i-th" },
-              { "--output", 'o', "FILE", "the profile to write" }, { NULL, 0, NULL, NULL } },
+              { "--output", 'o', "FILE", "the profile to write (- for stdout)" }, { NULL, 0, NULL, NULL } },
     .run = run_profile,
 };
 
@@ -179,8 +179,8 @@ const cli_command cmd_merge_profiles = {
     .usage = "moetop merge-profiles -o OUT.json PROFILE.json [PROFILE.json ...]",
     .summary = "Add profiles of the same model (shards of one corpus) into one, exactly.",
     .details = "Every count and sum in a profile is an integer, so merged shards equal one run over the\n"
-               "whole dataset bit for bit (seconds excepted: they add up the shards' times).",
+               "whole dataset bit for bit (seconds excepted: they add up the shards' times).\n" CLI_OUTPUT_DETAILS,
     .max_positional = CLI_MAX_POSITIONAL,
-    .opts = { { "--output", 'o', "FILE", "the merged profile" }, { NULL, 0, NULL, NULL } },
+    .opts = { { "--output", 'o', "FILE", "the merged profile (- for stdout)" }, { NULL, 0, NULL, NULL } },
     .run = run_merge,
 };

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "stats_input.h"
 #include "svg.h"
+#include "engine/locale_c.h"
 
 #define COLD_DEFAULT 0.25 /* cold: rate below this fraction of the uniform rate */
 
@@ -65,7 +66,7 @@ static int run_entropy(const cli_command *cmd, cli_args *a) {
         for (uint32_t l = 0; l < st->n_layer; l++) {
             mt_layer_metrics m;
             mt_layer_metrics_compute(&st->layers[l], 0, &m);
-            printf("%u,%llu,%.9g,%.9g,%.9g,%.9g\n", l, (unsigned long long)st->layers[l].tokens, m.h_full_mean, m.h_full_std,
+            mt_c_fprintf(stdout, "%u,%llu,%.9g,%.9g,%.9g,%.9g\n", l, (unsigned long long)st->layers[l].tokens, m.h_full_mean, m.h_full_std,
                    m.h_mix_mean, m.h_mix_std);
         }
         rc = flushed();
@@ -127,7 +128,7 @@ static int run_coact(const cli_command *cmd, cli_args *a) {
         for (uint32_t l = 0; l < st->n_layer; l++)
             for (uint32_t i = 0; i < E; i++)
                 for (uint32_t k = 0; k < E; k++)
-                    printf("%u,%u,%u,%llu,%.9g\n", l, i, k, (unsigned long long)st->layers[l].coact[(size_t)i * E + k],
+                    mt_c_fprintf(stdout, "%u,%u,%u,%llu,%.9g\n", l, i, k, (unsigned long long)st->layers[l].coact[(size_t)i * E + k],
                            mt_coact(&st->layers[l], i, k));
         rc = flushed();
     } else {
@@ -234,7 +235,7 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
     } else if (cli_has(a, "--csv")) {
         printf("layer,tokens,entropy_full_mean,entropy_full_std,entropy_topk_mean,entropy_topk_std,top1_share,gini,cv,max_vio,cold\n");
         for (uint32_t l = 0; l < L; l++)
-            printf("%u,%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%u\n", l, (unsigned long long)st->layers[l].tokens, m[l].h_full_mean,
+            mt_c_fprintf(stdout, "%u,%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%u\n", l, (unsigned long long)st->layers[l].tokens, m[l].h_full_mean,
                    m[l].h_full_std, m[l].h_mix_mean, m[l].h_mix_std, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio, m[l].cold);
         rc = flushed();
     } else {
@@ -337,7 +338,7 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
                 mt_json_f64(&j, mt_rate(ls, e));
                 mt_json_end_object(&j);
             } else if (csv) {
-                printf("%u,%u,%llu,%.9g,%.9g,%.9g\n", l, e, (unsigned long long)ls->count[e], expected, mt_rate(ls, e), uniform);
+                mt_c_fprintf(stdout, "%u,%u,%llu,%.9g,%.9g,%.9g\n", l, e, (unsigned long long)ls->count[e], expected, mt_rate(ls, e), uniform);
             } else {
                 printf("  %u (%llu)", e, (unsigned long long)ls->count[e]);
             }
@@ -385,7 +386,8 @@ const cli_command cmd_coact = {
     .usage = "moetop coact -m MODEL.gguf (--prompt .. | --prompts DIR | --profile FILE) [intervention flags] [--json | --csv] "
              "[--svg FILE --layer L]",
     .summary = "Which experts are chosen together: N(i,j) and CoAct = N(i,j)/N(i) per layer.",
-    .details = "counts[i][j]: tokens whose selected experts include both i and j; counts[i][i]: tokens that selected i.\n" STATS_DETAILS,
+    .details = "counts[i][j]: tokens whose selected experts include both i and j; counts[i][i]: tokens that selected i.\n" STATS_DETAILS
+               "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_STATS_OPTS, { "--svg", 0, "FILE", "write a CoAct heatmap of one layer" },
               { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },
     .definitions = mt_stats_help,
@@ -400,7 +402,7 @@ const cli_command cmd_sweep = {
     .details = "top-1 share: mean weight of the expert with the highest weight. Gini and CV of the load f;\n"
                "MaxVio = (max count - mean count) / mean count. Cold: rate below --threshold (default 0.25)\n"
                "x the uniform rate. With interventions, overlap is the mean over tokens of |A n B| / max(|A|,|B|)\n"
-               "between the selections with and without them (OLMoE's router saturation).\n" STATS_DETAILS,
+               "between the selections with and without them (OLMoE's router saturation).\n" STATS_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_STATS_OPTS, { "--threshold", 0, "F", "cold below F x the uniform rate (default 0.25)" },
               { "--svg", 0, "FILE", "write a bar chart of the metrics per layer" }, { NULL, 0, NULL, NULL } },
     .definitions = mt_stats_help,

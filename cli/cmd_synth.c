@@ -104,9 +104,9 @@ const cli_command cmd_synth = {
                "or the first --vocab-base ranks of --vocab FILE; then 32 harmony special tokens.\n"
                "The same seed gives the same file on every machine. --weights DIR reads trained values\n"
                "(raw float32, GGUF element order, one file per tensor named like the tensor) and\n"
-               "quantizes them to the chosen types.",
+               "quantizes them to the chosen types.\n" CLI_OUTPUT_DETAILS,
     .opts = {
-        { "--output", 'o', "FILE", "where to write the model" },
+        { "--output", 'o', "FILE", "where to write the model (- for stdout)" },
         { "--preset", 0, "NAME", "start from a named shape (default a)" },
         { "--name", 0, "TEXT", "general.name (default moetop-synth)" },
         { "--layers", 0, "N", "transformer blocks" },

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "engine/utf8.h"
+#include "engine/locale_c.h"
+#include "engine/outfile.h"
 
 static void raw(mt_json *j, const char *s) { mt_bytes_put(&j->out, s, strlen(s)); }
 
@@ -116,8 +118,8 @@ void mt_json_f32(mt_json *j, float v) {
     }
     char buf[40];
     for (int prec = 6; prec <= 9; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, (double)v);
-        if (strtof(buf, NULL) == v) break;
+        mt_c_snprintf(buf, sizeof buf, "%.*g", prec, (double)v);
+        if (mt_c_strtof(buf, NULL) == v) break;
     }
     raw(j, buf);
 }
@@ -130,8 +132,8 @@ void mt_json_f64(mt_json *j, double v) {
     }
     char buf[40];
     for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
+        mt_c_snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (mt_c_strtod(buf, NULL) == v) break;
     }
     raw(j, buf);
 }
@@ -163,18 +165,11 @@ int mt_json_finish_to(mt_json *j, const char *path) {
         fprintf(stderr, "moetop: out of memory\n");
         return 1;
     }
-    /* the whole document to a temporary file beside the target, then renamed over it */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && fwrite(j->out.data, 1, j->out.len, f) == j->out.len;
-    if (f && fclose(f) != 0) ok = false;
-    if (ok && rename(tmp, path) != 0) ok = false;
-    int e = errno;
-    if (!ok) unlink(tmp);
+    mt_err err;
+    bool ok = mt_outfile_write(path, j->out.data, j->out.len, &err);
     mt_json_free(j);
     if (ok) return 0;
-    fprintf(stderr, "moetop: %s: cannot write: %s\n", path, strerror(e));
+    fprintf(stderr, "moetop: %s\n", err.msg);
     return 1;
 }
 

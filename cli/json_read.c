@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/utf8.h"
+#include "engine/locale_c.h"
 
 typedef struct reader {
     const char *s;
@@ -167,7 +168,7 @@ static bool parse_value(reader *r, jv *v) {
     while (r->pos < r->n && k < sizeof buf - 1 && one_of("+-0123456789.eE", r->s[r->pos])) buf[k++] = r->s[r->pos++];
     buf[k] = 0;
     char *end;
-    v->num = strtod(buf, &end);
+    v->num = mt_c_strtod(buf, &end);
     if (k == 0 || *end) return bad(r, "bad value");
     if (strspn(buf, "0123456789") == k) { /* an integer: keep it exact beyond 2^53 */
         errno = 0;

@@ -1,14 +1,13 @@
 #include "profile_io.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "json.h"
 #include "json_read.h"
+#include "engine/outfile.h"
 
 static void u64_array(mt_json *j, const char *key, const uint64_t *v, size_t n) {
     mt_json_key(j, key);
@@ -62,16 +61,9 @@ bool mt_profile_write(const char *path, const mt_profile *p) {
     mt_json_end_array(&j);
     mt_json_end_object(&j);
     mt_bytes_put(&j.out, "\n", 1);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && !j.out.oom && fwrite(j.out.data, 1, j.out.len, f) == j.out.len;
-    if (f && fclose(f) != 0) ok = false;
-    if (ok && rename(tmp, path) != 0) ok = false;
-    if (!ok) {
-        cli_error(CLI_EXIT_FAIL, "%s: cannot write the profile: %s", path, strerror(errno));
-        unlink(tmp);
-    }
+    mt_err err;
+    bool ok = !j.out.oom && mt_outfile_write(path, j.out.data, j.out.len, &err);
+    if (!ok) cli_error(CLI_EXIT_FAIL, "%s", j.out.oom ? "out of memory for the profile" : err.msg);
     mt_json_free(&j);
     return ok;
 }

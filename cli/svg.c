@@ -1,15 +1,15 @@
 #include "svg.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "engine/bytes.h"
+#include "engine/outfile.h"
+#include "engine/locale_c.h"
 
 /* Okabe-Ito: distinguishable by colour-blind readers */
 static const char *const series_colours[] = { "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000" };
@@ -22,7 +22,7 @@ __attribute__((format(printf, 2, 3))) static void put(out *o, const char *fmt, .
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = mt_c_vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     mt_bytes_put(&o->b, buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
@@ -46,16 +46,9 @@ static void label(out *o, double x, double y, const char *anchor, int size, cons
 
 static bool finish(out *o, const char *path) {
     put(o, "</svg>\n");
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && !o->b.oom && fwrite(o->b.data, 1, o->b.len, f) == o->b.len;
-    if (f && fclose(f) != 0) ok = false;
-    if (ok && rename(tmp, path) != 0) ok = false;
-    if (!ok) {
-        cli_error(CLI_EXIT_FAIL, "%s: cannot write the chart: %s", path, strerror(errno));
-        unlink(tmp);
-    }
+    mt_err err;
+    bool ok = !o->b.oom && mt_outfile_write(path, o->b.data, o->b.len, &err);
+    if (!ok) cli_error(CLI_EXIT_FAIL, "%s", o->b.oom ? "out of memory for the chart" : err.msg);
     mt_bytes_free(&o->b);
     return ok;
 }
@@ -82,7 +75,7 @@ bool svg_write_bars(const char *path, const svg_bars *c) {
     for (double v = 0; v <= ymax + step / 2; v += step) { /* y axis and grid */
         double y = bottom - (bottom - top) * v / ymax;
         char t[32];
-        snprintf(t, sizeof t, "%g", v);
+        mt_c_snprintf(t, sizeof t, "%g", v);
         put(&o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, y, right, y);
         label(&o, left - 6, y + 4, "end", 11, NULL, t);
     }
@@ -104,7 +97,7 @@ bool svg_write_bars(const char *path, const svg_bars *c) {
     }
     label(&o, (left + right) / 2, H - 18, "middle", 13, NULL, c->x_label);
     char rot[96];
-    snprintf(rot, sizeof rot, " transform=\"rotate(-90 18 %.1f)\"", (top + bottom) / 2);
+    mt_c_snprintf(rot, sizeof rot, " transform=\"rotate(-90 18 %.1f)\"", (top + bottom) / 2);
     label(&o, 18, (top + bottom) / 2, "middle", 13, rot, c->y_label);
     for (size_t s = 0; s < c->n_series; s++) { /* legend */
         double y = top + 18.0 * (double)s;
@@ -161,7 +154,7 @@ bool svg_write_heatmap(const char *path, const svg_heatmap *h) {
     }
     label(&o, left + cell * (double)h->cols / 2, H - 20, "middle", 13, NULL, h->x_label);
     char rot[96];
-    snprintf(rot, sizeof rot, " transform=\"rotate(-90 16 %.1f)\"", top + cell * (double)h->rows / 2);
+    mt_c_snprintf(rot, sizeof rot, " transform=\"rotate(-90 16 %.1f)\"", top + cell * (double)h->rows / 2);
     label(&o, 16, top + cell * (double)h->rows / 2, "middle", 13, rot, h->y_label);
     double lx = left + cell * (double)h->cols + 24; /* the colour scale */
     for (int i = 0; i < 50; i++) {
@@ -170,7 +163,7 @@ bool svg_write_heatmap(const char *path, const svg_heatmap *h) {
         put(&o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"3\" fill=\"rgb(%d,%d,%d)\"/>\n", lx, top + 3.0 * i, rgb[0], rgb[1], rgb[2]);
     }
     char t[32];
-    snprintf(t, sizeof t, "%.3g", max);
+    mt_c_snprintf(t, sizeof t, "%.3g", max);
     label(&o, lx + 18, top + 8, "start", 10, NULL, t);
     label(&o, lx + 18, top + 150, "start", 10, NULL, "0");
     label(&o, lx, top + 168, "start", 10, NULL, h->scale_label);

@@ -10,6 +10,7 @@
 #include "engine/lines.h"
 #include "tui/app.h"
 #include "tui/palette.h"
+#include "engine/locale_c.h"
 
 void mt_config_defaults(mt_config *c) {
     c->ascii = MT_ASCII_AUTO;
@@ -77,7 +78,7 @@ static bool integer(const char *value, int lo, int hi, int *out) {
 
 static bool real(const char *value, double lo, double hi, double *out) {
     char *end;
-    double v = strtod(value, &end);
+    double v = mt_c_strtod(value, &end);
     if (!*value || *end || !(v >= lo && v <= hi)) return false;
     *out = v;
     return true;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "checked.h"
+#include "outfile.h"
 #include "quant.h"
 
 typedef struct wkv {
@@ -248,35 +249,12 @@ bool mt_gguf_writer_to_bytes(mt_gguf_writer *w, mt_bytes *out, mt_gguf_fill_fn f
 }
 
 bool mt_gguf_writer_write(mt_gguf_writer *w, const char *path, mt_gguf_fill_fn fill, void *ctx, mt_err *err) {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 5);
-    if (!tmp) {
-        mt_err_set(err, "%s: out of memory", path);
+    mt_outfile out;
+    if (!mt_outfile_open(&out, path, err)) return false;
+    sink s = { .f = out.f };
+    if (!write_all(w, &s, fill, ctx, path, err)) {
+        mt_outfile_abort(&out);
         return false;
     }
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        mt_err_set(err, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
-        return false;
-    }
-    sink s = { .f = f };
-    bool ok = write_all(w, &s, fill, ctx, path, err);
-    if (fflush(f) != 0 && ok) {
-        mt_err_set(err, "%s: write failed: %s", path, strerror(errno));
-        ok = false;
-    }
-    if (fclose(f) != 0 && ok) {
-        mt_err_set(err, "%s: write failed: %s", path, strerror(errno));
-        ok = false;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        mt_err_set(err, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-        ok = false;
-    }
-    if (!ok) unlink(tmp);
-    free(tmp);
-    return ok;
+    return mt_outfile_commit(&out, err);
 }

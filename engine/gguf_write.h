@@ -1,5 +1,6 @@
-/* GGUF writer: metadata and tensors, written to a temporary file beside the
- * target and renamed into place, so a failed write never leaves half a file.
+/* GGUF writer: metadata and tensors, written as one stream through
+ * mt_outfile, so a failed write never leaves half a file (a file is replaced
+ * only when the whole new one is on disk).
  *
  * Keys are written in the order they were first set (setting a key again
  * replaces its value). Tensor data is either borrowed from the caller (kept
@@ -46,7 +47,9 @@ void mt_gguf_set_str_array(mt_gguf_writer *w, const char *key, const char *const
 uint64_t mt_gguf_add_tensor(mt_gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                             const uint64_t *ne, const void *data);
 
-/* Writes path (via path + ".tmp"). fill may be NULL when every tensor has data. */
+/* Writes path through mt_outfile (engine/outfile.h: a regular file is
+ * replaced atomically, "-" is standard output, a FIFO or device is written
+ * through). fill may be NULL when every tensor has data. */
 bool mt_gguf_writer_write(mt_gguf_writer *w, const char *path, mt_gguf_fill_fn fill, void *ctx, mt_err *err);
 /* The whole file in memory (tests and fuzz seeds). */
 bool mt_gguf_writer_to_bytes(mt_gguf_writer *w, mt_bytes *out, mt_gguf_fill_fn fill, void *ctx, mt_err *err);

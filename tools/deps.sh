@@ -12,9 +12,11 @@ set -eu
 # the direct-colour terminfo entries truecolor uses), inih, cglm, Vulkan
 # loader and headers, glslc for shaders; tests: lavapipe (Mesa's CPU Vulkan),
 # the validation layers, clang for the fuzzers, tmux for terminal tests,
-# pandas to check that exported CSV loads in it.
+# pandas to check that exported CSV loads in it, locales for the sources
+# localedef builds a decimal-comma locale from (test_locale; the system's own
+# locales are not touched).
 PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev ncurses-term \
-libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang libclang-rt-14-dev tmux python3-pandas"
+libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang libclang-rt-14-dev tmux python3-pandas locales"
 
 # training the bundled model (make model): Debian's PyTorch with OpenBLAS
 # threads, and the text it learns from

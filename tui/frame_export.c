@@ -1,11 +1,12 @@
 #include "frame_export.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "engine/outfile.h"
 #include "engine/utf8.h"
+#include "engine/locale_c.h"
 
 /* What a terminal with default colours shows; SVG has no "default", so a dark theme. */
 #define SVG_DEFAULT_FG 0xd8d8d8u
@@ -79,7 +80,7 @@ static void svg_escape(mt_bytes *out, uint32_t cp) {
 
 void mt_grid_to_svg(const mt_grid *g, mt_bytes *out) {
     char buf[256];
-    snprintf(buf, sizeof buf,
+    mt_c_snprintf(buf, sizeof buf,
              "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.1f\" height=\"%.1f\" viewBox=\"0 0 %.1f %.1f\" "
              "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" font-size=\"14\">\n",
              g->w * SVG_CELL_W, g->h * SVG_CELL_H, g->w * SVG_CELL_W, g->h * SVG_CELL_H);
@@ -99,7 +100,7 @@ void mt_grid_to_svg(const mt_grid *g, mt_bytes *out) {
                 if (b2 != bg) break;
             }
             if (bg != SVG_DEFAULT_BG) {
-                snprintf(buf, sizeof buf, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"", x * SVG_CELL_W, y * SVG_CELL_H,
+                mt_c_snprintf(buf, sizeof buf, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"", x * SVG_CELL_W, y * SVG_CELL_H,
                          (end - x) * SVG_CELL_W, SVG_CELL_H);
                 put(out, buf);
                 svg_color(out, bg);
@@ -126,7 +127,7 @@ void mt_grid_to_svg(const mt_grid *g, mt_bytes *out) {
             }
             put(out, "<text xml:space=\"preserve\" fill=\"");
             svg_color(out, fg);
-            snprintf(buf, sizeof buf, "\" y=\"%.1f\"", y * SVG_CELL_H + 13.0);
+            mt_c_snprintf(buf, sizeof buf, "\" y=\"%.1f\"", y * SVG_CELL_H + 13.0);
             put(out, buf);
             if (c->attrs & MT_ATTR_BOLD) put(out, " font-weight=\"bold\"");
             if (c->attrs & MT_ATTR_DIM) put(out, " fill-opacity=\"0.6\"");
@@ -134,7 +135,7 @@ void mt_grid_to_svg(const mt_grid *g, mt_bytes *out) {
             put(out, " x=\"");
             for (int i = x; i < end; i++)
                 if (g->cells[y * g->w + i].cp) {
-                    snprintf(buf, sizeof buf, i == x ? "%.1f" : " %.1f", i * SVG_CELL_W);
+                    mt_c_snprintf(buf, sizeof buf, i == x ? "%.1f" : " %.1f", i * SVG_CELL_W);
                     put(out, buf);
                 }
             put(out, "\">");
@@ -166,21 +167,9 @@ bool mt_frame_write(const char *path, const mt_grid *g, mt_err *err) {
         mt_err_set(err, "%s: a frame is written as .txt, .ansi or .svg", path);
         return false;
     }
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
     bool ok = false;
-    if (tmp && !data.oom) {
-        snprintf(tmp, n, "%s.tmp", path);
-        FILE *f = fopen(tmp, "wb");
-        ok = f && fwrite(data.data, 1, data.len, f) == data.len;
-        if (f && fclose(f) != 0) ok = false;
-        if (ok && rename(tmp, path) != 0) ok = false;
-        if (!ok) {
-            mt_err_set(err, "%s: cannot write the frame (%s)", path, strerror(errno));
-            remove(tmp);
-        }
-    } else mt_err_set(err, "%s: out of memory", path);
-    free(tmp);
+    if (data.oom) mt_err_set(err, "%s: out of memory", path);
+    else ok = mt_outfile_write(path, data.data, data.len, err);
     mt_bytes_free(&data);
     return ok;
 }
@@ -201,16 +190,8 @@ static void json_string(FILE *f, const uint8_t *s, size_t n) {
 
 bool mt_cast_open(mt_cast *c, const char *path, int w, int h, mt_err *err) {
     memset(c, 0, sizeof *c);
-    c->f = fopen(path, "wb");
-    c->path = strdup(path);
-    if (!c->f || !c->path) {
-        mt_err_set(err, "%s: cannot write the recording (%s)", path, strerror(errno));
-        if (c->f) fclose(c->f);
-        free(c->path);
-        c->path = NULL;
-        c->f = NULL;
-        return false;
-    }
+    if (!mt_outfile_open(&c->out, path, err)) return false;
+    c->f = c->out.f;
     c->w = w;
     c->h = h;
     fprintf(c->f, "{\"version\": 2, \"width\": %d, \"height\": %d, \"timestamp\": %lld, \"title\": \"moetop\", "
@@ -227,21 +208,25 @@ void mt_cast_frame(mt_cast *c, double t, const mt_grid *g) {
     if (data.len >= 2) data.len -= 2; /* no newline after the last line: it would scroll */
     if (data.oom) c->failed = true;
     else {
-        fprintf(c->f, "[%.3f, \"o\", ", t);
+        mt_c_fprintf(c->f, "[%.3f, \"o\", ", t);
         json_string(c->f, data.data, data.len);
         fputs("]\n", c->f);
     }
     mt_bytes_free(&data);
-    if (ferror(c->f)) c->failed = true;
 }
 
 bool mt_cast_close(mt_cast *c, mt_err *err) {
     if (!c->f) return true;
-    bool ok = !c->failed && !ferror(c->f);
-    if (fclose(c->f) != 0) ok = false;
-    if (!ok) mt_err_set(err, "%s: the recording could not be written completely", c->path);
-    free(c->path);
     c->f = NULL;
-    c->path = NULL;
-    return ok;
+    if (c->failed) {
+        mt_err_set(err, "%s: the recording could not be written completely (out of memory)", c->out.path);
+        mt_outfile_abort(&c->out);
+        return false;
+    }
+    return mt_outfile_commit(&c->out, err);
+}
+
+void mt_cast_abort(mt_cast *c) {
+    c->f = NULL;
+    mt_outfile_abort(&c->out);
 }

@@ -9,6 +9,7 @@
 
 #include "engine/bytes.h"
 #include "engine/error.h"
+#include "engine/outfile.h"
 #include "grid.h"
 
 /* ANSI SGR text: every line ends with a reset and "\r\n" when crlf (terminal
@@ -19,22 +20,27 @@ void mt_grid_to_svg(const mt_grid *g, mt_bytes *out);
 
 /* True when the name ends in .txt, .ansi or .svg (the formats a frame can be written in). */
 bool mt_frame_format_known(const char *path);
-/* Writes the frame in the format the extension names (atomically: a
- * temporary file renamed into place). False with "<path>: <why>". */
+/* Writes the frame in the format the extension names, through mt_outfile
+ * (engine/outfile.h: a regular file replaced atomically, a FIFO or device
+ * written through). False with "<path>: <why>". */
 bool mt_frame_write(const char *path, const mt_grid *g, mt_err *err);
 
 /* An asciicast v2 recording being written. Times are seconds from the start. */
 typedef struct mt_cast {
-    FILE *f;
-    char *path;
+    mt_outfile out; /* a regular file appears whole at mt_cast_close */
+    FILE *f;        /* out.f while open, else NULL */
     int w, h;
-    bool failed;
+    bool failed;    /* a frame could not be encoded (out of memory) */
 } mt_cast;
 
+/* Starts the recording (the header line); false with "<path>: <why>". */
 bool mt_cast_open(mt_cast *c, const char *path, int w, int h, mt_err *err);
 /* One output event at time t: the whole frame (cursor home, then its lines). */
 void mt_cast_frame(mt_cast *c, double t, const mt_grid *g);
-/* Flushes and closes; false with "<path>: <why>" when any write failed. */
+/* Flushes and commits the file; false with "<path>: <why>" when any write
+ * failed (then an existing file at the path is left as it was). */
 bool mt_cast_close(mt_cast *c, mt_err *err);
+/* Drops the recording: the path is left as it was (a FIFO keeps what it got). */
+void mt_cast_abort(mt_cast *c);
 
 #endif

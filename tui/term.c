@@ -64,7 +64,12 @@ static const char *direct_entry(mt_colors_mode mode, char *buf, size_t cap) {
 }
 
 mt_term *mt_term_open(mt_colors_mode mode, char *err, size_t cap) {
-    setlocale(LC_ALL, "");
+    /* The locale rule (engine/locale_c.h): from the environment moetop takes
+     * LC_CTYPE only, which ncursesw needs for wide characters. LC_NUMERIC and
+     * every other category stay "C", so a number is written and read with '.'
+     * under any locale (a recording, an exported frame, the screen itself),
+     * and error reasons stay in the one language of the messages around them. */
+    setlocale(LC_CTYPE, "");
     mt_term *t = calloc(1, sizeof *t);
     if (!t) {
         snprintf(err, cap, "out of memory");

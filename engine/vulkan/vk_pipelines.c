@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../outfile.h"
 #include "vk_push.h"
 #include "vk_spirv.h"
 
@@ -140,15 +141,10 @@ void mt_vk_pipes_free(mt_vk_pipes *p, mt_vk *vk) {
         size_t size = 0;
         if (vk->f.vkGetPipelineCacheData(vk->dev, p->cache, &size, NULL) == VK_SUCCESS && size) {
             void *data = malloc(size);
-            /* written beside and renamed, so a reader never sees half a file */
-            char tmp[600];
-            snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p->cache_path, (long)getpid());
-            FILE *fp = data && vk->f.vkGetPipelineCacheData(vk->dev, p->cache, &size, data) == VK_SUCCESS ? fopen(tmp, "wb") : NULL;
-            if (fp) {
-                bool ok = fwrite(data, 1, size, fp) == size;
-                ok = fclose(fp) == 0 && ok;
-                if (!ok || rename(tmp, p->cache_path) != 0) remove(tmp);
-            }
+            /* replaced whole (engine/outfile.h), so a reader never sees half a file; a cache
+             * that cannot be written is only slower next time */
+            if (data && vk->f.vkGetPipelineCacheData(vk->dev, p->cache, &size, data) == VK_SUCCESS)
+                mt_outfile_write(p->cache_path, data, size, NULL);
             free(data);
         }
     }

@@ -27,9 +27,19 @@ static long long now_ms(void) {
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-proc_result proc_run(const char *const *argv, const char *stdin_data) { return proc_run_deadline(argv, stdin_data, 0); }
+static proc_result run(const char *const *argv, const char *stdin_data, int seconds, void (*setup)(void *), void *arg);
+
+proc_result proc_run(const char *const *argv, const char *stdin_data) { return run(argv, stdin_data, 0, NULL, NULL); }
 
 proc_result proc_run_deadline(const char *const *argv, const char *stdin_data, int seconds) {
+    return run(argv, stdin_data, seconds, NULL, NULL);
+}
+
+proc_result proc_run_with(const char *const *argv, const char *stdin_data, void (*setup)(void *), void *arg) {
+    return run(argv, stdin_data, 0, setup, arg);
+}
+
+static proc_result run(const char *const *argv, const char *stdin_data, int seconds, void (*setup)(void *), void *arg) {
     proc_result r = { 0 };
     long long deadline = seconds > 0 ? now_ms() + (long long)seconds * 1000 : 0;
     int out_pipe[2], err_pipe[2], in_pipe[2];
@@ -45,6 +55,7 @@ proc_result proc_run_deadline(const char *const *argv, const char *stdin_data, i
         while (argv[argc]) argc++;
         char **copy = calloc((size_t)argc + 1, sizeof *copy);
         for (int i = 0; copy && i < argc; i++) copy[i] = strdup(argv[i]);
+        if (setup) setup(arg);
         if (copy) execv(copy[0], copy);
         fprintf(stderr, "exec %s failed\n", argv[0]);
         _exit(127);
