@@ -168,11 +168,7 @@ static int run_trace(const cli_command *cmd, cli_args *a) {
     mt_interventions iv = { 0 };
     mt_session *s = NULL;
     mt_err err;
-    if ((rc = cli_prompt(a, &cm, false, &ids)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
-    if (ids.n > cm.m->hp.n_ctx) {
-        rc = cli_error(CLI_EXIT_USAGE, "the prompt's %zu tokens are more than the model's context of %u", ids.n, cm.m->hp.n_ctx);
-        goto done;
-    }
+    if ((rc = cli_prompt(a, &cm, &ids)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
     if (!(s = mt_session_new(cm.m, cm.be, &err))) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
         goto done;
@@ -180,7 +176,7 @@ static int run_trace(const cli_command *cmd, cli_args *a) {
     /* argmax is per position, so "last" computes every position's logits too */
     mt_session_keep_all_logits(s, logits_mode != LOGITS_NONE);
     mt_session_set_interventions(s, &iv);
-    if (ids.n && !mt_session_append(s, ids.ids, (uint32_t)ids.n, &err)) {
+    if (!mt_session_append(s, ids.ids, (uint32_t)ids.n, &err)) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
         goto done;
     }
