@@ -13,6 +13,7 @@
 #include "json.h"
 #include "stats_input.h"
 #include "svg.h"
+#include "text.h"
 
 #define COLD_DEFAULT 0.25 /* cold: rate below this fraction of the uniform rate */
 
@@ -134,19 +135,27 @@ static int run_coact(const cli_command *cmd, cli_args *a) {
         printf("%s: co-activation, CoAct(i,j) = N(i,j)/N(i): the five strongest pairs per layer\n", in.model);
         for (uint32_t l = 0; l < st->n_layer; l++) {
             printf("layer %u (%llu tokens):", l, (unsigned long long)st->layers[l].tokens);
-            double shown_below = INFINITY; /* each pass takes the largest CoAct below the last shown */
+            /* the five largest CoAct(i,j), i != j, ties in (i, j) order: equal pairs are never hidden */
+            double last = INFINITY;
+            size_t last_at = 0;
             for (int shown = 0; shown < 5; shown++) {
                 double best = 0;
-                uint32_t bi = 0, bj = 0;
-                for (uint32_t i = 0; i < E; i++)
-                    for (uint32_t k = 0; k < E; k++) {
-                        double c = i == k ? 0 : mt_coact(&st->layers[l], i, k);
-                        if (c > best && c < shown_below) best = c, bi = i, bj = k;
-                    }
+                size_t best_at = 0;
+                for (size_t at = 0; at < (size_t)E * E; at++) {
+                    uint32_t i = (uint32_t)(at / E), k = (uint32_t)(at % E);
+                    double c = i == k ? 0 : mt_coact(&st->layers[l], i, k);
+                    bool after = c < last || (c == last && at > last_at);
+                    if (c > best && after) best = c, best_at = at;
+                }
                 if (best <= 0) break;
-                printf("  %u->%u %.2f", bi, bj, best);
-                shown_below = best;
+                printf("  %u->%u %.2f", (unsigned)(best_at / E), (unsigned)(best_at % E), best);
+                last = best;
+                last_at = best_at;
             }
+            size_t more = 0; /* pairs after the fifth as strong as it */
+            for (size_t at = last_at + 1; last < INFINITY && at < (size_t)E * E; at++)
+                more += at / E != at % E && mt_coact(&st->layers[l], (uint32_t)(at / E), (uint32_t)(at % E)) == last;
+            if (more) printf("  (%zu more at %.2f)", more, last);
             printf("\n");
         }
         rc = flushed();
@@ -238,7 +247,12 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
                    m[l].h_full_std, m[l].h_mix_mean, m[l].h_mix_std, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio, m[l].cold);
         rc = flushed();
     } else {
-        printf("%s: %u layers x %u experts, top-%u; cold = rate below %.2f x uniform\n", in.model, L, E, in.k, (double)cold_frac);
+        double *selected = malloc(L * sizeof *selected);
+        char topk[512] = "";
+        for (uint32_t l = 0; selected && l < L; l++) selected[l] = cli_mean_selected(&st->layers[l]);
+        if (selected) mt_format_topk(selected, L, topk, sizeof topk); /* what ran: interventions change k */
+        free(selected);
+        printf("%s: %u layers x %u experts, %s; cold = rate below %.2f x uniform\n", in.model, L, E, topk, (double)cold_frac);
         printf("layer  tokens  H_full  H_mix  top-1   Gini     CV  MaxVio  cold%s   H_full (| = uniform router)\n",
                in.overlap ? "  overlap" : "");
         for (uint32_t l = 0; l < L; l++) {
