@@ -160,7 +160,8 @@ bool mt_action_next_prompt(mt_app *app, mt_err *err) {
         snprintf(app->message, sizeof app->message, "no prompt sets found");
         return true;
     }
-    app->set_at = (app->set_at + 1) % app->n_sets;
+    app->set_at = app->set_shown ? (app->set_at + 1) % app->n_sets : 0; /* the first press shows the first prompt */
+    app->set_shown = true;
     return show_set(app, err);
 }
 
@@ -170,11 +171,15 @@ bool mt_action_next_domain(mt_app *app, mt_err *err) {
         snprintf(app->message, sizeof app->message, "no prompt sets found");
         return true;
     }
-    const char *domain = app->sets[app->set_at].domain;
-    size_t i = app->set_at;
-    do i = (i + 1) % app->n_sets;
-    while (i != app->set_at && strcmp(app->sets[i].domain, domain) == 0);
+    size_t i = 0; /* the first press shows the first domain */
+    if (app->set_shown) {
+        const char *domain = app->sets[app->set_at].domain;
+        i = app->set_at;
+        do i = (i + 1) % app->n_sets;
+        while (i != app->set_at && strcmp(app->sets[i].domain, domain) == 0);
+    }
     app->set_at = i;
+    app->set_shown = true;
     return show_set(app, err);
 }
 
