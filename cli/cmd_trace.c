@@ -195,7 +195,7 @@ static int trace_human(const cli_model *cm, const mt_session *s) {
         const char *bytes = mt_tok_bytes(cm->tok, next, &len);
         char label[40 * 8 + 8];
         mt_token_label(bytes, len, false, 40, label, sizeof label);
-        printf("next token (the last position's argmax): %u %s\n", next, label);
+        printf("next token: %u %s (the argmax of the last position's logits)\n", next, label);
     }
     return fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
 }
