@@ -35,8 +35,15 @@ static int load_domain_file(const char *path, const char *dir_path, uint32_t dom
     uint32_t index = 0;
     int rc = 0;
     for (size_t pos = 0; pos < len && !rc;) {
-        /* skip blank lines, then take lines up to the next blank one */
-        while (pos < len && (text[pos] == '\n' || text[pos] == '\r')) pos++;
+        /* skip blank lines (nothing but spaces, tabs and CRs), then take lines up to the next blank one */
+        while (pos < len) {
+            size_t eol = pos;
+            while (eol < len && text[eol] != '\n') eol++;
+            bool blank = true;
+            for (size_t i = pos; i < eol; i++) blank &= text[i] == ' ' || text[i] == '\t' || text[i] == '\r';
+            if (!blank) break;
+            pos = eol < len ? eol + 1 : eol;
+        }
         size_t start = pos, end = pos;
         while (pos < len) {
             size_t eol = pos;
