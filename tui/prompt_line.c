@@ -150,7 +150,13 @@ bool mt_action_chat(mt_app *app, mt_err *err) {
 
 static bool show_set(mt_app *app, mt_err *err) {
     const mt_prompt_entry *p = &app->sets[app->set_at];
-    snprintf(app->message, sizeof app->message, "%s prompt", p->domain);
+    size_t number = 0, of = 0; /* its place in its domain, from 1 */
+    for (size_t i = 0; i < app->n_sets; i++)
+        if (strcmp(app->sets[i].domain, p->domain) == 0) {
+            of++;
+            if (i <= app->set_at) number++;
+        }
+    snprintf(app->message, sizeof app->message, "%s prompt %zu of %zu", p->domain, number, of);
     return mt_app_set_prompt(app, p->text, err);
 }
 
