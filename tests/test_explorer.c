@@ -679,6 +679,17 @@ static void first_press_shows_first_prompt_and_domain(void) {
     }
 }
 
+/* The prompt line's history: after running beta then gamma, e starts on
+ * gamma and the first Up shows beta (not gamma again), Down comes back. */
+static void history_up_shows_the_previous_prompt(void) {
+    char *f = frame_after("alpha", "e\nC-u\ntype beta\nEnter\ne\nC-u\ntype gamma\nEnter\ne\nUp\n", "up");
+    CHECKF(f && strstr(f, "prompt> beta"), "first Up: %s", f ? f : "");
+    free(f);
+    f = frame_after("alpha", "e\nC-u\ntype beta\nEnter\ne\nC-u\ntype gamma\nEnter\ne\nUp\nDown\n", "updown");
+    CHECKF(f && strstr(f, "prompt> gamma"), "Up then Down: %s", f ? f : "");
+    free(f);
+}
+
 /* An empty prompt: the views that show statistics say there are no tokens
  * (no rows of 0.00); with one fewer expert per token at a layer, the experts
  * view's uniform line is (k - 1)/E, not k/E. */
@@ -745,6 +756,7 @@ int main(void) {
     RUN(config_files);
     RUN(first_press_shows_first_prompt_and_domain);
     RUN(no_tokens_and_the_uniform_line);
+    RUN(history_up_shows_the_previous_prompt);
     RUN(explorer_errors);
     return t_end();
 }

@@ -127,7 +127,9 @@ bool mt_action_edit(mt_app *app, mt_err *err);
 bool mt_action_edit(mt_app *app, mt_err *err) {
     (void)err;
     app->editing = true;
-    app->history_at = 0;
+    /* the line starts as the prompt in force; when that is the newest history entry, start there,
+     * so that the first Up shows the one before it (not the same text again) */
+    app->history_at = app->n_history && strcmp(app->history[0], app->prompt) == 0 ? 1 : 0;
     snprintf(app->edit, sizeof app->edit, "%s", app->prompt);
     app->edit_at = strlen(app->edit);
     return true;
