@@ -154,7 +154,7 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
 
 const cli_command cmd_bench = {
     .name = "bench",
-    .usage = "moetop bench -m MODEL.gguf [--backend cpu|vulkan] [--threads N] [-p 64] [-n 32] [--json]",
+    .usage = "moetop bench [-m MODEL.gguf] [--backend cpu|vulkan] [--threads N] [-p 64] [-n 32] [--json]",
     .summary = "Measure prefill and decode speed, after one warm-up.",
     .details = "Prefill of -p random tokens, then -n tokens decoded greedily one at a time.\n"
                "peak_rss_mb is the process's peak resident memory. With -n 0 nothing is decoded: the\n"

@@ -163,7 +163,7 @@ done:
 
 const cli_command cmd_domains = {
     .name = "domains",
-    .usage = "moetop domains -m MODEL.gguf [--prompts DIR | --prompt TEXT | --prompt-file FILE | --ids \"..\" | --chat TEXT] "
+    .usage = "moetop domains [-m MODEL.gguf] [--prompts DIR | --prompt TEXT | --prompt-file FILE | --ids \"..\" | --chat TEXT] "
              "[intervention flags] [--json | --csv] [--svg FILE --layer L]",
     .summary = "Expert specialisation by domain over a prompt set, with a chi-square test per layer.",
     .details = "DIR holds one file per domain (the file name without extension names it); prompts are\n"

@@ -121,7 +121,7 @@ done:
 
 const cli_command cmd_export = {
     .name = "export",
-    .usage = "moetop export -m MODEL.gguf [--prompts DIR | --prompt .. | --chat TEXT ..] [--format csv|jsonl] [-o FILE] [intervention flags]",
+    .usage = "moetop export [-m MODEL.gguf] [--prompts DIR | --prompt .. | --chat TEXT ..] [--format csv|jsonl] [-o FILE] [intervention flags]",
     .summary = "The routing of a prompt set in long format (CSV or JSON Lines) for pandas and friends.",
     .details = "One row per token, layer and rank: domain, prompt, position, token_id, token_text, layer,\n"
                "rank, expert, weight. Ranks follow the router (highest logit first); weights are the mixing\n"

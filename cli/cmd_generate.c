@@ -135,7 +135,7 @@ done:
 
 const cli_command cmd_generate = {
     .name = "generate",
-    .usage = "moetop generate -m MODEL.gguf (--prompt TEXT | --prompt-file FILE | --ids \"ID ..\" | --chat TEXT) [-n N] "
+    .usage = "moetop generate [-m MODEL.gguf] (--prompt TEXT | --prompt-file FILE | --ids \"ID ..\" | --chat TEXT) [-n N] "
              "[--seed S] [--temp T] [--top-p P] [--backend cpu|vulkan] [--threads N] [intervention flags] [--json]",
     .summary = "Continue a prompt, greedily or by seeded sampling, with every new token's routing.",
     .details = "Greedy unless --temp > 0 (then seeded by --seed, default 0). Stops after N tokens\n"

@@ -142,7 +142,7 @@ done:
 
 const cli_command cmd_profile = {
     .name = "profile",
-    .usage = "moetop profile -m MODEL.gguf --data FILE.jsonl [--text-key text] [--max-tokens N] [--shard i/N] -o PROFILE.json "
+    .usage = "moetop profile [-m MODEL.gguf] --data FILE.jsonl [--text-key text] [--max-tokens N] [--shard i/N] -o PROFILE.json "
              "[intervention flags]",
     .summary = "Stream a JSON Lines dataset through the model into a routing profile (shardable, mergeable).",
     .details = "Each non-blank line is a JSON object whose --text-key field (default \"text\") is a document;\n"

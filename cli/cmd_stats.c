@@ -386,7 +386,7 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
 
 const cli_command cmd_entropy = {
     .name = "entropy",
-    .usage = "moetop entropy -m MODEL.gguf [--prompt TEXT | --prompt-file FILE | --ids \"..\" | --chat TEXT | --prompts DIR | --profile FILE] "
+    .usage = "moetop entropy [-m MODEL.gguf] [--prompt TEXT | --prompt-file FILE | --ids \"..\" | --chat TEXT | --prompts DIR | --profile FILE] "
              "[intervention flags] [--json | --csv]",
     .summary = "Router entropy over all experts and mixing entropy over the k, per layer.",
     .details = STATS_DETAILS,
@@ -397,7 +397,7 @@ const cli_command cmd_entropy = {
 
 const cli_command cmd_coact = {
     .name = "coact",
-    .usage = "moetop coact -m MODEL.gguf [--prompt .. | --chat .. | --prompts DIR | --profile FILE] [intervention flags] [--json | --csv] "
+    .usage = "moetop coact [-m MODEL.gguf] [--prompt .. | --chat .. | --prompts DIR | --profile FILE] [intervention flags] [--json | --csv] "
              "[--svg FILE --layer L]",
     .summary = "Which experts are chosen together: N(i,j) and CoAct = N(i,j)/N(i) per layer.",
     .details = "counts[i][j]: tokens whose selected experts include both i and j; counts[i][i]: tokens that selected i.\n" STATS_DETAILS,
@@ -409,7 +409,7 @@ const cli_command cmd_coact = {
 
 const cli_command cmd_sweep = {
     .name = "sweep",
-    .usage = "moetop sweep -m MODEL.gguf [--prompt .. | --chat .. | --prompts DIR | --profile FILE] [intervention flags] [--threshold F] "
+    .usage = "moetop sweep [-m MODEL.gguf] [--prompt .. | --chat .. | --prompts DIR | --profile FILE] [intervention flags] [--threshold F] "
              "[--json | --csv] [--svg FILE]",
     .summary = "Every per-layer routing metric: entropies, top-1 share, Gini, CV, MaxVio, cold experts.",
     .details = "top-1 share: mean weight of the expert with the highest weight. Gini and CV of the load f;\n"
@@ -424,7 +424,7 @@ const cli_command cmd_sweep = {
 
 const cli_command cmd_cold = {
     .name = "cold",
-    .usage = "moetop cold -m MODEL.gguf [--prompt .. | --chat .. | --prompts DIR | --profile FILE] [intervention flags] [--threshold F] [--json | --csv]",
+    .usage = "moetop cold [-m MODEL.gguf] [--prompt .. | --chat .. | --prompts DIR | --profile FILE] [intervention flags] [--threshold F] [--json | --csv]",
     .summary = "Experts used far below the uniform rate, with the count a uniform router would give.",
     .details = "An expert is cold at a layer when its rate r_e = count/T is below F x the uniform rate\n"
                "(experts selected per token / E); F defaults to 0.25. Small samples: compare the count with\n"

@@ -239,7 +239,7 @@ done:
 
 const cli_command cmd_trace = {
     .name = "trace",
-    .usage = "moetop trace -m MODEL.gguf (--ids \"ID ID ..\" | --prompt TEXT | --prompt-file FILE | --chat TEXT) [--backend cpu|vulkan] "
+    .usage = "moetop trace [-m MODEL.gguf] (--ids \"ID ID ..\" | --prompt TEXT | --prompt-file FILE | --chat TEXT) [--backend cpu|vulkan] "
              "[--threads N] [--special] [--logits all|last|none] [--router-logits] [intervention flags] [--json]",
     .summary = "Run a prompt and show which experts every token used at every layer.",
     .details = "Text output: a row per token (pos, id, the token with a space shown as \xc2\xb7, a newline as\n"
