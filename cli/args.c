@@ -41,7 +41,7 @@ void cli_print_help(const cli_command *cmd) {
     printf("  %-26s %s\n", "-h, --help", "show this help");
     if (cmd->details) printf("\n%s\n", cmd->details);
     if (cmd->definitions) {
-        printf("\ndefinitions:\n");
+        printf("\n%s:\n", cmd->definitions_title ? cmd->definitions_title : "definitions");
         for (const char *const *line = cmd->definitions; *line; line++) printf("  %s\n", *line);
     }
 }

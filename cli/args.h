@@ -33,6 +33,7 @@ typedef struct cli_command {
     const char *summary;    /* one line for `moetop --help` */
     const char *details;    /* paragraphs after the options, or NULL */
     const char *const *definitions; /* lines printed last (metric definitions), NULL-terminated, or NULL */
+    const char *definitions_title;  /* their heading (default "definitions") */
     int max_positional;     /* arguments without a flag allowed */
     const char *positional_name;
     cli_opt opts[CLI_MAX_OPTS]; /* ends at an entry with name NULL */

@@ -142,8 +142,10 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
             mt_json_end_object(&j);
             rc = mt_json_finish(&j);
         } else {
-            printf("%s on %s (%s): prefill %u tokens %.1f tok/s, decode %u tokens %.1f tok/s, peak RSS %.0f MB\n",
-                   cli_base_name(cm.path), cm.be->name, cm.be->device, p, prefill_tps, n, decode_tps, rss_mb);
+            char decode[64] = "no decode (-n 0)"; /* no speed over zero tokens */
+            if (n) snprintf(decode, sizeof decode, "decode %u tokens %.1f tok/s", n, decode_tps);
+            printf("%s on %s (%s): prefill %u tokens %.1f tok/s, %s, peak RSS %.0f MB\n", cli_base_name(cm.path), cm.be->name,
+                   cm.be->device, p, prefill_tps, decode, rss_mb);
         }
     }
     free(prompt);
@@ -153,10 +155,11 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
 
 const cli_command cmd_bench = {
     .name = "bench",
-    .usage = "moetop bench -m MODEL.gguf [--backend cpu|vulkan] [--threads N] [-p 64] [-n 32] [--json]",
+    .usage = "moetop bench [-m MODEL.gguf] [--backend cpu|vulkan] [--threads N] [-p 64] [-n 32] [--json]",
     .summary = "Measure prefill and decode speed, after one warm-up.",
     .details = "Prefill of -p random tokens, then -n tokens decoded greedily one at a time.\n"
-               "peak_rss_mb is the process's peak resident memory.",
+               "peak_rss_mb is the process's peak resident memory. With -n 0 nothing is decoded: the\n"
+               "text says so, and the JSON's decode_tok_s is 0.",
     .opts = {
         CLI_MODEL_OPTS,
         CLI_GPU_PROFILE_OPT,

@@ -23,9 +23,9 @@ static int observe(void *ctx, const cli_prompt_item *item, const mt_session *s) 
 }
 
 static int run_domains(const cli_command *cmd, cli_args *a) {
+    (void)cmd;
     uint32_t svg_layer = 0;
     if (!cli_get_u32(a, "--layer", 0, 1023, &svg_layer)) return CLI_EXIT_USAGE;
-    if (!cli_has(a, "--prompts")) return cli_usage_error(cmd, "--prompts: a prompt set with one file per domain is required");
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;
@@ -64,8 +64,9 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
     } else if (csv) {
         printf("layer,domain,expert,count,domain_tokens,specialization\n");
     } else {
-        printf("%s: expert specialisation by domain, N(e,D)/N(D) (uniform %.3f); chi-square test of independence\n",
-               cli_base_name(cm.path), (double)cm.m->hp.k / E);
+        printf("%s: expert specialisation by domain, N(e,D)/N(D) (uniform: experts selected per token / E); %s\n",
+               cli_base_name(cm.path),
+               D > 1 ? "chi-square test of independence" : "one domain (\"prompt\"): no chi-square test, which compares two or more");
     }
     for (uint32_t l = 0; l < L; l++) {
         for (uint32_t d = 0; d < D; d++) memcpy(table + (size_t)d * E, ctx.per_domain[d].layers[l].count, E * sizeof *table);
@@ -104,19 +105,30 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
                     mt_c_fprintf(stdout, ",%u,%llu,%llu,%.9g\n", e, (unsigned long long)ls->count[e], (unsigned long long)ls->tokens, mt_rate(ls, e));
                 }
         } else {
-            printf("layer %u: chi2 %.1f, dof %u, p %.3g%s\n", l, chi2, dof, p, p < 0.001 ? " (domains route differently)" : "");
+            uint64_t tokens = 0, selections = 0;
+            for (uint32_t d = 0; d < D; d++) tokens += ctx.per_domain[d].layers[l].tokens, selections += ctx.per_domain[d].layers[l].selections;
+            printf("layer %u (uniform %.3f)", l, tokens ? (double)selections / (double)tokens / E : 0.0);
+            if (dof) printf(": chi2 %.1f, dof %u, p %.3g%s\n", chi2, dof, p, p < 0.001 ? " (domains route differently)" : "");
+            else if (D > 1) printf(": no test (dof 0: the tokens used one expert column only)\n");
+            else printf("\n");
             for (uint32_t d = 0; d < D; d++) {
                 const mt_layer_stats *ls = &ctx.per_domain[d].layers[l];
                 printf("  %-12s %6llu tokens, most used:", corpus.domains[d], (unsigned long long)ls->tokens);
-                double below = INFINITY;
+                /* the three highest counts, ties in expert order (so equal experts are never hidden) */
+                uint64_t last_count = UINT64_MAX;
+                uint32_t last_e = 0;
                 for (int shown = 0; shown < 3; shown++) {
-                    double best = -1;
+                    bool found = false;
                     uint32_t be = 0;
-                    for (uint32_t e = 0; e < E; e++)
-                        if (mt_rate(ls, e) > best && mt_rate(ls, e) < below) best = mt_rate(ls, e), be = e;
-                    if (best <= 0) break;
-                    printf("  %u (%.2f)", be, best);
-                    below = best;
+                    for (uint32_t e = 0; e < E; e++) {
+                        uint64_t c = ls->count[e];
+                        bool after = c < last_count || (c == last_count && e > last_e && shown > 0);
+                        if (c > 0 && after && (!found || c > ls->count[be])) found = true, be = e;
+                    }
+                    if (!found) break;
+                    printf("  %u (%.2f)", be, mt_rate(ls, be));
+                    last_count = ls->count[be];
+                    last_e = be;
                 }
                 printf("\n");
             }
@@ -152,14 +164,18 @@ done:
 
 const cli_command cmd_domains = {
     .name = "domains",
-    .usage = "moetop domains -m MODEL.gguf --prompts DIR [intervention flags] [--json | --csv] [--svg FILE --layer L]",
+    .usage = "moetop domains [-m MODEL.gguf] [--prompts DIR | --prompt TEXT | --prompt-file FILE | --ids \"..\" | --chat TEXT] "
+             "[intervention flags] [--json | --csv] [--svg FILE --layer L]",
     .summary = "Expert specialisation by domain over a prompt set, with a chi-square test per layer.",
     .details = "DIR holds one file per domain (the file name without extension names it); prompts are\n"
                "separated by blank lines (a line of spaces and tabs is blank; lines end in LF, CRLF or CR)\n"
-               "and each runs in its own context. Specialisation N(e,D)/N(D):\n"
-               "the share of domain D's tokens whose selected experts include e (OLMoE eq. 7; uniform\n"
-               "k/E). The chi-square test takes the domain x expert table of selection counts; a small\n"
-               "p-value says the domains are routed differently.\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
+               "and each runs in its own context. Without a prompt flag, the\n"
+               "bundled prompt sets (assets/prompts). A single prompt is one domain, \"prompt\".\n"
+               "Specialisation N(e,D)/N(D): the share of domain D's tokens whose selected experts include\n"
+               "e (OLMoE eq. 7; uniform: experts selected per token / E, k/E without interventions).\n"
+               "The chi-square test takes the domain x expert table of selection counts (experts no\n"
+               "domain used left out); a small p-value says the domains are routed differently. With one\n"
+               "domain there is nothing to compare: no test (JSON: chi2 0, dof 0, p_value 1).\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--json", 0, NULL, "one JSON object on stdout" },
               { "--csv", 0, NULL, "CSV on stdout" }, { "--svg", 0, "FILE", "write a domain x expert heatmap of one layer" },
               { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },

@@ -333,10 +333,9 @@ const cli_command cmd_explore = {
     .usage = "moetop [-m MODEL.gguf] [--prompt TEXT] [--size WxH] [--script FILE] [--headless] [--export-frame FILE.txt|.ansi|.svg] [--record FILE.cast]",
     .summary = "The explorer: routing of every token at every layer (headless: a key script and a frame file).",
     .details = "Views (Tab): heatmap, token, sweep, experts, ablate, compare, generate, help (? lists every\n"
-               "key). Key scripts hold one step per line: a key name, type TEXT, wait MS, click X Y (a left\n"
-               "click, column and row from 0) or frame FILE; # starts a comment; lines end in LF, CRLF or CR\n"
-               "and type TEXT keeps every byte to the line end (trailing spaces too). Pending work (a\n"
-               "completion) finishes before each step. A .txt frame is UTF-8,\n"
+               "key). Key scripts (--script) hold one step per line: the list below, the same as README.md's\n"
+               "\"Key scripts\"; lines end in LF, CRLF or CR and type TEXT keeps every byte to the line end\n"
+               "(trailing spaces too). Pending work (a completion) finishes before each step. A .txt frame is UTF-8,\n"
                "exactly H lines of exactly W display cells; .ansi keeps the colours (24-bit SGR: cat it), .svg is\n"
                "for slides. X exports the frame on screen. --record writes an asciicast v2 file (play it with\n"
                "asciinema play); headless, its clock is the script's (a key 0.4 s, wait MS). Without -m, the\n"
@@ -355,5 +354,7 @@ const cli_command cmd_explore = {
         { "--config", 0, "FILE", "the configuration file (default ~/.config/moetop/moetop.ini)" },
         { NULL, 0, NULL, NULL },
     },
+    .definitions = mt_script_help,
+    .definitions_title = "key scripts (--script FILE), one step per line",
     .run = run_explore,
 };

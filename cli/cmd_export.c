@@ -1,6 +1,6 @@
 /* `moetop export`: the routing of a prompt or prompt set in long format, one
- * row per (token, layer, rank): CSV (RFC 4180) or JSON Lines, both loading
- * as-is in pandas (read_csv, read_json(lines=True)). */
+ * row per (token, layer, rank): CSV (RFC 4180) or JSON Lines, for pandas
+ * and friends (loading tokens such as "NA" or "007" as text: the help). */
 #include <stdio.h>
 #include <string.h>
 
@@ -114,12 +114,15 @@ done:
 
 const cli_command cmd_export = {
     .name = "export",
-    .usage = "moetop export -m MODEL.gguf (--prompt .. | --prompts DIR) [--format csv|jsonl] [-o FILE] [intervention flags]",
+    .usage = "moetop export [-m MODEL.gguf] [--prompts DIR | --prompt .. | --chat TEXT ..] [--format csv|jsonl] [-o FILE] [intervention flags]",
     .summary = "The routing of a prompt set in long format (CSV or JSON Lines) for pandas and friends.",
     .details = "One row per token, layer and rank: domain, prompt, position, token_id, token_text, layer,\n"
                "rank, expert, weight. Ranks follow the router (highest logit first); weights are the mixing\n"
                "weights applied. token_text is UTF-8 (invalid bytes as U+FFFD). CSV follows RFC 4180\n"
-               "(CRLF line ends, quotes doubled).\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
+               "(CRLF line ends, quotes doubled). Without a prompt flag, the bundled prompt sets.\n"
+               "In pandas, keep tokens such as NA, null or 007 as text (not missing values, not numbers):\n"
+               "  pd.read_csv(\"routing.csv\", keep_default_na=False, dtype={\"domain\": str, \"token_text\": str})\n"
+               "  pd.read_json(\"routing.jsonl\", lines=True, dtype={\"domain\": str, \"token_text\": str})\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--format", 0, "FMT", "csv (default) or jsonl" },
               { "--output", 'o', "FILE", "write here instead of stdout (- for stdout)" }, { NULL, 0, NULL, NULL } },
     .run = run_export,

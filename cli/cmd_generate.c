@@ -97,15 +97,7 @@ static int run_generate(const cli_command *cmd, cli_args *a) {
     mt_session *s = NULL;
     mt_err err;
     gen_out g = { .cm = &cm, .json = cli_has(a, "--json") };
-    if ((rc = cli_prompt(a, &cm, true, &prompt)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
-    if (prompt.n == 0) {
-        rc = cli_error(CLI_EXIT_USAGE, "the prompt is empty: generation needs at least one token");
-        goto done;
-    }
-    if (prompt.n > cm.m->hp.n_ctx) {
-        rc = cli_error(CLI_EXIT_USAGE, "the prompt's %zu tokens are more than the model's context of %u", prompt.n, cm.m->hp.n_ctx);
-        goto done;
-    }
+    if ((rc = cli_prompt(a, &cm, &prompt)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
     g.buf = malloc(mt_tok_max_bytes(cm.tok) + 8);
     if (!g.buf || !(s = mt_session_new(cm.m, cm.be, &err))) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", g.buf ? err.msg : "out of memory");
@@ -143,7 +135,7 @@ done:
 
 const cli_command cmd_generate = {
     .name = "generate",
-    .usage = "moetop generate -m MODEL.gguf (--prompt TEXT | --prompt-file FILE | --ids \"ID ..\" | --chat TEXT) [-n N] "
+    .usage = "moetop generate [-m MODEL.gguf] (--prompt TEXT | --prompt-file FILE | --ids \"ID ..\" | --chat TEXT) [-n N] "
              "[--seed S] [--temp T] [--top-p P] [--backend cpu|vulkan] [--threads N] [intervention flags] [--json]",
     .summary = "Continue a prompt, greedily or by seeded sampling, with every new token's routing.",
     .details = "Greedy unless --temp > 0 (then seeded by --seed, default 0). Stops after N tokens\n"
@@ -154,7 +146,6 @@ const cli_command cmd_generate = {
         CLI_MODEL_OPTS,
         CLI_GPU_PROFILE_OPT,
         CLI_PROMPT_OPTS,
-        { "--chat", 0, "TEXT", "the prompt as a harmony user message" },
         { "--max-tokens", 'n', "N", "tokens to generate (default 64)" },
         { "--seed", 0, "S", "sampling seed (default 0)" },
         { "--temp", 0, "T", "temperature (default 0: greedy)" },

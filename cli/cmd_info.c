@@ -279,7 +279,7 @@ static int run_info(const cli_command *cmd, cli_args *a) {
 
 const cli_command cmd_info = {
     .name = "info",
-    .usage = "moetop info -m FILE.gguf [--json]",
+    .usage = "moetop info [-m FILE.gguf] [--json]",
     .summary = "Describe a GGUF file: header, hyper-parameters, tokenizer, every key and every tensor.",
     .details = "Shapes are in GGUF order (the contiguous dimension first); offsets are relative to the\n"
                "data section. With --json, arrays longer than 16 elements are summarised as\n"

@@ -111,8 +111,14 @@ static int run_profile(const cli_command *cmd, cli_args *a) {
     }
     p.seconds = now() - t0;
     if (tty) progress(tokens, max_tokens, p.docs, p.seconds), fputc('\n', stderr);
+    if (!rc && tokens == 0 && shards == 1) /* nothing to profile; a shard may be empty (it merges as nothing) */
+        rc = cli_error(CLI_EXIT_USAGE, "%s: %s: there are no tokens to profile", data,
+                       doc_index ? "every document's text is empty" : "no documents (one JSON object per line)");
     if (!rc && !mt_profile_write(out, &p)) rc = CLI_EXIT_FAIL;
-    if (!rc)
+    if (!rc && tokens == 0)
+        fprintf(stderr, "moetop: %s: shard %u/%u holds no tokens: an empty profile written to %s (it merges as nothing)\n", data,
+                shard, shards, out);
+    else if (!rc)
         fprintf(stderr, "moetop: profiled %llu documents (shard %u/%u), %llu tokens in %.1f s (%.0f tok/s) into %s\n",
                 (unsigned long long)p.docs, shard, shards, (unsigned long long)tokens, p.seconds,
                 p.seconds > 0 ? (double)tokens / p.seconds : 0.0, out);
@@ -128,7 +134,7 @@ done:
 
 const cli_command cmd_profile = {
     .name = "profile",
-    .usage = "moetop profile -m MODEL.gguf --data FILE.jsonl [--text-key text] [--max-tokens N] [--shard i/N] -o PROFILE.json "
+    .usage = "moetop profile [-m MODEL.gguf] --data FILE.jsonl [--text-key text] [--max-tokens N] [--shard i/N] -o PROFILE.json "
              "[intervention flags]",
     .summary = "Stream a JSON Lines dataset through the model into a routing profile (shardable, mergeable).",
     .details = "Each non-blank line is a JSON object whose --text-key field (default \"text\") is a document\n"

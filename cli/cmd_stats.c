@@ -14,6 +14,7 @@
 #include "stats_input.h"
 #include "svg.h"
 #include "engine/locale_c.h"
+#include "text.h"
 
 #define COLD_DEFAULT 0.25 /* cold: rate below this fraction of the uniform rate */
 
@@ -135,19 +136,27 @@ static int run_coact(const cli_command *cmd, cli_args *a) {
         printf("%s: co-activation, CoAct(i,j) = N(i,j)/N(i): the five strongest pairs per layer\n", in.model);
         for (uint32_t l = 0; l < st->n_layer; l++) {
             printf("layer %u (%llu tokens):", l, (unsigned long long)st->layers[l].tokens);
-            double shown_below = INFINITY; /* each pass takes the largest CoAct below the last shown */
+            /* the five largest CoAct(i,j), i != j, ties in (i, j) order: equal pairs are never hidden */
+            double last = INFINITY;
+            size_t last_at = 0;
             for (int shown = 0; shown < 5; shown++) {
                 double best = 0;
-                uint32_t bi = 0, bj = 0;
-                for (uint32_t i = 0; i < E; i++)
-                    for (uint32_t k = 0; k < E; k++) {
-                        double c = i == k ? 0 : mt_coact(&st->layers[l], i, k);
-                        if (c > best && c < shown_below) best = c, bi = i, bj = k;
-                    }
+                size_t best_at = 0;
+                for (size_t at = 0; at < (size_t)E * E; at++) {
+                    uint32_t i = (uint32_t)(at / E), k = (uint32_t)(at % E);
+                    double c = i == k ? 0 : mt_coact(&st->layers[l], i, k);
+                    bool after = c < last || (c == last && at > last_at);
+                    if (c > best && after) best = c, best_at = at;
+                }
                 if (best <= 0) break;
-                printf("  %u->%u %.2f", bi, bj, best);
-                shown_below = best;
+                printf("  %u->%u %.2f", (unsigned)(best_at / E), (unsigned)(best_at % E), best);
+                last = best;
+                last_at = best_at;
             }
+            size_t more = 0; /* pairs after the fifth as strong as it */
+            for (size_t at = last_at + 1; last < INFINITY && at < (size_t)E * E; at++)
+                more += at / E != at % E && mt_coact(&st->layers[l], (uint32_t)(at / E), (uint32_t)(at % E)) == last;
+            if (more) printf("  (%zu more at %.2f)", more, last);
             printf("\n");
         }
         rc = flushed();
@@ -239,7 +248,12 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
                    m[l].h_full_std, m[l].h_mix_mean, m[l].h_mix_std, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio, m[l].cold);
         rc = flushed();
     } else {
-        printf("%s: %u layers x %u experts, top-%u; cold = rate below %.2f x uniform\n", in.model, L, E, in.k, (double)cold_frac);
+        double *selected = malloc(L * sizeof *selected);
+        char topk[512] = "";
+        for (uint32_t l = 0; selected && l < L; l++) selected[l] = cli_mean_selected(&st->layers[l]);
+        if (selected) mt_format_topk(selected, L, topk, sizeof topk); /* what ran: interventions change k */
+        free(selected);
+        printf("%s: %u layers x %u experts, %s; cold = rate below %.2f x uniform\n", in.model, L, E, topk, (double)cold_frac);
         printf("layer  tokens  H_full  H_mix  top-1   Gini     CV  MaxVio  cold%s   H_full (| = uniform router)\n",
                in.overlap ? "  overlap" : "");
         for (uint32_t l = 0; l < L; l++) {
@@ -362,9 +376,11 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
 }
 
 #define STATS_DETAILS                                                                                   \
-    "Input: --prompt, --prompt-file, --ids, a prompt set (--prompts DIR: one file per domain,\n"       \
-    "prompts separated by blank lines, each run in its own context; lines end in LF, CRLF or CR\n"   \
-    "and a line of spaces and tabs is blank) or --profile FILE.\n"                                    \
+    "Input: --prompt, --prompt-file, --ids, --chat TEXT (a harmony user message), a prompt set\n"    \
+    "(--prompts DIR: one file per domain, prompts separated by blank lines, each run in its own\n"    \
+    "context; lines end in LF, CRLF or CR and a line of spaces and tabs is blank) or --profile\n"   \
+    "FILE; none of these: the bundled prompt sets (assets/prompts). An empty prompt or a profile\n"  \
+    "of no tokens is refused (exit 2): no statistic over zero tokens.\n"                             \
     "H_full = H(softmax(z)) / ln E over all experts, z the biased router logits (unmodified);\n"     \
     "H_mix = H(mixing weights applied) / ln n, n = experts with weight > 0 (n <= 1: 0).\n"          \
     "load f_e = count/selections (= count/(T k) without interventions), rate r_e = count/T.\n"        \
@@ -372,7 +388,7 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
 
 const cli_command cmd_entropy = {
     .name = "entropy",
-    .usage = "moetop entropy -m MODEL.gguf (--prompt TEXT | --prompt-file FILE | --ids \"..\" | --prompts DIR | --profile FILE) "
+    .usage = "moetop entropy [-m MODEL.gguf] [--prompt TEXT | --prompt-file FILE | --ids \"..\" | --chat TEXT | --prompts DIR | --profile FILE] "
              "[intervention flags] [--json | --csv]",
     .summary = "Router entropy over all experts and mixing entropy over the k, per layer.",
     .details = STATS_DETAILS,
@@ -383,7 +399,7 @@ const cli_command cmd_entropy = {
 
 const cli_command cmd_coact = {
     .name = "coact",
-    .usage = "moetop coact -m MODEL.gguf (--prompt .. | --prompts DIR | --profile FILE) [intervention flags] [--json | --csv] "
+    .usage = "moetop coact [-m MODEL.gguf] [--prompt .. | --chat .. | --prompts DIR | --profile FILE] [intervention flags] [--json | --csv] "
              "[--svg FILE --layer L]",
     .summary = "Which experts are chosen together: N(i,j) and CoAct = N(i,j)/N(i) per layer.",
     .details = "counts[i][j]: tokens whose selected experts include both i and j; counts[i][i]: tokens that selected i.\n" STATS_DETAILS
@@ -396,7 +412,7 @@ const cli_command cmd_coact = {
 
 const cli_command cmd_sweep = {
     .name = "sweep",
-    .usage = "moetop sweep -m MODEL.gguf (--prompt .. | --prompts DIR | --profile FILE) [intervention flags] [--threshold F] "
+    .usage = "moetop sweep [-m MODEL.gguf] [--prompt .. | --chat .. | --prompts DIR | --profile FILE] [intervention flags] [--threshold F] "
              "[--json | --csv] [--svg FILE]",
     .summary = "Every per-layer routing metric: entropies, top-1 share, Gini, CV, MaxVio, cold experts.",
     .details = "top-1 share: mean weight of the expert with the highest weight. Gini and CV of the load f;\n"
@@ -411,7 +427,7 @@ const cli_command cmd_sweep = {
 
 const cli_command cmd_cold = {
     .name = "cold",
-    .usage = "moetop cold -m MODEL.gguf (--prompt .. | --prompts DIR | --profile FILE) [intervention flags] [--threshold F] [--json | --csv]",
+    .usage = "moetop cold [-m MODEL.gguf] [--prompt .. | --chat .. | --prompts DIR | --profile FILE] [intervention flags] [--threshold F] [--json | --csv]",
     .summary = "Experts used far below the uniform rate, with the count a uniform router would give.",
     .details = "An expert is cold at a layer when its rate r_e = count/T is below F x the uniform rate\n"
                "(experts selected per token / E); F defaults to 0.25. Small samples: compare the count with\n"

@@ -87,7 +87,7 @@ static int run_tokenize(const cli_command *cmd, cli_args *a) {
 
 const cli_command cmd_tokenize = {
     .name = "tokenize",
-    .usage = "moetop tokenize -m MODEL.gguf [--special] [--chat] [--json] (TEXT | -f FILE)",
+    .usage = "moetop tokenize [-m MODEL.gguf] [--special] [--chat] [--json] (TEXT | -f FILE)",
     .summary = "Turn text into token ids with the model's vocabulary (o200k byte-level BPE).",
     .details = "MODEL may hold a vocabulary and no weights. No BOS token is ever added.\n"
                "Without --special, strings such as <|start|> are ordinary text (tiktoken's\n"

@@ -12,6 +12,8 @@
 #include "json_token.h"
 #include "model_args.h"
 #include "text.h"
+#include "tui/grid.h"
+#include "tui/label.h"
 
 enum { LOGITS_NONE, LOGITS_LAST, LOGITS_ALL };
 
@@ -115,39 +117,85 @@ static int trace_json(const cli_model *cm, const mt_session *s, int logits_mode,
     return mt_json_finish(&j);
 }
 
-/* One line per token: its text, then per layer the experts with their weights. */
+/* The routing of one (token, layer) as "e:w,e:w" (selected experts in rank
+ * order, each with its mixing weight), into out. */
+static int route_cell(const mt_session *s, uint32_t l, uint32_t t, char *out, size_t cap) {
+    const uint32_t *ex;
+    const float *wt;
+    float margin;
+    uint32_t n = mt_session_route(s, l, t, &ex, &wt, &margin);
+    size_t o = 0;
+    out[0] = 0;
+    for (uint32_t i = 0; i < n && o < cap; i++) o += (size_t)snprintf(out + o, cap - o, "%s%u:%.2f", i ? "," : "", ex[i], (double)wt[i]);
+    return o < cap ? (int)o : (int)cap - 1;
+}
+
+#define TOKEN_CELLS 16 /* the token column: its visible label, cut with an ellipsis */
+
+/* A table: a row per token (position, id, its visible label: explorer's
+ * rule, a space as a middle dot, a newline as a return arrow), a column per
+ * layer of expert:weight pairs; the header says the selection count that
+ * ran (interventions change k), and the legend what a cell holds. */
 static int trace_human(const cli_model *cm, const mt_session *s) {
     const mt_hparams *hp = &cm->m->hp;
-    uint32_t T = mt_session_length(s);
+    uint32_t T = mt_session_length(s), L = hp->n_layer;
     const uint32_t *ids = mt_session_ids(s);
-    printf("%s: %u tokens, %u layers, %u experts, top-%u (%s, %s)\n", cli_base_name(cm->path), T, hp->n_layer, hp->n_expert,
-           hp->k, cm->be->name, cm->be->device);
-    for (uint32_t t = 0; t < T; t++) {
-        size_t len;
-        const char *bytes = mt_tok_bytes(cm->tok, ids[t], &len);
-        printf("%5u %7u  ", t, ids[t]);
-        size_t w = mt_print_escaped(stdout, bytes, len, 16);
-        printf("%*s", (int)(w < 20 ? 20 - w : 0), "");
-        for (uint32_t l = 0; l < hp->n_layer; l++) {
+    int *width = calloc(L, sizeof *width);
+    double *selected = calloc(L, sizeof *selected);
+    if (!width || !selected) {
+        free(width);
+        free(selected);
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    }
+    char cell[4096];
+    for (uint32_t l = 0; l < L; l++) {
+        uint64_t sum = 0;
+        width[l] = snprintf(cell, sizeof cell, "L%u", l);
+        for (uint32_t t = 0; t < T; t++) {
             const uint32_t *ex;
             const float *wt;
             float margin;
-            uint32_t n = mt_session_route(s, l, t, &ex, &wt, &margin);
-            printf(" L%u", l);
-            for (uint32_t i = 0; i < n; i++) printf("%s%u:%.2f", i ? "," : " ", ex[i], (double)wt[i]);
+            sum += mt_session_route(s, l, t, &ex, &wt, &margin);
+            int w = route_cell(s, l, t, cell, sizeof cell);
+            if (w > width[l]) width[l] = w;
+        }
+        selected[l] = T ? (double)sum / T : 0.0;
+    }
+    char topk[512];
+    mt_format_topk(selected, L, topk, sizeof topk);
+    printf("%s: %u tokens, %u layers, %u experts, %s (%s, %s)\n", cli_base_name(cm->path), T, L, hp->n_expert, topk, cm->be->name,
+           cm->be->device);
+    printf("each layer: the selected experts as expert:weight, highest router logit first (weights: the mixing weights applied);\n"
+           "token: \xc2\xb7 a space, \xe2\x86\xb5 a newline, \xe2\x86\x92 a tab, \\xNN a byte that is not UTF-8\n");
+    printf("%5s %7s  %-*s", "pos", "id", TOKEN_CELLS, "token");
+    for (uint32_t l = 0; l < L; l++) {
+        snprintf(cell, sizeof cell, "L%u", l);
+        printf("  %-*s", l + 1 < L ? width[l] : 0, cell);
+    }
+    printf("\n");
+    for (uint32_t t = 0; t < T; t++) {
+        size_t len;
+        const char *bytes = mt_tok_bytes(cm->tok, ids[t], &len);
+        char label[TOKEN_CELLS * 8 + 8];
+        mt_token_label(bytes, len, false, TOKEN_CELLS, label, sizeof label);
+        int pad = TOKEN_CELLS - mt_text_width(label);
+        printf("%5u %7u  %s%*s", t, ids[t], label, pad > 0 ? pad : 0, "");
+        for (uint32_t l = 0; l < L; l++) {
+            route_cell(s, l, t, cell, sizeof cell);
+            printf("  %-*s", l + 1 < L ? width[l] : 0, cell);
         }
         printf("\n");
     }
-    if (T) {
-        const float *logits = mt_session_logits(s, T - 1);
-        if (logits) {
-            uint32_t next = mt_argmax(logits, hp->n_vocab);
-            size_t len;
-            const char *bytes = mt_tok_bytes(cm->tok, next, &len);
-            printf("next token: %u ", next);
-            mt_print_escaped(stdout, bytes, len, 40);
-            printf("\n");
-        }
+    free(width);
+    free(selected);
+    const float *logits = T ? mt_session_logits(s, T - 1) : NULL;
+    if (logits) {
+        uint32_t next = mt_argmax(logits, hp->n_vocab);
+        size_t len;
+        const char *bytes = mt_tok_bytes(cm->tok, next, &len);
+        char label[40 * 8 + 8];
+        mt_token_label(bytes, len, false, 40, label, sizeof label);
+        printf("next token: %u %s (the argmax of the last position's logits)\n", next, label);
     }
     return fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
 }
@@ -168,11 +216,7 @@ static int run_trace(const cli_command *cmd, cli_args *a) {
     mt_interventions iv = { 0 };
     mt_session *s = NULL;
     mt_err err;
-    if ((rc = cli_prompt(a, &cm, false, &ids)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
-    if (ids.n > cm.m->hp.n_ctx) {
-        rc = cli_error(CLI_EXIT_USAGE, "the prompt's %zu tokens are more than the model's context of %u", ids.n, cm.m->hp.n_ctx);
-        goto done;
-    }
+    if ((rc = cli_prompt(a, &cm, &ids)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
     if (!(s = mt_session_new(cm.m, cm.be, &err))) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
         goto done;
@@ -180,7 +224,7 @@ static int run_trace(const cli_command *cmd, cli_args *a) {
     /* argmax is per position, so "last" computes every position's logits too */
     mt_session_keep_all_logits(s, logits_mode != LOGITS_NONE);
     mt_session_set_interventions(s, &iv);
-    if (ids.n && !mt_session_append(s, ids.ids, (uint32_t)ids.n, &err)) {
+    if (!mt_session_append(s, ids.ids, (uint32_t)ids.n, &err)) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
         goto done;
     }
@@ -195,10 +239,16 @@ done:
 
 const cli_command cmd_trace = {
     .name = "trace",
-    .usage = "moetop trace -m MODEL.gguf (--ids \"ID ID ..\" | --prompt TEXT | --prompt-file FILE) [--backend cpu|vulkan] "
+    .usage = "moetop trace [-m MODEL.gguf] (--ids \"ID ID ..\" | --prompt TEXT | --prompt-file FILE | --chat TEXT) [--backend cpu|vulkan] "
              "[--threads N] [--special] [--logits all|last|none] [--router-logits] [intervention flags] [--json]",
     .summary = "Run a prompt and show which experts every token used at every layer.",
-    .details = "No BOS token is ever added. --logits defaults to last; argmax is per position.\n"
+    .details = "Text output: a row per token (pos, id, the token with a space shown as \xc2\xb7, a newline as\n"
+               "\xe2\x86\xb5, a tab as \xe2\x86\x92), a column per layer of expert:weight pairs (the selected experts,\n"
+               "highest router logit first, with the mixing weights applied); the first line says how\n"
+               "many experts ran per token (top-2 under --k 2; per layer when they differ), the last the\n"
+               "next token (the argmax of the last position's logits). --chat TEXT wraps TEXT as a\n"
+               "harmony user message. An empty prompt is refused (exit 2: no tokens to run).\n"
+               "No BOS token is ever added. --logits defaults to last; argmax is per position.\n"
                "router_logits are the biased router logits before any intervention; topk lists the\n"
                "selected experts in the router's rank order and weights the mixing weights applied.\n" CLI_IV_DETAILS,
     .opts = {

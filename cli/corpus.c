@@ -60,6 +60,8 @@ static int load_domain_file(const char *path, uint32_t domain, const cli_model *
     }
     mt_bytes_free(&prompt);
     free(text);
+    /* a domain with no tokens would show as rows of zeros in every per-domain table */
+    if (!rc && index == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: no prompts in this prompt set file: there are no tokens to run", path);
     return rc;
 }
 
@@ -67,19 +69,17 @@ int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c) {
     memset(c, 0, sizeof *c);
     const char *dir = cli_get(a, "--prompts");
     char shipped[4096];
-    bool any_prompt = cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids");
+    bool any_prompt = cli_prompt_given(a);
     if (!dir && !any_prompt && mt_default_prompts(shipped, sizeof shipped)) dir = shipped; /* the bundled prompt sets */
     if (!dir) {
         mt_ids ids = { 0 };
-        int rc = cli_prompt(a, cm, false, &ids);
-        if (!rc && ids.n > cm->m->hp.n_ctx)
-            rc = cli_error(CLI_EXIT_USAGE, "the prompt's %zu tokens are more than the model's context of %u", ids.n, cm->m->hp.n_ctx);
+        int rc = cli_prompt(a, cm, &ids);
         if (!rc) rc = add_domain(c, "prompt");
         if (!rc) rc = add_item(c, 0, 0, &ids);
         if (rc) mt_ids_free(&ids);
         return rc;
     }
-    if (cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids"))
+    if (any_prompt)
         return cli_usage_error(a->cmd, "--prompts: give a prompt set or a prompt, not both");
     DIR *d = opendir(dir);
     if (!d) return cli_error(CLI_EXIT_USAGE, "%s: cannot open the prompt set directory", dir);

@@ -1,11 +1,13 @@
 /* The prompts an analysis runs over: one prompt (--prompt, --prompt-file,
- * --ids; domain "prompt"), or a prompt set (--prompts DIR): every regular
- * file in DIR not starting with '.' is one domain, named after the file
- * without its extension, holding prompts separated by blank lines (read by
+ * --ids, --chat; one domain, "prompt"), or a prompt set (--prompts DIR): every
+ * regular file in DIR not starting with '.' is one domain, named after the
+ * file without its extension, holding prompts separated by blank lines (read by
  * engine/lines.h: LF, CRLF or CR, a BOM dropped, a line of spaces and tabs
  * blank, a NUL byte refused with its line); special-token strings in them
- * (<|start|> ...) are special tokens, so a prompt set
- * can hold harmony chats. Without any of these, the bundled prompt sets. */
+ * (<|start|> ...) are special tokens, so a prompt set can hold harmony chats.
+ * Without any of these, the bundled prompt sets. An empty prompt, or a file of
+ * a set with no prompts, is refused (exit 2): no statistic is shown over zero
+ * tokens. */
 #ifndef MT_CORPUS_H
 #define MT_CORPUS_H
 

@@ -118,32 +118,44 @@ static int parse_ids(const char *text, uint32_t n_vocab, mt_ids *ids) {
     return 0;
 }
 
-int cli_prompt(const cli_args *a, const cli_model *cm, bool allow_chat, mt_ids *ids) {
+bool cli_prompt_given(const cli_args *a) {
+    return cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids") || cli_get(a, "--chat");
+}
+
+int cli_prompt(const cli_args *a, const cli_model *cm, mt_ids *ids) {
     const char *text = cli_get(a, "--prompt"), *file = cli_get(a, "--prompt-file"), *id_list = cli_get(a, "--ids");
-    const char *chat = allow_chat ? cli_get(a, "--chat") : NULL;
+    const char *chat = cli_get(a, "--chat");
     int given = !!text + !!file + !!id_list + !!chat;
     if (given != 1)
-        return cli_usage_error(a->cmd, given ? "give only one of --prompt, --prompt-file, --ids%s" : "a prompt is required: --prompt, --prompt-file or --ids%s",
-                               allow_chat ? ", --chat" : "");
-    if (id_list) return parse_ids(id_list, cm->m->hp.n_vocab, ids);
-    size_t len = 0;
-    char *owned = NULL;
-    if (file) {
-        if (!(owned = mt_read_text_file(file, &len))) return CLI_EXIT_USAGE;
-        text = owned;
-    } else {
-        text = text ? text : chat;
-        len = strlen(text);
-        if (len > MT_MAX_TEXT_BYTES) return cli_error(CLI_EXIT_USAGE, "the prompt is more than %u MiB", MT_MAX_TEXT_BYTES >> 20);
-    }
+        return cli_usage_error(a->cmd, given ? "give only one of --prompt, --prompt-file, --ids, --chat"
+                                             : "a prompt is required: --prompt, --prompt-file, --ids or --chat");
+    /* what the messages name: the flag, or the file */
+    const char *source = id_list ? "--ids" : file ? file : chat ? "--chat" : "--prompt";
     int rc = 0;
-    mt_err err;
-    if (chat) {
-        if (!mt_harmony_chat(cm->tok, NULL, 0, text, len, ids, &err)) rc = cli_error(CLI_EXIT_USAGE, "--chat: %s", err.msg);
-    } else if (!mt_tok_encode(cm->tok, text, len, cli_has(a, "--special"), ids)) {
-        rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+    if (id_list) {
+        rc = parse_ids(id_list, cm->m->hp.n_vocab, ids);
+    } else {
+        size_t len = 0;
+        char *owned = NULL;
+        if (file) {
+            if (!(owned = mt_read_text_file(file, &len))) return CLI_EXIT_USAGE;
+            text = owned;
+        } else {
+            text = text ? text : chat;
+            len = strlen(text);
+            if (len > MT_MAX_TEXT_BYTES) return cli_error(CLI_EXIT_USAGE, "%s: the prompt is more than %u MiB", source, MT_MAX_TEXT_BYTES >> 20);
+        }
+        mt_err err;
+        if (chat) {
+            if (!mt_harmony_chat(cm->tok, NULL, 0, text, len, ids, &err)) rc = cli_error(CLI_EXIT_USAGE, "--chat: %s", err.msg);
+        } else if (!mt_tok_encode(cm->tok, text, len, cli_has(a, "--special"), ids)) {
+            rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        }
+        free(owned);
     }
-    free(owned);
+    if (!rc && ids->n == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: the prompt is empty: there are no tokens to run", source);
+    if (!rc && ids->n > cm->m->hp.n_ctx)
+        rc = cli_error(CLI_EXIT_USAGE, "%s: the prompt's %zu tokens are more than the model's context of %u", source, ids->n, cm->m->hp.n_ctx);
     return rc;
 }
 

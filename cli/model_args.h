@@ -23,6 +23,7 @@
     { "--prompt", 0, "TEXT", "the prompt as text" },                                                    \
     { "--prompt-file", 0, "FILE", "the prompt as a file's exact bytes" },                               \
     { "--ids", 0, "\"ID ID ..\"", "the prompt as token ids" },                                          \
+    { "--chat", 0, "TEXT", "the prompt as a harmony user message, ending <|start|>assistant" },         \
     { "--special", 0, NULL, "special-token strings in the prompt are special tokens" }
 
 #define CLI_IV_OPTS                                                                                    \
@@ -56,9 +57,13 @@ int cli_model_open(const cli_args *a, cli_model *cm);
 int cli_model_open_with(const cli_args *a, cli_model *cm, const char *backend, const char *device, int threads);
 void cli_model_close(cli_model *cm);
 
-/* The prompt from --ids, --prompt or --prompt-file (exactly one; with
- * allow_chat also --chat TEXT in the harmony format); 0 or an exit code. */
-int cli_prompt(const cli_args *a, const cli_model *cm, bool allow_chat, mt_ids *ids);
+/* The prompt from exactly one of --prompt, --prompt-file, --ids or --chat
+ * TEXT (the harmony chat format), as token ids. 0, or an exit code after one
+ * line naming the flag or file: 2 for no prompt or two, an empty prompt (no
+ * tokens to run) or more tokens than the model's context. */
+int cli_prompt(const cli_args *a, const cli_model *cm, mt_ids *ids);
+/* Whether any of those flags is given. */
+bool cli_prompt_given(const cli_args *a);
 
 /* The intervention flags, validated against the model; 0 or exit code 2. */
 int cli_interventions(const cli_args *a, const mt_model *m, mt_interventions *iv);

@@ -1,5 +1,7 @@
 #include "text.h"
 
+#include <stdbool.h>
+
 #include "engine/utf8.h"
 
 void mt_format_bytes(uint64_t n, char *out, size_t cap) {
@@ -22,6 +24,14 @@ void mt_format_count(uint64_t n, char *out, size_t cap) {
     else if (n < 1000000ull) snprintf(out, cap, "%.1f K", (double)n / 1e3);
     else if (n < 1000000000ull) snprintf(out, cap, "%.2f M", (double)n / 1e6);
     else snprintf(out, cap, "%.2f B", (double)n / 1e9);
+}
+
+void mt_format_topk(const double *per_layer, uint32_t n_layer, char *out, size_t cap) {
+    bool same = true;
+    for (uint32_t l = 1; l < n_layer; l++) same &= per_layer[l] == per_layer[0];
+    size_t o = (size_t)snprintf(out, cap, same ? "top-" : "top-k per layer ");
+    for (uint32_t l = 0; l < (same ? 1u : n_layer) && o < cap; l++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%.3g", l ? "," : "", n_layer ? per_layer[l] : 0.0);
 }
 
 size_t mt_print_escaped(FILE *f, const char *s, size_t n, size_t max_cols) {

@@ -10,6 +10,11 @@
 void mt_format_bytes(uint64_t n, char *out, size_t cap);
 /* "3.93 M", "20.9 B" (parameters) */
 void mt_format_count(uint64_t n, char *out, size_t cap);
+/* The selection count as people say it: "top-4" when every layer selects
+ * the same number of experts per token (per_layer[l]: selections / tokens at
+ * layer l, what interventions made of the model's k), else "top-k per layer
+ * 2,4,4" (a layer whose tokens differ shows its mean, %.3g). */
+void mt_format_topk(const double *per_layer, uint32_t n_layer, char *out, size_t cap);
 /* Writes s[0..n) for a terminal: valid printable UTF-8 as is, control
  * characters and invalid bytes as \n, \t, \xNN, quotes and backslashes escaped; stops after max_cols
  * characters with "...". Returns the characters written. */

@@ -8,6 +8,7 @@
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
+#include "tui/label.h"
 
 /* The fixture's tokens as an --ids argument (caller frees). */
 static char *fixture_ids(const jv *expected, size_t limit) {
@@ -104,8 +105,80 @@ static void trace_logits_modes(void) {
     jv_free(v);
     proc_free(&r);
     r = run_moetop("trace", "-m", gguf, "--prompt", "Count: 1 2", NULL); /* the human form */
-    CHECKF(r.status == 0 && strstr(r.out, "next token:") && strstr(r.out, " L2 "), "human trace: %s", r.err);
+    CHECKF(r.status == 0 && strstr(r.out, "next token:") && strstr(r.out, "  L2"), "human trace: %s", r.err);
     proc_free(&r);
+}
+
+/* The human trace on the bundled model: a header row naming the columns, a
+ * row per token whose label follows the explorer's rule (a space is never
+ * blank), each cell the JSON's experts and weights, and the selection count
+ * that ran on the first line: top-2 under --k 2, per layer under --k 2@1. */
+static void trace_table_says_what_ran(void) {
+    const char *prompt = "a  b\n\tc";
+    static const char *const k_flags[2] = { "2", "2@1" };
+    for (int run = 0; run < 2; run++) {
+        proc_result tj = run_moetop("trace", "--prompt", prompt, "--k", k_flags[run], "--json", NULL);
+        proc_result tt = run_moetop("trace", "--prompt", prompt, "--k", k_flags[run], NULL);
+        jv *v = run_json(&tj);
+        if (!v || !CHECKF(tt.status == 0, "trace: %s", tt.err)) {
+            jv_free(v);
+            proc_free(&tj);
+            proc_free(&tt);
+            continue;
+        }
+        const jv *layers = jv_get(v, "layers"), *tokens = jv_get(v, "tokens");
+        size_t L = layers->len, T = tokens->len;
+        char want_k[128] = "top-2", cell[512];
+        if (run == 1) {
+            size_t o = (size_t)snprintf(want_k, sizeof want_k, "top-k per layer ");
+            for (size_t l = 0; l < L; l++)
+                o += (size_t)snprintf(want_k + o, sizeof want_k - o, "%s%zu", l ? "," : "", jv_at(jv_get(jv_at(layers, l), "topk"), 0)->len);
+        }
+        char *first_nl = strchr(tt.out, '\n');
+        CHECKF(first_nl && strstr(tt.out, want_k) && strstr(tt.out, want_k) < first_nl && !strstr(tt.out, "top-4"),
+               "--k %s: the first line should say %s: %.200s", k_flags[run], want_k, tt.out);
+        /* the rows: after the header "pos id token L0 .. L(n-1)"; this prompt has a
+         * space token and a newline: shown, never blank */
+        char *header = strstr(tt.out, "\n  pos ");
+        CHECKF(header && strstr(header, "\n    1 ") && strstr(header, "\xc2\xb7") && strstr(header, "\xe2\x86\xb5"), "visible whitespace: %.600s",
+               tt.out);
+        if (CHECKF(header != NULL, "no header row: %.300s", tt.out)) {
+            char *line = header + 1, *save = NULL;
+            char *end = strchr(line, '\n');
+            *end = 0;
+            char *word = strtok_r(line, " ", &save);
+            static const char *const names[3] = { "pos", "id", "token" };
+            for (int i = 0; i < 3; i++, word = strtok_r(NULL, " ", &save)) CHECKF(word && strcmp(word, names[i]) == 0, "header column %d", i);
+            for (size_t l = 0; l < L; l++, word = strtok_r(NULL, " ", &save)) {
+                snprintf(cell, sizeof cell, "L%zu", l);
+                CHECKF(word && strcmp(word, cell) == 0, "header column L%zu: %s", l, word ? word : "(none)");
+            }
+            line = end + 1;
+            for (size_t t = 0; t < T; t++, line = end + 1) {
+                end = strchr(line, '\n');
+                if (!CHECKF(end != NULL, "row %zu missing", t)) break;
+                *end = 0;
+                const jv *tok = jv_at(tokens, t);
+                const char *text = jv_str(tok, "text");
+                char label[128];
+                mt_token_label(text, strlen(text), false, 16, label, sizeof label);
+                char *pos = strtok_r(line, " ", &save), *id = strtok_r(NULL, " ", &save), *shown = strtok_r(NULL, " ", &save);
+                CHECKF(pos && id && shown && atoi(pos) == (int)t && atof(id) == jv_num(tok, "id", -1) && strcmp(shown, label) == 0,
+                       "row %zu: '%s %s %s', want token %s", t, pos ? pos : "", id ? id : "", shown ? shown : "", label);
+                for (size_t l = 0; l < L; l++) {
+                    const jv *ex = jv_at(jv_get(jv_at(layers, l), "topk"), t), *w = jv_at(jv_get(jv_at(layers, l), "weights"), t);
+                    size_t o = 0;
+                    for (size_t i = 0; i < ex->len; i++)
+                        o += (size_t)snprintf(cell + o, sizeof cell - o, "%s%.0f:%.2f", i ? "," : "", jv_at(ex, i)->num, jv_at(w, i)->num);
+                    char *got = strtok_r(NULL, " ", &save);
+                    CHECKF(got && strcmp(got, cell) == 0, "row %zu layer %zu: '%s', JSON says '%s'", t, l, got ? got : "", cell);
+                }
+            }
+        }
+        jv_free(v);
+        proc_free(&tj);
+        proc_free(&tt);
+    }
 }
 
 static void greedy_generation_matches_the_oracle(void) {
@@ -242,6 +315,7 @@ int main(void) {
     t_begin("cli-engine");
     RUN(trace_json_matches_the_oracle);
     RUN(trace_logits_modes);
+    RUN(trace_table_says_what_ran);
     RUN(greedy_generation_matches_the_oracle);
     RUN(sampling_is_seeded);
     RUN(bench_json);

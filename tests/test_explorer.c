@@ -655,6 +655,83 @@ static void config_files(void) {
     }
 }
 
+/* Runs the bundled-model explorer headless on keys (a script's text) and
+ * returns the final .txt frame (caller frees), or NULL after a failed check. */
+static char *frame_after(const char *prompt, const char *keys, const char *name) {
+    char script[600], frame[600];
+    snprintf(script, sizeof script, "%s/%s.keys", t_tmpdir(), name);
+    snprintf(frame, sizeof frame, "%s/%s.txt", t_tmpdir(), name);
+    t_write_file(script, keys, strlen(keys));
+    proc_result r = run_moetop("--prompt", prompt, "--headless", "--size", "120x30", "--script", script, "--export-frame", frame, NULL);
+    bool ok = CHECKF(r.status == 0, "%s: exit %d: %s", name, r.status, r.err);
+    proc_free(&r);
+    return ok ? t_read_file(frame, NULL) : NULL;
+}
+
+/* p and P on the bundled prompt sets (their domains read from assets/prompts
+ * at run time): the first p shows the first prompt of the first domain, the
+ * first P the first domain; later presses step on. */
+static void first_press_shows_first_prompt_and_domain(void) {
+    const char *const lister[] = { "/bin/sh", "-c", "ls assets/prompts | sed 's/\\.[^.]*$//' | sort | head -2", NULL };
+    proc_result ls = proc_run(lister, NULL);
+    char first[128] = "", second[128] = "";
+    if (sscanf(ls.out, "%127s %127s", first, second) != 2) {
+        t_skip("assets/prompts holds fewer than two domains");
+        proc_free(&ls);
+        return;
+    }
+    proc_free(&ls);
+    static const struct { const char *keys, *name; int domain, number; } cases[] = {
+        { "p\n", "p1", 0, 1 }, { "p\np\n", "p2", 0, 2 }, { "P\n", "P1", 0, 1 }, { "P\nP\n", "P2", 1, 1 }, { "p\np\nP\n", "ppP", 1, 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *f = frame_after("x", cases[i].keys, cases[i].name), want[300];
+        snprintf(want, sizeof want, "| %s prompt %d of ", cases[i].domain ? second : first, cases[i].number);
+        CHECKF(f && strstr(f, want), "%s: want '%s' on the status line: %s", cases[i].name, want, f ? f : "");
+        free(f);
+    }
+}
+
+/* The prompt line's history: after running beta then gamma, e starts on
+ * gamma and the first Up shows beta (not gamma again), Down comes back. */
+static void history_up_shows_the_previous_prompt(void) {
+    char *f = frame_after("alpha", "e\nC-u\ntype beta\nEnter\ne\nC-u\ntype gamma\nEnter\ne\nUp\n", "up");
+    CHECKF(f && strstr(f, "prompt> beta"), "first Up: %s", f ? f : "");
+    free(f);
+    f = frame_after("alpha", "e\nC-u\ntype beta\nEnter\ne\nC-u\ntype gamma\nEnter\ne\nUp\nDown\n", "updown");
+    CHECKF(f && strstr(f, "prompt> gamma"), "Up then Down: %s", f ? f : "");
+    free(f);
+}
+
+/* An empty prompt: the views that show statistics say there are no tokens
+ * (no rows of 0.00); with one fewer expert per token at a layer, the experts
+ * view's uniform line is (k - 1)/E, not k/E. */
+static void no_tokens_and_the_uniform_line(void) {
+    static const char *const views[] = { "heatmap", "token", "sweep", "experts", "compare" };
+    static const char *const keys[] = { "", "Tab\n", "Tab\nTab\n", "Tab\nTab\nTab\n", "S-Tab\nS-Tab\nS-Tab\n" };
+    for (size_t i = 0; i < 5; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "empty-%s", views[i]);
+        char *f = frame_after("", keys[i], name);
+        CHECKF(f && strstr(f, views[i]) && (strstr(f, "no tokens") || strstr(f, "give a prompt")) && !strstr(f, "0.00"), "%s view, no tokens: %s",
+               views[i], f ? f : "");
+        free(f);
+    }
+    proc_result info = run_moetop("info", "--json", NULL);
+    char err[256];
+    jv *v = info.status == 0 ? jv_parse(info.out, info.out_len, err, sizeof err) : NULL;
+    const jv *md = v ? jv_get(v, "metadata") : NULL;
+    double k = md ? jv_num(md, "gpt-oss.expert_used_count", 0) : 0, E = md ? jv_num(md, "gpt-oss.expert_count", 0) : 0;
+    if (CHECKF(k > 1 && E > 0, "info --json: %s", info.err)) {
+        char *f = frame_after("The quick brown fox", "-\nTab\nTab\nTab\n", "uniform"), want[64];
+        snprintf(want, sizeof want, "(| uniform %.2f)", (k - 1) / E);
+        CHECKF(f && strstr(f, "experts |") && strstr(f, want), "want '%s': %s", want, f ? f : "");
+        free(f);
+    }
+    jv_free(v);
+    proc_free(&info);
+}
+
 static void explorer_errors(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
@@ -690,6 +767,9 @@ int main(void) {
     RUN(colour_depths);
     RUN(clicks_select_cells);
     RUN(config_files);
+    RUN(first_press_shows_first_prompt_and_domain);
+    RUN(no_tokens_and_the_uniform_line);
+    RUN(history_up_shows_the_previous_prompt);
     RUN(explorer_errors);
     return t_end();
 }

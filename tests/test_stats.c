@@ -1,8 +1,10 @@
 /* Routing statistics: every metric against values worked out by hand on
  * small traces (one token, k = E, an expert never chosen, ties, k = 1, force,
  * everything dropped), the chi-square test, and the analyses' command line:
- * entropy and coact against the trace, interventions, export in pandas,
- * charts, and a 10k-token profile in 4 shards merged equal to one run. */
+ * entropy and coact against the trace, interventions, export in pandas
+ * (tokens such as null and 007 kept as text), charts, --chat in every
+ * analysis, no statistic over zero tokens, domains over one prompt and by
+ * default, and a 10k-token profile in 4 shards merged equal to one run. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +200,74 @@ static const char *write_prompt_set(void) {
     return dir;
 }
 
+/* Tokens that pandas' defaults would read as missing values or numbers
+ * ("null", "NA", "007") stay text with the recipe export --help and the
+ * README give; checked on the bundled model, whose ids are read at run time
+ * (a retrain changes them): the candidates that are one token each. */
+static void export_keeps_na_and_digit_tokens_as_text(void) {
+    static const char *const candidates[] = { "NA", "null", "nan", "None", "NULL", "N/A", "NaN", "n/a", "<NA>" };
+    char ids[256] = "", want[512] = "[";
+    size_t n_ids = 0;
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
+        proc_result r = run_moetop("tokenize", "--json", candidates[i], NULL);
+        char err[256];
+        jv *v = r.status == 0 ? jv_parse(r.out, r.out_len, err, sizeof err) : NULL;
+        const jv *list = v ? jv_get(v, "ids") : NULL;
+        if (list && list->len == 1) {
+            size_t o = strlen(ids), w = strlen(want);
+            snprintf(ids + o, sizeof ids - o, "%s%.0f", n_ids ? " " : "", jv_at(list, 0)->num);
+            snprintf(want + w, sizeof want - w, "%s'%s'", n_ids ? ", " : "", candidates[i]);
+            n_ids++;
+        }
+        jv_free(v);
+        proc_free(&r);
+    }
+    if (n_ids == 0) {
+        t_skip("no pandas missing-value word (NA, null, ...) is one token of the bundled model's vocabulary");
+        return;
+    }
+    snprintf(want + strlen(want), sizeof want - strlen(want), "]");
+    char na_csv[600], na_jsonl[600], dig_csv[600], dig_jsonl[600];
+    snprintf(na_csv, sizeof na_csv, "%s/na.csv", t_tmpdir());
+    snprintf(na_jsonl, sizeof na_jsonl, "%s/na.jsonl", t_tmpdir());
+    snprintf(dig_csv, sizeof dig_csv, "%s/digits.csv", t_tmpdir());
+    snprintf(dig_jsonl, sizeof dig_jsonl, "%s/digits.jsonl", t_tmpdir());
+    proc_result a = run_moetop("export", "--ids", ids, "-o", na_csv, NULL);
+    proc_result b = run_moetop("export", "--ids", ids, "--format", "jsonl", "-o", na_jsonl, NULL);
+    proc_result c = run_moetop("export", "--prompt", "007", "-o", dig_csv, NULL);
+    proc_result d = run_moetop("export", "--prompt", "007", "--format", "jsonl", "-o", dig_jsonl, NULL);
+    CHECKF(a.status == 0 && b.status == 0 && c.status == 0 && d.status == 0, "export: %s%s%s%s", a.err, b.err, c.err, d.err);
+    proc_free(&a);
+    proc_free(&b);
+    proc_free(&c);
+    proc_free(&d);
+    if (system("/usr/bin/python3 -c 'import pandas' 2>/dev/null") != 0) {
+        t_skip("python3-pandas is not installed (sh tools/deps.sh installs it)");
+        return;
+    }
+    char script[8192];
+    snprintf(script, sizeof script,
+             "import pandas as pd\n"
+             "text = {'domain': str, 'token_text': str}\n"
+             "def first(df):\n"
+             "    rows = df[(df.layer == 0) & (df['rank'] == 0)].sort_values('position')\n"
+             "    return rows.token_text.tolist()\n"
+             "c = pd.read_csv('%s', keep_default_na=False, dtype=text)\n"
+             "j = pd.read_json('%s', lines=True, dtype=text)\n"
+             "assert first(c) == %s and first(j) == %s, (first(c), first(j))\n"
+             "assert set(c.domain) == {'prompt'} and set(j.domain) == {'prompt'}\n"
+             "assert pd.read_csv('%s').token_text.isna().any(), 'pandas defaults no longer read these as missing'\n"
+             "c = pd.read_csv('%s', keep_default_na=False, dtype=text)\n"
+             "j = pd.read_json('%s', lines=True, dtype=text)\n"
+             "assert ''.join(first(c)) == '007' and ''.join(first(j)) == '007', (first(c), first(j))\n"
+             "assert ''.join(map(str, first(pd.read_csv('%s')))) != '007', 'pandas defaults no longer read these as numbers'\n",
+             na_csv, na_jsonl, want, want, na_csv, dig_csv, dig_jsonl, dig_csv);
+    const char *argv[] = { "/usr/bin/python3", "-c", script, NULL };
+    proc_result r = proc_run(argv, NULL);
+    CHECKF(r.status == 0, "pandas (tokens %s): %s", want, r.err);
+    proc_free(&r);
+}
+
 static void export_loads_in_pandas(void) {
     const char *gguf = fixture_path('a', ".gguf");
     const char *dir = write_prompt_set();
@@ -217,8 +287,8 @@ static void export_loads_in_pandas(void) {
     char script[2048];
     snprintf(script, sizeof script,
              "import pandas as pd, sys\n"
-             "c = pd.read_csv('%s', keep_default_na=False)\n"
-             "j = pd.read_json('%s', lines=True)\n"
+             "c = pd.read_csv('%s', keep_default_na=False, dtype={'domain': str, 'token_text': str})\n"
+             "j = pd.read_json('%s', lines=True, dtype={'domain': str, 'token_text': str})\n"
              "assert list(c.columns) == ['domain','prompt','position','token_id','token_text','layer','rank','expert','weight'], list(c.columns)\n"
              "assert list(j.columns) == list(c.columns), list(j.columns)\n"
              "assert len(c) == len(j) and len(c) > 0\n"
@@ -271,6 +341,182 @@ static void charts_and_domains(void) {
     proc_free(&c);
 }
 
+/* The ids `tokenize --chat TEXT` gives on the bundled model, as JSON; NULL after a failed check. */
+static jv *chat_ids(const char *text) {
+    proc_result r = run_moetop("tokenize", "--chat", text, "--json", NULL);
+    char err[256];
+    jv *v = r.status == 0 ? jv_parse(r.out, r.out_len, err, sizeof err) : NULL;
+    CHECKF(v && jv_get(v, "ids"), "tokenize --chat: %s", r.err);
+    proc_free(&r);
+    return v;
+}
+
+/* --chat TEXT (the harmony wrapper generate and tokenize have) in trace and
+ * every analysis that takes a prompt, through the one shared option: each
+ * runs exactly tokenize --chat's tokens. */
+static void chat_prompt_everywhere(void) {
+    const char *q = "What is 127 * 89?";
+    jv *want = chat_ids(q);
+    if (!want) return;
+    const jv *ids = jv_get(want, "ids");
+    double T = (double)ids->len;
+    char err[256];
+    proc_result tr = run_moetop("trace", "--chat", q, "--json", NULL);
+    jv *t = tr.status == 0 ? jv_parse(tr.out, tr.out_len, err, sizeof err) : NULL;
+    if (CHECKF(t != NULL, "trace --chat: %s", tr.err)) {
+        const jv *toks = jv_get(t, "tokens");
+        bool same = toks->len == ids->len;
+        for (size_t i = 0; same && i < ids->len; i++) same = jv_num(jv_at(toks, i), "id", -1) == jv_at(ids, i)->num;
+        CHECKF(same, "trace --chat runs other tokens than tokenize --chat");
+    }
+    jv_free(t);
+    proc_free(&tr);
+    static const char *const analyses[] = { "entropy", "coact", "sweep", "cold" };
+    for (size_t i = 0; i < 4; i++) {
+        proc_result r = run_moetop(analyses[i], "--chat", q, "--json", NULL);
+        jv *v = r.status == 0 ? jv_parse(r.out, r.out_len, err, sizeof err) : NULL;
+        CHECKF(v && jv_num(jv_at(jv_get(v, "layers"), 0), "tokens", -1) == T, "%s --chat: %g tokens, want %g: %s", analyses[i],
+               v ? jv_num(jv_at(jv_get(v, "layers"), 0), "tokens", -1) : -1.0, T, r.err);
+        jv_free(v);
+        proc_free(&r);
+    }
+    proc_result d = run_moetop("domains", "--chat", q, "--json", NULL);
+    jv *v = d.status == 0 ? jv_parse(d.out, d.out_len, err, sizeof err) : NULL;
+    CHECKF(v && jv_at(jv_get(jv_at(jv_get(v, "layers"), 0), "tokens"), 0)->num == T, "domains --chat: %s", d.err);
+    jv_free(v);
+    proc_free(&d);
+    proc_result e = run_moetop("export", "--chat", q, "--format", "jsonl", NULL);
+    size_t rows = 0;
+    for (const char *p = e.out; (p = strchr(p, '\n')); p++) rows++;
+    proc_result info = run_moetop("info", "--json", NULL);
+    jv *m = info.status == 0 ? jv_parse(info.out, info.out_len, err, sizeof err) : NULL;
+    const jv *md = m ? jv_get(m, "metadata") : NULL;
+    double L = md ? jv_num(md, "gpt-oss.block_count", 0) : 0, k = md ? jv_num(md, "gpt-oss.expert_used_count", 0) : 0;
+    CHECKF(e.status == 0 && L > 0 && (double)rows == T * L * k, "export --chat: %zu rows, want %g x %g x %g: %s", rows, T, L, k, e.err);
+    jv_free(m);
+    proc_free(&info);
+    proc_free(&e);
+    proc_result both = run_moetop("sweep", "--chat", q, "--prompt", "x", NULL);
+    CHECK(is_clean_usage_error(&both) && strstr(both.err, "give only one of"));
+    proc_free(&both);
+    jv_free(want);
+}
+
+/* Zero tokens never come out as rows of 0.000: an empty --prompt, --ids,
+ * --prompt-file, a prompt-set file with no prompts, a dataset or a profile
+ * of no tokens is one line, exit 2, nothing on stdout; every command that
+ * shows statistics over a prompt. */
+static void no_statistics_over_zero_tokens(void) {
+    char empty[600], set[600], path[700], data[600], prof[600], shard[600];
+    snprintf(empty, sizeof empty, "%s/empty.txt", t_tmpdir());
+    t_write_file(empty, "", 0);
+    static const char *const commands[] = { "trace", "generate", "entropy", "coact", "sweep", "cold", "domains", "export" };
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        const char *flags[3][2] = { { "--prompt", "" }, { "--ids", " " }, { "--prompt-file", empty } };
+        for (int f = 0; f < 3; f++) {
+            proc_result r = run_moetop(commands[i], flags[f][0], flags[f][1], NULL);
+            CHECKF(is_clean_usage_error(&r) && strstr(r.err, "no tokens"), "%s %s '%s': exit %d, out '%.80s', err %s", commands[i],
+                   flags[f][0], flags[f][1], r.status, r.out, r.err);
+            proc_free(&r);
+        }
+    }
+    /* lines of spaces and tabs separate prompts (they once looped forever) */
+    snprintf(set, sizeof set, "%s/spaced", t_tmpdir());
+    snprintf(path, sizeof path, "mkdir -p %s", set);
+    CHECK(system(path) == 0);
+    snprintf(path, sizeof path, "%s/a.txt", set);
+    const char *spaced = "one\n \n\t\ntwo\n  \n";
+    t_write_file(path, spaced, strlen(spaced));
+    proc_result sp = run_moetop("export", "--prompts", set, "--format", "jsonl", NULL);
+    CHECKF(sp.status == 0 && strstr(sp.out, "\"prompt\":0,") && strstr(sp.out, "\"prompt\":1,") && !strstr(sp.out, "\"prompt\":2,"),
+           "two prompts: exit %d: %s", sp.status, sp.err);
+    proc_free(&sp);
+    /* a prompt set whose second file holds only blank lines */
+    snprintf(set, sizeof set, "%s/gapset", t_tmpdir());
+    snprintf(path, sizeof path, "mkdir -p %s", set);
+    CHECK(system(path) == 0);
+    snprintf(path, sizeof path, "%s/a.txt", set);
+    t_write_file(path, "one prompt\n", strlen("one prompt\n"));
+    snprintf(path, sizeof path, "%s/b.txt", set);
+    t_write_file(path, "\n \n\t\n", strlen("\n \n\t\n"));
+    proc_result r = run_moetop("domains", "--prompts", set, NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "b.txt") && strstr(r.err, "no tokens"), "%s", r.err);
+    proc_free(&r);
+    /* a dataset of no text: no profile; a shard that holds no document: an empty one, refused by the analyses */
+    snprintf(data, sizeof data, "%s/blank.jsonl", t_tmpdir());
+    snprintf(prof, sizeof prof, "%s/blank.json", t_tmpdir());
+    t_write_file(data, "{\"text\": \"\"}\n", strlen("{\"text\": \"\"}\n"));
+    r = run_moetop("profile", "--data", data, "-o", prof, NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "no tokens") && access(prof, F_OK) != 0, "%s", r.err);
+    proc_free(&r);
+    snprintf(shard, sizeof shard, "%s/shard3.json", t_tmpdir());
+    r = run_moetop("profile", "--data", "examples/corpus.jsonl", "--shard", "99/100", "-o", shard, NULL);
+    CHECKF(r.status == 0 && strstr(r.err, "no tokens") && access(shard, F_OK) == 0, "an empty shard: exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    static const char *const on_profiles[] = { "entropy", "coact", "sweep", "cold" };
+    for (size_t i = 0; i < 4; i++) {
+        r = run_moetop(on_profiles[i], "--profile", shard, NULL);
+        CHECKF(is_clean_usage_error(&r) && strstr(r.err, "no tokens"), "%s --profile (empty): exit %d: %s", on_profiles[i], r.status, r.err);
+        proc_free(&r);
+    }
+    r = run_moetop("bench", "-p", "8", "-n", "0", NULL); /* no speed over zero decoded tokens */
+    CHECKF(r.status == 0 && strstr(r.out, "no decode") && !strstr(r.out, "0.0 tok/s"), "bench -n 0: %s%s", r.out, r.err);
+    proc_free(&r);
+}
+
+/* domains over a single prompt (one domain, "prompt": its shares, which are
+ * the rates sweep gives, and no test) and, given no prompt flag, over the
+ * bundled prompt sets, like the other analyses (the same tokens as sweep). */
+static void domains_single_prompt_and_default(void) {
+    const char *prompt = "def f(x): return x * 2";
+    char err[256];
+    proc_result d = run_moetop("domains", "--prompt", prompt, "--json", NULL);
+    proc_result w = run_moetop("sweep", "--prompt", prompt, "--json", NULL);
+    proc_result dt = run_moetop("domains", "--prompt", prompt, NULL);
+    jv *dv = d.status == 0 ? jv_parse(d.out, d.out_len, err, sizeof err) : NULL, *wv = w.status == 0 ? jv_parse(w.out, w.out_len, err, sizeof err) : NULL;
+    if (CHECKF(dv && wv, "domains %d %s sweep %d %s", d.status, d.err, w.status, w.err)) {
+        CHECK(jv_get(dv, "domains")->len == 1 && strcmp(jv_at(jv_get(dv, "domains"), 0)->str, "prompt") == 0);
+        const jv *dl = jv_get(dv, "layers"), *wl = jv_get(wv, "layers");
+        bool same = dl->len == wl->len;
+        for (size_t l = 0; same && l < dl->len; l++) {
+            const jv *spec = jv_at(jv_get(jv_at(dl, l), "specialization"), 0), *rate = jv_get(jv_at(wl, l), "rate");
+            same = jv_num(jv_at(dl, l), "dof", -1) == 0 && jv_num(jv_at(dl, l), "p_value", -1) == 1 && spec->len == rate->len;
+            for (size_t e = 0; same && e < spec->len; e++) same = fabs(jv_at(spec, e)->num - jv_at(rate, e)->num) < 1e-12;
+        }
+        CHECKF(same, "one domain: shares equal sweep's rates, dof 0, p 1");
+    }
+    CHECKF(dt.status == 0 && strstr(dt.out, "no chi-square test") && !strstr(dt.out, "chi2 "), "the text says there is no test: %s", dt.out);
+    jv_free(dv);
+    jv_free(wv);
+    proc_free(&d);
+    proc_free(&w);
+    proc_free(&dt);
+    /* no prompt flag: the bundled prompt sets, one domain per file */
+    d = run_moetop("domains", "--json", NULL);
+    w = run_moetop("sweep", "--json", NULL);
+    dv = d.status == 0 ? jv_parse(d.out, d.out_len, err, sizeof err) : NULL;
+    wv = w.status == 0 ? jv_parse(w.out, w.out_len, err, sizeof err) : NULL;
+    const char *const lister[] = { "/bin/sh", "-c", "ls assets/prompts | sed 's/\\.[^.]*$//' | sort", NULL };
+    proc_result files = proc_run(lister, NULL);
+    if (CHECKF(dv && wv, "domains %d %s sweep %d %s", d.status, d.err, w.status, w.err)) {
+        const jv *names = jv_get(dv, "domains");
+        char joined[1024] = "";
+        for (size_t i = 0; i < names->len; i++)
+            snprintf(joined + strlen(joined), sizeof joined - strlen(joined), "%s\n", jv_at(names, i)->str);
+        CHECKF(strcmp(joined, files.out) == 0, "domains '%s', assets/prompts holds '%s'", joined, files.out);
+        double sum = 0;
+        const jv *toks = jv_get(jv_at(jv_get(dv, "layers"), 0), "tokens");
+        for (size_t i = 0; i < toks->len; i++) sum += jv_at(toks, i)->num;
+        CHECKF(sum == jv_num(jv_at(jv_get(wv, "layers"), 0), "tokens", -1), "domains' %g tokens, sweep's %g", sum,
+               jv_num(jv_at(jv_get(wv, "layers"), 0), "tokens", -1));
+    }
+    proc_free(&files);
+    jv_free(dv);
+    jv_free(wv);
+    proc_free(&d);
+    proc_free(&w);
+}
+
 /* 10k tokens of text as JSON Lines: one run, and 4 shards merged, give the same profile. */
 static void shards_merge_exactly(void) {
     const char *gguf = fixture_path('a', ".gguf");
@@ -292,7 +538,7 @@ static void shards_merge_exactly(void) {
     CHECKF(a.status == 0, "%s", a.err);
     proc_free(&a);
     for (int i = 0; i < 4; i++) {
-        char spec[8];
+        char spec[16];
         snprintf(shard[i], sizeof shard[i], "%s/shard%d.json", t_tmpdir(), i);
         snprintf(spec, sizeof spec, "%d/4", i);
         proc_result s = run_moetop("profile", "-m", gguf, "--data", data, "--shard", spec, "-o", shard[i], NULL);
@@ -341,7 +587,11 @@ int main(void) {
     RUN(commands_agree_with_the_trace);
     RUN(overlap_with_baseline);
     RUN(export_loads_in_pandas);
+    RUN(export_keeps_na_and_digit_tokens_as_text);
     RUN(charts_and_domains);
+    RUN(chat_prompt_everywhere);
+    RUN(no_statistics_over_zero_tokens);
+    RUN(domains_single_prompt_and_default);
     RUN(shards_merge_exactly);
     return t_end();
 }

@@ -79,7 +79,8 @@ struct mt_app {
     char *history[MT_HISTORY];            /* earlier prompts, newest first */
     int n_history, history_at;
     mt_prompt_entry *sets;                /* the prompt sets, in domain order */
-    size_t n_sets, set_at;
+    size_t n_sets, set_at;                /* set_at: the entry p or P showed last, when set_shown */
+    bool set_shown;                       /* false until the first p or P: which then shows entry 0 */
     mt_session *gen;                      /* the completion (generate view), or NULL */
     uint32_t gen_start;                   /* where the completion begins in gen */
     int gen_pending;                      /* tokens still to generate */

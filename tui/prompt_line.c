@@ -128,7 +128,9 @@ bool mt_action_edit(mt_app *app, mt_err *err);
 bool mt_action_edit(mt_app *app, mt_err *err) {
     (void)err;
     app->editing = true;
-    app->history_at = 0;
+    /* the line starts as the prompt in force; when that is the newest history entry, start there,
+     * so that the first Up shows the one before it (not the same text again) */
+    app->history_at = app->n_history && strcmp(app->history[0], app->prompt) == 0 ? 1 : 0;
     snprintf(app->edit, sizeof app->edit, "%s", app->prompt);
     app->edit_at = strlen(app->edit);
     return true;
@@ -151,7 +153,13 @@ bool mt_action_chat(mt_app *app, mt_err *err) {
 
 static bool show_set(mt_app *app, mt_err *err) {
     const mt_prompt_entry *p = &app->sets[app->set_at];
-    snprintf(app->message, sizeof app->message, "%s prompt", p->domain);
+    size_t number = 0, of = 0; /* its place in its domain, from 1 */
+    for (size_t i = 0; i < app->n_sets; i++)
+        if (strcmp(app->sets[i].domain, p->domain) == 0) {
+            of++;
+            if (i <= app->set_at) number++;
+        }
+    snprintf(app->message, sizeof app->message, "%s prompt %zu of %zu", p->domain, number, of);
     return mt_app_set_prompt(app, p->text, err);
 }
 
@@ -161,7 +169,8 @@ bool mt_action_next_prompt(mt_app *app, mt_err *err) {
         snprintf(app->message, sizeof app->message, "no prompt sets found");
         return true;
     }
-    app->set_at = (app->set_at + 1) % app->n_sets;
+    app->set_at = app->set_shown ? (app->set_at + 1) % app->n_sets : 0; /* the first press shows the first prompt */
+    app->set_shown = true;
     return show_set(app, err);
 }
 
@@ -171,11 +180,15 @@ bool mt_action_next_domain(mt_app *app, mt_err *err) {
         snprintf(app->message, sizeof app->message, "no prompt sets found");
         return true;
     }
-    const char *domain = app->sets[app->set_at].domain;
-    size_t i = app->set_at;
-    do i = (i + 1) % app->n_sets;
-    while (i != app->set_at && strcmp(app->sets[i].domain, domain) == 0);
+    size_t i = 0; /* the first press shows the first domain */
+    if (app->set_shown) {
+        const char *domain = app->sets[app->set_at].domain;
+        i = app->set_at;
+        do i = (i + 1) % app->n_sets;
+        while (i != app->set_at && strcmp(app->sets[i].domain, domain) == 0);
+    }
     app->set_at = i;
+    app->set_shown = true;
     return show_set(app, err);
 }
 

@@ -9,11 +9,21 @@
 #include "engine/lines.h"
 #include "engine/utf8.h"
 
-static const struct { const char *name; int key; } named[] = {
-    { "Enter", MT_KEY_ENTER }, { "Tab", MT_KEY_TAB }, { "S-Tab", MT_KEY_BACKTAB }, { "Esc", MT_KEY_ESC },
-    { "Space", ' ' }, { "Backspace", MT_KEY_BACKSPACE }, { "Delete", MT_KEY_DELETE }, { "Home", MT_KEY_HOME },
-    { "End", MT_KEY_END }, { "Up", MT_KEY_UP }, { "Down", MT_KEY_DOWN }, { "Left", MT_KEY_LEFT }, { "Right", MT_KEY_RIGHT },
-    { "PageUp", MT_KEY_PAGEUP }, { "PageDown", MT_KEY_PAGEDOWN },
+#define NAMED_ENTRY(name, key) { name, key },
+static const struct { const char *name; int key; } named[] = { MT_SCRIPT_NAMED_KEYS(NAMED_ENTRY) };
+
+#define NAME_IN_LIST(name, key) name " "
+const char *const mt_script_help[] = {
+    "a key name     " MT_SCRIPT_NAMED_KEYS(NAME_IN_LIST) "F1..F12 C-a..C-z,",
+    "               or any single character (j, K, ?, +); names are case-sensitive",
+    "type TEXT      each character of TEXT as a key (after e: typed into the prompt line)",
+    "wait MS        advance the recording's clock by MS milliseconds (0..600000); work never needs it:",
+    "               pending work (a completion) finishes before each step",
+    "click X Y      a left click on the cell at column X, row Y (from 0, the top left)",
+    "frame FILE     write the frame now (.txt, .ansi or .svg, by the extension)",
+    "# ...          a comment; blank lines are skipped; a step's line is at most 4095 bytes",
+    "(README.md, \"Key scripts\", has the same list with an example: examples/keys.txt)",
+    NULL,
 };
 
 int mt_key_from_name(const char *name) {

@@ -1,8 +1,8 @@
 /* Key scripts for the headless explorer (shared/contracts/cli.md): one step
- * per line: a key name (j, K, Enter, Tab, S-Tab, Esc, Space, Backspace,
- * Delete, Home, End, Up, Down, Left, Right, PageUp, PageDown, F1..F12,
- * C-a..C-z), `type TEXT`, `wait MS` or `frame FILE`; '#' starts a comment.
- * moetop adds `click X Y`: a left click on the cell at column X, row Y (from 0).
+ * per line: a key name (MT_SCRIPT_NAMED_KEYS below, F1..F12, C-a..C-z, a
+ * single character), `type TEXT`, `wait MS` or `frame FILE`; '#' starts a
+ * comment. moetop adds `click X Y`: a left click on the cell at column X,
+ * row Y (from 0). The README's "Key scripts" section documents the same.
  * Lines are read by engine/lines.h (LF, CRLF or CR line ends, a byte-order
  * mark dropped); leading spaces and tabs are dropped, trailing ones too except
  * after `type `: TEXT is every byte up to the line end. A NUL byte or a line
@@ -23,6 +23,19 @@ enum {
     MT_KEY_CTRL_A = MT_KEY_F1 + 12, /* .. + 25 */
     MT_KEY_CLICK = MT_KEY_CTRL_A + 26, /* a left click; the cell comes with it */
 };
+
+/* The named keys of key scripts: the one table the parser, `moetop explore
+ * --help` and the test of the README's list are made from. Besides these:
+ * F1..F12, C-a..C-z and any single character (its code point). */
+#define MT_SCRIPT_NAMED_KEYS(X)                                                                                  \
+    X("Enter", MT_KEY_ENTER) X("Tab", MT_KEY_TAB) X("S-Tab", MT_KEY_BACKTAB) X("Esc", MT_KEY_ESC) X("Space", ' ') \
+    X("Backspace", MT_KEY_BACKSPACE) X("Delete", MT_KEY_DELETE) X("Home", MT_KEY_HOME) X("End", MT_KEY_END)       \
+    X("Up", MT_KEY_UP) X("Down", MT_KEY_DOWN) X("Left", MT_KEY_LEFT) X("Right", MT_KEY_RIGHT)                      \
+    X("PageUp", MT_KEY_PAGEUP) X("PageDown", MT_KEY_PAGEDOWN)
+
+/* The key-script language in lines, for help texts (NULL-terminated); the
+ * key names in it come from MT_SCRIPT_NAMED_KEYS. */
+extern const char *const mt_script_help[];
 
 typedef enum { MT_STEP_KEY, MT_STEP_TYPE, MT_STEP_WAIT, MT_STEP_FRAME, MT_STEP_CLICK } mt_step_kind;
 

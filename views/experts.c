@@ -1,6 +1,6 @@
 /* The experts view: one layer (the cursor's): each expert's use over the
  * prompt (its rate, tokens using it / tokens) as a bar against the uniform
- * line k/E, and the tokens it takes most (highest weight first). */
+ * line (experts selected per token / E: k/E without interventions), and the tokens it takes most (highest weight first). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,6 +12,11 @@
 void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
     const mt_hparams *hp = &app->m->hp;
     uint32_t T = mt_session_length(app->s), E = hp->n_expert, l = app->cur_layer;
+    if (T == 0) { /* no shares of zero tokens */
+        mt_grid_text(g, area, area.x + 2, area.y + 1, "(no tokens: give a prompt)", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
+        return;
+    }
+    uint64_t selections = 0;
     uint32_t *count = calloc(E, sizeof *count);
     /* per expert, its three highest-weight tokens */
     uint32_t (*best_tok)[3] = calloc(E, sizeof *best_tok);
@@ -22,6 +27,7 @@ void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
         const float *w;
         float margin;
         uint32_t n = mt_session_route(app->s, l, t, &ex, &w, &margin);
+        selections += n;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t e = ex[i];
             count[e]++;
@@ -35,7 +41,7 @@ void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
         }
     }
     char line[160];
-    double uniform = (double)hp->k / E;
+    double uniform = (double)selections / T / E; /* experts selected per token / E: k/E unless interventions change k */
     snprintf(line, sizeof line, "layer %u: share of the %u tokens using each expert (| uniform %.2f), and its strongest tokens", l, T, uniform);
     mt_grid_text(g, area, area.x + 1, area.y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     int bar_w = 24;

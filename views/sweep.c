@@ -22,6 +22,10 @@ static void bar(mt_grid *g, mt_rect r, int x, int y, int width, double v, bool a
 
 void mt_view_sweep(const mt_app *app, mt_grid *g, mt_rect area) {
     const mt_hparams *hp = &app->m->hp;
+    if (mt_session_length(app->s) == 0) { /* no statistic over zero tokens */
+        mt_grid_text(g, area, area.x + 2, area.y + 1, "(no tokens: give a prompt)", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
+        return;
+    }
     mt_stats st;
     if (!mt_stats_init(&st, hp->n_layer, hp->n_expert)) return;
     for (uint32_t l = 0; l < hp->n_layer; l++)

@@ -148,7 +148,7 @@ static int run_compare(const cli_command *cmd, cli_args *a) {
     mt_ids prompt = { 0 };
     mt_conditions conds = { 0 };
     mt_compare_result *res = NULL;
-    if ((rc = cli_prompt(a, &cm, true, &prompt)) || (rc = cli_conditions(a, cm.m, &conds))) goto done;
+    if ((rc = cli_prompt(a, &cm, &prompt)) || (rc = cli_conditions(a, cm.m, &conds))) goto done;
     if (prompt.n == 0) {
         rc = cli_error(CLI_EXIT_USAGE, "the prompt has no tokens: compare needs at least one");
         goto done;
@@ -193,8 +193,7 @@ const cli_command cmd_compare = {
     .summary = "Conditions side by side on a prompt: continuation, next token, KL and routing overlap.",
     .details = CLI_COND_DETAILS "\n\n" CLI_IV_DETAILS,
     .definitions = compare_definitions,
-    .opts = { CLI_MODEL_OPTS, CLI_PROMPT_OPTS, { "--chat", 0, "TEXT", "the prompt as a harmony chat (a user message)" },
-              CLI_IV_OPTS, CLI_COND_OPTS,
+    .opts = { CLI_MODEL_OPTS, CLI_PROMPT_OPTS, CLI_IV_OPTS, CLI_COND_OPTS,
               { "--max-tokens", 'n', "N", "greedy tokens per condition (default 16)" },
               { "--json", 0, NULL, "one JSON object on stdout (shared/contracts/cli.md)" }, { NULL, 0, NULL, NULL } },
     .run = run_compare,

@@ -97,11 +97,6 @@ static int load_docs(const cli_args *a, const cli_model *cm, docs *d) {
         return rc;
     }
     if (data) return load_data(data, cli_get(a, "--text-key") ? cli_get(a, "--text-key") : "text", cm, special, d);
-    if (cli_get(a, "--chat")) {
-        mt_ids ids = { 0 };
-        int rc = cli_prompt(a, cm, true, &ids);
-        return rc ? rc : docs_add(d, &ids);
-    }
     cli_corpus c; /* a prompt, a prompt set, or the bundled prompt sets */
     int rc = cli_corpus_load(a, cm, &c);
     if (rc) return rc;
@@ -342,7 +337,7 @@ const cli_command cmd_ppl = {
                "writes, with --json, the sums `moetop merge-ppl` adds into exactly the unsharded result.\n\n" CLI_COND_DETAILS
                "\n\n" CLI_IV_DETAILS,
     .definitions = ppl_definitions,
-    .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, { "--chat", 0, "TEXT", "the document as a harmony chat (a user message)" },
+    .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS,
               { "--text-file", 0, "FILE", "one document: the file's text" },
               { "--data", 0, "FILE.jsonl", "one document per JSON Lines record" },
               { "--text-key", 0, "KEY", "the records' text field (default text)" },
