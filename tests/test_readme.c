@@ -17,7 +17,7 @@
 #include "support/harness.h"
 #include "tui/script.h"
 
-#define MAX_LINES 64
+#define MAX_LINES 160
 
 static char *readme;                    /* README.md, read once */
 static char *lines[MAX_LINES];          /* the example lines, in order */
