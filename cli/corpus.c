@@ -81,6 +81,19 @@ int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c) {
     }
     if (cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids"))
         return cli_usage_error(a->cmd, "--prompts: give a prompt set or a prompt, not both");
+    return cli_corpus_load_dir(dir, cm, c);
+}
+
+int cli_corpus_load_file(const char *path, const char *domain, const cli_model *cm, cli_corpus *c) {
+    memset(c, 0, sizeof *c);
+    int rc = add_domain(c, domain);
+    if (!rc) rc = load_domain_file(path, 0, cm, c);
+    if (!rc && c->n_items == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: the file holds no prompts", path);
+    return rc;
+}
+
+int cli_corpus_load_dir(const char *dir, const cli_model *cm, cli_corpus *c) {
+    memset(c, 0, sizeof *c);
     DIR *d = opendir(dir);
     if (!d) return cli_error(CLI_EXIT_USAGE, "%s: cannot open the prompt set directory", dir);
     char **names = NULL;

@@ -34,6 +34,10 @@ typedef struct cli_corpus {
 
 /* 0, or an exit code after printing the error. */
 int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c);
+/* A prompt set directory, or one file of that format as one domain (no
+ * prompt in it is an error); 0, or an exit code after printing the error. */
+int cli_corpus_load_dir(const char *dir, const cli_model *cm, cli_corpus *c);
+int cli_corpus_load_file(const char *path, const char *domain, const cli_model *cm, cli_corpus *c);
 void cli_corpus_free(cli_corpus *c);
 
 /* Runs every prompt (each in a fresh context) with the interventions and

