@@ -104,8 +104,86 @@ static void context_by_ids(void) {
     proc_free(&r);
 }
 
+/* adds the selections (weight > 0) of every token of a prompt to counts[L][E] */
+static void add_selections(const char *gguf, const char *prompt, double *counts, size_t E) {
+    proc_result run = run_moetop("trace", "-m", gguf, "--prompt", prompt, "--special", "--json", NULL);
+    jv *tr = json_of(&run);
+    const jv *layers = tr ? jv_get(tr, "layers") : NULL;
+    for (size_t l = 0; layers && l < layers->len; l++) {
+        const jv *topk = jv_get(jv_at(layers, l), "topk"), *w = jv_get(jv_at(layers, l), "weights");
+        for (size_t t = 0; t < topk->len; t++)
+            for (size_t i = 0; i < jv_at(topk, t)->len; i++)
+                if (jv_at(jv_at(w, t), i)->num > 0) counts[l * E + (size_t)jv_at(jv_at(topk, t), i)->num] += 1;
+    }
+    jv_free(tr);
+}
+
+static double js_bits(const double *p, const double *q, size_t E) {
+    double sp = 0, sq = 0, js = 0;
+    for (size_t e = 0; e < E; e++) sp += p[e], sq += q[e];
+    for (size_t e = 0; e < E; e++) {
+        double a = p[e] / sp, b = q[e] / sq, m = (a + b) / 2;
+        if (a > 0) js += a * log2(a / m) / 2;
+        if (b > 0) js += b * log2(b / m) / 2;
+    }
+    return js;
+}
+
+static void divergence_from_traces(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    char da[512], db[512], fa[600], fb[600], svg[600];
+    snprintf(da, sizeof da, "%s/set-a", t_tmpdir());
+    snprintf(db, sizeof db, "%s/set-b", t_tmpdir());
+    snprintf(fa, sizeof fa, "%s/one.txt", da);
+    snprintf(fb, sizeof fb, "%s/two.txt", db);
+    snprintf(svg, sizeof svg, "%s/div.svg", t_tmpdir());
+    const char *pa[3] = { "abc 127", "the cat sat", "1 + 1 = 2" }, *pb[2] = { "x = 1 + 2", "see the dog" };
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s'", da, db);
+    CHECK(system(cmd) == 0);
+    const char *ta = "abc 127\n\nthe cat sat\n\n1 + 1 = 2\n", *tb = "x = 1 + 2\n\n\nsee the dog";
+    CHECK(t_write_file(fa, ta, strlen(ta)) && t_write_file(fb, tb, strlen(tb)));
+    proc_result r = run_moetop("divergence", "-m", a, "--prompts", da, "--vs-prompts", db, "--permutations", "200", "--seed", "3", "--svg", svg, "--json", NULL);
+    proc_result r2 = run_moetop("divergence", "-m", a, "--prompts", da, "--vs-prompts", db, "--permutations", "200", "--seed", "3", "--json", NULL);
+    CHECK(r.status == 0 && r2.status == 0 && r.out_len == r2.out_len && memcmp(r.out, r2.out, r.out_len) == 0); /* seeded */
+    proc_free(&r2);
+    jv *v = json_of(&r);
+    enum { L = 4, E = 8 };
+    double ca[L * E] = { 0 }, cb[L * E] = { 0 };
+    for (int i = 0; i < 3; i++) add_selections(a, pa[i], ca, E);
+    for (int i = 0; i < 2; i++) add_selections(a, pb[i], cb, E);
+    const jv *layers = v ? jv_get(v, "layers") : NULL;
+    CHECK(layers && layers->len == L && jv_num(v, "prompts_a", -1) == 3 && jv_num(v, "prompts_b", -1) == 2);
+    for (size_t l = 0; layers && l < L; l++) {
+        const jv *x = jv_at(layers, l);
+        double want = js_bits(ca + l * E, cb + l * E, E), p = jv_num(x, "p_permutation", -1);
+        CHECKF(fabs(jv_num(x, "js_bits", -1) - want) < 1e-12, "layer %zu: js %.15g, recomputed %.15g", l, jv_num(x, "js_bits", -1), want);
+        /* 5 prompts split 3 + 2 have 10 labelings: p is (1 + reach) / 201 and at least about 1/10 */
+        CHECKF(p > 0.03 && p <= 1 && jv_num(x, "js_floor", -1) >= 0 && jv_num(x, "p_holm", -1) >= p, "layer %zu: p %.4f", l, p);
+    }
+    unsigned long len = 0;
+    char *s = t_read_file(svg, &len);
+    CHECK(s && len > 100 && strstr(s, "<svg") != NULL);
+    free(s);
+    jv_free(v);
+    r = run_moetop("divergence", "-m", a, "--domain", "nonesuch", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("divergence", "-m", a, "--prompt", "x", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("divergence", "-m", a, "--prompts", da, "--vs-prompts", "/nonexistent", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("divergence", "-m", a, "--permutations", "0", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+}
+
 int main(void) {
     t_begin("cli_experiments2");
     RUN(context_by_ids);
+    RUN(divergence_from_traces);
     return t_end();
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "experiments/context.h"
+#include "experiments/divergence.h"
 #include "experiments/routing.h"
 #include "support/harness.h"
 
@@ -68,10 +69,45 @@ static void context_summary_by_hand(void) {
     CHECK(isnan(s.jaccard_mean) && isnan(s.jaccard_later) && s.distinct_top == 1);
 }
 
+static void jensen_shannon_by_hand(void) {
+    uint64_t a[2] = { 3, 0 }, b[2] = { 0, 5 }, c[2] = { 1, 1 }, z[2] = { 0, 0 };
+    CHECK(mt_js_bits(a, b, 2) == 1.0); /* disjoint: 1 bit */
+    CHECK(mt_js_bits(a, a, 2) == 0.0 && mt_js_bits(c, c, 2) == 0.0);
+    /* (1/2, 1/2) against (1, 0): M = (3/4, 1/4); (1/2 log2(2/3) + 1/2 log2 2) / 2 + log2(4/3) / 2 */
+    double want = (0.5 * log2(0.5 / 0.75) + 0.5 * log2(2.0)) / 2 + log2(1 / 0.75) / 2;
+    CHECK(NEAR(mt_js_bits(c, a, 2), want, 1e-15) && NEAR(want, 0.311278124459133, 1e-12));
+    CHECK(isnan(mt_js_bits(z, a, 2)));
+}
+
+static void permutation_test_by_hand(void) {
+    /* four prompts, one layer, two experts: A = prompts 0, 1 (all expert 0), B = 2, 3 (all expert 1).
+     * JS = 1; of the 6 ways to put two prompts in A, 2 reach JS 1 (the sets as they are, and swapped),
+     * so p -> (1 + N/3) / (1 + N). Every random half of the pool: 4 of 6 splits mix one prompt of each
+     * (JS 0), 2 are the sets (JS 1): floor -> 1/3. Each set's halves are alike: floor 0. */
+    uint64_t counts[4][2] = { { 2, 0 }, { 2, 0 }, { 0, 2 }, { 0, 2 } };
+    bool in_b[4] = { false, false, true, true };
+    mt_divergence_layer out;
+    CHECK(mt_divergence(&counts[0][0], in_b, 4, 1, 2, 6000, 7, &out));
+    CHECK(out.js_bits == 1.0 && out.selections_a == 4 && out.selections_b == 4);
+    CHECKF(NEAR(out.p_permutation, 1.0 / 3, 0.03), "p %.4f", out.p_permutation);
+    CHECKF(NEAR(out.js_floor, 1.0 / 3, 0.03), "floor %.4f", out.js_floor);
+    CHECK(out.js_floor_a == 0.0 && out.js_floor_b == 0.0);
+    mt_divergence_layer again;
+    CHECK(mt_divergence(&counts[0][0], in_b, 4, 1, 2, 6000, 7, &again) && memcmp(&out, &again, sizeof out) == 0); /* seeded */
+    /* two prompts: every permutation reaches the observed JS (p = 1); no floor within one prompt */
+    CHECK(mt_divergence(&counts[1][0], in_b + 1, 2, 1, 2, 100, 0, &out));
+    CHECK(out.js_bits == 1.0 && out.p_permutation == 1.0 && isnan(out.js_floor_a) && isnan(out.js_floor_b));
+    /* identical sets: JS 0, p 1 */
+    uint64_t same[4][2] = { { 1, 1 }, { 2, 2 }, { 1, 1 }, { 2, 2 } };
+    CHECK(mt_divergence(&same[0][0], in_b, 4, 1, 2, 200, 0, &out) && out.js_bits == 0.0 && out.p_permutation == 1.0);
+}
+
 int main(void) {
     t_begin("experiments2");
     RUN(top_expert_and_jaccard);
     RUN(find_by_ids);
     RUN(context_summary_by_hand);
+    RUN(jensen_shannon_by_hand);
+    RUN(permutation_test_by_hand);
     return t_end();
 }
