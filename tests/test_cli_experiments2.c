@@ -181,9 +181,74 @@ static void divergence_from_traces(void) {
     proc_free(&r);
 }
 
+static void taxonomy_from_traces(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *prompt = "def f(x):\n    return x + 127, \"the cat\"";
+    /* expert 3 masked at every layer: never used */
+    proc_result r = run_moetop("taxonomy", "-m", a, "--prompt", prompt, "--mask", "3", "--json", NULL);
+    proc_result t = run_moetop("trace", "-m", a, "--prompt", prompt, "--mask", "3", "--json", NULL);
+    jv *v = json_of(&r), *tr = json_of(&t);
+    if (!v || !tr) return;
+    size_t T = jv_get(tr, "tokens")->len;
+    CHECK(jv_num(v, "tokens", -1) == (double)T && jv_num(v, "prompts", -1) == 1);
+    const jv *ct = jv_get(v, "class_tokens");
+    double sum = 0;
+    for (size_t k = 0; ct && k < ct->len; k++) sum += jv_at(ct, k)->num;
+    CHECK(sum == (double)T && jv_at(ct, 0)->num == 1); /* one start */
+    const jv *layers = jv_get(v, "layers");
+    for (size_t l = 0; layers && l < layers->len; l++) {
+        double top[8] = { 0 }, any[8] = { 0 };
+        const jv *tl = jv_at(jv_get(tr, "layers"), l);
+        for (size_t i = 0; i < T; i++) {
+            const jv *topk = jv_at(jv_get(tl, "topk"), i), *w = jv_at(jv_get(tl, "weights"), i);
+            size_t best = 0;
+            for (size_t k = 0; k < topk->len; k++) {
+                if (jv_at(w, k)->num > jv_at(w, best)->num) best = k;
+                if (jv_at(w, k)->num > 0) any[(size_t)jv_at(topk, k)->num]++;
+            }
+            top[(size_t)jv_at(topk, best)->num]++;
+        }
+        const jv *ex = jv_get(jv_at(layers, l), "experts");
+        for (size_t e = 0; ex && e < 8; e++) {
+            const jv *x = jv_at(ex, e);
+            CHECKF(jv_num(x, "top", -1) == top[e] && jv_num(x, "any", -1) == any[e], "layer %zu expert %zu", l, e);
+            const char *label = jv_str(x, "label");
+            if (any[e] == 0) CHECK(strcmp(label, "unused") == 0);
+            else if (top[e] == 0) CHECK(strcmp(label, "never-top") == 0);
+            else if (jv_num(x, "p_holm", -1) >= 0.05) CHECK(strcmp(label, "generalist") == 0);
+        }
+        const jv *unused = jv_get(jv_at(layers, l), "unused");
+        CHECK(unused && unused->len >= 1 && jv_at(unused, 0)->num == 3);
+        const jv *classes = jv_get(jv_at(layers, l), "classes");
+        CHECK(classes && classes->len == ct->len);
+    }
+    jv_free(v);
+    jv_free(tr);
+    /* by the previous token: the first position is "start", every other one has a previous token */
+    r = run_moetop("taxonomy", "-m", a, "--prompt", prompt, "--by", "previous", "--json", NULL);
+    if ((v = json_of(&r))) {
+        CHECK(jv_at(jv_get(v, "class_tokens"), 0)->num == 1 && strcmp(jv_str(v, "by"), "previous") == 0);
+        jv_free(v);
+    }
+    r = run_moetop("taxonomy", "-m", a, "--prompt", prompt, "--by", "next", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("taxonomy", "-m", a, "--prompt", prompt, "--alpha", "1.5", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("taxonomy", "-m", a, "--prompt", prompt, "--layer", "4", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("taxonomy", "-m", a, "--prompt", prompt, "--csv", NULL);
+    CHECK(r.status == 0 && strncmp(r.out, "layer,expert,class,top,any,share,lift,p_holm,label\n", 51) == 0);
+    proc_free(&r);
+}
+
 int main(void) {
     t_begin("cli_experiments2");
     RUN(context_by_ids);
     RUN(divergence_from_traces);
+    RUN(taxonomy_from_traces);
     return t_end();
 }

@@ -10,6 +10,7 @@
 #include "experiments/context.h"
 #include "experiments/divergence.h"
 #include "experiments/routing.h"
+#include "experiments/taxonomy.h"
 #include "support/harness.h"
 
 #define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))
@@ -102,6 +103,69 @@ static void permutation_test_by_hand(void) {
     CHECK(mt_divergence(&same[0][0], in_b, 4, 1, 2, 200, 0, &out) && out.js_bits == 0.0 && out.p_permutation == 1.0);
 }
 
+static int cls(const char *s, bool special, uint32_t pos) { return mt_token_class(s, strlen(s), special, pos); }
+
+static void token_classes(void) {
+    CHECK(cls("127", false, 0) == MT_CLS_START && cls("<|start|>", true, 3) == MT_CLS_SPECIAL);
+    CHECK(cls("127", false, 1) == MT_CLS_NUMBER && cls(" 12", false, 1) == MT_CLS_NUMBER && cls("1.5", false, 1) == MT_CLS_OTHER);
+    CHECK(cls("def", false, 2) == MT_CLS_KEYWORD && cls(" return", false, 2) == MT_CLS_KEYWORD && cls("define", false, 2) == MT_CLS_KEYWORD);
+    CHECK(cls("cat", false, 2) == MT_CLS_WORD && cls(" cat", false, 2) == MT_CLS_SPACE_WORD && cls(" café", false, 2) == MT_CLS_SPACE_WORD);
+    CHECK(cls("  cat", false, 2) == MT_CLS_OTHER); /* two spaces, then letters: not a word after a space */
+    CHECK(cls(" +", false, 2) == MT_CLS_OPERATOR && cls("==", false, 2) == MT_CLS_OPERATOR && cls("->", false, 2) == MT_CLS_OPERATOR);
+    CHECK(cls(".", false, 2) == MT_CLS_PUNCT && cls(" (", false, 2) == MT_CLS_PUNCT && cls("):", false, 2) == MT_CLS_PUNCT);
+    CHECK(cls(" ", false, 2) == MT_CLS_SPACE && cls("\n\n", false, 2) == MT_CLS_SPACE && cls(" \t", false, 2) == MT_CLS_SPACE);
+    CHECK(cls("a1", false, 2) == MT_CLS_OTHER && cls("+.", false, 2) == MT_CLS_OTHER);
+}
+
+/* one layer, E = 4, k = 2; n tokens of class c, top expert a (weight wa), then b (wb) */
+static void feed(mt_taxonomy *t, int c, int n, uint32_t a, float wa, uint32_t b, float wb, double h) {
+    uint32_t e[2] = { a, b };
+    float w[2] = { wa, wb };
+    for (int i = 0; i < n; i++) mt_taxonomy_observe(t, 0, c, e, w, 2, h);
+}
+
+static void taxonomy_by_hand(void) {
+    mt_taxonomy t;
+    CHECK(mt_taxonomy_init(&t, 1, 4));
+    /* 30 numbers: expert 0 top (w 0.75), 1 second; 30 words: 1 top with a tie 0.5/0.5 against 3 (earlier
+     * entry: 1); 20 operators: top 1 (0.6) 10 times, top 0 (0.6) 10 times. Expert 2 is never selected;
+     * expert 3 is selected (the ties) but never top. */
+    feed(&t, MT_CLS_NUMBER, 30, 0, 0.75f, 1, 0.25f, 0.2);
+    feed(&t, MT_CLS_WORD, 30, 1, 0.5f, 3, 0.5f, 0.6);
+    feed(&t, MT_CLS_OPERATOR, 10, 1, 0.6f, 0, 0.4f, 0.4);
+    feed(&t, MT_CLS_OPERATOR, 10, 0, 0.6f, 1, 0.4f, 0.4);
+    mt_taxonomy_expert ex[4];
+    mt_taxonomy_class cl[MT_CLS_COUNT];
+    CHECK(mt_taxonomy_layer(&t, 0, 0.05, ex, cl));
+    /* expert 0: top 40 = 30 numbers + 10 operators; base rates 30/80, 30/80, 20/80 */
+    CHECK(ex[0].top == 40 && ex[0].any == 50 && ex[1].top == 40 && ex[1].any == 80 && ex[3].any == 30);
+    CHECK(NEAR(ex[0].share[MT_CLS_NUMBER], 0.75, 1e-15) && NEAR(ex[0].lift[MT_CLS_NUMBER], 0.75 / (30.0 / 80), 1e-12));
+    CHECK(NEAR(ex[0].lift[MT_CLS_OPERATOR], 0.25 / 0.25, 1e-12) && ex[0].lift[MT_CLS_WORD] == 0.0 && isnan(ex[0].lift[MT_CLS_SPECIAL]));
+    /* chi-square of [[30, 0, 10], [0, 30, 10]]: expected 15, 15, 10 each row: 4 * 15 = 60, dof 2 */
+    CHECKF(NEAR(ex[0].chi2, 60.0, 1e-9) && ex[0].dof == 2, "chi2 %.9g dof %u", ex[0].chi2, ex[0].dof);
+    CHECK(NEAR(ex[0].p, exp(-30.0), 1e-20)); /* chi-square with 2 dof: p = exp(-x/2) */
+    CHECK(NEAR(ex[0].p_holm, 2 * exp(-30.0), 1e-20) && ex[0].label == MT_CLS_NUMBER && ex[1].label == MT_CLS_WORD);
+    CHECK(ex[2].label == MT_LABEL_UNUSED && ex[3].label == MT_LABEL_NEVER_TOP && ex[2].p_holm == 1.0 && isnan(ex[2].share[0]));
+    CHECK(strcmp(mt_label_name(ex[3].label), "never-top") == 0 && strcmp(mt_label_name(MT_LABEL_GENERALIST), "generalist") == 0);
+    /* per class: the numbers' top weight 0.75 with no spread; operators 0.6; entropies as fed */
+    CHECK(cl[MT_CLS_NUMBER].tokens == 30 && NEAR(cl[MT_CLS_NUMBER].top_weight_mean, 0.75, 1e-12));
+    CHECK(NEAR(cl[MT_CLS_NUMBER].top_weight_lo, 0.75, 1e-6) && NEAR(cl[MT_CLS_WORD].entropy_mean, 0.6, 1e-12));
+    CHECK(cl[MT_CLS_SPECIAL].tokens == 0 && isnan(cl[MT_CLS_SPECIAL].entropy_mean));
+    mt_taxonomy_free(&t);
+    /* an expert whose classes follow the base rates is a generalist: chi2 = 0, p = 1 */
+    CHECK(mt_taxonomy_init(&t, 1, 2));
+    feed(&t, MT_CLS_NUMBER, 10, 0, 0.9f, 1, 0.1f, 0.5);
+    feed(&t, MT_CLS_NUMBER, 10, 1, 0.9f, 0, 0.1f, 0.5);
+    feed(&t, MT_CLS_WORD, 5, 0, 0.9f, 1, 0.1f, 0.5);
+    feed(&t, MT_CLS_WORD, 5, 1, 0.9f, 0, 0.1f, 0.5);
+    mt_taxonomy_expert ex2[2];
+    CHECK(mt_taxonomy_layer(&t, 0, 0.05, ex2, cl));
+    CHECK(ex2[0].chi2 == 0.0 && ex2[0].p == 1.0 && ex2[0].label == MT_LABEL_GENERALIST && ex2[1].label == MT_LABEL_GENERALIST);
+    /* the words' top weight: 0.9 with sd 0 -> the interval is the point */
+    CHECK(NEAR(cl[MT_CLS_WORD].top_weight_lo, 0.9, 1e-6) && NEAR(cl[MT_CLS_WORD].top_weight_hi, 0.9, 1e-6));
+    mt_taxonomy_free(&t);
+}
+
 int main(void) {
     t_begin("experiments2");
     RUN(top_expert_and_jaccard);
@@ -109,5 +173,7 @@ int main(void) {
     RUN(context_summary_by_hand);
     RUN(jensen_shannon_by_hand);
     RUN(permutation_test_by_hand);
+    RUN(token_classes);
+    RUN(taxonomy_by_hand);
     return t_end();
 }
