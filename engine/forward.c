@@ -49,6 +49,12 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     };
     be->attention(be, &aa);
     be->matmul(be, &w->wo, att, T, w->bo, o);
+    bool capture = s->capture_pos >= pos0 && s->capture_pos - pos0 < T; /* mt_session_capture_at */
+    uint64_t row = (uint64_t)(s->capture_pos - pos0) * d * 4, L = hp->n_layer;
+    if (capture) {
+        be->copy(be, mt_ten_at(s->capture, (uint64_t)l * d * 4), mt_ten_add(x, row), (uint64_t)d * 4);
+        be->copy(be, mt_ten_at(s->capture, (L + 1 + l) * d * 4), mt_ten_add(o, row), (uint64_t)d * 4);
+    }
     be->add(be, x, o, xn, T, d, norms, 0, 1);
     be->rmsnorm(be, xn, w->post_attn_norm, h, T, d, hp->rms_eps);
     /* router: logits over all experts, kept for the trace before any intervention */
@@ -64,6 +70,7 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     };
     if (!be->moe(be, &ma)) return false;
     be->add(be, xn, ma.out, xn, T, d, norms, -1, 2);
+    if (capture && l + 1 == L) be->copy(be, mt_ten_at(s->capture, L * d * 4), mt_ten_add(xn, row), (uint64_t)d * 4);
     return true;
 }
 

@@ -37,6 +37,7 @@ mt_session *mt_session_new(const mt_model *m, mt_backend *be, mt_err *err) {
     s->be = be;
     s->dirty_from = hp->n_layer;
     s->logits_pos = UINT32_MAX;
+    s->capture_pos = UINT32_MAX;
     s->resid = calloc(hp->n_layer + 1, sizeof *s->resid);
     s->k = calloc(hp->n_layer, sizeof *s->k);
     s->v = calloc(hp->n_layer, sizeof *s->v);
@@ -88,6 +89,7 @@ void mt_session_free(mt_session *s) {
     be->buf_free(be, s->o);
     be->buf_free(be, s->moe);
     be->buf_free(be, s->rope_cs);
+    be->buf_free(be, s->capture);
     free(s);
 }
 
@@ -254,4 +256,24 @@ uint32_t mt_session_route(const mt_session *s, uint32_t layer, uint32_t pos, con
 
 void mt_session_norms(const mt_session *s, uint32_t layer, uint32_t pos, float norms[3]) {
     memcpy(norms, trace_row(s, layer, MT_TR_NORMS, pos), 3 * sizeof *norms);
+}
+
+bool mt_session_capture_at(mt_session *s, uint32_t pos, mt_err *err) {
+    uint64_t d = s->m->hp.d_model, L = s->m->hp.n_layer;
+    if (!s->capture && !(s->capture = s->be->buf_new(s->be, (2 * L + 1) * d * 4, true))) {
+        mt_err_set(err, "out of memory for a capture");
+        return false;
+    }
+    s->capture_pos = pos;
+    return true;
+}
+
+bool mt_session_captured(const mt_session *s, uint32_t layer, const float **resid, const float **attn) {
+    uint32_t L = s->m->hp.n_layer;
+    if (!s->capture || s->capture_pos >= s->n_tokens || layer > L) return false;
+    const float *base = s->be->buf_host(s->be, s->capture);
+    size_t d = s->m->hp.d_model;
+    *resid = base + (size_t)layer * d;
+    *attn = layer < L ? base + (size_t)(L + 1 + layer) * d : NULL;
+    return true;
 }

@@ -54,6 +54,17 @@ uint32_t mt_session_route(const mt_session *s, uint32_t layer, uint32_t pos, con
 /* L2 norms of the residual entering the layer, the attention update and the MoE update. */
 void mt_session_norms(const mt_session *s, uint32_t layer, uint32_t pos, float norms[3]);
 
+/* Captures, at position pos, the residual entering every layer, the one
+ * leaving the last, and every layer's attention update (the output projection
+ * with its bias, before it is added), as the position is evaluated by later
+ * appends and updates: call before the position is evaluated. Then the MoE
+ * update of layer l is resid[l + 1] - (resid[l] + attn[l]). One position at
+ * a time (a new call replaces the old); false when out of memory. */
+bool mt_session_capture_at(mt_session *s, uint32_t pos, mt_err *err);
+/* The captured rows [d] of a layer (resid: 0..L, attn: 0..L-1; NULL where the
+ * layer has none), or false when no position is captured or pos is not yet evaluated. */
+bool mt_session_captured(const mt_session *s, uint32_t layer, const float **resid, const float **attn);
+
 /* Progress of the work one append or update does, called after each layer
  * of each batch: done and total count layer evaluations. Returning false
  * stops it: the call fails with "cancelled", an append's tokens are dropped

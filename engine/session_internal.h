@@ -38,6 +38,10 @@ struct mt_session {
     /* batch scratch (backend memory): h [B][max(d, q)], q and att [B][q], o and moe [B][d],
      * z [B][E] for the final norm's logits path; rope_cs [B][half][2] host-visible */
     mt_buf *h, *q, *att, *o, *moe, *rope_cs;
+    /* mt_session_capture_at: host-visible [L + 1][d] residual rows entering each layer (row L: after
+     * the last), then [L][d] attention updates, of position capture_pos (UINT32_MAX: none) */
+    uint32_t capture_pos;
+    mt_buf *capture;
 };
 
 /* Byte offset of row pos of a trace section (cap rows per section). */

@@ -245,10 +245,54 @@ static void taxonomy_from_traces(void) {
     proc_free(&r);
 }
 
+/* probe's actual route is the trace's (same input, same norm and router); the parts add up */
+static void probe_against_trace(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *prompt = "The quick brown fox jumps over";
+    for (int masked = 0; masked < 2; masked++) {
+        proc_result r = masked ? run_moetop("probe", "-m", a, "--prompt", prompt, "--at", "3", "--mask", "2@1", "--json", NULL)
+                               : run_moetop("probe", "-m", a, "--prompt", prompt, "--at", "3", "--json", NULL);
+        proc_result t = masked ? run_moetop("trace", "-m", a, "--prompt", prompt, "--mask", "2@1", "--json", NULL)
+                               : run_moetop("trace", "-m", a, "--prompt", prompt, "--json", NULL);
+        jv *v = json_of(&r), *tr = json_of(&t);
+        if (!v || !tr) return;
+        CHECK(jv_num(v, "position", -1) == 3);
+        const jv *layers = jv_get(v, "layers");
+        CHECK(layers && layers->len == 4);
+        for (size_t l = 0; layers && l < layers->len; l++) {
+            const jv *x = jv_at(layers, l), *act = jv_get(jv_get(x, "routes"), "actual");
+            const jv *tl = jv_at(jv_get(tr, "layers"), l);
+            const jv *topk = jv_at(jv_get(tl, "topk"), 3), *w = jv_at(jv_get(tl, "weights"), 3);
+            const jv *ptopk = jv_get(act, "topk"), *pw = jv_get(act, "weights");
+            CHECK(ptopk->len == topk->len && jv_num(act, "overlap", -1) == 1);
+            for (size_t i = 0; i < topk->len && i < ptopk->len; i++)
+                CHECKF(jv_at(topk, i)->num == jv_at(ptopk, i)->num && fabs(jv_at(w, i)->num - jv_at(pw, i)->num) < 1e-5,
+                       "layer %zu rank %zu: %g:%g against the trace's %g:%g", l, i, jv_at(ptopk, i)->num, jv_at(pw, i)->num, jv_at(topk, i)->num, jv_at(w, i)->num);
+            if (masked && l == 1)
+                for (size_t i = 0; i < ptopk->len; i++) CHECK(jv_at(ptopk, i)->num != 2);
+            /* layer 0 has no MoE update before it; the embedding's norm is the same at every layer */
+            if (l == 0) CHECK(jv_num(x, "norm_moe", -1) == 0);
+            CHECK(jv_num(x, "norm_embedding", -1) == jv_num(jv_at(layers, 0), "norm_embedding", -2));
+            double c = jv_num(x, "cos_attention", 9);
+            CHECK(c >= -1 && c <= 1 && jv_num(x, "norm_input", -1) > 0);
+        }
+        jv_free(v);
+        jv_free(tr);
+    }
+    proc_result r = run_moetop("probe", "-m", a, "--prompt", prompt, "--at", "99", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("probe", "-m", a, "--prompt", "", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+}
+
 int main(void) {
     t_begin("cli_experiments2");
     RUN(context_by_ids);
     RUN(divergence_from_traces);
     RUN(taxonomy_from_traces);
+    RUN(probe_against_trace);
     return t_end();
 }

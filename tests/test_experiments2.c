@@ -9,6 +9,8 @@
 
 #include "experiments/context.h"
 #include "experiments/divergence.h"
+#include "engine/quant.h"
+#include "experiments/probe.h"
 #include "experiments/routing.h"
 #include "experiments/taxonomy.h"
 #include "support/harness.h"
@@ -166,6 +168,51 @@ static void taxonomy_by_hand(void) {
     mt_taxonomy_free(&t);
 }
 
+static void probe_decomposition_by_hand(void) {
+    /* d = 2, L = 2, E = 2, k = 1; router rows (1, 0) and (0, -1), no bias, norm weights 1 (RMSNorm
+     * scales by a positive number, so expert 0 wins when x0 > -x1) */
+    float router[4] = { 1, 0, 0, -1 }, ones[2] = { 1, 1 };
+    mt_layer_weights lw[2];
+    memset(lw, 0, sizeof lw);
+    for (int l = 0; l < 2; l++) {
+        lw[l].post_attn_norm = ones;
+        lw[l].router = (mt_weight){ .data = (const uint8_t *)router, .type = MT_TYPE_F32, .in = 2, .out = 2, .row_bytes = 8 };
+    }
+    mt_model m;
+    memset(&m, 0, sizeof m);
+    m.hp.n_layer = 2, m.hp.d_model = 2, m.hp.n_expert = 2, m.hp.k = 1, m.hp.rms_eps = 1e-5f;
+    m.layers = lw;
+    /* e = (1, 0); attn_0 = (0, 1); x_1 = (2, 1): moe_0 = (1, 0); attn_1 = (0, -4): r_1 = (2, -3) = e + A + M
+     * with A = (0, -3), M = (1, 0) */
+    float x0[2] = { 1, 0 }, a0[2] = { 0, 1 }, x1[2] = { 2, 1 }, a1[2] = { 0, -4 }, x2[2] = { 5, 5 };
+    const float *resid[3] = { x0, x1, x2 }, *attn[2] = { a0, a1 };
+    mt_interventions iv;
+    CHECK(mt_iv_init(&iv, 2, 2));
+    mt_probe_layer p;
+    CHECK(mt_probe_layer_init(&p, 2) && mt_probe_compute(&m, &iv, 1, resid, attn, &p));
+    double r = sqrt(13.0);
+    CHECK(NEAR(p.norm_input, r, 1e-12) && p.norm_embedding == 1 && NEAR(p.norm_attention, 3, 1e-12) && NEAR(p.norm_moe, 1, 1e-12));
+    CHECK(NEAR(p.cos_embedding, 2 / r, 1e-12) && NEAR(p.cos_attention, 3 / r, 1e-12) && NEAR(p.cos_moe, 2 / r, 1e-12));
+    /* actual (2, -3): expert 1; e (1, 0): 0; e + M = (2, 0): 0; e + A = (1, -3): 1 */
+    const mt_probe_route *rt = p.routes;
+    CHECK(rt[MT_PROBE_ACTUAL].n == 1 && rt[MT_PROBE_ACTUAL].experts[0] == 1 && rt[MT_PROBE_ACTUAL].weights[0] == 1.0f);
+    CHECK(rt[MT_PROBE_EMBEDDING].experts[0] == 0 && rt[MT_PROBE_NO_ATTENTION].experts[0] == 0 && rt[MT_PROBE_NO_MOE].experts[0] == 1);
+    CHECK(rt[MT_PROBE_ACTUAL].overlap == 1 && rt[MT_PROBE_EMBEDDING].overlap == 0 && rt[MT_PROBE_NO_ATTENTION].overlap == 0 &&
+          rt[MT_PROBE_NO_MOE].overlap == 1);
+    mt_probe_layer_free(&p);
+    /* layer 0: nothing before it, so M = 0 (its cosine undefined) and no_attention is the embedding */
+    CHECK(mt_probe_layer_init(&p, 2) && mt_probe_compute(&m, &iv, 0, resid, attn, &p));
+    CHECK(p.norm_moe == 0 && isnan(p.cos_moe) && NEAR(p.norm_input, sqrt(2.0), 1e-12));
+    /* the interventions apply to every route: with expert 0 masked, each picks 1 */
+    mt_err err;
+    CHECK(mt_iv_parse(&iv, "mask", "0", &err));
+    mt_probe_layer_free(&p);
+    CHECK(mt_probe_layer_init(&p, 2) && mt_probe_compute(&m, &iv, 1, resid, attn, &p));
+    for (int k = 0; k < MT_PROBE_ROUTES; k++) CHECK(p.routes[k].experts[0] == 1 && p.routes[k].overlap == 1);
+    mt_probe_layer_free(&p);
+    mt_iv_free(&iv);
+}
+
 int main(void) {
     t_begin("experiments2");
     RUN(top_expert_and_jaccard);
@@ -175,5 +222,6 @@ int main(void) {
     RUN(permutation_test_by_hand);
     RUN(token_classes);
     RUN(taxonomy_by_hand);
+    RUN(probe_decomposition_by_hand);
     return t_end();
 }
