@@ -28,6 +28,7 @@ extern const cli_command cmd_merge_ppl;
 extern const cli_command cmd_context;
 extern const cli_command cmd_probe;
 extern const cli_command cmd_vocab_map;
+extern const cli_command cmd_merge_vocab_map;
 extern const cli_command cmd_taxonomy;
 extern const cli_command cmd_divergence;
 

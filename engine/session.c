@@ -277,3 +277,36 @@ bool mt_session_captured(const mt_session *s, uint32_t layer, const float **resi
     *attn = layer < L ? base + (size_t)(L + 1 + layer) * d : NULL;
     return true;
 }
+
+bool mt_session_eval_alone(mt_session *s, const uint32_t *ids, uint32_t n, mt_err *err) {
+    const mt_hparams *hp = &s->m->hp;
+    if (!s->be->attention_alone) {
+        mt_err_set(err, "the %s backend cannot evaluate independent tokens in one batch", s->be->name);
+        return false;
+    }
+    if (n == 0 || n > MT_BATCH) {
+        mt_err_set(err, "%u independent tokens: 1 to %u at a time", n, MT_BATCH);
+        return false;
+    }
+    if ((uint64_t)s->n_tokens + n > hp->n_ctx) {
+        mt_err_set(err, "%u tokens are more than the model's context of %u", s->n_tokens + n, hp->n_ctx);
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (ids[i] >= hp->n_vocab) {
+            mt_err_set(err, "token id %u is outside the vocabulary (0..%u)", ids[i], hp->n_vocab - 1);
+            return false;
+        }
+    if (!mt_session_update(s, err) || !reserve(s, s->n_tokens + n, err)) return false;
+    uint32_t from = s->n_tokens;
+    memcpy((uint32_t *)s->be->buf_host(s->be, s->ids) + from, ids, (size_t)n * sizeof *ids);
+    if (s->logits_pos != UINT32_MAX) s->logits_pos = UINT32_MAX; /* none is computed */
+    s->n_tokens += n;
+    s->alone = true;
+    s->work_done = 0;
+    s->work_total = s->m->hp.n_layer;
+    bool ok = mt_forward(s, from, n, 0, err);
+    s->alone = false;
+    if (!ok) s->n_tokens = from;
+    return ok;
+}

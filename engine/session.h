@@ -65,6 +65,15 @@ bool mt_session_capture_at(mt_session *s, uint32_t pos, mt_err *err);
  * layer has none), or false when no position is captured or pos is not yet evaluated. */
 bool mt_session_captured(const mt_session *s, uint32_t layer, const float **resid, const float **attn);
 
+/* Evaluates n tokens (n <= 256) each alone after the session's P tokens
+ * (the prefix): token i as the only token at position P, seeing the prefix and
+ * itself, as P + 1-token sessions would (the C backend computes them as one
+ * batch). Afterwards the session holds P + n positions whose trace rows
+ * P..P+n-1 are the n independent tokens': read them, then truncate to P (they
+ * are not a sequence). No logits. False with err set: a backend without the
+ * mode (backend.h attention_alone), past the context, out of memory. */
+bool mt_session_eval_alone(mt_session *s, const uint32_t *ids, uint32_t n, mt_err *err);
+
 /* Progress of the work one append or update does, called after each layer
  * of each batch: done and total count layer evaluations. Returning false
  * stops it: the call fails with "cancelled", an append's tokens are dropped

@@ -42,6 +42,7 @@ struct mt_session {
      * the last), then [L][d] attention updates, of position capture_pos (UINT32_MAX: none) */
     uint32_t capture_pos;
     mt_buf *capture;
+    bool alone; /* the batch being evaluated is mt_session_eval_alone's */
 };
 
 /* Byte offset of row pos of a trace section (cap rows per section). */

@@ -288,11 +288,202 @@ static void probe_against_trace(void) {
     proc_free(&r);
 }
 
+static char *slurp(const char *path, unsigned long *len) {
+    char *s = t_read_file(path, len);
+    CHECKF(s != NULL, "%s unreadable", path);
+    return s;
+}
+
+/* One RFC 4180 record of up to 6 fields (quoted fields may hold commas, quotes and line ends);
+ * false at the end of the file. */
+static bool csv_record(FILE *f, char fields[6][256]) {
+    int c = fgetc(f), n = 0;
+    if (c == EOF) return false;
+    size_t len = 0;
+    bool quoted = false;
+    memset(fields, 0, 6 * 256);
+    for (;; c = fgetc(f)) {
+        if (c == EOF) break;
+        if (quoted) {
+            if (c == '"') {
+                int d = fgetc(f);
+                if (d == '"') {
+                    if (len < 255) fields[n][len++] = '"';
+                    continue;
+                }
+                quoted = false;
+                c = d;
+            } else {
+                if (len < 255) fields[n][len++] = (char)c;
+                continue;
+            }
+        }
+        if (c == EOF || c == '\n') break;
+        if (c == '"' && len == 0) quoted = true;
+        else if (c == ',') {
+            if (n < 5) n++;
+            len = 0;
+        } else if (len < 255) fields[n][len++] = (char)c;
+    }
+    return true;
+}
+
+/* the rows of two vocab-map CSVs: the same tokens, layers and ranks; experts equal except where two
+ * near-equal weights swapped ranks; weights within tol */
+static void csv_close(const char *a, const char *b, double tol) {
+    FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
+    CHECK(fa && fb);
+    char x[6][256], y[6][256];
+    size_t rows = 0, swapped = 0;
+    double worst = 0;
+    while (fa && fb && csv_record(fa, x)) {
+        if (!csv_record(fb, y)) {
+            CHECK(!"the second CSV is shorter");
+            break;
+        }
+        if (rows++ == 0) continue;
+        CHECKF(strcmp(x[0], y[0]) == 0 && strcmp(x[1], y[1]) == 0 && strcmp(x[2], y[2]) == 0 && strcmp(x[3], y[3]) == 0, "row %zu", rows);
+        double wa = atof(x[5]), wb = atof(y[5]);
+        if (strcmp(x[4], y[4]) != 0) swapped++, CHECKF(fabs(wa - wb) < 1e-3, "row %zu: expert %s (%g) against %s (%g)", rows, x[4], wa, y[4], wb);
+        else if (fabs(wa - wb) > worst) worst = fabs(wa - wb);
+    }
+    CHECK(fa && fb && !csv_record(fb, y)); /* same length */
+    CHECKF(rows > 1000 && worst <= tol && swapped * 1000 <= rows, "weights differ by %g; %zu of %zu rows swapped", worst, swapped, rows);
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+}
+
+static void vocab_map_batches(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *dir = t_tmpdir();
+    /* the second prefix is longer than fixture a's sliding window of 16 */
+    const char *prefixes[2] = { NULL, "The quick brown fox jumps over the lazy dog, and then the cat sat on the mat again" };
+    for (int pi = 0; pi < 2; pi++) {
+        char one[600], ref[600], big[600];
+        snprintf(one, sizeof one, "%s/one-%d.csv", dir, pi);
+        snprintf(ref, sizeof ref, "%s/ref-%d.csv", dir, pi);
+        snprintf(big, sizeof big, "%s/big-%d.csv", dir, pi);
+        proc_result r1, r2, r3;
+        if (prefixes[pi]) {
+            r1 = run_moetop("vocab-map", "-m", a, "--prefix", prefixes[pi], "--batch", "1", "--csv", one, "--json", NULL);
+            r2 = run_moetop("vocab-map", "-m", a, "--prefix", prefixes[pi], "--one-by-one", "--csv", ref, "--json", NULL);
+            r3 = run_moetop("vocab-map", "-m", a, "--prefix", prefixes[pi], "--csv", big, "--json", NULL);
+        } else {
+            r1 = run_moetop("vocab-map", "-m", a, "--batch", "1", "--csv", one, "--json", NULL);
+            r2 = run_moetop("vocab-map", "-m", a, "--one-by-one", "--csv", ref, "--json", NULL);
+            r3 = run_moetop("vocab-map", "-m", a, "--csv", big, "--json", NULL);
+        }
+        jv *v1 = json_of(&r1), *v2 = json_of(&r2), *v3 = json_of(&r3);
+        CHECK(v1 && v2 && v3 && jv_num(v1, "tokens", -1) == 1056 && jv_num(v3, "batch", -1) == 256 && jv_num(v2, "batch", -1) == 0);
+        /* every token of the vocabulary: a batch of one equals a one-token append bit for bit */
+        unsigned long n1 = 0, n2 = 0;
+        char *s1 = slurp(one, &n1), *s2 = slurp(ref, &n2);
+        CHECKF(s1 && s2 && n1 == n2 && memcmp(s1, s2, n1) == 0, "prefix %d: --batch 1 and --one-by-one differ", pi);
+        free(s1);
+        free(s2);
+        /* batches of 256: equal within float32 rounding of the several-token kernels */
+        csv_close(big, ref, 1e-5);
+        jv_free(v1);
+        jv_free(v2);
+        jv_free(v3);
+    }
+    /* the rows of token 1000 are the trace's of the one-token prompt */
+    proc_result t = run_moetop("trace", "-m", a, "--ids", "1000", "--json", NULL);
+    jv *tr = json_of(&t);
+    char ref[600], x[6][256];
+    snprintf(ref, sizeof ref, "%s/ref-0.csv", dir);
+    FILE *f = fopen(ref, "r");
+    size_t found = 0;
+    while (tr && f && csv_record(f, x)) {
+        if (strcmp(x[0], "1000") != 0) continue;
+        unsigned l = (unsigned)atoi(x[2]), rank = (unsigned)atoi(x[3]), e = (unsigned)atoi(x[4]);
+        const jv *tl = jv_at(jv_get(tr, "layers"), l);
+        CHECKF(l < 4 && rank < 2 && jv_at(jv_at(jv_get(tl, "topk"), 0), rank)->num == e &&
+                   (float)jv_at(jv_at(jv_get(tl, "weights"), 0), rank)->num == (float)atof(x[5]),
+               "token 1000 layer %u rank %u", l, rank);
+        found++;
+    }
+    CHECK(found == 4 * 2);
+    if (f) fclose(f);
+    jv_free(tr);
+}
+
+static void vocab_map_shards(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *dir = t_tmpdir();
+    char all[600], merged[600], part[3][600], csv_all[600], csv_part[3][600];
+    snprintf(all, sizeof all, "%s/all.json", dir);
+    snprintf(merged, sizeof merged, "%s/merged.json", dir);
+    snprintf(csv_all, sizeof csv_all, "%s/all.csv", dir);
+    proc_result r = run_moetop("vocab-map", "-m", a, "--range", "100:400", "--batch", "1", "--csv", csv_all, "--json", NULL);
+    jv *whole = json_of(&r);
+    for (int i = 0; i < 3; i++) {
+        char shard[8];
+        snprintf(shard, sizeof shard, "%d/3", i);
+        snprintf(part[i], sizeof part[i], "%s/part%d.json", dir, i);
+        snprintf(csv_part[i], sizeof csv_part[i], "%s/part%d.csv", dir, i);
+        r = run_moetop("vocab-map", "-m", a, "--range", "100:400", "--batch", "1", "--shard", shard, "--csv", csv_part[i], "--json", NULL);
+        CHECKF(r.status == 0 && t_write_file(part[i], r.out, r.out_len), "shard %d: %s", i, r.err);
+        proc_free(&r);
+    }
+    r = run_moetop("merge-vocab-map", "-o", merged, part[2], part[0], part[1], NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char err[256];
+    jv *m = jv_parse_file(merged, err, sizeof err);
+    CHECKF(m != NULL, "%s", err);
+    if (m && whole) {
+        CHECK(jv_num(m, "tokens", -1) == 300 && jv_num(whole, "tokens", -1) == 300 && !jv_get(m, "shard"));
+        const jv *lm = jv_get(m, "layers"), *lw = jv_get(whole, "layers");
+        for (size_t l = 0; l < 4; l++) {
+            const jv *cm = jv_get(jv_at(lm, l), "top_counts"), *cw = jv_get(jv_at(lw, l), "top_counts");
+            for (size_t e = 0; e < 8; e++) CHECK(jv_at(cm, e)->num == jv_at(cw, e)->num);
+        }
+        CHECK(jv_at(jv_get(m, "range"), 0)->num == 100 && jv_at(jv_get(m, "range"), 1)->num == 400);
+    }
+    jv_free(m);
+    jv_free(whole);
+    /* the shards' CSVs, headers after the first dropped, are the whole CSV */
+    unsigned long n = 0, got = 0;
+    char *want = slurp(csv_all, &n), *cat = malloc(n + 1);
+    for (int i = 0; want && cat && i < 3; i++) {
+        unsigned long len;
+        char *s = slurp(csv_part[i], &len), *body = s ? (i ? strchr(s, '\n') + 1 : s) : NULL;
+        size_t blen = s ? len - (size_t)(body - s) : 0;
+        if (s && got + blen <= n) memcpy(cat + got, body, blen), got += blen;
+        free(s);
+    }
+    CHECK(want && got == n && memcmp(want, cat, n) == 0);
+    free(want);
+    free(cat);
+    /* refusals: a missing shard, a shard of another run, bad ranges and shards */
+    r = run_moetop("merge-vocab-map", "-o", merged, part[0], part[1], NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("merge-vocab-map", "-o", merged, part[0], part[1], part[1], NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("merge-vocab-map", "-o", merged, all, NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    const char *bad[][2] = { { "--range", "5:5" }, { "--range", "0:99999" }, { "--shard", "3/3" }, { "--batch", "0" }, { "--batch", "257" },
+                             { "--range", "x" } };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        r = run_moetop("vocab-map", "-m", a, bad[i][0], bad[i][1], NULL);
+        CHECKF(is_clean_usage_error(&r), "%s %s: exit %d, %s", bad[i][0], bad[i][1], r.status, r.err);
+        proc_free(&r);
+    }
+}
+
 int main(void) {
     t_begin("cli_experiments2");
     RUN(context_by_ids);
     RUN(divergence_from_traces);
     RUN(taxonomy_from_traces);
     RUN(probe_against_trace);
+    RUN(vocab_map_batches);
+    RUN(vocab_map_shards);
     return t_end();
 }
