@@ -240,6 +240,14 @@ static void taxonomy_from_traces(void) {
     r = run_moetop("taxonomy", "-m", a, "--prompt", prompt, "--layer", "4", NULL);
     CHECK(is_clean_usage_error(&r));
     proc_free(&r);
+    char svg[600];
+    snprintf(svg, sizeof svg, "%s/taxonomy.svg", t_tmpdir());
+    r = run_moetop("taxonomy", "-m", a, "--prompt", prompt, "--alpha", "0.5", "--svg", svg, NULL);
+    unsigned long len = 0;
+    char *s = r.status == 0 ? t_read_file(svg, &len) : NULL;
+    CHECKF(s && strstr(s, "<svg") && strstr(s, ">layer 3</text>") && strstr(s, ">space-word</text>"), "exit %d: %s", r.status, r.err);
+    free(s);
+    proc_free(&r);
     r = run_moetop("taxonomy", "-m", a, "--prompt", prompt, "--csv", NULL);
     CHECK(r.status == 0 && strncmp(r.out, "layer,expert,class,top,any,share,lift,p_holm,label\n", 51) == 0);
     proc_free(&r);

@@ -117,30 +117,41 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
         if (!mt_taxonomy_layer(&x.t, l, alpha, ex + (size_t)l * E, cl + (size_t)l * MT_CLS_COUNT)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
     if (rc) goto done;
     const char *svg = cli_get(a, "--svg");
-    if (svg) { /* layers x classes: how many experts carry each class's label */
-        double *vals = calloc((size_t)L * MT_CLS_COUNT, sizeof *vals), max = 1;
-        char (*rows)[24] = calloc(L, sizeof *rows);
-        const char **rl = calloc(L, sizeof *rl);
-        if (!vals || !rows || !rl) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+    if (svg) { /* layers x classes: the experts carrying each class's label */
+        size_t cells = (size_t)L * MT_CLS_COUNT;
+        double *vals = calloc(cells, sizeof *vals), max = 1;
+        char (*text)[96] = calloc(cells, sizeof *text), (*rows)[24] = calloc(L, sizeof *rows);
+        const char **tp = calloc(cells, sizeof *tp), **rl = calloc(L, sizeof *rl);
+        if (!vals || !text || !rows || !tp || !rl) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         else {
             for (uint32_t l = 0; l < L; l++) {
                 snprintf(rows[l], sizeof rows[l], "layer %u", l);
                 rl[l] = rows[l];
-                for (uint32_t e = 0; e < E; e++)
-                    if (ex[(size_t)l * E + e].label >= 0) vals[(size_t)l * MT_CLS_COUNT + (size_t)ex[(size_t)l * E + e].label] += 1;
+                for (uint32_t e = 0; e < E; e++) {
+                    int lab = ex[(size_t)l * E + e].label;
+                    if (lab < 0) continue;
+                    size_t i = (size_t)l * MT_CLS_COUNT + (size_t)lab, used = strlen(text[i]);
+                    if (used + 8 < sizeof text[i]) snprintf(text[i] + used, sizeof text[i] - used, "%s%u", used ? " " : "", e);
+                    vals[i] += 1;
+                }
             }
-            for (size_t i = 0; i < (size_t)L * MT_CLS_COUNT; i++)
+            for (size_t i = 0; i < cells; i++) {
+                tp[i] = text[i];
                 if (vals[i] > max) max = vals[i];
-            char title[200];
-            snprintf(title, sizeof title, "Experts labelled with each %s class (significant, Holm, alpha %g)",
-                     x.previous ? "previous-token" : "token", alpha);
-            svg_heatmap h = { .title = title, .x_label = x.previous ? "class of the previous token" : "class of the token",
-                              .y_label = "layer", .scale_label = "experts", .rows = L, .cols = MT_CLS_COUNT, .row_labels = rl,
-                              .col_labels = mt_class_names, .values = vals, .max = max };
-            if (!svg_write_heatmap(svg, &h)) rc = CLI_EXIT_USAGE;
+            }
+            char title[200], note[200];
+            snprintf(title, sizeof title, "Experts by the %s class they take most (lift)", x.previous ? "previous token's" : "token's");
+            snprintf(note, sizeof note, "an expert is shown only where its chi-square test is significant after Holm (alpha %g); %zu prompts, %llu tokens",
+                     alpha, c.n_items, (unsigned long long)x.tokens);
+            svg_label_grid g = { .title = title, .note = note, .x_label = x.previous ? "class of the previous token" : "class of the token",
+                                 .y_label = "layer", .rows = L, .cols = MT_CLS_COUNT, .row_labels = rl, .col_labels = mt_class_names,
+                                 .cells = tp, .values = vals, .max = max };
+            if (!svg_write_label_grid(svg, &g)) rc = CLI_EXIT_FAIL;
         }
         free(vals);
+        free(text);
         free(rows);
+        free(tp);
         free(rl);
         if (rc) goto done;
     }
@@ -313,7 +324,7 @@ const cli_command cmd_taxonomy = {
               { "--alpha", 0, "A", "significance level after Holm's correction (default 0.05)" },
               { "--layer", 0, "L", "the layer the text shows in detail (default the last)" },
               { "--seed", 0, "S", "seed for anything random (default 0; nothing here is)" },
-              { "--svg", 0, "FILE", "a layers x classes map of how many experts carry each label" },
+              { "--svg", 0, "FILE", "a layers x classes map of the labelled experts" },
               { "--csv", 0, NULL, "one row per layer, expert and class (RFC 4180)" },
               { "--json", 0, NULL, "one JSON object on stdout" }, { NULL, 0, NULL, NULL } },
     .run = run_taxonomy,
