@@ -428,7 +428,7 @@ static void vocab_map_shards(void) {
     proc_result r = run_moetop("vocab-map", "-m", a, "--range", "100:400", "--batch", "1", "--csv", csv_all, "--json", NULL);
     jv *whole = json_of(&r);
     for (int i = 0; i < 3; i++) {
-        char shard[8];
+        char shard[16];
         snprintf(shard, sizeof shard, "%d/3", i);
         snprintf(part[i], sizeof part[i], "%s/part%d.json", dir, i);
         snprintf(csv_part[i], sizeof csv_part[i], "%s/part%d.csv", dir, i);
