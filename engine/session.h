@@ -67,8 +67,7 @@ bool mt_session_captured(const mt_session *s, uint32_t layer, const float **resi
 
 /* Evaluates n tokens (n <= 256) each alone after the session's P tokens
  * (the prefix): token i as the only token at position P, seeing the prefix and
- * itself, as P + 1-token sessions would (the C backend computes them as one
- * batch). Afterwards the session holds P + n positions whose trace rows
+ * itself, as P + 1-token sessions would, in one batch. Afterwards the session holds P + n positions whose trace rows
  * P..P+n-1 are the n independent tokens': read them, then truncate to P (they
  * are not a sequence). No logits. False with err set: a backend without the
  * mode (backend.h attention_alone), past the context, out of memory. */

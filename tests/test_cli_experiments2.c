@@ -417,6 +417,43 @@ static void vocab_map_batches(void) {
     jv_free(tr);
 }
 
+/* the Vulkan backend's independent-token attention (shaders/attention.comp): a batch of one equals a
+ * one-token append on the device bit for bit; batches of 256 equal the CPU's reference within the
+ * device's rounding (the oracle's tolerance on Vulkan is 10x the CPU's) */
+static void vocab_map_vulkan(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *dir = t_tmpdir(), *prefix = "The quick brown fox jumps over the lazy dog, and then the cat sat on the mat again";
+    char one[600], ref[600], big[600], cpu[600];
+    snprintf(one, sizeof one, "%s/vk-one.csv", dir);
+    snprintf(ref, sizeof ref, "%s/vk-ref.csv", dir);
+    snprintf(big, sizeof big, "%s/vk-big.csv", dir);
+    snprintf(cpu, sizeof cpu, "%s/vk-cpu.csv", dir);
+    proc_result r = run_moetop("vocab-map", "-m", a, "--backend", "vulkan", "--prefix", prefix, "--range", "0:300", "--batch", "1", "--csv", one, NULL);
+    if (r.status == 0 && strstr(r.err, "using the CPU backend")) {
+        t_skip("no Vulkan device: %s", r.err);
+        proc_free(&r);
+        return;
+    }
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--backend", "vulkan", "--prefix", prefix, "--range", "0:300", "--one-by-one", "--csv", ref, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    unsigned long n1 = 0, n2 = 0;
+    char *s1 = slurp(one, &n1), *s2 = slurp(ref, &n2);
+    CHECK(s1 && s2 && n1 == n2 && memcmp(s1, s2, n1) == 0);
+    free(s1);
+    free(s2);
+    r = run_moetop("vocab-map", "-m", a, "--backend", "vulkan", "--prefix", prefix, "--csv", big, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--prefix", prefix, "--one-by-one", "--csv", cpu, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    csv_close(big, cpu, 1.1e-4);
+}
+
 static void vocab_map_shards(void) {
     const char *a = fixture_path('a', ".gguf");
     if (!a) return;
@@ -492,6 +529,7 @@ int main(void) {
     RUN(taxonomy_from_traces);
     RUN(probe_against_trace);
     RUN(vocab_map_batches);
+    RUN(vocab_map_vulkan);
     RUN(vocab_map_shards);
     return t_end();
 }

@@ -290,10 +290,10 @@ const cli_command cmd_vocab_map = {
                "parts of it, so any job runner can spread the vocabulary over machines; merge-vocab-map adds the\n"
                "--json summaries of the N shards into exactly the unsharded one (the CSVs concatenate in shard\n"
                "order, each header after the first dropped). The CSV is streamed to FILE.part, renamed at the end.\n"
-               "On the CPU backend the tokens run in batches (--batch, default 256; each token sees only the prefix\n"
-               "and itself, at the position after the prefix); --one-by-one appends one token per pass to the\n"
-               "prefix, the reference: --batch 1 equals it bit for bit, larger batches within float32 rounding\n"
-               "(the several-token kernels sum in another order). Other backends run one pass per token.\n\n" CLI_IV_DETAILS,
+               "The tokens run in batches (--batch, default 256; each token sees only the prefix and itself, at\n"
+               "the position after the prefix); --one-by-one appends one token per pass to the prefix, the\n"
+               "reference: --batch 1 equals it bit for bit, larger batches within float32 rounding (the\n"
+               "several-token kernels sum in another order).\n\n" CLI_IV_DETAILS,
     .definitions = vocab_map_definitions,
     .opts = { CLI_MODEL_OPTS, CLI_IV_OPTS,
               { "--prefix", 0, "TEXT", "a fixed prefix before every token (evaluated once)" },
