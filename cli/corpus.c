@@ -148,6 +148,7 @@ int cli_corpus_run(const cli_model *cm, const cli_corpus *c, const mt_interventi
     mt_err err;
     mt_session *s = mt_session_new(cm->m, cm->be, &err);
     if (!s) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    mt_session_skip_logits(s, true); /* fn reads the trace only */
     mt_session_set_interventions(s, iv);
     int rc = 0;
     for (size_t i = 0; i < c->n_items && !rc; i++) {

@@ -41,7 +41,8 @@ int cli_corpus_load_file(const char *path, const char *domain, const cli_model *
 void cli_corpus_free(cli_corpus *c);
 
 /* Runs every prompt (each in a fresh context) with the interventions and
- * calls fn after each; fn reads the session's trace. 0 or an exit code. */
+ * calls fn after each; fn reads the session's trace (no logits are
+ * computed). 0 or an exit code. */
 typedef int (*cli_prompt_fn)(void *ctx, const cli_prompt_item *item, const mt_session *s);
 int cli_corpus_run(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, cli_prompt_fn fn, void *ctx);
 

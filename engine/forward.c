@@ -125,7 +125,7 @@ bool mt_forward(mt_session *s, uint32_t pos0, uint32_t T, uint32_t layer0, mt_er
             ok = false;
             break;
         }
-        if (l + 1 == L && !s->alone) queue_logits(s, pos0, T);
+        if (l + 1 == L && !s->alone && !s->skip_logits) queue_logits(s, pos0, T);
         ok = be->submit(be, &ticket, err);
         /* only progress needs to know a layer has finished; otherwise the queue runs on */
         if (ok && have_previous && s->progress) ok = be->wait(be, previous, err);

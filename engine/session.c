@@ -97,6 +97,11 @@ void mt_session_keep_all_logits(mt_session *s, bool all) {
     if (s->cap == 0) s->keep_all_logits = all; /* the logits' layout is fixed once tokens are held */
 }
 
+void mt_session_skip_logits(mt_session *s, bool skip) {
+    s->skip_logits = skip;
+    if (skip) s->logits_pos = UINT32_MAX;
+}
+
 /* Replaces *slot by fresh, its first bytes copied over (queued). */
 static void swap_in(mt_backend *be, mt_buf **slot, mt_buf *fresh, uint64_t bytes) {
     if (bytes) be->copy(be, mt_ten_at(fresh, 0), mt_ten_at(*slot, 0), bytes);
@@ -232,7 +237,7 @@ const uint32_t *mt_session_ids(const mt_session *s) { return s->ids ? s->be->buf
 uint64_t mt_session_layer_evals(const mt_session *s) { return s->layer_evals; }
 
 const float *mt_session_logits(const mt_session *s, uint32_t pos) {
-    if (pos >= s->n_tokens) return NULL;
+    if (pos >= s->n_tokens || s->skip_logits) return NULL;
     const float *logits = s->be->buf_host(s->be, s->logits);
     if (s->keep_all_logits) return logits + (size_t)pos * s->m->hp.n_vocab;
     return pos == s->logits_pos ? logits : NULL;

@@ -25,6 +25,11 @@ void mt_session_free(mt_session *s);
  * before the first append; ignored after. */
 void mt_session_keep_all_logits(mt_session *s, bool all);
 
+/* Computes no logits at all (for analyses that read only the trace: on a
+ * 201k-token vocabulary the output product is most of a short prompt's work).
+ * mt_session_logits then returns NULL. */
+void mt_session_skip_logits(mt_session *s, bool skip);
+
 /* Installs interventions (copied); computes nothing until the next append or update. */
 bool mt_session_set_interventions(mt_session *s, const mt_interventions *iv);
 const mt_interventions *mt_session_interventions(const mt_session *s);

@@ -9,7 +9,10 @@
 
 #include "experiments/context.h"
 #include "experiments/divergence.h"
+#include "engine/gguf.h"
 #include "engine/quant.h"
+#include "engine/session.h"
+#include "support/fixtures.h"
 #include "experiments/probe.h"
 #include "experiments/routing.h"
 #include "experiments/taxonomy.h"
@@ -213,6 +216,68 @@ static void probe_decomposition_by_hand(void) {
     mt_iv_free(&iv);
 }
 
+/* the session's options for the experiments change no routing: skipping the logits, capturing a
+ * position (whose rows are the residuals the session holds), independent tokens after a prefix */
+static void session_options(void) {
+    const char *path = fixture_path('a', ".gguf");
+    if (!path) return;
+    mt_err err;
+    mt_gguf *g = mt_gguf_open(path, &err);
+    mt_model *m = g ? mt_model_load(g, &err) : NULL;
+    mt_backend *be = mt_cpu_backend_new(1);
+    mt_session *a = m && be ? mt_session_new(m, be, &err) : NULL, *b = a ? mt_session_new(m, be, &err) : NULL;
+    if (!CHECKF(a && b, "%s", err.msg)) goto done;
+    uint32_t ids[6] = { 976, 474, 1003, 287, 843, 77 }, L = m->hp.n_layer, E = m->hp.n_expert, d = m->hp.d_model;
+    mt_session_skip_logits(b, true);
+    CHECK(mt_session_capture_at(b, 2, &err));
+    CHECK(mt_session_append(a, ids, 6, &err) && mt_session_append(b, ids, 6, &err));
+    CHECK(mt_session_logits(a, 5) != NULL && mt_session_logits(b, 5) == NULL);
+    for (uint32_t l = 0; l < L; l++)
+        for (uint32_t t = 0; t < 6; t++) {
+            const uint32_t *ea, *eb;
+            const float *wa, *wb;
+            float ma, mb;
+            uint32_t na = mt_session_route(a, l, t, &ea, &wa, &ma), nb = mt_session_route(b, l, t, &eb, &wb, &mb);
+            CHECK(na == nb && memcmp(ea, eb, na * sizeof *ea) == 0 && memcmp(wa, wb, na * sizeof *wa) == 0);
+            CHECK(memcmp(mt_session_router_logits(a, l, t), mt_session_router_logits(b, l, t), E * sizeof(float)) == 0);
+        }
+    /* the captured rows: |x_l| and |attn_l| are the trace's norms of position 2 */
+    for (uint32_t l = 0; l < L; l++) {
+        const float *x, *att;
+        float norms[3];
+        CHECK(mt_session_captured(b, l, &x, &att));
+        mt_session_norms(b, l, 2, norms);
+        double nx = 0, na = 0;
+        for (uint32_t i = 0; i < d; i++) nx += (double)x[i] * x[i], na += (double)att[i] * att[i];
+        CHECKF(NEAR(sqrt(nx), norms[0], 1e-4 * norms[0]) && NEAR(sqrt(na), norms[1], 1e-4 * norms[1]), "layer %u", l);
+    }
+    /* three independent tokens after the prefix 976 474: each equals its own append */
+    mt_session_truncate(b, 2);
+    uint32_t alone[3] = { 1003, 5, 77 };
+    CHECK(mt_session_eval_alone(b, alone, 3, &err) && mt_session_length(b) == 5);
+    for (uint32_t i = 0; i < 3; i++) {
+        mt_session_truncate(a, 2);
+        CHECK(mt_session_append(a, &alone[i], 1, &err));
+        for (uint32_t l = 0; l < L; l++) {
+            const uint32_t *ea, *eb;
+            const float *wa, *wb;
+            float ma, mb;
+            uint32_t na = mt_session_route(a, l, 2, &ea, &wa, &ma), nb = mt_session_route(b, l, 2 + i, &eb, &wb, &mb);
+            /* the batch runs the several-token kernels: equal within float32 rounding */
+            CHECK(na == nb);
+            for (uint32_t k = 0; k < na && k < nb; k++) CHECKF(ea[k] == eb[k] && NEAR(wa[k], wb[k], 1e-5), "token %u layer %u", i, l);
+        }
+    }
+    uint32_t bad = 999999;
+    CHECK(!mt_session_eval_alone(b, &bad, 1, &err) && !mt_session_eval_alone(b, alone, 0, &err));
+done:
+    mt_session_free(a);
+    mt_session_free(b);
+    if (be) be->destroy(be);
+    mt_model_free(m);
+    mt_gguf_close(g);
+}
+
 int main(void) {
     t_begin("experiments2");
     RUN(top_expert_and_jaccard);
@@ -223,5 +288,6 @@ int main(void) {
     RUN(token_classes);
     RUN(taxonomy_by_hand);
     RUN(probe_decomposition_by_hand);
+    RUN(session_options);
     return t_end();
 }

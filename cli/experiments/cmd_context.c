@@ -271,6 +271,7 @@ static int run_context(const cli_command *cmd, cli_args *a) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", found && sum ? err.msg : "out of memory");
         goto done;
     }
+    mt_session_skip_logits(s, true); /* the trace is all context reads */
     mt_session_set_interventions(s, &iv);
     cli_progress pr;
     cli_progress_begin(&pr, "context", "contexts");

@@ -167,6 +167,7 @@ static int run_probe(const cli_command *cmd, cli_args *a) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
         goto done;
     }
+    mt_session_skip_logits(s, true);
     mt_session_set_interventions(s, &iv);
     if (!mt_session_append(s, ids.ids, pos + 1, &err)) { /* what follows pos cannot change it */
         rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);

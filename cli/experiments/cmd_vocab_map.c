@@ -219,6 +219,7 @@ static int run_vocab_map(const cli_command *cmd, cli_args *a) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", map.top ? err.msg : "out of memory");
         goto done;
     }
+    mt_session_skip_logits(s, true); /* routing only, in batches and one by one alike */
     mt_session_set_interventions(s, &iv);
     if (prefix.n && !mt_session_append(s, prefix.ids, (uint32_t)prefix.n, &err)) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
