@@ -92,6 +92,9 @@ static void context_by_ids(void) {
     r = run_moetop("context", "-m", a, "--token", "x", "--contexts-file", "/nonexistent", NULL);
     CHECK(is_clean_usage_error(&r));
     proc_free(&r);
+    r = run_moetop("context", "-m", a, "--token", "x", "--context", "x", "--prompt", "x y", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
     char path[512];
     snprintf(path, sizeof path, "%s/contexts.txt", t_tmpdir());
     const char *file = "abc 127\r\n\r\n111 127\n\n127\n";
@@ -512,6 +515,12 @@ static void vocab_map_shards(void) {
     proc_free(&r);
     r = run_moetop("merge-vocab-map", "-o", merged, all, NULL);
     CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:3", "--csv", "-", "--json", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:3", "--csv", "-", NULL);
+    CHECK(r.status == 0 && strncmp(r.out, "token,text,layer,rank,expert,weight\n", 36) == 0);
     proc_free(&r);
     const char *bad[][2] = { { "--range", "5:5" }, { "--range", "0:99999" }, { "--shard", "3/3" }, { "--batch", "0" }, { "--batch", "257" },
                              { "--range", "x" } };

@@ -45,6 +45,8 @@ static int load_contexts(const cli_args *a, const cli_model *cm, ctx_input *in) 
     for (int i = 0; a->cmd->opts[i].name; i++)
         if (strcmp(a->cmd->opts[i].name, "--context") == 0) given = a->count[i];
     if (file && given) return cli_usage_error(a->cmd, "--contexts-file: give contexts with --context or a file, not both");
+    if ((file || given) && (cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids") || cli_get(a, "--prompts")))
+        return cli_usage_error(a->cmd, "--context: give contexts with --context, --contexts-file or the prompt flags, not several");
     if (file) return cli_corpus_load_file(file, "contexts", cm, &in->corpus);
     if (!given) {
         in->bundled = true;

@@ -189,6 +189,10 @@ static int run_vocab_map(const cli_command *cmd, cli_args *a) {
     csv_out csv = { .tok = cm.tok, .last_token = UINT32_MAX };
     char tmp[4096] = "";
     const char *csv_path = cli_get(a, "--csv");
+    if (csv_path && strcmp(csv_path, "-") == 0 && cli_has(a, "--json")) {
+        rc = cli_usage_error(a->cmd, "--csv -: the rows take stdout; write them to a file to have --json too");
+        goto done;
+    }
     if (cli_get(a, "--range") && !parse_range(cli_get(a, "--range"), V, &sum.range_a, &sum.range_b)) {
         rc = cli_error(CLI_EXIT_USAGE, "--range: '%s' is not A:B with 0 <= A < B <= %u (the vocabulary)", cli_get(a, "--range"), V);
         goto done;
