@@ -26,5 +26,11 @@ extern const cli_command cmd_eval;
 extern const cli_command cmd_ppl;
 extern const cli_command cmd_merge_ppl;
 extern const cli_command cmd_prune;
+extern const cli_command cmd_context;
+extern const cli_command cmd_probe;
+extern const cli_command cmd_vocab_map;
+extern const cli_command cmd_merge_vocab_map;
+extern const cli_command cmd_taxonomy;
+extern const cli_command cmd_divergence;
 
 #endif

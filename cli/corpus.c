@@ -81,6 +81,19 @@ int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c) {
     }
     if (any_prompt)
         return cli_usage_error(a->cmd, "--prompts: give a prompt set or a prompt, not both");
+    return cli_corpus_load_dir(dir, cm, c);
+}
+
+int cli_corpus_load_file(const char *path, const char *domain, const cli_model *cm, cli_corpus *c) {
+    memset(c, 0, sizeof *c);
+    int rc = add_domain(c, domain);
+    if (!rc) rc = load_domain_file(path, 0, cm, c);
+    if (!rc && c->n_items == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: the file holds no prompts", path);
+    return rc;
+}
+
+int cli_corpus_load_dir(const char *dir, const cli_model *cm, cli_corpus *c) {
+    memset(c, 0, sizeof *c);
     DIR *d = opendir(dir);
     if (!d) return cli_error(CLI_EXIT_USAGE, "%s: cannot open the prompt set directory", dir);
     char **names = NULL;
@@ -135,6 +148,7 @@ int cli_corpus_run(const cli_model *cm, const cli_corpus *c, const mt_interventi
     mt_err err;
     mt_session *s = mt_session_new(cm->m, cm->be, &err);
     if (!s) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    mt_session_skip_logits(s, true); /* fn reads the trace only */
     mt_session_set_interventions(s, iv);
     int rc = 0;
     for (size_t i = 0; i < c->n_items && !rc; i++) {

@@ -36,10 +36,15 @@ typedef struct cli_corpus {
 
 /* 0, or an exit code after printing the error. */
 int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c);
+/* A prompt set directory, or one file of that format as one domain (no
+ * prompt in it is an error); 0, or an exit code after printing the error. */
+int cli_corpus_load_dir(const char *dir, const cli_model *cm, cli_corpus *c);
+int cli_corpus_load_file(const char *path, const char *domain, const cli_model *cm, cli_corpus *c);
 void cli_corpus_free(cli_corpus *c);
 
 /* Runs every prompt (each in a fresh context) with the interventions and
- * calls fn after each; fn reads the session's trace. 0 or an exit code. */
+ * calls fn after each; fn reads the session's trace (no logits are
+ * computed). 0 or an exit code. */
 typedef int (*cli_prompt_fn)(void *ctx, const cli_prompt_item *item, const mt_session *s);
 int cli_corpus_run(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, cli_prompt_fn fn, void *ctx);
 

@@ -169,3 +169,40 @@ bool svg_write_heatmap(const char *path, const svg_heatmap *h) {
     label(&o, lx, top + 168, "start", 10, NULL, h->scale_label);
     return finish(&o, path);
 }
+
+bool svg_write_label_grid(const char *path, const svg_label_grid *g) {
+    out o = { { 0 } };
+    size_t widest = 4; /* a cell's width follows its longest text */
+    for (size_t i = 0; i < g->rows * g->cols; i++)
+        if (strlen(g->cells[i]) > widest) widest = strlen(g->cells[i]);
+    for (size_t c = 0; c < g->cols; c++)
+        if (strlen(g->col_labels[c]) > widest) widest = strlen(g->col_labels[c]);
+    double cw = 6.5 * (double)widest + 12, ch = 22, left = 80, top = 70;
+    double W = left + cw * (double)g->cols + 20, H = top + ch * (double)g->rows + 60;
+    if (W < 640) W = 640;
+    put(&o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\">\n", W, H);
+    put(&o, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    label(&o, W / 2, 22, "middle", 15, " font-weight=\"bold\"", g->title);
+    if (g->note) label(&o, W / 2, 40, "middle", 11, NULL, g->note);
+    double max = g->max > 0 ? g->max : 1;
+    for (size_t c = 0; c < g->cols; c++) label(&o, left + cw * ((double)c + 0.5), top - 8, "middle", 11, " font-weight=\"bold\"", g->col_labels[c]);
+    for (size_t r = 0; r < g->rows; r++) {
+        label(&o, left - 8, top + ch * ((double)r + 0.7), "end", 11, NULL, g->row_labels[r]);
+        for (size_t c = 0; c < g->cols; c++) {
+            double v = g->values[r * g->cols + c], t = v / max;
+            int rgb[3] = { 255, 255, 255 };
+            if (v > 0) { /* a light ramp, so the text stays readable */
+                ramp(t, rgb);
+                for (int k = 0; k < 3; k++) rgb[k] = (int)lround(255 - (255 - rgb[k]) * 0.45);
+            }
+            put(&o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"rgb(%d,%d,%d)\" stroke=\"#ccc\"/>\n",
+                left + cw * (double)c, top + ch * (double)r, cw, ch, rgb[0], rgb[1], rgb[2]);
+            if (g->cells[r * g->cols + c][0]) label(&o, left + cw * ((double)c + 0.5), top + ch * ((double)r + 0.7), "middle", 11, NULL, g->cells[r * g->cols + c]);
+        }
+    }
+    label(&o, left + cw * (double)g->cols / 2, H - 18, "middle", 13, NULL, g->x_label);
+    char rot[96];
+    snprintf(rot, sizeof rot, " transform=\"rotate(-90 16 %.1f)\"", top + ch * (double)g->rows / 2);
+    label(&o, 16, top + ch * (double)g->rows / 2, "middle", 13, rot, g->y_label);
+    return finish(&o, path);
+}

@@ -25,8 +25,20 @@ typedef struct svg_heatmap {
     double max;                       /* the colour scale's top (0 is its bottom) */
 } svg_heatmap;
 
+/* A table of labelled cells: each cell holds a short text (e.g. the experts
+ * carrying a label) on a background shaded by its value. */
+typedef struct svg_label_grid {
+    const char *title, *x_label, *y_label, *note;
+    size_t rows, cols;
+    const char *const *row_labels, *const *col_labels; /* [rows], [cols] */
+    const char *const *cells;         /* [rows][cols] texts ("" for none) */
+    const double *values;             /* [rows][cols], shading from 0 to max */
+    double max;
+} svg_label_grid;
+
 /* False after printing "moetop: <path>: <why>". */
 bool svg_write_bars(const char *path, const svg_bars *c);
 bool svg_write_heatmap(const char *path, const svg_heatmap *h);
+bool svg_write_label_grid(const char *path, const svg_label_grid *g);
 
 #endif

@@ -50,6 +50,9 @@ typedef struct mt_attention_args {
     uint32_t n_head, n_kv, head_dim;
     uint32_t window;       /* 0: full causal; else a token sees itself and window-1 before */
     float scale;           /* 1 / sqrt(head_dim) */
+    bool alone;            /* independent tokens (backends with attention_alone only): query t sits at
+                            * position pos0 and sees keys [0, pos0) (within the window) and its own key
+                            * at pos0 + t, nothing of the batch's other tokens */
 } mt_attention_args;
 
 /* The router's output for T tokens, each row E wide (E = n_expert). */
@@ -76,6 +79,7 @@ struct mt_backend {
     char device[300];   /* what it runs on, for humans and JSON */
     int n_threads;
     uint64_t max_bind_bytes; /* the largest buffer span one op may address (a device's storage-buffer range) */
+    bool attention_alone;    /* attention() implements mt_attention_args.alone */
 
     /* Uploads or binds the model's weights; once per model. False with err set
      * (a model that does not fit says how much it needs and how much there is). */

@@ -45,10 +45,16 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     mt_attention_args aa = {
         .q = q, .k = mt_ten_at(s->k[l], 0), .v = mt_ten_at(s->v[l], 0), .sinks = w->sinks, .out = att, .T = T, .pos0 = pos0,
         .n_head = hp->n_head, .n_kv = hp->n_kv, .head_dim = hp->head_dim,
-        .window = l % 2 == 0 ? hp->sliding_window : 0, .scale = 1.0f / sqrtf((float)hp->head_dim),
+        .window = l % 2 == 0 ? hp->sliding_window : 0, .scale = 1.0f / sqrtf((float)hp->head_dim), .alone = s->alone,
     };
     be->attention(be, &aa);
     be->matmul(be, &w->wo, att, T, w->bo, o);
+    bool capture = s->capture_pos >= pos0 && s->capture_pos - pos0 < T; /* mt_session_capture_at */
+    uint64_t row = (uint64_t)(s->capture_pos - pos0) * d * 4, L = hp->n_layer;
+    if (capture) {
+        be->copy(be, mt_ten_at(s->capture, (uint64_t)l * d * 4), mt_ten_add(x, row), (uint64_t)d * 4);
+        be->copy(be, mt_ten_at(s->capture, (L + 1 + l) * d * 4), mt_ten_add(o, row), (uint64_t)d * 4);
+    }
     be->add(be, x, o, xn, T, d, norms, 0, 1);
     be->rmsnorm(be, xn, w->post_attn_norm, h, T, d, hp->rms_eps);
     /* router: logits over all experts, kept for the trace before any intervention */
@@ -64,6 +70,7 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     };
     if (!be->moe(be, &ma)) return false;
     be->add(be, xn, ma.out, xn, T, d, norms, -1, 2);
+    if (capture && l + 1 == L) be->copy(be, mt_ten_at(s->capture, L * d * 4), mt_ten_add(xn, row), (uint64_t)d * 4);
     return true;
 }
 
@@ -102,7 +109,12 @@ bool mt_forward(mt_session *s, uint32_t pos0, uint32_t T, uint32_t layer0, mt_er
         mt_err_set(err, "out of memory for the interventions");
         return false;
     }
-    mt_rope_cos_sin(&s->rope, pos0, T, be->buf_host(be, s->rope_cs));
+    float *cs = be->buf_host(be, s->rope_cs);
+    if (s->alone) { /* every token of the batch at position pos0 */
+        size_t row = (size_t)(hp->head_dim / 2) * 2;
+        mt_rope_cos_sin(&s->rope, pos0, 1, cs);
+        for (uint32_t t = 1; t < T; t++) memcpy(cs + t * row, cs, row * sizeof *cs);
+    } else mt_rope_cos_sin(&s->rope, pos0, T, cs);
     if (layer0 == 0) be->embed(be, &s->m->token_embd, mt_ten_at(s->ids, (uint64_t)pos0 * 4), T, mt_ten_at(s->resid[0], (uint64_t)pos0 * hp->d_model * 4));
     uint64_t previous = 0;
     bool have_previous = false, ok = true, cancelled = false;
@@ -113,7 +125,7 @@ bool mt_forward(mt_session *s, uint32_t pos0, uint32_t T, uint32_t layer0, mt_er
             ok = false;
             break;
         }
-        if (l + 1 == L) queue_logits(s, pos0, T);
+        if (l + 1 == L && !s->alone && !s->skip_logits) queue_logits(s, pos0, T);
         ok = be->submit(be, &ticket, err);
         /* only progress needs to know a layer has finished; otherwise the queue runs on */
         if (ok && have_previous && s->progress) ok = be->wait(be, previous, err);

@@ -37,6 +37,7 @@ mt_session *mt_session_new(const mt_model *m, mt_backend *be, mt_err *err) {
     s->be = be;
     s->dirty_from = hp->n_layer;
     s->logits_pos = UINT32_MAX;
+    s->capture_pos = UINT32_MAX;
     s->resid = calloc(hp->n_layer + 1, sizeof *s->resid);
     s->k = calloc(hp->n_layer, sizeof *s->k);
     s->v = calloc(hp->n_layer, sizeof *s->v);
@@ -88,11 +89,17 @@ void mt_session_free(mt_session *s) {
     be->buf_free(be, s->o);
     be->buf_free(be, s->moe);
     be->buf_free(be, s->rope_cs);
+    be->buf_free(be, s->capture);
     free(s);
 }
 
 void mt_session_keep_all_logits(mt_session *s, bool all) {
     if (s->cap == 0) s->keep_all_logits = all; /* the logits' layout is fixed once tokens are held */
+}
+
+void mt_session_skip_logits(mt_session *s, bool skip) {
+    s->skip_logits = skip;
+    if (skip) s->logits_pos = UINT32_MAX;
 }
 
 /* Replaces *slot by fresh, its first bytes copied over (queued). */
@@ -230,7 +237,7 @@ const uint32_t *mt_session_ids(const mt_session *s) { return s->ids ? s->be->buf
 uint64_t mt_session_layer_evals(const mt_session *s) { return s->layer_evals; }
 
 const float *mt_session_logits(const mt_session *s, uint32_t pos) {
-    if (pos >= s->n_tokens) return NULL;
+    if (pos >= s->n_tokens || s->skip_logits) return NULL;
     const float *logits = s->be->buf_host(s->be, s->logits);
     if (s->keep_all_logits) return logits + (size_t)pos * s->m->hp.n_vocab;
     return pos == s->logits_pos ? logits : NULL;
@@ -254,4 +261,57 @@ uint32_t mt_session_route(const mt_session *s, uint32_t layer, uint32_t pos, con
 
 void mt_session_norms(const mt_session *s, uint32_t layer, uint32_t pos, float norms[3]) {
     memcpy(norms, trace_row(s, layer, MT_TR_NORMS, pos), 3 * sizeof *norms);
+}
+
+bool mt_session_capture_at(mt_session *s, uint32_t pos, mt_err *err) {
+    uint64_t d = s->m->hp.d_model, L = s->m->hp.n_layer;
+    if (!s->capture && !(s->capture = s->be->buf_new(s->be, (2 * L + 1) * d * 4, true))) {
+        mt_err_set(err, "out of memory for a capture");
+        return false;
+    }
+    s->capture_pos = pos;
+    return true;
+}
+
+bool mt_session_captured(const mt_session *s, uint32_t layer, const float **resid, const float **attn) {
+    uint32_t L = s->m->hp.n_layer;
+    if (!s->capture || s->capture_pos >= s->n_tokens || layer > L) return false;
+    const float *base = s->be->buf_host(s->be, s->capture);
+    size_t d = s->m->hp.d_model;
+    *resid = base + (size_t)layer * d;
+    *attn = layer < L ? base + (size_t)(L + 1 + layer) * d : NULL;
+    return true;
+}
+
+bool mt_session_eval_alone(mt_session *s, const uint32_t *ids, uint32_t n, mt_err *err) {
+    const mt_hparams *hp = &s->m->hp;
+    if (!s->be->attention_alone) {
+        mt_err_set(err, "the %s backend cannot evaluate independent tokens in one batch", s->be->name);
+        return false;
+    }
+    if (n == 0 || n > MT_BATCH) {
+        mt_err_set(err, "%u independent tokens: 1 to %u at a time", n, MT_BATCH);
+        return false;
+    }
+    if ((uint64_t)s->n_tokens + n > hp->n_ctx) {
+        mt_err_set(err, "%u tokens are more than the model's context of %u", s->n_tokens + n, hp->n_ctx);
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (ids[i] >= hp->n_vocab) {
+            mt_err_set(err, "token id %u is outside the vocabulary (0..%u)", ids[i], hp->n_vocab - 1);
+            return false;
+        }
+    if (!mt_session_update(s, err) || !reserve(s, s->n_tokens + n, err)) return false;
+    uint32_t from = s->n_tokens;
+    memcpy((uint32_t *)s->be->buf_host(s->be, s->ids) + from, ids, (size_t)n * sizeof *ids);
+    if (s->logits_pos != UINT32_MAX) s->logits_pos = UINT32_MAX; /* none is computed */
+    s->n_tokens += n;
+    s->alone = true;
+    s->work_done = 0;
+    s->work_total = s->m->hp.n_layer;
+    bool ok = mt_forward(s, from, n, 0, err);
+    s->alone = false;
+    if (!ok) s->n_tokens = from;
+    return ok;
 }

@@ -25,6 +25,11 @@ void mt_session_free(mt_session *s);
  * before the first append; ignored after. */
 void mt_session_keep_all_logits(mt_session *s, bool all);
 
+/* Computes no logits at all (for analyses that read only the trace: on a
+ * 201k-token vocabulary the output product is most of a short prompt's work).
+ * mt_session_logits then returns NULL. */
+void mt_session_skip_logits(mt_session *s, bool skip);
+
 /* Installs interventions (copied); computes nothing until the next append or update. */
 bool mt_session_set_interventions(mt_session *s, const mt_interventions *iv);
 const mt_interventions *mt_session_interventions(const mt_session *s);
@@ -53,6 +58,25 @@ uint32_t mt_session_route(const mt_session *s, uint32_t layer, uint32_t pos, con
                           float *margin);
 /* L2 norms of the residual entering the layer, the attention update and the MoE update. */
 void mt_session_norms(const mt_session *s, uint32_t layer, uint32_t pos, float norms[3]);
+
+/* Captures, at position pos, the residual entering every layer, the one
+ * leaving the last, and every layer's attention update (the output projection
+ * with its bias, before it is added), as the position is evaluated by later
+ * appends and updates: call before the position is evaluated. Then the MoE
+ * update of layer l is resid[l + 1] - (resid[l] + attn[l]). One position at
+ * a time (a new call replaces the old); false when out of memory. */
+bool mt_session_capture_at(mt_session *s, uint32_t pos, mt_err *err);
+/* The captured rows [d] of a layer (resid: 0..L, attn: 0..L-1; NULL where the
+ * layer has none), or false when no position is captured or pos is not yet evaluated. */
+bool mt_session_captured(const mt_session *s, uint32_t layer, const float **resid, const float **attn);
+
+/* Evaluates n tokens (n <= 256) each alone after the session's P tokens
+ * (the prefix): token i as the only token at position P, seeing the prefix and
+ * itself, as P + 1-token sessions would, in one batch. Afterwards the session holds P + n positions whose trace rows
+ * P..P+n-1 are the n independent tokens': read them, then truncate to P (they
+ * are not a sequence). No logits. False with err set: a backend without the
+ * mode (backend.h attention_alone), past the context, out of memory. */
+bool mt_session_eval_alone(mt_session *s, const uint32_t *ids, uint32_t n, mt_err *err);
 
 /* Progress of the work one append or update does, called after each layer
  * of each batch: done and total count layer evaluations. Returning false

@@ -29,6 +29,7 @@ struct mt_session {
     mt_buf **trace;        /* [n_layer], host-visible, laid out as MT_TR_* */
     uint8_t **trace_host;  /* [n_layer]: their host addresses */
     bool keep_all_logits;
+    bool skip_logits;      /* mt_session_skip_logits */
     mt_buf *logits;        /* host-visible: [cap][V] when keeping all, else [V] */
     uint32_t logits_pos;   /* the position held when not keeping all (UINT32_MAX: none) */
     uint64_t layer_evals;
@@ -38,6 +39,11 @@ struct mt_session {
     /* batch scratch (backend memory): h [B][max(d, q)], q and att [B][q], o and moe [B][d],
      * z [B][E] for the final norm's logits path; rope_cs [B][half][2] host-visible */
     mt_buf *h, *q, *att, *o, *moe, *rope_cs;
+    /* mt_session_capture_at: host-visible [L + 1][d] residual rows entering each layer (row L: after
+     * the last), then [L][d] attention updates, of position capture_pos (UINT32_MAX: none) */
+    uint32_t capture_pos;
+    mt_buf *capture;
+    bool alone; /* the batch being evaluated is mt_session_eval_alone's */
 };
 
 /* Byte offset of row pos of a trace section (cap rows per section). */

@@ -154,6 +154,7 @@ mt_backend *mt_cpu_backend_new(int n_threads) {
     b->name = "cpu";
     b->n_threads = mt_pool_threads(c->pool);
     b->max_bind_bytes = UINT64_MAX;
+    b->attention_alone = true;
     snprintf(b->device, sizeof b->device, "C (%s kernels), %d thread%s", c->k->name, b->n_threads, b->n_threads == 1 ? "" : "s");
     b->prepare = cpu_prepare;
     b->buf_new = cpu_buf_new;

@@ -88,9 +88,9 @@ static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
     size_t qw = (size_t)a->n_head * hd, kvw = (size_t)a->n_kv * hd;
     for (size_t item = begin; item < end; item++) {
         uint32_t t = (uint32_t)(item / a->n_head), h = (uint32_t)(item % a->n_head);
-        uint32_t pos = a->pos0 + t, kvh = h / q_per_kv;
+        uint32_t pos = a->alone ? a->pos0 : a->pos0 + t, kvh = h / q_per_kv;
         uint32_t first = a->window && pos + 1 > a->window ? pos + 1 - a->window : 0;
-        uint32_t n = pos + 1 - first;
+        uint32_t n = pos + 1 - first; /* alone: the last key is the token's own, at row pos0 + t */
         const float *q = job->q + t * qw + (size_t)h * hd;
         float *out = job->out + t * qw + (size_t)h * hd;
         /* running softmax (one pass): max and sum rescaled as keys arrive;
@@ -98,8 +98,9 @@ static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
         float m = a->sinks[h], sum = 1.0f;
         for (uint32_t i = 0; i < hd; i++) out[i] = 0.0f;
         for (uint32_t j = 0; j < n; j++) {
-            const float *k = job->k + (size_t)(first + j) * kvw + (size_t)kvh * hd;
-            const float *v = job->v + (size_t)(first + j) * kvw + (size_t)kvh * hd;
+            size_t row = a->alone && j + 1 == n ? (size_t)a->pos0 + t : (size_t)(first + j);
+            const float *k = job->k + row * kvw + (size_t)kvh * hd;
+            const float *v = job->v + row * kvw + (size_t)kvh * hd;
             float s = job->kernels->dot_f32(q, k, hd) * a->scale;
             if (s > m) {
                 float c = expf(m - s);

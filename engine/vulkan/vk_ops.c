@@ -132,7 +132,7 @@ static void be_attention(mt_backend *b, const mt_attention_args *a) {
     uint32_t width = 32, shared = v->vk.info[v->vk.chosen].max_shared_bytes;
     while (width > 1 && (uint64_t)width * (a->head_dim + 2) * 4 > shared) width /= 2;
     vk_bind binds[5] = { vk_bind_ten(v, a->q), vk_bind_ten(v, a->k), vk_bind_ten(v, a->v), vector(v, a->sinks, "sinks"), vk_bind_ten(v, a->out) };
-    mt_push_attention p = { a->pos0, a->n_head, a->n_kv, a->window, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, binds[4].elem, a->scale };
+    mt_push_attention p = { a->pos0, a->n_head, a->n_kv, a->window, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, binds[4].elem, a->scale, a->alone };
     uint32_t spec[2] = { width, a->head_dim };
     vk_dispatch(v, MT_VK_ATTENTION, spec, binds, &p, a->n_head, a->T, 1);
 }
@@ -226,6 +226,7 @@ void vk_ops_install(mt_backend *b) {
     b->matmul = be_matmul;
     b->rope = be_rope;
     b->attention = be_attention;
+    b->attention_alone = true;
     b->add = be_add;
     b->route = be_route;
     b->moe = be_moe;
