@@ -25,5 +25,8 @@ extern const cli_command cmd_compare;
 extern const cli_command cmd_eval;
 extern const cli_command cmd_ppl;
 extern const cli_command cmd_merge_ppl;
+extern const cli_command cmd_circuits;
+extern const cli_command cmd_dynamics;
+extern const cli_command cmd_merge_shards;
 
 #endif

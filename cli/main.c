@@ -10,7 +10,8 @@
 static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize, &cmd_trace, &cmd_generate, &cmd_bench, &cmd_devices,
                                                  &cmd_entropy, &cmd_coact, &cmd_sweep, &cmd_cold,
                                                  &cmd_domains, &cmd_export, &cmd_profile, &cmd_merge_profiles,
-                                                 &cmd_compare, &cmd_eval, &cmd_ppl, &cmd_merge_ppl, &cmd_explore };
+                                                 &cmd_compare, &cmd_eval, &cmd_ppl, &cmd_merge_ppl,
+                                                 &cmd_circuits, &cmd_dynamics, &cmd_merge_shards, &cmd_explore };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {

@@ -1,0 +1,252 @@
+/* Experiments III's commands through the binary on the oracle's fixture a,
+ * against numbers the test recomputes from `moetop trace` and `moetop
+ * generate`: circuits' counts and NMI, dynamics' Jaccard, persistence and
+ * chance over a prompt and over its greedy generation; shards merged byte for
+ * byte into the unsharded output; every bad input an exit 2 with one line. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/cli_util.h"
+#include "support/fixtures.h"
+#include "support/harness.h"
+
+#define PROMPT "The quick brown fox jumps over the lazy dog and then the dog sleeps"
+
+static jv *json_of(proc_result *r) {
+    char err[256];
+    jv *v = r->status == 0 ? jv_parse(r->out, r->out_len, err, sizeof err) : NULL;
+    CHECKF(v != NULL, "exit %d: %s", r->status, r->status ? r->err : err);
+    return v;
+}
+
+/* top expert (highest weight, ties to the earlier) and selected set of one routing {topk, weights} */
+static int top_of(const jv *topk, const jv *w, unsigned *set) {
+    int top = -1;
+    double best = 0;
+    *set = 0;
+    for (size_t i = 0; i < topk->len; i++) {
+        double x = jv_at(w, i)->num;
+        if (x > 0) *set |= 1u << (unsigned)jv_at(topk, i)->num;
+        if (x > best) best = x, top = (int)jv_at(topk, i)->num;
+    }
+    return top;
+}
+
+static double nmi_of(const double *c, int E) {
+    double n = 0, row[64] = { 0 }, col[64] = { 0 }, hr = 0, hc = 0, mi = 0;
+    for (int i = 0; i < E; i++)
+        for (int j = 0; j < E; j++) n += c[i * E + j], row[i] += c[i * E + j], col[j] += c[i * E + j];
+    for (int i = 0; i < E; i++) {
+        if (row[i] > 0) hr -= row[i] / n * log(row[i] / n);
+        if (col[i] > 0) hc -= col[i] / n * log(col[i] / n);
+        for (int j = 0; j < E; j++)
+            if (c[i * E + j] > 0) mi += c[i * E + j] / n * log(c[i * E + j] * n / (row[i] * col[j]));
+    }
+    return hr < 1e-12 || hc < 1e-12 ? 0 : mi / sqrt(hr * hc);
+}
+
+static void circuits_against_trace(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    proc_result r = run_moetop("circuits", "-m", a, "--prompt", PROMPT, "--json", NULL);
+    proc_result rp = run_moetop("circuits", "-m", a, "--prompt", PROMPT, "--pairs", "3:0", "--path-layers", "1:3", "--json", NULL);
+    proc_result tr = run_moetop("trace", "-m", a, "--prompt", PROMPT, "--json", NULL);
+    jv *v = json_of(&r), *vp = json_of(&rp), *t = json_of(&tr);
+    if (v && vp && t) {
+        const jv *layers = jv_get(t, "layers"), *pairs = jv_get(v, "pairs");
+        size_t T = jv_get(t, "tokens")->len;
+        int top[4][64];
+        unsigned set;
+        for (size_t l = 0; l < 4; l++)
+            for (size_t i = 0; i < T; i++) top[l][i] = top_of(jv_at(jv_get(jv_at(layers, l), "topk"), i), jv_at(jv_get(jv_at(layers, l), "weights"), i), &set);
+        CHECK(pairs && pairs->len == 3 && jv_num(v, "prompts", 0) == 1);
+        for (size_t p = 0; pairs && p < pairs->len; p++) {
+            const jv *x = jv_at(pairs, p);
+            double c[64] = { 0 };
+            for (size_t i = 0; i < T; i++) c[top[p][i] * 8 + top[p + 1][i]]++;
+            int bad = 0;
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < 8; j++) bad += jv_at(jv_at(jv_get(x, "counts"), (size_t)i), (size_t)j)->num != c[i * 8 + j];
+            CHECKF(bad == 0 && jv_num(x, "from", -1) == (double)p && jv_num(x, "to", -1) == (double)p + 1, "pair %zu: %d cells differ", p, bad);
+            CHECKF(fabs(jv_num(x, "nmi", -1) - nmi_of(c, 8)) < 1e-9, "pair %zu: nmi %.12g, recomputed %.12g", p, jv_num(x, "nmi", -1), nmi_of(c, 8));
+            double sh = jv_num(x, "nmi_shuffled", -1), pv = jv_num(x, "p_shuffled", -1);
+            CHECK(sh >= 0 && sh <= 1 && pv >= 1.0 / 101 && pv <= 1 && jv_num(x, "tokens", 0) == (double)T);
+        }
+        /* --pairs 3:0: the table of layer 3 against layer 0 */
+        const jv *x = jv_at(jv_get(vp, "pairs"), 0);
+        double c[64] = { 0 };
+        for (size_t i = 0; i < T; i++) c[top[3][i] * 8 + top[0][i]]++;
+        CHECK(jv_get(vp, "pairs")->len == 1 && jv_num(x, "from", -1) == 3 && jv_num(x, "to", -1) == 0 && fabs(jv_num(x, "nmi", -1) - nmi_of(c, 8)) < 1e-9);
+        /* the most frequent path over layers 1..3 and its support */
+        const jv *paths = jv_get(vp, "paths"), *first = jv_at(jv_get(paths, "top"), 0);
+        int want = 0;
+        for (size_t i = 0; i < T; i++) {
+            int n = 0;
+            for (size_t k = 0; k < T; k++) n += top[1][k] == top[1][i] && top[2][k] == top[2][i] && top[3][k] == top[3][i];
+            want = n > want ? n : want;
+        }
+        CHECK(first && jv_num(paths, "from", -1) == 1 && jv_num(paths, "to", -1) == 3 && jv_num(first, "count", 0) == want &&
+              fabs(jv_num(first, "support", 0) - (double)want / (double)T) < 1e-12);
+    }
+    jv_free(v);
+    jv_free(vp);
+    jv_free(t);
+    proc_free(&r);
+    proc_free(&rp);
+    proc_free(&tr);
+}
+
+/* Jaccard, persistence and chance of one layer over routings given as {topk, weights} pairs */
+static void dyn_expected(const jv *const *topk, const jv *const *w, size_t n, double *jac, double *pers, double *chance) {
+    int prev = -1;
+    unsigned prev_set = 0;
+    double pairs = 0, kept = 0, jsum = 0, share[64] = { 0 };
+    for (size_t t = 0; t < n; t++) {
+        unsigned set;
+        int top = top_of(topk[t], w[t], &set);
+        share[top]++;
+        if (t > 0) {
+            pairs++;
+            kept += top == prev;
+            jsum += (double)__builtin_popcount(set & prev_set) / __builtin_popcount(set | prev_set);
+        }
+        prev = top;
+        prev_set = set;
+    }
+    *jac = jsum / pairs;
+    *pers = kept / pairs;
+    *chance = 0;
+    for (int e = 0; e < 64; e++) *chance += (share[e] / n) * (share[e] / n);
+}
+
+static void dynamics_against_trace_and_generate(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    proc_result r = run_moetop("dynamics", "-m", a, "--prompt", PROMPT, "-n", "6", "--json", NULL);
+    proc_result tr = run_moetop("trace", "-m", a, "--prompt", PROMPT, "--json", NULL);
+    proc_result gen = run_moetop("generate", "-m", a, "--prompt", PROMPT, "-n", "6", "--json", NULL);
+    jv *v = json_of(&r), *t = json_of(&tr), *g = json_of(&gen);
+    if (v && t && g) {
+        const jv *layers = jv_get(v, "layers"), *gt = jv_get(g, "generated");
+        size_t T = jv_get(t, "tokens")->len, G = gt->len;
+        CHECK(layers && layers->len == 4 && G == 6 && jv_num(v, "generate", 0) == 6);
+        for (size_t l = 0; layers && l < 4; l++) {
+            const jv *x = jv_at(layers, l), *tl = jv_at(jv_get(t, "layers"), l), *topk[64], *w[64];
+            for (size_t i = 0; i < T; i++) topk[i] = jv_at(jv_get(tl, "topk"), i), w[i] = jv_at(jv_get(tl, "weights"), i);
+            double jac, pers, chance;
+            dyn_expected(topk, w, T, &jac, &pers, &chance);
+            CHECKF(fabs(jv_num(x, "jaccard_consecutive", -1) - jac) < 1e-9 && jv_num(x, "persistence", -1) == pers &&
+                       fabs(jv_num(x, "persistence_chance", -1) - chance) < 1e-12 && jv_num(x, "pairs", 0) == (double)T - 1,
+                   "layer %zu: jaccard %g/%g persistence %g/%g chance %g/%g", l, jv_num(x, "jaccard_consecutive", -1), jac,
+                   jv_num(x, "persistence", -1), pers, jv_num(x, "persistence_chance", -1), chance);
+            double sh = jv_num(x, "persistence_shuffled", -1);
+            CHECK(sh >= 0 && sh <= 1);
+            /* the generation: each generated token's own routing, as generate reports it */
+            for (size_t i = 0; i < G; i++) {
+                const jv *gl = jv_at(jv_get(jv_at(gt, i), "layers"), l);
+                topk[i] = jv_get(gl, "topk"), w[i] = jv_get(gl, "weights");
+            }
+            dyn_expected(topk, w, G, &jac, &pers, &chance);
+            const jv *gx = jv_get(x, "generation");
+            CHECKF(gx && fabs(jv_num(gx, "jaccard_consecutive", -1) - jac) < 1e-9 && jv_num(gx, "persistence", -1) == pers &&
+                       fabs(jv_num(gx, "persistence_chance", -1) - chance) < 1e-12 && jv_num(gx, "tokens", 0) == (double)G,
+                   "generation, layer %zu: persistence %g/%g", l, jv_num(gx, "persistence", -1), pers);
+        }
+    }
+    jv_free(v);
+    jv_free(t);
+    jv_free(g);
+    proc_free(&r);
+    proc_free(&tr);
+    proc_free(&gen);
+}
+
+static void shards_merge_exactly(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    char dir[512], set[600], path[700], shard[3][700], merged[700];
+    snprintf(dir, sizeof dir, "%s", t_tmpdir());
+    snprintf(set, sizeof set, "%s/set", dir);
+    snprintf(path, sizeof path, "mkdir -p %s", set);
+    CHECK(system(path) == 0);
+    snprintf(path, sizeof path, "%s/animals.txt", set);
+    const char *animals = "The quick brown fox jumps.\n\nA cat sat on the mat.\n\nDogs bark at night.\n";
+    t_write_file(path, animals, strlen(animals));
+    snprintf(path, sizeof path, "%s/numbers.txt", set);
+    const char *numbers = "127 * 89 = 11303\n\n2 + 2 = 4, and 3 + 3 = 6\n";
+    t_write_file(path, numbers, strlen(numbers));
+    static const char *const kinds[] = { "circuits", "dynamics" };
+    for (int k = 0; k < 2; k++) {
+        proc_result whole = run_moetop(kinds[k], "-m", a, "--prompts", set, "--seed", "5", "--json", NULL);
+        CHECKF(whole.status == 0, "%s: %s", kinds[k], whole.err);
+        for (int i = 0; i < 3; i++) {
+            char which[8];
+            snprintf(which, sizeof which, "%d/3", i);
+            snprintf(shard[i], sizeof shard[i], "%s/%s%d.json", dir, kinds[k], i);
+            proc_result r = run_moetop(kinds[k], "-m", a, "--prompts", set, "--seed", "5", "--shard", which, "--json", NULL);
+            CHECKF(r.status == 0, "%s", r.err);
+            t_write_file(shard[i], r.out, r.out_len);
+            proc_free(&r);
+        }
+        snprintf(merged, sizeof merged, "%s/merged.json", dir);
+        proc_result m = run_moetop("merge-shards", "-o", merged, shard[2], shard[0], shard[1], NULL);
+        unsigned long len = 0;
+        char *got = t_read_file(merged, &len);
+        CHECKF(m.status == 0 && got && len == whole.out_len && memcmp(got, whole.out, len) == 0, "%s merged:\n%.600s\nwhole:\n%.600s", kinds[k],
+               got ? got : m.err, whole.out);
+        free(got);
+        proc_free(&m);
+        proc_free(&whole);
+        m = run_moetop("merge-shards", "-o", merged, shard[0], shard[1], NULL);
+        CHECKF(is_clean_usage_error(&m) && strstr(m.err, "shard 2/3 is missing"), "%s", m.err);
+        proc_free(&m);
+        m = run_moetop("merge-shards", "-o", merged, shard[0], shard[0], shard[1], NULL);
+        CHECKF(is_clean_usage_error(&m) && strstr(m.err, "given twice"), "%s", m.err);
+        proc_free(&m);
+    }
+    /* shards of two experiments are not one run */
+    char mixed[700];
+    snprintf(mixed, sizeof mixed, "%s/circuits0.json", dir);
+    proc_result m = run_moetop("merge-shards", "-o", merged, mixed, shard[1], shard[2], NULL);
+    CHECKF(is_clean_usage_error(&m) && strstr(m.err, "from another run"), "%s", m.err);
+    proc_free(&m);
+    m = run_moetop("merge-shards", "-o", merged, path, NULL);
+    CHECKF(is_clean_usage_error(&m) && strstr(m.err, "numbers.txt: "), "%s", m.err);
+    proc_free(&m);
+}
+
+static void bad_input_exits_2(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    static const struct { const char *args[8], *why; } cases[] = {
+        { { "circuits", "--prompt", "a b", "--pairs", "0:0" }, "--pairs: '0:0' is not a list" },
+        { { "circuits", "--prompt", "a b", "--pairs", "0:4" }, "two different layers in 0..3" },
+        { { "circuits", "--prompt", "a b", "--pairs", "0:1," }, "--pairs: '0:1,'" },
+        { { "circuits", "--prompt", "a b", "--path-layers", "3:1" }, "--path-layers: '3:1'" },
+        { { "circuits", "--prompt", "a b", "--shard", "3/3" }, "--shard: '3/3' is not i/N" },
+        { { "circuits", "--prompt", "a b", "--json", "--csv" }, "give one" },
+        { { "dynamics", "--prompt", "a b", "-n", "-1" }, "--max-tokens" },
+        { { "dynamics", "--prompt", "a b", "--seed", "x" }, "--seed" },
+        { { "dynamics", "--prompt", "a b", "--mask", "9" }, "--mask" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *const *x = cases[i].args;
+        proc_result r = run_moetop(x[0], "-m", a, x[1], x[2], x[3], x[4], x[5], x[6], x[7], NULL);
+        CHECKF(is_clean_usage_error(&r) && strstr(r.err, cases[i].why), "case %zu: exit %d: %s", i, r.status, r.err);
+        proc_free(&r);
+    }
+    proc_result r = run_moetop("merge-shards", "-o", "/dev/null", NULL);
+    CHECK(is_clean_usage_error(&r));
+    proc_free(&r);
+}
+
+int main(void) {
+    t_begin("cli-routing-structure");
+    RUN(circuits_against_trace);
+    RUN(dynamics_against_trace_and_generate);
+    RUN(shards_merge_exactly);
+    RUN(bad_input_exits_2);
+    return t_end();
+}

@@ -1,0 +1,131 @@
+/* The library of Experiments III (experiments/circuits, dynamics, importance)
+ * on hand-made traces, each against numbers worked out by hand in the
+ * comments. The commands are tested through the binary in
+ * test_cli_routing_structure. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "experiments/circuits.h"
+#include "experiments/dynamics.h"
+#include "experiments/routes.h"
+#include "support/harness.h"
+
+#define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))
+
+static void top_expert_and_jaccard(void) {
+    uint32_t e[3] = { 5, 2, 7 };
+    float w[3] = { 0.4f, 0.4f, 0.2f }, none[3] = { 0, 0, 0 }, dropped[3] = { 0, 0.3f, 0.7f };
+    CHECK(mt_top_expert(e, w, 3) == 5);          /* a tie goes to the earlier entry */
+    CHECK(mt_top_expert(e, dropped, 3) == 7);    /* the highest weight, not topk[0] */
+    CHECK(mt_top_expert(e, none, 3) == MT_NO_EXPERT);
+    uint32_t f[2] = { 7, 1 };
+    float fw[2] = { 0.5f, 0.5f };
+    CHECK(NEAR(mt_jaccard_selected(e, w, 3, f, fw, 2), 1.0 / 4.0, 1e-12));      /* {5,2,7} vs {7,1}: 1 of 4 */
+    CHECK(NEAR(mt_jaccard_selected(e, dropped, 3, f, fw, 2), 1.0 / 3.0, 1e-12)); /* {2,7} vs {7,1}: 1 of 3 */
+    CHECK(mt_jaccard_selected(e, none, 3, f, none, 2) == -1.0);
+}
+
+static void nmi_by_hand(void) {
+    /* E = 2. A perfect relabelling (0->1, 1->0) with equal halves: I = ln 2 = H, NMI 1 */
+    uint32_t from[4] = { 0, 0, 1, 1 }, to[4] = { 1, 1, 0, 0 }, indep_to[4] = { 0, 1, 0, 1 };
+    uint64_t c[4] = { 0 }, ind[4] = { 0 };
+    mt_circuit_count(c, 2, from, to, 4);
+    CHECK(c[0] == 0 && c[1] == 2 && c[2] == 2 && c[3] == 0);
+    CHECK(NEAR(mt_nmi(c, 2), 1.0, 1e-12));
+    /* independent: every cell 1, I = 0 */
+    mt_circuit_count(ind, 2, from, indep_to, 4);
+    CHECK(NEAR(mt_nmi(ind, 2), 0.0, 1e-12));
+    /* a constant layer has entropy 0: NMI 0 by definition */
+    uint64_t flat[4] = { 3, 1, 0, 0 };
+    CHECK(mt_nmi(flat, 2) == 0.0);
+    /* counts {{2,1},{0,1}}, N 4: H_from = H(3/4,1/4) = 0.5623351, H_to = H(1/2,1/2) = ln 2,
+     * I = sum p ln(p/(p_i p_j)) = 2/4 ln(.5/(.75*.5)) + 1/4 ln(.25/(.75*.5)) + 1/4 ln(.25/(.25*.5))
+     *   = 0.5 ln(4/3) + 0.25 ln(2/3) + 0.25 ln 2 = 0.2157616; NMI = I / sqrt(H_from H_to) = 0.3455920 */
+    uint64_t m[4] = { 2, 1, 0, 1 };
+    double h_from = -(0.75 * log(0.75) + 0.25 * log(0.25)), h_to = log(2.0);
+    double i = 0.5 * log(4.0 / 3.0) + 0.25 * log(2.0 / 3.0) + 0.25 * log(2.0);
+    CHECK(NEAR(mt_nmi(m, 2), i / sqrt(h_from * h_to), 1e-12));
+    CHECK(NEAR(mt_nmi(m, 2), 0.3455920, 1e-6));
+    /* ids are never compared across layers: renaming to's experts leaves NMI unchanged */
+    uint64_t renamed[4] = { 1, 2, 1, 0 };
+    CHECK(NEAR(mt_nmi(renamed, 2), mt_nmi(m, 2), 1e-12));
+}
+
+static void nmi_shuffled_baseline(void) {
+    /* a strong table: every shuffle breaks it, so the mean is far below 1 and p = 1/(1+S) */
+    uint64_t c[9] = { 30, 0, 0, 0, 30, 0, 0, 0, 30 };
+    double mean, p, mean2, p2;
+    CHECK(mt_nmi_shuffled(c, 3, 100, 7, 1, &mean, &p));
+    CHECKF(mean < 0.1 && NEAR(p, 1.0 / 101.0, 1e-12), "mean %g p %g", mean, p);
+    /* the same seed and counts give the same numbers; another seed other shuffles */
+    CHECK(mt_nmi_shuffled(c, 3, 100, 7, 1, &mean2, &p2) && mean2 == mean && p2 == p);
+    CHECK(mt_nmi_shuffled(c, 3, 100, 8, 1, &mean2, &p2) && mean2 != mean);
+    /* two tokens {0->0, 1->1}: a shuffle either keeps (NMI 1) or swaps (NMI 1 too): p = 1 */
+    uint64_t two[4] = { 1, 0, 0, 1 };
+    CHECK(mt_nmi_shuffled(two, 2, 50, 0, 0, &mean, &p) && NEAR(mean, 1.0, 1e-12) && p == 1.0);
+}
+
+static void paths_by_hand(void) {
+    mt_paths p;
+    mt_paths_init(&p, 2);
+    uint32_t a[2] = { 1, 2 }, b[2] = { 0, 5 }, c[2] = { 1, 2 };
+    CHECK(mt_paths_add(&p, a, 1) && mt_paths_add(&p, b, 2) && mt_paths_add(&p, c, 2) && mt_paths_add(&p, b, 1));
+    CHECK(mt_paths_compact(&p));
+    /* (1,2): 3 and (0,5): 3 tie: ids ascending */
+    CHECK(p.n == 2 && p.count[0] == 3 && p.ids[0] == 0 && p.ids[1] == 5 && p.count[1] == 3 && p.ids[2] == 1);
+    CHECK(mt_paths_total(&p) == 6);
+    mt_paths_free(&p);
+}
+
+static void dynamics_by_hand(void) {
+    /* E = 4, one layer, five tokens (topk order, weights):
+     *   t0 {0:.6, 1:.4}  top 0      t1 {0:.7, 2:.3} top 0     t2 {3:.5, 0:.5} top 3 (tie: earlier)
+     *   t3 {3:1, 1:0}    top 3, S = {3}                         t4 {2:.9, 3:.1} top 2
+     * pairs (t>=1): 4. Jaccard: {0,1}/{0,2} 1/3; {0,2}/{0,3} 1/3; {0,3}/{3} 1/2; {3}/{2,3} 1/2: mean 5/12.
+     * persistence: t1 keeps 0, t3 keeps 3: 2/4. top shares: 0: 2/5, 3: 2/5, 2: 1/5 -> chance 9/25.
+     * handoffs: 0->3 once, 3->2 once. */
+    uint32_t ex[5][2] = { { 0, 1 }, { 0, 2 }, { 3, 0 }, { 3, 1 }, { 2, 3 } };
+    float w[5][2] = { { .6f, .4f }, { .7f, .3f }, { .5f, .5f }, { 1, 0 }, { .9f, .1f } };
+    mt_token_sel seq[5];
+    for (int t = 0; t < 5; t++) seq[t] = (mt_token_sel){ ex[t], w[t], 2 };
+    mt_dyn_sums d, half, rest;
+    CHECK(mt_dyn_init(&d, 4) && mt_dyn_init(&half, 4) && mt_dyn_init(&rest, 4));
+    CHECK(mt_dyn_observe(&d, seq, 5, 100, 3, 9));
+    mt_dyn_summary s;
+    mt_dyn_summarize(&d, &s);
+    CHECK(d.pairs == 4 && d.persist == 2 && d.tokens == 5);
+    CHECK(NEAR(s.jaccard_consecutive, 5.0 / 12.0, 1e-9) && s.persistence == 0.5 && NEAR(s.persistence_chance, 9.0 / 25.0, 1e-12));
+    CHECK(d.handoffs[0 * 4 + 3] == 1 && d.handoffs[3 * 4 + 2] == 1 && d.handoffs[0 * 4 + 0] == 0);
+    /* shuffles of 5 labels with counts {2,2,1}: expected persistence sum c(c-1)/(n(n-1)) = 4/20 = 0.2;
+     * 100 shuffles land within 0.1 of it */
+    CHECKF(d.shuffled_pairs == 400 && NEAR(s.persistence_shuffled, 0.2, 0.1), "shuffled %g", s.persistence_shuffled);
+    /* sums add exactly: two sequences observed apart and added equal the same observed into one */
+    CHECK(mt_dyn_observe(&half, seq, 3, 10, 1, 1) && mt_dyn_observe(&rest, seq + 3, 2, 10, 1, 2));
+    mt_dyn_sums both;
+    CHECK(mt_dyn_init(&both, 4) && mt_dyn_observe(&both, seq, 3, 10, 1, 1) && mt_dyn_observe(&both, seq + 3, 2, 10, 1, 2));
+    mt_dyn_add(&half, &rest);
+    CHECK(half.jaccard_fx == both.jaccard_fx && half.persist == both.persist && half.shuffled_persist == both.shuffled_persist &&
+          memcmp(half.top, both.top, 4 * sizeof *half.top) == 0);
+    /* no pairs: NaN, never 0 */
+    mt_dyn_sums empty;
+    CHECK(mt_dyn_init(&empty, 4) && mt_dyn_observe(&empty, seq, 1, 100, 0, 0));
+    mt_dyn_summarize(&empty, &s);
+    CHECK(isnan(s.persistence) && isnan(s.jaccard_consecutive) && s.persistence_chance == 1.0);
+    mt_dyn_free(&d);
+    mt_dyn_free(&half);
+    mt_dyn_free(&rest);
+    mt_dyn_free(&both);
+    mt_dyn_free(&empty);
+}
+
+int main(void) {
+    t_begin("routing_structure");
+    RUN(top_expert_and_jaccard);
+    RUN(nmi_by_hand);
+    RUN(nmi_shuffled_baseline);
+    RUN(paths_by_hand);
+    RUN(dynamics_by_hand);
+    return t_end();
+}
