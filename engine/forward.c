@@ -51,6 +51,7 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     be->matmul(be, &w->wo, att, T, w->bo, o);
     be->add(be, x, o, xn, T, d, norms, 0, 1);
     be->rmsnorm(be, xn, w->post_attn_norm, h, T, d, hp->rms_eps);
+    if (s->moe_in) be->copy(be, mt_ten_at(s->moe_in[l], (uint64_t)pos0 * d * 4), h, (uint64_t)T * d * 4); /* opt-in capture */
     /* router: logits over all experts, kept for the trace before any intervention */
     mt_ten z = trace_at(s, l, MT_TR_LOGITS, pos0);
     be->matmul(be, &w->router, h, T, w->router_bias, z);

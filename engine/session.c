@@ -72,7 +72,10 @@ void mt_session_free(mt_session *s) {
         if (s->k) be->buf_free(be, s->k[l]);
         if (s->v) be->buf_free(be, s->v[l]);
         if (s->trace) be->buf_free(be, s->trace[l]);
+        if (s->moe_in) be->buf_free(be, s->moe_in[l]);
     }
+    free(s->moe_in);
+    free(s->moe_in_host);
     free(s->resid);
     free(s->k);
     free(s->v);
@@ -93,6 +96,30 @@ void mt_session_free(mt_session *s) {
 
 void mt_session_keep_all_logits(mt_session *s, bool all) {
     if (s->cap == 0) s->keep_all_logits = all; /* the logits' layout is fixed once tokens are held */
+}
+
+bool mt_session_capture_moe_input(mt_session *s, bool on) {
+    if (s->cap != 0 || on == (s->moe_in != NULL)) return true;
+    if (!on) {
+        free(s->moe_in);
+        free(s->moe_in_host);
+        s->moe_in = NULL;
+        s->moe_in_host = NULL;
+        return true;
+    }
+    s->moe_in = calloc(s->m->hp.n_layer, sizeof *s->moe_in);
+    s->moe_in_host = calloc(s->m->hp.n_layer, sizeof *s->moe_in_host);
+    if (s->moe_in && s->moe_in_host) return true;
+    free(s->moe_in);
+    free(s->moe_in_host);
+    s->moe_in = NULL;
+    s->moe_in_host = NULL;
+    return false;
+}
+
+const float *mt_session_moe_input(const mt_session *s, uint32_t layer, uint32_t pos) {
+    if (!s->moe_in || layer >= s->m->hp.n_layer || pos >= s->n_tokens) return NULL;
+    return s->moe_in_host[layer] + (size_t)pos * s->m->hp.d_model;
 }
 
 /* Replaces *slot by fresh, its first bytes copied over (queued). */
@@ -123,8 +150,9 @@ static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
         return false;
     }
     if (widest * cap > be->max_bind_bytes) cap = (uint32_t)(be->max_bind_bytes / widest);
-    /* the new buffers, in the order: ids, resid[0..L], k[0..L), v[0..L), trace[0..L), logits */
-    size_t n = 1 + (L + 1) + 3 * (size_t)L + 1;
+    /* the new buffers, in the order: ids, resid[0..L], k[0..L), v[0..L), trace[0..L), moe_in[0..L) when
+     * captured, logits */
+    size_t n_in = s->moe_in ? L : 0, n = 1 + (L + 1) + 3 * (size_t)L + n_in + 1;
     mt_buf **fresh = calloc(n, sizeof *fresh);
     bool ok = fresh != NULL;
     size_t at = 0;
@@ -132,6 +160,7 @@ static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
     for (uint32_t l = 0; ok && l <= L; l++) fresh[at++] = be->buf_new(be, cap * d_row, false);
     for (uint32_t l = 0; ok && l < 2 * L; l++) fresh[at++] = be->buf_new(be, cap * kv_row, false);
     for (uint32_t l = 0; ok && l < L; l++) fresh[at++] = be->buf_new(be, trace_bytes(s, cap), true);
+    for (size_t l = 0; ok && l < n_in; l++) fresh[at++] = be->buf_new(be, cap * d_row, true);
     if (ok) fresh[at++] = s->keep_all_logits ? be->buf_new(be, (uint64_t)cap * hp->n_vocab * 4, true) : NULL;
     for (size_t i = 0; ok && i < n; i++)
         if (!fresh[i] && !(i == n - 1 && !s->keep_all_logits)) ok = false;
@@ -154,10 +183,12 @@ static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
         be->buf_free(be, s->trace[l]);
         s->trace[l] = fresh[at];
     }
+    for (size_t l = 0; l < n_in; l++) swap_in(be, &s->moe_in[l], fresh[at++], old * d_row);
     if (s->keep_all_logits) swap_in(be, &s->logits, fresh[at], (uint64_t)old * hp->n_vocab * 4);
     free(fresh);
     s->cap = cap;
     for (uint32_t l = 0; l < L; l++) s->trace_host[l] = be->buf_host(be, s->trace[l]);
+    for (size_t l = 0; l < n_in; l++) s->moe_in_host[l] = be->buf_host(be, s->moe_in[l]);
     /* the copies finish before the host reads the new buffers */
     uint64_t ticket;
     return be->submit(be, &ticket, err) && be->wait(be, ticket, err);

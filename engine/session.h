@@ -25,6 +25,14 @@ void mt_session_free(mt_session *s);
  * before the first append; ignored after. */
 void mt_session_keep_all_logits(mt_session *s, bool all);
 
+/* Keep the input of every layer's MoE (the normed residual its router and
+ * experts read, [d] float32 per token), host-visible, for analyses that
+ * recompute expert outputs. Only before the first append; ignored after.
+ * False when out of memory. */
+bool mt_session_capture_moe_input(mt_session *s, bool on);
+/* The MoE input [d] of (layer, pos) when capturing, else NULL. */
+const float *mt_session_moe_input(const mt_session *s, uint32_t layer, uint32_t pos);
+
 /* Installs interventions (copied); computes nothing until the next append or update. */
 bool mt_session_set_interventions(mt_session *s, const mt_interventions *iv);
 const mt_interventions *mt_session_interventions(const mt_session *s);

@@ -29,6 +29,8 @@ struct mt_session {
     mt_buf **trace;        /* [n_layer], host-visible, laid out as MT_TR_* */
     uint8_t **trace_host;  /* [n_layer]: their host addresses */
     bool keep_all_logits;
+    mt_buf **moe_in;       /* [n_layer] of [cap][d], host-visible: the MoE's normed input, when captured (else NULL) */
+    const float **moe_in_host; /* [n_layer]: their host addresses */
     mt_buf *logits;        /* host-visible: [cap][V] when keeping all, else [V] */
     uint32_t logits_pos;   /* the position held when not keeping all (UINT32_MAX: none) */
     uint64_t layer_evals;

@@ -1,7 +1,8 @@
 /* Experiments III's commands through the binary on the oracle's fixture a,
  * against numbers the test recomputes from `moetop trace` and `moetop
  * generate`: circuits' counts and NMI, dynamics' Jaccard, persistence and
- * chance over a prompt and over its greedy generation; shards merged byte for
+ * chance over a prompt and over its greedy generation, importance's rates,
+ * ranks and what --force and --zero make of them; shards merged byte for
  * byte into the unsharded output; every bad input an exit 2 with one line. */
 #include <math.h>
 #include <stdio.h>
@@ -163,6 +164,54 @@ static void dynamics_against_trace_and_generate(void) {
     proc_free(&gen);
 }
 
+static void importance_against_trace(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    proc_result r = run_moetop("importance", "-m", a, "--prompt", PROMPT, "--json", NULL);
+    proc_result tr = run_moetop("trace", "-m", a, "--prompt", PROMPT, "--json", NULL);
+    proc_result f = run_moetop("importance", "-m", a, "--prompt", PROMPT, "--force", "3@1", "--zero", "3@2", "--json", NULL);
+    jv *v = json_of(&r), *t = json_of(&tr), *vf = json_of(&f);
+    if (v && t && vf) {
+        const jv *layers = jv_get(v, "layers");
+        size_t T = jv_get(t, "tokens")->len;
+        CHECK(layers && layers->len == 4 && jv_num(v, "k", 0) == 2 && strcmp(jv_str(v, "ranked_by"), "contribution") == 0);
+        for (size_t l = 0; layers && l < 4; l++) {
+            const jv *x = jv_at(layers, l), *ex = jv_get(x, "experts"), *tl = jv_at(jv_get(t, "layers"), l);
+            double count[8] = { 0 };
+            for (size_t i = 0; i < T; i++) {
+                unsigned set;
+                top_of(jv_at(jv_get(tl, "topk"), i), jv_at(jv_get(tl, "weights"), i), &set);
+                for (int e = 0; e < 8; e++) count[e] += (set >> e) & 1;
+            }
+            int seen_rank[9] = { 0 }, bad = 0;
+            for (size_t e = 0; ex && e < ex->len; e++) {
+                const jv *y = jv_at(ex, e);
+                bad += jv_num(y, "expert", -1) != (double)e || jv_num(y, "rate", -1) != count[e] / (double)T;
+                double c = jv_num(y, "contribution", -1), sal = jv_num(y, "saliency", -1);
+                bad += count[e] > 0 && fabs(c - jv_num(y, "rate", 0) * sal) > 1e-9 * fmax(1, c);
+                int rk = (int)jv_num(y, "rank", 0);
+                if (rk >= 1 && rk <= 8) seen_rank[rk]++;
+            }
+            for (int k = 1; k <= 8; k++) bad += seen_rank[k] != 1;
+            CHECKF(ex && ex->len == 8 && bad == 0 && jv_num(x, "tokens", 0) == (double)T, "layer %zu: %d problems", l, bad);
+        }
+        /* forced to expert 3 at layer 1: its rate 1, every other 0, rank 1; zeroed at layer 2: its saliency 0 */
+        const jv *f1 = jv_get(jv_at(jv_get(vf, "layers"), 1), "experts"), *f2 = jv_get(jv_at(jv_get(vf, "layers"), 2), "experts");
+        CHECK(jv_num(jv_at(f1, 3), "rate", 0) == 1 && jv_num(jv_at(f1, 3), "rank", 0) == 1 && jv_num(jv_at(f1, 3), "mean_weight", 0) == 1 &&
+              jv_num(jv_at(f1, 0), "rate", -1) == 0 && jv_num(jv_at(f1, 3), "saliency", 0) > 0);
+        CHECK(jv_num(jv_at(f2, 3), "rate", 0) == 0 || jv_num(jv_at(f2, 3), "saliency", -1) == 0);
+        /* one prompt, one domain: no consistency, no specialisation */
+        const jv *y = jv_at(jv_get(jv_at(layers, 0), "experts"), 0);
+        CHECK(jv_get(y, "consistency")->kind == JV_NULL && jv_get(y, "specialisation")->kind == JV_NULL);
+    }
+    jv_free(v);
+    jv_free(t);
+    jv_free(vf);
+    proc_free(&r);
+    proc_free(&tr);
+    proc_free(&f);
+}
+
 static void shards_merge_exactly(void) {
     const char *a = fixture_path('a', ".gguf");
     if (!a) return;
@@ -177,8 +226,8 @@ static void shards_merge_exactly(void) {
     snprintf(path, sizeof path, "%s/numbers.txt", set);
     const char *numbers = "127 * 89 = 11303\n\n2 + 2 = 4, and 3 + 3 = 6\n";
     t_write_file(path, numbers, strlen(numbers));
-    static const char *const kinds[] = { "circuits", "dynamics" };
-    for (int k = 0; k < 2; k++) {
+    static const char *const kinds[] = { "circuits", "dynamics", "importance" };
+    for (int k = 0; k < 3; k++) {
         proc_result whole = run_moetop(kinds[k], "-m", a, "--prompts", set, "--seed", "5", "--json", NULL);
         CHECKF(whole.status == 0, "%s: %s", kinds[k], whole.err);
         for (int i = 0; i < 3; i++) {
@@ -246,6 +295,7 @@ int main(void) {
     t_begin("cli-routing-structure");
     RUN(circuits_against_trace);
     RUN(dynamics_against_trace_and_generate);
+    RUN(importance_against_trace);
     RUN(shards_merge_exactly);
     RUN(bad_input_exits_2);
     return t_end();

@@ -8,8 +8,14 @@
 #include <string.h>
 
 #include "experiments/circuits.h"
+#include "engine/gguf.h"
+#include "engine/model.h"
+#include "engine/session.h"
 #include "experiments/dynamics.h"
+#include "experiments/expert_eval.h"
+#include "experiments/importance.h"
 #include "experiments/routes.h"
+#include "support/fixtures.h"
 #include "support/harness.h"
 
 #define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))
@@ -120,6 +126,98 @@ static void dynamics_by_hand(void) {
     mt_dyn_free(&empty);
 }
 
+static void importance_by_hand(void) {
+    /* E = 3, two domains, two prompts.
+     * prompt A (domain 0), 2 tokens: t0 {0: g .75 |f| 2, 1: g .25 |f| 4}; t1 {0: g .5 |f| 1, 2: g .5 |f| 3}
+     * prompt B (domain 1), 2 tokens: t2 {1: g 1 |f| 2, 0: g 0 (dropped)}; t3 {1: g .5 |f| 2, 2: g .5 |f| 2}
+     * expert 0: 2 selections of 4 tokens, rate 1/2; mean g (.75+.5)/2 = .625; saliency (1.5 + .5)/2 = 1;
+     *   contribution 2/4 = .5; both from domain 0: specialisation 1 (base 2/4); prompt rates 1 and 0:
+     *   mean 1/2, sd 1/2, CV 1, consistency 1/2
+     * expert 1: 3 selections, rate 3/4; saliency (1 + 2 + 1)/3 = 4/3; contribution 1; domain 1: 2 of 3
+     *   (base 1/2); prompt rates 1/2, 1: mean 3/4, sd 1/4, consistency 1/(1 + 1/3) = 3/4
+     * expert 2: 2 selections, rate 1/2; saliency (1.5 + 1)/2 = 1.25; contribution .625; one per domain:
+     *   1/2 from domain 0 (the first of the tie); prompt rates 1/2, 1/2: consistency 1
+     * ranks by contribution: 1 (1), 2 (.625), 0 (.5) */
+    mt_imp_layer l, half;
+    CHECK(mt_imp_init(&l, 3, 2) && mt_imp_init(&half, 3, 2));
+    uint32_t e0[2] = { 0, 1 }, e1[2] = { 0, 2 }, e2[2] = { 1, 0 }, e3[2] = { 1, 2 };
+    float w0[2] = { .75f, .25f }, w1[2] = { .5f, .5f }, w2[2] = { 1, 0 }, w3[2] = { .5f, .5f };
+    float n0[2] = { 2, 4 }, n1[2] = { 1, 3 }, n2[2] = { 2, 99 }, n3[2] = { 2, 2 };
+    mt_imp_observe(&l, 0, e0, w0, n0, 2);
+    mt_imp_observe(&l, 0, e1, w1, n1, 2);
+    mt_imp_end_prompt(&l);
+    mt_imp_observe(&half, 1, e2, w2, n2, 2);
+    mt_imp_observe(&half, 1, e3, w3, n3, 2);
+    mt_imp_end_prompt(&half);
+    mt_imp_add(&l, &half); /* shards add */
+    mt_imp_summary s[3];
+    mt_imp_summarize(&l, s);
+    CHECK(l.tokens == 4 && l.prompts == 2);
+    CHECK(s[0].rate == 0.5 && NEAR(s[0].mean_weight, 0.625, 1e-9) && NEAR(s[0].saliency, 1.0, 1e-6) && NEAR(s[0].contribution, 0.5, 1e-6));
+    CHECK(s[0].specialisation == 1.0 && s[0].specialisation_domain == 0 && s[0].specialisation_baseline == 0.5 && NEAR(s[0].consistency, 0.5, 1e-9));
+    CHECK(s[1].rate == 0.75 && NEAR(s[1].saliency, 4.0 / 3.0, 1e-6) && NEAR(s[1].contribution, 1.0, 1e-6));
+    CHECK(NEAR(s[1].specialisation, 2.0 / 3.0, 1e-12) && s[1].specialisation_domain == 1 && NEAR(s[1].consistency, 0.75, 1e-9));
+    CHECK(NEAR(s[2].saliency, 1.25, 1e-6) && s[2].specialisation == 0.5 && s[2].specialisation_domain == 0 && NEAR(s[2].consistency, 1.0, 1e-9));
+    CHECK(s[1].rank == 1 && s[2].rank == 2 && s[0].rank == 3);
+    /* one domain, one prompt: no specialisation, no consistency (NaN, never a made-up number) */
+    mt_imp_summarize(&half, s);
+    CHECK(isnan(s[0].consistency) && s[0].rate == 0 && s[0].contribution == 0 && isnan(s[0].saliency));
+    /* ranking: ties to the lower id, NaN last */
+    double sc[4] = { 1, NAN, 2, 1 };
+    uint32_t rank[4];
+    mt_imp_rank(sc, 4, rank);
+    CHECK(rank[2] == 1 && rank[0] == 2 && rank[3] == 3 && rank[1] == 4);
+    mt_imp_free(&l);
+    mt_imp_free(&half);
+}
+
+/* The captured MoE input and each selected expert's output recomputed from it
+ * add up to the MoE update the forward pass made: || sum_i g_i f_i(h) || equals
+ * the trace's norm of the MoE update, on the oracle fixture a. */
+static void expert_outputs_rebuild_the_moe_update(void) {
+    const char *path = fixture_path('a', ".gguf");
+    if (!path) return;
+    mt_err err;
+    mt_gguf *g = mt_gguf_open(path, &err);
+    mt_model *m = g ? mt_model_load(g, &err) : NULL;
+    mt_backend *be = mt_cpu_backend_new(1);
+    mt_session *s = m && be ? mt_session_new(m, be, &err) : NULL;
+    mt_expert_eval *ev = m ? mt_expert_eval_new(m, 1, &err) : NULL;
+    CHECKF(s && ev, "%s", err.msg);
+    uint32_t ids[9] = { 72, 101, 108, 108, 111, 32, 119, 111, 114 };
+    if (s && ev && CHECK(mt_session_capture_moe_input(s, true)) && CHECK(mt_session_append(s, ids, 9, &err))) {
+        uint32_t d = m->hp.d_model;
+        float *out = malloc(d * sizeof *out), *sum = malloc(d * sizeof *sum);
+        double worst = 0;
+        for (uint32_t l = 0; l < m->hp.n_layer; l++)
+            for (uint32_t t = 0; t < 9; t++) {
+                const uint32_t *ex;
+                const float *w;
+                float margin, norms[3];
+                uint32_t k = mt_session_route(s, l, t, &ex, &w, &margin);
+                memset(sum, 0, d * sizeof *sum);
+                for (uint32_t i = 0; i < k; i++) {
+                    CHECK(mt_expert_eval_run(ev, l, ex[i], mt_session_moe_input(s, l, t), 1, out, &err));
+                    for (uint32_t j = 0; j < d; j++) sum[j] += w[i] * out[j];
+                }
+                double sq = 0;
+                for (uint32_t j = 0; j < d; j++) sq += (double)sum[j] * sum[j];
+                mt_session_norms(s, l, t, norms);
+                double rel = fabs(sqrt(sq) - norms[2]) / fmax(1e-6, norms[2]);
+                worst = rel > worst ? rel : worst;
+            }
+        CHECKF(worst < 1e-5, "worst relative difference %g", worst);
+        CHECK(mt_session_moe_input(s, 0, 9) == NULL);
+        free(out);
+        free(sum);
+    }
+    mt_expert_eval_free(ev);
+    mt_session_free(s);
+    if (be) be->destroy(be);
+    mt_model_free(m);
+    mt_gguf_close(g);
+}
+
 int main(void) {
     t_begin("routing_structure");
     RUN(top_expert_and_jaccard);
@@ -127,5 +225,7 @@ int main(void) {
     RUN(nmi_shuffled_baseline);
     RUN(paths_by_hand);
     RUN(dynamics_by_hand);
+    RUN(importance_by_hand);
+    RUN(expert_outputs_rebuild_the_moe_update);
     return t_end();
 }

@@ -360,7 +360,7 @@ static int run_circuits(const cli_command *cmd, cli_args *a) {
     if (!rc) rc = cli_corpus_load(a, &cm, &c);
     if (!rc) {
         r.head.prompts = c.n_items;
-        rc = cli_shard_run(&cm, &c, &iv, shard, shards, "circuits", observe, &ctx);
+        rc = cli_shard_run(&cm, &c, &iv, shard, shards, "circuits", false, observe, &ctx);
     }
     if (!rc) rc = print_run(&r, cli_has(a, "--json") ? 1 : cli_has(a, "--csv") ? 2 : 0, NULL);
     free(ctx.tops);

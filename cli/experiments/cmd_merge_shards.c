@@ -38,6 +38,7 @@ static int run_merge_shards(const cli_command *cmd, cli_args *a) {
         const char *const *paths = (const char *const *)a->positional;
         if (strcmp(first.experiment, "circuits") == 0) rc = cli_circuits_merge(&first, v, paths, n, out);
         else if (strcmp(first.experiment, "dynamics") == 0) rc = cli_dynamics_merge(&first, v, paths, n, out);
+        else if (strcmp(first.experiment, "importance") == 0) rc = cli_importance_merge(&first, v, paths, n, out);
         else rc = cli_error(CLI_EXIT_USAGE, "%s: experiment '%s' has no shards to merge", paths[0], first.experiment);
     }
     for (int i = 0; i < n; i++) jv_free(v[i]);

@@ -28,10 +28,14 @@ bool cli_shard_opt(const cli_args *a, int *shard, int *shards) {
 }
 
 int cli_shard_run(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, int shard, int shards, const char *label,
-                  cli_shard_fn fn, void *ctx) {
+                  bool capture_moe_input, cli_shard_fn fn, void *ctx) {
     mt_err err;
     mt_session *s = mt_session_new(cm->m, cm->be, &err);
     if (!s) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    if (!mt_session_capture_moe_input(s, capture_moe_input)) {
+        mt_session_free(s);
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    }
     mt_session_set_interventions(s, iv);
     cli_progress pr;
     cli_progress_begin(&pr, label, "prompts");

@@ -21,10 +21,11 @@ bool cli_shard_opt(const cli_args *a, int *shard, int *shards);
 
 /* Runs the shard's prompts (index i with i % shards == shard; every prompt
  * when shards is 0), each in a fresh context with the interventions, and
- * calls fn with the prompt's index in the set. A progress line on stderr. */
+ * calls fn with the prompt's index in the set; capture_moe_input: the session
+ * keeps each layer's MoE input (mt_session_capture_moe_input). A progress line on stderr. */
 typedef int (*cli_shard_fn)(void *ctx, size_t index, const cli_prompt_item *item, mt_session *s);
 int cli_shard_run(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, int shard, int shards, const char *label,
-                  cli_shard_fn fn, void *ctx);
+                  bool capture_moe_input, cli_shard_fn fn, void *ctx);
 
 /* The fields every shard output starts with: "experiment", "model",
  * "prompts" (in the whole set), "seed", and "shard": {"index", "count"}
