@@ -212,6 +212,61 @@ static void importance_against_trace(void) {
     proc_free(&f);
 }
 
+static void similarity_shapes_and_files(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    char svg[600], file[700];
+    snprintf(svg, sizeof svg, "%s/sim", t_tmpdir());
+    proc_result r = run_moetop("similarity", "-m", a, "--prompt", PROMPT, "--tokens", "5", "--json", NULL);
+    proc_result c = run_moetop("similarity", "-m", a, "--tokens", "0", "--svg", svg, "--csv", NULL);
+    jv *v = json_of(&r);
+    if (v) {
+        const jv *layers = jv_get(v, "layers");
+        CHECK(layers && layers->len == 4 && jv_num(v, "tokens_functional", 0) == 5);
+        for (size_t l = 0; layers && l < layers->len; l++) {
+            const jv *x = jv_at(layers, l), *cos = jv_get(x, "cosine");
+            static const char *const kinds[] = { "gate", "up", "down", "all", "functional" };
+            int bad = 0;
+            for (int k = 0; k < 5; k++) {
+                const jv *m = jv_get(cos, kinds[k]);
+                for (size_t i = 0; m && i < 8; i++)
+                    for (size_t j = 0; j < 8; j++) {
+                        double cij = jv_at(jv_at(m, i), j)->num, cji = jv_at(jv_at(m, j), i)->num;
+                        bad += fabs(cij - cji) > 1e-12 || cij > 1 + 1e-9 || cij < -1 - 1e-9 || (i == j && fabs(cij - 1) > 1e-9);
+                    }
+                bad += !m;
+            }
+            /* gate and up have d x ff weights per expert, down ff x d: 256 x 128 each */
+            const jv *n = jv_get(x, "n_weights"), *rk = jv_get(x, "effective_rank");
+            bad += jv_num(n, "gate", 0) != 256 * 128 || jv_num(n, "all", 0) != 3 * 256 * 128;
+            bad += jv_num(rk, "all", -1) < 1 || jv_num(rk, "all", 99) > 7;
+            const jv *best = jv_get(jv_get(x, "most_similar"), "weights");
+            size_t i = (size_t)jv_at(jv_get(best, "experts"), 0)->num, j = (size_t)jv_at(jv_get(best, "experts"), 1)->num;
+            bad += jv_at(jv_at(jv_get(cos, "all"), i), j)->num != jv_num(best, "cosine", 9);
+            bad += fabs(jv_num(best, "z", 0) - jv_num(best, "cosine", 0) * sqrt(3 * 256 * 128)) > 1e-6;
+            CHECKF(bad == 0, "layer %zu: %d problems", l, bad);
+        }
+    }
+    /* CSV: a header and every pair of every layer; an SVG per layer */
+    int lines = 0;
+    for (size_t i = 0; i < c.out_len; i++) lines += c.out[i] == '\n';
+    CHECKF(c.status == 0 && lines == 1 + 4 * 28, "exit %d, %d lines: %s", c.status, lines, c.err);
+    for (int l = 0; l < 4; l++) {
+        snprintf(file, sizeof file, "%s/similarity-layer-%d.svg", svg, l);
+        unsigned long len = 0;
+        char *got = t_read_file(file, &len);
+        CHECKF(got && strstr(got, "<svg") && strstr(got, "</svg>"), "%s", file);
+        free(got);
+    }
+    snprintf(file, sizeof file, "%s/similarity-layer-0.svg", svg);
+    proc_result bad = run_moetop("similarity", "-m", a, "--tokens", "0", "--svg", file, NULL);
+    CHECKF(bad.status == 2 && strstr(bad.err, "--svg"), "%s", bad.err);
+    jv_free(v);
+    proc_free(&r);
+    proc_free(&c);
+    proc_free(&bad);
+}
+
 static void shards_merge_exactly(void) {
     const char *a = fixture_path('a', ".gguf");
     if (!a) return;
@@ -296,6 +351,7 @@ int main(void) {
     RUN(circuits_against_trace);
     RUN(dynamics_against_trace_and_generate);
     RUN(importance_against_trace);
+    RUN(similarity_shapes_and_files);
     RUN(shards_merge_exactly);
     RUN(bad_input_exits_2);
     return t_end();

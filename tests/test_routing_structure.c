@@ -14,7 +14,10 @@
 #include "experiments/dynamics.h"
 #include "experiments/expert_eval.h"
 #include "experiments/importance.h"
+#include "engine/quant.h"
+#include "engine/rng.h"
 #include "experiments/routes.h"
+#include "experiments/similarity.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
 
@@ -218,6 +221,60 @@ static void expert_outputs_rebuild_the_moe_update(void) {
     mt_gguf_close(g);
 }
 
+static void similarity_by_hand(void) {
+    /* E = 3 experts of 2 x 2 weights (F32): W0 = [1 0; 0 0], W1 = [0 1; 0 0], W2 = [1 1; 0 0].
+     * G = [1 0 1; 0 1 1; 1 1 2]; cos(0,1) = 0, cos(0,2) = cos(1,2) = 1/sqrt 2.
+     * Differences from the mean [2/3 2/3]: [1/3 -2/3], [-2/3 1/3], [1/3 1/3]; their scatter
+     * [6/9 -3/9; -3/9 6/9] has eigenvalues 1 and 1/3 (and the Gram a third, 0): 75% in the first,
+     * so the effective rank is 2 at 95% and 1 at 70%. */
+    float w[3][4] = { { 1, 0, 0, 0 }, { 0, 1, 0, 0 }, { 1, 1, 0, 0 } };
+    mt_weight mw = { (const uint8_t *)w, MT_TYPE_F32, 2, 2, 8, 16 };
+    double G[9], c[9], eig[3];
+    CHECK(mt_expert_gram(&mw, 3, G));
+    CHECK(G[0] == 1 && G[1] == 0 && G[2] == 1 && G[4] == 1 && G[5] == 1 && G[8] == 2 && G[6] == 1);
+    mt_gram_cosines(G, 3, c);
+    CHECK(c[1] == 0 && NEAR(c[2], 1 / sqrt(2.0), 1e-12) && NEAR(c[5], 1 / sqrt(2.0), 1e-12) && c[0] == 1);
+    CHECK(mt_gram_effective_rank(G, 3, 0.95, eig) == 2 && NEAR(eig[0], 1, 1e-12) && NEAR(eig[1], 1.0 / 3, 1e-12) && NEAR(eig[2], 0, 1e-12));
+    CHECK(mt_gram_effective_rank(G, 3, 0.70, NULL) == 1);
+    /* identical experts: no differences, rank 0 */
+    double same[4] = { 2, 2, 2, 2 };
+    CHECK(mt_gram_effective_rank(same, 2, 0.95, NULL) == 0);
+    /* a quantized tensor over more rows than one chunk: the Gram from the stored Q8_0 blocks equals
+     * the one from its rows dequantized one by one */
+    enum { E = 3, IN = 64, OUT = 1500 };
+    uint64_t rb = mt_row_bytes(MT_TYPE_Q8_0, IN);
+    uint8_t *q = malloc((size_t)E * OUT * rb);
+    float *row = malloc(IN * sizeof *row), *a = malloc(IN * sizeof *a), *b = malloc(IN * sizeof *b);
+    mt_rng r = mt_rng_seed(1, 2);
+    for (int e = 0; e < E; e++)
+        for (int o = 0; o < OUT; o++) {
+            for (int i = 0; i < IN; i++) row[i] = mt_rng_normal(&r) + (e == 2 ? 0.0f : 0.5f * (float)((o + i) % 3));
+            mt_quantize_row(MT_TYPE_Q8_0, row, q + ((size_t)e * OUT + o) * rb, IN);
+        }
+    mt_weight qw = { q, MT_TYPE_Q8_0, IN, OUT, rb, OUT * rb };
+    double want[9] = { 0 }, got[9];
+    for (int i = 0; i < E; i++)
+        for (int j = 0; j < E; j++)
+            for (int o = 0; o < OUT; o++) {
+                mt_dequant_row(MT_TYPE_Q8_0, mt_weight_row(&qw, i, o), a, IN);
+                mt_dequant_row(MT_TYPE_Q8_0, mt_weight_row(&qw, j, o), b, IN);
+                for (int k = 0; k < IN; k++) want[i * E + j] += (double)a[k] * b[k];
+            }
+    CHECK(mt_expert_gram(&qw, E, got));
+    double worst = 0;
+    for (int i = 0; i < 9; i++) worst = fmax(worst, fabs(got[i] - want[i]) / fabs(want[i]));
+    CHECKF(worst < 1e-5, "worst relative difference %g", worst);
+    free(q);
+    free(row);
+    free(a);
+    free(b);
+    /* functional sums: outputs [E][d] of one token */
+    float outs[2][2] = { { 1, 2 }, { 3, 4 } };
+    double F[4] = { 0 };
+    mt_functional_add(F, 2, &outs[0][0], 2);
+    CHECK(F[0] == 5 && F[1] == 11 && F[2] == 11 && F[3] == 25);
+}
+
 int main(void) {
     t_begin("routing_structure");
     RUN(top_expert_and_jaccard);
@@ -227,5 +284,6 @@ int main(void) {
     RUN(dynamics_by_hand);
     RUN(importance_by_hand);
     RUN(expert_outputs_rebuild_the_moe_update);
+    RUN(similarity_by_hand);
     return t_end();
 }

@@ -12,8 +12,10 @@ set -eu
 # the direct-colour terminfo entries truecolor uses), inih, cglm, Vulkan
 # loader and headers, glslc for shaders; tests: lavapipe (Mesa's CPU Vulkan),
 # the validation layers, clang for the fuzzers, tmux for terminal tests,
-# pandas to check that exported CSV loads in it.
-PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev ncurses-term \
+# pandas to check that exported CSV loads in it; the experiments: LAPACK
+# (LAPACKE, with BLAS) for eigenvalues and Gram matrices, liblinear for the
+# logistic-regression probe of `moetop predict`.
+PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev ncurses-term liblapacke-dev liblinear-dev \
 libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang libclang-rt-14-dev tmux python3-pandas"
 
 # training the bundled model (make model): Debian's PyTorch with OpenBLAS
