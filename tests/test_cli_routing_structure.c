@@ -267,6 +267,55 @@ static void similarity_shapes_and_files(void) {
     proc_free(&bad);
 }
 
+/* predict on a two-file prompt set: the frequency baseline recomputed from trace over the same split */
+static void predict_against_chance(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    proc_result r = run_moetop("predict", "-m", a, "--prompt", PROMPT, "--pairs", "0:1,2:3", "--prefetch", "4", "--json", NULL);
+    proc_result h = run_moetop("predict", "-m", a, "--prompt", PROMPT, "--features", "hidden", "--at-k", "1", "--json", NULL);
+    proc_result tr = run_moetop("trace", "-m", a, "--prompt", PROMPT, "--json", NULL);
+    jv *v = json_of(&r), *vh = json_of(&h), *t = json_of(&tr);
+    if (v && vh && t) {
+        const jv *pairs = jv_get(v, "pairs");
+        size_t T = jv_get(t, "tokens")->len, n_train = (size_t)llround(0.8 * (double)T);
+        CHECK(pairs && pairs->len == 2 && jv_num(v, "k", 0) == 2 && jv_num(v, "prefetch", 0) == 4 && jv_num(v, "train_prompts", -1) == 0);
+        for (size_t p = 0; pairs && p < 2; p++) {
+            const jv *x = jv_at(pairs, p), *ch = jv_get(x, "chance"), *fr = jv_at(jv_get(x, "predictors"), 0);
+            size_t b = (size_t)jv_num(x, "to", 0);
+            /* one prompt: its first 80% of tokens train. Frequency: b's 2 most selected experts in training
+             * (ties to the lower id), scored on the rest */
+            const jv *bl = jv_at(jv_get(t, "layers"), b);
+            double freq[8] = { 0 };
+            unsigned sets[64];
+            for (size_t i = 0; i < T; i++) {
+                top_of(jv_at(jv_get(bl, "topk"), i), jv_at(jv_get(bl, "weights"), i), &sets[i]);
+                for (int e = 0; i < n_train && e < 8; e++) freq[e] += (sets[i] >> e) & 1;
+            }
+            int order[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+            for (int i = 1; i < 8; i++)
+                for (int j = i; j > 0 && freq[order[j]] > freq[order[j - 1]]; j--) { int x2 = order[j]; order[j] = order[j - 1]; order[j - 1] = x2; }
+            unsigned top2 = (1u << order[0]) | (1u << order[1]), top4 = top2 | (1u << order[2]) | (1u << order[3]);
+            double prec = 0, hit = 0;
+            for (size_t i = n_train; i < T; i++) {
+                prec += __builtin_popcount(sets[i] & top2) / 2.0;
+                hit += (double)__builtin_popcount(sets[i] & top4) / __builtin_popcount(sets[i]);
+            }
+            prec /= (double)(T - n_train);
+            hit /= (double)(T - n_train);
+            CHECKF(fabs(jv_num(fr, "precision_at_k", -1) - prec) < 1e-12 && fabs(jv_num(fr, "hit_at_prefetch", -1) - hit) < 1e-12,
+                   "pair %zu: precision %g/%g hit %g/%g", p, jv_num(fr, "precision_at_k", -1), prec, jv_num(fr, "hit_at_prefetch", -1), hit);
+            CHECK(jv_num(ch, "recall_at_k", 0) == 2.0 / 8 && jv_num(ch, "hit_at_prefetch", 0) == 4.0 / 8 && jv_num(x, "train_tokens", 0) == (double)n_train);
+        }
+        CHECK(strcmp(jv_str(vh, "features"), "hidden") == 0 && jv_get(vh, "pairs")->len == 3 && jv_num(vh, "k", 0) == 1);
+    }
+    jv_free(v);
+    jv_free(vh);
+    jv_free(t);
+    proc_free(&r);
+    proc_free(&h);
+    proc_free(&tr);
+}
+
 static void shards_merge_exactly(void) {
     const char *a = fixture_path('a', ".gguf");
     if (!a) return;
@@ -334,6 +383,11 @@ static void bad_input_exits_2(void) {
         { { "dynamics", "--prompt", "a b", "-n", "-1" }, "--max-tokens" },
         { { "dynamics", "--prompt", "a b", "--seed", "x" }, "--seed" },
         { { "dynamics", "--prompt", "a b", "--mask", "9" }, "--mask" },
+        { { "predict", "--prompt", "a b", "--train-share", "1" }, "--train-share" },
+        { { "predict", "--prompt", "a b", "--features", "logits" }, "--features: 'logits'" },
+        { { "predict", "--prompt", "a b", "--prefetch", "9" }, "--prefetch" },
+        { { "predict", "--prompt", "a" }, "too few tokens" },
+        { { "similarity", "--tokens", "x" }, "--tokens" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *const *x = cases[i].args;
@@ -352,6 +406,7 @@ int main(void) {
     RUN(dynamics_against_trace_and_generate);
     RUN(importance_against_trace);
     RUN(similarity_shapes_and_files);
+    RUN(predict_against_chance);
     RUN(shards_merge_exactly);
     RUN(bad_input_exits_2);
     return t_end();

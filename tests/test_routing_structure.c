@@ -16,6 +16,7 @@
 #include "experiments/importance.h"
 #include "engine/quant.h"
 #include "engine/rng.h"
+#include "experiments/predict.h"
 #include "experiments/routes.h"
 #include "experiments/similarity.h"
 #include "support/fixtures.h"
@@ -275,6 +276,54 @@ static void similarity_by_hand(void) {
     CHECK(F[0] == 5 && F[1] == 11 && F[2] == 11 && F[3] == 25);
 }
 
+/* one token: features = the one-hot of a's single expert */
+static void push_token(mt_pred_set *s, uint32_t a, uint32_t b) {
+    float f[8] = { 0 };
+    uint8_t in_a[8] = { 0 }, in_b[8] = { 0 };
+    f[a] = 1;
+    in_a[a] = 1;
+    in_b[b] = 1;
+    CHECK(mt_pred_push(s, f, in_a, in_b));
+}
+
+static void predict_by_hand(void) {
+    /* E = 4, k = 1, prefetch 2. Training: a {0} -> b {2} twice, a {1} -> b {3}, a {1} -> b {0}.
+     * Test: a {0} -> b {2}; a {1} -> b {3}.
+     * frequency ranks b's experts 2 (2), 0 (1, the lower id of a tie with 3), 3, 1: top-1 {2} hits the first
+     *   test token only: precision@1 = recall@1 = 1/2; top-2 {2, 0}: hit@2 = 1/2.
+     * co-occurrence: first token scores 2 with P(2|0) = 1: a hit; second scores 3 and 0 with 1/2 each,
+     *   a tie (equal frequency too) to the lower id 0: a miss at 1, a hit within 2: precision@1 1/2, hit@2 1.
+     * chance: precision mean|S|/E = 1/4, recall 1/4, hit 2/4. */
+    mt_pred_set tr, te;
+    mt_pred_init(&tr, 4, 4);
+    mt_pred_init(&te, 4, 4);
+    push_token(&tr, 0, 2);
+    push_token(&tr, 0, 2);
+    push_token(&tr, 1, 3);
+    push_token(&tr, 1, 0);
+    push_token(&te, 0, 2);
+    push_token(&te, 1, 3);
+    mt_pred_result r[MT_PRED_KINDS];
+    char why[200] = "";
+    CHECKF(mt_predict_evaluate(&tr, &te, 1, 2, r, why, sizeof why), "%s", why);
+    CHECK(r[MT_PRED_FREQ].tokens == 2 && r[MT_PRED_FREQ].precision == 0.5 && r[MT_PRED_FREQ].recall == 0.5 && r[MT_PRED_FREQ].hit == 0.5);
+    CHECK(r[MT_PRED_COOC].precision == 0.5 && r[MT_PRED_COOC].hit == 1.0);
+    CHECK(r[MT_PRED_FREQ].chance_precision == 0.25 && r[MT_PRED_FREQ].chance_recall == 0.25 && r[MT_PRED_FREQ].chance_hit == 0.5);
+    CHECK(r[MT_PRED_PROBE].precision >= 0.5); /* the first token is separable: expert 2 only ever follows a = 0 */
+    mt_pred_free(&tr);
+    mt_pred_free(&te);
+    /* a deterministic map b = (a + 3) mod 8 over many tokens: co-occurrence and the probe find it (precision 1),
+     * frequency cannot (1/8 of the tokens' expert is its single top guess) */
+    mt_pred_init(&tr, 8, 8);
+    mt_pred_init(&te, 8, 8);
+    for (uint32_t t = 0; t < 400; t++) push_token((t / 8) % 4 ? &tr : &te, t % 8, (t % 8 + 3) % 8); /* every 4th cycle of 8 tests */
+    CHECKF(mt_predict_evaluate(&tr, &te, 1, 2, r, why, sizeof why), "%s", why);
+    CHECKF(r[MT_PRED_COOC].precision == 1.0 && r[MT_PRED_PROBE].precision == 1.0 && r[MT_PRED_FREQ].precision < 0.3,
+           "cooc %g probe %g freq %g", r[MT_PRED_COOC].precision, r[MT_PRED_PROBE].precision, r[MT_PRED_FREQ].precision);
+    mt_pred_free(&tr);
+    mt_pred_free(&te);
+}
+
 int main(void) {
     t_begin("routing_structure");
     RUN(top_expert_and_jaccard);
@@ -285,5 +334,6 @@ int main(void) {
     RUN(importance_by_hand);
     RUN(expert_outputs_rebuild_the_moe_update);
     RUN(similarity_by_hand);
+    RUN(predict_by_hand);
     return t_end();
 }
