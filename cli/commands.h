@@ -30,6 +30,7 @@ extern const cli_command cmd_dynamics;
 extern const cli_command cmd_importance;
 extern const cli_command cmd_similarity;
 extern const cli_command cmd_predict;
+extern const cli_command cmd_attention_routing;
 extern const cli_command cmd_merge_shards;
 
 #endif

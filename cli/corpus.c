@@ -123,6 +123,19 @@ int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c) {
     return rc;
 }
 
+int cli_corpus_load_file(const char *path, const cli_model *cm, cli_corpus *c) {
+    memset(c, 0, sizeof *c);
+    const char *base = strrchr(path, '/');
+    char domain[256];
+    snprintf(domain, sizeof domain, "%.255s", base ? base + 1 : path);
+    char *dot = strrchr(domain, '.');
+    if (dot && dot != domain) *dot = 0;
+    int rc = add_domain(c, domain);
+    if (!rc) rc = load_domain_file(path, 0, cm, c);
+    if (!rc && c->n_items == 0) rc = cli_error(CLI_EXIT_USAGE, "%s: holds no prompts", path);
+    return rc;
+}
+
 void cli_corpus_free(cli_corpus *c) {
     for (size_t i = 0; i < c->n_items; i++) mt_ids_free(&c->items[i].ids);
     for (uint32_t i = 0; i < c->n_domains; i++) free(c->domains[i]);

@@ -35,6 +35,9 @@ typedef struct cli_corpus {
 /* 0, or an exit code after printing the error. */
 int cli_corpus_load(const cli_args *a, const cli_model *cm, cli_corpus *c);
 void cli_corpus_free(cli_corpus *c);
+/* One file in the prompt-set format as a corpus of one domain (named after
+ * the file); 0, or an exit code after printing the error (naming FILE:LINE). */
+int cli_corpus_load_file(const char *path, const cli_model *cm, cli_corpus *c);
 
 /* Runs every prompt (each in a fresh context) with the interventions and
  * calls fn after each; fn reads the session's trace. 0 or an exit code. */

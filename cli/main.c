@@ -11,7 +11,7 @@ static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_token
                                                  &cmd_entropy, &cmd_coact, &cmd_sweep, &cmd_cold,
                                                  &cmd_domains, &cmd_export, &cmd_profile, &cmd_merge_profiles,
                                                  &cmd_compare, &cmd_eval, &cmd_ppl, &cmd_merge_ppl,
-                                                 &cmd_circuits, &cmd_dynamics, &cmd_importance, &cmd_similarity, &cmd_predict, &cmd_merge_shards, &cmd_explore };
+                                                 &cmd_circuits, &cmd_dynamics, &cmd_importance, &cmd_similarity, &cmd_predict, &cmd_attention_routing, &cmd_merge_shards, &cmd_explore };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {

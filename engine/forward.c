@@ -42,6 +42,7 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     be->matmul(be, &w->wv, h, T, w->bv, v);
     be->rope(be, q, T, hp->n_head, half, cs);
     be->rope(be, k, T, hp->n_kv, half, cs);
+    if (s->q_in) be->copy(be, mt_ten_at(s->q_in[l], (uint64_t)pos0 * hp->n_head * hp->head_dim * 4), q, (uint64_t)T * hp->n_head * hp->head_dim * 4);
     mt_attention_args aa = {
         .q = q, .k = mt_ten_at(s->k[l], 0), .v = mt_ten_at(s->v[l], 0), .sinks = w->sinks, .out = att, .T = T, .pos0 = pos0,
         .n_head = hp->n_head, .n_kv = hp->n_kv, .head_dim = hp->head_dim,

@@ -316,6 +316,56 @@ static void predict_against_chance(void) {
     proc_free(&tr);
 }
 
+static void attention_routing_runs(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *c1 = "the cat sat on the mat", *c2 = "a dog and a cat", *c3 = "my cat is grey and the cat sleeps";
+    proc_result r = run_moetop("attention-routing", "-m", a, "--token", "cat", "--context", c1, "--context", c2, "--context", c3,
+                               "--permutations", "50", "--json", NULL);
+    proc_result t = run_moetop("trace", "-m", a, "--prompt", c3, "--json", NULL);
+    jv *v = json_of(&r), *tv = json_of(&t);
+    if (v && tv) {
+        const jv *ctx = jv_get(v, "contexts"), *layers = jv_get(v, "layers");
+        CHECK(ctx && ctx->len == 3 && layers && layers->len == 4);
+        /* the third context's target: its target_ids end at its position in the ids trace gives, and occur
+         * nowhere later */
+        const jv *toks = jv_get(tv, "tokens"), *tid = jv_get(jv_at(ctx, 2), "target_ids");
+        size_t pos = (size_t)jv_num(jv_at(ctx, 2), "position", -1), m = tid ? tid->len : 0;
+        bool ends_there = pos < toks->len && m >= 1 && pos + 1 >= m && jv_num(jv_at(ctx, 2), "id", -1) == jv_num(jv_at(toks, pos), "id", -2);
+        for (size_t k = 0; ends_there && k < m; k++) ends_there = jv_num(jv_at(toks, pos + 1 - m + k), "id", -1) == jv_at(tid, k)->num;
+        bool later = false;
+        for (size_t e = pos + 1; ends_there && e < toks->len; e++) {
+            bool all = e + 1 >= m;
+            for (size_t k = 0; all && k < m; k++) all = jv_num(jv_at(toks, e + 1 - m + k), "id", -1) == jv_at(tid, k)->num;
+            later = later || all;
+        }
+        CHECKF(ends_there && !later, "position %zu", pos);
+        for (size_t l = 0; layers && l < layers->len; l++) {
+            const jv *x = jv_at(layers, l);
+            double p = jv_num(x, "p_mantel", -1), rr = jv_num(x, "mantel_r", 9);
+            CHECKF(p >= 1.0 / 51 && p <= 1 && (jv_get(x, "mantel_r")->kind == JV_NULL || (rr >= -1 - 1e-9 && rr <= 1 + 1e-9)), "layer %zu: r %g p %g", l, rr, p);
+            const jv *top = jv_at(jv_get(jv_at(ctx, 0), "most_attended"), l);
+            CHECK(top && top->len == 3 && jv_num(jv_at(top, 0), "weight", 0) >= jv_num(jv_at(top, 1), "weight", 1));
+        }
+    }
+    jv_free(v);
+    jv_free(tv);
+    proc_free(&r);
+    proc_free(&t);
+    static const struct { const char *args[8], *why; } cases[] = {
+        { { "--token", "cat", "--context", "a cat", "--context", "the cat" }, "at least 3" },
+        { { "--token", "zebra", "--context", "a cat", "--context", "b cat", "--context", "c cat" }, "context 1: the token 'zebra'" },
+        { { "--context", "a cat", "--context", "b cat", "--context", "c cat" }, "--token" },
+        { { "--token", "cat", "--contexts-file", "/nonexistent", "--context", "x" }, "not both" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *const *x = cases[i].args;
+        proc_result e = run_moetop("attention-routing", "-m", a, x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], NULL);
+        CHECKF(is_clean_usage_error(&e) && strstr(e.err, cases[i].why), "case %zu: exit %d: %s", i, e.status, e.err);
+        proc_free(&e);
+    }
+}
+
 static void shards_merge_exactly(void) {
     const char *a = fixture_path('a', ".gguf");
     if (!a) return;
@@ -407,6 +457,7 @@ int main(void) {
     RUN(importance_against_trace);
     RUN(similarity_shapes_and_files);
     RUN(predict_against_chance);
+    RUN(attention_routing_runs);
     RUN(shards_merge_exactly);
     RUN(bad_input_exits_2);
     return t_end();

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experiments/attention.h"
 #include "experiments/circuits.h"
 #include "engine/gguf.h"
 #include "engine/model.h"
@@ -324,6 +325,90 @@ static void predict_by_hand(void) {
     mt_pred_free(&te);
 }
 
+/* The attention probabilities of fixture a (sliding window 16 on even layers, sinks): they and the sink's
+ * share sum to 1, nothing outside the window, and sum_j p_j v_j through W_o rebuilds the attention
+ * update whose norm the trace holds. */
+static void attention_probabilities_rebuild_the_update(void) {
+    const char *path = fixture_path('a', ".gguf");
+    if (!path) return;
+    mt_err err;
+    mt_gguf *g = mt_gguf_open(path, &err);
+    mt_model *m = g ? mt_model_load(g, &err) : NULL;
+    mt_backend *be = mt_cpu_backend_new(1);
+    mt_session *s = m && be ? mt_session_new(m, be, &err) : NULL;
+    CHECKF(s != NULL, "%s", err.msg);
+    enum { T = 30 };
+    uint32_t ids[T];
+    for (uint32_t t = 0; t < T; t++) ids[t] = 40 + (t * 7) % 60;
+    if (s && CHECK(mt_session_capture_attention(s, true)) && CHECK(mt_session_append(s, ids, T, &err))) {
+        const mt_hparams *hp = &m->hp;
+        uint32_t qw = hp->n_head * hp->head_dim, d = hp->d_model;
+        float *probs = malloc((size_t)hp->n_head * T * sizeof *probs), *sink = malloc(hp->n_head * sizeof *sink);
+        float *att = malloc(qw * sizeof *att);
+        double worst = 0, worst_sum = 0;
+        int outside = 0, inside_zero = 0;
+        for (uint32_t l = 0; l < hp->n_layer; l++)
+            for (uint32_t pos = 0; pos < T; pos += 7) {
+                CHECK(mt_session_attention(s, l, pos, probs, sink, att, &err));
+                uint32_t first = l % 2 == 0 && pos + 1 > hp->sliding_window ? pos + 1 - hp->sliding_window : 0;
+                for (uint32_t h = 0; h < hp->n_head; h++) {
+                    double sum = sink[h];
+                    for (uint32_t j = 0; j <= pos; j++) {
+                        sum += probs[h * (pos + 1) + j];
+                        outside += j < first && probs[h * (pos + 1) + j] != 0;
+                        inside_zero += j >= first && !(probs[h * (pos + 1) + j] > 0);
+                    }
+                    worst_sum = fmax(worst_sum, fabs(sum - 1));
+                }
+                const mt_layer_weights *w = &m->layers[l];
+                double sq = 0;
+                for (uint32_t r = 0; r < d; r++) {
+                    double o = mt_dot_row(w->wo.type, mt_weight_row(&w->wo, 0, r), att, qw) + (w->bo ? w->bo[r] : 0);
+                    sq += o * o;
+                }
+                float norms[3];
+                mt_session_norms(s, l, pos, norms);
+                worst = fmax(worst, fabs(sqrt(sq) - norms[1]) / fmax(1e-6, norms[1]));
+            }
+        CHECKF(worst_sum < 1e-5 && outside == 0 && inside_zero == 0, "sum off by %g, %d outside the window, %d zero inside", worst_sum, outside, inside_zero);
+        CHECKF(worst < 1e-4, "attention update norm: worst relative difference %g", worst);
+        CHECK(!mt_session_attention(s, 0, T, probs, sink, NULL, &err) && strstr(err.msg, "30 tokens"));
+        free(probs);
+        free(sink);
+        free(att);
+    }
+    mt_session_free(s);
+    /* without the capture: a clear refusal */
+    s = m && be ? mt_session_new(m, be, &err) : NULL;
+    float p[64];
+    if (s && CHECK(mt_session_append(s, ids, 2, &err))) CHECK(!mt_session_attention(s, 0, 1, p, NULL, NULL, &err) && strstr(err.msg, "capture"));
+    mt_session_free(s);
+    if (be) be->destroy(be);
+    mt_model_free(m);
+    mt_gguf_close(g);
+}
+
+static void attention_statistics_by_hand(void) {
+    /* one head, position 2: probabilities [.1 .2 .6] and the sink .1; by offset back: [.6 .2 .1], then the sink */
+    float probs[3] = { .1f, .2f, .6f }, sink[1] = { .1f };
+    double pat[5], other[5] = { 0.6, 0.2, 0.1, 0, 0.1 }, zero[5] = { 0 };
+    mt_attention_pattern(probs, sink, 1, 2, 4, pat);
+    CHECK(NEAR(pat[0], .6, 1e-7) && NEAR(pat[1], .2, 1e-7) && NEAR(pat[2], .1, 1e-7) && pat[3] == 0 && NEAR(pat[4], .1, 1e-7));
+    CHECK(NEAR(mt_attention_similarity(pat, other, 1, 4), 1.0, 1e-6) && mt_attention_similarity(pat, zero, 1, 4) == 0);
+    /* two heads: position 1 attended .5 and .7 -> .6, position 0 .5 and .3 -> .4 */
+    float two[4] = { .5f, .5f, .3f, .7f };
+    uint32_t at[2];
+    double w[2];
+    mt_attention_top(two, 2, 1, 2, at, w);
+    CHECK(at[0] == 1 && NEAR(w[0], .6, 1e-7) && at[1] == 0 && NEAR(w[1], .4, 1e-7));
+    /* Mantel: identical matrices r = 1; of the 6 relabellings of 3 contexts only the identity keeps the order of
+     * the three pairs (1, 2, 3), so p is near (1 + P/6) / (1 + P); a constant matrix: no r, p 1 */
+    double x[9] = { 0, 1, 2, 1, 0, 3, 2, 3, 0 }, c[9] = { 0, 5, 5, 5, 0, 5, 5, 5, 0 }, r, p;
+    CHECK(mt_mantel(x, x, 3, 600, 1, &r, &p) && NEAR(r, 1.0, 1e-12));
+    CHECKF(p > 0.1 && p < 0.25, "p %g", p);
+    CHECK(mt_mantel(x, c, 3, 100, 1, &r, &p) && isnan(r) && p == 1.0);
+}
+
 int main(void) {
     t_begin("routing_structure");
     RUN(top_expert_and_jaccard);
@@ -335,5 +420,7 @@ int main(void) {
     RUN(expert_outputs_rebuild_the_moe_update);
     RUN(similarity_by_hand);
     RUN(predict_by_hand);
+    RUN(attention_probabilities_rebuild_the_update);
+    RUN(attention_statistics_by_hand);
     return t_end();
 }
