@@ -76,7 +76,7 @@ static bool probe(const mt_pred_set *tr, const mt_pred_set *test, double *prob, 
     uint32_t E = tr->E, F = tr->n_feat;
     size_t n = tr->n;
     double *mean = calloc(F + 1, sizeof *mean), *sd = calloc(F + 1, sizeof *sd), *y = malloc((n + 1) * sizeof *y);
-    struct feature_node *nodes = malloc(((n > test->n ? n : test->n) * (F + 2) + 1) * sizeof *nodes);
+    struct feature_node *nodes = malloc((n + 1) * (F + 2) * sizeof *nodes); /* the training rows, then one test row */
     struct feature_node **rows = malloc((n + 1) * sizeof *rows);
     bool ok = mean && sd && y && nodes && rows;
     if (!ok) snprintf(why, why_cap, "out of memory for the probe");
@@ -90,7 +90,8 @@ static bool probe(const mt_pred_set *tr, const mt_pred_set *test, double *prob, 
     for (size_t t = 0; ok && t < n; t++) {
         struct feature_node *x = nodes + t * (F + 2);
         for (uint32_t f = 0; f < F; f++) x[f] = (struct feature_node){ (int)f + 1, (tr->feat[t * F + f] - mean[f]) / sd[f] };
-        x[F] = (struct feature_node){ -1, 0 };
+        x[F] = (struct feature_node){ (int)F + 1, 1.0 }; /* liblinear's bias node: the caller adds it */
+        x[F + 1] = (struct feature_node){ -1, 0 };
         rows[t] = x;
     }
     for (uint32_t e = 0; ok && e < E; e++) {
@@ -101,7 +102,7 @@ static bool probe(const mt_pred_set *tr, const mt_pred_set *test, double *prob, 
             for (size_t t = 0; t < test->n; t++) prob[t * E + e] = constant;
             continue;
         }
-        struct problem pb = { (int)n, (int)F, y, rows, 1.0 };
+        struct problem pb = { (int)n, (int)F + 1, y, rows, 1.0 }; /* n counts the bias feature */
         struct parameter pa = { L2R_LR, 0.01, 1.0, 0, NULL, NULL, 0.1, NULL };
         const char *bad = check_parameter(&pb, &pa);
         struct model *m = bad ? NULL : train(&pb, &pa);
@@ -112,21 +113,16 @@ static bool probe(const mt_pred_set *tr, const mt_pred_set *test, double *prob, 
         }
         int labels[2];
         get_labels(m, labels);
-        struct feature_node *x = nodes;
+        struct feature_node *x = nodes + n * (F + 2);
         for (size_t t = 0; t < test->n; t++) {
             for (uint32_t f = 0; f < F; f++) x[f] = (struct feature_node){ (int)f + 1, (test->feat[t * F + f] - mean[f]) / sd[f] };
-            x[F] = (struct feature_node){ -1, 0 };
+            x[F] = (struct feature_node){ (int)F + 1, 1.0 };
+            x[F + 1] = (struct feature_node){ -1, 0 };
             double pr[2];
             predict_probability(m, x, pr);
             prob[t * E + e] = labels[0] == 1 ? pr[0] : pr[1];
         }
         free_and_destroy_model(&m);
-        /* the training rows were overwritten by the test rows: rebuild them for the next expert */
-        for (size_t t = 0; t < n; t++) {
-            struct feature_node *r = nodes + t * (F + 2);
-            for (uint32_t f = 0; f < F; f++) r[f] = (struct feature_node){ (int)f + 1, (tr->feat[t * F + f] - mean[f]) / sd[f] };
-            r[F] = (struct feature_node){ -1, 0 };
-        }
     }
     free(mean);
     free(sd);
