@@ -6,7 +6,7 @@ SAN      ?=
 PREFIX   ?= /usr/local
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-PKGS     := ncursesw inih cglm
+PKGS     := ncursesw inih cglm lapacke blas
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -15,7 +15,8 @@ WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototyp
         -Wformat=2 -Wvla -Wcast-qual -Wwrite-strings -Wno-format-nonliteral
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 # libvulkan is opened at run time (dlopen), never linked: the binary starts without it
-LDLIBS     := $(PKG_LIBS) -lm -lpthread -ldl
+# liblinear ships no pkg-config file
+LDLIBS     := $(PKG_LIBS) -llinear -lm -lpthread -ldl
 
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -32,5 +32,12 @@ extern const cli_command cmd_vocab_map;
 extern const cli_command cmd_merge_vocab_map;
 extern const cli_command cmd_taxonomy;
 extern const cli_command cmd_divergence;
+extern const cli_command cmd_circuits;
+extern const cli_command cmd_dynamics;
+extern const cli_command cmd_importance;
+extern const cli_command cmd_similarity;
+extern const cli_command cmd_predict;
+extern const cli_command cmd_attention_routing;
+extern const cli_command cmd_merge_shards;
 
 #endif

@@ -145,10 +145,19 @@ void cli_corpus_free(cli_corpus *c) {
 }
 
 int cli_corpus_run(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, cli_prompt_fn fn, void *ctx) {
+    return cli_corpus_run_opts(cm, c, iv, false, fn, ctx);
+}
+
+int cli_corpus_run_opts(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, bool capture_moe_input, cli_prompt_fn fn,
+                        void *ctx) {
     mt_err err;
     mt_session *s = mt_session_new(cm->m, cm->be, &err);
     if (!s) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     mt_session_skip_logits(s, true); /* fn reads the trace only */
+    if (!mt_session_capture_moe_input(s, capture_moe_input)) {
+        mt_session_free(s);
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    }
     mt_session_set_interventions(s, iv);
     int rc = 0;
     for (size_t i = 0; i < c->n_items && !rc; i++) {

@@ -47,6 +47,10 @@ void cli_corpus_free(cli_corpus *c);
  * computed). 0 or an exit code. */
 typedef int (*cli_prompt_fn)(void *ctx, const cli_prompt_item *item, const mt_session *s);
 int cli_corpus_run(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, cli_prompt_fn fn, void *ctx);
+/* The same; capture_moe_input: the session keeps each layer's MoE input
+ * (mt_session_capture_moe_input) for fn to read. */
+int cli_corpus_run_opts(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, bool capture_moe_input, cli_prompt_fn fn,
+                        void *ctx);
 
 /* Adds every token of a session to the statistics. */
 void cli_stats_observe_session(mt_stats *st, const mt_session *s);

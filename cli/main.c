@@ -10,7 +10,10 @@
 static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_tokenize, &cmd_trace, &cmd_generate, &cmd_bench, &cmd_devices,
                                                  &cmd_entropy, &cmd_coact, &cmd_sweep, &cmd_cold,
                                                  &cmd_domains, &cmd_export, &cmd_profile, &cmd_merge_profiles,
-                                                 &cmd_compare, &cmd_eval, &cmd_ppl, &cmd_merge_ppl, &cmd_prune, &cmd_context, &cmd_divergence, &cmd_taxonomy, &cmd_probe, &cmd_vocab_map, &cmd_merge_vocab_map, &cmd_explore };
+                                                 &cmd_compare, &cmd_eval, &cmd_ppl, &cmd_merge_ppl, &cmd_context, &cmd_probe,
+                                                 &cmd_vocab_map, &cmd_merge_vocab_map, &cmd_taxonomy, &cmd_divergence,
+                                                 &cmd_circuits, &cmd_dynamics, &cmd_importance, &cmd_similarity, &cmd_predict,
+                                                 &cmd_attention_routing, &cmd_merge_shards, &cmd_prune, &cmd_explore };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {

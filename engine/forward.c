@@ -42,6 +42,7 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     be->matmul(be, &w->wv, h, T, w->bv, v);
     be->rope(be, q, T, hp->n_head, half, cs);
     be->rope(be, k, T, hp->n_kv, half, cs);
+    if (s->q_in) be->copy(be, mt_ten_at(s->q_in[l], (uint64_t)pos0 * hp->n_head * hp->head_dim * 4), q, (uint64_t)T * hp->n_head * hp->head_dim * 4);
     mt_attention_args aa = {
         .q = q, .k = mt_ten_at(s->k[l], 0), .v = mt_ten_at(s->v[l], 0), .sinks = w->sinks, .out = att, .T = T, .pos0 = pos0,
         .n_head = hp->n_head, .n_kv = hp->n_kv, .head_dim = hp->head_dim,
@@ -57,6 +58,7 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     }
     be->add(be, x, o, xn, T, d, norms, 0, 1);
     be->rmsnorm(be, xn, w->post_attn_norm, h, T, d, hp->rms_eps);
+    if (s->moe_in) be->copy(be, mt_ten_at(s->moe_in[l], (uint64_t)pos0 * d * 4), h, (uint64_t)T * d * 4); /* opt-in capture */
     /* router: logits over all experts, kept for the trace before any intervention */
     mt_ten z = trace_at(s, l, MT_TR_LOGITS, pos0);
     be->matmul(be, &w->router, h, T, w->router_bias, z);

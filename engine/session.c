@@ -73,7 +73,13 @@ void mt_session_free(mt_session *s) {
         if (s->k) be->buf_free(be, s->k[l]);
         if (s->v) be->buf_free(be, s->v[l]);
         if (s->trace) be->buf_free(be, s->trace[l]);
+        if (s->moe_in) be->buf_free(be, s->moe_in[l]);
+        if (s->q_in) be->buf_free(be, s->q_in[l]);
     }
+    free(s->moe_in);
+    free(s->moe_in_host);
+    free(s->q_in);
+    free(s->q_in_host);
     free(s->resid);
     free(s->k);
     free(s->v);
@@ -102,6 +108,31 @@ void mt_session_skip_logits(mt_session *s, bool skip) {
     if (skip) s->logits_pos = UINT32_MAX;
 }
 
+/* Turns an opt-in capture (a per-layer array of buffers and their host
+ * addresses) on or off; only while no token is held. */
+static bool capture_set(mt_session *s, mt_buf ***bufs, const float ***host, bool on) {
+    if (s->cap != 0 || on == (*bufs != NULL)) return true;
+    if (on) {
+        *bufs = calloc(s->m->hp.n_layer, sizeof **bufs);
+        *host = calloc(s->m->hp.n_layer, sizeof **host);
+        if (*bufs && *host) return true;
+    }
+    free(*bufs);
+    free(*host);
+    *bufs = NULL;
+    *host = NULL;
+    return !on;
+}
+
+bool mt_session_capture_moe_input(mt_session *s, bool on) { return capture_set(s, &s->moe_in, &s->moe_in_host, on); }
+
+bool mt_session_capture_attention(mt_session *s, bool on) { return capture_set(s, &s->q_in, &s->q_in_host, on); }
+
+const float *mt_session_moe_input(const mt_session *s, uint32_t layer, uint32_t pos) {
+    if (!s->moe_in || layer >= s->m->hp.n_layer || pos >= s->n_tokens) return NULL;
+    return s->moe_in_host[layer] + (size_t)pos * s->m->hp.d_model;
+}
+
 /* Replaces *slot by fresh, its first bytes copied over (queued). */
 static void swap_in(mt_backend *be, mt_buf **slot, mt_buf *fresh, uint64_t bytes) {
     if (bytes) be->copy(be, mt_ten_at(fresh, 0), mt_ten_at(*slot, 0), bytes);
@@ -122,7 +153,9 @@ static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
     if (cap > hp->n_ctx) cap = hp->n_ctx;
     uint32_t L = hp->n_layer, old = s->cap;
     uint64_t kv_row = (uint64_t)hp->n_kv * hp->head_dim * 4, d_row = (uint64_t)hp->d_model * 4;
+    uint64_t q_row = (uint64_t)hp->n_head * hp->head_dim * 4;
     uint64_t widest = kv_row > d_row ? kv_row : d_row;
+    if (s->q_in && q_row > widest) widest = q_row;
     if (trace_bytes(s, 1) > widest) widest = trace_bytes(s, 1);
     if (widest * need > be->max_bind_bytes) {
         mt_err_set(err, "%u tokens need %llu KiB per layer buffer; %s addresses at most %llu KiB", need,
@@ -130,8 +163,9 @@ static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
         return false;
     }
     if (widest * cap > be->max_bind_bytes) cap = (uint32_t)(be->max_bind_bytes / widest);
-    /* the new buffers, in the order: ids, resid[0..L], k[0..L), v[0..L), trace[0..L), logits */
-    size_t n = 1 + (L + 1) + 3 * (size_t)L + 1;
+    /* the new buffers, in the order: ids, resid[0..L], k[0..L), v[0..L), trace[0..L), moe_in[0..L) when
+     * captured, logits */
+    size_t n_in = s->moe_in ? L : 0, n_q = s->q_in ? L : 0, n = 1 + (L + 1) + 3 * (size_t)L + n_in + n_q + 1;
     mt_buf **fresh = calloc(n, sizeof *fresh);
     bool ok = fresh != NULL;
     size_t at = 0;
@@ -139,6 +173,8 @@ static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
     for (uint32_t l = 0; ok && l <= L; l++) fresh[at++] = be->buf_new(be, cap * d_row, false);
     for (uint32_t l = 0; ok && l < 2 * L; l++) fresh[at++] = be->buf_new(be, cap * kv_row, false);
     for (uint32_t l = 0; ok && l < L; l++) fresh[at++] = be->buf_new(be, trace_bytes(s, cap), true);
+    for (size_t l = 0; ok && l < n_in; l++) fresh[at++] = be->buf_new(be, cap * d_row, true);
+    for (size_t l = 0; ok && l < n_q; l++) fresh[at++] = be->buf_new(be, cap * q_row, true);
     if (ok) fresh[at++] = s->keep_all_logits ? be->buf_new(be, (uint64_t)cap * hp->n_vocab * 4, true) : NULL;
     for (size_t i = 0; ok && i < n; i++)
         if (!fresh[i] && !(i == n - 1 && !s->keep_all_logits)) ok = false;
@@ -161,10 +197,14 @@ static bool reserve(mt_session *s, uint32_t need, mt_err *err) {
         be->buf_free(be, s->trace[l]);
         s->trace[l] = fresh[at];
     }
+    for (size_t l = 0; l < n_in; l++) swap_in(be, &s->moe_in[l], fresh[at++], old * d_row);
+    for (size_t l = 0; l < n_q; l++) swap_in(be, &s->q_in[l], fresh[at++], old * q_row);
     if (s->keep_all_logits) swap_in(be, &s->logits, fresh[at], (uint64_t)old * hp->n_vocab * 4);
     free(fresh);
     s->cap = cap;
     for (uint32_t l = 0; l < L; l++) s->trace_host[l] = be->buf_host(be, s->trace[l]);
+    for (size_t l = 0; l < n_in; l++) s->moe_in_host[l] = be->buf_host(be, s->moe_in[l]);
+    for (size_t l = 0; l < n_q; l++) s->q_in_host[l] = be->buf_host(be, s->q_in[l]);
     /* the copies finish before the host reads the new buffers */
     uint64_t ticket;
     return be->submit(be, &ticket, err) && be->wait(be, ticket, err);

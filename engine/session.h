@@ -30,6 +30,28 @@ void mt_session_keep_all_logits(mt_session *s, bool all);
  * mt_session_logits then returns NULL. */
 void mt_session_skip_logits(mt_session *s, bool skip);
 
+/* Keep the input of every layer's MoE (the normed residual its router and
+ * experts read, [d] float32 per token), host-visible, for analyses that
+ * recompute expert outputs. Only before the first append; ignored after.
+ * False when out of memory. */
+bool mt_session_capture_moe_input(mt_session *s, bool on);
+/* The MoE input [d] of (layer, pos) when capturing, else NULL. */
+const float *mt_session_moe_input(const mt_session *s, uint32_t layer, uint32_t pos);
+
+/* Keep every layer's attention queries (RoPE applied) so that
+ * mt_session_attention can give the attention probabilities. Only before the
+ * first append; ignored after. False when out of memory. */
+bool mt_session_capture_attention(mt_session *s, bool on);
+/* The attention probabilities of (layer, pos), as the forward pass computes
+ * them: for head h, probs[h * (pos + 1) + j] = exp(s_j) / (exp(sink_h) +
+ * sum_i exp(s_i)) with s_j = q_h . k_j / sqrt(head_dim) over the positions j
+ * the layer lets pos see (its sliding window on even layers, else 0..pos;
+ * 0 outside it), sink[h] = exp(sink_h) / the same denominator (the share the
+ * sink takes; sink may be NULL). out [n_head * head_dim] (may be NULL): the
+ * attention's output sum_j probs_j v_j per head. Needs the capture; false with
+ * err set otherwise, past the tokens held, or when the backend fails. */
+bool mt_session_attention(const mt_session *s, uint32_t layer, uint32_t pos, float *probs, float *sink, float *out, mt_err *err);
+
 /* Installs interventions (copied); computes nothing until the next append or update. */
 bool mt_session_set_interventions(mt_session *s, const mt_interventions *iv);
 const mt_interventions *mt_session_interventions(const mt_session *s);

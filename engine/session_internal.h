@@ -30,6 +30,11 @@ struct mt_session {
     uint8_t **trace_host;  /* [n_layer]: their host addresses */
     bool keep_all_logits;
     bool skip_logits;      /* mt_session_skip_logits */
+    mt_buf **moe_in;       /* [n_layer] of [cap][d], host-visible: the MoE's normed input, when captured (else NULL) */
+    const float **moe_in_host; /* [n_layer]: their host addresses */
+    mt_buf **q_in;         /* [n_layer] of [cap][n_head * head_dim], host-visible: the attention's queries (RoPE
+                              applied), when captured (else NULL); session_attention.c reads them */
+    const float **q_in_host;
     mt_buf *logits;        /* host-visible: [cap][V] when keeping all, else [V] */
     uint32_t logits_pos;   /* the position held when not keeping all (UINT32_MAX: none) */
     uint64_t layer_evals;

@@ -14,8 +14,10 @@ set -eu
 # the validation layers, clang for the fuzzers, tmux for terminal tests,
 # pandas to check that exported CSV loads in it, locales for the sources
 # localedef builds a decimal-comma locale from (test_locale; the system's own
-# locales are not touched).
-PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev ncurses-term \
+# locales are not touched); the experiments: LAPACK (LAPACKE, with BLAS) for
+# eigenvalues and Gram matrices, liblinear for the logistic-regression probe
+# of `moetop predict`.
+PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev ncurses-term liblapacke-dev liblinear-dev \
 libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang libclang-rt-14-dev tmux python3-pandas locales"
 
 # training the bundled model (make model): Debian's PyTorch with OpenBLAS

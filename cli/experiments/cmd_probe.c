@@ -138,7 +138,7 @@ static int run_probe(const cli_command *cmd, cli_args *a) {
         rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         goto done;
     }
-    if (cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids") || cli_get(a, "--chat")) rc = cli_prompt(a, &cm, true, &ids);
+    if (cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids") || cli_get(a, "--chat")) rc = cli_prompt(a, &cm, &ids);
     else { /* the first prompt of the bundled prompt sets */
         cli_corpus c;
         if (!(rc = cli_corpus_load(a, &cm, &c))) {
@@ -204,7 +204,7 @@ const cli_command cmd_probe = {
                "sets (or of --prompts DIR). The parts are exact: the engine captures the residual entering every\n"
                "layer and every attention update at POS, and the MoE updates are the differences.\n\n" CLI_IV_DETAILS,
     .definitions = probe_definitions,
-    .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, { "--chat", 0, "TEXT", "the prompt as a harmony chat (a user message)" }, CLI_IV_OPTS,
+    .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS,
               { "--at", 0, "POS", "the position (default the last)" },
               { "--seed", 0, "S", "seed for anything random (default 0; nothing here is)" },
               { "--csv", 0, NULL, "one row per layer, route and rank (RFC 4180)" },
