@@ -48,6 +48,11 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     if ((rc = cli_corpus_run(&cm, &corpus, &iv, observe, &ctx))) goto done;
+    for (uint32_t l = 0; l < L; l++) { /* each layer's tokens left out, over every domain, said once */
+        uint64_t left = 0;
+        for (uint32_t d = 0; d < D; d++) left += ctx.per_domain[d].layers[l].nonfinite;
+        cli_warn_nonfinite(l, left);
+    }
     bool json = cli_has(a, "--json"), csv = cli_has(a, "--csv");
     mt_json j = { 0 };
     if (json) {
@@ -61,7 +66,7 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
         mt_json_key(&j, "layers");
         mt_json_begin_array(&j);
     } else if (csv) {
-        printf("layer,domain,expert,count,domain_tokens,specialization\n");
+        printf("layer,domain,expert,count,domain_tokens,specialization,domain_nonfinite\n");
     } else {
         printf("%s: expert specialisation by domain, N(e,D)/N(D) (uniform %.3f); chi-square test of independence\n",
                cli_base_name(cm.path), (double)cm.m->hp.k / E);
@@ -85,6 +90,10 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
             mt_json_begin_array(&j);
             for (uint32_t d = 0; d < D; d++) mt_json_u64(&j, ctx.per_domain[d].layers[l].tokens);
             mt_json_end_array(&j);
+            mt_json_key(&j, "nonfinite"); /* per domain: tokens left out (NaN or infinite router logits) */
+            mt_json_begin_array(&j);
+            for (uint32_t d = 0; d < D; d++) mt_json_u64(&j, ctx.per_domain[d].layers[l].nonfinite);
+            mt_json_end_array(&j);
             mt_json_key(&j, "specialization");
             mt_json_begin_array(&j);
             for (uint32_t d = 0; d < D; d++) {
@@ -100,15 +109,19 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
                     const mt_layer_stats *ls = &ctx.per_domain[d].layers[l];
                     printf("%u,", l);
                     cli_csv_field(stdout, corpus.domains[d], strlen(corpus.domains[d]));
-                    printf(",%u,%llu,%llu,%.9g\n", e, (unsigned long long)ls->count[e], (unsigned long long)ls->tokens, mt_rate(ls, e));
+                    char b[32];
+                    printf(",%u,%llu,%llu,%s,%llu\n", e, (unsigned long long)ls->count[e], (unsigned long long)ls->tokens,
+                           cli_num(b, "%.9g", mt_rate(ls, e), ""), (unsigned long long)ls->nonfinite);
                 }
         } else {
             printf("layer %u: chi2 %.1f, dof %u, p %.3g%s\n", l, chi2, dof, p, p < 0.001 ? " (domains route differently)" : "");
             for (uint32_t d = 0; d < D; d++) {
                 const mt_layer_stats *ls = &ctx.per_domain[d].layers[l];
-                printf("  %-12s %6llu tokens, most used:", corpus.domains[d], (unsigned long long)ls->tokens);
+                printf("  %-12s %6llu tokens", corpus.domains[d], (unsigned long long)ls->tokens);
+                if (ls->nonfinite) printf(" (%llu non-finite left out)", (unsigned long long)ls->nonfinite);
+                if (ls->tokens) fputs(", most used:", stdout);
                 double below = INFINITY;
-                for (int shown = 0; shown < 3; shown++) {
+                for (int shown = 0; ls->tokens && shown < 3; shown++) {
                     double best = -1;
                     uint32_t be = 0;
                     for (uint32_t e = 0; e < E; e++)
@@ -157,7 +170,8 @@ const cli_command cmd_domains = {
                "separated by blank lines and each runs in its own context. Specialisation N(e,D)/N(D):\n"
                "the share of domain D's tokens whose selected experts include e (OLMoE eq. 7; uniform\n"
                "k/E). The chi-square test takes the domain x expert table of selection counts; a small\n"
-               "p-value says the domains are routed differently.\n" CLI_IV_DETAILS,
+               "p-value says the domains are routed differently. A token whose router logits at a layer\n"
+               "hold NaN or infinity is left out of that layer (counted in \"nonfinite\", said on stderr).\n" CLI_IV_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--json", 0, NULL, "one JSON object on stdout" },
               { "--csv", 0, NULL, "CSV on stdout" }, { "--svg", 0, "FILE", "write a domain x expert heatmap of one layer" },
               { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },

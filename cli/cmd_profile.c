@@ -119,6 +119,7 @@ static int run_profile(const cli_command *cmd, cli_args *a) {
     p.seconds = now() - t0;
     if (tty) progress(tokens, max_tokens, p.docs, p.seconds), fputc('\n', stderr);
     if (!rc && !mt_profile_write(out, &p)) rc = CLI_EXIT_FAIL;
+    if (!rc) cli_stats_warn_nonfinite(&p.stats);
     if (!rc)
         fprintf(stderr, "moetop: profiled %llu documents (shard %u/%u), %llu tokens in %.1f s (%.0f tok/s) into %s\n",
                 (unsigned long long)p.docs, shard, shards, (unsigned long long)tokens, p.seconds,
@@ -143,7 +144,8 @@ const cli_command cmd_profile = {
                "documents longer than the context run in context-sized windows. --shard i/N takes documents\n"
                "i, i+N, i+2N, ... so N machines cover the dataset once; `moetop merge-profiles` sums the\n"
                "shards exactly. --max-tokens caps this run's tokens. The profile feeds `sweep`, `entropy`,\n"
-               "`coact` and `cold` through --profile.\n" CLI_IV_DETAILS,
+               "`coact` and `cold` through --profile. Tokens whose router logits at a layer hold NaN or\n"
+               "infinity are counted in that layer's \"nonfinite\" and left out of its sums (said on stderr).\n" CLI_IV_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_IV_OPTS, { "--data", 0, "FILE", "the dataset, JSON Lines" },
               { "--text-key", 0, "KEY", "the field holding the text (default text)" },
               { "--max-tokens", 0, "N", "stop after N tokens" }, { "--shard", 0, "i/N", "take every N-th document, from the i-th" },
@@ -177,6 +179,7 @@ static int run_merge(const cli_command *cmd, cli_args *a) {
         mt_profile_free(&p);
     }
     if (!rc && !mt_profile_write(out, &total)) rc = CLI_EXIT_FAIL;
+    if (!rc) cli_stats_warn_nonfinite(&total.stats);
     mt_profile_free(&total);
     return rc;
 }
@@ -186,7 +189,8 @@ const cli_command cmd_merge_profiles = {
     .usage = "moetop merge-profiles -o OUT.json PROFILE.json [PROFILE.json ...]",
     .summary = "Add profiles of the same model (shards of one corpus) into one, exactly.",
     .details = "Every count and sum in a profile is an integer, so merged shards equal one run over the\n"
-               "whole dataset bit for bit (seconds excepted: they add up the shards' times).",
+               "whole dataset bit for bit (seconds excepted: they add up the shards' times), the counts of\n"
+               "tokens left out for NaN or infinite router logits (\"nonfinite\") included.",
     .max_positional = CLI_MAX_POSITIONAL,
     .opts = { { "--output", 'o', "FILE", "the merged profile" }, { NULL, 0, NULL, NULL } },
     .run = run_merge,

@@ -1,5 +1,6 @@
 #include "stats_input.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ int cli_stats_gather(const cli_args *a, cli_stats_input *in) {
         in->st = p.stats;
         in->k = p.k;
         snprintf(in->model, sizeof in->model, "%s", p.model);
+        cli_stats_warn_nonfinite(&in->st);
         return 0;
     }
     cli_model cm;
@@ -69,6 +71,7 @@ int cli_stats_gather(const cli_args *a, cli_stats_input *in) {
     mt_iv_free(&iv);
     cli_model_close(&cm);
     if (rc) cli_stats_input_free(in);
+    else cli_stats_warn_nonfinite(&in->st);
     return rc;
 }
 
@@ -76,6 +79,22 @@ void cli_stats_input_free(cli_stats_input *in) {
     mt_stats_free(&in->st);
     free(in->overlap);
     in->overlap = NULL;
+}
+
+void cli_warn_nonfinite(uint32_t layer, uint64_t n) {
+    if (n)
+        fprintf(stderr, "moetop: warning: layer %u: %llu token%s with NaN or infinite router logits, left out of every statistic\n", layer,
+                (unsigned long long)n, n == 1 ? "" : "s");
+}
+
+void cli_stats_warn_nonfinite(const mt_stats *st) {
+    for (uint32_t l = 0; l < st->n_layer; l++) cli_warn_nonfinite(l, st->layers[l].nonfinite);
+}
+
+const char *cli_num(char *buf, const char *fmt, double v, const char *none) {
+    if (isnan(v)) return none;
+    snprintf(buf, 32, fmt, v);
+    return buf;
 }
 
 double cli_mean_selected(const mt_layer_stats *ls) { return ls->tokens ? (double)ls->selections / (double)ls->tokens : 0.0; }

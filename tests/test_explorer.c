@@ -12,6 +12,7 @@
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
+#include "support/nonfinite.h"
 #include "tui/app.h"
 #include "tui/color_map.h"
 #include "tui/grid.h"
@@ -659,6 +660,35 @@ static void explorer_errors(void) {
     proc_free(&r);
 }
 
+/* NaN and infinite router logits (tests/support/nonfinite.h) in the views:
+ * the sweep view gives layers 0..3 no numbers and says why, layer 4 keeps
+ * its bars; the experts view leaves those tokens out and says so; the
+ * heatmap shaded by entropy greys those cells instead of calling them certain. */
+static void nonfinite_views(void) {
+    const char *gguf = nonfinite_model();
+    if (!gguf) return;
+    char script[512], sweep[512], experts[512], heat[512], text[2048];
+    snprintf(script, sizeof script, "%s/nonfinite.keys", t_tmpdir());
+    snprintf(sweep, sizeof sweep, "%s/nf-sweep.txt", t_tmpdir());
+    snprintf(experts, sizeof experts, "%s/nf-experts.txt", t_tmpdir());
+    snprintf(heat, sizeof heat, "%s/nf-heat.ansi", t_tmpdir());
+    snprintf(text, sizeof text, "s\ns\nframe %s\ns\ns\nTab\nTab\nframe %s\nTab\nframe %s\n", heat, sweep, experts);
+    t_write_file(script, text, strlen(text));
+    proc_result r = run_moetop("-m", gguf, "--prompt", "What is 127 * 89?", "--headless", "--size", "120x16", "--script", script, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char *sw = t_read_file(sweep, NULL), *ex = t_read_file(experts, NULL), *h = t_read_file(heat, NULL);
+    CHECKF(sw && count_substr(sw, "no statistics: ") == NONFINITE_PATCHED && strstr(sw, "tokens with NaN or infinite router logits") &&
+               strstr(sw, "\xe2\x94\x82") && !strstr(sw, "nan"),
+           "%s", sw ? sw : "(no frame)");
+    CHECKF(ex && strstr(ex, "share of the 0 tokens") && strstr(ex, " left out (NaN or infinite router logits)") && strstr(ex, "   - "), "%s",
+           ex ? ex : "(no frame)");
+    CHECKF(h && strstr(h, "shade: entropy") && strstr(h, ";48;2;128;128;128m"), "%s", h ? h : "(no frame)");
+    free(sw);
+    free(ex);
+    free(h);
+}
+
 int main(void) {
     t_begin("explorer");
     RUN(grid_wide_glyphs_and_clipping);
@@ -678,5 +708,6 @@ int main(void) {
     RUN(clicks_select_cells);
     RUN(config_files);
     RUN(explorer_errors);
+    RUN(nonfinite_views);
     return t_end();
 }
