@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "text.h"
 #include "engine/rng.h"
 #include "engine/sample.h"
 #include "engine/session.h"
@@ -80,8 +81,9 @@ static int bench_interactive(const cli_model *cm, bool json) {
     qsort(ms, N, sizeof *ms, cmp_double);
     if (json) printf("{\"backend\": \"%s\", \"prompt_tokens\": %u, \"toggles\": %d, \"median_ms\": %.2f, \"p95_ms\": %.2f, \"max_ms\": %.2f}\n",
                      cm->be->name, mt_session_length(app.s), N, ms[N / 2], ms[N * 95 / 100], ms[N - 1]);
-    else printf("%s: explorer toggle to frame over a %u-token prompt: median %.1f ms, p95 %.1f ms, max %.1f ms (%d toggles, 120x40)\n",
-                cli_base_name(cm->path), mt_session_length(app.s), ms[N / 2], ms[N * 95 / 100], ms[N - 1], N);
+    char name[1024];
+    if (!json) printf("%s: explorer toggle to frame over a %u-token prompt: median %.1f ms, p95 %.1f ms, max %.1f ms (%d toggles, 120x40)\n",
+                mt_one_line(cli_base_name(cm->path), name, sizeof name), mt_session_length(app.s), ms[N / 2], ms[N * 95 / 100], ms[N - 1], N);
     mt_grid_free(&g);
     mt_app_free(&app);
     return 0;
@@ -141,8 +143,9 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
             mt_json_end_object(&j);
             rc = mt_json_finish(&j);
         } else {
+            char name[1024];
             printf("%s on %s (%s): prefill %u tokens %.1f tok/s, decode %u tokens %.1f tok/s, peak RSS %.0f MB\n",
-                   cli_base_name(cm.path), cm.be->name, cm.be->device, p, prefill_tps, n, decode_tps, rss_mb);
+                   mt_one_line(cli_base_name(cm.path), name, sizeof name), cm.be->name, cm.be->device, p, prefill_tps, n, decode_tps, rss_mb);
         }
     }
     free(prompt);

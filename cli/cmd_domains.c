@@ -11,6 +11,7 @@
 #include "json.h"
 #include "stats_input.h"
 #include "svg.h"
+#include "text.h"
 
 typedef struct domain_ctx {
     mt_stats *per_domain; /* [n_domains] */
@@ -68,8 +69,9 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
     } else if (csv) {
         printf("layer,domain,expert,count,domain_tokens,specialization,domain_nonfinite\n");
     } else {
+        char name[1024];
         printf("%s: expert specialisation by domain, N(e,D)/N(D) (uniform %.3f); chi-square test of independence\n",
-               cli_base_name(cm.path), (double)cm.m->hp.k / E);
+               mt_one_line(cli_base_name(cm.path), name, sizeof name), (double)cm.m->hp.k / E);
     }
     for (uint32_t l = 0; l < L; l++) {
         for (uint32_t d = 0; d < D; d++) memcpy(table + (size_t)d * E, ctx.per_domain[d].layers[l].count, E * sizeof *table);
@@ -117,7 +119,8 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
             printf("layer %u: chi2 %.1f, dof %u, p %.3g%s\n", l, chi2, dof, p, p < 0.001 ? " (domains route differently)" : "");
             for (uint32_t d = 0; d < D; d++) {
                 const mt_layer_stats *ls = &ctx.per_domain[d].layers[l];
-                printf("  %-12s %6llu tokens", corpus.domains[d], (unsigned long long)ls->tokens);
+                char name[1024];
+                printf("  %-12s %6llu tokens", mt_one_line(corpus.domains[d], name, sizeof name), (unsigned long long)ls->tokens);
                 if (ls->nonfinite) printf(" (%llu non-finite left out)", (unsigned long long)ls->nonfinite);
                 if (ls->tokens) fputs(", most used:", stdout);
                 double below = INFINITY;

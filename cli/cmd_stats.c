@@ -13,6 +13,7 @@
 #include "json.h"
 #include "stats_input.h"
 #include "svg.h"
+#include "text.h"
 
 #define COLD_DEFAULT 0.25 /* cold: rate below this fraction of the uniform rate */
 
@@ -80,7 +81,8 @@ static int run_entropy(const cli_command *cmd, cli_args *a) {
         }
         rc = flushed();
     } else {
-        printf("%s: entropy per layer (H_full: softmax over all %u experts / ln E; H_mix: mixing weights / ln n)\n", in.model,
+        char name[1024];
+        printf("%s: entropy per layer (H_full: softmax over all %u experts / ln E; H_mix: mixing weights / ln n)\n", mt_one_line(in.model, name, sizeof name),
                st->n_expert);
         bool any = any_nonfinite(st);
         printf("layer  tokens   H_full mean (std)    H_mix mean (std)%s\n", any ? "   non-finite" : "");
@@ -146,7 +148,8 @@ static int run_coact(const cli_command *cmd, cli_args *a) {
                            mt_coact(&st->layers[l], i, k));
         rc = flushed();
     } else {
-        printf("%s: co-activation, CoAct(i,j) = N(i,j)/N(i): the five strongest pairs per layer\n", in.model);
+        char name[1024];
+        printf("%s: co-activation, CoAct(i,j) = N(i,j)/N(i): the five strongest pairs per layer\n", mt_one_line(in.model, name, sizeof name));
         for (uint32_t l = 0; l < st->n_layer; l++) {
             printf("layer %u (%llu tokens", l, (unsigned long long)st->layers[l].tokens);
             if (st->layers[l].nonfinite) printf(", %llu non-finite left out", (unsigned long long)st->layers[l].nonfinite);
@@ -266,7 +269,9 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
         }
         rc = flushed();
     } else {
-        printf("%s: %u layers x %u experts, top-%u; cold = rate below %.2f x uniform\n", in.model, L, E, in.k, (double)cold_frac);
+        char name[1024];
+        printf("%s: %u layers x %u experts, top-%u; cold = rate below %.2f x uniform\n", mt_one_line(in.model, name, sizeof name), L, E, in.k,
+               (double)cold_frac);
         bool any = any_nonfinite(st);
         printf("layer  tokens  H_full  H_mix  top-1   Gini     CV  MaxVio  cold%s%s   H_full (| = uniform router)\n",
                in.overlap ? "  overlap" : "", any ? "  non-finite" : "");
@@ -335,7 +340,8 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
     } else if (csv) {
         printf("layer,expert,count,expected_count,rate,uniform_rate\n");
     } else {
-        printf("%s: experts with a rate below %.2f x the uniform rate (expected count: what a uniform router would give)\n", in.model,
+        char name[1024];
+        printf("%s: experts with a rate below %.2f x the uniform rate (expected count: what a uniform router would give)\n", mt_one_line(in.model, name, sizeof name),
                (double)frac);
     }
     for (uint32_t l = 0; l < st->n_layer; l++) {

@@ -120,8 +120,9 @@ static int trace_human(const cli_model *cm, const mt_session *s) {
     const mt_hparams *hp = &cm->m->hp;
     uint32_t T = mt_session_length(s);
     const uint32_t *ids = mt_session_ids(s);
-    printf("%s: %u tokens, %u layers, %u experts, top-%u (%s, %s)\n", cli_base_name(cm->path), T, hp->n_layer, hp->n_expert,
-           hp->k, cm->be->name, cm->be->device);
+    char name[1024];
+    printf("%s: %u tokens, %u layers, %u experts, top-%u (%s, %s)\n", mt_one_line(cli_base_name(cm->path), name, sizeof name), T, hp->n_layer,
+           hp->n_expert, hp->k, cm->be->name, cm->be->device);
     for (uint32_t t = 0; t < T; t++) {
         size_t len;
         const char *bytes = mt_tok_bytes(cm->tok, ids[t], &len);

@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "engine/bytes.h"
+#include "text.h"
 
 /* Okabe-Ito: distinguishable by colour-blind readers */
 static const char *const series_colours[] = { "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000" };
@@ -27,8 +28,10 @@ __attribute__((format(printf, 2, 3))) static void put(out *o, const char *fmt, .
     mt_bytes_put(&o->b, buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
-/* Text escaped for XML. */
-static void put_text(out *o, const char *s) {
+/* Text escaped for XML, on one line: controls (which XML 1.0 refuses) and line separators spelt out first (mt_one_line). */
+static void put_text(out *o, const char *text) {
+    char line[2048];
+    const char *s = text ? mt_one_line(text, line, sizeof line) : NULL;
     for (; s && *s; s++) {
         if (*s == '<') put(o, "&lt;");
         else if (*s == '>') put(o, "&gt;");

@@ -27,12 +27,18 @@ bool mt_frame_write(const char *path, const mt_grid *g, mt_err *err);
 typedef struct mt_cast {
     FILE *f;
     char *path;
-    int w, h;
+    int w, h;            /* the size recorded so far */
+    bool started;        /* the header is written */
+    long long timestamp; /* when it was opened (Unix seconds) */
     bool failed;
 } mt_cast;
 
+/* Opens the file; the header is written with the first frame and says its
+ * size (w x h only when no frame is ever recorded). */
 bool mt_cast_open(mt_cast *c, const char *path, int w, int h, mt_err *err);
-/* One output event at time t: the whole frame (cursor home, then its lines). */
+/* One output event at time t: the whole frame (cursor home, then its lines);
+ * a frame of another size than the last is preceded by a resize event
+ * [t, "r", "WxH"]. */
 void mt_cast_frame(mt_cast *c, double t, const mt_grid *g);
 /* Flushes and closes; false with "<path>: <why>" when any write failed. */
 bool mt_cast_close(mt_cast *c, mt_err *err);
