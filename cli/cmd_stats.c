@@ -281,7 +281,7 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
             for (int i = 0; i < 21; i++) bar[i] = i == 20 ? '|' : i < n ? '#' : ' ';
             bar[21] = 0;
             char ov[16] = "", left[32] = "", cold[16] = "-", b[7][32];
-            if (in.overlap) snprintf(ov, sizeof ov, "    %.3f", in.overlap[l]);
+            if (in.overlap) snprintf(ov, sizeof ov, "    %5s", cli_num(b[6], "%.3f", in.overlap[l], "-"));
             if (any) snprintf(left, sizeof left, "  %10llu", (unsigned long long)st->layers[l].nonfinite);
             if (st->layers[l].tokens) snprintf(cold, sizeof cold, "%u", m[l].cold);
             printf("%5u %7llu  %5s  %5s  %5s  %5s  %5s  %6s  %4s%s%s   %s\n", l, (unsigned long long)st->layers[l].tokens,

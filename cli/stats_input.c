@@ -11,7 +11,7 @@ typedef struct observe_ctx {
     mt_stats *st;
     mt_session *baseline; /* when interventions are given: the same prompt without them */
     double *overlap_sum;  /* [n_layer] */
-    uint64_t overlap_tokens;
+    uint64_t *overlap_tokens; /* [n_layer]: tokens whose router logits are finite in both runs */
 } observe_ctx;
 
 static int observe(void *vctx, const cli_prompt_item *item, const mt_session *s) {
@@ -28,9 +28,12 @@ static int observe(void *vctx, const cli_prompt_item *item, const mt_session *s)
             const float *w;
             float margin;
             uint32_t na = mt_session_route(s, l, t, &a, &w, &margin), nb = mt_session_route(ctx->baseline, l, t, &b, &w, &margin);
+            if (!mt_logits_finite(mt_session_router_logits(s, l, t), ctx->st->n_expert) ||
+                !mt_logits_finite(mt_session_router_logits(ctx->baseline, l, t), ctx->st->n_expert))
+                continue; /* left out, as from every statistic */
             ctx->overlap_sum[l] += mt_overlap(a, na, b, nb);
+            ctx->overlap_tokens[l]++;
         }
-    ctx->overlap_tokens += mt_session_length(s);
     return 0;
 }
 
@@ -58,11 +61,13 @@ int cli_stats_gather(const cli_args *a, cli_stats_input *in) {
         if (!rc && mt_iv_any(&iv)) { /* compare with the unmodified router, token by token */
             ctx.baseline = mt_session_new(cm.m, cm.be, &err);
             ctx.overlap_sum = in->overlap = calloc(cm.m->hp.n_layer, sizeof *in->overlap);
-            if (!ctx.baseline || !in->overlap) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+            ctx.overlap_tokens = calloc(cm.m->hp.n_layer, sizeof *ctx.overlap_tokens);
+            if (!ctx.baseline || !in->overlap || !ctx.overlap_tokens) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         }
         if (!rc) rc = cli_corpus_run(&cm, &corpus, &iv, observe, &ctx);
-        for (uint32_t l = 0; in->overlap && l < cm.m->hp.n_layer; l++)
-            in->overlap[l] = ctx.overlap_tokens ? in->overlap[l] / (double)ctx.overlap_tokens : 1.0;
+        for (uint32_t l = 0; in->overlap && ctx.overlap_tokens && l < cm.m->hp.n_layer; l++) /* no token: no mean (NaN) */
+            in->overlap[l] = ctx.overlap_tokens[l] ? in->overlap[l] / (double)ctx.overlap_tokens[l] : NAN;
+        free(ctx.overlap_tokens);
         mt_session_free(ctx.baseline);
         in->k = cm.m->hp.k;
         snprintf(in->model, sizeof in->model, "%s", cli_base_name(cm.path));

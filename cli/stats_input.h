@@ -15,7 +15,8 @@ typedef struct cli_stats_input {
     char model[256];
     uint32_t k;         /* the model's k */
     double *overlap;    /* [n_layer]: mean overlap of the selections with the baseline's
-                           (only when interventions were given), else NULL */
+                           over the tokens whose router logits are finite in both (NaN
+                           when none are; only when interventions were given), else NULL */
 } cli_stats_input;
 
 #define CLI_STATS_OPTS                                                                                  \

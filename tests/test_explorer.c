@@ -782,12 +782,14 @@ static void frames_keep_their_lines(void) {
 static void nonfinite_views(void) {
     const char *gguf = nonfinite_model();
     if (!gguf) return;
-    char script[512], sweep[512], experts[512], heat[512], text[2048];
+    char script[512], sweep[512], experts[512], heat[512], text[4096];
     snprintf(script, sizeof script, "%s/nonfinite.keys", t_tmpdir());
     snprintf(sweep, sizeof sweep, "%s/nf-sweep.txt", t_tmpdir());
     snprintf(experts, sizeof experts, "%s/nf-experts.txt", t_tmpdir());
     snprintf(heat, sizeof heat, "%s/nf-heat.ansi", t_tmpdir());
-    snprintf(text, sizeof text, "s\ns\nframe %s\ns\ns\nTab\nTab\nframe %s\nTab\nframe %s\n", heat, sweep, experts);
+    char compare[512];
+    snprintf(compare, sizeof compare, "%s/nf-compare.txt", t_tmpdir());
+    snprintf(text, sizeof text, "s\ns\nframe %s\ns\ns\nTab\nTab\nframe %s\nTab\nframe %s\nTab\nM\nTab\nframe %s\n", heat, sweep, experts, compare);
     t_write_file(script, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", "What is 127 * 89?", "--headless", "--size", "120x16", "--script", script, NULL);
     CHECKF(r.status == 0, "%s", r.err);
@@ -799,6 +801,12 @@ static void nonfinite_views(void) {
     CHECKF(ex && strstr(ex, "share of the 0 tokens") && strstr(ex, " left out (NaN or infinite router logits)") && strstr(ex, "   - "), "%s",
            ex ? ex : "(no frame)");
     CHECKF(h && strstr(h, "shade: entropy") && strstr(h, ";48;2;128;128;128m"), "%s", h ? h : "(no frame)");
+    free(h);
+    h = NULL;
+    /* the compare view (an expert masked at every layer from the ablate view: M) leaves them out of the overlap */
+    char *cmp = t_read_file(compare, NULL);
+    CHECKF(cmp && count_substr(cmp, "no statistics: ") == NONFINITE_PATCHED && strstr(cmp, "    4  "), "%s", cmp ? cmp : "(no frame)");
+    free(cmp);
     free(sw);
     free(ex);
     free(h);

@@ -431,6 +431,18 @@ static void nonfinite_commands(void) {
         jv_free(v);
         proc_free(&r);
     }
+    /* under an intervention, the overlap with the unmodified router is a mean too: none for those layers */
+    proc_result ov = run_moetop("sweep", "-m", gguf, "--prompt", prompt, "--force", "0@4", "--json", NULL);
+    jv *o = jv_parse(ov.out, ov.out_len, err, sizeof err);
+    if (CHECKF(ov.status == 0 && o, "sweep --mask: %s", ov.err)) {
+        const jv *layers = jv_get(o, "layers");
+        for (int l = 0; l < NONFINITE_PATCHED; l++)
+            CHECKF(jv_get(jv_at(layers, (size_t)l), "overlap_with_baseline")->kind == JV_NULL, "overlap at layer %d", l);
+        double o4 = jv_num(jv_at(layers, 4), "overlap_with_baseline", -1);
+        CHECKF(o4 >= 0 && o4 <= 0.5, "overlap at layer 4: %g (one forced expert against two)", o4);
+    }
+    jv_free(o);
+    proc_free(&ov);
     proc_result tab = run_moetop("sweep", "-m", gguf, "--prompt", prompt, NULL), csv = run_moetop("sweep", "-m", gguf, "--prompt", prompt, "--csv", NULL);
     char want[64];
     snprintf(want, sizeof want, "\n0,0,,,,,,,,,,%llu\n", (unsigned long long)T);
