@@ -8,13 +8,20 @@
 #include <string.h>
 
 #include "engine/locale_c.h"
+#include "text.h"
+
+/* "moetop: " and the message as one line (a file name with a newline in it
+ * cannot split it: mt_one_line), then suffix and a newline. */
+__attribute__((format(printf, 1, 0))) static void error_line(const char *fmt, va_list ap, const char *suffix) {
+    char msg[4096], line[8192];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fprintf(stderr, "moetop: %s%s\n", mt_one_line(msg, line, sizeof line), suffix);
+}
 
 int cli_error(int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("moetop: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    error_line(fmt, ap, "");
     va_end(ap);
     return code;
 }
@@ -22,9 +29,9 @@ int cli_error(int code, const char *fmt, ...) {
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("moetop: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (usage: %s)\n", cmd->usage);
+    char suffix[1200];
+    snprintf(suffix, sizeof suffix, " (usage: %s)", cmd->usage);
+    error_line(fmt, ap, suffix);
     va_end(ap);
     return CLI_EXIT_USAGE;
 }

@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "text.h"
 #include "engine/rng.h"
 #include "engine/sample.h"
 #include "engine/session.h"
@@ -81,8 +82,9 @@ static int bench_interactive(const cli_model *cm, bool json) {
     qsort(ms, N, sizeof *ms, cmp_double);
     if (json) mt_c_fprintf(stdout, "{\"backend\": \"%s\", \"prompt_tokens\": %u, \"toggles\": %d, \"median_ms\": %.2f, \"p95_ms\": %.2f, \"max_ms\": %.2f}\n",
                      cm->be->name, mt_session_length(app.s), N, ms[N / 2], ms[N * 95 / 100], ms[N - 1]);
-    else printf("%s: explorer toggle to frame over a %u-token prompt: median %.1f ms, p95 %.1f ms, max %.1f ms (%d toggles, 120x40)\n",
-                cli_base_name(cm->path), mt_session_length(app.s), ms[N / 2], ms[N * 95 / 100], ms[N - 1], N);
+    char name[1024];
+    if (!json) printf("%s: explorer toggle to frame over a %u-token prompt: median %.1f ms, p95 %.1f ms, max %.1f ms (%d toggles, 120x40)\n",
+                mt_one_line(cli_base_name(cm->path), name, sizeof name), mt_session_length(app.s), ms[N / 2], ms[N * 95 / 100], ms[N - 1], N);
     mt_grid_free(&g);
     mt_app_free(&app);
     return 0;
@@ -144,8 +146,9 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
         } else {
             char decode[64] = "no decode (-n 0)"; /* no speed over zero tokens */
             if (n) snprintf(decode, sizeof decode, "decode %u tokens %.1f tok/s", n, decode_tps);
-            printf("%s on %s (%s): prefill %u tokens %.1f tok/s, %s, peak RSS %.0f MB\n", cli_base_name(cm.path), cm.be->name,
-                   cm.be->device, p, prefill_tps, decode, rss_mb);
+            char name[1024];
+            printf("%s on %s (%s): prefill %u tokens %.1f tok/s, %s, peak RSS %.0f MB\n", mt_one_line(cli_base_name(cm.path), name, sizeof name),
+                   cm.be->name, cm.be->device, p, prefill_tps, decode, rss_mb);
         }
     }
     free(prompt);

@@ -12,6 +12,7 @@
 #include "stats_input.h"
 #include "svg.h"
 #include "engine/locale_c.h"
+#include "text.h"
 
 typedef struct domain_ctx {
     mt_stats *per_domain; /* [n_domains] */
@@ -49,6 +50,11 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     if ((rc = cli_corpus_run(&cm, &corpus, &iv, observe, &ctx))) goto done;
+    for (uint32_t l = 0; l < L; l++) { /* each layer's tokens left out, over every domain, said once */
+        uint64_t left = 0;
+        for (uint32_t d = 0; d < D; d++) left += ctx.per_domain[d].layers[l].nonfinite;
+        cli_warn_nonfinite(l, left);
+    }
     bool json = cli_has(a, "--json"), csv = cli_has(a, "--csv");
     mt_json j = { 0 };
     if (json) {
@@ -62,10 +68,11 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
         mt_json_key(&j, "layers");
         mt_json_begin_array(&j);
     } else if (csv) {
-        printf("layer,domain,expert,count,domain_tokens,specialization\n");
+        printf("layer,domain,expert,count,domain_tokens,specialization,domain_nonfinite\n");
     } else {
+        char name[1024];
         printf("%s: expert specialisation by domain, N(e,D)/N(D) (uniform: experts selected per token / E); %s\n",
-               cli_base_name(cm.path),
+               mt_one_line(cli_base_name(cm.path), name, sizeof name),
                D > 1 ? "chi-square test of independence" : "one domain (\"prompt\"): no chi-square test, which compares two or more");
     }
     for (uint32_t l = 0; l < L; l++) {
@@ -87,6 +94,10 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
             mt_json_begin_array(&j);
             for (uint32_t d = 0; d < D; d++) mt_json_u64(&j, ctx.per_domain[d].layers[l].tokens);
             mt_json_end_array(&j);
+            mt_json_key(&j, "nonfinite"); /* per domain: tokens left out (NaN or infinite router logits) */
+            mt_json_begin_array(&j);
+            for (uint32_t d = 0; d < D; d++) mt_json_u64(&j, ctx.per_domain[d].layers[l].nonfinite);
+            mt_json_end_array(&j);
             mt_json_key(&j, "specialization");
             mt_json_begin_array(&j);
             for (uint32_t d = 0; d < D; d++) {
@@ -102,7 +113,9 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
                     const mt_layer_stats *ls = &ctx.per_domain[d].layers[l];
                     printf("%u,", l);
                     cli_csv_field(stdout, corpus.domains[d], strlen(corpus.domains[d]));
-                    mt_c_fprintf(stdout, ",%u,%llu,%llu,%.9g\n", e, (unsigned long long)ls->count[e], (unsigned long long)ls->tokens, mt_rate(ls, e));
+                    char b[32];
+                    printf(",%u,%llu,%llu,%s,%llu\n", e, (unsigned long long)ls->count[e], (unsigned long long)ls->tokens,
+                           cli_num(b, "%.9g", mt_rate(ls, e), ""), (unsigned long long)ls->nonfinite);
                 }
         } else {
             uint64_t tokens = 0, selections = 0;
@@ -113,11 +126,14 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
             else printf("\n");
             for (uint32_t d = 0; d < D; d++) {
                 const mt_layer_stats *ls = &ctx.per_domain[d].layers[l];
-                printf("  %-12s %6llu tokens, most used:", corpus.domains[d], (unsigned long long)ls->tokens);
+                char name[1024];
+                printf("  %-12s %6llu tokens", mt_one_line(corpus.domains[d], name, sizeof name), (unsigned long long)ls->tokens);
+                if (ls->nonfinite) printf(" (%llu non-finite left out)", (unsigned long long)ls->nonfinite);
+                if (ls->tokens) fputs(", most used:", stdout);
                 /* the three highest counts, ties in expert order (so equal experts are never hidden) */
                 uint64_t last_count = UINT64_MAX;
                 uint32_t last_e = 0;
-                for (int shown = 0; shown < 3; shown++) {
+                for (int shown = 0; ls->tokens && shown < 3; shown++) {
                     bool found = false;
                     uint32_t be = 0;
                     for (uint32_t e = 0; e < E; e++) {
@@ -175,7 +191,9 @@ const cli_command cmd_domains = {
                "e (OLMoE eq. 7; uniform: experts selected per token / E, k/E without interventions).\n"
                "The chi-square test takes the domain x expert table of selection counts (experts no\n"
                "domain used left out); a small p-value says the domains are routed differently. With one\n"
-               "domain there is nothing to compare: no test (JSON: chi2 0, dof 0, p_value 1).\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
+               "domain there is nothing to compare: no test (JSON: chi2 0, dof 0, p_value 1). A token whose\n"
+               "router logits at a layer hold NaN or infinity is left out of that layer (counted in\n"
+               "\"nonfinite\", said on stderr).\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--json", 0, NULL, "one JSON object on stdout" },
               { "--csv", 0, NULL, "CSV on stdout" }, { "--svg", 0, "FILE", "write a domain x expert heatmap of one layer" },
               { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },

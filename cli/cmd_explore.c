@@ -207,6 +207,11 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         return cli_usage_error(cmd, "--size: '%s' is not WxH (each 1..1000)", size);
     if (!cli_has(a, "--headless") && (!isatty(0) || !isatty(1)))
         return cli_usage_error(cmd, "no terminal: run it in one, or use --headless with --export-frame");
+    if (!cli_has(a, "--headless")) { /* before anything is loaded or drawn: a terminal that cannot run it is refused in one line */
+        char why[256];
+        if (!mt_term_probe(1, &w, &h, why, sizeof why)) return cli_error(CLI_EXIT_USAGE, "terminal: %s", why);
+        /* frames (a recording's header and first frame, a script's frames) are the terminal's size, whatever --size says */
+    }
     const char *frame = cli_get(a, "--export-frame"), *record = cli_get(a, "--record");
     if (frame && !mt_frame_format_known(frame))
         return cli_usage_error(cmd, "--export-frame: '%s' is not .txt, .ansi or .svg", frame);
@@ -338,14 +343,17 @@ const cli_command cmd_explore = {
                "(trailing spaces too). Pending work (a completion) finishes before each step. A .txt frame is UTF-8,\n"
                "exactly H lines of exactly W display cells; .ansi keeps the colours (24-bit SGR: cat it), .svg is\n"
                "for slides. X exports the frame on screen. --record writes an asciicast v2 file (play it with\n"
-               "asciinema play); headless, its clock is the script's (a key 0.4 s, wait MS). Without -m, the\n"
-               "bundled model; p and P cycle the bundled prompt sets.\n"
+               "asciinema play) of the terminal's size (a resize is an \"r\" event); headless, of --size, on the\n"
+               "script's clock (a key 0.4 s, wait MS). Token labels spell out what is invisible: a token of\n"
+               "only zero-width, format or separator characters shows each as \\uXXXX. A terminal that cannot\n"
+               "move its cursor (TERM=dumb) is refused. Without -m, the bundled model; p and P cycle the\n"
+               "bundled prompt sets.\n"
                "Frame and recording files (the extension names the format, so not -): an existing file is\n" CLI_OUTPUT_RULES,
     .opts = {
         CLI_MODEL_OPTS,
         CLI_GPU_PROFILE_OPT,
         { "--prompt", 0, "TEXT", "the prompt (special tokens parsed; default: a harmony question)" },
-        { "--size", 0, "WxH", "the frame size (default 120x40)" },
+        { "--size", 0, "WxH", "the frame size headless (default 120x40; in a terminal, the terminal's)" },
         { "--script", 0, "FILE", "key script to play" },
         { "--headless", 0, NULL, "no terminal: play the script and write frames" },
         { "--export-frame", 0, "FILE", "write the final frame (.txt, .ansi with 24-bit colour, or .svg)" },

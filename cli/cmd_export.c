@@ -2,11 +2,13 @@
  * row per (token, layer, rank): CSV (RFC 4180) or JSON Lines, for pandas
  * and friends (loading tokens such as "NA" or "007" as text: the help). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "engine/bytes.h"
 #include "engine/outfile.h"
+#include "engine/stats.h"
 #include "engine/utf8.h"
 #include "json.h"
 #include "stats_input.h"
@@ -17,6 +19,7 @@ typedef struct export_ctx {
     const cli_corpus *corpus;
     FILE *f;
     bool jsonl;
+    uint64_t *nonfinite; /* [n_layer]: (token, layer)s whose router logits hold NaN or infinity */
 } export_ctx;
 
 /* Token text as valid UTF-8 (each invalid sequence U+FFFD), for CSV readers. */
@@ -45,6 +48,8 @@ static int export_prompt(void *vctx, const cli_prompt_item *item, const mt_sessi
             const float *w;
             float margin;
             uint32_t n = mt_session_route(s, l, t, &ex, &w, &margin);
+            bool finite = mt_logits_finite(mt_session_router_logits(s, l, t), c->cm->m->hp.n_expert);
+            c->nonfinite[l] += !finite;
             for (uint32_t r = 0; r < n; r++) {
                 if (c->jsonl) {
                     mt_json j = { 0 };
@@ -67,6 +72,8 @@ static int export_prompt(void *vctx, const cli_prompt_item *item, const mt_sessi
                     mt_json_u64(&j, ex[r]);
                     mt_json_key(&j, "weight");
                     mt_json_f32(&j, w[r]);
+                    mt_json_key(&j, "nonfinite");
+                    mt_json_bool(&j, !finite);
                     mt_json_end_object(&j);
                     mt_bytes_put(&j.out, "\n", 1);
                     fwrite(j.out.data, 1, j.out.len, c->f);
@@ -75,7 +82,7 @@ static int export_prompt(void *vctx, const cli_prompt_item *item, const mt_sessi
                     cli_csv_field(c->f, domain, strlen(domain));
                     fprintf(c->f, ",%u,%u,%u,", item->index, t, ids[t]);
                     cli_csv_field(c->f, (const char *)text.data, text.len);
-                    mt_c_fprintf(c->f, ",%u,%u,%u,%.9g\r\n", l, r, ex[r], (double)w[r]);
+                    mt_c_fprintf(c->f, ",%u,%u,%u,%.9g,%d\r\n", l, r, ex[r], (double)w[r], !finite);
                 }
             }
         }
@@ -100,9 +107,11 @@ static int run_export(const cli_command *cmd, cli_args *a) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
         goto done;
     }
-    if (!jsonl) fprintf(file.f, "domain,prompt,position,token_id,token_text,layer,rank,expert,weight\r\n");
-    export_ctx ctx = { &cm, &corpus, file.f, jsonl };
-    rc = cli_corpus_run(&cm, &corpus, &iv, export_prompt, &ctx);
+    if (!jsonl) fprintf(file.f, "domain,prompt,position,token_id,token_text,layer,rank,expert,weight,nonfinite\r\n");
+    export_ctx ctx = { &cm, &corpus, file.f, jsonl, calloc(cm.m->hp.n_layer, sizeof(uint64_t)) };
+    rc = ctx.nonfinite ? cli_corpus_run(&cm, &corpus, &iv, export_prompt, &ctx) : cli_error(CLI_EXIT_FAIL, "out of memory");
+    for (uint32_t l = 0; !rc && l < cm.m->hp.n_layer; l++) cli_warn_nonfinite(l, ctx.nonfinite[l]);
+    free(ctx.nonfinite);
     if (rc && !ferror(file.f)) mt_outfile_abort(&file); /* a failed run leaves no file (and an old one as it was) */
     else if (!mt_outfile_commit(&file, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg); /* also says why a write failed */
 done:
@@ -117,8 +126,10 @@ const cli_command cmd_export = {
     .usage = "moetop export [-m MODEL.gguf] [--prompts DIR | --prompt .. | --chat TEXT ..] [--format csv|jsonl] [-o FILE] [intervention flags]",
     .summary = "The routing of a prompt set in long format (CSV or JSON Lines) for pandas and friends.",
     .details = "One row per token, layer and rank: domain, prompt, position, token_id, token_text, layer,\n"
-               "rank, expert, weight. Ranks follow the router (highest logit first); weights are the mixing\n"
-               "weights applied. token_text is UTF-8 (invalid bytes as U+FFFD). CSV follows RFC 4180\n"
+               "rank, expert, weight, nonfinite. Ranks follow the router (highest logit first); weights are the\n"
+               "mixing weights applied. nonfinite (1 / true) marks a token whose router logits at that layer\n"
+               "hold NaN or infinity (routed by the rule below, left out of every statistic; said on\n"
+               "stderr). token_text is UTF-8 (invalid bytes as U+FFFD). CSV follows RFC 4180\n"
                "(CRLF line ends, quotes doubled). Without a prompt flag, the bundled prompt sets.\n"
                "In pandas, keep tokens such as NA, null or 007 as text (not missing values, not numbers):\n"
                "  pd.read_csv(\"routing.csv\", keep_default_na=False, dtype={\"domain\": str, \"token_text\": str})\n"

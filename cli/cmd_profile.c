@@ -115,6 +115,7 @@ static int run_profile(const cli_command *cmd, cli_args *a) {
         rc = cli_error(CLI_EXIT_USAGE, "%s: %s: there are no tokens to profile", data,
                        doc_index ? "every document's text is empty" : "no documents (one JSON object per line)");
     if (!rc && !mt_profile_write(out, &p)) rc = CLI_EXIT_FAIL;
+    if (!rc) cli_stats_warn_nonfinite(&p.stats);
     if (!rc && tokens == 0)
         fprintf(stderr, "moetop: %s: shard %u/%u holds no tokens: an empty profile written to %s (it merges as nothing)\n", data,
                 shard, shards, out);
@@ -142,7 +143,8 @@ const cli_command cmd_profile = {
                "documents longer than the context run in context-sized windows. --shard i/N takes documents\n"
                "i, i+N, i+2N, ... so N machines cover the dataset once; `moetop merge-profiles` sums the\n"
                "shards exactly. --max-tokens caps this run's tokens. The profile feeds `sweep`, `entropy`,\n"
-               "`coact` and `cold` through --profile.\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
+               "`coact` and `cold` through --profile. Tokens whose router logits at a layer hold NaN or\n"
+               "infinity are counted in that layer's \"nonfinite\" and left out of its sums (said on stderr).\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_IV_OPTS, { "--data", 0, "FILE", "the dataset, JSON Lines" },
               { "--text-key", 0, "KEY", "the field holding the text (default text)" },
               { "--max-tokens", 0, "N", "stop after N tokens" }, { "--shard", 0, "i/N", "take every N-th document, from the i-th" },
@@ -176,6 +178,7 @@ static int run_merge(const cli_command *cmd, cli_args *a) {
         mt_profile_free(&p);
     }
     if (!rc && !mt_profile_write(out, &total)) rc = CLI_EXIT_FAIL;
+    if (!rc) cli_stats_warn_nonfinite(&total.stats);
     mt_profile_free(&total);
     return rc;
 }
@@ -185,7 +188,8 @@ const cli_command cmd_merge_profiles = {
     .usage = "moetop merge-profiles -o OUT.json PROFILE.json [PROFILE.json ...]",
     .summary = "Add profiles of the same model (shards of one corpus) into one, exactly.",
     .details = "Every count and sum in a profile is an integer, so merged shards equal one run over the\n"
-               "whole dataset bit for bit (seconds excepted: they add up the shards' times).\n" CLI_OUTPUT_DETAILS,
+               "whole dataset bit for bit (seconds excepted: they add up the shards' times), the counts of\n"
+               "tokens left out for NaN or infinite router logits (\"nonfinite\") included.\n" CLI_OUTPUT_DETAILS,
     .max_positional = CLI_MAX_POSITIONAL,
     .opts = { { "--output", 'o', "FILE", "the merged profile (- for stdout)" }, { NULL, 0, NULL, NULL } },
     .run = run_merge,

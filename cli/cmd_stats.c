@@ -26,6 +26,12 @@ static void expert_array(mt_json *j, const char *key, const mt_layer_stats *ls, 
     mt_json_end_array(j);
 }
 
+static bool any_nonfinite(const mt_stats *st) {
+    for (uint32_t l = 0; l < st->n_layer; l++)
+        if (st->layers[l].nonfinite) return true;
+    return false;
+}
+
 static int flushed(void) { return fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed"); }
 
 /* ---- entropy ---------------------------------------------------------------------- */
@@ -49,6 +55,8 @@ static int run_entropy(const cli_command *cmd, cli_args *a) {
             mt_json_u64(&j, l);
             mt_json_key(&j, "tokens");
             mt_json_u64(&j, st->layers[l].tokens);
+            mt_json_key(&j, "nonfinite");
+            mt_json_u64(&j, st->layers[l].nonfinite);
             mt_json_key(&j, "entropy_full_mean");
             mt_json_f64(&j, m.h_full_mean);
             mt_json_key(&j, "entropy_topk_mean");
@@ -63,23 +71,29 @@ static int run_entropy(const cli_command *cmd, cli_args *a) {
         mt_json_end_object(&j);
         rc = mt_json_finish(&j);
     } else if (cli_has(a, "--csv")) {
-        printf("layer,tokens,entropy_full_mean,entropy_full_std,entropy_topk_mean,entropy_topk_std\n");
+        printf("layer,tokens,entropy_full_mean,entropy_full_std,entropy_topk_mean,entropy_topk_std,nonfinite\n");
         for (uint32_t l = 0; l < st->n_layer; l++) {
             mt_layer_metrics m;
             mt_layer_metrics_compute(&st->layers[l], 0, &m);
-            mt_c_fprintf(stdout, "%u,%llu,%.9g,%.9g,%.9g,%.9g\n", l, (unsigned long long)st->layers[l].tokens, m.h_full_mean, m.h_full_std,
-                   m.h_mix_mean, m.h_mix_std);
+            char b[4][32];
+            printf("%u,%llu,%s,%s,%s,%s,%llu\n", l, (unsigned long long)st->layers[l].tokens, cli_num(b[0], "%.9g", m.h_full_mean, ""),
+                   cli_num(b[1], "%.9g", m.h_full_std, ""), cli_num(b[2], "%.9g", m.h_mix_mean, ""), cli_num(b[3], "%.9g", m.h_mix_std, ""),
+                   (unsigned long long)st->layers[l].nonfinite);
         }
         rc = flushed();
     } else {
-        printf("%s: entropy per layer (H_full: softmax over all %u experts / ln E; H_mix: mixing weights / ln n)\n", in.model,
+        char name[1024];
+        printf("%s: entropy per layer (H_full: softmax over all %u experts / ln E; H_mix: mixing weights / ln n)\n", mt_one_line(in.model, name, sizeof name),
                st->n_expert);
-        printf("layer  tokens   H_full mean (std)    H_mix mean (std)\n");
+        bool any = any_nonfinite(st);
+        printf("layer  tokens   H_full mean (std)    H_mix mean (std)%s\n", any ? "   non-finite" : "");
         for (uint32_t l = 0; l < st->n_layer; l++) {
             mt_layer_metrics m;
             mt_layer_metrics_compute(&st->layers[l], 0, &m);
-            printf("%5u %7llu   %.4f (%.4f)      %.4f (%.4f)\n", l, (unsigned long long)st->layers[l].tokens, m.h_full_mean,
-                   m.h_full_std, m.h_mix_mean, m.h_mix_std);
+            char b[4][32], left[32] = "";
+            if (any) snprintf(left, sizeof left, "   %10llu", (unsigned long long)st->layers[l].nonfinite);
+            printf("%5u %7llu   %6s (%6s)      %6s (%6s)%s\n", l, (unsigned long long)st->layers[l].tokens, cli_num(b[0], "%.4f", m.h_full_mean, "-"),
+                   cli_num(b[1], "%.4f", m.h_full_std, "-"), cli_num(b[2], "%.4f", m.h_mix_mean, "-"), cli_num(b[3], "%.4f", m.h_mix_std, "-"), left);
         }
         rc = flushed();
     }
@@ -111,6 +125,8 @@ static int run_coact(const cli_command *cmd, cli_args *a) {
             mt_json_u64(&j, l);
             mt_json_key(&j, "tokens");
             mt_json_u64(&j, st->layers[l].tokens);
+            mt_json_key(&j, "nonfinite");
+            mt_json_u64(&j, st->layers[l].nonfinite);
             mt_json_key(&j, "counts");
             mt_json_begin_array(&j);
             for (uint32_t i = 0; i < E; i++) {
@@ -133,9 +149,12 @@ static int run_coact(const cli_command *cmd, cli_args *a) {
                            mt_coact(&st->layers[l], i, k));
         rc = flushed();
     } else {
-        printf("%s: co-activation, CoAct(i,j) = N(i,j)/N(i): the five strongest pairs per layer\n", in.model);
+        char name[1024];
+        printf("%s: co-activation, CoAct(i,j) = N(i,j)/N(i): the five strongest pairs per layer\n", mt_one_line(in.model, name, sizeof name));
         for (uint32_t l = 0; l < st->n_layer; l++) {
-            printf("layer %u (%llu tokens):", l, (unsigned long long)st->layers[l].tokens);
+            printf("layer %u (%llu tokens", l, (unsigned long long)st->layers[l].tokens);
+            if (st->layers[l].nonfinite) printf(", %llu non-finite left out", (unsigned long long)st->layers[l].nonfinite);
+            printf("):");
             /* the five largest CoAct(i,j), i != j, ties in (i, j) order: equal pairs are never hidden */
             double last = INFINITY;
             size_t last_at = 0;
@@ -216,6 +235,8 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
             mt_json_u64(&j, l);
             mt_json_key(&j, "tokens");
             mt_json_u64(&j, ls->tokens);
+            mt_json_key(&j, "nonfinite");
+            mt_json_u64(&j, ls->nonfinite);
             static const char *const names[] = { "entropy_full_mean", "entropy_full_std", "entropy_topk_mean", "entropy_topk_std",
                                                  "top1_share", "gini", "cv", "max_vio" };
             const double vals[] = { m[l].h_full_mean, m[l].h_full_std, m[l].h_mix_mean, m[l].h_mix_std, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio };
@@ -224,7 +245,8 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
                 mt_json_f64(&j, vals[i]);
             }
             mt_json_key(&j, "cold");
-            mt_json_u64(&j, m[l].cold);
+            if (ls->tokens) mt_json_u64(&j, m[l].cold);
+            else mt_json_null(&j); /* no tokens: nothing to call cold */
             if (in.overlap) {
                 mt_json_key(&j, "overlap_with_baseline");
                 mt_json_f64(&j, in.overlap[l]);
@@ -242,10 +264,18 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
         mt_json_end_object(&j);
         rc = mt_json_finish(&j);
     } else if (cli_has(a, "--csv")) {
-        printf("layer,tokens,entropy_full_mean,entropy_full_std,entropy_topk_mean,entropy_topk_std,top1_share,gini,cv,max_vio,cold\n");
-        for (uint32_t l = 0; l < L; l++)
-            mt_c_fprintf(stdout, "%u,%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%u\n", l, (unsigned long long)st->layers[l].tokens, m[l].h_full_mean,
-                   m[l].h_full_std, m[l].h_mix_mean, m[l].h_mix_std, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio, m[l].cold);
+        printf("layer,tokens,entropy_full_mean,entropy_full_std,entropy_topk_mean,entropy_topk_std,top1_share,gini,cv,max_vio,cold,nonfinite\n");
+        for (uint32_t l = 0; l < L; l++) {
+            const double v[8] = { m[l].h_full_mean, m[l].h_full_std, m[l].h_mix_mean, m[l].h_mix_std, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio };
+            printf("%u,%llu", l, (unsigned long long)st->layers[l].tokens);
+            for (int i = 0; i < 8; i++) {
+                char b[32];
+                printf(",%s", cli_num(b, "%.9g", v[i], ""));
+            }
+            if (st->layers[l].tokens) printf(",%u", m[l].cold);
+            else printf(",");
+            printf(",%llu\n", (unsigned long long)st->layers[l].nonfinite);
+        }
         rc = flushed();
     } else {
         double *selected = malloc(L * sizeof *selected);
@@ -253,18 +283,25 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
         for (uint32_t l = 0; selected && l < L; l++) selected[l] = cli_mean_selected(&st->layers[l]);
         if (selected) mt_format_topk(selected, L, topk, sizeof topk); /* what ran: interventions change k */
         free(selected);
-        printf("%s: %u layers x %u experts, %s; cold = rate below %.2f x uniform\n", in.model, L, E, topk, (double)cold_frac);
-        printf("layer  tokens  H_full  H_mix  top-1   Gini     CV  MaxVio  cold%s   H_full (| = uniform router)\n",
-               in.overlap ? "  overlap" : "");
+        char name[1024];
+        printf("%s: %u layers x %u experts, %s; cold = rate below %.2f x uniform\n", mt_one_line(in.model, name, sizeof name), L, E, topk,
+               (double)cold_frac);
+        bool any = any_nonfinite(st);
+        printf("layer  tokens  H_full  H_mix  top-1   Gini     CV  MaxVio  cold%s%s   H_full (| = uniform router)\n",
+               in.overlap ? "  overlap" : "", any ? "  non-finite" : "");
         for (uint32_t l = 0; l < L; l++) {
             char bar[32];
-            int n = (int)lround(m[l].h_full_mean * 20);
+            int n = isnan(m[l].h_full_mean) ? 0 : (int)lround(m[l].h_full_mean * 20);
             for (int i = 0; i < 21; i++) bar[i] = i == 20 ? '|' : i < n ? '#' : ' ';
             bar[21] = 0;
-            char ov[16] = "";
-            if (in.overlap) snprintf(ov, sizeof ov, "    %.3f", in.overlap[l]);
-            printf("%5u %7llu  %.3f  %.3f  %.3f  %.3f  %5.2f  %6.2f  %4u%s   %s\n", l, (unsigned long long)st->layers[l].tokens,
-                   m[l].h_full_mean, m[l].h_mix_mean, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio, m[l].cold, ov, bar);
+            char ov[16] = "", left[32] = "", cold[16] = "-", b[7][32];
+            if (in.overlap) snprintf(ov, sizeof ov, "    %5s", cli_num(b[6], "%.3f", in.overlap[l], "-"));
+            if (any) snprintf(left, sizeof left, "  %10llu", (unsigned long long)st->layers[l].nonfinite);
+            if (st->layers[l].tokens) snprintf(cold, sizeof cold, "%u", m[l].cold);
+            printf("%5u %7llu  %5s  %5s  %5s  %5s  %5s  %6s  %4s%s%s   %s\n", l, (unsigned long long)st->layers[l].tokens,
+                   cli_num(b[0], "%.3f", m[l].h_full_mean, "-"), cli_num(b[1], "%.3f", m[l].h_mix_mean, "-"),
+                   cli_num(b[2], "%.3f", m[l].top1_share, "-"), cli_num(b[3], "%.3f", m[l].gini, "-"), cli_num(b[4], "%.2f", m[l].cv, "-"),
+                   cli_num(b[5], "%.2f", m[l].max_vio, "-"), cold, ov, left, st->layers[l].tokens ? bar : "(no tokens)");
         }
         rc = flushed();
     }
@@ -317,7 +354,8 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
     } else if (csv) {
         printf("layer,expert,count,expected_count,rate,uniform_rate\n");
     } else {
-        printf("%s: experts with a rate below %.2f x the uniform rate (expected count: what a uniform router would give)\n", in.model,
+        char name[1024];
+        printf("%s: experts with a rate below %.2f x the uniform rate (expected count: what a uniform router would give)\n", mt_one_line(in.model, name, sizeof name),
                (double)frac);
     }
     for (uint32_t l = 0; l < st->n_layer; l++) {
@@ -329,17 +367,21 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
             mt_json_u64(&j, l);
             mt_json_key(&j, "tokens");
             mt_json_u64(&j, ls->tokens);
-            mt_json_key(&j, "uniform_rate");
-            mt_json_f64(&j, uniform);
+            mt_json_key(&j, "nonfinite");
+            mt_json_u64(&j, ls->nonfinite);
+            mt_json_key(&j, "uniform_rate"); /* null with no tokens */
+            mt_json_f64(&j, ls->tokens ? uniform : NAN);
             mt_json_key(&j, "expected_count");
-            mt_json_f64(&j, expected);
+            mt_json_f64(&j, ls->tokens ? expected : NAN);
             mt_json_key(&j, "cold");
             mt_json_begin_array(&j);
-        } else if (!csv) {
+        } else if (!csv && ls->tokens) {
             printf("layer %u (%llu tokens, expected %.1f per expert):", l, (unsigned long long)ls->tokens, expected);
+        } else if (!csv) {
+            printf("layer %u (no tokens):", l);
         }
         int listed = 0;
-        for (uint32_t e = 0; e < E; e++) {
+        for (uint32_t e = 0; ls->tokens && e < E; e++) {
             if (!(mt_rate(ls, e) < frac * uniform)) continue;
             listed++;
             if (json) {
@@ -361,7 +403,8 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
             mt_json_end_array(&j);
             mt_json_end_object(&j);
         } else if (!csv) {
-            printf("%s\n", listed ? "" : "  none");
+            if (ls->nonfinite) printf("%s  (%llu non-finite left out)", listed || !ls->tokens ? "" : "  none", (unsigned long long)ls->nonfinite);
+            printf("%s\n", listed || ls->nonfinite || !ls->tokens ? "" : "  none");
         }
     }
     if (json) {
@@ -384,6 +427,8 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
     "H_full = H(softmax(z)) / ln E over all experts, z the biased router logits (unmodified);\n"     \
     "H_mix = H(mixing weights applied) / ln n, n = experts with weight > 0 (n <= 1: 0).\n"          \
     "load f_e = count/selections (= count/(T k) without interventions), rate r_e = count/T.\n"        \
+    "A token whose router logits at a layer hold NaN or infinity is left out of that layer's\n"      \
+    "statistics (T counts the others), counted in \"nonfinite\" and said once on stderr.\n"             \
     CLI_IV_DETAILS
 
 const cli_command cmd_entropy = {

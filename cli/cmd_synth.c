@@ -9,6 +9,7 @@
 #include "engine/gguf.h"
 #include "engine/quant.h"
 #include "engine/synth.h"
+#include "engine/tokenizer.h"
 
 /* "--types embd=q8_0,experts=mxfp4,...": groups not named keep their type. */
 static bool parse_types(const char *list, mt_synth_spec *s) {
@@ -67,7 +68,12 @@ static int run_synth(const cli_command *cmd, cli_args *a) {
     const char *vocab_path = cli_get(a, "--vocab");
     if (vocab_path) {
         vocab = mt_gguf_open(vocab_path, &err);
-        if (!vocab) return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
+        mt_tokenizer *check = vocab ? mt_tokenizer_load(vocab, &err) : NULL; /* a vocabulary the tokenizer refuses is bad input */
+        if (!check) {
+            mt_gguf_close(vocab);
+            return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
+        }
+        mt_tokenizer_free(check);
         s.vocab_from = vocab;
     }
     s.weights_dir = cli_get(a, "--weights");

@@ -38,7 +38,7 @@ bool mt_profile_write(const char *path, const mt_profile *p) {
     mt_json_key(&j, "seconds");
     mt_json_f64(&j, p->seconds);
     mt_json_key(&j, "tokens_per_second");
-    mt_json_f64(&j, p->seconds > 0 && s->n_layer ? (double)s->layers[0].tokens / p->seconds : 0.0);
+    mt_json_f64(&j, p->seconds > 0 && s->n_layer ? (double)(s->layers[0].tokens + s->layers[0].nonfinite) / p->seconds : 0.0);
     mt_json_key(&j, "layers");
     mt_json_begin_array(&j);
     for (uint32_t l = 0; l < s->n_layer; l++) {
@@ -46,6 +46,8 @@ bool mt_profile_write(const char *path, const mt_profile *p) {
         mt_json_begin_object(&j);
         mt_json_key(&j, "tokens");
         mt_json_u64(&j, ls->tokens);
+        mt_json_key(&j, "nonfinite"); /* tokens left out of this layer's sums: NaN or infinite router logits */
+        mt_json_u64(&j, ls->nonfinite);
         mt_json_key(&j, "selections");
         mt_json_u64(&j, ls->selections);
         u64_array(&j, "count", ls->count, E);
@@ -111,10 +113,11 @@ bool mt_profile_read(const char *path, mt_profile *p) {
         mt_layer_stats *ls = &p->stats.layers[l];
         const jv *lj = jv_at(layers, l);
         uint64_t sums[5];
-        const jv *tok = jv_get(lj, "tokens"), *sel = jv_get(lj, "selections");
+        const jv *tok = jv_get(lj, "tokens"), *sel = jv_get(lj, "selections"), *nf = jv_get(lj, "nonfinite");
         ls->tokens = tok && tok->is_u64 ? tok->u64 : 0;
         ls->selections = sel && sel->is_u64 ? sel->u64 : 0;
-        ok = read_u64_array(lj, "count", ls->count, E) && read_u64_array(lj, "top1", ls->top1, E) &&
+        ls->nonfinite = nf && nf->kind == JV_NUM && nf->is_u64 ? nf->u64 : 0; /* absent in older profiles: none */
+        ok = (!nf || (nf->kind == JV_NUM && nf->is_u64)) && read_u64_array(lj, "count", ls->count, E) && read_u64_array(lj, "top1", ls->top1, E) &&
              read_u64_array(lj, "coact", ls->coact, (size_t)E * E) && read_u64_array(lj, "soft_fix32", ls->soft, E) &&
              read_u64_array(lj, "entropy_sums_fix32", sums, 5) && read_u64_array(lj, "hist_top1_weight", ls->hist_top1, MT_STATS_BINS) &&
              read_u64_array(lj, "hist_entropy_full", ls->hist_h_full, MT_STATS_BINS);

@@ -1,7 +1,10 @@
 /* Profile files: the routing statistics of a corpus as JSON, every sum an
  * integer (counts, and fixed-point sums: see engine/stats.h), so shards
  * merge exactly. {"format": "moetop-profile", "version": 1, "model": ..,
- * "n_layer", "n_expert", "k", "docs", "seconds", "layers": [...]}. */
+ * "n_layer", "n_expert", "k", "docs", "seconds", "layers": [...]}; each
+ * layer holds "tokens", "nonfinite" (tokens left out for NaN or infinite
+ * router logits; absent in older profiles, read as 0), "selections" and the
+ * sums of engine/stats.h. */
 #ifndef MT_PROFILE_IO_H
 #define MT_PROFILE_IO_H
 

@@ -1,5 +1,8 @@
 #include "stats_input.h"
 
+#include "engine/locale_c.h"
+
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +13,7 @@ typedef struct observe_ctx {
     mt_stats *st;
     mt_session *baseline; /* when interventions are given: the same prompt without them */
     double *overlap_sum;  /* [n_layer] */
-    uint64_t overlap_tokens;
+    uint64_t *overlap_tokens; /* [n_layer]: tokens whose router logits are finite in both runs */
 } observe_ctx;
 
 static int observe(void *vctx, const cli_prompt_item *item, const mt_session *s) {
@@ -27,9 +30,12 @@ static int observe(void *vctx, const cli_prompt_item *item, const mt_session *s)
             const float *w;
             float margin;
             uint32_t na = mt_session_route(s, l, t, &a, &w, &margin), nb = mt_session_route(ctx->baseline, l, t, &b, &w, &margin);
+            if (!mt_logits_finite(mt_session_router_logits(s, l, t), ctx->st->n_expert) ||
+                !mt_logits_finite(mt_session_router_logits(ctx->baseline, l, t), ctx->st->n_expert))
+                continue; /* left out, as from every statistic */
             ctx->overlap_sum[l] += mt_overlap(a, na, b, nb);
+            ctx->overlap_tokens[l]++;
         }
-    ctx->overlap_tokens += mt_session_length(s);
     return 0;
 }
 
@@ -46,6 +52,7 @@ int cli_stats_gather(const cli_args *a, cli_stats_input *in) {
         in->st = p.stats;
         in->k = p.k;
         snprintf(in->model, sizeof in->model, "%s", p.model);
+        cli_stats_warn_nonfinite(&in->st);
         return 0;
     }
     cli_model cm;
@@ -60,11 +67,13 @@ int cli_stats_gather(const cli_args *a, cli_stats_input *in) {
         if (!rc && mt_iv_any(&iv)) { /* compare with the unmodified router, token by token */
             ctx.baseline = mt_session_new(cm.m, cm.be, &err);
             ctx.overlap_sum = in->overlap = calloc(cm.m->hp.n_layer, sizeof *in->overlap);
-            if (!ctx.baseline || !in->overlap) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+            ctx.overlap_tokens = calloc(cm.m->hp.n_layer, sizeof *ctx.overlap_tokens);
+            if (!ctx.baseline || !in->overlap || !ctx.overlap_tokens) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         }
         if (!rc) rc = cli_corpus_run(&cm, &corpus, &iv, observe, &ctx);
-        for (uint32_t l = 0; in->overlap && l < cm.m->hp.n_layer; l++)
-            in->overlap[l] = ctx.overlap_tokens ? in->overlap[l] / (double)ctx.overlap_tokens : 1.0;
+        for (uint32_t l = 0; in->overlap && ctx.overlap_tokens && l < cm.m->hp.n_layer; l++) /* no token: no mean (NaN) */
+            in->overlap[l] = ctx.overlap_tokens[l] ? in->overlap[l] / (double)ctx.overlap_tokens[l] : NAN;
+        free(ctx.overlap_tokens);
         mt_session_free(ctx.baseline);
         in->k = cm.m->hp.k;
         snprintf(in->model, sizeof in->model, "%s", cli_base_name(cm.path));
@@ -73,6 +82,7 @@ int cli_stats_gather(const cli_args *a, cli_stats_input *in) {
     mt_iv_free(&iv);
     cli_model_close(&cm);
     if (rc) cli_stats_input_free(in);
+    else cli_stats_warn_nonfinite(&in->st);
     return rc;
 }
 
@@ -80,6 +90,22 @@ void cli_stats_input_free(cli_stats_input *in) {
     mt_stats_free(&in->st);
     free(in->overlap);
     in->overlap = NULL;
+}
+
+void cli_warn_nonfinite(uint32_t layer, uint64_t n) {
+    if (n)
+        fprintf(stderr, "moetop: warning: layer %u: %llu token%s with NaN or infinite router logits, left out of every statistic\n", layer,
+                (unsigned long long)n, n == 1 ? "" : "s");
+}
+
+void cli_stats_warn_nonfinite(const mt_stats *st) {
+    for (uint32_t l = 0; l < st->n_layer; l++) cli_warn_nonfinite(l, st->layers[l].nonfinite);
+}
+
+const char *cli_num(char *buf, const char *fmt, double v, const char *none) {
+    if (isnan(v)) return none;
+    mt_c_snprintf(buf, 32, fmt, v); /* machine-readable: the C locale whatever the caller set */
+    return buf;
 }
 
 double cli_mean_selected(const mt_layer_stats *ls) { return ls->tokens ? (double)ls->selections / (double)ls->tokens : 0.0; }

@@ -15,7 +15,8 @@ typedef struct cli_stats_input {
     char model[256];
     uint32_t k;         /* the model's k */
     double *overlap;    /* [n_layer]: mean overlap of the selections with the baseline's
-                           (only when interventions were given), else NULL */
+                           over the tokens whose router logits are finite in both (NaN
+                           when none are; only when interventions were given), else NULL */
 } cli_stats_input;
 
 #define CLI_STATS_OPTS                                                                                  \
@@ -27,6 +28,18 @@ typedef struct cli_stats_input {
 /* 0, or an exit code after printing the error. */
 int cli_stats_gather(const cli_args *a, cli_stats_input *in);
 void cli_stats_input_free(cli_stats_input *in);
+
+/* Says on stderr how many tokens of a layer were left out of every
+ * statistic because their router logits held NaN or infinity ("moetop:
+ * warning: layer 3: 12 tokens with NaN or infinite router logits, left out
+ * of every statistic"); nothing when n is 0. Commands say it once per layer,
+ * after their work: cli_stats_warn_nonfinite for every layer of st. */
+void cli_warn_nonfinite(uint32_t layer, uint64_t n);
+void cli_stats_warn_nonfinite(const mt_stats *st);
+
+/* v formatted with fmt into buf (32 bytes), or none when v is NaN (a mean
+ * over no tokens): text tables show "-", CSV an empty field. */
+const char *cli_num(char *buf, const char *fmt, double v, const char *none);
 
 /* Mean experts selected per token: k, or what interventions made of it. */
 double cli_mean_selected(const mt_layer_stats *ls);

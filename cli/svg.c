@@ -10,6 +10,7 @@
 #include "engine/bytes.h"
 #include "engine/outfile.h"
 #include "engine/locale_c.h"
+#include "text.h"
 
 /* Okabe-Ito: distinguishable by colour-blind readers */
 static const char *const series_colours[] = { "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000" };
@@ -27,8 +28,10 @@ __attribute__((format(printf, 2, 3))) static void put(out *o, const char *fmt, .
     mt_bytes_put(&o->b, buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
-/* Text escaped for XML. */
-static void put_text(out *o, const char *s) {
+/* Text escaped for XML, on one line: controls (which XML 1.0 refuses) and line separators spelt out first (mt_one_line). */
+static void put_text(out *o, const char *text) {
+    char line[2048];
+    const char *s = text ? mt_one_line(text, line, sizeof line) : NULL;
     for (; s && *s; s++) {
         if (*s == '<') put(o, "&lt;");
         else if (*s == '>') put(o, "&gt;");
@@ -86,6 +89,12 @@ bool svg_write_bars(const char *path, const svg_bars *c) {
         double x0 = left + group_w * (double)g + group_w * 0.1;
         for (size_t s = 0; s < c->n_series; s++) {
             double v = c->values[s * c->n_groups + g], h = (bottom - top) * fmax(0, v) / ymax;
+            if (isnan(v)) { /* no data (a layer with no tokens): no bar, never one of height 0 */
+                put(&o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#888\" transform=\"rotate(-90 %.1f %.1f)\">no data"
+                        "<title>%s %s: no tokens</title></text>\n", x0 + bar_w * ((double)s + 0.7), bottom - 4, x0 + bar_w * ((double)s + 0.7),
+                    bottom - 4, c->series_names[s], c->group_labels[g]);
+                continue;
+            }
             put(&o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s: %.4g</title></rect>\n",
                 x0 + bar_w * (double)s, bottom - h, bar_w * 0.95, h, series_colours[s % 8], c->series_names[s], c->group_labels[g], v);
         }
@@ -140,6 +149,11 @@ bool svg_write_heatmap(const char *path, const svg_heatmap *h) {
         for (size_t c = 0; c < h->cols; c++) {
             int rgb[3];
             double v = h->values[r * h->cols + c];
+            if (isnan(v)) { /* no data: grey, never a colour of the scale */
+                put(&o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#ccc\"><title>%zu, %zu: no tokens</title></rect>\n",
+                    left + cell * (double)c, top + cell * (double)r, cell, cell, r, c);
+                continue;
+            }
             ramp(v / max, rgb);
             put(&o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"rgb(%d,%d,%d)\"><title>%zu, %zu: %.4g</title></rect>\n",
                 left + cell * (double)c, top + cell * (double)r, cell, cell, rgb[0], rgb[1], rgb[2], r, c, v);

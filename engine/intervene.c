@@ -126,6 +126,21 @@ bool mt_iv_parse(mt_interventions *iv, const char *kind, const char *value, mt_e
     return ok;
 }
 
+/* The routing step, and its rule for logits that are not finite (the same
+ * on every backend: shaders/route.comp does exactly this):
+ * - Order: logits ranked highest first, ties to the lower expert id; +inf and
+ *   -inf are ordinary values at the ends of that order. A NaN logit is never
+ *   a candidate: its expert is treated exactly like a masked one (never
+ *   selected; fewer than k candidates left: all of them are selected; none
+ *   left: the layer's MoE adds nothing). Force still overrides everything.
+ * - Weights: softmax over the selected, not dropped logits, exp(z - max) / sum.
+ *   When the max is +inf the experts at +inf share the weight equally and
+ *   every other gets 0; experts at -inf get 0; when every such logit is -inf
+ *   (or all are dropped) every weight is 0 and the MoE adds nothing.
+ * - Margin (last selected minus first unselected candidate): 0 when the two
+ *   are equal (the same infinity included), else their difference (+inf
+ *   when only one of them is infinite); MT_NO_MARGIN when nothing is left
+ *   unselected or under force. */
 uint32_t mt_iv_route(const mt_interventions *iv, uint32_t layer, uint32_t model_k, const float *z, uint32_t *experts,
                      float *weights, float *margin, uint32_t *order) {
     uint32_t E = iv->n_expert;
@@ -137,10 +152,11 @@ uint32_t mt_iv_route(const mt_interventions *iv, uint32_t layer, uint32_t model_
     }
     const uint8_t *flags = iv->flags + (size_t)layer * E;
     uint32_t k = iv->k[layer] ? iv->k[layer] : model_k;
-    /* candidates (not masked) by logit, highest first; equal logits by expert id */
+    /* candidates (not masked, not NaN) by logit, highest first; equal logits
+     * (the same infinity included) by expert id */
     uint32_t n_cand = 0;
     for (uint32_t e = 0; e < E; e++) {
-        if (flags[e] & MT_IV_MASK) continue;
+        if ((flags[e] & MT_IV_MASK) || isnan(z[e])) continue;
         uint32_t i = n_cand++;
         while (i > 0 && z[order[i - 1]] < z[e]) {
             order[i] = order[i - 1];
@@ -149,16 +165,31 @@ uint32_t mt_iv_route(const mt_interventions *iv, uint32_t layer, uint32_t model_
         order[i] = e;
     }
     uint32_t n = k < n_cand ? k : n_cand;
-    *margin = n < n_cand && n > 0 ? z[order[n - 1]] - z[order[n]] : MT_NO_MARGIN;
-    /* softmax over the kept (not dropped) selected logits */
+    if (n == 0 || n == n_cand) *margin = MT_NO_MARGIN;
+    else {
+        float last = z[order[n - 1]], next = z[order[n]];
+        *margin = last == next ? 0.0f : last - next; /* +inf against a finite or -inf one: +inf */
+    }
+    /* softmax over the kept (not dropped) selected logits: exp(z - max) / sum;
+     * a max of +inf shares the weight among the experts at +inf; a max of
+     * -inf (or nothing kept) leaves every weight 0 */
     float top = -INFINITY, sum = 0.0f;
-    for (uint32_t i = 0; i < n; i++)
-        if (!(flags[order[i]] & MT_IV_DROP) && z[order[i]] > top) top = z[order[i]];
+    uint32_t n_top_inf = 0;
     for (uint32_t i = 0; i < n; i++) {
+        float zi = z[order[i]];
+        if (flags[order[i]] & MT_IV_DROP) continue;
+        if (zi > top) top = zi;
+        n_top_inf += zi == INFINITY;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        float zi = z[order[i]];
         experts[i] = order[i];
-        weights[i] = flags[order[i]] & MT_IV_DROP ? 0.0f : expf(z[order[i]] - top);
+        if ((flags[order[i]] & MT_IV_DROP) || top == -INFINITY) weights[i] = 0.0f;
+        else if (top == INFINITY) weights[i] = zi == INFINITY ? 1.0f / (float)n_top_inf : 0.0f;
+        else weights[i] = expf(zi - top);
         sum += weights[i];
     }
-    for (uint32_t i = 0; i < n && sum > 0.0f; i++) weights[i] /= sum;
+    if (top != INFINITY)
+        for (uint32_t i = 0; i < n && sum > 0.0f; i++) weights[i] /= sum;
     return n;
 }

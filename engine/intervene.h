@@ -40,6 +40,9 @@ bool mt_iv_parse(mt_interventions *iv, const char *kind, const char *value, mt_e
  * weights actually applied (0 for a dropped expert), and the margin between
  * the last selected and the first unselected logit (1e9 when nothing could
  * tie: under force, or when every candidate is selected). Returns the count.
+ * Logits that are not finite follow one rule (intervene.c): a NaN expert is
+ * never selected, as if masked; +inf and -inf rank at the ends; a +inf max
+ * shares the weight among the +inf experts; margins may be +inf.
  * experts and weights hold n_expert entries; order is scratch of n_expert. */
 #define MT_NO_MARGIN 1e9f
 uint32_t mt_iv_route(const mt_interventions *iv, uint32_t layer, uint32_t model_k, const float *z, uint32_t *experts,

@@ -17,6 +17,7 @@ const char *const mt_stats_help[] = {
     "top-1     the expert with the highest mixing weight; share = its mean weight",
     "CoAct     N(i,j) / N(i): of the tokens using i, the share also using j",
     "overlap   |A n B| / max(|A|,|B|) between two conditions' selections",
+    "nonfinite tokens whose router logits hold NaN or infinity: left out of all the above",
     NULL,
 };
 
@@ -58,6 +59,7 @@ void mt_stats_add(mt_stats *a, const mt_stats *b) {
         mt_layer_stats *x = &a->layers[l];
         const mt_layer_stats *y = &b->layers[l];
         x->tokens += y->tokens;
+        x->nonfinite += y->nonfinite;
         x->selections += y->selections;
         for (uint32_t e = 0; e < E; e++) {
             x->count[e] += y->count[e];
@@ -89,7 +91,14 @@ static double softmax_entropy(const float *z, uint32_t E, double *p) {
     return h;
 }
 
+bool mt_logits_finite(const float *z, uint32_t E) {
+    for (uint32_t e = 0; e < E; e++)
+        if (!isfinite(z[e])) return false;
+    return true;
+}
+
 double mt_entropy_full(const float *z, uint32_t E) {
+    if (!mt_logits_finite(z, E)) return NAN;
     if (E < 2) return 0.0;
     double stack[256], *p = E <= 256 ? stack : malloc(E * sizeof *p);
     if (!p) return NAN;
@@ -133,6 +142,10 @@ static int bin_of(double v) {
 
 void mt_stats_observe(mt_layer_stats *ls, const float *z, const uint32_t *experts, const float *weights, uint32_t n) {
     uint32_t E = ls->n_expert;
+    if (!mt_logits_finite(z, E)) {
+        ls->nonfinite++;
+        return;
+    }
     ls->tokens++;
     ls->selections += n;
     double stack[256], *p = E <= 256 ? stack : malloc(E * sizeof *p);
@@ -166,10 +179,10 @@ void mt_stats_observe(mt_layer_stats *ls, const float *z, const uint32_t *expert
     }
 }
 
-double mt_soft_load(const mt_layer_stats *ls, uint32_t e) { return ls->tokens ? unfix(ls->soft[e]) / (double)ls->tokens : 0.0; }
+double mt_soft_load(const mt_layer_stats *ls, uint32_t e) { return ls->tokens ? unfix(ls->soft[e]) / (double)ls->tokens : NAN; }
 
-double mt_load(const mt_layer_stats *ls, uint32_t e) { return ls->selections ? (double)ls->count[e] / (double)ls->selections : 0.0; }
-double mt_rate(const mt_layer_stats *ls, uint32_t e) { return ls->tokens ? (double)ls->count[e] / (double)ls->tokens : 0.0; }
+double mt_load(const mt_layer_stats *ls, uint32_t e) { return ls->selections ? (double)ls->count[e] / (double)ls->selections : NAN; }
+double mt_rate(const mt_layer_stats *ls, uint32_t e) { return ls->tokens ? (double)ls->count[e] / (double)ls->tokens : NAN; }
 
 double mt_coact(const mt_layer_stats *ls, uint32_t i, uint32_t j) {
     uint64_t ni = ls->coact[(size_t)i * ls->n_expert + i];
@@ -178,6 +191,8 @@ double mt_coact(const mt_layer_stats *ls, uint32_t i, uint32_t j) {
 
 void mt_layer_metrics_compute(const mt_layer_stats *ls, double cold_rate, mt_layer_metrics *m) {
     memset(m, 0, sizeof *m);
+    m->h_full_mean = m->h_full_std = m->h_mix_mean = m->h_mix_std = m->top1_share = NAN; /* no tokens: no mean */
+    m->cv = m->gini = m->max_vio = NAN;
     uint32_t E = ls->n_expert;
     if (ls->tokens) {
         double T = (double)ls->tokens;
@@ -200,7 +215,7 @@ void mt_layer_metrics_compute(const mt_layer_stats *ls, double cold_rate, mt_lay
         m->gini = diffs / (2.0 * E * E * mean);
         m->max_vio = ((double)max_count - mean_count) / mean_count;
     }
-    for (uint32_t e = 0; e < E; e++) m->cold += mt_rate(ls, e) < cold_rate;
+    for (uint32_t e = 0; ls->tokens && e < E; e++) m->cold += mt_rate(ls, e) < cold_rate;
 }
 
 /* ---- chi-square ---------------------------------------------------------------------

@@ -19,7 +19,13 @@
  *               mean of that weight
  *   CoAct(i,j)  N(i,j) / N(i), N(i,j) = tokens selecting both, N(i) = count_i
  *   overlap     |A n B| / max(|A|, |B|) between two conditions' selections
- * H uses natural logarithms; 0 ln 0 = 0. */
+ * H uses natural logarithms; 0 ln 0 = 0.
+ *
+ * Router logits that are not all finite: a (token, layer) with a NaN or an
+ * infinite logit among z is counted in that layer's nonfinite and left out of
+ * every other sum (tokens, selections, counts, entropies, shares), so it can
+ * never look certain or uncertain; T above counts only the tokens kept. A
+ * mean over no tokens (and a load share over no selections) is NaN, never 0. */
 #ifndef MT_STATS_H
 #define MT_STATS_H
 
@@ -36,7 +42,8 @@
 
 typedef struct mt_layer_stats {
     uint32_t n_expert;
-    uint64_t tokens;
+    uint64_t tokens;           /* tokens counted: router logits all finite */
+    uint64_t nonfinite;        /* tokens left out: a NaN or infinite router logit */
     uint64_t selections;       /* sum over tokens of experts selected */
     uint64_t *count;           /* [E] */
     uint64_t *top1;            /* [E]: tokens whose highest-weight expert is e */
@@ -60,15 +67,19 @@ void mt_stats_free(mt_stats *s);
 void mt_stats_add(mt_stats *a, const mt_stats *b);
 
 /* One token at one layer: its biased router logits z[E] (before
- * interventions), the selected experts and their applied weights. */
+ * interventions), the selected experts and their applied weights. A token
+ * whose z is not all finite only adds 1 to nonfinite. */
 void mt_stats_observe(mt_layer_stats *ls, const float *z, const uint32_t *experts, const float *weights, uint32_t n);
 
 /* Per-token measures (exposed for the views and the tests). */
-double mt_entropy_full(const float *z, uint32_t E);            /* H(softmax(z)) / ln E */
+bool mt_logits_finite(const float *z, uint32_t E);             /* no NaN, no infinity */
+double mt_entropy_full(const float *z, uint32_t E);            /* H(softmax(z)) / ln E; NaN unless z is finite */
 double mt_entropy_mix(const float *weights, uint32_t n);       /* H(w) / ln(#w > 0) */
 double mt_overlap(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb);
 
-/* Per-layer metrics from the sums. */
+/* Per-layer metrics from the sums: the entropies and the top-1 share are
+ * NaN when the layer counted no tokens, CV, Gini and MaxVio when it counted
+ * no selections (no data is not an even load); cold is then 0. */
 typedef struct mt_layer_metrics {
     double h_full_mean, h_full_std, h_mix_mean, h_mix_std;
     double top1_share;
@@ -77,9 +88,9 @@ typedef struct mt_layer_metrics {
 } mt_layer_metrics;
 
 void mt_layer_metrics_compute(const mt_layer_stats *ls, double cold_rate, mt_layer_metrics *out);
-double mt_load(const mt_layer_stats *ls, uint32_t e);   /* f_e */
-double mt_rate(const mt_layer_stats *ls, uint32_t e);   /* r_e */
-double mt_soft_load(const mt_layer_stats *ls, uint32_t e); /* mean softmax(z)_e */
+double mt_load(const mt_layer_stats *ls, uint32_t e);   /* f_e; NaN with no selections */
+double mt_rate(const mt_layer_stats *ls, uint32_t e);   /* r_e; NaN with no tokens */
+double mt_soft_load(const mt_layer_stats *ls, uint32_t e); /* mean softmax(z)_e; NaN with no tokens */
 double mt_coact(const mt_layer_stats *ls, uint32_t i, uint32_t j); /* N(i,j)/N(i); 0 when N(i) = 0 */
 
 /* Chi-square test of independence on a rows x cols table of counts (rows

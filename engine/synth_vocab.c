@@ -90,7 +90,7 @@ static bool copy_vocab(builder *b, const mt_synth_spec *spec, mt_err *err) {
     mt_gguf_array toks, merges;
     const char *file = mt_gguf_path(spec->vocab_from);
     if (!mt_gguf_get_array(spec->vocab_from, "tokenizer.ggml.tokens", &toks) || toks.elem_type != MT_GGUF_STRING) {
-        mt_err_set(err, "%s: key 'tokenizer.ggml.tokens': missing or not an array of strings", file);
+        mt_err_set(err, "%s: key 'tokenizer.ggml.tokens' is missing or not an array of strings", file);
         return false;
     }
     if (toks.count < spec->vocab_base) {
@@ -101,8 +101,11 @@ static bool copy_vocab(builder *b, const mt_synth_spec *spec, mt_err *err) {
     mt_gguf_value val;
     for (uint32_t i = 0; i < spec->vocab_base && mt_gguf_iter_next(&it, &val); i++)
         if (!add_token(b, strndup(val.v.str.ptr, val.v.str.len), 1)) goto oom;
-    if (!mt_gguf_get_array(spec->vocab_from, "tokenizer.ggml.merges", &merges) || merges.elem_type != MT_GGUF_STRING)
-        return true; /* a vocabulary without merges is still byte-level BPE */
+    if (!mt_gguf_get_array(spec->vocab_from, "tokenizer.ggml.merges", &merges) || merges.elem_type != MT_GGUF_STRING) {
+        /* without its merges the vocabulary would tokenize silently wrong: the tokenizer refuses such files too */
+        mt_err_set(err, "%s: key 'tokenizer.ggml.merges' is missing or not an array of strings (byte-level BPE needs its merges)", file);
+        return false;
+    }
     it = mt_gguf_array_iter(&merges);
     while (mt_gguf_iter_next(&it, &val)) {
         const char *s = val.v.str.ptr;

@@ -95,32 +95,87 @@ static bool unmap_bytes(const loader *l, const char *s, size_t len, char *out, s
     return true;
 }
 
+/* Every key the tokenizer reads is required, with its type (llama.cpp
+ * refuses such files too): tokenizer.ggml.model, .pre, .tokens (strings),
+ * .token_type (one int32 per token: it alone tells special tokens from text)
+ * and .merges (strings: byte-level BPE without them tokenizes silently
+ * wrong); .bos_token_id and .eos_token_id may be absent, but when present
+ * must be token ids. Each failure names the file and the key. */
+
+/* "a string", "an int32" */
+static const char *article(const char *type_name) { return type_name[0] == 'i' || type_name[0] == 'a' ? "an" : "a"; }
+
+/* The value of key when it has the type (for arrays, also the element type); else fails naming it. */
+static const mt_gguf_value *required(loader *l, const mt_gguf *g, const char *key, uint32_t type, uint32_t elem, const char *missing) {
+    const mt_gguf_kv *kv = mt_gguf_find(g, key);
+    if (!kv) {
+        fail(l, "key '%s' is missing%s", key, missing);
+        return NULL;
+    }
+    const mt_gguf_value *v = &kv->value;
+    if (v->type != type || (type == MT_GGUF_ARRAY && v->v.arr.elem_type != elem)) {
+        char want[64], got[64];
+        if (type == MT_GGUF_ARRAY) snprintf(want, sizeof want, "an array of %s", mt_gguf_type_name(elem));
+        else snprintf(want, sizeof want, "%s %s", article(mt_gguf_type_name(type)), mt_gguf_type_name(type));
+        if (v->type == MT_GGUF_ARRAY) snprintf(got, sizeof got, "an array of %s", mt_gguf_type_name(v->v.arr.elem_type));
+        else snprintf(got, sizeof got, "%s %s", article(mt_gguf_type_name(v->type)), mt_gguf_type_name(v->type));
+        fail(l, "key '%s' is %s, not %s", key, got, want);
+        return NULL;
+    }
+    return v;
+}
+
 static bool check_model(loader *l, const mt_gguf *g) {
-    mt_str model = mt_gguf_get_str(g, "tokenizer.ggml.model", (mt_str){ NULL, 0 });
-    mt_str pre = mt_gguf_get_str(g, "tokenizer.ggml.pre", (mt_str){ NULL, 0 });
+    const mt_gguf_value *model = required(l, g, "tokenizer.ggml.model", MT_GGUF_STRING, 0, ": the file has no tokenizer");
+    if (!model) return false;
     char value[80];
-    if (!model.ptr) return fail(l, "key 'tokenizer.ggml.model' is missing: the file has no tokenizer");
-    if (!mt_str_eq(model, "gpt2")) {
-        snprintf(value, sizeof value, "%.*s", (int)(model.len > 40 ? 40 : model.len), model.ptr);
+    if (!mt_str_eq(model->v.str, "gpt2")) {
+        snprintf(value, sizeof value, "%.*s", (int)(model->v.str.len > 40 ? 40 : model->v.str.len), model->v.str.ptr);
         return fail(l, "key 'tokenizer.ggml.model': '%s' is not supported yet (byte-level BPE 'gpt2' is)", value);
     }
-    if (!pre.ptr) return fail(l, "key 'tokenizer.ggml.pre' is missing (only the pre-tokenizer 'gpt-4o' is supported yet)");
-    if (!mt_str_eq(pre, "gpt-4o")) {
-        snprintf(value, sizeof value, "%.*s", (int)(pre.len > 40 ? 40 : pre.len), pre.ptr);
+    const mt_gguf_value *pre = required(l, g, "tokenizer.ggml.pre", MT_GGUF_STRING, 0, " (only the pre-tokenizer 'gpt-4o' is supported yet)");
+    if (!pre) return false;
+    if (!mt_str_eq(pre->v.str, "gpt-4o")) {
+        snprintf(value, sizeof value, "%.*s", (int)(pre->v.str.len > 40 ? 40 : pre->v.str.len), pre->v.str.ptr);
         return fail(l, "key 'tokenizer.ggml.pre': pre-tokenizer '%s' is not supported yet (gpt-4o, o200k, is)", value);
     }
     return true;
 }
 
+/* A special-token id key: absent gives -1; present, it must be an unsigned integer below the vocabulary size. */
+static bool token_id(loader *l, const mt_gguf *g, const char *key, int64_t *out) {
+    const mt_gguf_kv *kv = mt_gguf_find(g, key);
+    uint64_t id;
+    *out = -1;
+    if (!kv) return true;
+    const char *type = mt_gguf_type_name(kv->value.type);
+    if (kv->value.type == MT_GGUF_INT8 || kv->value.type == MT_GGUF_INT16 || kv->value.type == MT_GGUF_INT32 || kv->value.type == MT_GGUF_INT64) {
+        if (kv->value.v.i < 0) return fail(l, "key '%s': %lld is not a token id", key, (long long)kv->value.v.i);
+    }
+    if (!mt_gguf_value_u64(&kv->value, &id)) return fail(l, "key '%s' is %s %s, not a token id", key, article(type), type);
+    if (id >= l->t->n_vocab)
+        return fail(l, "key '%s': %llu is not a token id (the vocabulary has %u tokens)", key, (unsigned long long)id, l->t->n_vocab);
+    *out = (int64_t)id;
+    return true;
+}
+
 static bool load_tokens(loader *l, const mt_gguf *g) {
     mt_tokenizer *t = l->t;
-    mt_gguf_array toks, types = { 0 };
-    if (!mt_gguf_get_array(g, "tokenizer.ggml.tokens", &toks) || toks.elem_type != MT_GGUF_STRING)
-        return fail(l, "key 'tokenizer.ggml.tokens': missing or not an array of strings");
+    const mt_gguf_value *tv0 = required(l, g, "tokenizer.ggml.tokens", MT_GGUF_ARRAY, MT_GGUF_STRING, ": the file has no vocabulary");
+    if (!tv0) return false;
+    mt_gguf_array toks = tv0->v.arr, types;
     if (toks.count == 0 || toks.count > (1u << 24)) return fail(l, "key 'tokenizer.ggml.tokens': %s", toks.count ? "more than 16M tokens" : "no tokens");
-    bool have_types = mt_gguf_get_array(g, "tokenizer.ggml.token_type", &types);
-    if (have_types && (types.count != toks.count || (types.elem_type != MT_GGUF_INT32 && types.elem_type != MT_GGUF_UINT32)))
-        return fail(l, "key 'tokenizer.ggml.token_type': not one int32 per token");
+    const mt_gguf_kv *type_kv = mt_gguf_find(g, "tokenizer.ggml.token_type");
+    if (type_kv && type_kv->value.type == MT_GGUF_ARRAY && type_kv->value.v.arr.elem_type == MT_GGUF_UINT32) {
+        types = type_kv->value.v.arr; /* (some writers use uint32) */
+    } else {
+        const mt_gguf_value *tt = required(l, g, "tokenizer.ggml.token_type", MT_GGUF_ARRAY, MT_GGUF_INT32,
+                                           ": without it special tokens (<|start|> ...) cannot be told from text");
+        if (!tt) return false;
+        types = tt->v.arr;
+    }
+    if (types.count != toks.count)
+        return fail(l, "key 'tokenizer.ggml.token_type': %llu types for %llu tokens", (unsigned long long)types.count, (unsigned long long)toks.count);
     t->n_vocab = (uint32_t)toks.count;
     t->tokens = calloc(t->n_vocab, sizeof *t->tokens);
     t->special = calloc(t->n_vocab, 1);
@@ -133,7 +188,7 @@ static bool load_tokens(loader *l, const mt_gguf *g) {
     size_t used = 0;
     for (uint32_t id = 0; mt_gguf_iter_next(&it, &v); id++) {
         int64_t type = TOKEN_NORMAL;
-        if (have_types && mt_gguf_iter_next(&type_it, &tv)) mt_gguf_value_i64(&tv, &type);
+        if (mt_gguf_iter_next(&type_it, &tv)) mt_gguf_value_i64(&tv, &type);
         char *dst = t->arena + used;
         size_t len;
         if (type == TOKEN_CONTROL || type == TOKEN_USER_DEFINED) {
@@ -172,9 +227,10 @@ static bool read_merge_batches(loader *l, const mt_gguf_array *merges, char (*bu
 
 static bool load_merges(loader *l, const mt_gguf *g) {
     mt_tokenizer *t = l->t;
-    mt_gguf_array merges = { 0 };
-    bool have = mt_gguf_get_array(g, "tokenizer.ggml.merges", &merges);
-    if (have && merges.elem_type != MT_GGUF_STRING) return fail(l, "key 'tokenizer.ggml.merges': not an array of strings");
+    const mt_gguf_value *mv = required(l, g, "tokenizer.ggml.merges", MT_GGUF_ARRAY, MT_GGUF_STRING,
+                                       ": byte-level BPE needs its merges (without them text splits into single bytes)");
+    if (!mv) return false;
+    mt_gguf_array merges = mv->v.arr;
     if (merges.count > UINT32_MAX / 2) return fail(l, "key 'tokenizer.ggml.merges': too many merges");
     if (!mt_bpe_init(&t->bpe, t->n_vocab, merges.count)) return fail(l, "out of memory for the merges");
     char (*buf)[1024] = malloc(MERGE_BATCH * sizeof *buf);
@@ -260,10 +316,10 @@ mt_tokenizer *mt_tokenizer_load(const mt_gguf *g, mt_err *err) {
         mt_tokenizer_free(t);
         return NULL;
     }
-    uint64_t id;
-    const mt_gguf_kv *kv;
-    t->bos = (kv = mt_gguf_find(g, "tokenizer.ggml.bos_token_id")) && mt_gguf_value_u64(&kv->value, &id) && id < t->n_vocab ? (int64_t)id : -1;
-    t->eos = (kv = mt_gguf_find(g, "tokenizer.ggml.eos_token_id")) && mt_gguf_value_u64(&kv->value, &id) && id < t->n_vocab ? (int64_t)id : -1;
+    if (!token_id(&l, g, "tokenizer.ggml.bos_token_id", &t->bos) || !token_id(&l, g, "tokenizer.ggml.eos_token_id", &t->eos)) {
+        mt_tokenizer_free(t);
+        return NULL;
+    }
     find_specials(t);
     return t;
 }

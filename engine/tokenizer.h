@@ -29,7 +29,10 @@ bool mt_ids_push(mt_ids *v, uint32_t id);
 void mt_ids_free(mt_ids *v);
 
 /* Reads the vocabulary from g (which must outlive nothing: the tokenizer
- * copies what it needs). NULL with "<file>: <key>: <why>" in err. */
+ * copies what it needs). Every key it reads is required with its type:
+ * tokenizer.ggml.model, .pre, .tokens, .token_type and .merges; the bos and
+ * eos ids may be absent, but must be token ids when present. NULL with
+ * "<file>: key '<key>' ...: <why>" in err. */
 mt_tokenizer *mt_tokenizer_load(const mt_gguf *g, mt_err *err);
 void mt_tokenizer_free(mt_tokenizer *t);
 
@@ -52,7 +55,7 @@ int64_t mt_tok_find(const mt_tokenizer *t, const char *text);
  * eos id, where the vocabulary has them; never <|end|> (it closes a channel). */
 bool mt_tok_is_eog(const mt_tokenizer *t, uint32_t id);
 
-/* tokenizer.ggml.{bos,eos,padding}_token_id, or -1 when absent. */
+/* tokenizer.ggml.{bos,eos}_token_id, or -1 when absent. */
 int64_t mt_tok_bos(const mt_tokenizer *t);
 int64_t mt_tok_eos(const mt_tokenizer *t);
 

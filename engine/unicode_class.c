@@ -23,3 +23,15 @@ int mt_uc_width(uint32_t cp) {
     }
     return 1;
 }
+
+bool mt_uc_blank(uint32_t cp) {
+    if (cp < 0x80) return cp <= 0x20 || cp == 0x7f;
+    unsigned lo = 0, hi = mt_uc_blank_count;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (cp < mt_uc_blank_spans[mid].lo) hi = mid;
+        else if (cp > mt_uc_blank_spans[mid].hi) lo = mid + 1;
+        else return true;
+    }
+    return false;
+}

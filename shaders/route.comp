@@ -2,7 +2,12 @@
 // The router of one layer for T tokens (one invocation each), as
 // mt_iv_route does it: force; else the top k of the unmasked experts by logit
 // (ties to the lower id), the margin between the last selected and the first
-// left out, and a softmax over the selected logits not dropped.
+// left out, and a softmax over the selected logits not dropped. Logits that
+// are not finite follow engine/intervene.c's rule: a NaN expert is never a
+// candidate (as if masked); +inf and -inf are ordinary values at the ends of
+// the order; a max of +inf shares the weight among the +inf experts, a max of
+// -inf (or nothing kept) leaves every weight 0; equal logits (the same
+// infinity too) have a margin of 0.
 // Interventions: iv = force[L] (~0: none) | k[L] (0: the model's) | flags[L][E].
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Z { float z[]; };
@@ -18,19 +23,20 @@ layout(push_constant) uniform Push {
 
 const uint MASK = 1u, DROP = 2u;
 const float NO_MARGIN = 1e9;
+const float POS_INF = 1.0 / 0.0, NEG_INF = -1.0 / 0.0;
 
 uint flags(uint e) { return iv[2u * p.n_layer + p.layer * p.E + e]; }
 
 // a comes before b in the router's order
 bool before(float za, uint a, float zb, uint b) { return za > zb || (za == zb && a < b); }
 
-// the first unmasked expert after (zp, prev) in the order; E when none
+// the first candidate (unmasked, not NaN) after (zp, prev) in the order; E when none
 uint next_after(uint zbase, bool have_prev, float zp, uint prev) {
     uint best = p.E;
     float zbest = 0.0;
     for (uint e = 0u; e < p.E; e++) {
-        if ((flags(e) & MASK) != 0u) continue;
         float ze = z[zbase + e];
+        if ((flags(e) & MASK) != 0u || isnan(ze)) continue;
         if (have_prev && !before(zp, prev, ze, e)) continue;
         if (best == p.E || before(ze, e, zbest, best)) {
             best = e;
@@ -54,7 +60,7 @@ void main() {
     }
     uint k = iv[p.n_layer + p.layer] != 0u ? iv[p.n_layer + p.layer] : p.model_k;
     uint n = 0u, prev = 0u;
-    float zprev = 0.0, top = -1.0 / 0.0;
+    float zprev = 0.0, top = NEG_INF;
     while (n < k) {
         uint e = next_after(zbase, n > 0u, zprev, prev);
         if (e == p.E) break;
@@ -65,15 +71,24 @@ void main() {
         n++;
     }
     uint after = n > 0u ? next_after(zbase, true, zprev, prev) : p.E;
-    margin[p.m_off + t] = after != p.E && n > 0u ? zprev - z[zbase + after] : NO_MARGIN;
+    float znext = after != p.E ? z[zbase + after] : 0.0;
+    margin[p.m_off + t] = after == p.E || n == 0u ? NO_MARGIN : zprev == znext ? 0.0 : zprev - znext;
     // softmax over the kept logits, in selection order
+    uint n_top_inf = 0u;
+    for (uint i = 0u; i < n; i++) {
+        uint e = sel[p.sel_off + row + i];
+        if ((flags(e) & DROP) == 0u && z[zbase + e] == POS_INF) n_top_inf++;
+    }
     float sum = 0.0;
     for (uint i = 0u; i < n; i++) {
         uint e = sel[p.sel_off + row + i];
-        float wi = (flags(e) & DROP) != 0u ? 0.0 : exp(z[zbase + e] - top);
+        float ze = z[zbase + e], wi;
+        if ((flags(e) & DROP) != 0u || top == NEG_INF) wi = 0.0;
+        else if (top == POS_INF) wi = ze == POS_INF ? 1.0 / float(n_top_inf) : 0.0;
+        else wi = exp(ze - top);
         wts[p.w_off + row + i] = wi;
         sum += wi;
     }
-    for (uint i = 0u; i < n && sum > 0.0; i++) wts[p.w_off + row + i] /= sum;
+    for (uint i = 0u; i < n && sum > 0.0 && top != POS_INF; i++) wts[p.w_off + row + i] /= sum;
     n_sel[p.n_off + t] = n;
 }

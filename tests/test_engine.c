@@ -297,9 +297,76 @@ static void routing_rules(void) {
     mt_iv_free(&iv);
 }
 
+/* One route on hand-made logits (8 experts, model k = 2) under the flags
+ * given, against the experts, weights and margin expected. */
+typedef struct route_case {
+    const char *what;
+    float z[8];
+    const char *flags[6]; /* kind, value pairs */
+    uint32_t n;
+    uint32_t ex[8];
+    float w[8];
+    float margin;
+} route_case;
+
+static void check_route(const route_case *c) {
+    mt_interventions iv;
+    mt_iv_init(&iv, 1, 8);
+    mt_err err;
+    for (int i = 0; c->flags[i]; i += 2) CHECKF(mt_iv_parse(&iv, c->flags[i], c->flags[i + 1], &err), "%s: %s", c->what, err.msg);
+    uint32_t ex[8], order[8];
+    float w[8], margin = -1;
+    uint32_t n = mt_iv_route(&iv, 0, 2, c->z, ex, w, &margin, order);
+    bool same = n == c->n;
+    for (uint32_t i = 0; same && i < n; i++) same = ex[i] == c->ex[i] && fabsf(w[i] - c->w[i]) < 1e-6f && !isnan(w[i]);
+    bool margin_ok = isinf(c->margin) ? margin == c->margin : fabsf(margin - c->margin) <= 1e-6f * fmaxf(1.0f, fabsf(c->margin));
+    CHECKF(same && margin_ok, "%s: %u experts %u %u %u (weights %g %g %g), margin %g; expected %u experts %u %u %u (%g %g %g), margin %g", c->what, n,
+           ex[0], n > 1 ? ex[1] : 99, n > 2 ? ex[2] : 99, (double)w[0], n > 1 ? (double)w[1] : 0.0, n > 2 ? (double)w[2] : 0.0, (double)margin, c->n,
+           c->ex[0], c->ex[1], c->ex[2], (double)c->w[0], (double)c->w[1], (double)c->w[2], (double)c->margin);
+    mt_iv_free(&iv);
+}
+
+/* The rule for logits that are not finite (engine/intervene.c), case by
+ * case: NaN is never a candidate (as if masked), the infinities rank at the
+ * ends, a +inf top shares the weight, a -inf top (or nothing kept) gives 0,
+ * equal infinities have margin 0. */
+static void routing_nonfinite(void) {
+    const float N = NAN, I = INFINITY;
+    const float s12 = 1.0f / (1.0f + expf(-1.0f)); /* softmax(2, 1)[0] */
+    route_case list[] = {
+        { "NaN first", { N, 2, 1, 0, -1, -2, -3, -4 }, { NULL }, 2, { 1, 2 }, { s12, 1 - s12 }, 1.0f },
+        { "NaN where the top was", { 0, 1, N, 2, -1, -2, -3, -4 }, { NULL }, 2, { 3, 1 }, { s12, 1 - s12 }, 1.0f },
+        { "NaN between the selected", { 2, N, 1, 0, -1, -2, -3, -4 }, { NULL }, 2, { 0, 2 }, { s12, 1 - s12 }, 1.0f },
+        { "NaN as the first left out", { 2, 1, -1, N, -5, -5, -5, -5 }, { NULL }, 2, { 0, 1 }, { s12, 1 - s12 }, 2.0f },
+        { "all NaN: nothing", { N, N, N, N, N, N, N, N }, { NULL }, 0, { 0 }, { 0 }, MT_NO_MARGIN },
+        { "one candidate left", { N, N, N, 3, N, N, N, N }, { NULL }, 1, { 3 }, { 1 }, MT_NO_MARGIN },
+        { "two left, k = 2: no margin", { N, 1, N, 2, N, N, N, N }, { NULL }, 2, { 3, 1 }, { s12, 1 - s12 }, MT_NO_MARGIN },
+        { "one +inf takes all", { 0, 1, I, 2, -1, -2, -3, -4 }, { NULL }, 2, { 2, 3 }, { 1, 0 }, 1.0f },
+        { "+inf against the next: margin +inf", { I, 5, -1, -2, -3, -4, -5, -6 }, { "k", "1", NULL }, 1, { 0 }, { 1 }, I },
+        { "two +inf share", { 0, I, 1, I, -1, -2, -3, -4 }, { NULL }, 2, { 1, 3 }, { 0.5f, 0.5f }, I },
+        { "three +inf, k = 2: lower ids, margin 0", { I, 0, I, 1, I, -2, -3, -4 }, { NULL }, 2, { 0, 2 }, { 0.5f, 0.5f }, 0.0f },
+        { "three +inf, k = 4: thirds", { I, 0, I, 1, I, -2, -3, -4 }, { "k", "4", NULL }, 4, { 0, 2, 4, 3 }, { 1 / 3.f, 1 / 3.f, 1 / 3.f, 0 }, 1.0f },
+        { "-inf ranks last, weight 0", { -I, 1, 2, N, N, N, N, N }, { "k", "3", NULL }, 3, { 2, 1, 0 }, { s12, 1 - s12, 0 }, MT_NO_MARGIN },
+        { "-inf against -inf: margin 0", { -I, 1, -I, -I, N, N, N, N }, { "k", "2", NULL }, 2, { 1, 0 }, { 1, 0 }, 0.0f },
+        { "finite against -inf: margin +inf", { -I, 1, 2, -I, N, N, N, N }, { NULL }, 2, { 2, 1 }, { s12, 1 - s12 }, I },
+        { "every selected -inf: nothing added", { -I, -I, -I, N, N, N, N, N }, { NULL }, 2, { 0, 1 }, { 0, 0 }, 0.0f },
+        { "+inf and -inf only", { -I, I, N, N, N, N, N, N }, { NULL }, 2, { 1, 0 }, { 1, 0 }, MT_NO_MARGIN },
+        { "mask the +inf: the finite top", { 0, 1, I, 2, -1, -2, -3, -4 }, { "mask", "2", NULL }, 2, { 3, 1 }, { s12, 1 - s12 }, 1.0f },
+        { "mask and NaN leave one", { N, 1, N, 2, N, N, N, N }, { "mask", "3", NULL }, 1, { 1 }, { 1 }, MT_NO_MARGIN },
+        { "drop one +inf: the other takes all", { 0, I, 1, I, -1, -2, -3, -4 }, { "drop", "1", NULL }, 2, { 1, 3 }, { 0, 1 }, I },
+        { "drop both +inf: the rest re-softmaxed", { 0, I, 1, I, 3, 2, -3, -4 }, { "drop", "1,3", "k", "4", NULL }, 4, { 1, 3, 4, 5 }, { 0, 0, s12, 1 - s12 }, 1.0f },
+        { "drop the finite, keep -inf: nothing", { -I, 1, N, N, N, N, N, N }, { "drop", "1", NULL }, 2, { 1, 0 }, { 0, 0 }, MT_NO_MARGIN },
+        { "force a NaN expert", { N, 1, 2, 3, 4, 5, 6, 7 }, { "force", "0", NULL }, 1, { 0 }, { 1 }, MT_NO_MARGIN },
+        { "force beside +inf", { 0, I, 2, 3, 4, 5, 6, 7 }, { "force", "3", NULL }, 1, { 3 }, { 1 }, MT_NO_MARGIN },
+        { "k = E with NaN: all the others", { 1, N, 0, N, -I, I, N, N }, { "k", "8", NULL }, 4, { 5, 0, 2, 4 }, { 1, 0, 0, 0 }, MT_NO_MARGIN },
+    };
+    for (size_t i = 0; i < sizeof list / sizeof *list; i++) check_route(&list[i]);
+}
+
 int main(void) {
     t_begin(test_on_vulkan() ? "engine-vulkan" : "engine");
     if (!test_on_vulkan()) RUN(routing_rules); /* the router's rules on the host: backend-free */
+    if (!test_on_vulkan()) RUN(routing_nonfinite);
     RUN(decode_equals_prefill);
     RUN(recompute_from_changed_layer);
     RUN(progress_and_cancel);

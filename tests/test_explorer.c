@@ -12,6 +12,7 @@
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
+#include "support/nonfinite.h"
 #include "tui/app.h"
 #include "tui/color_map.h"
 #include "tui/grid.h"
@@ -51,6 +52,39 @@ static void labels_show_what_is_invisible(void) {
     CHECKF(mt_text_width(out) == 6 && strstr(out, "\xe2\x80\xa6"), "'%s'", out);
     mt_token_label("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 9, false, 12, out, sizeof out);
     CHECK(mt_text_width(out) == 6);
+}
+
+/* Tokens made only of code points that show no ink get \uXXXX for each (a
+ * blank label would hide them); line and paragraph separators always. */
+static void labels_spell_out_invisible_tokens(void) {
+    static const struct { const char *bytes, *label; } cases[] = {
+        { "\xe2\x80\x8d", "\\u200d" },                          /* zero-width joiner */
+        { "\xe2\x80\x8b", "\\u200b" },                          /* zero-width space */
+        { "\xef\xbb\xbf", "\\ufeff" },                          /* byte-order mark */
+        { "\xef\xb8\x8f", "\\ufe0f" },                          /* variation selector 16 */
+        { "\xe2\x80\xae", "\\u202e" },                          /* right-to-left override */
+        { "\xcc\x81", "\\u0301" },                              /* a lone combining acute */
+        { "\xc2\xa0\xc2\xa0", "\\u00a0\\u00a0" },                /* no-break spaces */
+        { "\xe1\x85\x9f", "\\u115f" },                          /* Hangul choseong filler (default-ignorable) */
+        { " \xe2\x80\x8b", "\xc2\xb7\\u200b" },                  /* a space keeps its dot */
+        { "\xe2\x80\xa8", "\\u2028" },                          /* line separator */
+        { "a\xe2\x80\xa9" "b", "a\\u2029b" },                    /* paragraph separator, even among letters */
+        { "\xc2\x85", "\\x85" },                                 /* next line (C1): as every control */
+        { "a\xe2\x80\x8d", "a\xe2\x80\x8d" },                     /* with a visible glyph: as it is */
+        { "\xf0\x9f\x91\x8d\xef\xb8\x8f", "\xf0\x9f\x91\x8d\xef\xb8\x8f" }, /* an emoji with its selector */
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        mt_token_label(cases[i].bytes, strlen(cases[i].bytes), false, 24, out, sizeof out);
+        CHECKF(strcmp(out, cases[i].label) == 0, "case %zu: '%s', expected '%s'", i, out, cases[i].label);
+    }
+    mt_token_label("\xe2\x80\x8d", 3, true, 24, out, sizeof out); /* ASCII mode: as before */
+    CHECKF(strcmp(out, "\\u200d") == 0, "'%s'", out);
+    /* what a cell may hold: no control, no line break, nothing XML refuses */
+    static const uint32_t to_space[] = { 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1b, 0x7f, 0x85, 0x9f, 0x2028, 0x2029 };
+    for (size_t i = 0; i < sizeof to_space / sizeof *to_space; i++) CHECKF(mt_cell_glyph(to_space[i]) == ' ', "U+%04X", to_space[i]);
+    CHECK(mt_cell_glyph(0xfffe) == 0xfffd && mt_cell_glyph(0xffff) == 0xfffd && mt_cell_glyph(0x1ffff) == 0xfffd && mt_cell_glyph(0xd800) == 0xfffd);
+    CHECK(mt_cell_glyph('a') == 'a' && mt_cell_glyph(0x65e5) == 0x65e5 && mt_cell_glyph(0xa0) == 0xa0 && mt_cell_glyph(0x200d) == 0x200d);
 }
 
 static void key_scripts(void) {
@@ -749,10 +783,130 @@ static void explorer_errors(void) {
     proc_free(&r);
 }
 
+/* Replaces the first occurrence of from by to (the same length) in the file; false when absent. */
+static bool replace_in_file(const char *path, const char *from, const char *to) {
+    unsigned long len;
+    char *bytes = t_read_file(path, &len);
+    size_t n = strlen(from);
+    char *at = NULL;
+    for (unsigned long i = 0; bytes && i + n <= len && !at; i++)
+        if (memcmp(bytes + i, from, n) == 0) at = bytes + i;
+    if (at) memcpy(at, to, n);
+    bool ok = at && strlen(to) == n && t_write_file(path, bytes, len);
+    free(bytes);
+    return ok;
+}
+
+/* Tokens made only of invisible characters and line breakers (special
+ * tokens of a synth model renamed in place), a model file whose name holds
+ * U+2028, U+0085 and a vertical tab (the status line shows it), and text
+ * typed into the prompt line with separators: every frame file keeps exactly
+ * H lines for Python's str.splitlines() too (which also breaks at \v, \f,
+ * \x1c-\x1e, U+0085, U+2028 and U+2029), holds none of those raw, the SVG
+ * parses as XML, and the labels spell the characters out. */
+static void frames_keep_their_lines(void) {
+    char model[512], named[600], script[512], text[4096], out[4][600];
+    snprintf(model, sizeof model, "%s/invisible.gguf", t_tmpdir());
+    snprintf(named, sizeof named, "%s/m\xe2\x80\xa8n\xc2\x85o\x0bp.gguf", t_tmpdir());
+    proc_result r = run_moetop("synth", "-q", "-o", model, "--preset", "tiny", NULL);
+    bool made = CHECKF(r.status == 0, "synth: %s", r.err);
+    proc_free(&r);
+    if (!made) return;
+    /* five 16-byte reserved specials become 16 bytes of invisible characters */
+    static const char *const renamed[5][2] = {
+        { "<|reserved_266|>", "\xe2\x80\xa8\xe2\x80\xa8\xe2\x80\xa8\xe2\x80\xa8\xc2\x85\xc2\x85" },       /* U+2028 x4, U+0085 x2 */
+        { "<|reserved_267|>", "\xe2\x80\xa9\xe2\x80\xa9\xe2\x80\xa9\xe2\x80\xa9\x0b\x0c\x1c\x1d" },       /* U+2029 x4, VT FF FS GS */
+        { "<|reserved_268|>", "\xe2\x80\x8d\xe2\x80\x8b\xef\xbb\xbf\xef\xb8\x8f\xe2\x80\xae\x1e" },       /* ZWJ ZWSP BOM VS16 RLO RS */
+        { "<|reserved_269|>", "\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81\xcc\x81" },       /* lone combining acutes */
+        { "<|reserved_270|>", "\xe2\x80\x8d\xe2\x80\x8d\xe2\x80\x8d\xe2\x80\x8d\xc2\xa0\xc2\xa0" },       /* ZWJ x4, NBSP x2 */
+    };
+    for (int i = 0; i < 5; i++) CHECKF(replace_in_file(model, renamed[i][0], renamed[i][1]), "%s", renamed[i][0]);
+    CHECK(rename(model, named) == 0);
+    char prompt[256];
+    snprintf(prompt, sizeof prompt, "%s%s%s%s%shi", renamed[0][1], renamed[1][1], renamed[2][1], renamed[3][1], renamed[4][1]);
+    static const char *const ext[4] = { "txt", "ansi", "svg", "txt" };
+    for (int i = 0; i < 4; i++) snprintf(out[i], sizeof out[i], "%s/lines-%d.%s", t_tmpdir(), i, ext[i]);
+    snprintf(script, sizeof script, "%s/lines.keys", t_tmpdir());
+    snprintf(text, sizeof text, "frame %s\nframe %s\nframe %s\ne\ntype x\xe2\x80\xa8y\xe2\x80\xa9z\xc2\x85w\nframe %s\n", out[0], out[1], out[2], out[3]);
+    t_write_file(script, text, strlen(text));
+    r = run_moetop("-m", named, "--prompt", prompt, "--headless", "--size", "100x20", "--script", script, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char *frame = t_read_file(out[0], NULL);
+    CHECKF(frame && strstr(frame, "\\u2028") && strstr(frame, "\\u2029") && strstr(frame, "\\u200d") && strstr(frame, "\\u0301"), "labels: %s",
+           frame ? frame : "(none)");
+    free(frame);
+    snprintf(text, sizeof text,
+             "import sys, xml.etree.ElementTree as ET\n"
+             "bad = set(range(0x20)) - {0x0a} | {0x7f} | set(range(0x80, 0xa0)) | {0x2028, 0x2029}\n"
+             "for path in sys.argv[1:]:\n"
+             "    t = open(path, encoding='utf-8', newline='').read()\n"
+             "    raw = sorted({hex(ord(c)) for c in t if ord(c) in bad and not (path.endswith('.ansi') and c == '\\x1b')})\n"
+             "    assert not raw, (path, raw)\n"
+             "    if path.endswith('.svg'): ET.fromstring(t)\n"
+             "    else: assert len(t.splitlines()) == 20 and t.count('\\n') == 20, (path, len(t.splitlines()))\n");
+    const char *argv[] = { "/usr/bin/python3", "-c", text, out[0], out[1], out[2], out[3], NULL };
+    r = proc_run(argv, NULL);
+    CHECKF(r.status == 0, "python3: %s", r.err);
+    proc_free(&r);
+    /* trace's table spells those tokens out the same way: one line per token, no raw line breaker */
+    r = run_moetop("trace", "-m", named, "--prompt", prompt, "--special", NULL);
+    char trace_txt[600];
+    snprintf(trace_txt, sizeof trace_txt, "%s/trace.txt", t_tmpdir());
+    t_write_file(trace_txt, r.out, r.out_len);
+    CHECKF(r.status == 0 && strstr(r.out, "\\u2028") && strstr(r.out, "\\u200d") && strstr(r.out, "\\u0301"), "%s %s", r.out, r.err);
+    proc_free(&r);
+    snprintf(text, sizeof text,
+             "t = open('%s', encoding='utf-8', newline='').read()\n"
+             "assert len(t.splitlines()) == t.count('\\n') == 9, t.splitlines()\n", trace_txt); /* the header, 7 tokens, the next token */
+    const char *argv2[] = { "/usr/bin/python3", "-c", text, NULL };
+    r = proc_run(argv2, NULL);
+    CHECKF(r.status == 0, "python3 on trace: %s", r.err);
+    proc_free(&r);
+}
+
+/* NaN and infinite router logits (tests/support/nonfinite.h) in the views:
+ * the sweep view gives layers 0..3 no numbers and says why, layer 4 keeps
+ * its bars; the experts view leaves those tokens out and says so; the
+ * heatmap shaded by entropy greys those cells instead of calling them certain. */
+static void nonfinite_views(void) {
+    const char *gguf = nonfinite_model();
+    if (!gguf) return;
+    char script[512], sweep[512], experts[512], heat[512], text[4096];
+    snprintf(script, sizeof script, "%s/nonfinite.keys", t_tmpdir());
+    snprintf(sweep, sizeof sweep, "%s/nf-sweep.txt", t_tmpdir());
+    snprintf(experts, sizeof experts, "%s/nf-experts.txt", t_tmpdir());
+    snprintf(heat, sizeof heat, "%s/nf-heat.ansi", t_tmpdir());
+    char compare[512];
+    snprintf(compare, sizeof compare, "%s/nf-compare.txt", t_tmpdir());
+    snprintf(text, sizeof text, "s\ns\nframe %s\ns\ns\nTab\nTab\nframe %s\nTab\nframe %s\nTab\nM\nTab\nframe %s\n", heat, sweep, experts, compare);
+    t_write_file(script, text, strlen(text));
+    proc_result r = run_moetop("-m", gguf, "--prompt", "What is 127 * 89?", "--headless", "--size", "120x16", "--script", script, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    char *sw = t_read_file(sweep, NULL), *ex = t_read_file(experts, NULL), *h = t_read_file(heat, NULL);
+    CHECKF(sw && count_substr(sw, "no statistics: ") == NONFINITE_PATCHED && strstr(sw, "tokens with NaN or infinite router logits") &&
+               strstr(sw, "\xe2\x94\x82") && !strstr(sw, "nan"),
+           "%s", sw ? sw : "(no frame)");
+    CHECKF(ex && strstr(ex, "share of the 0 tokens") && strstr(ex, " left out (NaN or infinite router logits)") && strstr(ex, "   - "), "%s",
+           ex ? ex : "(no frame)");
+    CHECKF(h && strstr(h, "shade: entropy") && strstr(h, ";48;2;128;128;128m"), "%s", h ? h : "(no frame)");
+    free(h);
+    h = NULL;
+    /* the compare view (an expert masked at every layer from the ablate view: M) leaves them out of the overlap */
+    char *cmp = t_read_file(compare, NULL);
+    CHECKF(cmp && count_substr(cmp, "no statistics: ") == NONFINITE_PATCHED && strstr(cmp, "    4  "), "%s", cmp ? cmp : "(no frame)");
+    free(cmp);
+    free(sw);
+    free(ex);
+    free(h);
+}
+
 int main(void) {
     t_begin("explorer");
     RUN(grid_wide_glyphs_and_clipping);
     RUN(labels_show_what_is_invisible);
+    RUN(labels_spell_out_invisible_tokens);
     RUN(key_scripts);
     RUN(headless_frames_at_every_size);
     RUN(expected_frames);
@@ -771,5 +925,7 @@ int main(void) {
     RUN(no_tokens_and_the_uniform_line);
     RUN(history_up_shows_the_previous_prompt);
     RUN(explorer_errors);
+    RUN(nonfinite_views);
+    RUN(frames_keep_their_lines);
     return t_end();
 }

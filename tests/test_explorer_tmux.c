@@ -1,5 +1,7 @@
 /* The explorer in a real terminal: tmux runs the binary, send-keys types,
- * capture-pane reads the screen (with its colours). Skipped without tmux. */
+ * capture-pane reads the screen (with its colours); terminals it cannot use
+ * refused in one line; a live recording of the terminal's size. Skipped
+ * without tmux (script(1) for the refusals). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,10 +119,77 @@ static void in_tmux_progress_and_cancel(void) {
     free(status);
 }
 
+/* A terminal that cannot run the explorer (TERM=dumb: no cursor addressing;
+ * a TERM terminfo does not know) is refused in one line before anything is
+ * drawn: under script(1), a real pseudo-terminal, the whole output is that
+ * line and the exit status 2. */
+static void terminal_refused_in_one_line(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    if (system("command -v script >/dev/null 2>&1") != 0) {
+        t_skip("script(1) is not installed (util-linux's bsdutils provides it)");
+        return;
+    }
+    static const struct { const char *term, *expect; } cases[] = {
+        { "TERM=dumb", "moetop: terminal: TERM=dumb cannot move the cursor (no 'cup' capability)" },
+        { "TERM=no-such-terminal", "moetop: terminal: TERM=no-such-terminal is not in the terminfo database" },
+        { "TERM=", "moetop: terminal: TERM is not set" },
+    };
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "'%s' -m '%s' --prompt hi", t_bin(), gguf);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *argv[] = { "/usr/bin/env", cases[i].term, "script", "-qec", cmd, "/dev/null", NULL };
+        proc_result r = proc_run(argv, NULL);
+        bool one_line = r.out_len > 2 && strstr(r.out, "\r\n") == r.out + r.out_len - 2; /* the pty turns \n into \r\n */
+        CHECKF(r.status == 2 && one_line && strncmp(r.out, cases[i].expect, strlen(cases[i].expect)) == 0 && !memchr(r.out, '\x1b', r.out_len),
+               "%s: exit %d, output '%s'", cases[i].term, r.status, r.out);
+        proc_free(&r);
+    }
+}
+
+/* --record in a live terminal records the terminal's size: an 80x12 pane
+ * gives a header of 80x12 and a first frame of 12 lines (not --size's
+ * default 120x40); resizing it to 70x10 records a resize event and frames of
+ * the new size (tests/support/tmux_record.sh drives it, waiting for states). */
+static void in_tmux_recording_has_the_terminal_size(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    if (system("command -v tmux >/dev/null 2>&1") != 0) {
+        t_skip("tmux is not installed (sh tools/deps.sh installs it)");
+        return;
+    }
+    char cmd[2048], path[600];
+    snprintf(cmd, sizeof cmd, "sh tests/support/tmux_record.sh %s %s %s", t_bin(), gguf, t_tmpdir());
+    if (!CHECK(system(cmd) == 0)) return;
+    snprintf(path, sizeof path, "%s/step", t_tmpdir());
+    char *steps = t_read_file(path, NULL);
+    CHECKF(steps && strcmp(steps, "start\ndrawn\nresized\nquit\n") == 0, "steps reached: %s", steps ? steps : "(none)");
+    free(steps);
+    snprintf(path, sizeof path, "%s/live.status", t_tmpdir());
+    char *status = t_read_file(path, NULL);
+    CHECKF(status && atoi(status) == 0, "exit status %s", status ? status : "(none: it did not quit)");
+    free(status);
+    snprintf(path, sizeof path, "%s/live.cast", t_tmpdir());
+    char *cast = t_read_file(path, NULL);
+    if (!CHECK(cast != NULL)) return;
+    const char *head = "{\"version\": 2, \"width\": 80, \"height\": 12,";
+    CHECKF(strncmp(cast, head, strlen(head)) == 0, "%.100s", cast);
+    /* the first frame: 12 lines, so 11 line ends (JSON-escaped \r\n) before the next event */
+    char *first = strstr(cast, "\n[0.000, \"o\", \""), *end = first ? strchr(first + 1, '\n') : NULL;
+    int lines = 1;
+    for (char *p = first; p && end && (p = strstr(p, "\\r\\n")) && p < end; p += 4) lines++;
+    CHECKF(first && end && lines == 12, "the first frame has %d lines", lines);
+    char *resize = strstr(cast, "\"r\", \"70x10\"]\n[");
+    CHECKF(resize != NULL, "no resize event to 70x10 followed by a frame: %.300s", cast);
+    free(cast);
+}
+
 int main(void) {
     t_begin("explorer-tmux");
     RUN(in_tmux);
     RUN(in_tmux_colours_and_mouse);
     RUN(in_tmux_progress_and_cancel);
+    RUN(terminal_refused_in_one_line);
+    RUN(in_tmux_recording_has_the_terminal_size);
     return t_end();
 }

@@ -4,7 +4,8 @@
  * entropy and coact against the trace, interventions, export in pandas
  * (tokens such as null and 007 kept as text), charts, --chat in every
  * analysis, no statistic over zero tokens, domains over one prompt and by
- * default, and a 10k-token profile in 4 shards merged equal to one run. */
+ * default, a 10k-token profile in 4 shards merged equal to one run, and
+ * tokens with NaN or infinite router logits left out of every statistic. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
+#include "support/nonfinite.h"
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
 
@@ -289,7 +291,8 @@ static void export_loads_in_pandas(void) {
              "import pandas as pd, sys\n"
              "c = pd.read_csv('%s', keep_default_na=False, dtype={'domain': str, 'token_text': str})\n"
              "j = pd.read_json('%s', lines=True, dtype={'domain': str, 'token_text': str})\n"
-             "assert list(c.columns) == ['domain','prompt','position','token_id','token_text','layer','rank','expert','weight'], list(c.columns)\n"
+             "assert list(c.columns) == ['domain','prompt','position','token_id','token_text','layer','rank','expert','weight','nonfinite'], list(c.columns)\n"
+             "assert (c.nonfinite == 0).all() and (j.nonfinite == False).all()\n"
              "assert list(j.columns) == list(c.columns), list(j.columns)\n"
              "assert len(c) == len(j) and len(c) > 0\n"
              "assert set(c.domain) == {'code', 'math'}\n"
@@ -555,7 +558,7 @@ static void shards_merge_exactly(void) {
         CHECKF(jv_num(jv_at(lx, 0), "tokens", 0) >= 10000, "only %g tokens", jv_num(jv_at(lx, 0), "tokens", 0));
         CHECK(jv_num(x, "docs", 0) == 400 && jv_num(y, "docs", 0) == 400);
         /* every integer of every layer, exactly */
-        static const char *const keys[] = { "tokens", "selections", "count", "top1", "coact", "soft_fix32", "entropy_sums_fix32",
+        static const char *const keys[] = { "tokens", "nonfinite", "selections", "count", "top1", "coact", "soft_fix32", "entropy_sums_fix32",
                                             "hist_top1_weight", "hist_entropy_full" };
         int differing = 0;
         for (size_t l = 0; l < lx->len; l++)
@@ -578,6 +581,170 @@ static void shards_merge_exactly(void) {
     proc_free(&bad);
 }
 
+/* Tokens whose router logits are not all finite, by hand: counted apart,
+ * out of every sum; a layer of only such tokens has no numbers (NaN), never
+ * an entropy of 0 or a top-1 share of 1. */
+static void nonfinite_by_hand(void) {
+    mt_stats st, other;
+    mt_stats_init(&st, 2, 4);
+    mt_stats_init(&other, 2, 4);
+    const float z[4] = { 0, 0, 0, 0 }, zn[4] = { 0, NAN, 0, 0 }, zp[4] = { INFINITY, 0, 0, 0 }, zm[4] = { 0, 0, -INFINITY, 0 };
+    const uint32_t ex[2] = { 1, 2 }, one[1] = { 0 };
+    const float w[2] = { 0.5f, 0.5f }, w1[1] = { 1.0f };
+    mt_stats_observe(&st.layers[0], z, ex, w, 2);
+    mt_stats_observe(&st.layers[0], zn, ex, w, 2);  /* NaN */
+    mt_stats_observe(&st.layers[0], zp, one, w1, 1); /* +inf: would read H_full 0, top-1 1 */
+    mt_stats_observe(&st.layers[0], zm, ex, w, 2);  /* -inf */
+    mt_stats_observe(&st.layers[1], zp, one, w1, 1);
+    mt_layer_stats *l0 = &st.layers[0], *l1 = &st.layers[1];
+    CHECK(l0->tokens == 1 && l0->nonfinite == 3 && l0->selections == 2 && l0->count[0] == 0 && l0->count[1] == 1 && l0->top1[0] == 0);
+    mt_layer_metrics m;
+    mt_layer_metrics_compute(l0, 0.25 * 2.0 / 4, &m);
+    CHECK(NEAR(m.h_full_mean, 1.0) && NEAR(m.h_mix_mean, 1.0) && NEAR(m.top1_share, 0.5) && m.cold == 2); /* the finite token alone */
+    CHECK(l1->tokens == 0 && l1->nonfinite == 1 && l1->selections == 0 && l1->count[0] == 0);
+    mt_layer_metrics_compute(l1, 0.25 * 2.0 / 4, &m);
+    CHECK(isnan(m.h_full_mean) && isnan(m.h_full_std) && isnan(m.h_mix_mean) && isnan(m.top1_share) && isnan(m.gini) && isnan(m.cv) &&
+          isnan(m.max_vio) && m.cold == 0);
+    CHECK(isnan(mt_rate(l1, 0)) && isnan(mt_load(l1, 0)) && isnan(mt_soft_load(l1, 0)));
+    CHECK(isnan(mt_entropy_full(zn, 4)) && isnan(mt_entropy_full(zp, 4)) && isnan(mt_entropy_full(zm, 4)) && NEAR(mt_entropy_full(z, 4), 1.0));
+    CHECK(mt_logits_finite(z, 4) && !mt_logits_finite(zn, 4) && !mt_logits_finite(zp, 4) && !mt_logits_finite(zm, 4));
+    mt_stats_observe(&other.layers[1], zn, ex, w, 2);
+    mt_stats_add(&st, &other); /* shards add the count exactly */
+    CHECK(st.layers[1].nonfinite == 2 && st.layers[1].tokens == 0 && st.layers[0].nonfinite == 3);
+    mt_stats_free(&st);
+    mt_stats_free(&other);
+}
+
+/* True when err holds "moetop: warning: layer L: N tokens with NaN or
+ * infinite router logits, left out of every statistic" once for each of
+ * layers 0..NONFINITE_PATCHED-1, N = tokens, and other_lines lines besides. */
+static bool warned_each_patched_layer(const char *err, uint64_t tokens, int other_lines) {
+    char want[200];
+    for (int l = 0; l < NONFINITE_PATCHED; l++) {
+        snprintf(want, sizeof want, "moetop: warning: layer %d: %llu tokens with NaN or infinite router logits, left out of every statistic\n", l,
+                 (unsigned long long)tokens);
+        const char *at = strstr(err, want);
+        if (!at || strstr(at + 1, want)) return false;
+    }
+    return proc_count_lines(err) == NONFINITE_PATCHED + other_lines;
+}
+
+/* Every statistics command on a model whose router biases hold NaN and
+ * infinities at layers 0..3 (tests/support/nonfinite.h): every token of
+ * those layers is counted in "nonfinite" and nothing else, the stderr says
+ * so once per layer, no entropy of 0 or top-1 share of 1 appears there;
+ * layer 4 is untouched. Profiles carry the count through a shard merge. */
+static void nonfinite_commands(void) {
+    const char *gguf = nonfinite_model();
+    const char *dir = write_prompt_set();
+    if (!gguf || !dir) return;
+    const char *prompt = "What is 127 * 89? Show the steps.";
+    char err[256];
+    proc_result en = run_moetop("entropy", "-m", gguf, "--prompt", prompt, "--json", NULL);
+    jv *e = jv_parse(en.out, en.out_len, err, sizeof err);
+    uint64_t T = 0;
+    if (CHECKF(en.status == 0 && e, "entropy: %s", en.err)) {
+        const jv *layers = jv_get(e, "layers");
+        T = jv_get(jv_at(layers, 4), "tokens")->u64;
+        CHECK(T > 5 && jv_get(jv_at(layers, 4), "nonfinite")->u64 == 0 && jv_num(jv_at(layers, 4), "entropy_full_mean", -1) > 0);
+        for (int l = 0; l < NONFINITE_PATCHED; l++) {
+            const jv *x = jv_at(layers, (size_t)l);
+            CHECKF(jv_get(x, "tokens")->u64 == 0 && jv_get(x, "nonfinite")->u64 == T && jv_get(x, "entropy_full_mean")->kind == JV_NULL &&
+                       jv_get(x, "entropy_topk_mean")->kind == JV_NULL,
+                   "entropy, layer %d: tokens %g, nonfinite %g, H_full not null", l, jv_num(x, "tokens", -1), jv_num(x, "nonfinite", -1));
+        }
+        CHECKF(warned_each_patched_layer(en.err, T, 0), "entropy's stderr: %s", en.err);
+    }
+    jv_free(e);
+    proc_free(&en);
+    /* sweep, coact and cold in JSON; sweep's table and CSV never print a number for those layers */
+    static const char *const cmds[] = { "sweep", "coact", "cold" };
+    for (size_t c = 0; c < 3 && T; c++) {
+        proc_result r = run_moetop(cmds[c], "-m", gguf, "--prompt", prompt, "--json", NULL);
+        jv *v = jv_parse(r.out, r.out_len, err, sizeof err);
+        if (CHECKF(r.status == 0 && v, "%s: %s", cmds[c], r.err)) {
+            const jv *layers = jv_get(v, "layers");
+            for (int l = 0; l < NONFINITE_PATCHED; l++) {
+                const jv *x = jv_at(layers, (size_t)l);
+                CHECKF(jv_get(x, "nonfinite")->u64 == T && jv_get(x, "tokens")->u64 == 0, "%s, layer %d", cmds[c], l);
+                if (c == 0) CHECKF(jv_get(x, "top1_share")->kind == JV_NULL && jv_get(x, "gini")->kind == JV_NULL && jv_get(x, "cold")->kind == JV_NULL &&
+                                       jv_at(jv_get(x, "rate"), 0)->kind == JV_NULL, "sweep, layer %d: numbers for no tokens", l);
+                if (c == 2) CHECKF(jv_get(x, "cold")->len == 0 && jv_get(x, "uniform_rate")->kind == JV_NULL, "cold, layer %d: experts called cold", l);
+            }
+            CHECK(jv_get(jv_at(layers, 4), "tokens")->u64 == T && jv_get(jv_at(layers, 4), "nonfinite")->u64 == 0);
+            CHECKF(warned_each_patched_layer(r.err, T, 0), "%s's stderr: %s", cmds[c], r.err);
+        }
+        jv_free(v);
+        proc_free(&r);
+    }
+    /* under an intervention, the overlap with the unmodified router is a mean too: none for those layers */
+    proc_result ov = run_moetop("sweep", "-m", gguf, "--prompt", prompt, "--force", "0@4", "--json", NULL);
+    jv *o = jv_parse(ov.out, ov.out_len, err, sizeof err);
+    if (CHECKF(ov.status == 0 && o, "sweep --mask: %s", ov.err)) {
+        const jv *layers = jv_get(o, "layers");
+        for (int l = 0; l < NONFINITE_PATCHED; l++)
+            CHECKF(jv_get(jv_at(layers, (size_t)l), "overlap_with_baseline")->kind == JV_NULL, "overlap at layer %d", l);
+        double o4 = jv_num(jv_at(layers, 4), "overlap_with_baseline", -1);
+        CHECKF(o4 >= 0 && o4 <= 0.5, "overlap at layer 4: %g (one forced expert against two)", o4);
+    }
+    jv_free(o);
+    proc_free(&ov);
+    proc_result tab = run_moetop("sweep", "-m", gguf, "--prompt", prompt, NULL), csv = run_moetop("sweep", "-m", gguf, "--prompt", prompt, "--csv", NULL);
+    char want[64];
+    snprintf(want, sizeof want, "\n0,0,,,,,,,,,,%llu\n", (unsigned long long)T);
+    CHECKF(tab.status == 0 && strstr(tab.out, "(no tokens)") && !strstr(tab.out, "nan") && strstr(tab.out, "non-finite"), "%s", tab.out);
+    CHECKF(csv.status == 0 && strstr(csv.out, want) && !strstr(csv.out, "nan"), "%s", csv.out);
+    proc_free(&tab);
+    proc_free(&csv);
+    /* domains and export over a prompt set */
+    proc_result d = run_moetop("domains", "-m", gguf, "--prompts", dir, "--json", NULL), x = run_moetop("export", "-m", gguf, "--prompts", dir, NULL);
+    jv *dj = jv_parse(d.out, d.out_len, err, sizeof err);
+    if (CHECKF(d.status == 0 && dj, "domains: %s", d.err)) {
+        const jv *l0 = jv_at(jv_get(dj, "layers"), 0), *l4 = jv_at(jv_get(dj, "layers"), 4);
+        uint64_t left = jv_at(jv_get(l0, "nonfinite"), 0)->u64 + jv_at(jv_get(l0, "nonfinite"), 1)->u64;
+        uint64_t kept = jv_at(jv_get(l4, "tokens"), 0)->u64 + jv_at(jv_get(l4, "tokens"), 1)->u64;
+        CHECKF(left == kept && left > 0 && jv_at(jv_get(l0, "tokens"), 0)->u64 == 0 && jv_at(jv_at(jv_get(l0, "specialization"), 0), 0)->kind == JV_NULL,
+               "domains: layer 0 left out %llu of %llu tokens", (unsigned long long)left, (unsigned long long)kept);
+        CHECKF(warned_each_patched_layer(d.err, kept, 0), "domains' stderr: %s", d.err);
+        CHECKF(x.status == 0 && warned_each_patched_layer(x.err, kept, 0) && strstr(x.out, ",1\r\n") && strstr(x.out, ",0\r\n"), "export: %s", x.err);
+    }
+    jv_free(dj);
+    proc_free(&d);
+    proc_free(&x);
+    /* profiles: two shards merged equal one run, nonfinite included; sweep --profile warns too */
+    char data[600], whole[600], merged[600], s0[600], s1[600];
+    snprintf(data, sizeof data, "%s/nf.jsonl", t_tmpdir());
+    snprintf(whole, sizeof whole, "%s/nf-whole.json", t_tmpdir());
+    snprintf(merged, sizeof merged, "%s/nf-merged.json", t_tmpdir());
+    snprintf(s0, sizeof s0, "%s/nf-0.json", t_tmpdir());
+    snprintf(s1, sizeof s1, "%s/nf-1.json", t_tmpdir());
+    const char *docs = "{\"text\": \"one two three\"}\n{\"text\": \"def f(x): return x\"}\n{\"text\": \"127 * 89 = 11303\"}\n";
+    t_write_file(data, docs, strlen(docs));
+    proc_result p = run_moetop("profile", "-m", gguf, "--data", data, "-o", whole, NULL), p0 = run_moetop("profile", "-m", gguf, "--data", data, "--shard", "0/2", "-o", s0, NULL),
+                p1 = run_moetop("profile", "-m", gguf, "--data", data, "--shard", "1/2", "-o", s1, NULL);
+    proc_result mg = run_moetop("merge-profiles", "-o", merged, s0, s1, NULL);
+    CHECKF(p.status == 0 && p0.status == 0 && p1.status == 0 && mg.status == 0, "profile: %s %s %s %s", p.err, p0.err, p1.err, mg.err);
+    jv *a = jv_parse_file(whole, err, sizeof err), *b = jv_parse_file(merged, err, sizeof err);
+    if (CHECKF(a && b, "%s", err)) {
+        uint64_t n4 = jv_get(jv_at(jv_get(a, "layers"), 4), "tokens")->u64;
+        for (int l = 0; l < NONFINITE_LAYERS; l++) {
+            uint64_t na = jv_get(jv_at(jv_get(a, "layers"), (size_t)l), "nonfinite")->u64, nb = jv_get(jv_at(jv_get(b, "layers"), (size_t)l), "nonfinite")->u64;
+            CHECKF(na == nb && na == (l < NONFINITE_PATCHED ? n4 : 0), "profile layer %d: nonfinite %llu whole, %llu merged", l, (unsigned long long)na,
+                   (unsigned long long)nb);
+        }
+        CHECKF(warned_each_patched_layer(p.err, n4, 1) && warned_each_patched_layer(mg.err, n4, 0), "profile's stderr: %s", p.err); /* and "profiled ..." */
+        proc_result sp = run_moetop("sweep", "--profile", merged, "--json", NULL);
+        CHECKF(sp.status == 0 && warned_each_patched_layer(sp.err, n4, 0) && strstr(sp.out, "\"nonfinite\":"), "sweep --profile: %s", sp.err);
+        proc_free(&sp);
+    }
+    jv_free(a);
+    jv_free(b);
+    proc_free(&p);
+    proc_free(&p0);
+    proc_free(&p1);
+    proc_free(&mg);
+}
+
 int main(void) {
     t_begin("stats");
     RUN(one_token_by_hand);
@@ -593,5 +760,7 @@ int main(void) {
     RUN(no_statistics_over_zero_tokens);
     RUN(domains_single_prompt_and_default);
     RUN(shards_merge_exactly);
+    RUN(nonfinite_by_hand);
+    RUN(nonfinite_commands);
     return t_end();
 }

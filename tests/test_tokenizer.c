@@ -284,7 +284,10 @@ static mt_tokenizer *load_custom(const char *model, const char *pre, bool drop_b
         n++;
     }
     mt_gguf_set_str_array(w, "tokenizer.ggml.tokens", (const char *const *)toks, (uint64_t)n);
-    if (bad_merge) mt_gguf_set_str_array(w, "tokenizer.ggml.merges", &bad_merge, 1);
+    int32_t types[257];
+    for (int i = 0; i < n; i++) types[i] = 1;
+    mt_gguf_set_array(w, "tokenizer.ggml.token_type", MT_GGUF_INT32, types, (uint64_t)n);
+    mt_gguf_set_str_array(w, "tokenizer.ggml.merges", &bad_merge, bad_merge ? 1 : 0);
     mt_bytes bytes = { 0 };
     mt_gguf_writer_to_bytes(w, &bytes, NULL, NULL, err);
     mt_gguf *g = mt_gguf_open_memory(bytes.data, bytes.len, "vocab.gguf", err);
@@ -313,13 +316,113 @@ static void unsupported_vocabularies_refused(void) {
         mt_tokenizer_free(t);
     }
     mt_err err;
-    mt_tokenizer *t = load_custom("gpt2", "gpt-4o", false, NULL, &err); /* bytes only, no merges: valid */
+    mt_tokenizer *t = load_custom("gpt2", "gpt-4o", false, NULL, &err); /* bytes only, an empty list of merges: valid */
     if (CHECKF(t != NULL, "%s", err.msg)) {
         mt_ids ids = { 0 };
         CHECK(mt_tok_encode(t, "hi!", 3, true, &ids) && ids.n == 3);
         mt_ids_free(&ids);
     }
     mt_tokenizer_free(t);
+}
+
+/* The asset vocabulary (o200k's first 8192 ranks and the harmony specials)
+ * copied key by key into a new GGUF "vocab.gguf", without key skip (NULL:
+ * none) and with what add writes; its tokenizer, or NULL with err. */
+static mt_tokenizer *vocab_variant(const char *skip, void (*add)(mt_gguf_writer *), mt_err *err) {
+    mt_gguf *src = mt_gguf_open("assets/vocab/o200k-harmony-8192.gguf", err);
+    if (!CHECKF(src != NULL, "%s", err->msg)) return NULL;
+    mt_gguf_writer *w = mt_gguf_writer_new();
+    for (uint64_t i = 0; i < mt_gguf_kv_count(src); i++) {
+        const mt_gguf_kv *kv = mt_gguf_kv_at(src, i);
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)kv->key.len, kv->key.ptr);
+        if (skip && strcmp(key, skip) == 0) continue;
+        const mt_gguf_value *v = &kv->value;
+        /* the value's own encoded bytes: a string's length prefix, an array's element type and count, come before the pointers */
+        if (v->type == MT_GGUF_STRING) mt_gguf_set_encoded(w, key, v->type, v->v.str.ptr - 8, v->v.str.len + 8);
+        else if (v->type == MT_GGUF_ARRAY) mt_gguf_set_encoded(w, key, v->type, v->v.arr.data - 12, v->v.arr.nbytes + 12);
+        else if (v->type == MT_GGUF_UINT32) mt_gguf_set_u32(w, key, (uint32_t)v->v.u);
+        else CHECKF(false, "%s: a key of type %u the copy does not know", key, v->type);
+    }
+    if (add) add(w);
+    mt_bytes bytes = { 0 };
+    mt_gguf *g = mt_gguf_writer_to_bytes(w, &bytes, NULL, NULL, err) ? mt_gguf_open_memory(bytes.data, bytes.len, "vocab.gguf", err) : NULL;
+    mt_tokenizer *t = g ? mt_tokenizer_load(g, err) : NULL;
+    mt_gguf_close(g);
+    mt_bytes_free(&bytes);
+    mt_gguf_writer_free(w);
+    mt_gguf_close(src);
+    return t;
+}
+
+static void model_u32(mt_gguf_writer *w) { mt_gguf_set_u32(w, "tokenizer.ggml.model", 2); }
+static void pre_u32(mt_gguf_writer *w) { mt_gguf_set_u32(w, "tokenizer.ggml.pre", 4); }
+static void tokens_ints(mt_gguf_writer *w) {
+    const int32_t v[3] = { 1, 2, 3 };
+    mt_gguf_set_array(w, "tokenizer.ggml.tokens", MT_GGUF_INT32, v, 3);
+}
+static void types_u32(mt_gguf_writer *w) { mt_gguf_set_u32(w, "tokenizer.ggml.token_type", 1); }
+static void types_strings(mt_gguf_writer *w) {
+    const char *const v[1] = { "normal" };
+    mt_gguf_set_str_array(w, "tokenizer.ggml.token_type", v, 1);
+}
+static void types_short(mt_gguf_writer *w) {
+    const int32_t v[3] = { 1, 1, 1 };
+    mt_gguf_set_array(w, "tokenizer.ggml.token_type", MT_GGUF_INT32, v, 3);
+}
+static void merges_ints(mt_gguf_writer *w) {
+    const int32_t v[2] = { 1, 2 };
+    mt_gguf_set_array(w, "tokenizer.ggml.merges", MT_GGUF_INT32, v, 2);
+}
+static void merges_string(mt_gguf_writer *w) { mt_gguf_set_str(w, "tokenizer.ggml.merges", "i n"); }
+static void bos_string(mt_gguf_writer *w) { mt_gguf_set_str(w, "tokenizer.ggml.bos_token_id", "<|startoftext|>"); }
+static void eos_too_big(mt_gguf_writer *w) { mt_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", 99999); }
+static void eos_negative(mt_gguf_writer *w) { mt_gguf_set_i32(w, "tokenizer.ggml.eos_token_id", -1); }
+
+/* Every key the tokenizer reads is required with its type: each one missing
+ * or wrongly typed in turn is refused in one message naming the file and the
+ * key (without merges, "Tokenization" was 12 byte tokens instead of 2). */
+static void required_keys_refused(void) {
+    mt_err err = { { 0 } };
+    mt_tokenizer *t = vocab_variant(NULL, NULL, &err); /* the copy itself is valid */
+    if (!CHECKF(t != NULL, "%s", err.msg)) return;
+    mt_ids ids = { 0 };
+    CHECK(mt_tok_encode(t, "Tokenization", 12, false, &ids) && ids.n == 2 && ids.ids[0] == 4421 && ids.ids[1] == 2860);
+    mt_ids_free(&ids);
+    mt_tokenizer_free(t);
+    static const struct { const char *skip; void (*add)(mt_gguf_writer *); const char *expect; } cases[] = {
+        { "tokenizer.ggml.model", NULL, "key 'tokenizer.ggml.model' is missing" },
+        { "tokenizer.ggml.pre", NULL, "key 'tokenizer.ggml.pre' is missing" },
+        { "tokenizer.ggml.tokens", NULL, "key 'tokenizer.ggml.tokens' is missing" },
+        { "tokenizer.ggml.token_type", NULL, "key 'tokenizer.ggml.token_type' is missing" },
+        { "tokenizer.ggml.merges", NULL, "key 'tokenizer.ggml.merges' is missing: byte-level BPE needs its merges" },
+        { "tokenizer.ggml.model", model_u32, "key 'tokenizer.ggml.model' is a uint32, not a string" },
+        { "tokenizer.ggml.pre", pre_u32, "key 'tokenizer.ggml.pre' is a uint32, not a string" },
+        { "tokenizer.ggml.tokens", tokens_ints, "key 'tokenizer.ggml.tokens' is an array of int32, not an array of string" },
+        { "tokenizer.ggml.token_type", types_u32, "key 'tokenizer.ggml.token_type' is a uint32, not an array of int32" },
+        { "tokenizer.ggml.token_type", types_strings, "key 'tokenizer.ggml.token_type' is an array of string, not an array of int32" },
+        { "tokenizer.ggml.token_type", types_short, "key 'tokenizer.ggml.token_type': 3 types for 8224 tokens" },
+        { "tokenizer.ggml.merges", merges_ints, "key 'tokenizer.ggml.merges' is an array of int32, not an array of string" },
+        { "tokenizer.ggml.merges", merges_string, "key 'tokenizer.ggml.merges' is a string, not an array of string" },
+        { "tokenizer.ggml.bos_token_id", bos_string, "key 'tokenizer.ggml.bos_token_id' is a string, not a token id" },
+        { "tokenizer.ggml.eos_token_id", eos_too_big, "key 'tokenizer.ggml.eos_token_id': 99999 is not a token id (the vocabulary has 8224 tokens)" },
+        { "tokenizer.ggml.eos_token_id", eos_negative, "key 'tokenizer.ggml.eos_token_id': -1 is not a token id" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        err.msg[0] = 0;
+        t = vocab_variant(cases[i].skip, cases[i].add, &err);
+        CHECKF(t == NULL && strncmp(err.msg, "vocab.gguf: ", 12) == 0 && strstr(err.msg, cases[i].expect) && !strchr(err.msg, '\n'),
+               "case %zu (%s): '%s'", i, cases[i].expect, err.msg);
+        mt_tokenizer_free(t);
+    }
+    /* the special-token ids may be absent: none is ever needed (no BOS is added; end of generation also goes by name) */
+    static const char *const optional[] = { "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.padding_token_id" };
+    for (size_t i = 0; i < 3; i++) {
+        t = vocab_variant(optional[i], NULL, &err);
+        CHECKF(t != NULL, "without %s: %s", optional[i], err.msg);
+        if (t && i == 1) CHECK(mt_tok_eos(t) == -1 && mt_tok_is_eog(t, (uint32_t)mt_tok_find(t, "<|return|>")));
+        mt_tokenizer_free(t);
+    }
 }
 
 int main(void) {
@@ -335,6 +438,7 @@ int main(void) {
     RUN(round_trip_and_streaming);
     RUN(streaming_holds_back_partial_characters);
     RUN(unsupported_vocabularies_refused);
+    RUN(required_keys_refused);
     mt_tokenizer_free(o200k);
     mt_gguf_close(vocab_gguf);
     return t_end();

@@ -2,7 +2,7 @@
  * shapes (odd widths, a query width unlike the model width, 128 experts, a
  * gpt-oss-20b-shaped layer whose expert tensor passes 128 MiB, prompts longer
  * than the window and than a batch, every tensor split to a small span,
- * interventions, decoding), the device list, --backend vulkan on the command
+ * interventions, decoding), NaN and infinite router logits, the device list, --backend vulkan on the command
  * line with its fallbacks (no loader, no driver, a model too big, a device
  * that does not exist), and the validation layer (a deliberate misuse is
  * reported, then nothing else).
@@ -23,6 +23,7 @@
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
+#include "support/nonfinite.h"
 
 /* CPU vs Vulkan: the same model in float32, summed in another order */
 #define LOGIT_TOL 1e-3  /* x max(1, max |logit|) */
@@ -235,6 +236,87 @@ static void gpu_kernels(void) {
     const char *q8[] = { "--preset", "tiny", "--types", "attn=q8_0,experts=q8_0", NULL };
     synth_parity("gpu-kernels-q8", q8, "workgroup kernels, Q8_0 experts", 20, 2);
     unsetenv("MOETOP_VK_KERNELS");
+}
+
+/* NaN and infinite router logits (tests/support/nonfinite.h): both backends
+ * apply engine/intervene.c's rule, so they select the same experts with the
+ * same weights and margins at every (token, layer), ties of infinities
+ * included; the layout the rule predicts is checked too. Near-ties among
+ * finite logits (margin below MARGIN_SKIP) are left out, as elsewhere. */
+static void nonfinite_router(void) {
+    const char *path = nonfinite_model();
+    if (!path || !have_vulkan()) return;
+    static const char *const flag_sets[][7] = {
+        { NULL },
+        { "k", "8@0,3", "drop", "5@1", NULL },
+        { "k", "4@1", "mask", "4@3", NULL },
+        { "force", "3@0", "k", "1@3", NULL },
+    };
+    mt_err err;
+    mt_gguf *g = mt_gguf_open(path, &err);
+    mt_model *m = g ? mt_model_load(g, &err) : NULL;
+    mt_backend *cpu = mt_cpu_backend_new(0), *vk = m ? vulkan_or_skip() : NULL;
+    if (!CHECKF(m != NULL, "%s", err.msg) || !vk) goto done;
+    uint32_t ids[24];
+    mt_rng rng = mt_rng_seed(7, 0);
+    for (uint32_t i = 0; i < 24; i++) ids[i] = (uint32_t)mt_rng_below(&rng, m->hp.n_vocab);
+    uint64_t compared = 0, skipped = 0;
+    for (size_t f = 0; f < sizeof flag_sets / sizeof *flag_sets; f++) {
+        mt_interventions iv = { 0 };
+        mt_iv_init(&iv, m->hp.n_layer, m->hp.n_expert);
+        for (int i = 0; flag_sets[f][i]; i += 2) CHECKF(mt_iv_parse(&iv, flag_sets[f][i], flag_sets[f][i + 1], &err), "%s", err.msg);
+        mt_session *a = mt_session_new(m, cpu, &err), *b = a ? mt_session_new(m, vk, &err) : NULL;
+        if (CHECKF(a && b, "%s", err.msg)) {
+            mt_session_set_interventions(a, &iv);
+            mt_session_set_interventions(b, &iv);
+            bool ran = CHECKF(mt_session_append(a, ids, 20, &err) && mt_session_append(b, ids, 20, &err), "%s", err.msg);
+            for (uint32_t i = 20; ran && i < 24; i++) ran = CHECKF(mt_session_append(a, ids + i, 1, &err) && mt_session_append(b, ids + i, 1, &err), "%s", err.msg);
+            int reported = 0;
+            for (uint32_t l = 0; ran && l < m->hp.n_layer; l++)
+                for (uint32_t t = 0; t < 24; t++) {
+                    const uint32_t *ea, *eb;
+                    const float *wa, *wb;
+                    float ma, mb;
+                    uint32_t na = mt_session_route(a, l, t, &ea, &wa, &ma), nb = mt_session_route(b, l, t, &eb, &wb, &mb);
+                    const float *z = mt_session_router_logits(a, l, t);
+                    if (na && isfinite(z[ea[na - 1]]) && ma >= 0 && ma < MARGIN_SKIP) { /* a near-tie of finite logits */
+                        skipped++;
+                        continue;
+                    }
+                    bool same = na == nb && (isinf(ma) || ma == MT_NO_MARGIN ? ma == mb : fabsf(ma - mb) <= LOGIT_TOL * fmaxf(1, fabsf(ma)));
+                    for (uint32_t i = 0; same && i < na; i++) same = ea[i] == eb[i] && fabsf(wa[i] - wb[i]) <= 1e-6f && !isnan(wb[i]);
+                    compared++;
+                    if (!same && reported++ < 3)
+                        CHECKF(false, "flags %zu, layer %u, token %u: CPU %u experts (%u: %g, margin %g), Vulkan %u (%u: %g, margin %g)", f, l, t, na,
+                               na ? ea[0] : 99, na ? (double)wa[0] : 0.0, (double)ma, nb, nb ? eb[0] : 99, nb ? (double)wb[0] : 0.0, (double)mb);
+                }
+            if (f == 0 && ran) /* what the rule predicts for the unmodified router */
+                for (uint32_t t = 0; t < 24; t++) {
+                    const uint32_t *e;
+                    const float *w;
+                    float mg;
+                    uint32_t n0 = mt_session_route(b, 0, t, &e, &w, &mg);
+                    bool l0 = n0 == 2 && e[0] != 3 && e[1] != 3;
+                    uint32_t n1 = mt_session_route(b, 1, t, &e, &w, &mg);
+                    bool l1 = n1 == 2 && e[0] == 2 && e[1] == 5 && w[0] == 0.5f && w[1] == 0.5f && mg == 0.0f;
+                    bool l2 = mt_session_route(b, 2, t, &e, &w, &mg) == 0 && mg == MT_NO_MARGIN;
+                    uint32_t n3 = mt_session_route(b, 3, t, &e, &w, &mg);
+                    bool l3 = n3 == 2 && e[0] == 4 && w[0] == 1.0f && w[1] == 0.0f && e[1] != 1 && isinf(mg) == 0;
+                    if (!CHECKF(l0 && l1 && l2 && l3, "token %u on Vulkan: layer 0 %d, layer 1 %d, layer 2 %d, layer 3 %d as the rule says", t, l0, l1, l2, l3))
+                        break;
+                }
+        }
+        mt_session_free(a);
+        mt_session_free(b);
+        mt_iv_free(&iv);
+    }
+    printf("  NaN and infinite router logits: %llu (token, layer) routes equal on both backends, %llu near-ties of finite logits skipped\n",
+           (unsigned long long)compared, (unsigned long long)skipped);
+done:
+    if (vk) vk->destroy(vk);
+    if (cpu) cpu->destroy(cpu);
+    mt_model_free(m);
+    mt_gguf_close(g);
 }
 
 /* ---- the command line ---------------------------------------------------------------- */
@@ -450,6 +532,7 @@ int main(void) {
     RUN(small_span);
     RUN(gpt_oss_20b_layer);
     RUN(gpu_kernels);
+    RUN(nonfinite_router);
     if (validation) RUN(validation_clean);
     return t_end();
 }

@@ -7,7 +7,8 @@ PropList.txt under /usr/share/unicode).
 
 Classes (engine/unicode_class.h): upper (Lu, Lt), lower (Ll), other letters
 (Lm, Lo), marks (Mn, Mc, Me), numbers (Nd, Nl, No), whitespace (the White_Space
-property), everything else (punctuation, symbols, controls, unassigned).
+property), everything else (punctuation, symbols, controls, unassigned); display
+widths; and the code points that show no ink on their own (token labels).
 Ranges of equal class are merged; ASCII gets a direct table in the C code.
 """
 import sys
@@ -81,6 +82,37 @@ def read_widths(cls_of_cp):
     return wide, zero
 
 
+def read_blank():
+    """Code points >= 0x80 that show no ink on their own: controls (Cc),
+    format characters (Cf), marks that do not space (Mn, Me), separators
+    (Zs, Zl, Zp) and the Default_Ignorable_Code_Point property (variation
+    selectors, fillers). Token labels spell such tokens out."""
+    blank = set()
+    first = None
+    with open(f"{UCD}/UnicodeData.txt") as f:
+        for line in f:
+            fields = line.split(";")
+            cp, name, cat = int(fields[0], 16), fields[1], fields[2]
+            if name.endswith(", First>"):
+                first = cp
+                continue
+            start = first if name.endswith(", Last>") else cp
+            first = None
+            if cat in ("Cc", "Cf", "Mn", "Me", "Zs", "Zl", "Zp"):
+                blank.update(range(start, cp + 1))
+    with open(f"{UCD}/DerivedCoreProperties.txt") as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            if not line:
+                continue
+            rng, prop = [x.strip() for x in line.split(";")]
+            if prop != "Default_Ignorable_Code_Point":
+                continue
+            lo, _, hi = rng.partition("..")
+            blank.update(range(int(lo, 16), int(hi or lo, 16) + 1))
+    return sorted(cp for cp in blank if cp >= 0x80)
+
+
 def version():
     import re
     with open(f"{UCD}/ReadMe.txt", errors="replace") as f:
@@ -128,7 +160,20 @@ def main():
     for lo, hi, w in widths:
         out.write(f"    {{ 0x{lo:05X}, 0x{hi:05X}, {w} }},\n")
     out.write("};\n\n")
-    out.write(f"const unsigned mt_uc_width_count = {len(widths)};\n")
+    out.write(f"const unsigned mt_uc_width_count = {len(widths)};\n\n")
+    blank = []
+    for cp in read_blank():
+        if blank and blank[-1][1] == cp - 1:
+            blank[-1][1] = cp
+        else:
+            blank.append([cp, cp])
+    out.write("/* Code points >= 0x80 that show no ink on their own (Cc, Cf, Mn, Me, Zs, Zl, Zp\n")
+    out.write(" * and Default_Ignorable_Code_Point), sorted. */\n")
+    out.write("const mt_uc_span mt_uc_blank_spans[] = {\n")
+    for lo, hi in blank:
+        out.write(f"    {{ 0x{lo:05X}, 0x{hi:05X} }},\n")
+    out.write("};\n\n")
+    out.write(f"const unsigned mt_uc_blank_count = {len(blank)};\n")
 
 
 main()

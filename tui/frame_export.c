@@ -19,7 +19,7 @@ static void put(mt_bytes *out, const char *s) { mt_bytes_put(out, s, strlen(s));
 
 static void put_glyph(mt_bytes *out, uint32_t cp) {
     char buf[4];
-    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) cp = ' '; /* never a control sequence */
+    cp = mt_cell_glyph(cp); /* never a control sequence, a line break or a character XML refuses */
     mt_bytes_put(out, buf, mt_utf8_encode(cp, buf));
 }
 
@@ -194,15 +194,30 @@ bool mt_cast_open(mt_cast *c, const char *path, int w, int h, mt_err *err) {
     c->f = c->out.f;
     c->w = w;
     c->h = h;
-    fprintf(c->f, "{\"version\": 2, \"width\": %d, \"height\": %d, \"timestamp\": %lld, \"title\": \"moetop\", "
-                  "\"env\": {\"TERM\": \"xterm-256color\"}}\n", w, h, (long long)time(NULL));
+    c->started = false;
+    c->timestamp = (long long)time(NULL);
     return true;
+}
+
+/* The header, with the size of the first frame (or the size given at open when there is none). */
+static void cast_header(mt_cast *c) {
+    fprintf(c->f, "{\"version\": 2, \"width\": %d, \"height\": %d, \"timestamp\": %lld, \"title\": \"moetop\", "
+                  "\"env\": {\"TERM\": \"xterm-256color\"}}\n", c->w, c->h, c->timestamp);
+    c->started = true;
 }
 
 void mt_cast_frame(mt_cast *c, double t, const mt_grid *g) {
     if (!c->f) return;
+    if (!c->started) { /* the header says the size of what is recorded: the first frame's */
+        c->w = g->w;
+        c->h = g->h;
+        cast_header(c);
+    } else if (g->w != c->w || g->h != c->h) { /* the terminal was resized: a resize event, then frames of the new size */
+        mt_c_fprintf(c->f, "[%.3f, \"r\", \"%dx%d\"]\n", t, g->w, g->h);
+        c->w = g->w;
+        c->h = g->h;
+    }
     mt_bytes data = { 0 };
-    /* a frame of another size (the terminal was resized) is drawn as it is; players clip it */
     put(&data, "\x1b[?25l\x1b[H\x1b[2J");
     mt_grid_to_ansi(g, true, &data);
     if (data.len >= 2) data.len -= 2; /* no newline after the last line: it would scroll */
@@ -217,6 +232,7 @@ void mt_cast_frame(mt_cast *c, double t, const mt_grid *g) {
 
 bool mt_cast_close(mt_cast *c, mt_err *err) {
     if (!c->f) return true;
+    if (!c->started) cast_header(c);
     c->f = NULL;
     if (c->failed) {
         mt_err_set(err, "%s: the recording could not be written completely (out of memory)", c->out.path);

@@ -27,15 +27,21 @@ bool mt_frame_write(const char *path, const mt_grid *g, mt_err *err);
 
 /* An asciicast v2 recording being written. Times are seconds from the start. */
 typedef struct mt_cast {
-    mt_outfile out; /* a regular file appears whole at mt_cast_close */
-    FILE *f;        /* out.f while open, else NULL */
-    int w, h;
-    bool failed;    /* a frame could not be encoded (out of memory) */
+    mt_outfile out;      /* a regular file appears whole at mt_cast_close */
+    FILE *f;             /* out.f while open, else NULL */
+    int w, h;            /* the size recorded so far */
+    bool started;        /* the header is written */
+    long long timestamp; /* when it was opened (Unix seconds) */
+    bool failed;         /* a frame could not be encoded (out of memory) */
 } mt_cast;
 
-/* Starts the recording (the header line); false with "<path>: <why>". */
+/* Starts the recording; the header is written with the first frame and says
+ * its size (w x h only when no frame is ever recorded). False with
+ * "<path>: <why>". */
 bool mt_cast_open(mt_cast *c, const char *path, int w, int h, mt_err *err);
-/* One output event at time t: the whole frame (cursor home, then its lines). */
+/* One output event at time t: the whole frame (cursor home, then its lines);
+ * a frame of another size than the last is preceded by a resize event
+ * [t, "r", "WxH"]. */
 void mt_cast_frame(mt_cast *c, double t, const mt_grid *g);
 /* Flushes and commits the file; false with "<path>: <why>" when any write
  * failed (then an existing file at the path is left as it was). */

@@ -28,8 +28,15 @@ static bool inside(const mt_grid *g, mt_rect clip, int x, int y) {
     return x >= 0 && y >= 0 && x < g->w && y < g->h && x >= clip.x && y >= clip.y && x < clip.x + clip.w && y < clip.y + clip.h;
 }
 
+uint32_t mt_cell_glyph(uint32_t cp) {
+    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029) return ' ';
+    bool nonchar = (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe, surrogate = cp >= 0xd800 && cp <= 0xdfff;
+    return nonchar || surrogate || cp > 0x10ffff ? MT_UTF8_REPLACEMENT : cp;
+}
+
 int mt_grid_put(mt_grid *g, mt_rect clip, int x, int y, uint32_t cp, uint32_t fg, uint32_t bg, uint8_t attrs) {
     if (!inside(g, clip, x, y)) return 0;
+    cp = mt_cell_glyph(cp);
     int width = mt_uc_width(cp);
     if (width == 0) return 0; /* a mark joins the previous glyph, which a cell cannot hold: dropped */
     if (width == 2 && !inside(g, clip, x + 1, y)) {
@@ -74,7 +81,7 @@ void mt_grid_to_text(const mt_grid *g, mt_bytes *out) {
             uint32_t cp = g->cells[y * g->w + x].cp;
             if (cp == 0) continue; /* the right half of a wide glyph: already counted */
             char buf[4];
-            if (cp < 0x20 || cp == 0x7f) cp = ' ';
+            cp = mt_cell_glyph(cp); /* (cells hold no others: this is for any sink written by hand) */
             mt_bytes_put(out, buf, mt_utf8_encode(cp, buf));
         }
         mt_bytes_put(out, "\n", 1);

@@ -35,8 +35,15 @@ bool mt_grid_init(mt_grid *g, int w, int h);
 void mt_grid_free(mt_grid *g);
 /* Every cell a blank with default colours. */
 void mt_grid_clear(mt_grid *g);
-/* One glyph at (x, y); a wide glyph that would cross the right edge of clip
- * becomes a space. Returns the cells used (0 outside). */
+/* What a cell holds for cp: controls (C0, DEL, C1, so U+0085 too) and the
+ * line and paragraph separators U+2028, U+2029 become a space (they would
+ * break a line of the screen or of a frame file for some reader: a frame is
+ * H lines for Python's str.splitlines() too); noncharacters, surrogates and
+ * values past U+10FFFF become U+FFFD (not text, and not allowed in SVG). Every
+ * sink applies it again. */
+uint32_t mt_cell_glyph(uint32_t cp);
+/* One glyph at (x, y) (through mt_cell_glyph); a wide glyph that would cross
+ * the right edge of clip becomes a space. Returns the cells used (0 outside). */
 int mt_grid_put(mt_grid *g, mt_rect clip, int x, int y, uint32_t cp, uint32_t fg, uint32_t bg, uint8_t attrs);
 /* UTF-8 text from (x, y), clipped; invalid bytes show as U+FFFD. Returns the
  * cells written. */

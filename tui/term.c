@@ -142,7 +142,7 @@ void mt_term_show(mt_term *t, const mt_grid *g) {
                 *seen = *c;
                 attr_t a = (c->attrs & MT_ATTR_BOLD ? A_BOLD : 0) | (c->attrs & MT_ATTR_REVERSE ? A_REVERSE : 0) |
                            (c->attrs & MT_ATTR_UNDERLINE ? A_UNDERLINE : 0) | (c->attrs & MT_ATTR_DIM ? A_DIM : 0);
-                wchar_t wc[2] = { (wchar_t)c->cp, 0 };
+                wchar_t wc[2] = { (wchar_t)mt_cell_glyph(c->cp), 0 };
                 cchar_t cc;
                 if (pair < 0) pair = 0;
                 setcchar(&cc, wc, a, 0, &pair); /* an int pair through opts: extended pairs beyond 32767 */

@@ -6,11 +6,19 @@
 #define MT_TERM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "color_map.h"
 #include "grid.h"
 
 typedef struct mt_term mt_term;
+
+/* Whether the terminal on fd (with $TERM) can run the explorer, decided
+ * from terminfo before anything is written to it: it must be known, not
+ * hard-copy or generic, and able to move the cursor (cup); else false with
+ * "TERM=dumb cannot move the cursor ..." in err. Also its size now, in
+ * cells, as ncurses will find it ($COLUMNS/$LINES, the window, terminfo). */
+bool mt_term_probe(int fd, int *w, int *h, char *err, size_t cap);
 
 /* NULL with a message in err when the terminal cannot be used. */
 mt_term *mt_term_open(mt_colors_mode colors, char *err, size_t cap);

@@ -6,6 +6,7 @@
 
 #include "engine/intervene.h"
 #include "tui/palette.h"
+#include "engine/stats.h"
 #include "views.h"
 
 #define GRID_X 10 /* where the first expert column starts, after "layer  k " */
@@ -38,19 +39,20 @@ void mt_view_ablate(const mt_app *app, mt_grid *g, mt_rect area) {
         uint32_t k = app->iv.k[l] ? app->iv.k[l] : hp->k;
         snprintf(buf, sizeof buf, "%5u %2u ", l, k);
         mt_grid_text(g, area, area.x + 1, y, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, app->iv.k[l] ? MT_ATTR_BOLD : 0);
-        uint32_t counts[4096] = { 0 };
+        uint32_t counts[4096] = { 0 }, kept = 0; /* tokens with NaN or infinite router logits are left out (engine/stats.h) */
         for (uint32_t t = 0; t < T; t++) {
             const uint32_t *ex;
             const float *w;
             float margin;
             uint32_t n = mt_session_route(app->s, l, t, &ex, &w, &margin);
+            if (!mt_logits_finite(mt_session_router_logits(app->s, l, t), E)) continue;
+            kept++;
             for (uint32_t i = 0; i < n; i++) counts[ex[i]]++;
         }
         for (uint32_t e = 0; e < E; e++) {
             uint8_t f = app->iv.flags[(size_t)l * E + e];
             const char *mark = app->iv.force[l] == (int32_t)e ? "F" : f & MT_IV_MASK ? "M" : f & MT_IV_ZERO ? "Z" : f & MT_IV_DROP ? "D" : "";
-            double share = T ? (double)counts[e] / T : 0;
-            uint32_t bg = mt_ramp(share);
+            uint32_t bg = kept ? mt_ramp((double)counts[e] / kept) : 0x808080; /* no finite token: grey, no share */
             uint8_t attrs = (l == app->cur_layer && e == app->cur_expert) ? MT_ATTR_REVERSE | MT_ATTR_BOLD : (*mark ? MT_ATTR_BOLD : 0);
             uint32_t fg = *mark ? 0xffffff : mt_contrast_on(bg), cell_bg = *mark ? 0xc00000 : bg;
             uint32_t glyph = *mark ? (uint32_t)*mark : app->ascii ? '.' : 0x00b7;

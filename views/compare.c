@@ -72,12 +72,16 @@ void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area) {
     int y = area.y + 1;
     for (uint32_t l = 0; l < hp->n_layer && y < area.y + area.h - 8; l++, y++) {
         double overlap = 0;
-        uint32_t changed = 0;
+        uint32_t changed = 0, kept = 0; /* tokens with NaN or infinite router logits (either side) are left out */
         for (uint32_t t = 0; t < T; t++) {
             const uint32_t *a, *b;
             const float *wa, *wb;
             float m;
             uint32_t na = mt_session_route(app->s, l, t, &a, &wa, &m), nb = mt_session_route(base, l, t, &b, &wb, &m);
+            if (!mt_logits_finite(mt_session_router_logits(app->s, l, t), hp->n_expert) ||
+                !mt_logits_finite(mt_session_router_logits(base, l, t), hp->n_expert))
+                continue;
+            kept++;
             overlap += mt_overlap(a, na, b, nb);
             int ta = -1, tb = -1;
             for (uint32_t i = 0; i < na; i++)
@@ -86,12 +90,17 @@ void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area) {
                 if (tb < 0 || wb[i] > wb[tb]) tb = (int)i;
             changed += (ta < 0) != (tb < 0) || (ta >= 0 && tb >= 0 && a[ta] != b[tb]);
         }
-        overlap /= T;
+        if (!kept) {
+            snprintf(line, sizeof line, "%5u  no statistics: %u tokens with NaN or infinite router logits", l, T);
+            mt_grid_text(g, area, area.x + 1, y, line, 0xc00000, MT_COLOR_DEFAULT, 0);
+            continue;
+        }
+        overlap /= kept;
         snprintf(line, sizeof line, "%5u  %.3f ", l, overlap);
         int x = area.x + 1 + mt_grid_text(g, area, area.x + 1, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
         for (int i = 0; i < 20; i++)
             mt_grid_put(g, area, x + i, y, i < (int)(overlap * 20 + 0.5) ? (app->ascii ? '#' : 0x2588) : ' ', mt_ramp(overlap), MT_COLOR_DEFAULT, 0);
-        snprintf(line, sizeof line, "   %u of %u tokens", changed, T);
+        snprintf(line, sizeof line, "   %u of %u tokens%s", changed, kept, kept < T ? " (others: NaN or infinite router logits)" : "");
         mt_grid_text(g, area, x + 20, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, changed ? MT_ATTR_BOLD : MT_ATTR_DIM);
     }
     y++;

@@ -1,6 +1,7 @@
 /* The experts view: one layer (the cursor's): each expert's use over the
  * prompt (its rate, tokens using it / tokens) as a bar against the uniform
- * line (experts selected per token / E: k/E without interventions), and the tokens it takes most (highest weight first). */
+ * line (experts selected per token / E: k/E without interventions), and the tokens it takes most (highest weight first).
+ * Tokens whose router logits hold NaN or infinity are left out (engine/stats.h). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -21,12 +22,17 @@ void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
     /* per expert, its three highest-weight tokens */
     uint32_t (*best_tok)[3] = calloc(E, sizeof *best_tok);
     float (*best_w)[3] = calloc(E, sizeof *best_w);
+    uint32_t left_out = 0;
     if (!count || !best_tok || !best_w) goto done;
     for (uint32_t t = 0; t < T; t++) {
         const uint32_t *ex;
         const float *w;
         float margin;
         uint32_t n = mt_session_route(app->s, l, t, &ex, &w, &margin);
+        if (!mt_logits_finite(mt_session_router_logits(app->s, l, t), E)) { /* left out, as in engine/stats.h */
+            left_out++;
+            continue;
+        }
         selections += n;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t e = ex[i];
@@ -41,9 +47,15 @@ void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
         }
     }
     char line[160];
-    double uniform = (double)selections / T / E; /* experts selected per token / E: k/E unless interventions change k */
-    snprintf(line, sizeof line, "layer %u: share of the %u tokens using each expert (| uniform %.2f), and its strongest tokens", l, T, uniform);
-    mt_grid_text(g, area, area.x + 1, area.y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    T -= left_out;
+    double uniform = T ? (double)selections / T / E : 0; /* experts selected per token / E: k/E unless interventions change k */
+    snprintf(line, sizeof line, "layer %u: share of the %u tokens using each expert (| uniform %.2f)%s", l, T, uniform,
+             left_out ? "" : ", and its strongest tokens");
+    int hx = area.x + 1 + mt_grid_text(g, area, area.x + 1, area.y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    if (left_out) {
+        snprintf(line, sizeof line, "; %u left out (NaN or infinite router logits)", left_out);
+        mt_grid_text(g, area, hx, area.y, line, 0xc00000, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    }
     int bar_w = 24;
     for (uint32_t e = 0; e < E && (int)e + 1 < area.h; e++) {
         int y = area.y + 1 + (int)e, x = area.x + 1;
@@ -56,7 +68,8 @@ void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
             mt_grid_put(g, area, x + 1 + i, y, glyph, i == mark ? 0xc00000 : mt_expert_color(e), MT_COLOR_DEFAULT, 0);
         }
         x += bar_w + 3;
-        snprintf(line, sizeof line, "%4.2f ", rate);
+        if (T) snprintf(line, sizeof line, "%4.2f ", rate);
+        else snprintf(line, sizeof line, "   - "); /* no token to share: no rate */
         x += mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
         for (int k = 0; k < 3 && best_w[e][k] > 0; k++) {
             size_t len;

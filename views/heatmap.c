@@ -3,6 +3,7 @@
  * cell shows the top expert's id on its categorical colour. The cursor cell
  * is reversed; a detail panel on the right (when there is room) lists the
  * cell's experts, weights and margin. */
+#include <math.h>
 #include <stdio.h>
 
 #include "engine/intervene.h"
@@ -49,7 +50,10 @@ static void detail(mt_app *app, mt_grid *g, mt_rect r) {
 static uint32_t shade(const mt_app *app, const mt_session *base, uint32_t l, uint32_t t, int e, float weight) {
     switch (app->shading) {
     case MT_SHADE_WEIGHT: return mt_ramp(weight);
-    case MT_SHADE_ENTROPY: return mt_ramp(mt_entropy_full(mt_session_router_logits(app->s, l, t), app->m->hp.n_expert));
+    case MT_SHADE_ENTROPY: { /* NaN or infinite router logits: grey, never a colour of the scale */
+        double h = mt_entropy_full(mt_session_router_logits(app->s, l, t), app->m->hp.n_expert);
+        return isnan(h) ? 0x808080 : mt_ramp(h);
+    }
     case MT_SHADE_CHANGE: {
         if (!base) return mt_ramp(0);
         const uint32_t *a, *b;

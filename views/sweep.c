@@ -1,7 +1,9 @@
 /* The sweep view: per layer, over the prompt's tokens: entropy over all
  * experts and over the k, top-1 share, Gini and CV of the load, cold experts;
  * bars of eighths with the uniform baseline marked (| at 1 for entropies: a
- * uniform router). Definitions: engine/stats.h and the help view. */
+ * uniform router). Definitions: engine/stats.h and the help view. Tokens
+ * whose router logits hold NaN or infinity are left out and counted in red. */
+#include <math.h>
 #include <stdio.h>
 
 #include "engine/stats.h"
@@ -49,12 +51,23 @@ void mt_view_sweep(const mt_app *app, mt_grid *g, mt_rect area) {
         int y = area.y + 1 + (int)l, x = area.x + 1;
         snprintf(line, sizeof line, "%5u ", l);
         x += mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, l == app->cur_layer ? MT_ATTR_BOLD : 0);
+        uint64_t left = st.layers[l].nonfinite;
+        if (!st.layers[l].tokens) { /* every token left out (or none yet): no numbers, never a certain router */
+            snprintf(line, sizeof line, "no statistics: %llu token%s with NaN or infinite router logits", (unsigned long long)left, left == 1 ? "" : "s");
+            mt_grid_text(g, area, x, y, line, 0xc00000, MT_COLOR_DEFAULT, 0);
+            continue;
+        }
         bar(g, area, x, y, bar_w, m.h_full_mean, app->ascii, mt_ramp(m.h_full_mean));
         x += bar_w + 2;
         bar(g, area, x, y, bar_w, m.h_mix_mean, app->ascii, mt_ramp(m.h_mix_mean));
         x += bar_w + 2;
-        snprintf(line, sizeof line, "%.2f   %.2f  %4.2f  %4u", m.top1_share, m.gini, m.cv, m.cold);
-        mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        if (isnan(m.gini)) snprintf(line, sizeof line, "%.2f      -     -  %4u", m.top1_share, m.cold); /* no selections */
+        else snprintf(line, sizeof line, "%.2f   %.2f  %4.2f  %4u", m.top1_share, m.gini, m.cv, m.cold);
+        x += mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        if (left) { /* tokens left out of this layer's numbers */
+            snprintf(line, sizeof line, "  +%llu non-finite", (unsigned long long)left);
+            mt_grid_text(g, area, x, y, line, 0xc00000, MT_COLOR_DEFAULT, 0);
+        }
     }
     mt_stats_free(&st);
 }
