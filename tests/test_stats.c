@@ -291,7 +291,7 @@ static void shards_merge_exactly(void) {
     CHECKF(a.status == 0, "%s", a.err);
     proc_free(&a);
     for (int i = 0; i < 4; i++) {
-        char spec[8];
+        char spec[16];
         snprintf(shard[i], sizeof shard[i], "%s/shard%d.json", t_tmpdir(), i);
         snprintf(spec, sizeof spec, "%d/4", i);
         proc_result s = run_moetop("profile", "-m", gguf, "--data", data, "--shard", spec, "-o", shard[i], NULL);
