@@ -1,7 +1,10 @@
 /* The explorer in a real terminal: tmux runs the binary, send-keys types,
  * capture-pane reads the screen (with its colours); terminals it cannot use
- * refused in one line; a live recording of the terminal's size. Skipped
- * without tmux (script(1) for the refusals). */
+ * refused in one line (script(1)); a live recording of the terminal's size.
+ * Every step waits for the screen that shows its result (tests/support/tmux.h),
+ * never for a fixed time, so a loaded machine or a sanitizer build only makes
+ * it slower. tmux is installed by tools/deps.sh: without it the tests fail,
+ * naming the package. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,113 +13,158 @@
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
+#include "support/tmux.h"
+
+#define PROMPT "The quick brown fox jumps"
+/* on the heatmap's header once the prompt has been evaluated (not before:
+ * the first frame is drawn before the prompt runs) */
+#define EVALUATED "token 0, layer 0"
+
+/* Sends q and checks the explorer quits with status 0. */
+static void quits_cleanly(tmux_pane *p) {
+    if (!tmux_keys(p, false, "q")) return;
+    int status = tmux_wait_exit(p);
+    CHECKF(status == 0, "exit status %d after q", status);
+}
 
 /* The interactive explorer in a real terminal (tmux): it draws, takes keys,
  * follows a resize and quits cleanly. */
 static void in_tmux(void) {
     const char *gguf = fixture_path('b', ".gguf");
-    if (!gguf) return;
-    if (system("command -v tmux >/dev/null 2>&1") != 0) {
-        t_skip("tmux is not installed (sh tools/deps.sh installs it)");
-        return;
+    if (!gguf || !tmux_require()) return;
+    tmux_pane p;
+    const char *argv[] = { t_bin(), "-m", gguf, "--prompt", PROMPT, NULL };
+    if (!tmux_open(&p, 100, 30, argv)) return;
+    char *s = tmux_wait_for(&p, EVALUATED, false, false);
+    if (s && tmux_keys(&p, false, "j j l m")) {
+        free(s);
+        /* the cursor two tokens down and a layer right, its top expert masked */
+        s = tmux_wait_for(&p, "interventions: mask ", false, true);
+        CHECKF(s && strstr(s, "token 2, layer 1"), "after j j l m: %s", s ? s : "(none)");
     }
-    char session[64], cmd[2048], status[512], screen[512];
-    snprintf(session, sizeof session, "moetop-test-%d", (int)getpid());
-    snprintf(status, sizeof status, "%s/tmux-status", t_tmpdir());
-    snprintf(screen, sizeof screen, "%s/tmux-screen", t_tmpdir());
-    snprintf(cmd, sizeof cmd,
-             "tmux new-session -d -s %s -x 100 -y 30 \"%s -m %s --prompt 'The quick brown fox jumps'; echo $? > %s; sleep 5\" && "
-             "sleep 1.5 && tmux send-keys -t %s j j l m && sleep 1 && tmux resize-window -t %s -x 90 -y 24 2>/dev/null; sleep 1; "
-             "tmux capture-pane -t %s -p > %s; tmux send-keys -t %s q; sleep 1; tmux kill-session -t %s 2>/dev/null; true",
-             session, t_bin(), gguf, status, session, session, session, screen, session, session);
-    CHECK(system(cmd) == 0);
-    char *text = t_read_file(screen, NULL), *rc = t_read_file(status, NULL);
-    CHECKF(text && strstr(text, "pos token") && strstr(text, "mask "), "screen: %s", text ? text : "(none)");
-    CHECKF(rc && atoi(rc) == 0, "exit status %s", rc ? rc : "(none: it did not quit)");
-    free(text);
-    free(rc);
+    if (s && tmux_resize(&p, 90, 24)) {
+        free(s);
+        /* redrawn at 24 rows: the header on the first row again (the shrink
+         * scrolled it away) and the status line, on the last */
+        s = tmux_wait_for(&p, "pos token", false, false);
+        free(s);
+        s = tmux_wait_for(&p, "interventions: mask ", false, true);
+        CHECKF(s && strncmp(s, "  pos token", 11) == 0 && proc_count_lines(s) <= 24, "after the resize to 90x24: %s", s ? s : "(none)");
+    }
+    if (s) quits_cleanly(&p);
+    free(s);
+    tmux_close(&p);
 }
 
-/* Runs the explorer in a 100x30 tmux pane with env and config, sends the
- * keys (tmux send-keys -l: literal bytes), and captures the screen with its
- * SGR colours into screen. True when tmux ran. */
-static bool tmux_capture(const char *env, const char *config, const char *keys, const char *screen) {
+/* Runs the explorer in a 100x30 pane with COLORTERM=truecolor and config,
+ * waits for the prompt, sends keys (literal bytes) and waits for a screen
+ * (with its SGR colours) showing expect; returns it (caller frees), after
+ * checking that q then quits cleanly. */
+static char *colour_screen(const char *config, const char *keys, const char *expect) {
     const char *gguf = fixture_path('b', ".gguf");
-    char session[64], cmd[4096];
-    snprintf(session, sizeof session, "moetop-colour-%d", (int)getpid());
-    snprintf(cmd, sizeof cmd,
-             "tmux new-session -d -s %s -x 100 -y 30 \"%s %s -m %s --config %s --prompt 'The quick brown fox jumps'; sleep 5\" && "
-             "sleep 1.5 && tmux send-keys -t %s -l '%s' && sleep 1 && tmux capture-pane -t %s -ep > %s; "
-             "tmux send-keys -t %s q; sleep 0.5; tmux kill-session -t %s 2>/dev/null; true",
-             session, env, t_bin(), gguf, config, session, keys, session, screen, session, session);
-    return system(cmd) == 0;
+    tmux_pane p;
+    const char *argv[] = { "env", "COLORTERM=truecolor", t_bin(), "-m", gguf, "--config", config, "--prompt", PROMPT, NULL };
+    if (!tmux_open(&p, 100, 30, argv)) return NULL;
+    char *s = tmux_wait_for(&p, EVALUATED, false, false);
+    if (s && tmux_keys(&p, true, keys)) {
+        free(s);
+        s = tmux_wait_for(&p, expect, true, false);
+    }
+    if (s) quits_cleanly(&p);
+    tmux_close(&p);
+    return s;
 }
 
 /* In a real terminal: 24-bit colour when COLORTERM asks for it (through
  * tmux-direct), the 16 ANSI colours when the config says 16, and a mouse
  * click (xterm's X10 report) selecting a heatmap cell. */
 static void in_tmux_colours_and_mouse(void) {
-    if (!fixture_path('b', ".gguf")) return;
-    if (system("command -v tmux >/dev/null 2>&1") != 0) {
-        t_skip("tmux is not installed (sh tools/deps.sh installs it)");
+    if (!fixture_path('b', ".gguf") || !tmux_require()) return;
+    if (!CHECKF(system("infocmp tmux-direct >/dev/null 2>&1") == 0,
+                "no tmux-direct terminfo entry (Debian package ncurses-term: sh tools/deps.sh installs it)"))
         return;
-    }
-    if (system("infocmp tmux-direct >/dev/null 2>&1") != 0) {
-        t_skip("no tmux-direct terminfo entry (ncurses-term: sh tools/deps.sh installs it)");
-        return;
-    }
-    char ini[512], screen[512];
+    char ini[512];
     snprintf(ini, sizeof ini, "%s/colours.ini", t_tmpdir());
-    snprintf(screen, sizeof screen, "%s/colour-screen", t_tmpdir());
     t_write_file(ini, "[display]\ncolors = auto\n", 25);
     /* a press at column 20, row 3 (X10: ESC [ M, then 32 + button, 32 + 1 + column, 32 + 1 + row), then its release */
-    if (!CHECK(tmux_capture("COLORTERM=truecolor", ini, "\033[M 5$\033[M#5$", screen))) return;
-    char *text = t_read_file(screen, NULL);
-    CHECKF(text && strstr(text, "48;2;") && strstr(text, "token 2, layer 0"), "%s", text ? text : "(none)");
+    char *text = colour_screen(ini, "\033[M 5$\033[M#5$", "token 2, layer 0");
+    CHECKF(text && strstr(text, "48;2;"), "no 24-bit background: %s", text ? text : "(none)");
     free(text);
     t_write_file(ini, "[display]\ncolors = 16\n", 23);
-    if (!CHECK(tmux_capture("COLORTERM=truecolor", ini, "l", screen))) return;
-    text = t_read_file(screen, NULL);
-    CHECKF(text && !strstr(text, "48;2;") && !strstr(text, "48;5;") && (strstr(text, "[4") || strstr(text, "[10")) && strstr(text, "layer 1"), "%s",
+    text = colour_screen(ini, "l", "token 0, layer 1");
+    CHECKF(text && !strstr(text, "48;2;") && !strstr(text, "48;5;") && (strstr(text, "[4") || strstr(text, "[10")), "not 16 colours: %s",
            text ? text : "(none)");
     free(text);
 }
 
+/* Sends keys (names) and waits for the status line (the last) to show what;
+ * adds the seconds that took to *waited. False (a failed check) if it never
+ * shows. */
+static bool keys_then_status(tmux_pane *p, const char *keys, const char *what, double *waited) {
+    if (!tmux_keys(p, false, keys)) return false;
+    char *s = tmux_wait_for(p, what, false, true);
+    free(s);
+    *waited += p->waited;
+    return s != NULL;
+}
+
 /* Long work on screen: a 3000-token prompt on a model that takes seconds
- * shows a progress bar and Esc cancels it; an intervention's recompute
- * cancelled leaves stale layers said on the status line, and r finishes it
- * (tests/support/tmux_progress.sh drives it). */
+ * (96 steps of 256 tokens through one layer: about 20 s in the plain build,
+ * minutes under the sanitizers) shows a progress bar and Esc cancels it; an
+ * intervention's recompute cancelled leaves stale layers said on the status
+ * line, and r finishes it. Each key is sent once the screen shows the state it
+ * acts on: Esc once the bar is up, a few steps into the work, so it lands
+ * inside it (the bar's percentage is printed). */
 static void in_tmux_progress_and_cancel(void) {
-    if (system("command -v tmux >/dev/null 2>&1") != 0) {
-        t_skip("tmux is not installed (sh tools/deps.sh installs it)");
-        return;
-    }
-    char model[512], cmd[2048], path[600];
+    if (!tmux_require()) return;
+    char model[512];
     snprintf(model, sizeof model, "%s/slow.gguf", t_tmpdir());
     proc_result r = run_moetop("synth", "-q", "-o", model, "--layers", "8", "--d-model", "512", "--heads", "8", "--kv-heads", "2", "--head-dim",
                                "64", "--experts", "16", "--k", "4", "--ff", "512", "--vocab-base", "256", NULL);
     bool made = CHECKF(r.status == 0, "%s", r.err);
     proc_free(&r);
     if (!made) return;
-    snprintf(cmd, sizeof cmd, "sh tests/support/tmux_progress.sh %s %s %s", t_bin(), model, t_tmpdir());
-    if (!CHECK(system(cmd) == 0)) return;
-    static const struct { const char *name, *expect; } caps[] = {
-        { "computing", "Esc cancels" },
-        { "cancelled", "cancelled: no prompt evaluated" },
-        { "prompt", "prompt run" },
-        { "stale", "cancelled: layers 0.. are stale" },
-        { "recomputed", "| recomputed" },
-    };
-    for (size_t i = 0; i < sizeof caps / sizeof *caps; i++) {
-        snprintf(path, sizeof path, "%s/cap-%s.txt", t_tmpdir(), caps[i].name);
-        char *text = t_read_file(path, NULL);
-        CHECKF(text && strstr(text, caps[i].expect), "%s: %s", caps[i].name, text ? text : "(none)");
-        free(text);
+    char long_prompt[3001], half[1501];
+    memset(long_prompt, 'x', 3000);
+    long_prompt[3000] = 0;
+    memset(half, 'y', 1500);
+    half[1500] = 0;
+    tmux_pane p;
+    const char *argv[] = { t_bin(), "-m", model, "--prompt", long_prompt, NULL };
+    if (!tmux_open(&p, 100, 30, argv)) return;
+    /* seconds: to the first bar, to the cancel, the 1500-token prompt, to the
+     * second bar, to the cancel and the baseline, the recompute */
+    double t[6] = { 0 };
+    int pct[2] = { -1, -1 };
+    /* the first prompt: the bar, then Esc */
+    char *s = tmux_wait_for(&p, "Esc cancels", false, true);
+    bool ok = CHECKF(s && strstr(s, " computing "), "no progress bar: %s", s ? s : "(none)");
+    if (ok) sscanf(strstr(s, " computing ") + 11, "%d", &pct[0]);
+    t[0] = p.waited;
+    free(s);
+    ok = ok && keys_then_status(&p, "Escape", "cancelled: no prompt evaluated", &t[1]);
+    /* a shorter prompt typed in the prompt line runs to its end */
+    ok = ok && tmux_keys(&p, false, "e C-u") && tmux_keys(&p, true, half) && keys_then_status(&p, "Enter", "prompt run", &t[2]);
+    /* a mask at layer 0 recomputes every layer: cancelled inside, the layers
+     * stay stale (the heatmap then computes the baseline its change marks
+     * need: the stale message shows once that is done) */
+    ok = ok && tmux_keys(&p, false, "m");
+    if (ok) {
+        s = tmux_wait_for(&p, "Esc cancels", false, true);
+        if (s) sscanf(strstr(s, " computing ") ? strstr(s, " computing ") + 11 : "", "%d", &pct[1]);
+        t[3] = p.waited;
+        ok = s != NULL;
+        free(s);
     }
-    snprintf(path, sizeof path, "%s/status", t_tmpdir());
-    char *status = t_read_file(path, NULL);
-    CHECKF(status && atoi(status) == 0, "exit status %s", status ? status : "(none: it did not quit)");
-    free(status);
+    ok = ok && keys_then_status(&p, "Escape", "cancelled: layers 0.. are stale", &t[4]);
+    ok = ok && keys_then_status(&p, "r", "| recomputed", &t[5]);
+    if (ok) {
+        printf("  bar after %.1f s at %d%%, cancelled %.1f s later; 1500 tokens in %.1f s; recompute's bar after %.1f s at %d%%, "
+               "cancelled and the baseline computed %.1f s later; recomputed in %.1f s\n",
+               t[0], pct[0], t[1], t[2], t[3], pct[1], t[4], t[5]);
+        quits_cleanly(&p);
+    }
+    tmux_close(&p);
 }
 
 /* A terminal that cannot run the explorer (TERM=dumb: no cursor addressing;

@@ -282,10 +282,9 @@ static void export_loads_in_pandas(void) {
     CHECK(a.status == 0 && b.status == 0);
     proc_free(&a);
     proc_free(&b);
-    if (system("/usr/bin/python3 -c 'import pandas' 2>/dev/null") != 0) {
-        t_skip("python3-pandas is not installed (sh tools/deps.sh installs it)");
+    if (!CHECKF(system("/usr/bin/python3 -c 'import pandas' 2>/dev/null") == 0,
+                "/usr/bin/python3 cannot import pandas (Debian package python3-pandas: sh tools/deps.sh installs it)"))
         return;
-    }
     char script[2048];
     snprintf(script, sizeof script,
              "import pandas as pd, sys\n"

@@ -12,13 +12,22 @@ set -eu
 # the direct-colour terminfo entries truecolor uses), inih, cglm, Vulkan
 # loader and headers, glslc for shaders; tests: lavapipe (Mesa's CPU Vulkan),
 # the validation layers, clang for the fuzzers, tmux for terminal tests,
-# pandas to check that exported CSV loads in it, locales for the sources
+# python3 and pandas to check that exported CSV loads in it, unicode-data
+# (UnicodeData.txt under /usr/share/unicode: the tokenizer's differential
+# corpus and tools/gen_unicode_tables.py read it), locales for the sources
 # localedef builds a decimal-comma locale from (test_locale; the system's own
 # locales are not touched); the experiments: LAPACK (LAPACKE, with BLAS) for
 # eigenvalues and Gram matrices, liblinear for the logistic-regression probe
 # of `moetop predict`.
 PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev ncurses-term liblapacke-dev liblinear-dev \
-libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang libclang-rt-14-dev tmux python3-pandas locales"
+libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang libclang-rt-14-dev tmux \
+python3 python3-pandas unicode-data locales"
+
+# Commands the tests need, whichever package provides them: node and npm run
+# the tokenizer's differential test against npm's tiktoken. Debian's `nodejs
+# npm` are installed only when a command is missing (NodeSource's nodejs,
+# which bundles npm, conflicts with Debian's npm package).
+COMMANDS="node npm"
 
 # training the bundled model (make model): Debian's PyTorch with OpenBLAS
 # threads, and the text it learns from
@@ -26,7 +35,7 @@ TRAIN_PACKAGES="python3-torch python3-numpy libopenblas0-pthread bible-kjv fortu
 
 mode=${1:-install}
 case "$mode" in
-  --list) echo $PACKAGES; exit 0 ;;
+  --list) echo $PACKAGES nodejs npm; exit 0 ;;
   --train) PACKAGES="$PACKAGES $TRAIN_PACKAGES"; mode=install ;;
   install|--ensure|--check) ;;
   *) echo "usage: sh tools/deps.sh [--ensure|--check|--list|--train]" >&2; exit 2 ;;
@@ -36,6 +45,14 @@ missing=""
 for p in $PACKAGES; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$status" = installed ] || missing="$missing $p"
+done
+# a missing command brings in Debian's nodejs and npm together (Debian's npm
+# needs Debian's nodejs)
+for c in $COMMANDS; do
+  if ! command -v "$c" >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+    break
+  fi
 done
 [ -z "$missing" ] && exit 0
 

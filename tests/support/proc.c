@@ -50,7 +50,9 @@ static proc_result run(const char *const *argv, const char *stdin_data, int seco
         dup2(in_pipe[0], 0);
         dup2(out_pipe[1], 1);
         dup2(err_pipe[1], 2);
-        close(in_pipe[1]); close(out_pipe[0]); close(err_pipe[0]);
+        /* only 0, 1 and 2 stay open: a daemon the command starts (tmux's
+         * server) must not hold the pipes, or their end never comes */
+        close(in_pipe[0]); close(in_pipe[1]); close(out_pipe[0]); close(out_pipe[1]); close(err_pipe[0]); close(err_pipe[1]);
         int argc = 0;
         while (argv[argc]) argc++;
         char **copy = calloc((size_t)argc + 1, sizeof *copy);

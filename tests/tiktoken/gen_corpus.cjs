@@ -5,12 +5,26 @@
 // with npm's tiktoken (o200k_base, encode_ordinary) and writes
 //   per document: u32 byte length, UTF-8 bytes, u32 id count, u32 ids
 // Usage: node gen_corpus.cjs OUT.bin [MEGABYTES]   (deterministic)
+// A missing input (the tiktoken package, Debian's UnicodeData.txt) is one
+// line on stderr naming it, and exit status 2.
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { get_encoding } = require("tiktoken");
+
+function fail(what, why) {
+  process.stderr.write(`gen_corpus.cjs: ${what}: ${why}\n`);
+  process.exit(2);
+}
+
+let get_encoding;
+try {
+  ({ get_encoding } = require("tiktoken"));
+} catch (e) {
+  fail("tiktoken", `cannot load the npm package (${e.code || e.message}); NODE_PATH=${process.env.NODE_PATH || "(unset)"}`);
+}
 
 const out = process.argv[2];
+if (!out) fail("usage", "node gen_corpus.cjs OUT.bin [MEGABYTES]");
 const targetBytes = (Number(process.argv[3]) || 5.5) * 1024 * 1024;
 
 let seed = 0x9e3779b9;
@@ -27,9 +41,14 @@ const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 // moetop's tables come from (so both sides agree on which characters exist).
 const byCategory = {};
 const ucd = "/usr/share/unicode/UnicodeData.txt";
-if (fs.existsSync(ucd)) {
-  let first = null;
-  for (const line of fs.readFileSync(ucd, "utf8").split("\n")) {
+{
+  let text = "", first = null;
+  try {
+    text = fs.readFileSync(ucd, "utf8");
+  } catch (e) {
+    fail(ucd, `${e.code === "ENOENT" ? "missing" : e.message} (Debian package unicode-data: sh tools/deps.sh installs it)`);
+  }
+  for (const line of text.split("\n")) {
     const f = line.split(";");
     if (f.length < 3) continue;
     const cp = parseInt(f[0], 16), name = f[1], cat = f[2];
@@ -40,6 +59,7 @@ if (fs.existsSync(ucd)) {
   }
 }
 const categories = Object.keys(byCategory).sort();
+if (categories.length < 27) fail(ucd, `only ${categories.length} of the 27 general categories it lists (Cs and Co left out); not Unicode data?`);
 function charOf(cat) {
   const ranges = byCategory[cat];
   const [lo, hi] = pick(ranges);
@@ -107,7 +127,8 @@ function realTexts() {
   }
   const docs = [];
   for (const p of files) {
-    const text = fs.readFileSync(p, "utf8");
+    let text;
+    try { text = fs.readFileSync(p, "utf8"); } catch { continue; } // unreadable: not part of the corpus
     if (!text.includes("\ufffd")) docs.push(text); // valid UTF-8 only: tiktoken takes strings
   }
   return docs;
@@ -131,5 +152,9 @@ for (const t of realTexts()) {
 }
 while (bytes < targetBytes) emit(syntheticDoc());
 enc.free();
-fs.writeFileSync(out, Buffer.concat(chunks));
+try {
+  fs.writeFileSync(out, Buffer.concat(chunks));
+} catch (e) {
+  fail(out, e.message);
+}
 console.log(`${docs} documents, ${(bytes / 1048576).toFixed(2)} MiB (${(realBytes / 1048576).toFixed(2)} MiB real text), ${categories.length} categories`);
