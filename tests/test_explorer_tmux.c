@@ -85,12 +85,12 @@ static void in_tmux_colours_and_mouse(void) {
         return;
     char ini[512];
     snprintf(ini, sizeof ini, "%s/colours.ini", t_tmpdir());
-    t_write_file(ini, "[display]\ncolors = auto\n", 25);
+    t_write_file(ini, "[display]\ncolors = auto\n", 24);
     /* a press at column 20, row 3 (X10: ESC [ M, then 32 + button, 32 + 1 + column, 32 + 1 + row), then its release */
     char *text = colour_screen(ini, "\033[M 5$\033[M#5$", "token 2, layer 0");
     CHECKF(text && strstr(text, "48;2;"), "no 24-bit background: %s", text ? text : "(none)");
     free(text);
-    t_write_file(ini, "[display]\ncolors = 16\n", 23);
+    t_write_file(ini, "[display]\ncolors = 16\n", 22);
     text = colour_screen(ini, "l", "token 0, layer 1");
     CHECKF(text && !strstr(text, "48;2;") && !strstr(text, "48;5;") && (strstr(text, "[4") || strstr(text, "[10")), "not 16 colours: %s",
            text ? text : "(none)");
