@@ -108,6 +108,40 @@ static void context_by_ids(void) {
 }
 
 /* adds the selections (weight > 0) of every token of a prompt to counts[L][E] */
+/* context's most attended tokens equal attention-routing's (both from the engine's attention
+ * probabilities at the target): positions before the target, most first, weights in [0, 1]. */
+static void context_attended_tokens(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    proc_result c = run_moetop("context", "-m", a, "--token", "fox", "--context", "The quick brown fox", "--context",
+                               "a fox", "--context", "one fox two", "--json", NULL);
+    proc_result r = run_moetop("attention-routing", "-m", a, "--token", "fox", "--context", "The quick brown fox", "--context",
+                               "a fox", "--context", "one fox two", "--json", NULL);
+    jv *cj = json_of(&c), *rj = json_of(&r);
+    for (size_t k = 0; cj && rj && k < 3; k++) {
+        const jv *ctx = jv_at(jv_get(cj, "contexts"), k), *other = jv_at(jv_get(rj, "contexts"), k);
+        double pos = jv_num(ctx, "position", -1);
+        CHECK(pos == jv_num(other, "position", -2));
+        const jv *layers = jv_get(ctx, "layers"), *most = jv_get(other, "most_attended");
+        for (size_t l = 0; layers && l < layers->len; l++) {
+            const jv *att = jv_get(jv_at(layers, l), "attended"), *want = jv_at(most, l);
+            if (!CHECKF(att && want && att->len == want->len && att->len == (pos + 1 < 3 ? pos + 1 : 3), "context %zu layer %zu", k, l)) continue;
+            double last = 2;
+            for (size_t i = 0; i < att->len; i++) {
+                const jv *x = jv_at(att, i), *y = jv_at(want, i);
+                double w = jv_num(x, "weight", -1);
+                CHECK(jv_num(x, "position", -1) == jv_num(y, "position", -2) && w == jv_num(y, "weight", -2));
+                CHECK(w >= 0 && w <= 1 && w <= last && jv_num(x, "position", -1) <= pos);
+                last = w;
+            }
+        }
+    }
+    jv_free(cj);
+    jv_free(rj);
+    proc_free(&c);
+    proc_free(&r);
+}
+
 static void add_selections(const char *gguf, const char *prompt, double *counts, size_t E) {
     proc_result run = run_moetop("trace", "-m", gguf, "--prompt", prompt, "--special", "--json", NULL);
     jv *tr = json_of(&run);
@@ -534,6 +568,7 @@ static void vocab_map_shards(void) {
 int main(void) {
     t_begin("cli_experiments2");
     RUN(context_by_ids);
+    RUN(context_attended_tokens);
     RUN(divergence_from_traces);
     RUN(taxonomy_from_traces);
     RUN(probe_against_trace);

@@ -15,6 +15,7 @@
 #include "cli/text.h"
 #include "exp_args.h"
 #include "experiments/context.h"
+#include "experiments/attention.h"
 #include "experiments/routing.h"
 
 static const char *const context_definitions[] = {
@@ -27,6 +28,10 @@ static const char *const context_definitions[] = {
     "             earlier topk entry) among the contexts",
     "jaccard      per layer, the mean over pairs of contexts of |A n B| / |A u B|, A and B",
     "             the selected sets (weight > 0); n/a with fewer than two contexts",
+    "attended     (--json) per layer, the three positions the target's last token attends to",
+    "             most: the mean over heads of its attention probabilities as the forward",
+    "             pass computes them (sinks and the sliding window included), ties to the",
+    "             earlier position",
     "start/later  the same within contexts where the target is the first thing (its ids",
     "             begin at position 0: a position effect) and within the others (a context",
     "             effect); across: pairs of one of each",
@@ -75,7 +80,12 @@ typedef struct ctx_found {
     size_t item;         /* index into the corpus */
     bool spaced;         /* " " + TEXT's ids were used */
     mt_context_item r;
+    uint32_t n_att;      /* attended positions kept per layer (at most ATTENDED) */
+    uint32_t *att_pos;   /* [L][ATTENDED]: the target's most attended positions ... */
+    double *att_w;       /* [L][ATTENDED]: ... and their attention, the mean over heads */
 } ctx_found;
+
+#define ATTENDED 3
 
 static void put_text(mt_json *j, const cli_model *cm, const mt_ids *ids) {
     mt_bytes text = { 0 };
@@ -152,6 +162,17 @@ static int print_json(const cli_model *cm, const ctx_input *in, const ctx_found 
             if (top < 0) mt_json_null(&j);
             else mt_json_u64(&j, (uint64_t)top);
             json_opt_f64(&j, "entropy", r->entropy[l]);
+            mt_json_key(&j, "attended");
+            mt_json_begin_array(&j);
+            for (uint32_t i = 0; i < f[c].n_att; i++) {
+                mt_json_begin_object(&j);
+                mt_json_key(&j, "position");
+                mt_json_u64(&j, f[c].att_pos[(size_t)l * ATTENDED + i]);
+                mt_json_key(&j, "weight");
+                mt_json_f64(&j, f[c].att_w[(size_t)l * ATTENDED + i]);
+                mt_json_end_object(&j);
+            }
+            mt_json_end_array(&j);
             mt_json_end_object(&j);
         }
         mt_json_end_array(&j);
@@ -274,6 +295,11 @@ static int run_context(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     mt_session_skip_logits(s, true); /* the trace is all context reads */
+    if (!mt_session_capture_attention(s, true)) { /* for each target's most attended tokens */
+        rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        goto done;
+    }
+    float *probs = NULL;
     mt_session_set_interventions(s, &iv);
     cli_progress pr;
     cli_progress_begin(&pr, "context", "contexts");
@@ -298,11 +324,28 @@ static int run_context(const cli_command *cmd, cli_args *a) {
         }
         found[n_found].item = i;
         found[n_found].spaced = use_spaced;
-        if (!mt_context_capture(s, (uint32_t)at, last, L, E, &found[n_found].r)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
-        else n_found++;
+        ctx_found *fc = &found[n_found];
+        uint32_t H = cm.m->hp.n_head;
+        fc->n_att = last + 1 < ATTENDED ? last + 1 : ATTENDED;
+        fc->att_pos = calloc((size_t)L * ATTENDED, sizeof *fc->att_pos);
+        fc->att_w = calloc((size_t)L * ATTENDED, sizeof *fc->att_w);
+        float *grown = realloc(probs, (size_t)H * (last + 1) * sizeof *probs);
+        if (grown) probs = grown;
+        if (!fc->att_pos || !fc->att_w || !grown || !mt_context_capture(s, (uint32_t)at, last, L, E, &fc->r)) {
+            free(fc->att_pos);
+            free(fc->att_w);
+            rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+            break;
+        }
+        n_found++;
+        for (uint32_t l = 0; l < L && !rc; l++) {
+            if (!mt_session_attention(s, l, last, probs, NULL, NULL, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+            else mt_attention_top(probs, H, last, fc->n_att, fc->att_pos + (size_t)l * ATTENDED, fc->att_w + (size_t)l * ATTENDED);
+        }
         cli_progress_fn(&pr, i + 1, in.corpus.n_items);
     }
     cli_progress_end(&pr);
+    free(probs);
     if (rc) goto done;
     if (n_found == 0) {
         rc = cli_error(CLI_EXIT_USAGE, "--token: \"%s\" is in none of the %zu prompts", token, in.corpus.n_items);
@@ -323,7 +366,11 @@ static int run_context(const cli_command *cmd, cli_args *a) {
     else rc = print_table(&cm, &in, found, n_found, sum, skipped);
 done:
     mt_session_free(s);
-    for (size_t i = 0; found && i < n_found; i++) mt_context_item_free(&found[i].r);
+    for (size_t i = 0; found && i < n_found; i++) {
+        mt_context_item_free(&found[i].r);
+        free(found[i].att_pos);
+        free(found[i].att_w);
+    }
     free(found);
     free(sum);
     mt_iv_free(&iv);
