@@ -858,7 +858,7 @@ static void frames_keep_their_lines(void) {
     proc_free(&r);
     snprintf(text, sizeof text,
              "t = open('%s', encoding='utf-8', newline='').read()\n"
-             "assert len(t.splitlines()) == t.count('\\n') == 9, t.splitlines()\n", trace_txt); /* the header, 7 tokens, the next token */
+             "assert len(t.splitlines()) == t.count('\\n') == 12, t.splitlines()\n", trace_txt); /* 3 header lines, the columns, 7 tokens, the next token */
     const char *argv2[] = { "/usr/bin/python3", "-c", text, NULL };
     r = proc_run(argv2, NULL);
     CHECKF(r.status == 0, "python3 on trace: %s", r.err);
