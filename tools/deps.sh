@@ -17,8 +17,9 @@ PACKAGES="gcc make pkg-config libc6-dev libncurses-dev libinih-dev libcglm-dev n
 libvulkan-dev glslc mesa-vulkan-drivers vulkan-validationlayers clang libclang-rt-14-dev tmux python3-pandas"
 
 # training the bundled model (make model): Debian's PyTorch with OpenBLAS
-# threads, and the text it learns from
-TRAIN_PACKAGES="python3-torch python3-numpy libopenblas0-pthread bible-kjv fortunes wordnet-base"
+# threads, the text it learns from, and Python's regex module (o200k's
+# pre-tokenizer, for choosing and checking its vocabulary)
+TRAIN_PACKAGES="python3-torch python3-numpy libopenblas0-pthread bible-kjv fortunes wordnet-base python3-regex"
 
 mode=${1:-install}
 case "$mode" in
