@@ -1,15 +1,16 @@
 """The bundled model's training corpus, from Debian-packaged text and
 generated data, one document list per domain:
 
-  prose  the King James Bible (bible-kjv) and fortunes
+  prose  the King James Bible (bible-kjv) and fortunes (the fortunes packages' files)
   facts  WordNet glosses: "word (noun): meaning."
-  code   Python's standard library and C headers
+  code   Python's standard library and the C library's headers (libc6-dev's
+         /usr/include/*.h; other packages' headers are left out)
   math   generated arithmetic: drills of sums of one- and two-digit numbers
-         ("A + B = C", every pair of 0..99 equally likely), mixed additions,
+         ("A + B = C"; each operand one-digit a fifth of the time), mixed additions,
          subtractions, multiplications and divisions, column additions with carries
   chat   harmony-format chats answered from WordNet glosses and arithmetic
 
-Everything is seeded: the same machine packages give the same corpus."""
+Everything is seeded: the same versions of those packages give the same corpus."""
 import glob
 import os
 import random
@@ -17,7 +18,7 @@ import re
 import subprocess
 
 DOMAINS = ["prose", "facts", "code", "math", "chat"]
-DRILL_SHARE = 0.5  # of math documents: drills of one- and two-digit sums
+DRILL_SHARE = 0.6  # of math documents: drills of one- and two-digit sums
 EOT = "<|endoftext|>"
 
 
@@ -27,6 +28,19 @@ def _read(path, limit=None):
             return f.read(limit) if limit else f.read()
     except OSError:
         return ""
+
+
+def package_files(*packages):
+    """The paths the Debian packages installed (so that other packages on the
+    machine do not change the corpus); empty where dpkg cannot say."""
+    out = set()
+    for p in packages:
+        try:
+            r = subprocess.run(["dpkg-query", "-L", p], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        out.update(line.strip() for line in r.stdout.splitlines() if line.startswith("/"))
+    return out
 
 
 def prose(rng):
@@ -40,8 +54,9 @@ def prose(rng):
         verses = re.sub(r"\n(?! *\d+ )", " ", c).split("\n")
         for i in range(0, len(verses), 12):
             docs.append("\n".join(v.strip() for v in verses[i:i + 12]))
+    fortunes = package_files("fortunes", "fortunes-min")
     for path in sorted(glob.glob("/usr/share/games/fortunes/*")):
-        if path.endswith((".dat", ".u8")) or os.path.isdir(path):
+        if path.endswith((".dat", ".u8")) or os.path.isdir(path) or path not in fortunes:
             continue
         for fortune in _read(path).split("\n%\n"):
             fortune = fortune.strip()
@@ -78,7 +93,10 @@ def facts(rng, gl):
 
 def code(rng, limit_bytes=8_000_000):
     docs, total = [], 0
-    files = sorted(glob.glob("/usr/lib/python3.11/*.py")) + sorted(glob.glob("/usr/include/*.h"))
+    python = package_files("libpython3.11-minimal", "libpython3.11-stdlib")
+    libc = package_files("libc6-dev")
+    files = [p for p in sorted(glob.glob("/usr/lib/python3.11/*.py")) if p in python] + \
+            [p for p in sorted(glob.glob("/usr/include/*.h")) if p in libc]
     for path in files:
         lines = _read(path).splitlines()
         for i in range(0, len(lines), 60):

@@ -148,7 +148,6 @@ def sample(texts, n_chars):
 
 def measure(texts, freq, tokens, rank, sizes):
     samples = sample(texts, 200_000)
-    old = set(tokens[:8192])
     print(f"{'size':>7} {'tokens held':>12} {'chunks as o200k':>16} {'tokens/byte':>12}")
     for size in sizes:
         ranks = choose(size, freq, tokens, rank) if size else list(range(8192))
@@ -166,6 +165,28 @@ def measure(texts, freq, tokens, rank, sizes):
     print("8192*: the first 8192 ranks (the vocabulary before this one); the full o200k:", end=" ")
     n_tok = sum(len(moetop_ids(FULL, t, "measure", special=False)) for t in samples.values())
     print(f"{n_tok / sum(len(t.encode('utf-8')) for t in samples.values()):.4f} tokens/byte")
+
+
+NPM = os.path.join(ROOT, "build", "npm")  # where `make test` installs npm's tiktoken
+
+
+def tiktoken_ids(text):
+    """o200k_base ids of text by tiktoken itself (npm's package, as the tests
+    install it under build/npm), or None where node or the package is missing."""
+    if not os.path.exists(os.path.join(NPM, "node_modules", "tiktoken", "package.json")):
+        return None
+    path = os.path.join(WORK, "tiktoken-input.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    script = ("const {get_encoding} = require('tiktoken'); const fs = require('fs');"
+              "const e = get_encoding('o200k_base'); process.stdout.write(Array.from("
+              "e.encode_ordinary(fs.readFileSync(process.argv[1], 'utf8'))).join(' ')); e.free();")
+    try:
+        r = subprocess.run(["node", "-e", script, path], capture_output=True, text=True, check=True,
+                           env=dict(os.environ, NODE_PATH=os.path.join(NPM, "node_modules")))
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return [int(x) for x in r.stdout.split()]
 
 
 def check(path, texts, tokens, rank, ranks):
@@ -189,6 +210,11 @@ def check(path, texts, tokens, rank, ranks):
         want_full = [rank[t] for c in o200k.chunks(text) for t in o200k.merge(c, rank)[0]]
         if not np.array_equal(moetop_ids(FULL, text, "check-full", special=False), want_full):
             raise SystemExit(f"vocab.py: {domain}: this script's o200k merging differs from moetop's with the full vocabulary")
+        tik = tiktoken_ids(text)
+        if tik is not None and tik != want_full:
+            raise SystemExit(f"vocab.py: {domain}: this script's o200k merging differs from tiktoken's")
+        print(f"check {domain}: o200k's ids agree with moetop's full vocabulary"
+              + (" and tiktoken's" if tik is not None else " (tiktoken not installed under build/npm: not compared)"))
         pieces = tokenize_subset(text, rank, sub, {})
         want = [sub_id[sub[t]] for p, _ in pieces for t in p]
         have = moetop_ids(path, text, "check-sub", special=False)
