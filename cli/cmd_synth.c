@@ -10,6 +10,8 @@
 #include "engine/quant.h"
 #include "engine/synth.h"
 #include "engine/tokenizer.h"
+#include "engine/synth_vocab.h"
+#include "input.h"
 
 /* "--types embd=q8_0,experts=mxfp4,...": groups not named keep their type. */
 static bool parse_types(const char *list, mt_synth_spec *s) {
@@ -40,6 +42,62 @@ static bool parse_types(const char *list, mt_synth_spec *s) {
         }
         memcpy((char *)s + groups[g].off, &(uint32_t){ (uint32_t)type }, sizeof(uint32_t));
     }
+    return true;
+}
+
+/* "--vocab-tokens FILE": one rank (a decimal token id of --vocab) per line;
+ * blank lines and lines starting with '#' are skipped. The ranks in file
+ * order, malloc'd, and their count; NULL after "moetop: FILE:LINE: why". */
+static uint32_t *read_ranks(const char *path, uint32_t *n_out) {
+    size_t len;
+    char *text = mt_read_text_file(path, &len);
+    if (!text) return NULL;
+    uint32_t *ranks = NULL, n = 0, cap = 0, line_no = 0;
+    for (char *line = text, *end; line < text + len; line = end + 1) {
+        end = memchr(line, '\n', (size_t)(text + len - line));
+        if (!end) end = text + len;
+        line_no++;
+        size_t n_line = (size_t)(end - line);
+        if (n_line && line[n_line - 1] == '\r') n_line--;
+        if (n_line == 0 || line[0] == '#') continue;
+        unsigned long long v = 0;
+        size_t i = 0;
+        while (i < n_line && line[i] >= '0' && line[i] <= '9' && v <= UINT32_MAX) v = v * 10 + (unsigned)(line[i++] - '0');
+        if (i == 0 || i != n_line || v >= UINT32_MAX) {
+            cli_error(CLI_EXIT_USAGE, "%s:%u: '%.*s' is not a rank (a token id of --vocab, one per line)", path, line_no,
+                      (int)(n_line < 40 ? n_line : 40), line);
+            goto fail;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            uint32_t *p = realloc(ranks, cap * sizeof *p);
+            if (!p) {
+                cli_error(CLI_EXIT_FAIL, "%s: out of memory", path);
+                goto fail;
+            }
+            ranks = p;
+        }
+        ranks[n++] = (uint32_t)v;
+    }
+    if (n == 0) {
+        cli_error(CLI_EXIT_USAGE, "%s: lists no ranks", path);
+        goto fail;
+    }
+    free(text);
+    *n_out = n;
+    return ranks;
+fail:
+    free(text);
+    free(ranks);
+    return NULL;
+}
+
+/* A bad --vocab-tokens list is the user's error (exit 2), found by building
+ * the vocabulary once before writing. */
+static bool list_usable(const mt_synth_spec *s, mt_err *err) {
+    mt_synth_vocab v;
+    if (!mt_synth_vocab_build(s, &v, err)) return false;
+    mt_synth_vocab_free(&v);
     return true;
 }
 
@@ -76,30 +134,46 @@ static int run_synth(const cli_command *cmd, cli_args *a) {
         mt_tokenizer_free(check);
         s.vocab_from = vocab;
     }
+    uint32_t *ranks = NULL;
+    const char *ranks_path = cli_get(a, "--vocab-tokens");
+    if (ranks_path) {
+        if (!vocab || cli_has(a, "--vocab-base")) {
+            mt_gguf_close(vocab);
+            return cli_usage_error(cmd, "--vocab-tokens: needs --vocab FILE, and replaces --vocab-base");
+        }
+        if (!(ranks = read_ranks(ranks_path, &s.vocab_base))) {
+            mt_gguf_close(vocab);
+            return CLI_EXIT_USAGE;
+        }
+        s.vocab_ranks = ranks;
+    }
     s.weights_dir = cli_get(a, "--weights");
     s.vocab_only = cli_has(a, "--vocab-only");
     float base = s.rope_base, factor = s.rope_factor;
     if (!cli_get_float(a, "--rope-base", &base) || !cli_get_float(a, "--rope-factor", &factor) ||
         !cli_get_u32(a, "--rope-original-context", 1, 1u << 24, &s.rope_original_context)) {
         mt_gguf_close(vocab);
+        free(ranks);
         return CLI_EXIT_USAGE;
     }
     s.rope_base = base;
     s.rope_factor = factor;
     int rc = 0;
     if (!mt_synth_check(&s, &err)) rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
+    else if (ranks && !list_usable(&s, &err)) rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
     else if (!mt_synth_write(&s, out, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     else if (!cli_has(a, "--quiet"))
         fprintf(stderr, "moetop: wrote %s: gpt-oss, %u layers, width %u, %u x %u heads (%u KV), %u experts top-%u, vocabulary %u + %d\n",
                 out, s.n_layer, s.d_model, s.n_head, s.head_dim, s.n_kv, s.n_expert, s.k, s.vocab_base, MT_SYNTH_N_SPECIAL);
     mt_gguf_close(vocab);
+    free(ranks);
     return rc;
 }
 
 const cli_command cmd_synth = {
     .name = "synth",
     .usage = "moetop synth -o OUT.gguf [--preset NAME] [--layers N] [--d-model N] [--heads N] [--kv-heads N] "
-             "[--head-dim N] [--experts N] [--k N] [--ff N] [--swa N] [--vocab-base N] [--vocab FILE] "
+             "[--head-dim N] [--experts N] [--k N] [--ff N] [--swa N] [--vocab-base N] [--vocab FILE [--vocab-tokens LIST]] "
              "[--types GROUP=TYPE,...] [--seed S]",
     .summary = "Write a random model of the gpt-oss architecture, with llama.cpp's tensor names, shapes and keys.",
     .details = "Presets: a, b, c (the shapes of shared/oracle/gpt-oss), tiny, gpt-oss-20b (about 13 GB).\n"
@@ -107,7 +181,10 @@ const cli_command cmd_synth = {
                "Type groups: embd (token_embd), output, attn (q, k, v, output), router (ffn_gate_inp),\n"
                "experts (ffn_gate/up/down_exps); types: f32, f16, bf16, q8_0, mxfp4. Norms, biases and\n"
                "sinks are always f32. Vocabulary: 256 byte tokens and invented merges up to --vocab-base,\n"
-               "or the first --vocab-base ranks of --vocab FILE; then 32 harmony special tokens.\n"
+               "or the first --vocab-base ranks of --vocab FILE, or exactly the ranks --vocab-tokens LIST\n"
+               "names (ascending, one per line, '#' comments; all single-byte tokens among them, and\n"
+               "closed under the merges: each longer token made by a merge of two listed tokens); ids\n"
+               "are dense in rank order, merges kept in the source's order; then 32 harmony special tokens.\n"
                "The same seed gives the same file on every machine. --weights DIR reads trained values\n"
                "(raw float32, GGUF element order, one file per tensor named like the tensor) and\n"
                "quantizes them to the chosen types.\n" CLI_OUTPUT_DETAILS,
@@ -127,6 +204,7 @@ const cli_command cmd_synth = {
         { "--context", 0, "N", "context_length" },
         { "--vocab-base", 0, "N", "ordinary tokens before the 32 specials" },
         { "--vocab", 0, "FILE", "take the vocabulary's first ranks and merges from this GGUF" },
+        { "--vocab-tokens", 0, "LIST", "take exactly the ranks listed in this file from --vocab" },
         { "--types", 0, "LIST", "tensor types per group, e.g. attn=bf16,experts=mxfp4" },
         { "--seed", 0, "S", "random seed (default 1)" },
         { "--weights", 0, "DIR", "trained weights: DIR/<tensor>.f32 instead of random values" },

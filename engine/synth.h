@@ -25,6 +25,8 @@ typedef struct mt_synth_spec {
     uint32_t rope_original_context;
     uint32_t vocab_base;     /* ordinary tokens; 32 harmony specials follow */
     const mt_gguf *vocab_from; /* take the first vocab_base ranks and their merges from here, or NULL */
+    const uint32_t *vocab_ranks; /* with vocab_from: take exactly these ranks (vocab_base of them, ascending,
+                                    every single-byte token among them) instead of the first vocab_base */
     const char *weights_dir;   /* trained weights: DIR/<tensor name>.f32 (raw little-endian float32,
                                   GGUF element order), quantized to the types below; NULL: random */
     bool vocab_only;           /* write the tokenizer and no weights */

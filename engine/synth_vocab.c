@@ -84,8 +84,51 @@ static bool add_merge(builder *b, char *m) {
     return true;
 }
 
-/* Ordinary tokens from another GGUF's vocabulary: its first vocab_base ranks,
- * and each merge whose two halves and result are all among them. */
+static uint64_t find_token(const builder *b, const char *s, size_t n) {
+    return mt_name_index_find(&b->index, b->names, sizeof *b->names, (mt_str){ s, n });
+}
+
+/* Code points in a UTF-8 string (continuation bytes not counted). */
+static size_t codepoints(const char *s, size_t n) {
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return c;
+}
+
+/* With spec->vocab_ranks: the ranks ascending and in range, and every
+ * single-byte token of the source among them (a GGUF token spells a byte as
+ * one code point), so any text can be tokenized. */
+static bool check_ranks(const mt_synth_spec *spec, const mt_gguf_array *toks, mt_err *err) {
+    for (uint32_t i = 0; i < spec->vocab_base; i++) {
+        if (spec->vocab_ranks[i] >= toks->count) {
+            mt_err_set(err, "--vocab-tokens: rank %u is beyond the %llu tokens of %s", spec->vocab_ranks[i],
+                       (unsigned long long)toks->count, mt_gguf_path(spec->vocab_from));
+            return false;
+        }
+        if (i && spec->vocab_ranks[i] <= spec->vocab_ranks[i - 1]) {
+            mt_err_set(err, "--vocab-tokens: rank %u follows %u (ranks must ascend, each once)", spec->vocab_ranks[i],
+                       spec->vocab_ranks[i - 1]);
+            return false;
+        }
+    }
+    mt_gguf_iter it = mt_gguf_array_iter(toks);
+    mt_gguf_value val;
+    uint32_t next = 0;
+    for (uint64_t r = 0; mt_gguf_iter_next(&it, &val); r++) {
+        while (next < spec->vocab_base && spec->vocab_ranks[next] < r) next++;
+        bool listed = next < spec->vocab_base && spec->vocab_ranks[next] == r;
+        if (!listed && val.v.str.len && codepoints(val.v.str.ptr, val.v.str.len) == 1) {
+            mt_err_set(err, "--vocab-tokens: rank %llu ('%.*s'), a single-byte token, is not listed (all 256 must be)",
+                       (unsigned long long)r, (int)val.v.str.len, val.v.str.ptr);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Ordinary tokens from another GGUF's vocabulary: its first vocab_base ranks
+ * (or exactly spec->vocab_ranks), and each merge whose two halves and result
+ * are all among them, in the source's order (so ranks keep their order). */
 static bool copy_vocab(builder *b, const mt_synth_spec *spec, mt_err *err) {
     mt_gguf_array toks, merges;
     const char *file = mt_gguf_path(spec->vocab_from);
@@ -97,28 +140,54 @@ static bool copy_vocab(builder *b, const mt_synth_spec *spec, mt_err *err) {
         mt_err_set(err, "%s: holds %llu tokens, fewer than --vocab-base %u", file, (unsigned long long)toks.count, spec->vocab_base);
         return false;
     }
+    if (spec->vocab_ranks && !check_ranks(spec, &toks, err)) return false;
     mt_gguf_iter it = mt_gguf_array_iter(&toks);
     mt_gguf_value val;
-    for (uint32_t i = 0; i < spec->vocab_base && mt_gguf_iter_next(&it, &val); i++)
+    for (uint64_t r = 0, next = 0; next < spec->vocab_base && mt_gguf_iter_next(&it, &val); r++) {
+        if (spec->vocab_ranks && spec->vocab_ranks[next] != r) continue;
         if (!add_token(b, strndup(val.v.str.ptr, val.v.str.len), 1)) goto oom;
+        next++;
+    }
+    bool *reached = spec->vocab_ranks ? calloc(spec->vocab_base, sizeof *reached) : NULL;
+    if (spec->vocab_ranks && !reached) goto oom;
     if (!mt_gguf_get_array(spec->vocab_from, "tokenizer.ggml.merges", &merges) || merges.elem_type != MT_GGUF_STRING) {
         /* without its merges the vocabulary would tokenize silently wrong: the tokenizer refuses such files too */
         mt_err_set(err, "%s: key 'tokenizer.ggml.merges' is missing or not an array of strings (byte-level BPE needs its merges)", file);
+        free(reached);
         return false;
     }
-    it = mt_gguf_array_iter(&merges);
-    while (mt_gguf_iter_next(&it, &val)) {
-        const char *s = val.v.str.ptr;
-        const char *space = memchr(s, ' ', val.v.str.len);
-        if (!space) continue;
-        size_t nl = (size_t)(space - s), nr = val.v.str.len - nl - 1;
-        char joined[512];
-        if (nl + nr >= sizeof joined) continue;
-        memcpy(joined, s, nl);
-        memcpy(joined + nl, space + 1, nr);
-        if (has_token(b, s, nl) && has_token(b, space + 1, nr) && has_token(b, joined, nl + nr))
-            if (!add_merge(b, strndup(s, val.v.str.len))) goto oom;
+    {
+        it = mt_gguf_array_iter(&merges);
+        while (mt_gguf_iter_next(&it, &val)) {
+            const char *s = val.v.str.ptr;
+            const char *space = memchr(s, ' ', val.v.str.len);
+            if (!space) continue;
+            size_t nl = (size_t)(space - s), nr = val.v.str.len - nl - 1;
+            char joined[512];
+            if (nl + nr >= sizeof joined) continue;
+            memcpy(joined, s, nl);
+            memcpy(joined + nl, space + 1, nr);
+            uint64_t result = find_token(b, joined, nl + nr);
+            if (result == MT_NAME_NONE || find_token(b, s, nl) == MT_NAME_NONE || find_token(b, space + 1, nr) == MT_NAME_NONE)
+                continue;
+            if (!add_merge(b, strndup(s, val.v.str.len))) {
+                free(reached);
+                goto oom;
+            }
+            if (reached) reached[result] = true;
+        }
     }
+    /* a listed token no kept merge makes could never be produced: the list is not closed under the merges */
+    for (uint32_t i = 0; reached && i < spec->vocab_base; i++) {
+        const char *t = b->v->tokens[i];
+        if (!reached[i] && codepoints(t, strlen(t)) > 1) {
+            mt_err_set(err, "--vocab-tokens: rank %u ('%s') has no merge whose halves are both listed "
+                       "(the list must be closed under the merges of %s)", spec->vocab_ranks[i], t, file);
+            free(reached);
+            return false;
+        }
+    }
+    free(reached);
     return true;
 oom:
     mt_err_set(err, "%s: out of memory copying the vocabulary", file);

@@ -30,8 +30,9 @@ python3 python3-pandas unicode-data locales"
 COMMANDS="node npm"
 
 # training the bundled model (make model): Debian's PyTorch with OpenBLAS
-# threads, and the text it learns from
-TRAIN_PACKAGES="python3-torch python3-numpy libopenblas0-pthread bible-kjv fortunes wordnet-base"
+# threads, the text it learns from, and Python's regex module (o200k's
+# pre-tokenizer, for choosing and checking its vocabulary)
+TRAIN_PACKAGES="python3-torch python3-numpy libopenblas0-pthread bible-kjv fortunes wordnet-base python3-regex"
 
 mode=${1:-install}
 case "$mode" in

@@ -1,13 +1,16 @@
 """The bundled model's training corpus, from Debian-packaged text and
 generated data, one document list per domain:
 
-  prose  the King James Bible (bible-kjv) and fortunes
+  prose  the King James Bible (bible-kjv) and fortunes (the fortunes packages' files)
   facts  WordNet glosses: "word (noun): meaning."
-  code   Python's standard library and C headers
-  math   generated arithmetic: additions, subtractions, multiplications, carries
+  code   Python's standard library and the C library's headers (libc6-dev's
+         /usr/include/*.h; other packages' headers are left out)
+  math   generated arithmetic: drills of sums of one- and two-digit numbers
+         ("A + B = C"; each operand one-digit a fifth of the time), mixed additions,
+         subtractions, multiplications and divisions, column additions with carries
   chat   harmony-format chats answered from WordNet glosses and arithmetic
 
-Everything is seeded: the same machine packages give the same corpus."""
+Everything is seeded: the same versions of those packages give the same corpus."""
 import glob
 import os
 import random
@@ -15,6 +18,7 @@ import re
 import subprocess
 
 DOMAINS = ["prose", "facts", "code", "math", "chat"]
+DRILL_SHARE = 0.6  # of math documents: drills of one- and two-digit sums
 EOT = "<|endoftext|>"
 
 
@@ -24,6 +28,19 @@ def _read(path, limit=None):
             return f.read(limit) if limit else f.read()
     except OSError:
         return ""
+
+
+def package_files(*packages):
+    """The paths the Debian packages installed (so that other packages on the
+    machine do not change the corpus); empty where dpkg cannot say."""
+    out = set()
+    for p in packages:
+        try:
+            r = subprocess.run(["dpkg-query", "-L", p], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        out.update(line.strip() for line in r.stdout.splitlines() if line.startswith("/"))
+    return out
 
 
 def prose(rng):
@@ -37,8 +54,9 @@ def prose(rng):
         verses = re.sub(r"\n(?! *\d+ )", " ", c).split("\n")
         for i in range(0, len(verses), 12):
             docs.append("\n".join(v.strip() for v in verses[i:i + 12]))
+    fortunes = package_files("fortunes", "fortunes-min")
     for path in sorted(glob.glob("/usr/share/games/fortunes/*")):
-        if path.endswith((".dat", ".u8")) or os.path.isdir(path):
+        if path.endswith((".dat", ".u8")) or os.path.isdir(path) or path not in fortunes:
             continue
         for fortune in _read(path).split("\n%\n"):
             fortune = fortune.strip()
@@ -75,7 +93,10 @@ def facts(rng, gl):
 
 def code(rng, limit_bytes=8_000_000):
     docs, total = [], 0
-    files = sorted(glob.glob("/usr/lib/python3.11/*.py")) + sorted(glob.glob("/usr/include/*.h"))
+    python = package_files("libpython3.11-minimal", "libpython3.11-stdlib")
+    libc = package_files("libc6-dev")
+    files = [p for p in sorted(glob.glob("/usr/lib/python3.11/*.py")) if p in python] + \
+            [p for p in sorted(glob.glob("/usr/include/*.h")) if p in libc]
     for path in files:
         lines = _read(path).splitlines()
         for i in range(0, len(lines), 60):
@@ -104,6 +125,16 @@ def equation(rng):
     return f"{b} / {a} = {b // a}"
 
 
+def small(rng):
+    """A one-digit number a fifth of the time, else a two-digit one (the problem sets' operands)."""
+    return rng.randint(0, 9) if rng.random() < 0.2 else rng.randint(10, 99)
+
+
+def sum_line(rng):
+    a, b = small(rng), small(rng)
+    return f"{a} + {b} = {a + b}"
+
+
 def carries(rng):
     """A column addition worked step by step."""
     a, b = rng.randint(100, 9999), rng.randint(100, 9999)
@@ -117,11 +148,14 @@ def carries(rng):
     return f"{a} + {b}:\n" + "\n".join(steps) + f"\nso {a} + {b} = {a + b}"
 
 
-def math(rng, n_docs=60000):
+def math(rng, n_docs=60000, drill=DRILL_SHARE):
     docs = []
     for _ in range(n_docs):
-        if rng.random() < 0.15:
+        kind = rng.random()
+        if kind < 0.1:
             docs.append(carries(rng))
+        elif kind < 0.1 + drill:
+            docs.append("\n".join(sum_line(rng) for _ in range(rng.randint(4, 16))))
         else:
             docs.append("\n".join(equation(rng) for _ in range(rng.randint(4, 12))))
     return docs
@@ -135,7 +169,7 @@ def chat(rng, gl, n_docs=60000):
             q = rng.choice([f"What does \"{w}\" mean?", f"Define {w}.", f"What is the meaning of the {p} \"{w}\"?", f"Explain the word {w}."])
             a = rng.choice([f"\"{w}\" ({p}) means {g}.", f"As a {p}, {w} means {g}.", f"{w[0].upper() + w[1:]}: {g}."])
         else:
-            e = equation(rng)
+            e = sum_line(rng) if rng.random() < 0.5 else equation(rng)
             lhs, rhs = e.split(" = ")
             q = rng.choice([f"What is {lhs}?", f"Compute {lhs}.", f"How much is {lhs}?", f"Please calculate {lhs}."])
             a = rng.choice([f"{lhs} = {rhs}.", f"The answer is {rhs}.", f"{rhs}"])
@@ -145,14 +179,15 @@ def chat(rng, gl, n_docs=60000):
 
 def build(seed=1234):
     """Every domain's documents."""
-    rng = random.Random(seed)
     gl = glosses()
+    # one random stream per domain, so changing one domain's generator leaves the others as they were
+    rngs = {d: random.Random(seed * 100 + i) for i, d in enumerate(DOMAINS)}
     return {
-        "prose": prose(rng),
-        "facts": facts(rng, gl),
-        "code": code(rng),
-        "math": math(rng),
-        "chat": chat(rng, gl),
+        "prose": prose(rngs["prose"]),
+        "facts": facts(rngs["facts"], gl),
+        "code": code(rngs["code"]),
+        "math": math(rngs["math"]),
+        "chat": chat(rngs["chat"], gl),
     }
 
 
