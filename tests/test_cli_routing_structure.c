@@ -340,10 +340,16 @@ static void attention_routing_runs(void) {
             later = later || all;
         }
         CHECKF(ends_there && !later, "position %zu", pos);
+        /* 3 contexts: 3! relabellings, p never below 1/6 */
+        CHECK(jv_num(v, "relabellings", 0) == 6 && fabs(jv_num(v, "p_floor", 0) - 1.0 / 6) < 1e-12);
         for (size_t l = 0; layers && l < layers->len; l++) {
             const jv *x = jv_at(layers, l);
-            double p = jv_num(x, "p_mantel", -1), rr = jv_num(x, "mantel_r", 9);
-            CHECKF(p >= 1.0 / 51 && p <= 1 && (jv_get(x, "mantel_r")->kind == JV_NULL || (rr >= -1 - 1e-9 && rr <= 1 + 1e-9)), "layer %zu: r %g p %g", l, rr, p);
+            double p = jv_num(x, "p_mantel", -1), rr = jv_num(x, "mantel_r", 9), ph = jv_num(x, "p_mantel_holm", -1);
+            bool no_test = jv_get(x, "mantel_r")->kind == JV_NULL;
+            /* no test, no p: p and its Holm adjustment null with r */
+            CHECKF(no_test ? jv_get(x, "p_mantel")->kind == JV_NULL && jv_get(x, "p_mantel_holm")->kind == JV_NULL
+                           : p >= 1.0 / 51 && p <= 1 && ph >= p && ph <= 1 && rr >= -1 - 1e-9 && rr <= 1 + 1e-9,
+                   "layer %zu: r %g p %g holm %g", l, rr, p, ph);
             const jv *top = jv_at(jv_get(jv_at(ctx, 0), "most_attended"), l);
             CHECK(top && top->len == 3 && jv_num(jv_at(top, 0), "weight", 0) >= jv_num(jv_at(top, 1), "weight", 1));
         }
@@ -357,6 +363,7 @@ static void attention_routing_runs(void) {
         { { "--token", "zebra", "--context", "a cat", "--context", "b cat", "--context", "c cat" }, "context 1: the token 'zebra'" },
         { { "--context", "a cat", "--context", "b cat", "--context", "c cat" }, "--token" },
         { { "--token", "cat", "--contexts-file", "/nonexistent", "--context", "x" }, "not both" },
+        { { "--token", "cat" }, "no contexts: give --context" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *const *x = cases[i].args;
