@@ -340,10 +340,16 @@ static void attention_routing_runs(void) {
             later = later || all;
         }
         CHECKF(ends_there && !later, "position %zu", pos);
+        /* 3 contexts: 3! relabellings, p never below 1/6 */
+        CHECK(jv_num(v, "relabellings", 0) == 6 && fabs(jv_num(v, "p_floor", 0) - 1.0 / 6) < 1e-12);
         for (size_t l = 0; layers && l < layers->len; l++) {
             const jv *x = jv_at(layers, l);
-            double p = jv_num(x, "p_mantel", -1), rr = jv_num(x, "mantel_r", 9);
-            CHECKF(p >= 1.0 / 51 && p <= 1 && (jv_get(x, "mantel_r")->kind == JV_NULL || (rr >= -1 - 1e-9 && rr <= 1 + 1e-9)), "layer %zu: r %g p %g", l, rr, p);
+            double p = jv_num(x, "p_mantel", -1), rr = jv_num(x, "mantel_r", 9), ph = jv_num(x, "p_mantel_holm", -1);
+            bool no_test = jv_get(x, "mantel_r")->kind == JV_NULL;
+            /* no test, no p: p and its Holm adjustment null with r */
+            CHECKF(no_test ? jv_get(x, "p_mantel")->kind == JV_NULL && jv_get(x, "p_mantel_holm")->kind == JV_NULL
+                           : p >= 1.0 / 51 && p <= 1 && ph >= p && ph <= 1 && rr >= -1 - 1e-9 && rr <= 1 + 1e-9,
+                   "layer %zu: r %g p %g holm %g", l, rr, p, ph);
             const jv *top = jv_at(jv_get(jv_at(ctx, 0), "most_attended"), l);
             CHECK(top && top->len == 3 && jv_num(jv_at(top, 0), "weight", 0) >= jv_num(jv_at(top, 1), "weight", 1));
         }
@@ -357,6 +363,7 @@ static void attention_routing_runs(void) {
         { { "--token", "zebra", "--context", "a cat", "--context", "b cat", "--context", "c cat" }, "context 1: the token 'zebra'" },
         { { "--context", "a cat", "--context", "b cat", "--context", "c cat" }, "--token" },
         { { "--token", "cat", "--contexts-file", "/nonexistent", "--context", "x" }, "not both" },
+        { { "--token", "cat" }, "no contexts: give --context" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *const *x = cases[i].args;
@@ -420,6 +427,97 @@ static void shards_merge_exactly(void) {
     proc_free(&m);
 }
 
+static bool has(const proc_result *r, const char *s) { return r->status == 0 && r->out && strstr(r->out, s) != NULL; }
+
+/* the new-user trial's faults: an undefined number is - in text (empty in CSV,
+ * null in JSON), never nan or a sentinel; no p without a test; Holm's p beside
+ * the raw one; the relabelling floor of the Mantel p; predict's intervals */
+static void undefined_numbers_and_tests(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    /* dynamics on one token: no pairs, so nothing, chance included, is defined */
+    proc_result d = run_moetop("dynamics", "-m", a, "--prompt", "a", "-n", "1", NULL);
+    proc_result dc = run_moetop("dynamics", "-m", a, "--prompt", "a", "-n", "1", "--csv", NULL);
+    proc_result dj = run_moetop("dynamics", "-m", a, "--prompt", "a", "-n", "1", "--json", NULL);
+    CHECKF(has(&d, "no consecutive pairs") && !strstr(d.out, "nan") && !strstr(d.out, "1.0000"), "%s", d.out);
+    CHECKF(has(&dc, "prompt,0,1,0,,,,\n") && !strstr(dc.out, "nan"), "%s", dc.out);
+    jv *v = json_of(&dj);
+    const jv *l0 = v ? jv_at(jv_get(v, "layers"), 0) : NULL;
+    CHECK(l0 && jv_get(l0, "persistence_chance")->kind == JV_NULL && jv_get(l0, "jaccard_consecutive")->kind == JV_NULL &&
+          jv_get(l0, "persistence_shuffled")->kind == JV_NULL);
+    jv_free(v);
+    proc_free(&d), proc_free(&dc), proc_free(&dj);
+    /* importance on one token: experts never selected have no mean weight or saliency */
+    proc_result im = run_moetop("importance", "-m", a, "--prompt", "a", NULL);
+    proc_result ic = run_moetop("importance", "-m", a, "--prompt", "a", "--csv", NULL);
+    CHECKF(has(&im, "  0.000        -          -  ") && !strstr(im.out, "nan"), "%s", im.out);
+    CHECKF(has(&ic, "layer,") && !strstr(ic.out, "nan"), "%s", ic.out);
+    proc_free(&im), proc_free(&ic);
+    /* similarity --tokens 0: the functional rank is -, never -1 */
+    proc_result si = run_moetop("similarity", "-m", a, "--tokens", "0", NULL);
+    CHECKF(has(&si, "/-  ") && !strstr(si.out, "-1 ") && !strstr(si.out, "/-1"), "%s", si.out);
+    proc_free(&si);
+    /* circuits on one token: too few tokens, no numbers */
+    proc_result ci = run_moetop("circuits", "-m", a, "--prompt", "a", NULL);
+    proc_result cj = run_moetop("circuits", "-m", a, "--prompt", "a", "--json", NULL);
+    CHECKF(has(&ci, "0->1             1        -          -         -         -  too few tokens") && !strstr(ci.out, "nan"), "%s", ci.out);
+    v = json_of(&cj);
+    const jv *p0 = v ? jv_at(jv_get(v, "pairs"), 0) : NULL;
+    CHECK(p0 && jv_get(p0, "nmi")->kind == JV_NULL && jv_get(p0, "p_shuffled")->kind == JV_NULL &&
+          jv_get(p0, "p_shuffled_holm")->kind == JV_NULL);
+    jv_free(v);
+    proc_free(&ci), proc_free(&cj);
+    /* circuits over many tokens: Holm's p beside p, never below it, and the words follow Holm's */
+    proc_result ch = run_moetop("circuits", "-m", a, "--prompt", PROMPT, "--json", NULL);
+    v = json_of(&ch);
+    const jv *pairs = v ? jv_get(v, "pairs") : NULL;
+    double pmin = 2, hmin = 2;
+    for (size_t i = 0; pairs && i < pairs->len; i++) {
+        double p = jv_num(jv_at(pairs, i), "p_shuffled", -1), h = jv_num(jv_at(pairs, i), "p_shuffled_holm", -1);
+        CHECKF(h >= p && h <= 1, "pair %zu: p %g holm %g", i, p, h);
+        pmin = p < pmin ? p : pmin, hmin = h < hmin ? h : hmin;
+    }
+    CHECK(pairs && pairs->len == 3 && fabs(hmin - (3 * pmin < 1 ? 3 * pmin : 1)) < 1e-12); /* Holm's smallest: m p_(1) */
+    jv_free(v);
+    proc_free(&ch);
+    /* attention-routing with identical contexts: no variation, no r, no p; 3 contexts: p >= 1/6 said */
+    proc_result at = run_moetop("attention-routing", "-m", a, "--token", "cat", "--context", "a cat", "--context", "a cat", "--context",
+                                "a cat", NULL);
+    proc_result aj = run_moetop("attention-routing", "-m", a, "--token", "cat", "--context", "a cat", "--context", "a cat", "--context",
+                                "a cat", "--json", NULL);
+    CHECKF(has(&at, "at most 6 distinct permutations: p cannot go below 0.1667") && has(&at, "-         -         -  no variation: no test") &&
+               !strstr(at.out, "nan") && !strstr(at.out, "1.0000  no variation"),
+           "%s", at.out);
+    v = json_of(&aj);
+    const jv *al = v ? jv_at(jv_get(v, "layers"), 0) : NULL;
+    CHECK(al && jv_get(al, "mantel_r")->kind == JV_NULL && jv_get(al, "p_mantel")->kind == JV_NULL && jv_get(al, "p_mantel_holm")->kind == JV_NULL);
+    jv_free(v);
+    proc_free(&at), proc_free(&aj);
+    /* predict: the test token count and a Wilson interval around each precision and hit rate */
+    proc_result pt = run_moetop("predict", "-m", a, "--prompt", "1 2 3 4 5 6 7 8 9 10", NULL);
+    proc_result pj = run_moetop("predict", "-m", a, "--prompt", "1 2 3 4 5 6 7 8 9 10", "--json", NULL);
+    CHECKF(has(&pt, "precision@k [95% CI]") && has(&pt, "train, test: tokens"), "%s", pt.out);
+    v = json_of(&pj);
+    pairs = v ? jv_get(v, "pairs") : NULL;
+    for (size_t i = 0; pairs && i < pairs->len; i++) {
+        const jv *x = jv_at(pairs, i);
+        double n = jv_num(x, "test_tokens", 0);
+        for (size_t q = 0; q < 3; q++) {
+            const jv *r = jv_at(jv_get(x, "predictors"), q), *c = jv_get(r, "precision_at_k_ci95"), *h = jv_get(r, "hit_at_prefetch_ci95");
+            double pr = jv_num(r, "precision_at_k", -1), hr = jv_num(r, "hit_at_prefetch", -1);
+            CHECKF(n >= 1 && c && c->len == 2 && jv_at(c, 0)->num <= pr && pr <= jv_at(c, 1)->num && jv_at(c, 1)->num - jv_at(c, 0)->num > 0.2 &&
+                       h && h->len == 2 && jv_at(h, 0)->num <= hr && hr <= jv_at(h, 1)->num,
+                   "pair %zu predictor %zu", i, q);
+        }
+    }
+    jv_free(v);
+    proc_free(&pt), proc_free(&pj);
+    /* attention-routing without contexts says what is missing */
+    proc_result nc = run_moetop("attention-routing", "-m", a, "--token", "bank", NULL);
+    CHECKF(is_clean_usage_error(&nc) && strstr(nc.err, "no contexts") && !strstr(nc.err, "not both"), "%s", nc.err);
+    proc_free(&nc);
+}
+
 static void bad_input_exits_2(void) {
     const char *a = fixture_path('a', ".gguf");
     if (!a) return;
@@ -460,5 +558,6 @@ int main(void) {
     RUN(attention_routing_runs);
     RUN(shards_merge_exactly);
     RUN(bad_input_exits_2);
+    RUN(undefined_numbers_and_tests);
     return t_end();
 }

@@ -15,6 +15,7 @@
 #include "exp_args.h"
 #include "experiments/attention.h"
 #include "experiments/routes.h"
+#include "experiments/significance.h"
 
 static const char *const attention_routing_definitions[] = {
     "target       the last occurrence of --token's ids in the context, else of \" \" + TEXT's;",
@@ -28,7 +29,13 @@ static const char *const attention_routing_definitions[] = {
     "similarity",
     "Mantel r     Pearson correlation of the two similarities over all pairs of contexts; p: the",
     "             share of --permutations relabellings of the contexts (seeded) with r' >= r,",
-    "             (1 + count) / (1 + permutations); \"associated\" only when p < 0.05",
+    "             (1 + count) / (1 + permutations); - (JSON null) with r when a similarity does not",
+    "             vary: no test",
+    "p Holm       p adjusted by Holm's step-down method across the run's tested layers (JSON",
+    "             p_mantel_holm); \"associated\" only when p Holm < 0.05",
+    "relabellings n! distinct relabellings of n contexts: p cannot go below 1/n! however many",
+    "             permutations (3 contexts: 6, p >= 0.167); the output says so when 1/n! is",
+    "             above 1/(1 + permutations) (JSON relabellings, p_floor = the larger of the two)",
     "most         the positions with the highest attention averaged over heads (JSON)",
     "attended",
     NULL,
@@ -66,7 +73,9 @@ static int run_attention_routing(const cli_command *cmd, cli_args *a) {
     const char *token = cli_get(a, "--token"), *file = cli_get(a, "--contexts-file");
     int ci = opt_index(a, "--context");
     if (!token) return cli_usage_error(a->cmd, "--token: the target token's text is required");
-    if ((file != NULL) == (a->count[ci] > 0)) return cli_usage_error(a->cmd, "give --context (repeatable) or --contexts-file, not both");
+    if (!file && a->count[ci] == 0)
+        return cli_usage_error(a->cmd, "no contexts: give --context TEXT (repeatable, at least 3) or --contexts-file FILE");
+    if (file && a->count[ci] > 0) return cli_usage_error(a->cmd, "give --context (repeatable) or --contexts-file, not both");
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;
@@ -198,15 +207,13 @@ static int run_attention_routing(const cli_command *cmd, cli_args *a) {
             mt_json_end_array(&j);
             mt_json_end_object(&j);
         }
-        mt_json_end_array(&j);
-        mt_json_key(&j, "layers");
-        mt_json_begin_array(&j);
     } else if (!rc) {
         printf("%s: attention against routing at '%s' over %zu contexts; Mantel test, %u permutations (seed %llu)\n",
                cli_base_name(cm.path), token, n, perms, (unsigned long long)seed);
         printf("attention: patterns over %u offsets and the sink, cosine averaged over heads; routing: Jaccard\n\n", D);
-        printf("%5s  %14s  %14s  %8s  %8s  %s\n", "layer", "attention sim.", "routing sim.", "r", "p", "reading");
     }
+    double *lr = calloc((size_t)L * 5 + 1, sizeof *lr); /* [L] r, p, Holm p, attention mean, routing mean */
+    if (!rc && !lr) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
     for (uint32_t l = 0; !rc && l < L; l++) {
         double ma = 0, mr = 0, r, p;
         for (size_t x = 0; x < n; x++)
@@ -224,6 +231,38 @@ static int run_attention_routing(const cli_command *cmd, cli_args *a) {
             rc = cli_error(CLI_EXIT_FAIL, "out of memory");
             break;
         }
+        if (isnan(r)) p = NAN; /* no variation: no test, no p */
+        lr[l] = r, lr[L + l] = p, lr[3 * (size_t)L + l] = ma, lr[4 * (size_t)L + l] = mr;
+    }
+    /* Holm's adjustment over the layers with a test */
+    size_t tested = 0;
+    for (uint32_t l = 0; !rc && l < L; l++)
+        if (!isnan(lr[L + l])) lr[2 * (size_t)L + tested++] = lr[L + l];
+    if (!rc) {
+        double *adj = lr + 2 * (size_t)L;
+        mt_holm(adj, tested, adj);
+        for (uint32_t l = L; l-- > 0;) /* spread back to the layers, from the end so nothing unread is overwritten */
+            if (!isnan(lr[L + l])) adj[l] = adj[--tested];
+            else adj[l] = NAN;
+    }
+    double fact = 1; /* n!, the distinct relabellings */
+    for (size_t i = 2; i <= n && fact < 1e18; i++) fact *= (double)i;
+    double floor_perm = 1.0 / (1.0 + perms), floor_exact = 1.0 / fact, p_floor = floor_exact > floor_perm ? floor_exact : floor_perm;
+    if (!rc && json) {
+        mt_json_end_array(&j);
+        mt_json_key(&j, "relabellings");
+        if (fact < 1e18) mt_json_u64(&j, (uint64_t)fact);
+        else mt_json_null(&j);
+        mt_json_key(&j, "p_floor");
+        mt_json_f64(&j, p_floor);
+        mt_json_key(&j, "layers");
+        mt_json_begin_array(&j);
+    } else if (!rc && floor_exact > floor_perm)
+        printf("%zu contexts: at most %.0f distinct permutations: p cannot go below %.4f%s\n\n", n, fact, floor_exact,
+               floor_exact >= 0.05 ? ", so no layer can be called associated (give more contexts)" : "");
+    if (!rc && !json) printf("%5s  %14s  %14s  %8s  %8s  %8s  %s\n", "layer", "attention sim.", "routing sim.", "r", "p", "p Holm", "reading");
+    for (uint32_t l = 0; !rc && l < L; l++) {
+        double r = lr[l], p = lr[L + l], ph = lr[2 * (size_t)L + l], ma = lr[3 * (size_t)L + l], mr = lr[4 * (size_t)L + l];
         if (json) {
             mt_json_begin_object(&j);
             mt_json_key(&j, "layer");
@@ -236,11 +275,22 @@ static int run_attention_routing(const cli_command *cmd, cli_args *a) {
             mt_json_f64(&j, r);
             mt_json_key(&j, "p_mantel");
             mt_json_f64(&j, p);
+            mt_json_key(&j, "p_mantel_holm");
+            mt_json_f64(&j, ph);
             mt_json_end_object(&j);
-        } else
-            printf("%5u  %14.4f  %14.4f  %8.4f  %8.4f  %s\n", l, ma, mr, r, p,
-                   isnan(r) ? "no variation: no test" : p < 0.05 ? "associated beyond chance" : "no evidence of association");
+        } else {
+            char b[3][24];
+            snprintf(b[0], 24, isnan(r) ? "-" : "%.4f", r);
+            snprintf(b[1], 24, isnan(p) ? "-" : "%.4f", p);
+            snprintf(b[2], 24, isnan(ph) ? "-" : "%.4f", ph);
+            printf("%5u  %14.4f  %14.4f  %8s  %8s  %8s  %s\n", l, ma, mr, b[0], b[1], b[2],
+                   isnan(r)                ? "no variation: no test"
+                   : floor_exact >= 0.05   ? "too few contexts for a test"
+                   : ph < 0.05             ? "associated beyond chance"
+                                           : "no evidence of association");
+        }
     }
+    free(lr);
     if (!rc && json) {
         mt_json_end_array(&j);
         mt_json_end_object(&j);

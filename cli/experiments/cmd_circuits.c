@@ -1,6 +1,7 @@
 /* `moetop circuits`: contingency tables between the top experts of pairs of
  * layers, their NMI against a shuffled baseline, the strongest transitions and
  * the most frequent top-expert paths (experiments/circuits.h computes). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "exp_args.h"
 #include "experiments/circuits.h"
 #include "experiments/routes.h"
+#include "experiments/significance.h"
 #include "structure.h"
 
 #define SHUFFLES 100
@@ -26,7 +28,10 @@ static const char *const circuits_definitions[] = {
     "            Invariant to renaming either layer's experts",
     "shuffled    mean NMI over 100 shuffles (seeded by --seed) of the tokens' top experts at `to`:",
     "            loads kept, pairing broken; p = (1 + shuffles with NMI >= observed) / 101.",
-    "            \"beyond chance\" only when p < 0.05",
+    "            Fewer than two tokens: no NMI, shuffled or p (- ; JSON null)",
+    "p Holm      p adjusted by Holm's step-down method across the run's tested pairs (JSON",
+    "            p_shuffled_holm); \"beyond chance\" only when p Holm < 0.05. m pairs cannot give",
+    "            a Holm p below m/101: the output says so when that is >= 0.05",
     "path        a token's top experts over the consecutive layers of --path-layers; support:",
     "            its tokens / the tokens with a path",
     NULL,
@@ -131,7 +136,7 @@ static int by_count(const void *a, const void *b) {
 
 typedef struct pair_summary {
     uint64_t tokens;
-    double nmi, shuffled, p;
+    double nmi, shuffled, p, p_holm; /* NaN with fewer than two tokens: no test */
     uint64_t *row, *col; /* marginals [E] */
     cell *cells;         /* nonzero cells, strongest first */
     size_t n_cells;
@@ -154,7 +159,38 @@ static bool summarize(const circ_run *r, uint32_t p, pair_summary *s) {
         }
     qsort(s->cells, s->n_cells, sizeof *s->cells, by_count);
     s->nmi = mt_nmi(c, r->E);
-    return mt_nmi_shuffled(c, r->E, SHUFFLES, r->head.seed, ((uint64_t)r->pairs[p][0] << 32) | r->pairs[p][1], &s->shuffled, &s->p);
+    s->p_holm = NAN;
+    if (!mt_nmi_shuffled(c, r->E, SHUFFLES, r->head.seed, ((uint64_t)r->pairs[p][0] << 32) | r->pairs[p][1], &s->shuffled, &s->p))
+        return false;
+    if (s->tokens < 2) s->nmi = s->shuffled = s->p = NAN; /* too few tokens: no numbers */
+    return true;
+}
+
+/* Holm's adjustment of the pairs' p over the pairs with a test */
+static bool holm_pairs(pair_summary *s, uint32_t n) {
+    double *p = malloc((n + 1) * sizeof *p);
+    if (!p) return false;
+    size_t m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!isnan(s[i].p)) p[m++] = s[i].p;
+    mt_holm(p, m, p);
+    m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!isnan(s[i].p)) s[i].p_holm = p[m++];
+    free(p);
+    return true;
+}
+
+static uint32_t tested_pairs(const pair_summary *s, uint32_t n) {
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++) m += !isnan(s[i].p);
+    return m;
+}
+
+static const char *num4(char *buf, size_t cap, double x) {
+    if (isnan(x)) return "-";
+    snprintf(buf, cap, "%.4f", x);
+    return buf;
 }
 
 static void summary_free(pair_summary *s) {
@@ -188,6 +224,8 @@ static void json_pair(mt_json *j, const circ_run *r, uint32_t p, const pair_summ
     mt_json_f64(j, s->shuffled);
     mt_json_key(j, "p_shuffled");
     mt_json_f64(j, s->p);
+    mt_json_key(j, "p_shuffled_holm");
+    mt_json_f64(j, s->p_holm);
     mt_json_key(j, "top_transitions");
     mt_json_begin_array(j);
     for (size_t k = 0; k < s->n_cells && k < r->top_n; k++) {
@@ -255,6 +293,7 @@ static int print_run(const circ_run *r, int mode, const char *out) { /* mode 0 t
     int rc = s ? 0 : cli_error(CLI_EXIT_FAIL, "out of memory");
     for (uint32_t p = 0; !rc && p < r->n_pairs; p++)
         if (!summarize(r, p, &s[p])) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+    if (!rc && !holm_pairs(s, r->n_pairs)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
     if (!rc && mode == 1) {
         mt_json j = { 0 };
         mt_json_begin_object(&j);
@@ -286,12 +325,22 @@ static int print_run(const circ_run *r, int mode, const char *out) { /* mode 0 t
                (unsigned long long)r->head.prompts, r->head.prompts == 1 ? "" : "s", r->head.count ? " (one shard)" : "");
         printf("NMI against its shuffled baseline (%d shuffles, seed %llu); expert ids name different networks at each layer\n\n",
                SHUFFLES, (unsigned long long)r->head.seed);
-        printf("%-9s %8s  %7s  %9s  %8s  %s\n", "pair", "tokens", "NMI", "shuffled", "p", "reading");
+        uint32_t m = tested_pairs(s, r->n_pairs);
+        double floor_holm = (double)m / (SHUFFLES + 1); /* the smallest Holm p: m times the smallest p, 1/101 */
+        if (floor_holm >= 0.05)
+            printf("%u pairs tested with %d shuffles: Holm's p cannot go below %u/%d = %.4f, so no pair can be called\n"
+                   "dependent beyond chance (fewer --pairs)\n\n",
+                   m, SHUFFLES, m, SHUFFLES + 1, floor_holm > 1 ? 1.0 : floor_holm);
+        printf("%-9s %8s  %7s  %9s  %8s  %8s  %s\n", "pair", "tokens", "NMI", "shuffled", "p", "p Holm", "reading");
         for (uint32_t p = 0; p < r->n_pairs; p++) {
-            char name[24];
+            char name[24], b[4][24];
             snprintf(name, sizeof name, "%u->%u", r->pairs[p][0], r->pairs[p][1]);
-            printf("%-9s %8llu  %7.4f  %9.4f  %8.4f  %s\n", name, (unsigned long long)s[p].tokens, s[p].nmi, s[p].shuffled, s[p].p,
-                   s[p].tokens < 2 ? "too few tokens" : s[p].p < 0.05 ? "dependent beyond chance" : "not beyond the shuffled baseline");
+            printf("%-9s %8llu  %7s  %9s  %8s  %8s  %s\n", name, (unsigned long long)s[p].tokens, num4(b[0], 24, s[p].nmi),
+                   num4(b[1], 24, s[p].shuffled), num4(b[2], 24, s[p].p), num4(b[3], 24, s[p].p_holm),
+                   s[p].tokens < 2        ? "too few tokens: no test"
+                   : floor_holm >= 0.05   ? "too many pairs for a test"
+                   : s[p].p_holm < 0.05   ? "dependent beyond chance"
+                                          : "not beyond the shuffled baseline");
         }
         for (uint32_t p = 0; p < r->n_pairs; p++) {
             printf("\nstrongest transitions %u->%u (top expert i at %u, j at %u)\n", r->pairs[p][0], r->pairs[p][1], r->pairs[p][0],

@@ -28,6 +28,8 @@ static const char *const dynamics_definitions[] = {
     "shuffled     persistence after shuffling each sequence's positions (100 shuffles seeded",
     "             by --seed and the prompt's index): order broken, each prompt's loads kept",
     "handoff      a pair whose top expert changes, from i (t-1) to j (t)",
+    "-            undefined: a layer without pairs (every sequence one token long) has no Jaccard,",
+    "             persistence, chance or shuffled (JSON null, CSV empty)",
     NULL,
 };
 
@@ -102,6 +104,13 @@ static int observe(void *vctx, size_t index, const cli_prompt_item *item, mt_ses
 
 /* ---- output --------------------------------------------------------------------------- */
 
+/* mt_dyn_summarize, with chance undefined too where there are no pairs: it is
+ * the baseline of a persistence, and there is none to compare it with */
+static void summarize(const mt_dyn_sums *d, mt_dyn_summary *s) {
+    mt_dyn_summarize(d, s);
+    if (d->pairs == 0) s->persistence_chance = NAN;
+}
+
 static void json_u64s(mt_json *j, const uint64_t *x, size_t n) {
     mt_json_begin_array(j);
     for (size_t i = 0; i < n; i++) mt_json_u64(j, x[i]);
@@ -111,7 +120,7 @@ static void json_u64s(mt_json *j, const uint64_t *x, size_t n) {
 /* the contract's fields, the handoffs, and the sums merge-shards adds */
 static void json_sums(mt_json *j, const mt_dyn_sums *d) {
     mt_dyn_summary s;
-    mt_dyn_summarize(d, &s);
+    summarize(d, &s);
     mt_json_key(j, "tokens");
     mt_json_u64(j, d->tokens);
     mt_json_key(j, "pairs");
@@ -147,13 +156,27 @@ static void json_sums(mt_json *j, const mt_dyn_sums *d) {
     mt_json_end_object(j);
 }
 
-static void text_table(const dyn_run *r, int kind) {
+/* a number, or "-" where it is undefined (NaN) */
+static const char *num4(char *buf, size_t cap, double x) {
+    if (isnan(x)) return "-";
+    snprintf(buf, cap, "%.4f", x);
+    return buf;
+}
+
+static const char *csv_num(char *buf, size_t cap, double x) {
+    if (isnan(x)) return "";
+    snprintf(buf, cap, "%.9g", x);
+    return buf;
+}
+
+static bool text_table(const dyn_run *r, int kind) {
+    bool undefined = false;
     printf("%5s %8s %7s  %8s  %11s  %7s  %8s  %8s  %s\n", "layer", "tokens", "pairs", "Jaccard", "persistence", "chance", "shuffled",
            "handoffs", "most frequent handoff");
     for (uint32_t l = 0; l < r->L; l++) {
         const mt_dyn_sums *d = &r->sums[(size_t)kind * r->L + l];
         mt_dyn_summary s;
-        mt_dyn_summarize(d, &s);
+        summarize(d, &s);
         uint64_t total = 0, best = 0;
         size_t at = 0;
         for (size_t c = 0; c < (size_t)r->E * r->E; c++) {
@@ -162,10 +185,18 @@ static void text_table(const dyn_run *r, int kind) {
         }
         char most[80] = "-";
         if (best) snprintf(most, sizeof most, "%zu->%zu (%llu)", at / r->E, at % r->E, (unsigned long long)best);
-        printf("%5u %8llu %7llu  %8.4f  %11.4f  %7.4f  %8.4f  %8llu  %s\n", l, (unsigned long long)d->tokens,
-               (unsigned long long)d->pairs, s.jaccard_consecutive, s.persistence, s.persistence_chance, s.persistence_shuffled,
-               (unsigned long long)total, most);
+        char b[4][32];
+        if (d->pairs == 0) undefined = true;
+        printf("%5u %8llu %7llu  %8s  %11s  %7s  %8s  %8llu  %s\n", l, (unsigned long long)d->tokens,
+               (unsigned long long)d->pairs, num4(b[0], 32, s.jaccard_consecutive), num4(b[1], 32, s.persistence),
+               num4(b[2], 32, s.persistence_chance), num4(b[3], 32, s.persistence_shuffled), (unsigned long long)total, most);
     }
+    return undefined;
+}
+
+static void text_table_note(const dyn_run *r, int kind) {
+    if (text_table(r, kind))
+        printf("- : no consecutive pairs (sequences of one token): Jaccard, persistence, chance and shuffled are undefined\n");
 }
 
 static int print_run(const dyn_run *r, int mode, const char *out) {
@@ -202,20 +233,22 @@ static int print_run(const dyn_run *r, int mode, const char *out) {
             for (uint32_t l = 0; l < r->L; l++) {
                 const mt_dyn_sums *d = &r->sums[(size_t)k * r->L + l];
                 mt_dyn_summary s;
-                mt_dyn_summarize(d, &s);
-                printf("%s,%u,%llu,%llu,%.9g,%.9g,%.9g,%.9g\n", k == SEQ_PROMPT ? "prompt" : "generation", l,
-                       (unsigned long long)d->tokens, (unsigned long long)d->pairs, s.jaccard_consecutive, s.persistence,
-                       s.persistence_chance, s.persistence_shuffled);
+                summarize(d, &s);
+                char b[4][32];
+                printf("%s,%u,%llu,%llu,%s,%s,%s,%s\n", k == SEQ_PROMPT ? "prompt" : "generation", l,
+                       (unsigned long long)d->tokens, (unsigned long long)d->pairs, csv_num(b[0], 32, s.jaccard_consecutive),
+                       csv_num(b[1], 32, s.persistence), csv_num(b[2], 32, s.persistence_chance),
+                       csv_num(b[3], 32, s.persistence_shuffled));
             }
     } else {
         printf("%s: routing from token to token, %llu prompt%s%s; chance = sum of squared top-expert shares,\n", r->head.model,
                (unsigned long long)r->head.prompts, r->head.prompts == 1 ? "" : "s", r->head.count ? " (one shard)" : "");
         printf("shuffled = the same positions in %d seeded random orders (seed %llu)\n\nover the prompts' positions\n", SHUFFLES,
                (unsigned long long)r->head.seed);
-        text_table(r, SEQ_PROMPT);
+        text_table_note(r, SEQ_PROMPT);
         if (r->generate) {
             printf("\nover greedy generations of up to %u tokens after each prompt\n", r->generate);
-            text_table(r, SEQ_GEN);
+            text_table_note(r, SEQ_GEN);
         }
     }
     return fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");

@@ -19,9 +19,11 @@
 static const char *const importance_definitions[] = {
     "selects      a token selects e when e's mixing weight g is > 0",
     "rate         selections / tokens (uniform use: k/E)",
-    "mean weight  mean g over the tokens that selected e",
+    "mean weight  mean g over the tokens that selected e; - (JSON null) for an expert never",
+    "             selected",
     "saliency     mean over the tokens that selected e of g * ||f_e(x)||_2 (REAP), f_e(x) the",
-    "             expert's output on the token's MoE input (recomputed; 0 for a --zero'd expert)",
+    "             expert's output on the token's MoE input (recomputed; 0 for a --zero'd expert);",
+    "             - (JSON null) for an expert never selected",
     "contribution sum of g * ||f_e(x)|| over the tokens that selected e / all tokens",
     "             = rate * saliency",
     "rank         1 = the largest contribution (ties: lower id); prune --by importance keeps the",
@@ -33,6 +35,13 @@ static const char *const importance_definitions[] = {
     "             rate in every prompt; 0 when never selected; none with fewer than two prompts",
     NULL,
 };
+
+/* a CSV number: an empty field where it is undefined (NaN) */
+static const char *csv_num(char *buf, double x) {
+    if (isnan(x)) return "";
+    snprintf(buf, 32, "%.9g", x);
+    return buf;
+}
 
 typedef struct imp_run {
     cli_shard_head head;
@@ -228,10 +237,11 @@ static int print_run(const imp_run *r, int mode, const char *out) {
         if (mode == 2) {
             for (uint32_t e = 0; e < r->E; e++) {
                 const mt_imp_summary *x = &s[e];
-                printf("%u,%u,%u,%.9g,%.9g,%.9g,%.9g,%.9g,", l, e, x->rank, x->rate, x->mean_weight, x->saliency, x->contribution,
-                       x->specialisation);
+                char b[6][32];
+                printf("%u,%u,%u,%s,%s,%s,%s,%s,", l, e, x->rank, csv_num(b[0], x->rate), csv_num(b[1], x->mean_weight),
+                       csv_num(b[2], x->saliency), csv_num(b[3], x->contribution), csv_num(b[4], x->specialisation));
                 if (!isnan(x->specialisation)) cli_csv_field(stdout, r->domains[x->specialisation_domain], strlen(r->domains[x->specialisation_domain]));
-                printf(",%.9g,%.9g\n", x->specialisation_baseline, x->consistency);
+                printf(",%s,%s\n", csv_num(b[5], isnan(x->specialisation) ? NAN : x->specialisation_baseline), csv_num(b[0], x->consistency));
             }
             continue;
         }
@@ -246,8 +256,11 @@ static int print_run(const imp_run *r, int mode, const char *out) {
                          x->specialisation_baseline);
             char cons[24] = "n/a";
             if (!isnan(x->consistency)) snprintf(cons, sizeof cons, "%.3f", x->consistency);
-            printf("  %4u %6u  %6.3f  %7.3f  %9.4g  %12.4g  %-28s  %11s\n", x->rank, by_rank[i], x->rate, x->mean_weight, x->saliency,
-                   x->contribution, spec, cons);
+            char mw[24] = "-", sal[24] = "-"; /* undefined for an expert never selected */
+            if (!isnan(x->mean_weight)) snprintf(mw, sizeof mw, "%.3f", x->mean_weight);
+            if (!isnan(x->saliency)) snprintf(sal, sizeof sal, "%.4g", x->saliency);
+            printf("  %4u %6u  %6.3f  %7s  %9s  %12.4g  %-28s  %11s\n", x->rank, by_rank[i], x->rate, mw, sal, x->contribution, spec,
+                   cons);
         }
     }
     if (mode == 1) {

@@ -13,10 +13,12 @@
 #include "engine/rng.h"
 #include "exp_args.h"
 #include "experiments/predict.h"
+#include "experiments/significance.h"
 
 static const char *const predict_definitions[] = {
     "split        --train-share of the prompts (seeded shuffle by --seed) train, the rest are",
     "             scored; with one prompt, its first round(--train-share x tokens) tokens train",
+    "train, test  tokens (not prompts) trained on and scored (JSON train_tokens, test_tokens)",
     "features     routing: layer a's router probabilities softmax(z) over its E experts (before",
     "             interventions); hidden: layer a's MoE input (the normed residual)",
     "frequency    predicts b's most often selected experts in training, the same for every token",
@@ -27,6 +29,10 @@ static const char *const predict_definitions[] = {
     "recall@k     mean of |predicted k ∩ S| / |S|; chance k/E",
     "hit@k'       mean of |prefetched k' ∩ S| / |S|: the share of the experts b needs that a",
     "             prefetch of the k' best-scored experts holds; chance k'/E",
+    "95% CI       Wilson 95% interval of precision@k and of hit@k' over the n scored tokens (the",
+    "             token is the unit: one token's k predictions are not independent): Wilson's",
+    "             score formula with p the mean and n the test tokens (mt_wilson95(p n, n) when",
+    "             p n is whole); - (JSON null) without test tokens (JSON *_ci95: [lo, hi])",
     NULL,
 };
 
@@ -78,13 +84,58 @@ static int observe(void *vctx, const cli_prompt_item *item, const mt_session *s)
     return 0;
 }
 
+/* Wilson 95% interval of a mean share p over n tokens (the token the unit):
+ * mt_wilson95 when p n is a whole count, else the same score formula with p;
+ * NaN without tokens */
+static void wilson_mean(double p, size_t n, double *lo, double *hi) {
+    if (n == 0 || isnan(p)) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double nn = (double)n, k = p * nn;
+    if (fabs(k - llround(k)) < 1e-9) {
+        mt_wilson95((uint64_t)llround(k), n, lo, hi);
+        return;
+    }
+    double z = MT_Z95, z2 = z * z, denom = 1.0 + z2 / nn;
+    double centre = (p + z2 / (2.0 * nn)) / denom, half = z * sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / denom;
+    *lo = centre - half < 0.0 ? 0.0 : centre - half;
+    *hi = centre + half > 1.0 ? 1.0 : centre + half;
+}
+
+static void json_ci(mt_json *j, const char *key, double p, size_t n) {
+    double lo, hi;
+    wilson_mean(p, n, &lo, &hi);
+    mt_json_key(j, key);
+    if (isnan(lo)) {
+        mt_json_null(j);
+        return;
+    }
+    mt_json_begin_array(j);
+    mt_json_f64(j, lo);
+    mt_json_f64(j, hi);
+    mt_json_end_array(j);
+}
+
 static void json_result(mt_json *j, const mt_pred_result *r) {
     mt_json_key(j, "precision_at_k");
     mt_json_f64(j, r->precision);
+    json_ci(j, "precision_at_k_ci95", r->precision, r->tokens);
     mt_json_key(j, "recall_at_k");
     mt_json_f64(j, r->recall);
     mt_json_key(j, "hit_at_prefetch");
     mt_json_f64(j, r->hit);
+    json_ci(j, "hit_at_prefetch_ci95", r->hit, r->tokens);
+}
+
+/* "x [lo, hi]" or "-" */
+static const char *with_ci(char *buf, size_t cap, double p, size_t n) {
+    double lo, hi;
+    if (isnan(p)) return "-";
+    wilson_mean(p, n, &lo, &hi);
+    if (isnan(lo)) snprintf(buf, cap, "%.3f [-]", p);
+    else snprintf(buf, cap, "%.3f [%.3f, %.3f]", p, lo, hi);
+    return buf;
 }
 
 /* --pairs "A:B,.." */
@@ -236,18 +287,23 @@ static int run_predict(const cli_command *cmd, cli_args *a) {
         printf("%s: predicting layer b's experts from layer a's %s, %zu prompt%s (%s)\n", cli_base_name(cm.path),
                ctx.hidden ? "MoE input" : "router probabilities", c.n_items, c.n_items == 1 ? "" : "s",
                ctx.is_train ? "prompts split train/test" : "one prompt: its tokens split train/test");
-        printf("k = %u, prefetch k' = %u of %u experts; chance: recall@k %.3f, hit@k' %.3f\n\n", k, kp, ctx.E, (double)k / ctx.E, (double)kp / ctx.E);
-        printf("%-7s %6s %6s  %-14s %12s %9s %8s\n", "pair", "train", "test", "predictor", "precision@k", "recall@k", "hit@k'");
+        printf("k = %u, prefetch k' = %u of %u experts; chance: recall@k %.3f, hit@k' %.3f\n", k, kp, ctx.E, (double)k / ctx.E, (double)kp / ctx.E);
+        printf("train, test: tokens trained on and scored; [ ]: Wilson 95%% interval over the test tokens\n\n");
+        printf("%-7s %6s %6s  %-14s %-24s %9s %s\n", "pair", "train", "test", "predictor", "precision@k [95% CI]", "recall@k",
+               "hit@k' [95% CI]");
         for (uint32_t p = 0; p < ctx.n_pairs; p++) {
             char name[24];
             snprintf(name, sizeof name, "%u->%u", ctx.pairs[p][0], ctx.pairs[p][1]);
             for (int q = 0; q < MT_PRED_KINDS; q++) {
                 char tr[24] = "", te[24] = "";
                 if (q == 0) snprintf(tr, sizeof tr, "%zu", ctx.train[p].n), snprintf(te, sizeof te, "%zu", res[p][q].tokens);
-                printf("%-7s %6s %6s  %-14s %12.3f %9.3f %8.3f\n", q ? "" : name, tr, te, pred_names[q], res[p][q].precision,
-                       res[p][q].recall, res[p][q].hit);
+                char pr[48], hi[48], rc9[24] = "-";
+                if (!isnan(res[p][q].recall)) snprintf(rc9, sizeof rc9, "%.3f", res[p][q].recall);
+                printf("%-7s %6s %6s  %-14s %-24s %9s %s\n", q ? "" : name, tr, te, pred_names[q],
+                       with_ci(pr, sizeof pr, res[p][q].precision, res[p][q].tokens), rc9,
+                       with_ci(hi, sizeof hi, res[p][q].hit, res[p][q].tokens));
             }
-            printf("%-7s %6s %6s  %-14s %12.3f %9.3f %8.3f\n", "", "", "", "chance", res[p][0].chance_precision, res[p][0].chance_recall,
+            printf("%-7s %6s %6s  %-14s %-24.3f %9.3f %.3f\n", "", "", "", "chance", res[p][0].chance_precision, res[p][0].chance_recall,
                    res[p][0].chance_hit);
         }
         rc = fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");

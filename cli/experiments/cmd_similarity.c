@@ -31,7 +31,8 @@ static const char *const similarity_definitions[] = {
     "            sum_t <f_i, f_j> / sqrt(sum_t |f_i|^2 sum_t |f_j|^2)",
     "eff. rank   of the experts' differences from their mean expert: the fewest eigenvalues of",
     "            their centred Gram matrix (LAPACK dsyev) holding 95% of its trace: at most E - 1;",
-    "            independent experts of equal size give ceil(0.95 (E - 1))",
+    "            independent experts of equal size give ceil(0.95 (E - 1)); f: - (JSON null)",
+    "            without functional tokens (--tokens 0)",
     "verdict     \"upcycled-like\" only when the median pairwise `all` cosine of the layer is",
     "            >= 0.3 and >= 10 null sd: 10 sd keeps the verdict clear of chance over every",
     "            pair and layer (a Bonferroni 5% over 10^5 tests is under 5 sd), and 0.3 because",
@@ -301,8 +302,12 @@ static int run_similarity(const cli_command *cmd, cli_args *a) {
         printf("%5s %10s %9s %9s  %-21s  %-17s  %-24s  %s\n", "layer", "null sd", "median", "median z", "eff. rank g/u/d/all/f",
                "most similar (w)", "most similar (outputs)", "verdict");
         for (uint32_t l = 0; l < L; l++) {
-            char ranks[48], bw[48], bf[48];
-            snprintf(ranks, sizeof ranks, "%d/%d/%d/%d/%d", s[l].rank[0], s[l].rank[1], s[l].rank[2], s[l].rank[3], s[l].rank[4]);
+            char ranks[72], bw[48], bf[48];
+            char rk[P_COUNT][12]; /* - where undefined (f without functional tokens: --tokens 0) */
+            for (int p = 0; p < P_COUNT; p++)
+                if (s[l].rank[p] < 0) snprintf(rk[p], sizeof rk[p], "-");
+                else snprintf(rk[p], sizeof rk[p], "%d", s[l].rank[p]);
+            snprintf(ranks, sizeof ranks, "%s/%s/%s/%s/%s", rk[0], rk[1], rk[2], rk[3], rk[4]);
             snprintf(bw, sizeof bw, "%u,%u %.4f", s[l].best_w[0], s[l].best_w[1], s[l].cos[P_ALL][(size_t)s[l].best_w[0] * E + s[l].best_w[1]]);
             snprintf(bf, sizeof bf, "%u,%u %.4f", s[l].best_f[0], s[l].best_f[1], s[l].cos[P_FUNC][(size_t)s[l].best_f[0] * E + s[l].best_f[1]]);
             printf("%5u %10.3g %9.4f %9.1f  %-21s  %-17s  %-24s  %s\n", l, 1 / sqrt(s[l].n[P_ALL]), s[l].median_all, s[l].median_z, ranks, bw,
