@@ -45,7 +45,7 @@ int cli_stats_gather(const cli_args *a, cli_stats_input *in) {
     if (profile) {
         mt_profile p;
         if (!mt_profile_read(profile, &p)) return CLI_EXIT_USAGE;
-        if (p.stats.layers[0].tokens == 0) { /* an empty shard: no statistic to show */
+        if (p.stats.layers[0].tokens + p.stats.layers[0].nonfinite == 0) { /* an empty shard: no statistic to show */
             mt_profile_free(&p);
             return cli_error(CLI_EXIT_USAGE, "%s: the profile holds no tokens (its documents were empty or none)", profile);
         }
