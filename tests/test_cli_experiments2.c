@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "support/cli_util.h"
 #include "support/fixtures.h"
@@ -565,6 +566,54 @@ static void vocab_map_shards(void) {
     }
 }
 
+/* a failed write of the CSV exits 1 with the system's reason; a device is
+ * written through (never replaced by a regular file); nothing half-written */
+static bool fails_with(const proc_result *r, const char *reason) {
+    return r->status == 1 && strncmp(r->err, "moetop: ", 8) == 0 && proc_count_lines(r->err) == 1 && strstr(r->err, reason) != NULL;
+}
+
+static void vocab_map_csv_outfile(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *dir = t_tmpdir();
+    char missing[600], ok[600];
+    snprintf(missing, sizeof missing, "%s/nodir/x.csv", dir);
+    snprintf(ok, sizeof ok, "%s/ok.csv", dir);
+    struct stat st;
+    if (stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode)) {
+        proc_result r = run_moetop("vocab-map", "-m", a, "--range", "0:10", "--csv", "/dev/full", NULL);
+        CHECKF(fails_with(&r, "No space left on device"), "exit %d: %s", r.status, r.err);
+        CHECK(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
+        proc_free(&r);
+    }
+    proc_result r = run_moetop("vocab-map", "-m", a, "--range", "0:10", "--csv", missing, NULL);
+    CHECKF(fails_with(&r, "No such file or directory") && !strstr(r.err, ".part"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:10", "--csv", dir, NULL);
+    CHECKF(fails_with(&r, "Is a directory"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:10", "--csv", ok, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    unsigned long len = 0;
+    char *s = slurp(ok, &len);
+    CHECK(s && strncmp(s, "token,text,layer,rank,expert,weight\n", 36) == 0);
+    free(s);
+    char part[620];
+    snprintf(part, sizeof part, "%s.part", ok);
+    CHECK(stat(part, &st) != 0);
+    /* a shard with no tokens is refused, not summarised over zero tokens */
+    r = run_moetop("vocab-map", "-m", a, "--shard", "0/99999", NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "--shard") && !strstr(r.err, "4294967295"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:3", "--shard", "0/4", NULL);
+    CHECKF(is_clean_usage_error(&r), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:3", "--shard", "2/3", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "1 tokens (2..2, a shard)"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+}
+
 int main(void) {
     t_begin("cli_experiments2");
     RUN(context_by_ids);
@@ -575,5 +624,6 @@ int main(void) {
     RUN(vocab_map_batches);
     RUN(vocab_map_vulkan);
     RUN(vocab_map_shards);
+    RUN(vocab_map_csv_outfile);
     return t_end();
 }
