@@ -614,6 +614,40 @@ static void vocab_map_csv_outfile(void) {
     proc_free(&r);
 }
 
+/* --svg that cannot be written: exit 1 with the reason, found before the run
+ * where it can be (nothing printed), at the end where it cannot (/dev/full) */
+static void svg_failed_writes(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *dir = t_tmpdir();
+    char missing[600], sub[600], file[600];
+    snprintf(missing, sizeof missing, "%s/nodir/x.svg", dir);
+    snprintf(sub, sizeof sub, "%s/nodir/sub/", dir);
+    snprintf(file, sizeof file, "%s/plain", dir);
+    CHECK(t_write_file(file, "x", 1));
+    struct stat st;
+    bool full = stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode);
+    const char *fpaths[] = { dir, missing, full ? "/dev/full" : NULL };
+    const char *why[] = { "Is a directory", "No such file or directory", "No space left on device" };
+    for (int i = 0; i < 3; i++) {
+        if (!fpaths[i]) continue;
+        proc_result r = run_moetop("divergence", "-m", a, "--permutations", "20", "--svg", fpaths[i], NULL);
+        CHECKF(fails_with(&r, why[i]) && r.out_len == 0, "divergence --svg %s: exit %d: %s", fpaths[i], r.status, r.err);
+        proc_free(&r);
+        r = run_moetop("taxonomy", "-m", a, "--svg", fpaths[i], NULL);
+        CHECKF(fails_with(&r, why[i]) && r.out_len == 0, "taxonomy --svg %s: exit %d: %s", fpaths[i], r.status, r.err);
+        proc_free(&r);
+    }
+    CHECK(!full || (stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode)));
+    const char *dpaths[] = { sub, file, "/dev/null" };
+    const char *dwhy[] = { "No such file or directory", "Not a directory", "Not a directory" };
+    for (int i = 0; i < 3; i++) {
+        proc_result r = run_moetop("similarity", "-m", a, "--tokens", "8", "--svg", dpaths[i], NULL);
+        CHECKF(fails_with(&r, dwhy[i]) && r.out_len == 0, "similarity --svg %s: exit %d: %s", dpaths[i], r.status, r.err);
+        proc_free(&r);
+    }
+}
+
 int main(void) {
     t_begin("cli_experiments2");
     RUN(context_by_ids);
@@ -625,5 +659,6 @@ int main(void) {
     RUN(vocab_map_vulkan);
     RUN(vocab_map_shards);
     RUN(vocab_map_csv_outfile);
+    RUN(svg_failed_writes);
     return t_end();
 }

@@ -94,6 +94,7 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
     const char *by = cli_get(a, "--by");
     if (by && strcmp(by, "token") != 0 && strcmp(by, "previous") != 0)
         return cli_error(CLI_EXIT_USAGE, "--by: \"%s\" is not token or previous", by);
+    if (cli_get(a, "--svg") && !svg_check_file(cli_get(a, "--svg"))) return CLI_EXIT_FAIL; /* before the run: a failed write */
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;
