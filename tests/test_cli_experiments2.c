@@ -254,7 +254,20 @@ static void taxonomy_from_traces(void) {
             const char *label = jv_str(x, "label");
             if (any[e] == 0) CHECK(strcmp(label, "unused") == 0);
             else if (top[e] == 0) CHECK(strcmp(label, "never-top") == 0);
+            else if (!jv_get(x, "tested") || jv_get(x, "tested")->kind != JV_BOOL || !jv_get(x, "tested")->b) CHECKF(strcmp(label, "too-few-tokens") == 0, "%s", label);
             else if (jv_num(x, "p_holm", -1) >= 0.05) CHECK(strcmp(label, "generalist") == 0);
+            else if (strcmp(label, "too-few-tokens") != 0) { /* a class holding at least 5 of the expert's top tokens */
+                const jv *names = jv_get(v, "classes"), *tbc = jv_get(x, "top_by_class");
+                for (size_t k = 0; names && tbc && k < names->len; k++)
+                    if (strcmp(jv_at(names, k)->str, label) == 0) CHECKF(jv_at(tbc, k)->num >= 5, "%s", label);
+            }
+        }
+        /* 22 tokens over 10 classes: no expert's expected counts earn a chi-square, so no label */
+        for (size_t e = 0; ex && e < 8; e++) {
+            const char *label = jv_str(jv_at(ex, e), "label");
+            CHECKF(label && (strcmp(label, "too-few-tokens") == 0 || strcmp(label, "unused") == 0 || strcmp(label, "never-top") == 0),
+                   "layer %zu expert %zu: %s", l, e, label ? label : "(none)");
+            CHECK(!jv_get(jv_at(ex, e), "min_expected") == false && jv_get(jv_at(ex, e), "expected_below_5") != NULL);
         }
         const jv *unused = jv_get(jv_at(layers, l), "unused");
         CHECK(unused && unused->len >= 1 && jv_at(unused, 0)->num == 3);
