@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "engine/bytes.h"
@@ -219,4 +222,38 @@ bool svg_write_label_grid(const char *path, const svg_label_grid *g) {
     snprintf(rot, sizeof rot, " transform=\"rotate(-90 16 %.1f)\"", top + ch * (double)g->rows / 2);
     label(&o, 16, top + ch * (double)g->rows / 2, "middle", 13, rot, g->y_label);
     return finish(&o, path);
+}
+
+bool svg_check_file(const char *path) {
+    struct stat st;
+    if (strcmp(path, "-") == 0 || (stat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))) return true;
+    mt_outfile o;
+    mt_err err;
+    if (!mt_outfile_open(&o, path, &err)) {
+        cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        return false;
+    }
+    mt_outfile_abort(&o);
+    return true;
+}
+
+bool svg_check_dir(const char *dir) {
+    struct stat st;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        cli_error(CLI_EXIT_FAIL, "--svg: %s: cannot make the directory: %s", dir, strerror(errno));
+        return false;
+    }
+    if (stat(dir, &st) != 0) {
+        cli_error(CLI_EXIT_FAIL, "--svg: %s: %s", dir, strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        cli_error(CLI_EXIT_FAIL, "--svg: %s: cannot write the charts in it: %s", dir, strerror(ENOTDIR));
+        return false;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        cli_error(CLI_EXIT_FAIL, "--svg: %s: cannot write the charts in it: %s", dir, strerror(errno));
+        return false;
+    }
+    return true;
 }

@@ -41,4 +41,13 @@ bool svg_write_bars(const char *path, const svg_bars *c);
 bool svg_write_heatmap(const char *path, const svg_heatmap *h);
 bool svg_write_label_grid(const char *path, const svg_label_grid *g);
 
+/* Before the run: whether path could take a chart (the output-file rules of
+ * engine/outfile.h: opened, then abandoned, leaving nothing; a FIFO or a
+ * socket is not opened, "-" always can). False after printing
+ * "moetop: <path>: <what failed>: <why>" (a failed write: exit 1). */
+bool svg_check_file(const char *path);
+/* The same for a directory of charts: made if missing (its parent must
+ * exist), then it must be a directory moetop may write in. */
+bool svg_check_dir(const char *dir);
+
 #endif

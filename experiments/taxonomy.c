@@ -133,24 +133,43 @@ bool mt_taxonomy_layer(const mt_taxonomy *t, uint32_t l, double alpha, mt_taxono
             x->lift[c] = x->top && tok[c] ? x->share[c] / base : NAN;
         }
         x->p = 1.0;
-        if (x->top) mt_chi_square(table, 2, (uint32_t)C, &x->chi2, &x->dof, &x->p);
+        x->min_expected = x->small_expected = NAN;
+        if (x->top) {
+            /* Cochran's rule over the cells of the rows and classes with a token */
+            uint64_t rows[2] = { x->top, total - x->top };
+            size_t cells = 0, small = 0;
+            double lo = INFINITY;
+            for (size_t r = 0; r < 2; r++)
+                for (size_t c = 0; c < C && rows[r]; c++) {
+                    if (!tok[c]) continue;
+                    double want = (double)rows[r] * (double)tok[c] / (double)total;
+                    cells++, small += want < 5;
+                    if (want < lo) lo = want;
+                }
+            x->min_expected = cells ? lo : NAN;
+            x->small_expected = cells ? (double)small / (double)cells : NAN;
+            x->tested = cells && lo >= 1 && small * 5 <= cells;
+            if (x->tested) mt_chi_square(table, 2, (uint32_t)C, &x->chi2, &x->dof, &x->p);
+            else x->chi2 = x->p = NAN;
+        }
         p[e] = x->p;
     }
-    /* Holm over the experts that were ever top */
+    /* Holm over the experts that were ever top and tested */
     size_t m = 0;
     for (size_t e = 0; e < E; e++)
-        if (ex[e].top) p[m++] = ex[e].p;
+        if (ex[e].top && ex[e].tested) p[m++] = ex[e].p;
     mt_holm(p, m, p);
     for (size_t e = 0, i = 0; e < E; e++) {
         mt_taxonomy_expert *x = &ex[e];
-        x->p_holm = x->top ? p[i++] : 1.0;
+        x->p_holm = !x->top ? 1.0 : x->tested ? p[i++] : NAN;
         if (!x->any) x->label = MT_LABEL_UNUSED;
         else if (!x->top) x->label = MT_LABEL_NEVER_TOP;
+        else if (!x->tested) x->label = MT_LABEL_TOO_FEW;
         else if (x->p_holm < alpha) {
             int best = -1;
             for (size_t c = 0; c < C; c++)
-                if (top[e * C + c] && (best < 0 || x->lift[c] > x->lift[best])) best = (int)c;
-            x->label = best;
+                if (top[e * C + c] >= MT_TAXONOMY_MIN_SUPPORT && x->lift[c] > 1 && (best < 0 || x->lift[c] > x->lift[best])) best = (int)c;
+            x->label = best >= 0 ? best : MT_LABEL_TOO_FEW;
         } else x->label = MT_LABEL_GENERALIST;
     }
     free(p);
@@ -159,5 +178,5 @@ bool mt_taxonomy_layer(const mt_taxonomy *t, uint32_t l, double alpha, mt_taxono
 
 const char *mt_label_name(int label) {
     if (label >= 0 && label < MT_CLS_COUNT) return mt_class_names[label];
-    return label == MT_LABEL_UNUSED ? "unused" : label == MT_LABEL_NEVER_TOP ? "never-top" : "generalist";
+    return label == MT_LABEL_UNUSED ? "unused" : label == MT_LABEL_NEVER_TOP ? "never-top" : label == MT_LABEL_TOO_FEW ? "too-few-tokens" : "generalist";
 }

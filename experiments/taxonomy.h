@@ -12,9 +12,17 @@
  *                top counts per class against the other experts'), classes
  *                with no token left out; p_holm: Holm's step-down over the
  *                experts of the layer that were ever top (the others get 1)
- *   label        the class of highest lift (ties: the earlier class) where
- *                p_holm < alpha; else "generalist"; "unused" for an expert no
- *                token selected, "never-top" for one selected but never top
+ *   valid        the test runs only where its expected counts earn the
+ *                chi-square approximation (Cochran): none below 1 and at most
+ *                20% below 5 (cells of the rows and classes with a token);
+ *                else no test (chi2, p, p_holm NaN) and the label
+ *                "too-few-tokens"
+ *   label        the class of highest lift (ties: the earlier class) among
+ *                those with lift > 1 holding at least MT_TAXONOMY_MIN_SUPPORT
+ *                of e's top tokens, where p_holm < alpha; "too-few-tokens"
+ *                when the test is significant but no class has that support;
+ *                "generalist" when not significant; "unused" for an expert
+ *                no token selected, "never-top" for one selected but never top
  * Per class: the mean top weight and the mean router entropy H(softmax(z)) /
  * ln E, each with a normal 95% interval mean +- 1.96 sd / sqrt(n) (sample sd;
  * no interval below two tokens). */
@@ -63,13 +71,17 @@ void mt_taxonomy_free(mt_taxonomy *t);
 void mt_taxonomy_observe(mt_taxonomy *t, uint32_t layer, int cls, const uint32_t *experts, const float *weights, uint32_t n,
                          double entropy);
 
-enum { MT_LABEL_GENERALIST = -1, MT_LABEL_UNUSED = -2, MT_LABEL_NEVER_TOP = -3 };
+enum { MT_LABEL_GENERALIST = -1, MT_LABEL_UNUSED = -2, MT_LABEL_NEVER_TOP = -3, MT_LABEL_TOO_FEW = -4 };
+enum { MT_TAXONOMY_MIN_SUPPORT = 5 }; /* top tokens a labelled class must hold */
 
 typedef struct mt_taxonomy_expert {
     uint64_t top, any;
     double share[MT_CLS_COUNT], lift[MT_CLS_COUNT]; /* NaN where undefined (never top / class absent) */
-    double chi2, p, p_holm;
+    double chi2, p, p_holm; /* NaN where not tested */
     uint32_t dof;
+    bool tested;         /* the expected counts met Cochran's rule and the test ran */
+    double min_expected; /* the smallest expected count of the table (NaN: never top) */
+    double small_expected; /* the share of expected counts below 5 */
     int label; /* a class, or MT_LABEL_* */
 } mt_taxonomy_expert;
 
@@ -81,7 +93,8 @@ typedef struct mt_taxonomy_class {
 
 /* Layer l's analysis: experts [E], classes [C]. False when out of memory. */
 bool mt_taxonomy_layer(const mt_taxonomy *t, uint32_t l, double alpha, mt_taxonomy_expert *experts, mt_taxonomy_class *classes);
-/* The label's name: a class name, "generalist", "unused" or "never-top". */
+/* The label's name: a class name, "generalist", "unused", "never-top" or
+ * "too-few-tokens". */
 const char *mt_label_name(int label);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "support/cli_util.h"
 #include "support/fixtures.h"
@@ -253,7 +254,20 @@ static void taxonomy_from_traces(void) {
             const char *label = jv_str(x, "label");
             if (any[e] == 0) CHECK(strcmp(label, "unused") == 0);
             else if (top[e] == 0) CHECK(strcmp(label, "never-top") == 0);
+            else if (!jv_get(x, "tested") || jv_get(x, "tested")->kind != JV_BOOL || !jv_get(x, "tested")->b) CHECKF(strcmp(label, "too-few-tokens") == 0, "%s", label);
             else if (jv_num(x, "p_holm", -1) >= 0.05) CHECK(strcmp(label, "generalist") == 0);
+            else if (strcmp(label, "too-few-tokens") != 0) { /* a class holding at least 5 of the expert's top tokens */
+                const jv *names = jv_get(v, "classes"), *tbc = jv_get(x, "top_by_class");
+                for (size_t k = 0; names && tbc && k < names->len; k++)
+                    if (strcmp(jv_at(names, k)->str, label) == 0) CHECKF(jv_at(tbc, k)->num >= 5, "%s", label);
+            }
+        }
+        /* 22 tokens over 10 classes: no expert's expected counts earn a chi-square, so no label */
+        for (size_t e = 0; ex && e < 8; e++) {
+            const char *label = jv_str(jv_at(ex, e), "label");
+            CHECKF(label && (strcmp(label, "too-few-tokens") == 0 || strcmp(label, "unused") == 0 || strcmp(label, "never-top") == 0),
+                   "layer %zu expert %zu: %s", l, e, label ? label : "(none)");
+            CHECK(!jv_get(jv_at(ex, e), "min_expected") == false && jv_get(jv_at(ex, e), "expected_below_5") != NULL);
         }
         const jv *unused = jv_get(jv_at(layers, l), "unused");
         CHECK(unused && unused->len >= 1 && jv_at(unused, 0)->num == 3);
@@ -565,6 +579,88 @@ static void vocab_map_shards(void) {
     }
 }
 
+/* a failed write of the CSV exits 1 with the system's reason; a device is
+ * written through (never replaced by a regular file); nothing half-written */
+static bool fails_with(const proc_result *r, const char *reason) {
+    return r->status == 1 && strncmp(r->err, "moetop: ", 8) == 0 && proc_count_lines(r->err) == 1 && strstr(r->err, reason) != NULL;
+}
+
+static void vocab_map_csv_outfile(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *dir = t_tmpdir();
+    char missing[600], ok[600];
+    snprintf(missing, sizeof missing, "%s/nodir/x.csv", dir);
+    snprintf(ok, sizeof ok, "%s/ok.csv", dir);
+    struct stat st;
+    if (stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode)) {
+        proc_result r = run_moetop("vocab-map", "-m", a, "--range", "0:10", "--csv", "/dev/full", NULL);
+        CHECKF(fails_with(&r, "No space left on device"), "exit %d: %s", r.status, r.err);
+        CHECK(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
+        proc_free(&r);
+    }
+    proc_result r = run_moetop("vocab-map", "-m", a, "--range", "0:10", "--csv", missing, NULL);
+    CHECKF(fails_with(&r, "No such file or directory") && !strstr(r.err, ".part"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:10", "--csv", dir, NULL);
+    CHECKF(fails_with(&r, "Is a directory"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:10", "--csv", ok, NULL);
+    CHECKF(r.status == 0, "%s", r.err);
+    proc_free(&r);
+    unsigned long len = 0;
+    char *s = slurp(ok, &len);
+    CHECK(s && strncmp(s, "token,text,layer,rank,expert,weight\n", 36) == 0);
+    free(s);
+    char part[620];
+    snprintf(part, sizeof part, "%s.part", ok);
+    CHECK(stat(part, &st) != 0);
+    /* a shard with no tokens is refused, not summarised over zero tokens */
+    r = run_moetop("vocab-map", "-m", a, "--shard", "0/99999", NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "--shard") && !strstr(r.err, "4294967295"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:3", "--shard", "0/4", NULL);
+    CHECKF(is_clean_usage_error(&r), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("vocab-map", "-m", a, "--range", "0:3", "--shard", "2/3", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "1 tokens (2..2, a shard)"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+}
+
+/* --svg that cannot be written: exit 1 with the reason, found before the run
+ * where it can be (nothing printed), at the end where it cannot (/dev/full) */
+static void svg_failed_writes(void) {
+    const char *a = fixture_path('a', ".gguf");
+    if (!a) return;
+    const char *dir = t_tmpdir();
+    char missing[600], sub[600], file[600];
+    snprintf(missing, sizeof missing, "%s/nodir/x.svg", dir);
+    snprintf(sub, sizeof sub, "%s/nodir/sub/", dir);
+    snprintf(file, sizeof file, "%s/plain", dir);
+    CHECK(t_write_file(file, "x", 1));
+    struct stat st;
+    bool full = stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode);
+    const char *fpaths[] = { dir, missing, full ? "/dev/full" : NULL };
+    const char *why[] = { "Is a directory", "No such file or directory", "No space left on device" };
+    for (int i = 0; i < 3; i++) {
+        if (!fpaths[i]) continue;
+        proc_result r = run_moetop("divergence", "-m", a, "--permutations", "20", "--svg", fpaths[i], NULL);
+        CHECKF(fails_with(&r, why[i]) && r.out_len == 0, "divergence --svg %s: exit %d: %s", fpaths[i], r.status, r.err);
+        proc_free(&r);
+        r = run_moetop("taxonomy", "-m", a, "--svg", fpaths[i], NULL);
+        CHECKF(fails_with(&r, why[i]) && r.out_len == 0, "taxonomy --svg %s: exit %d: %s", fpaths[i], r.status, r.err);
+        proc_free(&r);
+    }
+    CHECK(!full || (stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode)));
+    const char *dpaths[] = { sub, file, "/dev/null" };
+    const char *dwhy[] = { "No such file or directory", "Not a directory", "Not a directory" };
+    for (int i = 0; i < 3; i++) {
+        proc_result r = run_moetop("similarity", "-m", a, "--tokens", "8", "--svg", dpaths[i], NULL);
+        CHECKF(fails_with(&r, dwhy[i]) && r.out_len == 0, "similarity --svg %s: exit %d: %s", dpaths[i], r.status, r.err);
+        proc_free(&r);
+    }
+}
+
 int main(void) {
     t_begin("cli_experiments2");
     RUN(context_by_ids);
@@ -575,5 +671,7 @@ int main(void) {
     RUN(vocab_map_batches);
     RUN(vocab_map_vulkan);
     RUN(vocab_map_shards);
+    RUN(vocab_map_csv_outfile);
+    RUN(svg_failed_writes);
     return t_end();
 }

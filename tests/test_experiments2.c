@@ -169,6 +169,32 @@ static void taxonomy_by_hand(void) {
     /* the words' top weight: 0.9 with sd 0 -> the interval is the point */
     CHECK(NEAR(cl[MT_CLS_WORD].top_weight_lo, 0.9, 1e-6) && NEAR(cl[MT_CLS_WORD].top_weight_hi, 0.9, 1e-6));
     mt_taxonomy_free(&t);
+    /* 11 tokens over 10 classes against 1000: expected counts near 1, all below 5 (Cochran fails):
+     * no test, no p, no label, left out of Holm */
+    CHECK(mt_taxonomy_init(&t, 1, 2));
+    for (int c = 0; c < MT_CLS_COUNT; c++) {
+        feed(&t, c, c == MT_CLS_WORD ? 2 : 1, 0, 0.9f, 1, 0.1f, 0.5);
+        feed(&t, c, 100, 1, 0.9f, 0, 0.1f, 0.5);
+    }
+    CHECK(mt_taxonomy_layer(&t, 0, 0.05, ex2, cl));
+    CHECK(ex2[0].top == 11 && !ex2[0].tested && isnan(ex2[0].p) && isnan(ex2[0].p_holm) && ex2[0].label == MT_LABEL_TOO_FEW);
+    CHECK(ex2[0].min_expected < 5 && ex2[0].small_expected > 0.2 && strcmp(mt_label_name(ex2[0].label), "too-few-tokens") == 0);
+    mt_taxonomy_free(&t);
+    /* a valid, significant test whose highest-lift class (special) rests on 4 tokens: the label is
+     * the best supported class (word, 60 tokens) */
+    CHECK(mt_taxonomy_init(&t, 1, 2));
+    feed(&t, MT_CLS_SPECIAL, 4, 0, 0.9f, 1, 0.1f, 0.5);
+    feed(&t, MT_CLS_WORD, 60, 0, 0.9f, 1, 0.1f, 0.5);
+    feed(&t, MT_CLS_WORD, 20, 1, 0.9f, 0, 0.1f, 0.5);
+    const int rest[] = { MT_CLS_NUMBER, MT_CLS_OPERATOR, MT_CLS_PUNCT, MT_CLS_SPACE };
+    for (int i = 0; i < 4; i++) {
+        feed(&t, rest[i], i ? 20 : 40, 0, 0.9f, 1, 0.1f, 0.5);
+        feed(&t, rest[i], i ? 20 : 40, 1, 0.9f, 0, 0.1f, 0.5);
+    }
+    CHECK(mt_taxonomy_layer(&t, 0, 0.05, ex2, cl));
+    CHECKF(ex2[0].tested && ex2[0].p_holm < 0.05 && ex2[0].lift[MT_CLS_SPECIAL] > ex2[0].lift[MT_CLS_WORD], "p_holm %g", ex2[0].p_holm);
+    CHECKF(ex2[0].label == MT_CLS_WORD, "label %d", ex2[0].label);
+    mt_taxonomy_free(&t);
 }
 
 static void probe_decomposition_by_hand(void) {

@@ -97,6 +97,7 @@ static int run_divergence(const cli_command *cmd, cli_args *a) {
     if (!cli_seed(a, &seed) || !cli_get_u32(a, "--permutations", 1, 10000000, &N)) return CLI_EXIT_USAGE;
     if (cli_get(a, "--prompt") || cli_get(a, "--prompt-file") || cli_get(a, "--ids"))
         return cli_usage_error(a->cmd, "divergence compares prompt sets: use --prompts and --vs-prompts, or --domain and --vs-domain");
+    if (cli_get(a, "--svg") && !svg_check_file(cli_get(a, "--svg"))) return CLI_EXIT_FAIL; /* before the run: a failed write */
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;
@@ -145,7 +146,7 @@ static int run_divergence(const cli_command *cmd, cli_args *a) {
             const char *series[2] = { "JS (bits)", "noise floor: random halves of the pooled prompts" };
             svg_bars c = { .title = title, .x_label = "layer", .y_label = "bits", .n_groups = L, .n_series = 2,
                            .group_labels = lp, .series_names = series, .values = vals };
-            if (!svg_write_bars(svg, &c)) rc = CLI_EXIT_USAGE;
+            if (!svg_write_bars(svg, &c)) rc = CLI_EXIT_FAIL; /* a failed write */
         }
         free(labels);
         free(lp);

@@ -149,10 +149,7 @@ static int layer_compute(const mt_model *m, uint32_t l, const cap_ctx *cap, mt_e
 
 static int write_svgs(const char *dir, const mt_model *m, const sim_layer *s) {
     uint32_t E = m->hp.n_expert;
-    if (mkdir(dir, 0777) != 0) {
-        struct stat st;
-        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return cli_error(CLI_EXIT_USAGE, "--svg: %s: not a directory that can be made", dir);
-    }
+    if (!svg_check_dir(dir)) return CLI_EXIT_FAIL; /* checked before the run too; it may have gone since */
     double *v = malloc((size_t)E * E * sizeof *v);
     if (!v) return cli_error(CLI_EXIT_FAIL, "out of memory");
     int rc = 0;
@@ -179,9 +176,7 @@ static int run_similarity(const cli_command *cmd, cli_args *a) {
     uint32_t want = 64;
     if (!cli_seed(a, &seed) || !cli_get_u32(a, "--tokens", 0, 1u << 20, &want)) return CLI_EXIT_USAGE;
     if (cli_has(a, "--json") && cli_has(a, "--csv")) return cli_usage_error(a->cmd, "--json and --csv: give one");
-    struct stat st;
-    if (cli_get(a, "--svg") && stat(cli_get(a, "--svg"), &st) == 0 && !S_ISDIR(st.st_mode)) /* before any work */
-        return cli_error(CLI_EXIT_USAGE, "--svg: %s: not a directory", cli_get(a, "--svg"));
+    if (cli_get(a, "--svg") && !svg_check_dir(cli_get(a, "--svg"))) return CLI_EXIT_FAIL; /* before any work: a failed write */
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;

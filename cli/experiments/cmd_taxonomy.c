@@ -24,9 +24,13 @@ static const char *const taxonomy_definitions[] = {
     "share       top(e, class) / top(e); base: the class's share of all tokens",
     "lift        share / base: 1 = as often as its base rate",
     "p           chi-square test of e's top counts per class against the other experts';",
-    "            p Holm: Holm's adjustment over the layer's experts that were ever top",
-    "label       the class of highest lift, only where p Holm < --alpha (default 0.05); else",
-    "            generalist; unused: never selected; never-top: selected, never top",
+    "            p Holm: Holm's adjustment over the layer's experts that were ever top and tested",
+    "valid test  only where the chi-square's expected counts earn it (Cochran): none below 1",
+    "            and at most 20% below 5; else too-few-tokens: no test, no p, no label",
+    "label       the class of highest lift among those with lift > 1 holding at least 5 of the",
+    "            expert's top tokens, only where p Holm < --alpha (default 0.05); too-few-tokens",
+    "            when significant but no class has that support; else generalist; unused:",
+    "            never selected; never-top: selected, never top",
     "top weight  per class, mean of the highest mixing weight, 95% interval mean +- 1.96 sd/sqrt(n)",
     "entropy     per class, mean of H(softmax(z)) / ln E over all experts, same interval",
     NULL,
@@ -94,6 +98,7 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
     const char *by = cli_get(a, "--by");
     if (by && strcmp(by, "token") != 0 && strcmp(by, "previous") != 0)
         return cli_error(CLI_EXIT_USAGE, "--by: \"%s\" is not token or previous", by);
+    if (cli_get(a, "--svg") && !svg_check_file(cli_get(a, "--svg"))) return CLI_EXIT_FAIL; /* before the run: a failed write */
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;
@@ -210,6 +215,12 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
                 mt_json_f64(&j, y->p_holm);
                 mt_json_key(&j, "label");
                 mt_json_string(&j, mt_label_name(y->label));
+                mt_json_key(&j, "tested");
+                mt_json_bool(&j, y->tested);
+                mt_json_key(&j, "min_expected");
+                mt_json_f64(&j, y->min_expected);
+                mt_json_key(&j, "expected_below_5");
+                mt_json_f64(&j, y->small_expected);
                 mt_json_end_object(&j);
             }
             mt_json_end_array(&j);
@@ -257,8 +268,9 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     printf("%s: %zu prompts, %llu tokens, classes of the %s; labels only where the chi-square test is\n"
-           "significant after Holm's correction (alpha %g); --json and --csv have every count\n\n",
-           cli_base_name(cm.path), c.n_items, (unsigned long long)x.tokens, x.previous ? "previous token" : "token", alpha);
+           "valid (Cochran's rule on expected counts), significant after Holm's correction (alpha %g) and\n"
+           "the class holds at least %d of the expert's top tokens; --json and --csv have every count\n\n",
+           cli_base_name(cm.path), c.n_items, (unsigned long long)x.tokens, x.previous ? "previous token" : "token", alpha, MT_TAXONOMY_MIN_SUPPORT);
     printf("tokens per class:");
     for (int k = 0; k < MT_CLS_COUNT; k++) printf(" %s %llu%s", mt_class_names[k], (unsigned long long)x.class_tokens[k], k + 1 < MT_CLS_COUNT ? "," : "\n");
     for (uint32_t l = 0; l < L; l++) {
@@ -268,9 +280,9 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
             const mt_taxonomy_expert *y = &ex[(size_t)l * E + e];
             if (y->label >= 0) printf("%s e%u %s (lift %.2f)", labelled++ ? "," : "", e, mt_class_names[y->label], y->lift[y->label]);
         }
-        const char *groups[3] = { "generalist", "never-top", "unused" };
-        int ids[3] = { MT_LABEL_GENERALIST, MT_LABEL_NEVER_TOP, MT_LABEL_UNUSED };
-        for (int g = 0; g < 3; g++) {
+        const char *groups[4] = { "generalist", "too-few-tokens", "never-top", "unused" };
+        int ids[4] = { MT_LABEL_GENERALIST, MT_LABEL_TOO_FEW, MT_LABEL_NEVER_TOP, MT_LABEL_UNUSED };
+        for (int g = 0; g < 4; g++) {
             int n = 0;
             for (uint32_t e = 0; e < E; e++)
                 if (ex[(size_t)l * E + e].label == ids[g]) printf("%s%u", n++ ? " " : labelled++ ? "; " : " ", e);
@@ -279,10 +291,11 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
         putchar('\n');
     }
     printf("\nlayer %u in detail: each expert's top tokens by class (lift), p Holm, label\n", show);
-    printf("expert    top    any  p Holm      label       classes (top count, lift)\n");
+    printf("expert    top    any  p Holm      label          classes (top count, lift)\n");
     for (uint32_t e = 0; e < E; e++) {
         const mt_taxonomy_expert *y = &ex[(size_t)show * E + e];
-        printf("%6u %6llu %6llu  %-10.3g  %-11s", e, (unsigned long long)y->top, (unsigned long long)y->any, y->p_holm, mt_label_name(y->label));
+        if (isnan(y->p_holm)) printf("%6u %6llu %6llu  %-10s  %-14s", e, (unsigned long long)y->top, (unsigned long long)y->any, "no test", mt_label_name(y->label));
+        else printf("%6u %6llu %6llu  %-10.3g  %-14s", e, (unsigned long long)y->top, (unsigned long long)y->any, y->p_holm, mt_label_name(y->label));
         for (int k = 0; k < MT_CLS_COUNT; k++) {
             uint64_t n = x.t.top[((size_t)show * E + e) * MT_CLS_COUNT + (size_t)k];
             if (n) printf(" %s %llu (%.2f)", mt_class_names[k], (unsigned long long)n, y->lift[k]);

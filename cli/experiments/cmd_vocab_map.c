@@ -14,6 +14,7 @@
 #include "cli/json_read.h"
 #include "cli/model_args.h"
 #include "cli/stats_input.h"
+#include "engine/outfile.h"
 #include "engine/utf8.h"
 #include "exp_args.h"
 #include "experiments/vocab_map.h"
@@ -159,8 +160,11 @@ static int write_summary_json(const vm_summary *s, const char *path) {
 }
 
 static void print_summary(const vm_summary *s) {
-    printf("%s: %llu tokens (%u..%u%s) as one-token prompts%s, %s, %.2f s: %.0f tokens/s\n", s->model,
-           (unsigned long long)s->map->tokens, s->first, s->end - 1, s->shards ? ", a shard" : "",
+    char span[48]; /* never end - 1 of an empty span (it would wrap) */
+    if (s->end > s->first) snprintf(span, sizeof span, "%u..%u", s->first, s->end - 1);
+    else snprintf(span, sizeof span, "none");
+    printf("%s: %llu tokens (%s%s) as one-token prompts%s, %s, %.2f s: %.0f tokens/s\n", s->model,
+           (unsigned long long)s->map->tokens, span, s->shards ? ", a shard" : "",
            s->n_prefix ? " after the prefix" : " at position 0", s->batch ? "in batches" : "one pass each", s->seconds,
            s->seconds > 0 ? (double)s->map->tokens / s->seconds : 0.0);
     printf("tokens per top expert (highest weight), per layer:\nlayer");
@@ -187,7 +191,8 @@ static int run_vocab_map(const cli_command *cmd, cli_args *a) {
     mt_vocab_map map = { 0 };
     mt_session *s = NULL;
     csv_out csv = { .tok = cm.tok, .last_token = UINT32_MAX };
-    char tmp[4096] = "";
+    mt_outfile out = { 0 };
+    bool out_open = false;
     const char *csv_path = cli_get(a, "--csv");
     if (csv_path && strcmp(csv_path, "-") == 0 && cli_has(a, "--json")) {
         rc = cli_usage_error(a->cmd, "--csv -: the rows take stdout; write them to a file to have --json too");
@@ -202,6 +207,11 @@ static int run_vocab_map(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     uint64_t n = sum.range_b - sum.range_a;
+    if (sum.shards && sum.shards > n) { /* a shard with no tokens has no statistics */
+        rc = cli_error(CLI_EXIT_USAGE, "--shard: %u parts of %llu tokens (%u..%u) leave some with none: give N <= %llu", sum.shards,
+                       (unsigned long long)n, sum.range_a, sum.range_b - 1, (unsigned long long)n);
+        goto done;
+    }
     sum.first = sum.range_a + (uint32_t)(n * (sum.shards ? sum.shard : 0) / (sum.shards ? sum.shards : 1));
     sum.end = sum.range_a + (uint32_t)(n * (sum.shards ? sum.shard + 1 : 1) / (sum.shards ? sum.shards : 1));
     const char *pt = cli_get(a, "--prefix");
@@ -242,12 +252,13 @@ static int run_vocab_map(const cli_command *cmd, cli_args *a) {
     if (csv_path) {
         if (strcmp(csv_path, "-") == 0) csv.f = stdout;
         else {
-            snprintf(tmp, sizeof tmp, "%s.part", csv_path);
-            if (!(csv.f = fopen(tmp, "wb"))) {
-                rc = cli_error(CLI_EXIT_USAGE, "%s: cannot write", tmp);
-                tmp[0] = 0;
+            mt_err oerr;
+            if (!mt_outfile_open(&out, csv_path, &oerr)) {
+                rc = cli_error(CLI_EXIT_FAIL, "%s", oerr.msg);
                 goto done;
             }
+            out_open = true;
+            csv.f = out.f;
         }
         fprintf(csv.f, "token,text,layer,rank,expert,weight\n");
     }
@@ -258,17 +269,25 @@ static int run_vocab_map(const cli_command *cmd, cli_args *a) {
     sum.seconds = now_s() - t0;
     cli_progress_end(&pr);
     if (!ok) {
-        rc = cli_error(CLI_EXIT_FAIL, "%s", strcmp(err.msg, "cancelled") == 0 && csv.f && ferror(csv.f) ? "the CSV: write failed" : err.msg);
+        if (strcmp(err.msg, "cancelled") == 0 && csv.f && ferror(csv.f)) {
+            if (out_open) { /* the system's reason, from the sink's first error */
+                out_open = false;
+                csv.f = NULL;
+                mt_err cerr;
+                if (!mt_outfile_commit(&out, &cerr)) rc = cli_error(CLI_EXIT_FAIL, "%s", cerr.msg);
+                else rc = cli_error(CLI_EXIT_FAIL, "%s: write failed", csv_path);
+            } else rc = cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+        } else rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
         goto done;
     }
-    if (csv.f && csv.f != stdout) {
-        FILE *f = csv.f;
+    if (out_open) {
+        out_open = false;
         csv.f = NULL;
-        if (fclose(f) != 0 || rename(tmp, csv_path) != 0) {
-            rc = cli_error(CLI_EXIT_FAIL, "%s: write failed", csv_path);
+        mt_err cerr;
+        if (!mt_outfile_commit(&out, &cerr)) {
+            rc = cli_error(CLI_EXIT_FAIL, "%s", cerr.msg);
             goto done;
         }
-        tmp[0] = 0;
     }
     sum.map = &map;
     if (cli_has(a, "--json")) rc = write_summary_json(&sum, NULL);
@@ -277,8 +296,7 @@ static int run_vocab_map(const cli_command *cmd, cli_args *a) {
         rc = fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
     } else rc = fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
 done:
-    if (csv.f && csv.f != stdout) fclose(csv.f);
-    if (tmp[0]) unlink(tmp); /* nothing half-written */
+    if (out_open) mt_outfile_abort(&out); /* nothing half-written */
     mt_session_free(s);
     mt_vocab_map_free(&map);
     mt_iv_free(&iv);
@@ -294,7 +312,7 @@ const cli_command cmd_vocab_map = {
     .details = "--range A:B maps ids A..B-1 (default the whole vocabulary); --shard i/N the i-th of N contiguous\n"
                "parts of it, so any job runner can spread the vocabulary over machines; merge-vocab-map adds the\n"
                "--json summaries of the N shards into exactly the unsharded one (the CSVs concatenate in shard\n"
-               "order, each header after the first dropped). The CSV is streamed to FILE.part, renamed at the end.\n"
+               "order, each header after the first dropped). The CSV is streamed to a temporary file, renamed at the end.\n"
                "The tokens run in batches (--batch, default 256; each token sees only the prefix and itself, at\n"
                "the position after the prefix); --one-by-one appends one token per pass to the prefix, the\n"
                "reference: --batch 1 equals it bit for bit, larger batches within float32 rounding (the\n"
