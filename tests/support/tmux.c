@@ -143,13 +143,17 @@ char *tmux_wait_for(tmux_pane *p, const char *text, bool colours, bool bottom) {
 
 int tmux_wait_exit(tmux_pane *p) {
     const char *args[] = { "display-message", "-p", "-t", SESSION, "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}", NULL };
-    double start = now_s(), deadline = start + TMUX_DEADLINE_S;
+    double start = now_s(), deadline = start + TMUX_DEADLINE_S, dead_since = 0;
     for (;;) {
         proc_result r = run_tmux(p, args);
         /* "1:STATUS:" or "1::SIGNAL" once it is gone; its terminal closes
-         * (dead, "1::") before the child is reaped: wait for both */
+         * (dead, "1::") before the child is reaped: wait for both. Under load
+         * tmux 3.3 was seen to leave a dead pane's status empty for good: the
+         * program has exited, with a status tmux does not know. */
         int status = -1;
         if (r.status == 0 && r.out[0] == '1' && r.out[1] == ':') {
+            if (!dead_since) dead_since = now_s();
+            else if (now_s() - dead_since > TMUX_STATUS_GRACE_S) status = TMUX_EXIT_UNKNOWN;
             const char *st = r.out + 2, *sig = strchr(st, ':');
             if (sig && sig[1] >= '0' && sig[1] <= '9') status = 128 + atoi(sig + 1);
             else if (*st >= '0' && *st <= '9') status = atoi(st);

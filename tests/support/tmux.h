@@ -39,6 +39,10 @@ bool tmux_resize(tmux_pane *p, int width, int height);
 char *tmux_wait_for(tmux_pane *p, const char *text, bool colours, bool bottom);
 /* Waits until the program has exited and gives its exit status (128 + N for
  * signal N); -1 (and a failed check) after TMUX_DEADLINE_S. */
+/* tmux_wait_exit's answer when the program has exited (its pane is dead)
+ * but tmux never reported a status, after TMUX_STATUS_GRACE_S seconds. */
+#define TMUX_EXIT_UNKNOWN 1000
+#define TMUX_STATUS_GRACE_S 15.0
 int tmux_wait_exit(tmux_pane *p);
 /* Kills the server (and the program, if still running). */
 void tmux_close(tmux_pane *p);
