@@ -15,6 +15,7 @@
 
 typedef struct tmux_pane {
     char socket[512]; /* the server's socket: -S socket */
+    char status[600]; /* the program's exit status is written here */
     double waited;    /* seconds the last successful wait took */
     char last[16384]; /* the last screen captured, blank lines left out (for failure messages) */
 } tmux_pane;
@@ -24,7 +25,7 @@ typedef struct tmux_pane {
 bool tmux_require(void);
 /* Starts a server and in it a width x height pane running argv (NULL-ended,
  * run directly, no shell; "env" sets variables). The pane stays after the
- * program exits, so its exit status can be read. False (and a failed check)
+ * program exits, so its last screen can be read. False (and a failed check)
  * when tmux could not start it. */
 bool tmux_open(tmux_pane *p, int width, int height, const char *const *argv);
 /* send-keys: key names (Escape, Enter, C-u, j) or, with literal, the bytes of
