@@ -12,7 +12,9 @@
 # for the chroot and unmounted on exit, whatever happens.
 #
 # Not part of CI: it needs root, the network (the Debian mirror and the npm
-# registry), about 8 GB of disk and an hour or more on 2 cores.
+# registry), about 8 GB of disk and an hour or more on 2 cores. Of this
+# machine only its network settings go into the root: proxy variables,
+# NODE_EXTRA_CA_CERTS and the local CA certificates.
 # Usage: sh tools/fresh-root.sh [DIR]     (default /work/fresh-root)
 #   DIR must not exist, be empty, or be a root this script made (it is then
 #   deleted and made again). Commits only: uncommitted changes are not in the
@@ -66,7 +68,7 @@ cleanup() {
   status=$?
   trap - EXIT INT TERM
   tmux -S "$sock" kill-server 2>/dev/null || true
-  rm -f "$sock"
+  rm -f "$sock" "$sock.status"
   for m in $(mounted); do umount "$m" 2>/dev/null || umount -l "$m" || echo "fresh-root: could not unmount $m" >&2; done
   exit $status
 }
@@ -88,6 +90,21 @@ git clone --quiet "$repo" "$dir/root/moetop"
 cp -a "$shared/." "$dir/root/shared"
 echo "fresh-root: root ready in $(( $(date +%s) - t0 )) s: $(git -C "$dir/root/moetop" log --oneline -1)" >&2
 
+# this machine's network settings, so the root reaches the mirror and the npm
+# registry as this machine does (behind a proxy too): its proxy variables and
+# NODE_EXTRA_CA_CERTS, and its local CA certificates (a TLS-inspecting proxy's,
+# in /usr/local/share/ca-certificates: installing ca-certificates adds them)
+carry=""
+for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY NODE_EXTRA_CA_CERTS; do
+  eval "value=\${$v:-}"
+  case $value in *[!A-Za-z0-9/:._,@=+-]*) echo "fresh-root: $v not carried into the root (unusual characters)" >&2 ;;
+                 ?*) carry="$carry $v=$value" ;; esac
+done
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  mkdir -p "$dir/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$dir/usr/local/share/ca-certificates/"
+fi
+
 mount -t proc proc "$dir/proc"
 mount -t sysfs sysfs "$dir/sys"
 mount --bind /dev "$dir/dev"
@@ -105,39 +122,40 @@ esac
 EOF
 PATH_IN=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 in_root() { # in_root WHICH [VARIABLE=VALUE]: the chroot, a clean environment, nice
-  echo "nice -n 10 chroot $dir /usr/bin/env -i HOME=/root PATH=$PATH_IN ${2:-} /bin/sh /root/readme.sh $1"
+  echo "nice -n 10 chroot $dir /usr/bin/env -i HOME=/root PATH=$PATH_IN$carry ${2:-} /bin/sh /root/readme.sh $1"
 }
 
 # 1. sh tools/deps.sh && make run: in a 120x40 tmux pane; q once the heatmap
 # shows the bundled model's first token
 echo "fresh-root: sh tools/deps.sh && make run" >&2
 printf 'set-option -g remain-on-exit on\n' > "$sock.conf"
+# the exit status goes into a file: tmux's #{pane_dead_status} was seen never
+# to come under load (a SIGCHLD lost to libutempter's handler: tmux/tmux#311)
+rm -f "$sock.status"
 t1=$(date +%s)
-tmux -S "$sock" -f "$sock.conf" new-session -d -s fresh -x 120 -y 40 "$(in_root run 'TERM=$TERM')"
+tmux -S "$sock" -f "$sock.conf" new-session -d -s fresh -x 120 -y 40 \
+  "$(in_root run 'TERM=$TERM'); echo \$? > '$sock.status.tmp' && mv '$sock.status.tmp' '$sock.status'"
 tmux -S "$sock" pipe-pane -t fresh -o "cat >> '$dir/root/run.log'"
 rm -f "$sock.conf"
-state() { tmux -S "$sock" display-message -p -t fresh '#{pane_dead}:#{pane_dead_status}'; }
 screen() { tmux -S "$sock" capture-pane -p -t fresh; }
 up=""
-while [ $(( $(date +%s) - t1 )) -lt 3600 ]; do
-  case $(state) in 1:*) break ;; esac
+while [ $(( $(date +%s) - t1 )) -lt 3600 ] && [ ! -e "$sock.status" ]; do
   if screen | grep -q 'token 0, layer 0' && screen | tail -1 | grep -q '^ heatmap |'; then up=$(( $(date +%s) - t1 )); break; fi
   sleep 1
 done
 if [ -z "$up" ]; then
   screen | grep -v '^ *$' | tail -25 >&2
-  die "make run: the explorer's first screen never came ($(state)); log: $dir/root/run.log"
+  die "make run: the explorer's first screen never came (exit status: $(cat "$sock.status" 2>/dev/null || echo none)); log: $dir/root/run.log"
 fi
 screen | grep -v '^ *$' | head -8 | sed 's/^/  | /' >&2
 tmux -S "$sock" send-keys -t fresh q
-while :; do
-  s=$(state)
-  case $s in 1:[0-9]*) break ;; esac
+while [ ! -e "$sock.status" ]; do
   [ $(( $(date +%s) - t1 - up )) -lt 120 ] || die "make run: the explorer did not quit on q"
   sleep 1
 done
 run_s=$(( $(date +%s) - t1 ))
-[ "${s#1:}" = 0 ] || die "make run: exit status ${s#1:} after q; log: $dir/root/run.log"
+s=$(cat "$sock.status")
+[ "$s" = 0 ] || die "make run: exit status $s after q; log: $dir/root/run.log"
 tmux -S "$sock" kill-server
 echo "fresh-root: make run: first screen after ${up} s, quit with q, ${run_s} s in all" >&2
 

@@ -47,7 +47,8 @@ bool tmux_open(tmux_pane *p, int width, int height, const char *const *argv) {
     static int next;
     memset(p, 0, sizeof *p);
     snprintf(p->socket, sizeof p->socket, "%s/tmux-%d.sock", t_tmpdir(), next++);
-    /* the pane stays when the program exits: its exit status can be read */
+    snprintf(p->status, sizeof p->status, "%s.status", p->socket);
+    /* the pane stays when the program exits: its last screen can be read */
     char conf[600], w[16], h[16], cwd[1024];
     if (!CHECK(getcwd(cwd, sizeof cwd) != NULL)) return false;
     snprintf(conf, sizeof conf, "%s.conf", p->socket);
@@ -55,9 +56,14 @@ bool tmux_open(tmux_pane *p, int width, int height, const char *const *argv) {
     if (!CHECK(t_write_file(conf, settings, strlen(settings)))) return false;
     snprintf(w, sizeof w, "%d", width);
     snprintf(h, sizeof h, "%d", height);
-    const char *args[40] = { "-f", conf, "new-session", "-d", "-s", SESSION, "-x", w, "-y", h, "-c", cwd, "--" };
-    int n = 13;
-    for (int i = 0; argv[i] && n < 39; i++) args[n++] = argv[i];
+    /* a shell writes the program's exit status into a file (whole, by a
+     * rename): tmux's own #{pane_dead_status} was seen never to come under
+     * load, the program left a zombie the server never reaped (a SIGCHLD
+     * lost to libutempter's handler, as in tmux/tmux#311) */
+    const char *args[48] = { "-f", conf, "new-session", "-d", "-s", SESSION, "-x", w, "-y", h, "-c", cwd, "--",
+                             "/bin/sh", "-c", "\"$@\"; echo $? > \"$0.tmp\" && mv \"$0.tmp\" \"$0\"", p->status };
+    int n = 17;
+    for (int i = 0; argv[i] && n < 43; i++) args[n++] = argv[i];
     args[n] = NULL;
     return tmux_ok(p, "new-session", args);
 }
@@ -142,24 +148,12 @@ char *tmux_wait_for(tmux_pane *p, const char *text, bool colours, bool bottom) {
 }
 
 int tmux_wait_exit(tmux_pane *p) {
-    const char *args[] = { "display-message", "-p", "-t", SESSION, "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}", NULL };
-    double start = now_s(), deadline = start + TMUX_DEADLINE_S, dead_since = 0;
+    double start = now_s(), deadline = start + TMUX_DEADLINE_S;
     for (;;) {
-        proc_result r = run_tmux(p, args);
-        /* "1:STATUS:" or "1::SIGNAL" once it is gone; its terminal closes
-         * (dead, "1::") before the child is reaped: wait for both. Under load
-         * tmux 3.3 was seen to leave a dead pane's status empty for good: the
-         * program has exited, with a status tmux does not know. */
-        int status = -1;
-        if (r.status == 0 && r.out[0] == '1' && r.out[1] == ':') {
-            if (!dead_since) dead_since = now_s();
-            else if (now_s() - dead_since > TMUX_STATUS_GRACE_S) status = TMUX_EXIT_UNKNOWN;
-            const char *st = r.out + 2, *sig = strchr(st, ':');
-            if (sig && sig[1] >= '0' && sig[1] <= '9') status = 128 + atoi(sig + 1);
-            else if (*st >= '0' && *st <= '9') status = atoi(st);
-        }
-        proc_free(&r);
-        if (status >= 0) {
+        char *text = t_read_file(p->status, NULL);
+        if (text) {
+            int status = atoi(text);
+            free(text);
             p->waited = now_s() - start;
             return status;
         }

@@ -15,6 +15,7 @@
 
 typedef struct tmux_pane {
     char socket[512]; /* the server's socket: -S socket */
+    char status[600]; /* the program's exit status is written here */
     double waited;    /* seconds the last successful wait took */
     char last[16384]; /* the last screen captured, blank lines left out (for failure messages) */
 } tmux_pane;
@@ -24,7 +25,7 @@ typedef struct tmux_pane {
 bool tmux_require(void);
 /* Starts a server and in it a width x height pane running argv (NULL-ended,
  * run directly, no shell; "env" sets variables). The pane stays after the
- * program exits, so its exit status can be read. False (and a failed check)
+ * program exits, so its last screen can be read. False (and a failed check)
  * when tmux could not start it. */
 bool tmux_open(tmux_pane *p, int width, int height, const char *const *argv);
 /* send-keys: key names (Escape, Enter, C-u, j) or, with literal, the bytes of
@@ -39,10 +40,6 @@ bool tmux_resize(tmux_pane *p, int width, int height);
 char *tmux_wait_for(tmux_pane *p, const char *text, bool colours, bool bottom);
 /* Waits until the program has exited and gives its exit status (128 + N for
  * signal N); -1 (and a failed check) after TMUX_DEADLINE_S. */
-/* tmux_wait_exit's answer when the program has exited (its pane is dead)
- * but tmux never reported a status, after TMUX_STATUS_GRACE_S seconds. */
-#define TMUX_EXIT_UNKNOWN 1000
-#define TMUX_STATUS_GRACE_S 15.0
 int tmux_wait_exit(tmux_pane *p);
 /* Kills the server (and the program, if still running). */
 void tmux_close(tmux_pane *p);
