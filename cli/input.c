@@ -39,10 +39,13 @@ char *mt_read_text_file(const char *path, size_t *len) {
         }
     }
     bool failed = ferror(f) != 0;
+    int why = errno; /* what the failed read said (a directory: EISDIR) */
     fclose(f);
     if (!buf || failed) {
+        bool had_buf = buf != NULL;
         free(buf);
-        cli_error(buf ? CLI_EXIT_USAGE : CLI_EXIT_FAIL, "%s: %s", path, buf ? "read failed" : "out of memory");
+        if (had_buf) cli_error(CLI_EXIT_USAGE, "%s: cannot read: %s", path, strerror(why));
+        else cli_error(CLI_EXIT_FAIL, "%s: out of memory", path);
         return NULL;
     }
     buf[n] = 0;

@@ -292,6 +292,7 @@ static void bad_input_exits_2(void) {
         { { "bench", "-m", "TINY", "-p", "8", "-n", "4" }, "more than the model's context of 8" },
         { { "trace", "-m", "TOKENIZER_ONLY", "--prompt", "x" }, "key 'gpt-oss.block_count' is missing" },
         { { "trace", "-m", "A", "--prompt", "x", "--backend", "metal" }, "--backend: 'metal' is not cpu or vulkan" },
+        { { "trace", "-m", "A", "--prompt-file", "/" }, "/: cannot read: Is a directory" },
     };
     const char *vocab = t_shared_file("oracle/tokenizer/o200k_harmony.vocab.gguf");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
