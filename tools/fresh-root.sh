@@ -12,7 +12,7 @@
 # for the chroot and unmounted on exit, whatever happens.
 #
 # Not part of CI: it needs root, the network (the Debian mirror and the npm
-# registry), about 8 GB of disk and an hour or more on 2 cores. Of this
+# registry), about 4 GB of disk and half an hour or more on 2 cores. Of this
 # machine only its network settings go into the root: proxy variables,
 # NODE_EXTRA_CA_CERTS and the local CA certificates.
 # Usage: sh tools/fresh-root.sh [DIR]     (default /work/fresh-root)
