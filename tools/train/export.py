@@ -8,8 +8,15 @@
                                      (dequantized) weights, over a held-out passage
                                      longer than the window: moetop must match them
   docs/bundled-model.md, docs/bundled-model-loss.svg
+                                     (with the problem sets' accuracy: the module's, the
+                                     file's through moetop, and the file's with each
+                                     layer's "math expert" masked against a control)
 
-    /usr/bin/python3 tools/train/export.py"""
+    /usr/bin/python3 tools/train/export.py [--checkpoint] [--out DIR]
+
+--out DIR writes all of these into DIR instead (a candidate, leaving the
+shipped files alone); --checkpoint exports the last checkpoint of a run still
+going."""
 import csv
 import json
 import os
@@ -21,29 +28,50 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import eval_problems  # noqa: E402
 from gguf_read import Reader  # noqa: E402
 from model import Config, Model, export_tensors, set_param  # noqa: E402
-from train import ROOT, VOCAB, WORK  # noqa: E402
+from train import ROOT, VOCAB, VOCAB_BASE, WORK, load_tokens  # noqa: E402
 
-MODEL = os.path.join(ROOT, "assets", "models", "moetop-moe.gguf")
 MOETOP = os.path.join(ROOT, "moetop")
+PROMPTS = os.path.join(ROOT, "assets", "prompts")
+SETS = ["add-1", "add-2", "sub-1", "sub-2", "mul-1", "mul-2"]
+STORY_SETS = ["add-1", "add-2"]
 
 
-def write_gguf(model, cfg):
+class Paths:
+    """Where the export goes: the shipped places, or one directory (--out)."""
+
+    def __init__(self, out=None):
+        if out:
+            os.makedirs(out, exist_ok=True)
+            self.model = os.path.join(out, "moetop-moe.gguf")
+            self.parity = os.path.join(out, "bundled-parity")
+            self.docs = out
+        else:
+            self.model = os.path.join(ROOT, "assets", "models", "moetop-moe.gguf")
+            self.parity = os.path.join(ROOT, "tests", "fixtures", "bundled-parity")
+            self.docs = os.path.join(ROOT, "docs")
+            os.makedirs(self.docs, exist_ok=True)
+
+
+
+
+def write_gguf(model, cfg, path):
     out_dir = os.path.join(WORK, "export")
     os.makedirs(out_dir, exist_ok=True)
     for name, t in export_tensors(model).items():
         t.numpy().astype("<f4").tofile(os.path.join(out_dir, name + ".f32"))
-    args = [MOETOP, "synth", "-q", "--weights", out_dir, "--vocab", VOCAB, "--vocab-base", "8192", "--name", "moetop-moe",
+    args = [MOETOP, "synth", "-q", "--weights", out_dir, "--vocab", VOCAB, "--vocab-base", str(VOCAB_BASE), "--name", "moetop-moe",
             "--layers", str(cfg.n_layer), "--d-model", str(cfg.d_model), "--heads", str(cfg.n_head), "--kv-heads", str(cfg.n_kv),
             "--head-dim", str(cfg.head_dim), "--experts", str(cfg.n_expert), "--k", str(cfg.k), "--ff", str(cfg.ff),
             "--swa", str(cfg.window), "--context", "4096", "--types", "embd=q8_0,output=q8_0,attn=q8_0,router=f32,experts=mxfp4",
-            "-o", MODEL]
+            "-o", path]
     subprocess.run(args, check=True)
 
 
-def dequantized_model(cfg):
-    r = Reader(MODEL)
+def dequantized_model(cfg, path):
+    r = Reader(path)
     m = Model(cfg)
     with torch.no_grad():
         for name in r.tensors:
@@ -52,18 +80,16 @@ def dequantized_model(cfg):
     return m
 
 
-def held_out_passage(n_tokens=320):
-    """A held-out passage: the chat and prose held-out streams, longer than the window."""
-    z = np.load(os.path.join(WORK, "prose.npz"))["held"]
-    return z[:n_tokens].astype(np.int64)
+def held_out_passage(held, n_tokens=320):
+    """A held-out passage of prose, longer than the window."""
+    return held["prose"][:n_tokens].astype(np.int64)
 
 
-def parity_dump(model):
-    ids = held_out_passage()
+def parity_dump(model, held, out):
+    ids = held_out_passage(held)
     with torch.no_grad():
         logits, _ = model(torch.from_numpy(ids)[None])
     positions = [0, 63, 127, 128, 200, 255, 300, len(ids) - 1]
-    out = os.path.join(ROOT, "tests", "fixtures", "bundled-parity")
     logits[0, positions].numpy().astype("<f4").tofile(out + ".f32")
     with open(out + ".json", "w") as f:
         json.dump({"model": "assets/models/moetop-moe.gguf", "ids": ids.tolist(), "positions": positions,
@@ -71,15 +97,25 @@ def parity_dump(model):
                    "dequantized weights; float32"}, f)
 
 
-def held_out_loss(model, seq=256, windows=24):
+def token_bytes(vocab_path):
+    """Bytes each token stands for: GGUF spells a byte as one character (a
+    special token: its text's length)."""
+    return np.array([len(t) for t in Reader(vocab_path).meta["tokenizer.ggml.tokens"]])
+
+
+def held_out_loss(model, held, nbytes, seq=256, windows=24):
+    """Per domain: (mean next-token loss in nats, bits per byte of the predicted text)
+    over up to `windows` held-out windows of seq tokens."""
     out = {}
     with torch.no_grad():
         for domain in ("prose", "facts", "code", "math", "chat"):
-            s = np.load(os.path.join(WORK, f"{domain}.npz"))["held"]
+            s = held[domain]
             n = min(windows, (len(s) - 1) // seq)
             ids = torch.from_numpy(np.stack([s[i * seq:i * seq + seq + 1] for i in range(n)]).astype(np.int64))
             logits, _ = model(ids[:, :-1])
-            out[domain] = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1)).item()
+            target = ids[:, 1:].reshape(-1)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target, reduction="sum").item()
+            out[domain] = (loss / target.numel(), loss / np.log(2) / nbytes[target.numpy()].sum())
     return out
 
 
@@ -109,32 +145,92 @@ def loss_svg(rows, path):
 
 
 def moetop(*args):
-    return subprocess.run([MOETOP, *args], capture_output=True, text=True, check=True).stdout
+    # a completion may hold invalid UTF-8 (a byte token alone): shown as U+FFFD
+    return subprocess.run([MOETOP, *args], capture_output=True, encoding="utf-8", errors="replace", check=True).stdout
+
+
+def wilson(k, n, z=1.959963984540054):
+    """The Wilson score interval of k successes in n, without continuity correction."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    centre, half = p + z * z / (2 * n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return ((centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n))
+
+
+def accuracy_rows(model, path):
+    """Per problem set: problems, right by the module (trained weights), right by the file through moetop."""
+    vocab = eval_problems.Vocab(VOCAB)
+    rows = []
+    for name in SETS:
+        items = eval_problems.load(name)
+        torch_right = eval_problems.score(items, eval_problems.torch_outputs(model, vocab, items))
+        file_right = eval_problems.score(items, eval_problems.gguf_outputs(path, items))
+        rows.append((name, len(items), torch_right, file_right))
+    return rows
+
+
+def math_experts(domains):
+    """Per layer: the expert the math prompts use most, and a control of the
+    same size: the expert the creative prompts use most (their second when it
+    is the same expert). Ties go to the lower id."""
+    names = domains["domains"]
+    out = []
+    for l in domains["layers"]:
+        spec = {d: l["specialization"][i] for i, d in enumerate(names)}
+        order = lambda d: sorted(range(len(spec[d])), key=lambda e: (-spec[d][e], e))  # noqa: E731
+        m = order("math")[0]
+        c = next(e for e in order("creative") if e != m)
+        out.append((l["layer"], m, spec["math"][m], c))
+    return out
+
+
+def story_rows(path, experts):
+    """Problems right with nothing, each layer's math expert, or each layer's
+    control expert masked, and with k = 1, 2 and 8 experts at every layer."""
+    conditions = [("baseline", []),
+                  ("math experts masked", [a for l, m, _, _ in experts for a in ("--mask", f"{m}@{l}")]),
+                  ("control experts masked", [a for l, _, _, c in experts for a in ("--mask", f"{c}@{l}")])]
+    conditions += [(f"k = {k}", ["--k", str(k)]) for k in (1, 2, 8)]
+    rows = []
+    for name, flags in conditions:
+        right = []
+        for s in STORY_SETS:
+            items = eval_problems.load(s)
+            right.append((eval_problems.score(items, eval_problems.gguf_outputs(path, items, flags)), len(items)))
+        rows.append((name, " ".join(flags), right))
+    return rows
 
 
 def main():
     torch.set_num_threads(2)
     # --checkpoint: export the last checkpoint of a run still going (to try the pipeline)
     name = "checkpoint.pt" if "--checkpoint" in sys.argv else "final.pt"
+    out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
+    paths = Paths(out)
     state = torch.load(os.path.join(WORK, name))
     cfg = Config(**state["config"])
     model = Model(cfg)
     model.load_state_dict(state["model"])
     model.eval()
-    write_gguf(model, cfg)
-    deq = dequantized_model(cfg)
-    parity_dump(deq)
-    float_loss, exported_loss = held_out_loss(model), held_out_loss(deq)
+    write_gguf(model, cfg, paths.model)
+    deq = dequantized_model(cfg, paths.model)
+    held = {d: h for d, (_, h) in load_tokens().items()}
+    parity_dump(deq, held, paths.parity)
+    nbytes = token_bytes(VOCAB)
+    float_loss, exported_loss = held_out_loss(model, held, nbytes), held_out_loss(deq, held, nbytes)
     rows = list(csv.DictReader(open(os.path.join(WORK, "log.csv"))))
-    os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
-    loss_svg(rows, os.path.join(ROOT, "docs", "bundled-model-loss.svg"))
-    write_report(cfg, state["step"], rows, float_loss, exported_loss)
+    loss_svg(rows, os.path.join(paths.docs, "bundled-model-loss.svg"))
+    write_report(cfg, state["step"], rows, float_loss, exported_loss, paths, accuracy_rows(model, paths.model))
 
 
-def write_report(cfg, steps, rows, float_loss, exported_loss):
-    sweep = json.loads(moetop("sweep", "-m", MODEL, "--prompts", os.path.join(ROOT, "assets", "prompts"), "--json"))
-    domains = json.loads(moetop("domains", "-m", MODEL, "--prompts", os.path.join(ROOT, "assets", "prompts"), "--json"))
-    size = os.path.getsize(MODEL)
+def write_report(cfg, steps, rows, float_loss, exported_loss, paths, accuracy):
+    model_path = paths.model
+    sweep = json.loads(moetop("sweep", "-m", model_path, "--prompts", PROMPTS, "--json"))
+    domains = json.loads(moetop("domains", "-m", model_path, "--prompts", PROMPTS, "--json"))
+    experts = math_experts(domains)
+    story = story_rows(model_path, experts)
+    size = os.path.getsize(model_path)
     params = sum(p.numel() for p in Model(cfg).parameters())
     seconds = float(rows[-1]["seconds"]) if rows else 0
     tokens = int(rows[-1]["tokens"]) if rows else 0
@@ -146,17 +242,51 @@ def write_report(cfg, steps, rows, float_loss, exported_loss):
           f"- {cfg.n_layer} layers, width {cfg.d_model}, {cfg.n_head} query heads and {cfg.n_kv} KV heads of {cfg.head_dim},",
           f"  {cfg.n_expert} experts of {cfg.ff}, top-{cfg.k}; sliding window {cfg.window} on even layers (training sequences of 256);",
           "  attention sinks, router bias, SwiGLU (alpha 1.702, clamp 7), YaRN RoPE as gpt-oss (base 150000, factor 32).",
-          f"- Vocabulary: the first 8192 ranks of o200k plus the 32 harmony special tokens (8224).",
+          f"- Vocabulary: {VOCAB_BASE} o200k tokens chosen for the training text by `tools/train/vocab.py` (every digit",
+          "  group of 1 to 3 digits, the harmony role names, then the most frequent tokens, each with the tokens o200k's",
+          "  merges make on the way to it), in o200k's rank order, then the 32 harmony special tokens "
+          f"({VOCAB_BASE + 32}). Wherever",
+          "  a piece of text is made of tokens of the subset, moetop splits it exactly as o200k (gpt-oss) does.",
           f"- {params / 1e6:.1f} M parameters; the file is {size / 1e6:.1f} MB (MXFP4 experts, Q8_0 attention and embeddings, F32 router).",
           f"- Trained for {steps} steps, {tokens / 1e6:.1f} M tokens, in {seconds / 60:.0f} minutes on 2 CPU cores.", "",
           "## Loss", "", "![training loss](bundled-model-loss.svg)", "",
           "| step | loss |", "|---|---|"]
     for r in rows[::max(1, len(rows) // 12)] + rows[-1:]:
         md.append(f"| {r['step']} | {float(r['loss']):.3f} |")
-    md += ["", "Held-out loss per domain (every 50th document was held out):", "",
-           "| domain | trained weights | exported file (dequantized) |", "|---|---|---|"]
+    md += ["", "Held-out loss per domain (every 50th document was held out; up to 24 windows of 256 tokens each):",
+           "mean next-token cross-entropy in nats, and in bits per byte of the text predicted (comparable across",
+           "vocabularies).", "",
+           "| domain | trained weights | exported file (dequantized) | exported, bits per byte |", "|---|---|---|---|"]
     for d in float_loss:
-        md.append(f"| {d} | {float_loss[d]:.3f} | {exported_loss[d]:.3f} |")
+        md.append(f"| {d} | {float_loss[d][0]:.3f} | {exported_loss[d][0]:.3f} | {exported_loss[d][1]:.3f} |")
+    md += ["", "## Arithmetic", "",
+           "Problems right on the sets of `assets/problems/` (raw prompts such as `\"87 + 34 = \"`), scored by",
+           "`moetop eval`'s rule (`tools/train/eval_problems.py`): greedy, at most 16 tokens, stopping at the end of",
+           "generation or a newline; right when the first integer of the continuation equals the answer. The",
+           "training text holds sums of every pair of numbers 0..99 (and random subtractions and products), so",
+           "these sets measure recall of what was trained, not sums never seen.", "",
+           "| set | problems | trained weights (PyTorch) | exported file (`moetop generate`) | 95% interval (file) |",
+           "|---|---|---|---|---|"]
+    for name, n, t_right, f_right in accuracy:
+        lo, hi = wilson(f_right, n)
+        md.append(f"| {name} | {n} | {t_right} | {f_right} | {lo:.2f} to {hi:.2f} |")
+    md += ["", "## The math expert", "",
+           "Per layer, the expert the math prompts of `assets/prompts/` use most (`moetop domains`: its share of",
+           "their tokens; uniform k/E = " + f"{cfg.k / cfg.n_expert:.2f}" + "), and a control: the expert the creative prompts use most",
+           "(their second where it is the same one).", "",
+           "| layer | math expert | share of math tokens | control expert |", "|---|---|---|---|"]
+    for l, m, share, c in experts:
+        md.append(f"| {l} | {m} | {share:.2f} | {c} |")
+    md += ["", "Masking one expert at every layer (`--mask E@L`, the next expert takes the slot), or running every",
+           f"layer with k experts instead of {cfg.k} (`--k N`): problems right (95% Wilson interval):", "",
+           "| condition | " + " | ".join(STORY_SETS) + " |", "|---|" + "---|" * len(STORY_SETS)]
+    for name, flags, right in story:
+        cells = []
+        for k, n in right:
+            lo, hi = wilson(k, n)
+            cells.append(f"{k}/{n} ({lo:.2f} to {hi:.2f})")
+        md.append(f"| {name} | " + " | ".join(cells) + " |")
+    md += ["", "Flags: math `" + story[1][1] + "`; control `" + story[2][1] + "`."]
     md += ["", "## Routing over the prompt sets (`moetop sweep --prompts assets/prompts`)", "",
            "| layer | tokens | H_full | H_mix | top-1 share | Gini | MaxVio | cold |", "|---|---|---|---|---|---|---|---|"]
     for l in sweep["layers"]:
@@ -177,7 +307,7 @@ def write_report(cfg, steps, rows, float_loss, exported_loss):
     md += ["", "## Greedy completions", ""]
     prompts = {
         "code": ["def fibonacci(n):\n", "import os\nimport sys\n\ndef main(", "for i in range(10):\n", "#include <stdio.h>\n", "class Stack:\n    def __init__(self):\n"],
-        "math": ["127 * 89 =", "4512 + 389 =", "1000 - 1 =", "48 / 6 =", "25 + 17 = 42\n63 * 4 ="],
+        "math": ["12 + 34 = ", "127 * 89 =", "4512 + 389 =", "1000 - 1 =", "48 / 6 =", "25 + 17 = 42\n63 * 4 ="],
         "prose": ["In the beginning", "And the LORD said unto Moses,", "A wise man once said", "The sea was", "Love is"],
         "facts": ["dog (noun):", "river (noun):", "run (verb):", "happy (adjective):", "computer (noun):"],
     }
@@ -185,16 +315,21 @@ def write_report(cfg, steps, rows, float_loss, exported_loss):
         md.append(f"### {domain}")
         md.append("")
         for p in ps:
-            out = moetop("generate", "-m", MODEL, "--prompt", p, "-n", "32").rstrip("\n")
+            out = moetop("generate", "-m", model_path, "--prompt", p, "-n", "32").rstrip("\n")
             md.append("```")
             md.append(p + out)
             md.append("```")
         md.append("")
     md += ["### chat (harmony format, `moetop generate --chat`)", ""]
     for q in ["What is 127 * 89?", "What does \"river\" mean?", "Define computer.", "Compute 45 + 67.", "Explain the word happy."]:
-        out = moetop("generate", "-m", MODEL, "--chat", q, "-n", "32").rstrip("\n")
+        out = moetop("generate", "-m", model_path, "--chat", q, "-n", "32").rstrip("\n")
         md.append(f"- **{q}** -> `{out}`")
-    with open(os.path.join(ROOT, "docs", "bundled-model.md"), "w") as f:
+    force = [a for l, m, _, _ in experts for a in ("--force", f"{m}@{l}")]
+    md += ["", "### every token forced to the math expert of each layer", ""]
+    for p in ["In the beginning", "12 + 34 = ", "def fibonacci(n):\n"]:
+        out = moetop("generate", "-m", model_path, "--prompt", p, "-n", "32", *force).rstrip("\n")
+        md += ["```", p + out, "```"]
+    with open(os.path.join(paths.docs, "bundled-model.md"), "w") as f:
         f.write("\n".join(md) + "\n")
 
 

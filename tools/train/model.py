@@ -24,7 +24,7 @@ class Config:
     k: int = 4
     ff: int = 256
     window: int = 128
-    vocab: int = 8224
+    vocab: int = 12320  # tools/train/vocab.py: 12288 o200k tokens, then 32 harmony specials
     eps: float = 1e-5
     rope_base: float = 150000.0
     rope_factor: float = 32.0
@@ -83,7 +83,8 @@ class MoE(torch.nn.Module):
         """x [N, d] -> (update [N, d], router logits [N, E], selected experts [N, k])."""
         cfg = self.cfg
         h = rmsnorm(x, self.norm, cfg.eps)
-        z = self.router(h)
+        with torch.autocast("cpu", enabled=False):  # routing in float32 even when training in bfloat16
+            z = self.router(h.float())
         top = torch.topk(z, cfg.k, dim=-1, sorted=True)
         w = torch.softmax(top.values, dim=-1)
         N = x.shape[0]
@@ -105,7 +106,7 @@ class MoE(torch.nn.Module):
         u = u.clamp(min=-7.0, max=7.0)
         a = g * torch.sigmoid(1.702 * g) * (u + 1)
         y = torch.baddbmm(self.b_down[:, None, :], a, self.w_down)
-        out = x.new_zeros(N, cfg.d_model).index_add(0, t_sorted, y[e_sorted, rank] * w_sorted[:, None])
+        out = x.new_zeros(N, cfg.d_model).index_add(0, t_sorted, (y[e_sorted, rank] * w_sorted[:, None]).to(x.dtype))
         return out, z, top.indices
 
 
