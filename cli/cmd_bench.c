@@ -123,24 +123,15 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
         if (cli_has(a, "--json")) {
             mt_json j = { 0 };
             mt_json_begin_object(&j);
-            mt_json_key(&j, "model");
-            mt_json_string(&j, cli_base_name(cm.path));
-            mt_json_key(&j, "backend");
-            mt_json_string(&j, cm.be->name);
-            mt_json_key(&j, "device");
-            mt_json_string(&j, cm.be->device);
-            mt_json_key(&j, "threads");
-            mt_json_u64(&j, (uint64_t)cm.be->n_threads);
-            mt_json_key(&j, "prefill_tokens");
-            mt_json_u64(&j, p);
-            mt_json_key(&j, "decode_tokens");
-            mt_json_u64(&j, n);
-            mt_json_key(&j, "prefill_tok_s");
-            mt_json_f64(&j, prefill_tps);
-            mt_json_key(&j, "decode_tok_s");
-            mt_json_f64(&j, decode_tps);
-            mt_json_key(&j, "peak_rss_mb");
-            mt_json_f64(&j, rss_mb);
+            mt_json_kv_str(&j, "model", cli_base_name(cm.path));
+            mt_json_kv_str(&j, "backend", cm.be->name);
+            mt_json_kv_str(&j, "device", cm.be->device);
+            mt_json_kv_u64(&j, "threads", (uint64_t)cm.be->n_threads);
+            mt_json_kv_u64(&j, "prefill_tokens", p);
+            mt_json_kv_u64(&j, "decode_tokens", n);
+            mt_json_kv_f64(&j, "prefill_tok_s", prefill_tps);
+            mt_json_kv_f64(&j, "decode_tok_s", decode_tps);
+            mt_json_kv_f64(&j, "peak_rss_mb", rss_mb);
             mt_json_end_object(&j);
             rc = mt_json_finish(&j);
         } else {

@@ -13,28 +13,17 @@ static void print_json(const mt_gpu_info *d, uint32_t n) {
     mt_json_begin_array(&j);
     for (uint32_t i = 0; i < n; i++) {
         mt_json_begin_object(&j);
-        mt_json_key(&j, "index");
-        mt_json_u64(&j, i);
-        mt_json_key(&j, "name");
-        mt_json_string(&j, d[i].name);
-        mt_json_key(&j, "type");
-        mt_json_string(&j, d[i].type);
-        mt_json_key(&j, "api");
-        mt_json_string(&j, d[i].api);
-        mt_json_key(&j, "driver");
-        mt_json_string(&j, d[i].driver);
-        mt_json_key(&j, "device_local_bytes");
-        mt_json_u64(&j, d[i].device_local_bytes);
-        mt_json_key(&j, "subgroup_size");
-        mt_json_u64(&j, d[i].subgroup_size);
-        mt_json_key(&j, "max_shared_bytes");
-        mt_json_u64(&j, d[i].max_shared_bytes);
-        mt_json_key(&j, "max_push_bytes");
-        mt_json_u64(&j, d[i].max_push_bytes);
-        mt_json_key(&j, "max_storage_range");
-        mt_json_u64(&j, d[i].max_storage_range);
-        mt_json_key(&j, "max_allocation");
-        mt_json_u64(&j, d[i].max_allocation);
+        mt_json_kv_u64(&j, "index", i);
+        mt_json_kv_str(&j, "name", d[i].name);
+        mt_json_kv_str(&j, "type", d[i].type);
+        mt_json_kv_str(&j, "api", d[i].api);
+        mt_json_kv_str(&j, "driver", d[i].driver);
+        mt_json_kv_u64(&j, "device_local_bytes", d[i].device_local_bytes);
+        mt_json_kv_u64(&j, "subgroup_size", d[i].subgroup_size);
+        mt_json_kv_u64(&j, "max_shared_bytes", d[i].max_shared_bytes);
+        mt_json_kv_u64(&j, "max_push_bytes", d[i].max_push_bytes);
+        mt_json_kv_u64(&j, "max_storage_range", d[i].max_storage_range);
+        mt_json_kv_u64(&j, "max_allocation", d[i].max_allocation);
         mt_json_key(&j, "timestamps");
         mt_json_bool(&j, d[i].timestamps);
         mt_json_key(&j, "default");
@@ -42,8 +31,7 @@ static void print_json(const mt_gpu_info *d, uint32_t n) {
         mt_json_key(&j, "usable");
         mt_json_bool(&j, d[i].unusable == NULL);
         if (d[i].unusable) {
-            mt_json_key(&j, "why_not");
-            mt_json_string(&j, d[i].unusable);
+            mt_json_kv_str(&j, "why_not", d[i].unusable);
         }
         mt_json_end_object(&j);
     }

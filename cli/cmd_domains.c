@@ -59,8 +59,7 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
     mt_json j = { 0 };
     if (json) {
         mt_json_begin_object(&j);
-        mt_json_key(&j, "model");
-        mt_json_string(&j, cli_base_name(cm.path));
+        mt_json_kv_str(&j, "model", cli_base_name(cm.path));
         mt_json_key(&j, "domains");
         mt_json_begin_array(&j);
         for (uint32_t d = 0; d < D; d++) mt_json_string(&j, corpus.domains[d]);
@@ -82,14 +81,10 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
         mt_chi_square(table, D, E, &chi2, &dof, &p);
         if (json) {
             mt_json_begin_object(&j);
-            mt_json_key(&j, "layer");
-            mt_json_u64(&j, l);
-            mt_json_key(&j, "chi2");
-            mt_json_f64(&j, chi2);
-            mt_json_key(&j, "dof");
-            mt_json_u64(&j, dof);
-            mt_json_key(&j, "p_value");
-            mt_json_f64(&j, p);
+            mt_json_kv_u64(&j, "layer", l);
+            mt_json_kv_f64(&j, "chi2", chi2);
+            mt_json_kv_u64(&j, "dof", dof);
+            mt_json_kv_f64(&j, "p_value", p);
             mt_json_key(&j, "tokens");
             mt_json_begin_array(&j);
             for (uint32_t d = 0; d < D; d++) mt_json_u64(&j, ctx.per_domain[d].layers[l].tokens);

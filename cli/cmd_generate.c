@@ -75,8 +75,7 @@ static int print_json(gen_out *g, const mt_ids *prompt, mt_gen_stop stop) {
     mt_json_end_array(&j);
     mt_json_key(&j, "text");
     mt_json_string_n(&j, (const char *)g->text.data, g->text.len);
-    mt_json_key(&j, "stop");
-    mt_json_string(&j, stop == MT_STOP_EOG ? "eog" : "length");
+    mt_json_kv_str(&j, "stop", stop == MT_STOP_EOG ? "eog" : "length");
     mt_json_end_object(&j);
     return mt_json_finish(&j);
 }

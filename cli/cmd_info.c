@@ -31,10 +31,8 @@ static void json_value(mt_json *j, const mt_gguf_value *v) {
     case MT_GGUF_ARRAY:
         if (v->v.arr.count > JSON_ARRAY_MAX) {
             mt_json_begin_object(j);
-            mt_json_key(j, "array");
-            mt_json_string(j, mt_gguf_type_name(v->v.arr.elem_type));
-            mt_json_key(j, "length");
-            mt_json_u64(j, v->v.arr.count);
+            mt_json_kv_str(j, "array", mt_gguf_type_name(v->v.arr.elem_type));
+            mt_json_kv_u64(j, "length", v->v.arr.count);
             mt_json_end_object(j);
         } else {
             mt_json_begin_array(j);
@@ -51,15 +49,12 @@ static void json_value(mt_json *j, const mt_gguf_value *v) {
 static int info_json(const mt_gguf *g, const char *path) {
     mt_json j = { 0 };
     mt_json_begin_object(&j);
-    mt_json_key(&j, "file");
-    mt_json_string(&j, base_name(path));
-    mt_json_key(&j, "version");
-    mt_json_u64(&j, mt_gguf_version(g));
+    mt_json_kv_str(&j, "file", base_name(path));
+    mt_json_kv_u64(&j, "version", mt_gguf_version(g));
     mt_json_key(&j, "arch");
     mt_str arch = mt_gguf_get_str(g, "general.architecture", (mt_str){ "", 0 });
     mt_json_string_n(&j, arch.ptr, (size_t)arch.len);
-    mt_json_key(&j, "alignment");
-    mt_json_u64(&j, mt_gguf_alignment(g));
+    mt_json_kv_u64(&j, "alignment", mt_gguf_alignment(g));
     mt_json_key(&j, "metadata");
     mt_json_begin_object(&j);
     for (uint64_t i = 0; i < mt_gguf_kv_count(g); i++) {
@@ -75,16 +70,13 @@ static int info_json(const mt_gguf *g, const char *path) {
         mt_json_begin_object(&j);
         mt_json_key(&j, "name");
         mt_json_string_n(&j, t->name.ptr, (size_t)t->name.len);
-        mt_json_key(&j, "type");
-        mt_json_string(&j, mt_type_get(t->type)->name);
+        mt_json_kv_str(&j, "type", mt_type_get(t->type)->name);
         mt_json_key(&j, "shape");
         mt_json_begin_array(&j);
         for (uint32_t d = 0; d < t->n_dims; d++) mt_json_u64(&j, t->ne[d]);
         mt_json_end_array(&j);
-        mt_json_key(&j, "offset");
-        mt_json_u64(&j, t->offset);
-        mt_json_key(&j, "bytes");
-        mt_json_u64(&j, t->nbytes);
+        mt_json_kv_u64(&j, "offset", t->offset);
+        mt_json_kv_u64(&j, "bytes", t->nbytes);
         mt_json_end_object(&j);
     }
     mt_json_end_array(&j);

@@ -51,20 +51,13 @@ static int run_entropy(const cli_command *cmd, cli_args *a) {
             mt_layer_metrics m;
             mt_layer_metrics_compute(&st->layers[l], 0, &m);
             mt_json_begin_object(&j);
-            mt_json_key(&j, "layer");
-            mt_json_u64(&j, l);
-            mt_json_key(&j, "tokens");
-            mt_json_u64(&j, st->layers[l].tokens);
-            mt_json_key(&j, "nonfinite");
-            mt_json_u64(&j, st->layers[l].nonfinite);
-            mt_json_key(&j, "entropy_full_mean");
-            mt_json_f64(&j, m.h_full_mean);
-            mt_json_key(&j, "entropy_topk_mean");
-            mt_json_f64(&j, m.h_mix_mean);
-            mt_json_key(&j, "entropy_full_std");
-            mt_json_f64(&j, m.h_full_std);
-            mt_json_key(&j, "entropy_topk_std");
-            mt_json_f64(&j, m.h_mix_std);
+            mt_json_kv_u64(&j, "layer", l);
+            mt_json_kv_u64(&j, "tokens", st->layers[l].tokens);
+            mt_json_kv_u64(&j, "nonfinite", st->layers[l].nonfinite);
+            mt_json_kv_f64(&j, "entropy_full_mean", m.h_full_mean);
+            mt_json_kv_f64(&j, "entropy_topk_mean", m.h_mix_mean);
+            mt_json_kv_f64(&j, "entropy_full_std", m.h_full_std);
+            mt_json_kv_f64(&j, "entropy_topk_std", m.h_mix_std);
             mt_json_end_object(&j);
         }
         mt_json_end_array(&j);
@@ -121,12 +114,9 @@ static int run_coact(const cli_command *cmd, cli_args *a) {
         mt_json_begin_array(&j);
         for (uint32_t l = 0; l < st->n_layer; l++) {
             mt_json_begin_object(&j);
-            mt_json_key(&j, "layer");
-            mt_json_u64(&j, l);
-            mt_json_key(&j, "tokens");
-            mt_json_u64(&j, st->layers[l].tokens);
-            mt_json_key(&j, "nonfinite");
-            mt_json_u64(&j, st->layers[l].nonfinite);
+            mt_json_kv_u64(&j, "layer", l);
+            mt_json_kv_u64(&j, "tokens", st->layers[l].tokens);
+            mt_json_kv_u64(&j, "nonfinite", st->layers[l].nonfinite);
             mt_json_key(&j, "counts");
             mt_json_begin_array(&j);
             for (uint32_t i = 0; i < E; i++) {
@@ -216,27 +206,19 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
     if (cli_has(a, "--json")) {
         mt_json j = { 0 };
         mt_json_begin_object(&j);
-        mt_json_key(&j, "model");
-        mt_json_string(&j, in.model);
-        mt_json_key(&j, "n_layer");
-        mt_json_u64(&j, L);
-        mt_json_key(&j, "n_expert");
-        mt_json_u64(&j, E);
-        mt_json_key(&j, "k");
-        mt_json_u64(&j, in.k);
-        mt_json_key(&j, "cold_threshold");
-        mt_json_f64(&j, cold_frac);
+        mt_json_kv_str(&j, "model", in.model);
+        mt_json_kv_u64(&j, "n_layer", L);
+        mt_json_kv_u64(&j, "n_expert", E);
+        mt_json_kv_u64(&j, "k", in.k);
+        mt_json_kv_f64(&j, "cold_threshold", cold_frac);
         mt_json_key(&j, "layers");
         mt_json_begin_array(&j);
         for (uint32_t l = 0; l < L; l++) {
             const mt_layer_stats *ls = &st->layers[l];
             mt_json_begin_object(&j);
-            mt_json_key(&j, "layer");
-            mt_json_u64(&j, l);
-            mt_json_key(&j, "tokens");
-            mt_json_u64(&j, ls->tokens);
-            mt_json_key(&j, "nonfinite");
-            mt_json_u64(&j, ls->nonfinite);
+            mt_json_kv_u64(&j, "layer", l);
+            mt_json_kv_u64(&j, "tokens", ls->tokens);
+            mt_json_kv_u64(&j, "nonfinite", ls->nonfinite);
             static const char *const names[] = { "entropy_full_mean", "entropy_full_std", "entropy_topk_mean", "entropy_topk_std",
                                                  "top1_share", "gini", "cv", "max_vio" };
             const double vals[] = { m[l].h_full_mean, m[l].h_full_std, m[l].h_mix_mean, m[l].h_mix_std, m[l].top1_share, m[l].gini, m[l].cv, m[l].max_vio };
@@ -248,8 +230,7 @@ static int run_sweep(const cli_command *cmd, cli_args *a) {
             if (ls->tokens) mt_json_u64(&j, m[l].cold);
             else mt_json_null(&j); /* no tokens: nothing to call cold */
             if (in.overlap) {
-                mt_json_key(&j, "overlap_with_baseline");
-                mt_json_f64(&j, in.overlap[l]);
+                mt_json_kv_f64(&j, "overlap_with_baseline", in.overlap[l]);
             }
             mt_json_key(&j, "count");
             mt_json_begin_array(&j);
@@ -347,8 +328,7 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
     bool json = cli_has(a, "--json"), csv = cli_has(a, "--csv");
     if (json) {
         mt_json_begin_object(&j);
-        mt_json_key(&j, "threshold");
-        mt_json_f64(&j, frac);
+        mt_json_kv_f64(&j, "threshold", frac);
         mt_json_key(&j, "layers");
         mt_json_begin_array(&j);
     } else if (csv) {
@@ -363,16 +343,12 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
         double uniform = cli_mean_selected(ls) / E, expected = (double)ls->selections / E;
         if (json) {
             mt_json_begin_object(&j);
-            mt_json_key(&j, "layer");
-            mt_json_u64(&j, l);
-            mt_json_key(&j, "tokens");
-            mt_json_u64(&j, ls->tokens);
-            mt_json_key(&j, "nonfinite");
-            mt_json_u64(&j, ls->nonfinite);
+            mt_json_kv_u64(&j, "layer", l);
+            mt_json_kv_u64(&j, "tokens", ls->tokens);
+            mt_json_kv_u64(&j, "nonfinite", ls->nonfinite);
             mt_json_key(&j, "uniform_rate"); /* null with no tokens */
             mt_json_f64(&j, ls->tokens ? uniform : NAN);
-            mt_json_key(&j, "expected_count");
-            mt_json_f64(&j, ls->tokens ? expected : NAN);
+            mt_json_kv_f64(&j, "expected_count", ls->tokens ? expected : NAN);
             mt_json_key(&j, "cold");
             mt_json_begin_array(&j);
         } else if (!csv && ls->tokens) {
@@ -386,12 +362,9 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
             listed++;
             if (json) {
                 mt_json_begin_object(&j);
-                mt_json_key(&j, "expert");
-                mt_json_u64(&j, e);
-                mt_json_key(&j, "count");
-                mt_json_u64(&j, ls->count[e]);
-                mt_json_key(&j, "rate");
-                mt_json_f64(&j, mt_rate(ls, e));
+                mt_json_kv_u64(&j, "expert", e);
+                mt_json_kv_u64(&j, "count", ls->count[e]);
+                mt_json_kv_f64(&j, "rate", mt_rate(ls, e));
                 mt_json_end_object(&j);
             } else if (csv) {
                 mt_c_fprintf(stdout, "%u,%u,%llu,%.9g,%.9g,%.9g\n", l, e, (unsigned long long)ls->count[e], expected, mt_rate(ls, e), uniform);

@@ -173,6 +173,21 @@ int mt_json_finish_to(mt_json *j, const char *path) {
     return 1;
 }
 
+void mt_json_kv_u64(mt_json *j, const char *key, uint64_t v) {
+    mt_json_key(j, key);
+    mt_json_u64(j, v);
+}
+
+void mt_json_kv_f64(mt_json *j, const char *key, double v) {
+    mt_json_key(j, key);
+    mt_json_f64(j, v);
+}
+
+void mt_json_kv_str(mt_json *j, const char *key, const char *s) {
+    mt_json_key(j, key);
+    mt_json_string(j, s);
+}
+
 void mt_json_free(mt_json *j) { mt_bytes_free(&j->out); }
 
 bool mt_json_has_invalid_utf8(const char *s, size_t n) {

@@ -39,6 +39,10 @@ void mt_json_f32(mt_json *j, float v);
 void mt_json_f64(mt_json *j, double v);
 void mt_json_bool(mt_json *j, bool v);
 void mt_json_null(mt_json *j);
+/* A key and its value in one call (the usual pair inside an object). */
+void mt_json_kv_u64(mt_json *j, const char *key, uint64_t v);
+void mt_json_kv_f64(mt_json *j, const char *key, double v);
+void mt_json_kv_str(mt_json *j, const char *key, const char *s);
 /* Writes the document and a newline to stdout and frees it: 0, or exit
  * code 1 after printing the error when the write failed. */
 int mt_json_finish(mt_json *j);

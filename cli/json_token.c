@@ -9,8 +9,7 @@ void mt_json_token(mt_json *j, const mt_tokenizer *t, uint32_t id) {
 void mt_json_token_fields(mt_json *j, const mt_tokenizer *t, uint32_t id) {
     size_t len;
     const char *bytes = mt_tok_bytes(t, id, &len);
-    mt_json_key(j, "id");
-    mt_json_u64(j, id);
+    mt_json_kv_u64(j, "id", id);
     mt_json_key(j, "text");
     mt_json_string_n(j, bytes, len);
     if (mt_json_has_invalid_utf8(bytes, len)) {

@@ -164,24 +164,17 @@ static int run_attention_routing(const cli_command *cmd, cli_args *a) {
     mt_json j = { 0 };
     if (!rc && json) {
         mt_json_begin_object(&j);
-        mt_json_key(&j, "model");
-        mt_json_string(&j, cli_base_name(cm.path));
-        mt_json_key(&j, "token");
-        mt_json_string(&j, token);
-        mt_json_key(&j, "offsets");
-        mt_json_u64(&j, D);
-        mt_json_key(&j, "permutations");
-        mt_json_u64(&j, perms);
-        mt_json_key(&j, "seed");
-        mt_json_u64(&j, seed);
+        mt_json_kv_str(&j, "model", cli_base_name(cm.path));
+        mt_json_kv_str(&j, "token", token);
+        mt_json_kv_u64(&j, "offsets", D);
+        mt_json_kv_u64(&j, "permutations", perms);
+        mt_json_kv_u64(&j, "seed", seed);
         mt_json_key(&j, "contexts");
         mt_json_begin_array(&j);
         for (size_t i = 0; i < n; i++) {
             mt_json_begin_object(&j);
-            mt_json_key(&j, "position");
-            mt_json_u64(&j, res[i].position);
-            mt_json_key(&j, "id");
-            mt_json_u64(&j, res[i].id);
+            mt_json_kv_u64(&j, "position", res[i].position);
+            mt_json_kv_u64(&j, "id", res[i].id);
             mt_json_key(&j, "target_ids");
             mt_json_begin_array(&j);
             const mt_ids *t = res[i].spaced ? &spaced : &want;
@@ -194,12 +187,9 @@ static int run_attention_routing(const cli_command *cmd, cli_args *a) {
                 for (uint32_t k = 0; k < 3 && !isnan(res[i].top_w[(size_t)l * 3 + k]); k++) {
                     uint32_t p = res[i].top[(size_t)l * 3 + k];
                     mt_json_begin_object(&j);
-                    mt_json_key(&j, "position");
-                    mt_json_u64(&j, p);
-                    mt_json_key(&j, "id");
-                    mt_json_u64(&j, c.items[i].ids.ids[p]);
-                    mt_json_key(&j, "weight");
-                    mt_json_f64(&j, res[i].top_w[(size_t)l * 3 + k]);
+                    mt_json_kv_u64(&j, "position", p);
+                    mt_json_kv_u64(&j, "id", c.items[i].ids.ids[p]);
+                    mt_json_kv_f64(&j, "weight", res[i].top_w[(size_t)l * 3 + k]);
                     mt_json_end_object(&j);
                 }
                 mt_json_end_array(&j);
@@ -253,8 +243,7 @@ static int run_attention_routing(const cli_command *cmd, cli_args *a) {
         mt_json_key(&j, "relabellings");
         if (fact < 1e18) mt_json_u64(&j, (uint64_t)fact);
         else mt_json_null(&j);
-        mt_json_key(&j, "p_floor");
-        mt_json_f64(&j, p_floor);
+        mt_json_kv_f64(&j, "p_floor", p_floor);
         mt_json_key(&j, "layers");
         mt_json_begin_array(&j);
     } else if (!rc && floor_exact > floor_perm)
@@ -265,18 +254,12 @@ static int run_attention_routing(const cli_command *cmd, cli_args *a) {
         double r = lr[l], p = lr[L + l], ph = lr[2 * (size_t)L + l], ma = lr[3 * (size_t)L + l], mr = lr[4 * (size_t)L + l];
         if (json) {
             mt_json_begin_object(&j);
-            mt_json_key(&j, "layer");
-            mt_json_u64(&j, l);
-            mt_json_key(&j, "attention_similarity_mean");
-            mt_json_f64(&j, ma);
-            mt_json_key(&j, "routing_jaccard_mean");
-            mt_json_f64(&j, mr);
-            mt_json_key(&j, "mantel_r");
-            mt_json_f64(&j, r);
-            mt_json_key(&j, "p_mantel");
-            mt_json_f64(&j, p);
-            mt_json_key(&j, "p_mantel_holm");
-            mt_json_f64(&j, ph);
+            mt_json_kv_u64(&j, "layer", l);
+            mt_json_kv_f64(&j, "attention_similarity_mean", ma);
+            mt_json_kv_f64(&j, "routing_jaccard_mean", mr);
+            mt_json_kv_f64(&j, "mantel_r", r);
+            mt_json_kv_f64(&j, "p_mantel", p);
+            mt_json_kv_f64(&j, "p_mantel_holm", ph);
             mt_json_end_object(&j);
         } else {
             char b[3][24];

@@ -51,8 +51,7 @@ static int print_json(const cli_model *cm, const mt_conditions *c, const mt_comp
     uint32_t L = cm->m->hp.n_layer;
     mt_json j = { 0 };
     mt_json_begin_object(&j);
-    mt_json_key(&j, "model");
-    mt_json_string(&j, cli_base_name(cm->path));
+    mt_json_kv_str(&j, "model", cli_base_name(cm->path));
     mt_json_key(&j, "prompt_tokens");
     mt_json_begin_array(&j);
     for (size_t i = 0; i < prompt->n; i++) mt_json_token(&j, cm->tok, prompt->ids[i]);
@@ -62,8 +61,7 @@ static int print_json(const cli_model *cm, const mt_conditions *c, const mt_comp
     for (size_t ci = 0; ci < c->n; ci++) {
         const mt_compare_result *x = &r[ci];
         mt_json_begin_object(&j);
-        mt_json_key(&j, "name");
-        mt_json_string(&j, c->items[ci].name);
+        mt_json_kv_str(&j, "name", c->items[ci].name);
         mt_json_key(&j, "generated");
         mt_json_begin_array(&j);
         for (size_t i = 0; i < x->generated.n; i++) mt_json_u64(&j, x->generated.ids[i]);
@@ -77,20 +75,17 @@ static int print_json(const cli_model *cm, const mt_conditions *c, const mt_comp
         }
         mt_json_string_n(&j, (const char *)text.data, text.len);
         mt_bytes_free(&text);
-        mt_json_key(&j, "stop");
-        mt_json_string(&j, x->stop == MT_STOP_EOG ? "eog" : x->stop == MT_STOP_CONTEXT ? "context" : "length");
+        mt_json_kv_str(&j, "stop", x->stop == MT_STOP_EOG ? "eog" : x->stop == MT_STOP_CONTEXT ? "context" : "length");
         mt_json_key(&j, "next_top5");
         mt_json_begin_array(&j);
         for (int k = 0; k < MT_COMPARE_TOP && (uint32_t)k < cm->m->hp.n_vocab; k++) {
             mt_json_begin_object(&j);
             mt_json_token_fields(&j, cm->tok, x->top_ids[k]);
-            mt_json_key(&j, "p");
-            mt_json_f64(&j, x->top_p[k]);
+            mt_json_kv_f64(&j, "p", x->top_p[k]);
             mt_json_end_object(&j);
         }
         mt_json_end_array(&j);
-        mt_json_key(&j, "kl_next");
-        mt_json_f64(&j, x->kl_next);
+        mt_json_kv_f64(&j, "kl_next", x->kl_next);
         mt_json_key(&j, "overlap");
         mt_json_begin_array(&j);
         for (uint32_t l = 0; l < L; l++) mt_json_f64(&j, x->overlap[l]); /* NaN (no baseline selection) is null */

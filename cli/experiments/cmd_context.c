@@ -121,10 +121,8 @@ static int print_json(const cli_model *cm, const ctx_input *in, const ctx_found 
     uint32_t L = cm->m->hp.n_layer, E = cm->m->hp.n_expert;
     mt_json j = { 0 };
     mt_json_begin_object(&j);
-    mt_json_key(&j, "model");
-    mt_json_string(&j, cli_base_name(cm->path));
-    mt_json_key(&j, "skipped");
-    mt_json_u64(&j, skipped);
+    mt_json_kv_str(&j, "model", cli_base_name(cm->path));
+    mt_json_kv_u64(&j, "skipped", skipped);
     mt_json_key(&j, "contexts");
     mt_json_begin_array(&j);
     for (size_t c = 0; c < n; c++) {
@@ -133,12 +131,9 @@ static int print_json(const cli_model *cm, const ctx_input *in, const ctx_found 
         mt_json_begin_object(&j);
         mt_json_key(&j, "text");
         put_text(&j, cm, &in->corpus.items[f[c].item].ids);
-        mt_json_key(&j, "position");
-        mt_json_u64(&j, r->position);
-        mt_json_key(&j, "id");
-        mt_json_u64(&j, r->id);
-        mt_json_key(&j, "start");
-        mt_json_u64(&j, r->start);
+        mt_json_kv_u64(&j, "position", r->position);
+        mt_json_kv_u64(&j, "id", r->id);
+        mt_json_kv_u64(&j, "start", r->start);
         mt_json_key(&j, "target_ids");
         mt_json_begin_array(&j);
         for (size_t i = 0; i < target->n; i++) mt_json_u64(&j, target->ids[i]);
@@ -166,10 +161,8 @@ static int print_json(const cli_model *cm, const ctx_input *in, const ctx_found 
             mt_json_begin_array(&j);
             for (uint32_t i = 0; i < f[c].n_att; i++) {
                 mt_json_begin_object(&j);
-                mt_json_key(&j, "position");
-                mt_json_u64(&j, f[c].att_pos[(size_t)l * ATTENDED + i]);
-                mt_json_key(&j, "weight");
-                mt_json_f64(&j, f[c].att_w[(size_t)l * ATTENDED + i]);
+                mt_json_kv_u64(&j, "position", f[c].att_pos[(size_t)l * ATTENDED + i]);
+                mt_json_kv_f64(&j, "weight", f[c].att_w[(size_t)l * ATTENDED + i]);
                 mt_json_end_object(&j);
             }
             mt_json_end_array(&j);
@@ -183,15 +176,11 @@ static int print_json(const cli_model *cm, const ctx_input *in, const ctx_found 
     mt_json_begin_array(&j);
     for (uint32_t l = 0; l < L; l++) {
         mt_json_begin_object(&j);
-        mt_json_key(&j, "layer");
-        mt_json_u64(&j, l);
-        mt_json_key(&j, "distinct_top");
-        mt_json_u64(&j, sum[l].distinct_top);
+        mt_json_kv_u64(&j, "layer", l);
+        mt_json_kv_u64(&j, "distinct_top", sum[l].distinct_top);
         json_opt_f64(&j, "jaccard_mean", sum[l].jaccard_mean);
-        mt_json_key(&j, "distinct_top_start");
-        mt_json_u64(&j, sum[l].distinct_top_start);
-        mt_json_key(&j, "distinct_top_later");
-        mt_json_u64(&j, sum[l].distinct_top_later);
+        mt_json_kv_u64(&j, "distinct_top_start", sum[l].distinct_top_start);
+        mt_json_kv_u64(&j, "distinct_top_later", sum[l].distinct_top_later);
         json_opt_f64(&j, "jaccard_start", sum[l].jaccard_start);
         json_opt_f64(&j, "jaccard_later", sum[l].jaccard_later);
         json_opt_f64(&j, "jaccard_across", sum[l].jaccard_across);

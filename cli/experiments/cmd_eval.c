@@ -33,36 +33,26 @@ static const char *const eval_definitions[] = {
 static int print_json(const cli_problems *ps, const mt_conditions *c, const mt_eval_result *r, const cli_model *cm) {
     mt_json j = { 0 };
     mt_json_begin_object(&j);
-    mt_json_key(&j, "model");
-    mt_json_string(&j, cli_base_name(cm->path));
-    mt_json_key(&j, "problem_set");
-    mt_json_string(&j, ps->name);
-    mt_json_key(&j, "problems");
-    mt_json_u64(&j, r->n_problems);
+    mt_json_kv_str(&j, "model", cli_base_name(cm->path));
+    mt_json_kv_str(&j, "problem_set", ps->name);
+    mt_json_kv_u64(&j, "problems", r->n_problems);
     mt_json_key(&j, "conditions");
     mt_json_begin_array(&j);
     for (size_t ci = 0; ci < c->n; ci++) {
         const mt_eval_summary *s = &r->summary[ci];
         mt_json_begin_object(&j);
-        mt_json_key(&j, "name");
-        mt_json_string(&j, c->items[ci].name);
-        mt_json_key(&j, "correct");
-        mt_json_u64(&j, s->correct);
-        mt_json_key(&j, "accuracy");
-        mt_json_f64(&j, s->accuracy);
+        mt_json_kv_str(&j, "name", c->items[ci].name);
+        mt_json_kv_u64(&j, "correct", s->correct);
+        mt_json_kv_f64(&j, "accuracy", s->accuracy);
         mt_json_key(&j, "wilson95");
         mt_json_begin_array(&j);
         mt_json_f64(&j, s->wilson_lo);
         mt_json_f64(&j, s->wilson_hi);
         mt_json_end_array(&j);
-        mt_json_key(&j, "fixed");
-        mt_json_u64(&j, s->fixed);
-        mt_json_key(&j, "broken");
-        mt_json_u64(&j, s->broken);
-        mt_json_key(&j, "p_mcnemar");
-        mt_json_f64(&j, s->p_mcnemar);
-        mt_json_key(&j, "p_holm");
-        mt_json_f64(&j, s->p_holm);
+        mt_json_kv_u64(&j, "fixed", s->fixed);
+        mt_json_kv_u64(&j, "broken", s->broken);
+        mt_json_kv_f64(&j, "p_mcnemar", s->p_mcnemar);
+        mt_json_kv_f64(&j, "p_holm", s->p_holm);
         mt_json_end_object(&j);
     }
     mt_json_end_array(&j);
@@ -72,8 +62,7 @@ static int print_json(const cli_problems *ps, const mt_conditions *c, const mt_e
         mt_json_begin_object(&j);
         mt_json_key(&j, "prompt");
         mt_json_string_n(&j, ps->items[i].prompt, ps->items[i].prompt_len);
-        mt_json_key(&j, "answer");
-        mt_json_string(&j, ps->items[i].answer);
+        mt_json_kv_str(&j, "answer", ps->items[i].answer);
         mt_json_key(&j, "outputs");
         mt_json_begin_array(&j);
         for (size_t ci = 0; ci < c->n; ci++) {

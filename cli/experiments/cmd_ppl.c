@@ -130,20 +130,13 @@ static void run_free(ppl_run *r) {
 }
 
 static void json_header(mt_json *j, const ppl_run *r, uint64_t tokens) {
-    mt_json_key(j, "model");
-    mt_json_string(j, r->model);
-    mt_json_key(j, "tokens");
-    mt_json_u64(j, tokens);
-    mt_json_key(j, "documents");
-    mt_json_u64(j, r->documents);
-    mt_json_key(j, "ctx");
-    mt_json_u64(j, r->ctx);
-    mt_json_key(j, "stride");
-    mt_json_u64(j, r->stride);
-    mt_json_key(j, "resamples");
-    mt_json_u64(j, r->resamples);
-    mt_json_key(j, "seed");
-    mt_json_u64(j, r->seed);
+    mt_json_kv_str(j, "model", r->model);
+    mt_json_kv_u64(j, "tokens", tokens);
+    mt_json_kv_u64(j, "documents", r->documents);
+    mt_json_kv_u64(j, "ctx", r->ctx);
+    mt_json_kv_u64(j, "stride", r->stride);
+    mt_json_kv_u64(j, "resamples", r->resamples);
+    mt_json_kv_u64(j, "seed", r->seed);
 }
 
 /* The run's JSON: the contract's fields, and with a shard its windows' sums. */
@@ -164,40 +157,31 @@ static int print_run(const ppl_run *r, bool json, int shard, int shards, const c
         mt_json_begin_array(&j);
         for (size_t c = 0; c < r->n_cond; c++) {
             mt_json_begin_object(&j);
-            mt_json_key(&j, "name");
-            mt_json_string(&j, r->names[c]);
-            mt_json_key(&j, "nll_mean");
-            mt_json_f64(&j, s[c].nll_mean);
-            mt_json_key(&j, "ppl");
-            mt_json_f64(&j, s[c].ppl);
+            mt_json_kv_str(&j, "name", r->names[c]);
+            mt_json_kv_f64(&j, "nll_mean", s[c].nll_mean);
+            mt_json_kv_f64(&j, "ppl", s[c].ppl);
             mt_json_key(&j, "ppl95");
             mt_json_begin_array(&j);
             mt_json_f64(&j, s[c].ppl_lo);
             mt_json_f64(&j, s[c].ppl_hi);
             mt_json_end_array(&j);
-            mt_json_key(&j, "kl_mean");
-            mt_json_f64(&j, s[c].kl_mean);
-            mt_json_key(&j, "top1_agreement");
-            mt_json_f64(&j, s[c].top1_agreement);
+            mt_json_kv_f64(&j, "kl_mean", s[c].kl_mean);
+            mt_json_kv_f64(&j, "top1_agreement", s[c].top1_agreement);
             mt_json_end_object(&j);
         }
         mt_json_end_array(&j);
         if (shards > 0) {
             mt_json_key(&j, "shard");
             mt_json_begin_object(&j);
-            mt_json_key(&j, "index");
-            mt_json_u64(&j, (uint64_t)shard);
-            mt_json_key(&j, "count");
-            mt_json_u64(&j, (uint64_t)shards);
+            mt_json_kv_u64(&j, "index", (uint64_t)shard);
+            mt_json_kv_u64(&j, "count", (uint64_t)shards);
             mt_json_key(&j, "windows");
             mt_json_begin_array(&j);
             for (size_t w = 0; w < r->n_windows; w++) {
                 const mt_ppl_sums *x = &r->sums[w * r->n_cond];
                 mt_json_begin_object(&j);
-                mt_json_key(&j, "document");
-                mt_json_u64(&j, r->windows[w].document);
-                mt_json_key(&j, "window");
-                mt_json_u64(&j, r->windows[w].index);
+                mt_json_kv_u64(&j, "document", r->windows[w].document);
+                mt_json_kv_u64(&j, "window", r->windows[w].index);
                 static const char *const keys[] = { "tokens", "nll_fx", "kl_fx", "top1" };
                 for (int k = 0; k < 4; k++) {
                     mt_json_key(&j, keys[k]);

@@ -118,13 +118,10 @@ static void json_ci(mt_json *j, const char *key, double p, size_t n) {
 }
 
 static void json_result(mt_json *j, const mt_pred_result *r) {
-    mt_json_key(j, "precision_at_k");
-    mt_json_f64(j, r->precision);
+    mt_json_kv_f64(j, "precision_at_k", r->precision);
     json_ci(j, "precision_at_k_ci95", r->precision, r->tokens);
-    mt_json_key(j, "recall_at_k");
-    mt_json_f64(j, r->recall);
-    mt_json_key(j, "hit_at_prefetch");
-    mt_json_f64(j, r->hit);
+    mt_json_kv_f64(j, "recall_at_k", r->recall);
+    mt_json_kv_f64(j, "hit_at_prefetch", r->hit);
     json_ci(j, "hit_at_prefetch_ci95", r->hit, r->tokens);
 }
 
@@ -233,50 +230,35 @@ static int run_predict(const cli_command *cmd, cli_args *a) {
     if (!rc && cli_has(a, "--json")) {
         mt_json j = { 0 };
         mt_json_begin_object(&j);
-        mt_json_key(&j, "model");
-        mt_json_string(&j, cli_base_name(cm.path));
-        mt_json_key(&j, "prompts");
-        mt_json_u64(&j, c.n_items);
-        mt_json_key(&j, "train_prompts");
-        mt_json_u64(&j, ctx.is_train ? n_train : 0);
-        mt_json_key(&j, "features");
-        mt_json_string(&j, features);
-        mt_json_key(&j, "k");
-        mt_json_u64(&j, k);
-        mt_json_key(&j, "prefetch");
-        mt_json_u64(&j, kp);
-        mt_json_key(&j, "seed");
-        mt_json_u64(&j, seed);
+        mt_json_kv_str(&j, "model", cli_base_name(cm.path));
+        mt_json_kv_u64(&j, "prompts", c.n_items);
+        mt_json_kv_u64(&j, "train_prompts", ctx.is_train ? n_train : 0);
+        mt_json_kv_str(&j, "features", features);
+        mt_json_kv_u64(&j, "k", k);
+        mt_json_kv_u64(&j, "prefetch", kp);
+        mt_json_kv_u64(&j, "seed", seed);
         mt_json_key(&j, "pairs");
         mt_json_begin_array(&j);
         for (uint32_t p = 0; p < ctx.n_pairs; p++) {
             mt_json_begin_object(&j);
-            mt_json_key(&j, "from");
-            mt_json_u64(&j, ctx.pairs[p][0]);
-            mt_json_key(&j, "to");
-            mt_json_u64(&j, ctx.pairs[p][1]);
-            mt_json_key(&j, "train_tokens");
-            mt_json_u64(&j, ctx.train[p].n);
-            mt_json_key(&j, "test_tokens");
-            mt_json_u64(&j, res[p][0].tokens);
+            mt_json_kv_u64(&j, "from", ctx.pairs[p][0]);
+            mt_json_kv_u64(&j, "to", ctx.pairs[p][1]);
+            mt_json_kv_u64(&j, "train_tokens", ctx.train[p].n);
+            mt_json_kv_u64(&j, "test_tokens", res[p][0].tokens);
             mt_json_key(&j, "predictors");
             mt_json_begin_array(&j);
             for (int q = 0; q < MT_PRED_KINDS; q++) {
                 mt_json_begin_object(&j);
-                mt_json_key(&j, "name");
-                mt_json_string(&j, pred_names[q]);
+                mt_json_kv_str(&j, "name", pred_names[q]);
                 json_result(&j, &res[p][q]);
                 mt_json_end_object(&j);
             }
             mt_json_end_array(&j);
             mt_json_key(&j, "chance");
             mt_json_begin_object(&j);
-            mt_json_key(&j, "precision_at_k");
-            mt_json_f64(&j, res[p][0].chance_precision);
-            mt_json_key(&j, "recall_at_k");
-            mt_json_f64(&j, res[p][0].chance_recall);
-            mt_json_key(&j, "hit_at_prefetch");
-            mt_json_f64(&j, res[p][0].chance_hit);
+            mt_json_kv_f64(&j, "precision_at_k", res[p][0].chance_precision);
+            mt_json_kv_f64(&j, "recall_at_k", res[p][0].chance_recall);
+            mt_json_kv_f64(&j, "hit_at_prefetch", res[p][0].chance_hit);
             mt_json_end_object(&j);
             mt_json_end_object(&j);
         }

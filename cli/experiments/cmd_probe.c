@@ -36,8 +36,7 @@ static void route_json(mt_json *j, const mt_probe_route *r) {
     mt_json_begin_array(j);
     for (uint32_t i = 0; i < r->n; i++) mt_json_f32(j, r->weights[i]);
     mt_json_end_array(j);
-    mt_json_key(j, "overlap");
-    mt_json_f64(j, r->overlap);
+    mt_json_kv_f64(j, "overlap", r->overlap);
     mt_json_end_object(j);
 }
 
@@ -49,20 +48,16 @@ static void num(mt_json *j, const char *key, double v) {
 static int print_json(const cli_model *cm, const mt_ids *ids, uint32_t pos, const mt_probe_layer *p) {
     mt_json j = { 0 };
     mt_json_begin_object(&j);
-    mt_json_key(&j, "model");
-    mt_json_string(&j, cli_base_name(cm->path));
-    mt_json_key(&j, "position");
-    mt_json_u64(&j, pos);
+    mt_json_kv_str(&j, "model", cli_base_name(cm->path));
+    mt_json_kv_u64(&j, "position", pos);
     mt_json_key(&j, "token");
     mt_json_token(&j, cm->tok, ids->ids[pos]);
-    mt_json_key(&j, "tokens");
-    mt_json_u64(&j, ids->n);
+    mt_json_kv_u64(&j, "tokens", ids->n);
     mt_json_key(&j, "layers");
     mt_json_begin_array(&j);
     for (uint32_t l = 0; l < cm->m->hp.n_layer; l++) {
         mt_json_begin_object(&j);
-        mt_json_key(&j, "layer");
-        mt_json_u64(&j, l);
+        mt_json_kv_u64(&j, "layer", l);
         num(&j, "norm_input", p[l].norm_input);
         num(&j, "norm_embedding", p[l].norm_embedding);
         num(&j, "norm_attention", p[l].norm_attention);

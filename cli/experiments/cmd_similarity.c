@@ -211,18 +211,14 @@ static int run_similarity(const cli_command *cmd, cli_args *a) {
     if (!rc && mode == 1) {
         mt_json j = { 0 };
         mt_json_begin_object(&j);
-        mt_json_key(&j, "model");
-        mt_json_string(&j, cli_base_name(cm.path));
-        mt_json_key(&j, "n_expert");
-        mt_json_u64(&j, E);
-        mt_json_key(&j, "tokens_functional");
-        mt_json_u64(&j, cap.have);
+        mt_json_kv_str(&j, "model", cli_base_name(cm.path));
+        mt_json_kv_u64(&j, "n_expert", E);
+        mt_json_kv_u64(&j, "tokens_functional", cap.have);
         mt_json_key(&j, "layers");
         mt_json_begin_array(&j);
         for (uint32_t l = 0; l < L; l++) {
             mt_json_begin_object(&j);
-            mt_json_key(&j, "layer");
-            mt_json_u64(&j, l);
+            mt_json_kv_u64(&j, "layer", l);
             mt_json_key(&j, "n_weights");
             mt_json_begin_object(&j);
             for (int p = 0; p <= P_ALL; p++) {
@@ -238,10 +234,8 @@ static int run_similarity(const cli_command *cmd, cli_args *a) {
                 else mt_json_u64(&j, (uint64_t)s[l].rank[p]);
             }
             mt_json_end_object(&j);
-            mt_json_key(&j, "median_cosine_all");
-            mt_json_f64(&j, s[l].median_all);
-            mt_json_key(&j, "median_z_all");
-            mt_json_f64(&j, s[l].median_z);
+            mt_json_kv_f64(&j, "median_cosine_all", s[l].median_all);
+            mt_json_kv_f64(&j, "median_z_all", s[l].median_z);
             mt_json_key(&j, "verdict");
             if (s[l].verdict) mt_json_string(&j, s[l].verdict);
             else mt_json_null(&j);
@@ -258,11 +252,9 @@ static int run_similarity(const cli_command *cmd, cli_args *a) {
                 mt_json_u64(&j, b[0]);
                 mt_json_u64(&j, b[1]);
                 mt_json_end_array(&j);
-                mt_json_key(&j, "cosine");
-                mt_json_f64(&j, cval);
+                mt_json_kv_f64(&j, "cosine", cval);
                 if (!k) {
-                    mt_json_key(&j, "z");
-                    mt_json_f64(&j, cval * sqrt(s[l].n[P_ALL]));
+                    mt_json_kv_f64(&j, "z", cval * sqrt(s[l].n[P_ALL]));
                 }
                 mt_json_end_object(&j);
             }

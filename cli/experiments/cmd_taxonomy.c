@@ -163,14 +163,10 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
     if (cli_has(a, "--json")) {
         mt_json j = { 0 };
         mt_json_begin_object(&j);
-        mt_json_key(&j, "by");
-        mt_json_string(&j, x.previous ? "previous" : "token");
-        mt_json_key(&j, "alpha");
-        mt_json_f64(&j, alpha);
-        mt_json_key(&j, "prompts");
-        mt_json_u64(&j, c.n_items);
-        mt_json_key(&j, "tokens");
-        mt_json_u64(&j, x.tokens);
+        mt_json_kv_str(&j, "by", x.previous ? "previous" : "token");
+        mt_json_kv_f64(&j, "alpha", alpha);
+        mt_json_kv_u64(&j, "prompts", c.n_items);
+        mt_json_kv_u64(&j, "tokens", x.tokens);
         mt_json_key(&j, "classes");
         mt_json_begin_array(&j);
         for (int k = 0; k < MT_CLS_COUNT; k++) mt_json_string(&j, mt_class_names[k]);
@@ -183,20 +179,16 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
         mt_json_begin_array(&j);
         for (uint32_t l = 0; l < L; l++) {
             mt_json_begin_object(&j);
-            mt_json_key(&j, "layer");
-            mt_json_u64(&j, l);
+            mt_json_kv_u64(&j, "layer", l);
             mt_json_key(&j, "experts");
             mt_json_begin_array(&j);
             for (uint32_t e = 0; e < E; e++) {
                 const mt_taxonomy_expert *y = &ex[(size_t)l * E + e];
                 const uint64_t *top = x.t.top + ((size_t)l * E + e) * MT_CLS_COUNT, *any = x.t.any + ((size_t)l * E + e) * MT_CLS_COUNT;
                 mt_json_begin_object(&j);
-                mt_json_key(&j, "expert");
-                mt_json_u64(&j, e);
-                mt_json_key(&j, "top");
-                mt_json_u64(&j, y->top);
-                mt_json_key(&j, "any");
-                mt_json_u64(&j, y->any);
+                mt_json_kv_u64(&j, "expert", e);
+                mt_json_kv_u64(&j, "top", y->top);
+                mt_json_kv_u64(&j, "any", y->any);
                 mt_json_key(&j, "top_by_class");
                 mt_json_begin_array(&j);
                 for (int k = 0; k < MT_CLS_COUNT; k++) mt_json_u64(&j, top[k]);
@@ -207,20 +199,14 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
                 mt_json_end_array(&j);
                 json_f64s(&j, "share", y->share, MT_CLS_COUNT);
                 json_f64s(&j, "lift", y->lift, MT_CLS_COUNT);
-                mt_json_key(&j, "chi2");
-                mt_json_f64(&j, y->chi2);
-                mt_json_key(&j, "p");
-                mt_json_f64(&j, y->p);
-                mt_json_key(&j, "p_holm");
-                mt_json_f64(&j, y->p_holm);
-                mt_json_key(&j, "label");
-                mt_json_string(&j, mt_label_name(y->label));
+                mt_json_kv_f64(&j, "chi2", y->chi2);
+                mt_json_kv_f64(&j, "p", y->p);
+                mt_json_kv_f64(&j, "p_holm", y->p_holm);
+                mt_json_kv_str(&j, "label", mt_label_name(y->label));
                 mt_json_key(&j, "tested");
                 mt_json_bool(&j, y->tested);
-                mt_json_key(&j, "min_expected");
-                mt_json_f64(&j, y->min_expected);
-                mt_json_key(&j, "expected_below_5");
-                mt_json_f64(&j, y->small_expected);
+                mt_json_kv_f64(&j, "min_expected", y->min_expected);
+                mt_json_kv_f64(&j, "expected_below_5", y->small_expected);
                 mt_json_end_object(&j);
             }
             mt_json_end_array(&j);
@@ -234,15 +220,11 @@ static int run_taxonomy(const cli_command *cmd, cli_args *a) {
             for (int k = 0; k < MT_CLS_COUNT; k++) {
                 const mt_taxonomy_class *y = &cl[(size_t)l * MT_CLS_COUNT + (size_t)k];
                 mt_json_begin_object(&j);
-                mt_json_key(&j, "class");
-                mt_json_string(&j, mt_class_names[k]);
-                mt_json_key(&j, "tokens");
-                mt_json_u64(&j, y->tokens);
-                mt_json_key(&j, "top_weight_mean");
-                mt_json_f64(&j, y->top_weight_mean);
+                mt_json_kv_str(&j, "class", mt_class_names[k]);
+                mt_json_kv_u64(&j, "tokens", y->tokens);
+                mt_json_kv_f64(&j, "top_weight_mean", y->top_weight_mean);
                 json_interval(&j, "top_weight95", y->top_weight_lo, y->top_weight_hi);
-                mt_json_key(&j, "entropy_mean");
-                mt_json_f64(&j, y->entropy_mean);
+                mt_json_kv_f64(&j, "entropy_mean", y->entropy_mean);
                 json_interval(&j, "entropy95", y->entropy_lo, y->entropy_hi);
                 mt_json_end_object(&j);
             }

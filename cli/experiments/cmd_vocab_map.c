@@ -105,14 +105,10 @@ typedef struct vm_summary {
 static int write_summary_json(const vm_summary *s, const char *path) {
     mt_json j = { 0 };
     mt_json_begin_object(&j);
-    mt_json_key(&j, "model");
-    mt_json_string(&j, s->model);
-    mt_json_key(&j, "n_vocab");
-    mt_json_u64(&j, s->n_vocab);
-    mt_json_key(&j, "n_layer");
-    mt_json_u64(&j, s->L);
-    mt_json_key(&j, "n_expert");
-    mt_json_u64(&j, s->E);
+    mt_json_kv_str(&j, "model", s->model);
+    mt_json_kv_u64(&j, "n_vocab", s->n_vocab);
+    mt_json_kv_u64(&j, "n_layer", s->L);
+    mt_json_kv_u64(&j, "n_expert", s->E);
     mt_json_key(&j, "prefix_ids");
     mt_json_begin_array(&j);
     for (size_t i = 0; i < s->n_prefix; i++) mt_json_u64(&j, s->prefix[i]);
@@ -123,35 +119,25 @@ static int write_summary_json(const vm_summary *s, const char *path) {
     mt_json_u64(&j, s->range_b);
     mt_json_end_array(&j);
     if (s->shards) {
-        mt_json_key(&j, "shard");
-        mt_json_u64(&j, s->shard);
-        mt_json_key(&j, "shards");
-        mt_json_u64(&j, s->shards);
-        mt_json_key(&j, "first");
-        mt_json_u64(&j, s->first);
-        mt_json_key(&j, "end");
-        mt_json_u64(&j, s->end);
+        mt_json_kv_u64(&j, "shard", s->shard);
+        mt_json_kv_u64(&j, "shards", s->shards);
+        mt_json_kv_u64(&j, "first", s->first);
+        mt_json_kv_u64(&j, "end", s->end);
     }
-    mt_json_key(&j, "tokens");
-    mt_json_u64(&j, s->map->tokens);
-    mt_json_key(&j, "batch");
-    mt_json_u64(&j, s->batch);
-    mt_json_key(&j, "seconds");
-    mt_json_f64(&j, s->seconds);
-    mt_json_key(&j, "tokens_per_second");
-    mt_json_f64(&j, s->seconds > 0 ? (double)s->map->tokens / s->seconds : NAN);
+    mt_json_kv_u64(&j, "tokens", s->map->tokens);
+    mt_json_kv_u64(&j, "batch", s->batch);
+    mt_json_kv_f64(&j, "seconds", s->seconds);
+    mt_json_kv_f64(&j, "tokens_per_second", s->seconds > 0 ? (double)s->map->tokens / s->seconds : NAN);
     mt_json_key(&j, "layers");
     mt_json_begin_array(&j);
     for (uint32_t l = 0; l < s->L; l++) {
         mt_json_begin_object(&j);
-        mt_json_key(&j, "layer");
-        mt_json_u64(&j, l);
+        mt_json_kv_u64(&j, "layer", l);
         mt_json_key(&j, "top_counts");
         mt_json_begin_array(&j);
         for (uint32_t e = 0; e < s->E; e++) mt_json_u64(&j, s->map->top[(size_t)l * s->E + e]);
         mt_json_end_array(&j);
-        mt_json_key(&j, "no_top");
-        mt_json_u64(&j, s->map->no_top[l]);
+        mt_json_kv_u64(&j, "no_top", s->map->no_top[l]);
         mt_json_end_object(&j);
     }
     mt_json_end_array(&j);

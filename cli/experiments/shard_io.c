@@ -54,20 +54,14 @@ int cli_shard_run(const cli_model *cm, const cli_corpus *c, const mt_interventio
 }
 
 void cli_shard_head_write(mt_json *j, const cli_shard_head *h) {
-    mt_json_key(j, "experiment");
-    mt_json_string(j, h->experiment);
-    mt_json_key(j, "model");
-    mt_json_string(j, h->model);
-    mt_json_key(j, "prompts");
-    mt_json_u64(j, h->prompts);
-    mt_json_key(j, "seed");
-    mt_json_u64(j, h->seed);
+    mt_json_kv_str(j, "experiment", h->experiment);
+    mt_json_kv_str(j, "model", h->model);
+    mt_json_kv_u64(j, "prompts", h->prompts);
+    mt_json_kv_u64(j, "seed", h->seed);
     mt_json_key(j, "shard");
     mt_json_begin_object(j);
-    mt_json_key(j, "index");
-    mt_json_u64(j, (uint64_t)h->index);
-    mt_json_key(j, "count");
-    mt_json_u64(j, (uint64_t)h->count);
+    mt_json_kv_u64(j, "index", (uint64_t)h->index);
+    mt_json_kv_u64(j, "count", (uint64_t)h->count);
     mt_json_end_object(j);
 }
 
