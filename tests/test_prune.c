@@ -494,8 +494,26 @@ static void rankings(void) {
         const jv *kept = jv_get(jv_at(jv_get(vi, "layers"), l), "kept");
         CHECKF(kept->len == 2 && jv_at(kept, 0)->num == 6 && jv_at(kept, 1)->num == 7, "layer %u", l);
     }
-    jv_free(tv), jv_free(v), jv_free(vp), jv_free(vi);
-    proc_free(&t), proc_free(&r), proc_free(&pr), proc_free(&rp), proc_free(&ri);
+    /* --by importance without a file: the ranks of moetop importance over the same prompt, the 3 best kept */
+    proc_result im = run_moetop("importance", "-m", a, "--prompt", PROMPT, "--json", NULL);
+    proc_result rc = run_moetop("prune", "-m", a, "-o", out, "--keep", "3", "--by", "importance", "--prompt", PROMPT, "--json", NULL);
+    jv *vim = json_of(&im, "importance"), *vc = json_of(&rc, "prune --by importance (computed)");
+    for (uint32_t l = 0; vim && vc && l < 4; l++) {
+        const jv *experts = jv_get(jv_at(jv_get(vim, "layers"), l), "experts");
+        const jv *lv = jv_at(jv_get(vc, "layers"), l), *kept = jv_get(lv, "kept"), *ranks = jv_get(lv, "ranks");
+        bool same = experts && experts->len == 8 && ranks && ranks->len == 8 && kept && kept->len == 3;
+        uint8_t best3[8] = { 0 };
+        for (size_t e = 0; same && e < 8; e++) {
+            double rank = jv_num(jv_at(experts, e), "rank", 0);
+            same = jv_at(ranks, e)->num == rank && rank >= 1 && rank <= 8;
+            if (same) best3[e] = rank <= 3;
+        }
+        for (size_t i = 0; same && i < 3; i++) same = best3[(size_t)jv_at(kept, i)->num];
+        CHECKF(same, "layer %u: the computed importance ranks or kept set differ from moetop importance's", l);
+    }
+    CHECK(vc && jv_num(vc, "tokens", 0) > 0 && jv_str(vc, "by") && strcmp(jv_str(vc, "by"), "importance") == 0);
+    jv_free(tv), jv_free(v), jv_free(vp), jv_free(vi), jv_free(vim), jv_free(vc);
+    proc_free(&t), proc_free(&r), proc_free(&pr), proc_free(&rp), proc_free(&ri), proc_free(&im), proc_free(&rc);
 }
 
 /* --report: before = moetop ppl/eval on the input, after = the same on the pruned file */
@@ -561,7 +579,7 @@ static void bad_requests(void) {
     refusal("no -o", "-o", out, "prune", "-m", a, "--keep", "2", NULL);
     refusal("no --keep", "--keep", out, "prune", "-m", a, "-o", out, NULL);
     refusal("--by", "--by", out, "prune", "-m", a, "-o", out, "--keep", "2", "--by", "magic", NULL);
-    refusal("importance without file", "--importance", out, "prune", "-m", a, "-o", out, "--keep", "2", "--by", "importance", NULL);
+    refusal("importance file without --by", "--by importance", out, "prune", "-m", a, "-o", out, "--keep", "2", "--importance", lists, NULL);
     refusal("output = input", "the output is the input", out, "prune", "-m", a, "-o", a, "--keep", "2", NULL);
     static const char *const bad_lists[][2] = {
         { "{\"layers\": [{\"layer\": 0, \"kept\": [0, 9]}, {\"layer\": 1, \"kept\": [0, 1]}, {\"layer\": 2, \"kept\": [0, 1]}, {\"layer\": 3, \"kept\": [0, 1]}]}", "kept[1]" },

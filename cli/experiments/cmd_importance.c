@@ -14,6 +14,7 @@
 #include "exp_args.h"
 #include "experiments/expert_eval.h"
 #include "experiments/importance.h"
+#include "experiments/importance_observe.h"
 #include "structure.h"
 
 static const char *const importance_definitions[] = {
@@ -70,65 +71,14 @@ typedef struct imp_ctx {
     const mt_model *m;
     const mt_interventions *iv;
     mt_expert_eval *ev;
-    float *in, *out, *norms; /* [T][d], [T][d], [T][E] */
-    uint32_t *rows;          /* [T] */
-    uint32_t cap;
+    mt_imp_scratch sc;
 } imp_ctx;
 
 static int observe(void *vctx, size_t index, const cli_prompt_item *item, mt_session *s) {
     (void)index;
     imp_ctx *c = vctx;
-    imp_run *r = c->r;
-    uint32_t T = mt_session_length(s), d = c->m->hp.d_model, E = r->E;
-    if (T > c->cap) {
-        free(c->in);
-        free(c->out);
-        free(c->norms);
-        free(c->rows);
-        c->cap = T;
-        c->in = malloc((size_t)T * d * sizeof *c->in);
-        c->out = malloc((size_t)T * d * sizeof *c->out);
-        c->norms = malloc((size_t)T * E * sizeof *c->norms);
-        c->rows = malloc((size_t)T * sizeof *c->rows);
-        if (!c->in || !c->out || !c->norms || !c->rows) {
-            c->cap = 0;
-            return cli_error(CLI_EXIT_FAIL, "out of memory");
-        }
-    }
     mt_err err;
-    for (uint32_t l = 0; l < r->L; l++) {
-        /* each expert's output on the tokens that selected it, norms aligned with the routes' entries */
-        for (uint32_t e = 0; e < E; e++) {
-            uint32_t n = 0;
-            for (uint32_t t = 0; t < T; t++) {
-                const uint32_t *ex;
-                const float *w;
-                float margin;
-                uint32_t k = mt_session_route(s, l, t, &ex, &w, &margin);
-                for (uint32_t i = 0; i < k; i++)
-                    if (ex[i] == e && w[i] > 0.0f) {
-                        c->rows[n] = t * E + i;
-                        memcpy(c->in + (size_t)n++ * d, mt_session_moe_input(s, l, t), (size_t)d * sizeof *c->in);
-                    }
-            }
-            if (n == 0) continue;
-            bool zeroed = (c->iv->flags[(size_t)l * E + e] & MT_IV_ZERO) != 0 && c->iv->force[l] < 0;
-            if (!zeroed && !mt_expert_eval_run(c->ev, l, e, c->in, n, c->out, &err)) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
-            for (uint32_t i = 0; i < n; i++) {
-                double sq = 0;
-                for (uint32_t j = 0; !zeroed && j < d; j++) sq += (double)c->out[(size_t)i * d + j] * c->out[(size_t)i * d + j];
-                c->norms[c->rows[i]] = (float)sqrt(sq);
-            }
-        }
-        for (uint32_t t = 0; t < T; t++) {
-            const uint32_t *ex;
-            const float *w;
-            float margin;
-            uint32_t k = mt_session_route(s, l, t, &ex, &w, &margin);
-            mt_imp_observe(&r->layers[l], item->domain, ex, w, c->norms + (size_t)t * E, k);
-        }
-        mt_imp_end_prompt(&r->layers[l]);
-    }
+    if (!mt_imp_observe_session(c->r->layers, item->domain, s, c->m, c->iv, c->ev, &c->sc, &err)) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     return 0;
 }
 
@@ -266,7 +216,7 @@ static int run_importance(const cli_command *cmd, cli_args *a) {
     cli_corpus c = { 0 };
     mt_interventions iv = { 0 };
     mt_err err;
-    imp_ctx ctx = { &r, cm.m, &iv, NULL, NULL, NULL, NULL, NULL, 0 };
+    imp_ctx ctx = { &r, cm.m, &iv, NULL, { 0 } };
     r.L = cm.m->hp.n_layer;
     r.E = cm.m->hp.n_expert;
     r.k = cm.m->hp.k;
@@ -289,10 +239,7 @@ static int run_importance(const cli_command *cmd, cli_args *a) {
     if (!rc) rc = cli_shard_run(&cm, &c, &iv, shard, shards, "importance", true, observe, &ctx);
     if (!rc) rc = print_run(&r, cli_has(a, "--json") ? 1 : cli_has(a, "--csv") ? 2 : 0, NULL);
     mt_expert_eval_free(ctx.ev);
-    free(ctx.in);
-    free(ctx.out);
-    free(ctx.norms);
-    free(ctx.rows);
+    mt_imp_scratch_free(&ctx.sc);
     mt_iv_free(&iv);
     cli_corpus_free(&c);
     run_free(&r);

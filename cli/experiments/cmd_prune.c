@@ -15,16 +15,20 @@
 #include "cli/profile_io.h"
 #include "engine/prune.h"
 #include "exp_args.h"
+#include "experiments/importance_observe.h"
 #include "experiments/prune_report.h"
 #include "problems_io.h"
+#include "shard_io.h"
 
 static const char *const prune_definitions[] = {
     "load        the ranking by default: count_e = tokens whose selected experts include e,",
     "            over every prompt (the bundled prompt sets, --prompts DIR or a prompt) run",
     "            without interventions, or over a --profile; a layer keeps its N experts",
     "            of highest count (equal counts: the lower id first)",
-    "importance  --by importance --importance FILE: a layer keeps its N best `rank`s",
-    "            (1 = best) from `moetop importance --json` output",
+    "importance  --by importance: a layer keeps its N best ranks by contribution",
+    "            (rate x REAP saliency, moetop importance --help) over the same prompts",
+    "            run without interventions, or the `rank`s of --importance FILE (the",
+    "            output of moetop importance --json); ranks: 1 = best",
     "structural  one expert count N in every layer: the expert tensors and the router's",
     "            rows and bias sliced to the kept experts in id order, expert_count N,",
     "            expert_used_count min(k, N); ids become 0..N-1, moetop.prune.kept holds",
@@ -186,6 +190,49 @@ static int load_scores(const cli_args *a, const cli_model *cm, const cli_corpus 
     return rc;
 }
 
+typedef struct imp_ctx {
+    const cli_model *cm;
+    mt_imp_layer *layers;
+    mt_expert_eval *ev;
+    mt_imp_scratch sc;
+} imp_ctx;
+
+static int observe_importance(void *vctx, size_t index, const cli_prompt_item *item, mt_session *s) {
+    (void)index;
+    imp_ctx *c = vctx;
+    mt_err err;
+    if (!mt_imp_observe_session(c->layers, item->domain, s, c->cm->m, NULL, c->ev, &c->sc, &err)) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    return 0;
+}
+
+/* --by importance without a file: score[l*E+e] = -rank of e at layer l, the
+ * ranks of `moetop importance` over the same prompts without interventions. */
+static int importance_scores(const cli_model *cm, const cli_corpus *c, const mt_prune_plan *p, double *score, uint64_t *tokens) {
+    uint32_t L = p->n_layer, E = p->n_expert;
+    imp_ctx ctx = { cm, calloc(L, sizeof *ctx.layers), NULL, { 0 } };
+    mt_imp_summary *sum = calloc(E, sizeof *sum);
+    mt_interventions none = { 0 };
+    mt_err err;
+    int rc = 0;
+    bool ok = ctx.layers && sum && mt_iv_init(&none, L, E);
+    for (uint32_t l = 0; ok && l < L; l++) ok = mt_imp_init(&ctx.layers[l], E, c->n_domains);
+    if (!ok) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+    else if (!(ctx.ev = mt_expert_eval_new(cm->m, cm->be->n_threads, &err))) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    else rc = cli_shard_run(cm, c, &none, 0, 0, "importance", true, observe_importance, &ctx);
+    for (uint32_t l = 0; !rc && l < L; l++) {
+        mt_imp_summarize(&ctx.layers[l], sum);
+        for (uint32_t e = 0; e < E; e++) score[(size_t)l * E + e] = -(double)sum[e].rank;
+    }
+    *tokens = !rc && L ? ctx.layers[0].tokens : 0;
+    for (uint32_t l = 0; ctx.layers && l < L; l++) mt_imp_free(&ctx.layers[l]);
+    free(ctx.layers);
+    free(sum);
+    mt_expert_eval_free(ctx.ev);
+    mt_imp_scratch_free(&ctx.sc);
+    mt_iv_free(&none);
+    return rc;
+}
+
 static uint64_t file_size(const char *path) {
     struct stat s;
     return stat(path, &s) == 0 ? (uint64_t)s.st_size : 0;
@@ -274,10 +321,14 @@ static int print_json(const prune_out *o) {
         mt_json_kv_u64(&j, "layer", l);
         json_ids(&j, "kept", p, l, 1);
         json_ids(&j, "removed", p, l, 0);
-        if (o->score && strcmp(o->by, "load") == 0) {
-            mt_json_key(&j, "counts");
+        if (o->score) { /* load: counts; importance: ranks (score = -rank) */
+            bool load = strcmp(o->by, "load") == 0;
+            mt_json_key(&j, load ? "counts" : "ranks");
             mt_json_begin_array(&j);
-            for (uint32_t e = 0; e < p->n_expert; e++) mt_json_u64(&j, (uint64_t)o->score[(size_t)l * p->n_expert + e]);
+            for (uint32_t e = 0; e < p->n_expert; e++) {
+                double x = o->score[(size_t)l * p->n_expert + e];
+                mt_json_u64(&j, (uint64_t)(load ? x : -x));
+            }
             mt_json_end_array(&j);
         }
         mt_json_end_object(&j);
@@ -301,7 +352,9 @@ static int print_text(const prune_out *o) {
     if (p->soft) printf(" (shape kept, k = %u)\n", p->k);
     else printf(" to %u, k %u -> %u\n", N, p->k, p->k < N ? p->k : N);
     if (strcmp(o->by, "load") == 0) printf("ranked by load: selections over %llu tokens per layer\n", (unsigned long long)o->tokens);
-    else printf("kept: %s\n", strcmp(o->by, "lists") == 0 ? "the lists given" : "each layer's best importance ranks");
+    else if (strcmp(o->by, "lists") == 0) printf("kept: the lists given\n");
+    else if (o->tokens) printf("ranked by importance: contribution = rate x saliency over %llu tokens per layer\n", (unsigned long long)o->tokens);
+    else printf("kept: each layer's best ranks of the importance file\n");
     printf("size: %llu -> %llu bytes (%.1f%%)\n\n", (unsigned long long)o->bytes_in, (unsigned long long)o->bytes_out,
            o->bytes_in ? 100.0 * (double)o->bytes_out / (double)o->bytes_in : 0.0);
     printf("layer  kept (the input's ids)  |  removed\n");
@@ -371,8 +424,6 @@ static int run_prune(const cli_command *cmd, cli_args *a) {
     if (by && strcmp(by, "load") != 0 && strcmp(by, "importance") != 0)
         return cli_usage_error(cmd, "--by: '%s' is not load or importance", by);
     bool by_importance = by && strcmp(by, "importance") == 0;
-    if (by_importance && !importance)
-        return cli_usage_error(cmd, "--by importance: give --importance FILE (the output of moetop importance --json)");
     if (importance && !by_importance) return cli_usage_error(cmd, "--importance: goes with --by importance");
     if (lists && (by || cli_has(a, "--profile")))
         return cli_usage_error(cmd, "--keep-lists: the lists say what to keep; leave out --by and --profile");
@@ -413,15 +464,16 @@ static int run_prune(const cli_command *cmd, cli_args *a) {
         if (importance) {
             importance_ctx ctx = { &p, score };
             rc = read_layers(importance, &p, importance_layer, &ctx);
-        } else rc = load_scores(a, &cm, &c, &p, score, &tokens);
+        } else if (by_importance) rc = importance_scores(&cm, &c, &p, score, &tokens);
+        else rc = load_scores(a, &cm, &c, &p, score, &tokens);
         for (uint32_t l = 0; !rc && l < p.n_layer; l++) mt_prune_keep_best(&p, l, score + (size_t)l * p.n_expert, keep[l]);
     }
     if (!rc && !mt_prune_check(cm.g, &p, &err)) rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
     if (!rc && cli_has(a, "--report")) rc = report(a, &cm, &c, &p, &q, &problems);
     if (!rc && !mt_prune_write(cm.g, &p, out, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     if (!rc) {
-        prune_out o = { .in = cm.path, .out = out, .by = lists ? "lists" : importance ? "importance" : "load", .p = &p,
-                        .score = lists || importance ? NULL : score, .tokens = tokens, .bytes_in = file_size(cm.path),
+        prune_out o = { .in = cm.path, .out = out, .by = lists ? "lists" : by_importance ? "importance" : "load", .p = &p,
+                        .score = lists ? NULL : score, .tokens = tokens, .bytes_in = file_size(cm.path),
                         .bytes_out = file_size(out), .q = cli_has(a, "--report") ? &q : NULL, .problems = problems };
         rc = cli_has(a, "--json") ? print_json(&o) : print_text(&o);
     }
@@ -442,8 +494,9 @@ const cli_command cmd_prune = {
                "with N experts in llama.cpp's layout. --soft: the shape is kept and the removed experts' router\n"
                "bias is -inf, so counts may differ per layer (--keep 8,12,8,..., each at least k). Kept\n"
                "experts are each layer's N of highest load over the bundled prompt sets (or --prompts, a\n"
-               "prompt, or --profile FILE from moetop profile), or best ranks with --by importance\n"
-               "--importance FILE (moetop importance --json), or exactly the lists of --keep-lists FILE:\n"
+               "prompt, or --profile FILE from moetop profile), or each layer's best importance ranks with\n"
+               "--by importance (computed over the same prompts, or read from --importance FILE, the output\n"
+               "of moetop importance --json), or exactly the lists of --keep-lists FILE:\n"
                "{\"layers\": [{\"layer\": 0, \"kept\": [0, 3, ..]}, ..]}, the form of prune --json (ids of\n"
                "the input). Pruning a pruned file composes moetop.prune.kept; a soft-pruned input is refused.\n"
                "--report also scores the input with and without the removed experts (perplexity over the\n"
@@ -453,7 +506,7 @@ const cli_command cmd_prune = {
               { "--keep", 0, "N[,N..]", "experts kept per layer (one N, or one per layer with --soft)" },
               { "--by", 0, "load|importance", "the ranking (default load)" },
               { "--profile", 0, "FILE", "rank by the loads of a moetop profile" },
-              { "--importance", 0, "FILE", "with --by importance: moetop importance --json output" },
+              { "--importance", 0, "FILE", "with --by importance: its ranks from moetop importance --json" },
               { "--keep-lists", 0, "FILE", "the kept experts of every layer, as JSON" },
               { "--soft", 0, NULL, "keep the shape: removed experts get router bias -inf" },
               { "--report", 0, NULL, "perplexity and accuracy before and after, with intervals" },
