@@ -1,7 +1,8 @@
 /* `moetop domains`: how experts specialise by domain over a prompt set:
  * specialisation N(e,D)/N(D) (OLMoE eq. 7: of domain D's tokens, the share
- * routed to e; uniform k/E) and a chi-square test of domain x expert
- * independence per layer. */
+ * routed to e; uniform k/E) and, per layer, the chi-square of the domain x
+ * expert table tested by permuting the prompts' domains
+ * (experiments/domain_test.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,21 +13,36 @@
 #include "stats_input.h"
 #include "svg.h"
 #include "engine/locale_c.h"
+#include "experiments/domain_test.h"
+#include "experiments/exp_args.h"
 #include "text.h"
 
 typedef struct domain_ctx {
     mt_stats *per_domain; /* [n_domains] */
+    mt_stats prompt;      /* the current prompt's (scratch) */
+    uint64_t *counts;     /* [P][L][E]: each prompt's selection counts */
+    uint32_t *domain;     /* [P] */
+    size_t n;             /* prompts seen */
 } domain_ctx;
 
-static int observe(void *ctx, const cli_prompt_item *item, const mt_session *s) {
-    cli_stats_observe_session(&((domain_ctx *)ctx)->per_domain[item->domain], s);
+static int observe(void *vctx, const cli_prompt_item *item, const mt_session *s) {
+    domain_ctx *c = vctx;
+    uint32_t L = c->prompt.n_layer, E = c->prompt.n_expert;
+    mt_stats_free(&c->prompt); /* a fresh scratch per prompt */
+    if (!mt_stats_init(&c->prompt, L, E)) return cli_error(CLI_EXIT_FAIL, "out of memory");
+    cli_stats_observe_session(&c->prompt, s);
+    mt_stats_add(&c->per_domain[item->domain], &c->prompt);
+    for (uint32_t l = 0; l < L; l++) memcpy(c->counts + (c->n * L + l) * E, c->prompt.layers[l].count, E * sizeof *c->counts);
+    c->domain[c->n++] = item->domain;
     return 0;
 }
 
 static int run_domains(const cli_command *cmd, cli_args *a) {
     (void)cmd;
-    uint32_t svg_layer = 0;
-    if (!cli_get_u32(a, "--layer", 0, 1023, &svg_layer)) return CLI_EXIT_USAGE;
+    uint32_t svg_layer = 0, N = 1000;
+    uint64_t seed;
+    if (!cli_get_u32(a, "--layer", 0, 1023, &svg_layer) || !cli_get_u32(a, "--permutations", 1, 10000000, &N) || !cli_seed(a, &seed))
+        return CLI_EXIT_USAGE;
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;
@@ -35,6 +51,7 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
     domain_ctx ctx = { NULL };
     uint32_t L = cm.m->hp.n_layer, E = cm.m->hp.n_expert, D = 0;
     uint64_t *table = NULL;
+    mt_domain_test *test = NULL;
     if ((rc = cli_corpus_load(a, &cm, &corpus)) || (rc = cli_interventions(a, cm.m, &iv))) goto done;
     D = corpus.n_domains;
     if (svg_layer >= L) {
@@ -43,13 +60,21 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
     }
     ctx.per_domain = calloc(D, sizeof *ctx.per_domain);
     table = malloc((size_t)D * E * sizeof *table);
+    test = calloc(L, sizeof *test);
+    ctx.counts = calloc((corpus.n_items + 1) * L * E, sizeof *ctx.counts);
+    ctx.domain = calloc(corpus.n_items + 1, sizeof *ctx.domain);
     for (uint32_t d = 0; ctx.per_domain && d < D; d++)
         if (!mt_stats_init(&ctx.per_domain[d], L, E)) rc = CLI_EXIT_FAIL;
-    if (!ctx.per_domain || !table || rc) {
+    if (!mt_stats_init(&ctx.prompt, L, E)) rc = CLI_EXIT_FAIL;
+    if (!ctx.per_domain || !table || !test || !ctx.counts || !ctx.domain || rc) {
         rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         goto done;
     }
     if ((rc = cli_corpus_run(&cm, &corpus, &iv, observe, &ctx))) goto done;
+    if (!mt_domain_test_run(ctx.counts, ctx.domain, ctx.n, D, L, E, N, seed, test)) {
+        rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        goto done;
+    }
     for (uint32_t l = 0; l < L; l++) { /* each layer's tokens left out, over every domain, said once */
         uint64_t left = 0;
         for (uint32_t d = 0; d < D; d++) left += ctx.per_domain[d].layers[l].nonfinite;
@@ -60,6 +85,9 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
     if (json) {
         mt_json_begin_object(&j);
         mt_json_kv_str(&j, "model", cli_base_name(cm.path));
+        mt_json_kv_u64(&j, "prompts", ctx.n);
+        mt_json_kv_u64(&j, "permutations", N);
+        mt_json_kv_u64(&j, "seed", seed);
         mt_json_key(&j, "domains");
         mt_json_begin_array(&j);
         for (uint32_t d = 0; d < D; d++) mt_json_string(&j, corpus.domains[d]);
@@ -72,19 +100,25 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
         char name[1024];
         printf("%s: expert specialisation by domain, N(e,D)/N(D) (uniform: experts selected per token / E); %s\n",
                mt_one_line(cli_base_name(cm.path), name, sizeof name),
-               D > 1 ? "chi-square test of independence" : "one domain (\"prompt\"): no chi-square test, which compares two or more");
+               D > 1 ? "chi-square of domain x expert, its p from permuting the prompts' domains" :
+                       "one domain (\"prompt\"): no chi-square test, which compares two or more");
+        if (D > 1)
+            printf("p: (1 + permutations with chi2 >= the observed) / (1 + %u) over %zu prompts, Holm-adjusted over the layers; the\n"
+                   "chi-square distribution's p (selections taken as independent, which tokens of a prompt are not) in --json\n",
+                   N, ctx.n);
     }
     for (uint32_t l = 0; l < L; l++) {
-        for (uint32_t d = 0; d < D; d++) memcpy(table + (size_t)d * E, ctx.per_domain[d].layers[l].count, E * sizeof *table);
-        double chi2, p;
-        uint32_t dof;
-        mt_chi_square(table, D, E, &chi2, &dof, &p);
+        const mt_domain_test *t = &test[l];
+        double chi2 = t->chi2;
+        uint32_t dof = t->dof;
         if (json) {
             mt_json_begin_object(&j);
             mt_json_kv_u64(&j, "layer", l);
             mt_json_kv_f64(&j, "chi2", chi2);
             mt_json_kv_u64(&j, "dof", dof);
-            mt_json_kv_f64(&j, "p_value", p);
+            mt_json_kv_f64(&j, "p_chi2", t->p_chi2);
+            mt_json_kv_f64(&j, "p_permutation", t->p_permutation); /* NaN: null */
+            mt_json_kv_f64(&j, "p_holm", t->p_holm);
             mt_json_key(&j, "tokens");
             mt_json_begin_array(&j);
             for (uint32_t d = 0; d < D; d++) mt_json_u64(&j, ctx.per_domain[d].layers[l].tokens);
@@ -116,7 +150,9 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
             uint64_t tokens = 0, selections = 0;
             for (uint32_t d = 0; d < D; d++) tokens += ctx.per_domain[d].layers[l].tokens, selections += ctx.per_domain[d].layers[l].selections;
             printf("layer %u (uniform %.3f)", l, tokens ? (double)selections / (double)tokens / E : 0.0);
-            if (dof) printf(": chi2 %.1f, dof %u, p %.3g%s\n", chi2, dof, p, p < 0.001 ? " (domains route differently)" : "");
+            if (dof)
+                printf(": chi2 %.1f, dof %u, permutation p %.3g, Holm %.3g%s\n", chi2, dof, t->p_permutation, t->p_holm,
+                       t->p_holm < 0.05 ? " (domains route differently, 5% level)" : " (no difference shown at the 5% level)");
             else if (D > 1) printf(": no test (dof 0: the tokens used one expert column only)\n");
             else printf("\n");
             for (uint32_t d = 0; d < D; d++) {
@@ -165,6 +201,10 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
     }
 done:
     for (uint32_t d = 0; ctx.per_domain && d < D; d++) mt_stats_free(&ctx.per_domain[d]);
+    mt_stats_free(&ctx.prompt);
+    free(ctx.counts);
+    free(ctx.domain);
+    free(test);
     free(ctx.per_domain);
     free(table);
     cli_corpus_free(&corpus);
@@ -177,21 +217,29 @@ const cli_command cmd_domains = {
     .name = "domains",
     .usage = "moetop domains [-m MODEL.gguf] [--prompts DIR | --prompt TEXT | --prompt-file FILE | --ids \"..\" | --chat TEXT] "
              "[intervention flags] [--json | --csv] [--svg FILE --layer L]",
-    .summary = "Expert specialisation by domain over a prompt set, with a chi-square test per layer.",
+    .summary = "Expert specialisation by domain over a prompt set, with a permutation test over prompts per layer.",
     .details = "DIR holds one file per domain (the file name without extension names it); prompts are\n"
                "separated by blank lines (a line of spaces and tabs is blank; lines end in LF, CRLF or CR)\n"
                "and each runs in its own context. Without a prompt flag, the\n"
                "bundled prompt sets (assets/prompts). A single prompt is one domain, \"prompt\".\n"
                "Specialisation N(e,D)/N(D): the share of domain D's tokens whose selected experts include\n"
                "e (OLMoE eq. 7; uniform: experts selected per token / E, k/E without interventions).\n"
-               "The chi-square test takes the domain x expert table of selection counts (experts no\n"
-               "domain used left out); a small p-value says the domains are routed differently. With one\n"
-               "domain there is nothing to compare: no test (JSON: chi2 0, dof 0, p_value 1). A token whose\n"
+               "chi2: Pearson's chi-square of the domain x expert table of selection counts (experts no\n"
+               "domain used left out). Its p is taken from the prompts: --permutations times the domains'\n"
+               "labels are shuffled among the prompts (each domain keeps its number of prompts) and chi2\n"
+               "recomputed; p = (1 + shuffles reaching the observed chi2) / (1 + N), Holm-adjusted over the\n"
+               "layers (JSON p_permutation, p_holm). The text says \"route differently\" only at Holm p < 0.05.\n"
+               "JSON p_chi2 is the chi-square distribution's p, which takes every selection as independent;\n"
+               "tokens of one prompt are not, so it is far too small on real text and is never the verdict.\n"
+               "With one domain there is nothing to compare: no test (JSON: chi2 0, dof 0, p_chi2 1,\n"
+               "p_permutation and p_holm null). A token whose\n"
                "router logits at a layer hold NaN or infinity is left out of that layer (counted in\n"
                "\"nonfinite\", said on stderr).\n" CLI_IV_DETAILS "\n" CLI_OUTPUT_DETAILS,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS, { "--json", 0, NULL, "one JSON object on stdout" },
               { "--csv", 0, NULL, "CSV on stdout" }, { "--svg", 0, "FILE", "write a domain x expert heatmap of one layer" },
-              { "--layer", 0, "L", "the layer of the heatmap (default 0)" }, { NULL, 0, NULL, NULL } },
+              { "--layer", 0, "L", "the layer of the heatmap (default 0)" },
+              { "--permutations", 0, "N", "shuffles of the prompts' domains for each layer's p (default 1000)" },
+              { "--seed", 0, "S", "seed of the shuffles (default 0)" }, { NULL, 0, NULL, NULL } },
     .definitions = mt_stats_help,
     .run = run_domains,
 };

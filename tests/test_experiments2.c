@@ -9,6 +9,7 @@
 
 #include "experiments/context.h"
 #include "experiments/divergence.h"
+#include "experiments/domain_test.h"
 #include "engine/gguf.h"
 #include "engine/quant.h"
 #include "engine/session.h"
@@ -106,6 +107,40 @@ static void permutation_test_by_hand(void) {
     /* identical sets: JS 0, p 1 */
     uint64_t same[4][2] = { { 1, 1 }, { 2, 2 }, { 1, 1 }, { 2, 2 } };
     CHECK(mt_divergence(&same[0][0], in_b, 4, 1, 2, 200, 0, &out) && out.js_bits == 0.0 && out.p_permutation == 1.0);
+}
+
+static void domain_test_by_hand(void) {
+    /* four prompts, two layers, two experts. Layer 0 separates the domains (prompts 0, 1: expert 0;
+     * 2, 3: expert 1): the pooled table [[20, 0], [0, 20]] has chi2 = 40, dof 1; of the 6 ways to give
+     * two prompts domain 0, 2 rebuild that table (as it is and swapped), so p -> (1 + N/3) / (1 + N).
+     * Layer 1: every prompt alike, chi2 0, every shuffle reaches it: p = 1. Holm over the two:
+     * sorted p1 <= p2: adj = min(1, 2 p1), max(that, p2) = 1. */
+    uint64_t counts[4][2][2] = { { { 10, 0 }, { 3, 3 } }, { { 10, 0 }, { 3, 3 } }, { { 0, 10 }, { 3, 3 } }, { { 0, 10 }, { 3, 3 } } };
+    uint32_t domain[4] = { 0, 0, 1, 1 };
+    mt_domain_test t[2], again[2];
+    CHECK(mt_domain_test_run(&counts[0][0][0], domain, 4, 2, 2, 2, 6000, 7, t));
+    CHECKF(NEAR(t[0].chi2, 40.0, 1e-9) && t[0].dof == 1 && t[0].p_chi2 < 1e-9, "chi2 %g dof %u", t[0].chi2, t[0].dof);
+    CHECKF(NEAR(t[0].p_permutation, 1.0 / 3, 0.03), "p %.4f", t[0].p_permutation);
+    CHECK(t[1].chi2 == 0.0 && t[1].dof == 1 && t[1].p_permutation == 1.0);
+    CHECKF(NEAR(t[0].p_holm, fmin(1.0, 2 * t[0].p_permutation), 1e-12) && t[1].p_holm == 1.0, "holm %g %g", t[0].p_holm, t[1].p_holm);
+    CHECK(mt_domain_test_run(&counts[0][0][0], domain, 4, 2, 2, 2, 6000, 7, again) && memcmp(t, again, sizeof t) == 0); /* seeded */
+    /* the token-level chi-square's p is tiny here, the prompt-level one cannot be: 4 prompts hold 6
+     * labellings, so no p below 1/3. With 40 prompts alternating domains and the same split, the
+     * smallest p a run can give, 1 / (1 + N), is reached. */
+    uint64_t many[40][1][2];
+    uint32_t dom[40];
+    for (int p = 0; p < 40; p++) {
+        dom[p] = (uint32_t)(p % 2);
+        many[p][0][0] = dom[p] ? 0 : 5;
+        many[p][0][1] = dom[p] ? 5 : 0;
+    }
+    CHECK(mt_domain_test_run(&many[0][0][0], dom, 40, 2, 1, 2, 999, 1, t) && t[0].p_permutation == 1.0 / 1000);
+    /* one domain, or one expert used: no test */
+    uint32_t one[4] = { 0, 0, 0, 0 };
+    CHECK(mt_domain_test_run(&counts[0][0][0], one, 4, 1, 2, 2, 10, 0, t) && t[0].dof == 0 && isnan(t[0].p_permutation) &&
+          isnan(t[0].p_holm) && t[0].p_chi2 == 1.0);
+    uint32_t bad[4] = { 0, 5, 0, 0 };
+    CHECK(!mt_domain_test_run(&counts[0][0][0], bad, 4, 2, 2, 2, 10, 0, t)); /* a domain out of range */
 }
 
 static int cls(const char *s, bool special, uint32_t pos) { return mt_token_class(s, strlen(s), special, pos); }
@@ -311,6 +346,7 @@ int main(void) {
     RUN(context_summary_by_hand);
     RUN(jensen_shannon_by_hand);
     RUN(permutation_test_by_hand);
+    RUN(domain_test_by_hand);
     RUN(token_classes);
     RUN(taxonomy_by_hand);
     RUN(probe_decomposition_by_hand);

@@ -331,13 +331,19 @@ static void charts_and_domains(void) {
     if (CHECKF(d != NULL, "%s", err)) {
         CHECK(jv_get(d, "domains")->len == 2);
         const jv *l0 = jv_at(jv_get(d, "layers"), 0);
-        double p = jv_num(l0, "p_value", -1), share = 0;
-        CHECK(p >= 0 && p <= 1 && jv_num(l0, "dof", 0) >= 1);
+        double p = jv_num(l0, "p_permutation", -1), share = 0;
+        CHECK(p > 0 && p <= 1 && jv_num(l0, "dof", 0) >= 1 && jv_num(l0, "p_holm", -1) >= p && jv_num(l0, "p_chi2", -1) >= 0);
         const jv *spec = jv_at(jv_get(l0, "specialization"), 0);
         for (size_t e = 0; e < spec->len; e++) share += jv_at(spec, e)->num;
         CHECKF(fabs(share - 4.0) < 1e-9, "a domain's shares sum to k = 4, got %g", share); /* each token uses k experts */
     }
     jv_free(d);
+    /* 4 prompts, 2 per domain: 6 labellings, so no permutation p below 1/3, and the text
+     * never concludes that the domains route differently, however large chi2 is */
+    proc_result t = run_moetop("domains", "-m", gguf, "--prompts", dir, NULL);
+    CHECKF(t.status == 0 && strstr(t.out, "permutation p") && !strstr(t.out, "route differently") &&
+               strstr(t.out, "no difference shown"), "%s", t.out);
+    proc_free(&t);
     proc_free(&a);
     proc_free(&b);
     proc_free(&c);
@@ -482,7 +488,8 @@ static void domains_single_prompt_and_default(void) {
         bool same = dl->len == wl->len;
         for (size_t l = 0; same && l < dl->len; l++) {
             const jv *spec = jv_at(jv_get(jv_at(dl, l), "specialization"), 0), *rate = jv_get(jv_at(wl, l), "rate");
-            same = jv_num(jv_at(dl, l), "dof", -1) == 0 && jv_num(jv_at(dl, l), "p_value", -1) == 1 && spec->len == rate->len;
+            same = jv_num(jv_at(dl, l), "dof", -1) == 0 && jv_num(jv_at(dl, l), "p_chi2", -1) == 1 &&
+                   jv_get(jv_at(dl, l), "p_permutation")->kind == JV_NULL && spec->len == rate->len;
             for (size_t e = 0; same && e < spec->len; e++) same = fabs(jv_at(spec, e)->num - jv_at(rate, e)->num) < 1e-12;
         }
         CHECKF(same, "one domain: shares equal sweep's rates, dof 0, p 1");

@@ -295,15 +295,16 @@ def write_report(cfg, steps, rows, float_loss, exported_loss, paths, accuracy):
     md += ["", "Per-layer expert load (share of selections; uniform is 1/16 = 0.0625):", "", "```"]
     for l in sweep["layers"]:
         md.append(f"layer {l['layer']}: " + " ".join(f"{x:.3f}" for x in l["load"]))
-    md += ["```", "", "Experts by domain (`moetop domains`): chi-square test of domain x expert independence per layer,",
-           "and each domain's most used expert (share of its tokens; uniform k/E = 0.25):", "",
-           "| layer | chi2 | p | " + " | ".join(domains["domains"]) + " |", "|---|---|---|" + "---|" * len(domains["domains"])]
+    md += ["```", "", "Experts by domain (`moetop domains`): per layer, the chi-square of the domain x expert table, its p",
+           "from shuffling the prompts' domains (1000 shuffles, so 0.001 is the smallest; Holm-adjusted over",
+           "the layers), and each domain's most used expert (share of its tokens; uniform k/E = 0.25):", "",
+           "| layer | chi2 | p (Holm) | " + " | ".join(domains["domains"]) + " |", "|---|---|---|" + "---|" * len(domains["domains"])]
     for l in domains["layers"]:
         tops = []
         for spec in l["specialization"]:
             e = max(range(len(spec)), key=lambda i: spec[i])
             tops.append(f"{e} ({spec[e]:.2f})")
-        md.append(f"| {l['layer']} | {l['chi2']:.0f} | {l['p_value']:.2g} | " + " | ".join(tops) + " |")
+        md.append(f"| {l['layer']} | {l['chi2']:.0f} | {l['p_holm']:.2g} | " + " | ".join(tops) + " |")
     md += ["", "## Greedy completions", ""]
     prompts = {
         "code": ["def fibonacci(n):\n", "import os\nimport sys\n\ndef main(", "for i in range(10):\n", "#include <stdio.h>\n", "class Stack:\n    def __init__(self):\n"],
