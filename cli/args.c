@@ -43,7 +43,7 @@ void cli_print_help(const cli_command *cmd) {
         char left[64];
         if (o->short_name) snprintf(left, sizeof left, "-%c, %s%s%s", o->short_name, o->name, o->value ? " " : "", o->value ? o->value : "");
         else snprintf(left, sizeof left, "    %s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
-        printf("  %-26s %s\n", left, o->help);
+        printf("  %-26s %s%s\n", left, o->help, o->repeat && !strstr(o->help, "repeatable") ? " (repeatable)" : "");
     }
     printf("  %-26s %s\n", "-h, --help", "show this help");
     if (cmd->details) printf("\n%s\n", cmd->details);
@@ -104,6 +104,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out) {
         } else if (inline_value) {
             return cli_usage_error(cmd, "%s: takes no value", o->name);
         }
+        if (o->value && !o->repeat && out->count[idx] > 0)
+            return cli_usage_error(cmd, "%s: given twice ('%s', then '%s'); it takes one value", o->name, out->values[idx][0], value);
         if (out->count[idx] >= CLI_MAX_REPEAT) return cli_usage_error(cmd, "%s: given more than %d times", o->name, CLI_MAX_REPEAT);
         out->values[idx][out->count[idx]++] = value;
     }

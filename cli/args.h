@@ -25,6 +25,7 @@ typedef struct cli_opt {
     char short_name;    /* 'm', or 0 */
     const char *value;  /* placeholder shown in help ("FILE"), or NULL for a switch */
     const char *help;
+    bool repeat;        /* may be given more than once (each value is used); else a second value is refused */
 } cli_opt;
 
 typedef struct cli_command {
@@ -56,7 +57,7 @@ enum { CLI_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_HELP_SHOWN = -1 };
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *out);
 void cli_print_help(const cli_command *cmd);
 
-/* The last value of an option, or NULL when absent. */
+/* The value of an option (the last of a repeatable one), or NULL when absent. */
 const char *cli_get(const cli_args *a, const char *name);
 bool cli_has(const cli_args *a, const char *name);
 

@@ -27,11 +27,11 @@
     { "--special", 0, NULL, "special-token strings in the prompt are special tokens" }
 
 #define CLI_IV_OPTS                                                                                    \
-    { "--mask", 0, "E,..[@L,..]", "router logits of these experts are -inf before top-k" },            \
-    { "--k", 0, "N[@L,..]", "select the top N experts instead of the model's k" },                     \
-    { "--force", 0, "E[@L,..]", "every token uses exactly expert E with weight 1" },                    \
-    { "--zero", 0, "E,..[@L,..]", "these experts' outputs count as zero (routing unchanged)" },         \
-    { "--drop", 0, "E,..[@L,..]", "weight 0 after top-k, the others re-softmaxed" }
+    { "--mask", 0, "E,..[@L,..]", "router logits of these experts are -inf before top-k", true },            \
+    { "--k", 0, "N[@L,..]", "select the top N experts instead of the model's k", true },                     \
+    { "--force", 0, "E[@L,..]", "every token uses exactly expert E with weight 1", true },                    \
+    { "--zero", 0, "E,..[@L,..]", "these experts' outputs count as zero (routing unchanged)", true },         \
+    { "--drop", 0, "E,..[@L,..]", "weight 0 after top-k, the others re-softmaxed", true }
 
 #define CLI_IV_DETAILS                                                                                 \
     "Interventions apply at the layers after @ (comma-separated), else at every layer;\n"             \

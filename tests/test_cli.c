@@ -29,7 +29,7 @@ static void help_and_version(void) {
 }
 
 static void usage_errors(void) {
-    static const struct { const char *args[4]; const char *expect; } cases[] = {
+    static const struct { const char *args[6]; const char *expect; } cases[] = {
         { { "info", "--frob", NULL }, "moetop: --frob: unknown flag (usage: moetop info" },
         { { "info", "-m", NULL }, "moetop: --model: missing value FILE (usage:" },
         { { "frobnicate", NULL }, "moetop: frobnicate: unknown command" },
@@ -38,10 +38,14 @@ static void usage_errors(void) {
         { { "info", "--json=yes", "-m", NULL }, "--json: takes no value" },
         { { "synth", NULL }, "moetop: -o: an output file is required" },
         { { "synth", "-o", "/tmp/x.gguf", "--heads", }, "--heads: missing value" },
+        /* a flag of one value given twice is refused, never silently the last (--mask and the other
+         * repeatable flags use every value: test_cli_engine) */
+        { { "info", "-m", "x.gguf", "-m", "y.gguf" }, "moetop: --model: given twice ('x.gguf', then 'y.gguf'); it takes one value" },
+        { { "trace", "--prompt", "a", "--prompt=b" }, "--prompt: given twice ('a', then 'b')" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *const *a = cases[i].args;
-        proc_result r = run_moetop(a[0], a[1], a[2], a[3], NULL);
+        proc_result r = run_moetop(a[0], a[1], a[2], a[3], a[4], a[5], NULL);
         CHECKF(is_clean_usage_error(&r), "%s %s: exit %d, stderr '%s'", a[0], a[1] ? a[1] : "", r.status, r.err);
         CHECKF(strstr(r.err, cases[i].expect) != NULL, "%s: stderr '%s' lacks '%s'", a[0], r.err, cases[i].expect);
         proc_free(&r);

@@ -309,7 +309,7 @@ const cli_command cmd_attention_routing = {
                "(prompts separated by blank lines; special-token strings are special tokens); --context text is\n"
                "plain unless --special.\n\n" CLI_IV_DETAILS,
     .definitions = attention_routing_definitions,
-    .opts = { CLI_MODEL_OPTS, { "--context", 0, "TEXT", "a context (repeatable)" },
+    .opts = { CLI_MODEL_OPTS, { "--context", 0, "TEXT", "a context (repeatable)", true },
               { "--contexts-file", 0, "FILE", "contexts in the prompt-set format" },
               { "--token", 0, "TEXT", "the target token's text" },
               { "--special", 0, NULL, "special-token strings in --context are special tokens" }, CLI_IV_OPTS,

@@ -383,7 +383,7 @@ const cli_command cmd_context = {
     .definitions = context_definitions,
     .opts = { CLI_MODEL_OPTS, CLI_CORPUS_OPTS, CLI_IV_OPTS,
               { "--token", 0, "TEXT", "the target (one or several tokens)" },
-              { "--context", 0, "TEXT", "a context holding the target (repeatable)" },
+              { "--context", 0, "TEXT", "a context holding the target (repeatable)", true },
               { "--contexts-file", 0, "FILE", "contexts in the prompt-set format" },
               { "--seed", 0, "S", "seed for anything random (default 0; nothing here is)" },
               { "--csv", 0, NULL, "one row per context, layer and rank (RFC 4180)" },

@@ -12,9 +12,9 @@
 #include "experiments/condition.h"
 
 #define CLI_COND_OPTS                                                                                        \
-    { "--cond", 0, "\"NAME: FLAGS\"", "a condition: a name, then intervention flags (repeatable)" },         \
-    { "--each", 0, "KIND[@L,..]", "a condition per expert: force, mask, zero or drop it (optionally @layers)" }, \
-    { "--k-sweep", 0, "N,N,..", "a condition per k: --k N at every layer" },                                  \
+    { "--cond", 0, "\"NAME: FLAGS\"", "a condition: a name, then intervention flags (repeatable)", true },         \
+    { "--each", 0, "KIND[@L,..]", "a condition per expert: force, mask, zero or drop it (optionally @layers)", true }, \
+    { "--k-sweep", 0, "N,N,..", "a condition per k: --k N at every layer", true },                                  \
     { "--seed", 0, "S", "seed for anything random (default 0)" }
 
 #define CLI_COND_DETAILS                                                                                     \
