@@ -26,7 +26,7 @@
 
 #define PROMPT "def add(a, b):\n    return a + b\n\nThe quick brown fox jumps over the lazy dog, 127 * 89 = 11303."
 #define MAX_E 128
-#define MAX_L 8
+#define MAX_L 24
 
 static jv *json_of(proc_result *r, const char *what) {
     char err[256];
@@ -153,7 +153,9 @@ typedef struct shape {
     uint32_t L, E, k;
 } shape;
 
-/* The oracle fixtures and a synth shape of 128 experts (gpt-oss-120b's count, top-4). */
+/* The oracle fixtures, a synth shape of 128 experts (gpt-oss-120b's count,
+ * top-4) and one of gpt-oss-20b's layers and experts (24 x 32, top-4; MXFP4
+ * experts; small widths). */
 static int shapes(shape *out) {
     int n = 0;
     static const struct { char letter; uint32_t L, E, k; } fx[] = { { 'a', 4, 8, 2 }, { 'b', 3, 32, 4 }, { 'c', 3, 16, 4 } };
@@ -170,14 +172,23 @@ static int shapes(shape *out) {
         proc_free(&r);
     }
     if (access(synth, R_OK) == 0) out[n++] = (shape){ synth, 2, 128, 4 };
+    static char synth20[512];
+    snprintf(synth20, sizeof synth20, "%s/synth-20b-shape.gguf", t_tmpdir());
+    if (access(synth20, R_OK) != 0) {
+        proc_result r = run_moetop("synth", "-q", "-o", synth20, "--preset", "tiny", "--layers", "24", "--experts", "32", "--k", "4",
+                                   "--types", "experts=mxfp4", "--seed", "6", NULL);
+        CHECKF(r.status == 0, "synth: %s", r.err);
+        proc_free(&r);
+    }
+    if (access(synth20, R_OK) == 0) out[n++] = (shape){ synth20, 24, 32, 4 };
     return n;
 }
 
 /* Structural: N below k (k clamped), at k, between, all; soft: per-layer counts >= k. */
 static void exact_on(const char *backend) {
-    shape s[4];
+    shape s[5];
     int n = shapes(s);
-    if (n < 4) return; /* a fixture missing: skipped, saying which */
+    if (n < 5) return; /* a fixture missing: skipped, saying which */
     bool ran = true, vulkan = strcmp(backend, "vulkan") == 0;
     uint8_t keep[MAX_L * MAX_E];
     for (int i = 0; i < n && ran; i++) {
