@@ -99,8 +99,8 @@ static int by_effect(const void *a, const void *b) {
 static void print_tables(const cli_problems *ps, const mt_conditions *c, const mt_eval_result *r, const cli_model *cm,
                          uint32_t max_tokens) {
     size_t C = c->n, P = r->n_problems;
-    printf("%s on %s: %zu problems, %zu condition%s; greedy, up to %u tokens, stopping at a newline\n", cli_base_name(cm->path),
-           ps->name, P, C, C == 1 ? "" : "s", max_tokens);
+    printf("%s on %s: %zu problem%s, %zu condition%s; greedy, up to %u token%s, stopping at a newline\n", cli_base_name(cm->path),
+           ps->name, P, P == 1 ? "" : "s", C, C == 1 ? "" : "s", max_tokens, max_tokens == 1 ? "" : "s");
     printf("accuracy with its Wilson 95%% interval; fixed/broken: right only here / only in the baseline;\n"
            "p: exact McNemar test against the baseline, Holm-adjusted over the %zu other condition%s (see --help)\n\n", C - 1,
            C - 1 == 1 ? "" : "s");
