@@ -44,12 +44,13 @@ static void in_tmux(void) {
     }
     if (s && tmux_resize(&p, 90, 24)) {
         free(s);
-        /* redrawn at 24 rows: the header on the first row again (the shrink
-         * scrolled it away) and the status line, on the last */
+        /* redrawn at 24 rows: the dashboard's heatmap panel on the first row
+         * again (the shrink scrolled it away) and the status line, on the last */
         s = tmux_wait_for(&p, "pos token", false, false);
         free(s);
         s = tmux_wait_for(&p, "interventions: mask ", false, true);
-        CHECKF(s && strncmp(s, "  pos token", 11) == 0 && proc_count_lines(s) <= 24, "after the resize to 90x24: %s", s ? s : "(none)");
+        const char *top = "\xe2\x95\xad\xe2\x94\x80 heatmap"; /* the box's corner and edge, then its title */
+        CHECKF(s && strncmp(s, top, strlen(top)) == 0 && proc_count_lines(s) <= 24, "after the resize to 90x24: %s", s ? s : "(none)");
     }
     if (s) quits_cleanly(&p);
     free(s);

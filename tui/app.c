@@ -242,7 +242,7 @@ static bool next_layer_wrapping(mt_app *app, mt_err *e) {
 }
 
 const mt_action mt_actions[] = {
-    { -1, MT_KEY_TAB, 0, "Tab", "next view (dashboard, heatmap, token, sweep, experts, ablate, compare, generate, text, help)", next_view },
+    { -1, MT_KEY_TAB, 0, "Tab", "next: dashboard heatmap token sweep experts ablate compare generate text help", next_view },
     { -1, MT_KEY_BACKTAB, 0, "S-Tab", "previous view", prev_view },
     { -1, '?', MT_KEY_F1, "? F1", "this help (again: back)", help },
     { -1, MT_KEY_ESC, 0, "Esc", "back to the dashboard, the first screen", back },

@@ -231,7 +231,7 @@ static void next_panel(const mt_app *app, mt_grid *g, mt_rect box) {
     int bw = in.w - 24;
     char line[64], label[64];
     mt_grid_text(g, in, in.x, in.y, "  # token          p", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
-    mt_grid_text(g, in, in.x + 23, in.y, "bar: p, full = 1", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    mt_grid_text(g, in, in.x + 23, in.y, "bar: 0..1", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     for (int k = 0; k < 5 && k + 1 < in.h; k++) {
         if (p[k] < 0) break;
         int y = in.y + 1 + k;
