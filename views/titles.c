@@ -7,6 +7,14 @@
 #include "tui/palette.h"
 #include "views.h"
 
+const char *const mt_view_definitions[] = {
+    "p         softmax(z)_e over all E experts (dashboard router panel: 0 .. its max)",
+    "w         the mixing weights as applied: softmax over the selected, 0 if dropped",
+    "margin    last selected logit - first left-out logit: how near the choice is to change",
+    "next p    softmax of the model's logits after the prompt's last token",
+    NULL,
+};
+
 static const char *const shading_words[MT_SHADE_COUNT] = { "expert id", "top weight", "router entropy", "change against the baseline" };
 
 void mt_view_title(const mt_app *app, mt_grid *g, mt_rect row) {

@@ -47,6 +47,8 @@ void mt_view_text(const mt_app *app, mt_grid *g, mt_rect area);
  * when the view has none). */
 void mt_view_title(const mt_app *app, mt_grid *g, mt_rect row);
 bool mt_view_key(const mt_app *app, mt_grid *g, mt_rect row);
+/* The definitions of the numbers the views show beyond engine/stats.h's (for the help view). */
+extern const char *const mt_view_definitions[];
 /* Where a view draws in a w x h frame: under its title, above its key and the status line. */
 mt_rect mt_view_area(const mt_app *app, int w, int h);
 
