@@ -87,8 +87,9 @@ static void in_tmux_colours_and_mouse(void) {
     char ini[512];
     snprintf(ini, sizeof ini, "%s/colours.ini", t_tmpdir());
     t_write_file(ini, "[display]\ncolors = auto\n", 24);
-    /* a press at column 20, row 3 (X10: ESC [ M, then 32 + button, 32 + 1 + column, 32 + 1 + row), then its release */
-    char *text = colour_screen(ini, "\033[M 5$\033[M#5$", "token 2, layer 0");
+    /* a press at column 20, row 4 (X10: ESC [ M, then 32 + button, 32 + 1 + column, 32 + 1 + row), then its release:
+     * the dashboard's heatmap panel, inside its box from (1, 1) under the header row: token 2, layer 0 */
+    char *text = colour_screen(ini, "\033[M 5%\033[M#5%", "token 2, layer 0");
     CHECKF(text && strstr(text, "48;2;"), "no 24-bit background: %s", text ? text : "(none)");
     free(text);
     t_write_file(ini, "[display]\ncolors = 16\n", 22);
