@@ -43,7 +43,7 @@ ENGINE_LIB := $(BUILD)/libmoetop.a
 TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 
-.PHONY: all tests run test sanitize bench deps check-deps have-deps install uninstall clean help model
+.PHONY: all tests run test sanitize bench deps check-deps have-deps install uninstall clean help model pictures
 all: have-deps $(BIN)
 
 # A plain build only names missing packages; run, test and bench install them.
@@ -161,9 +161,17 @@ help:
 	@echo "make sanitize   the tests under ASan+UBSan only"
 	@echo "make bench      kernel and model speed figures"
 	@echo "make model      train the bundled model again (about an hour)"
+	@echo "make pictures   the README's SVG frames of every view (docs/pictures/)"
 	@echo "make deps       install the Debian packages moetop needs (as root)"
 	@echo "make install    install to PREFIX=$(PREFIX)"
 	@echo "make clean      remove build outputs"
+
+# The README's pictures: moetop's own SVG frames of the dashboard and every
+# view on the bundled model, at 120x40 (examples/pictures.keys says which).
+pictures: all
+	@mkdir -p docs/pictures
+	./$(BIN) --headless --size 120x40 --script examples/pictures.keys \
+	  --prompt "Mixture-of-Experts models send every token to a few experts: the router picks four of sixteen at each layer, and the colours show which expert won."
 
 # libFuzzer targets (clang, with ASan and UBSan): `make fuzz` runs each for
 # FUZZ_SECONDS and keeps what it finds under build/fuzz/<target>/.

@@ -337,7 +337,7 @@ const cli_command cmd_explore = {
     .name = "explore",
     .usage = "moetop [-m MODEL.gguf] [--prompt TEXT] [--size WxH] [--script FILE] [--headless] [--export-frame FILE.txt|.ansi|.svg] [--record FILE.cast]",
     .summary = "The explorer: routing of every token at every layer (headless: a key script and a frame file).",
-    .details = "Views (Tab): heatmap, token, sweep, experts, ablate, compare, generate, help (? lists every\n"
+    .details = "Views (Tab): dashboard, heatmap, token, sweep, experts, ablate, compare, generate, text, help (? lists every\n"
                "key). Key scripts (--script) hold one step per line: the list below, the same as README.md's\n"
                "\"Key scripts\"; lines end in LF, CRLF or CR and type TEXT keeps every byte to the line end\n"
                "(trailing spaces too). Pending work (a completion) finishes before each step. A .txt frame is UTF-8,\n"

@@ -15,7 +15,7 @@
 void mt_config_defaults(mt_config *c) {
     c->ascii = MT_ASCII_AUTO;
     c->colors = MT_COLORS_AUTO;
-    c->view = MT_VIEW_HEATMAP;
+    c->view = MT_VIEW_DASHBOARD;
     c->generate_tokens = MT_GENERATE_TOKENS;
     snprintf(c->export_format, sizeof c->export_format, "svg");
     snprintf(c->export_dir, sizeof c->export_dir, ".");

@@ -173,25 +173,25 @@ static void headless_frames_at_every_size(void) {
     free(text);
 }
 
-/* Expected frames: the heatmap, token, sweep and experts views of fixture a
+/* Expected frames: the dashboard, heatmap, token, sweep and experts views of fixture a
  * at 100x30 equal tests/fixtures/frames/<view>.txt cell for cell (all but
  * the status line, which names this machine's CPU). MOETOP_UPDATE_FRAMES=1
  * writes them again (then read the diff before committing). */
 static void expected_frames(void) {
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
-    static const char *const views[] = { "heatmap", "token", "sweep", "experts" };
+    static const char *const views[] = { "dashboard", "heatmap", "token", "sweep", "experts" };
     char keys[512], text[2048];
     snprintf(keys, sizeof keys, "%s/expected.keys", t_tmpdir());
     size_t o = (size_t)snprintf(text, sizeof text, "j\nj\nl\n");
-    for (size_t v = 0; v < 4; v++) o += (size_t)snprintf(text + o, sizeof text - o, "frame %s/expected-%s.txt\nTab\n", t_tmpdir(), views[v]);
+    for (size_t v = 0; v < 5; v++) o += (size_t)snprintf(text + o, sizeof text - o, "frame %s/expected-%s.txt\nTab\n", t_tmpdir(), views[v]);
     t_write_file(keys, text, o);
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox jumps over the lazy dog.\n\tOK?", "--headless", "--size", "100x30",
                                "--script", keys, NULL);
     CHECKF(r.status == 0, "%s", r.err);
     proc_free(&r);
     bool update = getenv("MOETOP_UPDATE_FRAMES") && *getenv("MOETOP_UPDATE_FRAMES") == '1';
-    for (size_t v = 0; v < 4; v++) {
+    for (size_t v = 0; v < 5; v++) {
         char got_path[600], want_path[256];
         snprintf(got_path, sizeof got_path, "%s/expected-%s.txt", t_tmpdir(), views[v]);
         snprintf(want_path, sizeof want_path, "tests/fixtures/frames/%s.txt", views[v]);
@@ -287,7 +287,7 @@ static void keys_intervene_and_clear(void) {
     free(c);
 }
 
-/* Tab cycles heatmap, token, help; the help lists every key of the action table. */
+/* Tab cycles dashboard, heatmap, token; ? shows help; the help lists every key of the action table. */
 static void views_cycle_and_help_lists_every_key(void) {
     const char *gguf = fixture_path('b', ".gguf");
     if (!gguf) return;
@@ -295,7 +295,7 @@ static void views_cycle_and_help_lists_every_key(void) {
     snprintf(script, sizeof script, "%s/views.keys", t_tmpdir());
     snprintf(tok, sizeof tok, "%s/token.txt", t_tmpdir());
     snprintf(help, sizeof help, "%s/help.txt", t_tmpdir());
-    snprintf(text, sizeof text, "j\nTab\nframe %s\n?\nframe %s\n", tok, help);
+    snprintf(text, sizeof text, "j\nTab\nTab\nframe %s\n?\nframe %s\n", tok, help);
     t_write_file(script, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "180x40", "--script", script, NULL);
     CHECKF(r.status == 0, "%s", r.err);
@@ -343,7 +343,7 @@ static void views_match_trace_and_sweep(void) {
     snprintf(keys, sizeof keys, "%s/semantic.keys", t_tmpdir());
     snprintf(heat, sizeof heat, "%s/semantic-heat.txt", t_tmpdir());
     snprintf(sweep, sizeof sweep, "%s/semantic-sweep.txt", t_tmpdir());
-    snprintf(text, sizeof text, "frame %s\nTab\nTab\nframe %s\n", heat, sweep);
+    snprintf(text, sizeof text, "Tab\nframe %s\nTab\nTab\nframe %s\n", heat, sweep);
     t_write_file(keys, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", prompt, "--headless", "--size", "120x40", "--script", keys, NULL);
     CHECKF(r.status == 0, "%s", r.err);
@@ -358,8 +358,8 @@ static void views_match_trace_and_sweep(void) {
         const jv *layers = jv_get(trace, "layers"), *tokens = jv_get(trace, "tokens");
         size_t T = tokens ? tokens->len : 0, L = layers ? layers->len : 0, checked = 0, wrong = 0;
         uint32_t cells[300];
-        for (size_t t = 0; t < T && t < 38; t++) {
-            int n = frame_row(h, 1 + (int)t, cells, 300);
+        for (size_t t = 0; t < T && t < 36; t++) {
+            int n = frame_row(h, 2 + (int)t, cells, 300); /* under the title line and the header */
             for (size_t l = 0; l < L; l++) {
                 const jv *ex = jv_at(jv_get(jv_at(layers, l), "topk"), t), *w = jv_at(jv_get(jv_at(layers, l), "weights"), t);
                 size_t best = 0;
@@ -375,7 +375,7 @@ static void views_match_trace_and_sweep(void) {
         const jv *sl = jv_get(stats, "layers");
         for (size_t l = 0; sl && l < sl->len; l++) {
             const jv *m = jv_at(sl, l);
-            int n = frame_row(s, 1 + (int)l, cells, 300);
+            int n = frame_row(s, 2 + (int)l, cells, 300);
             if (!CHECKF(n >= 90, "sweep row %zu is %d cells", l, n)) break;
             /* 120 columns: bars of 30 cells from columns 7 and 39, the figures from 71 */
             double h_full = jv_num(m, "entropy_full_mean", -1), h_mix = jv_num(m, "entropy_topk_mean", -1);
@@ -466,8 +466,8 @@ static void ablate_and_compare(void) {
     snprintf(heat, sizeof heat, "%s/shaded.txt", t_tmpdir());
     snprintf(ab, sizeof ab, "%s/ablate.txt", t_tmpdir());
     snprintf(cmp, sizeof cmp, "%s/compare.txt", t_tmpdir());
-    snprintf(text, sizeof text, "Tab\nTab\nTab\nTab\nl\nl\nM\nframe %s\nTab\nframe %s\nEsc\ns\ns\ns\nframe %s\n"
-             "Tab\nTab\nTab\nTab\nM\nZ\nD\nframe %s\n", ab, cmp, heat, zd);
+    snprintf(text, sizeof text, "Tab\nTab\nTab\nTab\nTab\nl\nl\nM\nframe %s\nTab\nframe %s\nEsc\ns\ns\ns\nframe %s\n"
+             "Tab\nTab\nTab\nTab\nTab\nM\nZ\nD\nframe %s\n", ab, cmp, heat, zd);
     t_write_file(script, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox jumps over the lazy dog", "--headless", "--size", "110x24",
                                "--script", script, NULL);
@@ -608,8 +608,8 @@ static void clicks_select_cells(void) {
     snprintf(one, sizeof one, "%s/click1.txt", t_tmpdir());
     snprintf(two, sizeof two, "%s/click2.txt", t_tmpdir());
     snprintf(ab, sizeof ab, "%s/click3.txt", t_tmpdir());
-    /* 100 columns: cells are 3 wide from column 18, token rows from row 1 */
-    snprintf(text, sizeof text, "click 24 4\nframe %s\nclick 24 4\nframe %s\nEsc\nTab\nTab\nTab\nTab\nclick 17 3\nframe %s\nclick 99 29\n",
+    /* the heatmap view at 100 columns: cells are 3 wide from column 18, token rows from row 2 (under the title and the header) */
+    snprintf(text, sizeof text, "Tab\nclick 24 5\nframe %s\nclick 24 5\nframe %s\nEsc\nTab\nTab\nTab\nTab\nTab\nclick 17 4\nframe %s\nclick 99 29\n",
              one, two, ab);
     t_write_file(keys, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "100x30", "--script", keys, NULL);
@@ -618,7 +618,7 @@ static void clicks_select_cells(void) {
     char *a = t_read_file(one, NULL), *b = t_read_file(two, NULL), *c = t_read_file(ab, NULL);
     CHECKF(a && strstr(a, "token 3, layer 2"), "%s", a ? a : "");
     CHECKF(b && strstr(b, " token |"), "%s", b ? b : "");
-    /* the ablate grid: experts from column 10, 3 wide; layer rows from row 1 */
+    /* the ablate grid: experts from column 10, 3 wide; layer rows from row 2 */
     CHECKF(c && strstr(c, " ablate |") && strstr(c, "layer 2, expert 2"), "%s", c ? c : "");
     free(a);
     free(b);
@@ -742,7 +742,7 @@ static void history_up_shows_the_previous_prompt(void) {
  * view's uniform line is (k - 1)/E, not k/E. */
 static void no_tokens_and_the_uniform_line(void) {
     static const char *const views[] = { "heatmap", "token", "sweep", "experts", "compare" };
-    static const char *const keys[] = { "", "Tab\n", "Tab\nTab\n", "Tab\nTab\nTab\n", "S-Tab\nS-Tab\nS-Tab\n" };
+    static const char *const keys[] = { "Tab\n", "Tab\nTab\n", "Tab\nTab\nTab\n", "Tab\nTab\nTab\nTab\n", "S-Tab\nS-Tab\nS-Tab\nS-Tab\n" };
     for (size_t i = 0; i < 5; i++) {
         char name[32];
         snprintf(name, sizeof name, "empty-%s", views[i]);
@@ -757,7 +757,7 @@ static void no_tokens_and_the_uniform_line(void) {
     const jv *md = v ? jv_get(v, "metadata") : NULL;
     double k = md ? jv_num(md, "gpt-oss.expert_used_count", 0) : 0, E = md ? jv_num(md, "gpt-oss.expert_count", 0) : 0;
     if (CHECKF(k > 1 && E > 0, "info --json: %s", info.err)) {
-        char *f = frame_after("The quick brown fox", "-\nTab\nTab\nTab\n", "uniform"), want[64];
+        char *f = frame_after("The quick brown fox", "-\nTab\nTab\nTab\nTab\n", "uniform"), want[64];
         snprintf(want, sizeof want, "(| uniform %.2f)", (k - 1) / E);
         CHECKF(f && strstr(f, "experts |") && strstr(f, want), "want '%s': %s", want, f ? f : "");
         free(f);
@@ -879,9 +879,9 @@ static void nonfinite_views(void) {
     snprintf(heat, sizeof heat, "%s/nf-heat.ansi", t_tmpdir());
     char compare[512];
     snprintf(compare, sizeof compare, "%s/nf-compare.txt", t_tmpdir());
-    snprintf(text, sizeof text, "s\ns\nframe %s\ns\ns\nTab\nTab\nframe %s\nTab\nframe %s\nTab\nM\nTab\nframe %s\n", heat, sweep, experts, compare);
+    snprintf(text, sizeof text, "s\ns\nframe %s\ns\ns\nTab\nTab\nTab\nframe %s\nTab\nframe %s\nTab\nM\nTab\nframe %s\n", heat, sweep, experts, compare);
     t_write_file(script, text, strlen(text));
-    proc_result r = run_moetop("-m", gguf, "--prompt", "What is 127 * 89?", "--headless", "--size", "120x16", "--script", script, NULL);
+    proc_result r = run_moetop("-m", gguf, "--prompt", "What is 127 * 89?", "--headless", "--size", "120x18", "--script", script, NULL);
     CHECKF(r.status == 0, "%s", r.err);
     proc_free(&r);
     char *sw = t_read_file(sweep, NULL), *ex = t_read_file(experts, NULL), *h = t_read_file(heat, NULL);

@@ -44,12 +44,13 @@ static void in_tmux(void) {
     }
     if (s && tmux_resize(&p, 90, 24)) {
         free(s);
-        /* redrawn at 24 rows: the header on the first row again (the shrink
-         * scrolled it away) and the status line, on the last */
+        /* redrawn at 24 rows: the dashboard's heatmap panel on the first row
+         * again (the shrink scrolled it away) and the status line, on the last */
         s = tmux_wait_for(&p, "pos token", false, false);
         free(s);
         s = tmux_wait_for(&p, "interventions: mask ", false, true);
-        CHECKF(s && strncmp(s, "  pos token", 11) == 0 && proc_count_lines(s) <= 24, "after the resize to 90x24: %s", s ? s : "(none)");
+        const char *top = "\xe2\x95\xad\xe2\x94\x80 heatmap"; /* the box's corner and edge, then its title */
+        CHECKF(s && strncmp(s, top, strlen(top)) == 0 && proc_count_lines(s) <= 24, "after the resize to 90x24: %s", s ? s : "(none)");
     }
     if (s) quits_cleanly(&p);
     free(s);
@@ -86,8 +87,9 @@ static void in_tmux_colours_and_mouse(void) {
     char ini[512];
     snprintf(ini, sizeof ini, "%s/colours.ini", t_tmpdir());
     t_write_file(ini, "[display]\ncolors = auto\n", 24);
-    /* a press at column 20, row 3 (X10: ESC [ M, then 32 + button, 32 + 1 + column, 32 + 1 + row), then its release */
-    char *text = colour_screen(ini, "\033[M 5$\033[M#5$", "token 2, layer 0");
+    /* a press at column 20, row 4 (X10: ESC [ M, then 32 + button, 32 + 1 + column, 32 + 1 + row), then its release:
+     * the dashboard's heatmap panel, inside its box from (1, 1) under the header row: token 2, layer 0 */
+    char *text = colour_screen(ini, "\033[M 5%\033[M#5%", "token 2, layer 0");
     CHECKF(text && strstr(text, "48;2;"), "no 24-bit background: %s", text ? text : "(none)");
     free(text);
     t_write_file(ini, "[display]\ncolors = 16\n", 22);

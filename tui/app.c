@@ -210,7 +210,7 @@ static bool prev_view(mt_app *app, mt_err *e) {
 
 static bool help(mt_app *app, mt_err *e) {
     (void)e;
-    app->view = app->view == MT_VIEW_HELP ? MT_VIEW_HEATMAP : MT_VIEW_HELP;
+    app->view = app->view == MT_VIEW_HELP ? MT_VIEW_DASHBOARD : MT_VIEW_HELP;
     return true;
 }
 
@@ -230,15 +230,22 @@ static bool export_frame(mt_app *app, mt_err *e) {
 
 static bool back(mt_app *app, mt_err *e) {
     (void)e;
-    app->view = MT_VIEW_HEATMAP;
+    app->view = MT_VIEW_DASHBOARD;
+    return true;
+}
+
+/* The text view's Space: the next layer, after the last the first. */
+static bool next_layer_wrapping(mt_app *app, mt_err *e) {
+    (void)e;
+    app->cur_layer = app->cur_layer + 1 < app->m->hp.n_layer ? app->cur_layer + 1 : 0;
     return true;
 }
 
 const mt_action mt_actions[] = {
-    { -1, MT_KEY_TAB, 0, "Tab", "next view (heatmap, token, sweep, experts, ablate, compare, generate, help)", next_view },
+    { -1, MT_KEY_TAB, 0, "Tab", "next: dashboard heatmap token sweep experts ablate compare generate text help", next_view },
     { -1, MT_KEY_BACKTAB, 0, "S-Tab", "previous view", prev_view },
     { -1, '?', MT_KEY_F1, "? F1", "this help (again: back)", help },
-    { -1, MT_KEY_ESC, 0, "Esc", "back to the heatmap", back },
+    { -1, MT_KEY_ESC, 0, "Esc", "back to the dashboard, the first screen", back },
     { MT_VIEW_ABLATE, 'j', MT_KEY_DOWN, "j Down", "ablate: next layer", right },
     { MT_VIEW_ABLATE, 'k', MT_KEY_UP, "k Up", "ablate: previous layer", left },
     { MT_VIEW_ABLATE, 'l', MT_KEY_RIGHT, "l Right", "ablate: next expert", expert_next },
@@ -262,6 +269,8 @@ const mt_action mt_actions[] = {
     { -1, 'c', 0, "c", "clear every intervention", clear },
     { -1, 'r', 0, "r", "recompute what a cancelled change left stale", recompute_now },
     { MT_VIEW_HEATMAP, 's', 0, "s", "heatmap: shade cells by expert id, top weight, router entropy or change", next_shading },
+    { MT_VIEW_DASHBOARD, 's', 0, "s", "dashboard: shade the heatmap's cells (as s in the heatmap)", next_shading },
+    { MT_VIEW_TEXT, ' ', 0, "Space", "text: next layer (after the last, the first)", next_layer_wrapping },
     { -1, 'e', '/', "e /", "edit the prompt (Enter runs it, Esc cancels, Up/Down: history, C-a C-e C-u C-k)", mt_action_edit },
     { -1, 'C', 0, "C", "wrap the prompt as a harmony chat", mt_action_chat },
     { -1, 'p', 0, "p", "next prompt of the prompt sets", mt_action_next_prompt },
@@ -367,9 +376,9 @@ void mt_app_free(mt_app *app) {
 
 void mt_app_click(mt_app *app, int w, int h, int x, int y) {
     if (app->editing || w < MT_APP_MIN_W || h < MT_APP_MIN_H) return;
-    mt_rect body = { 0, 0, w, h - 1 }; /* as mt_app_draw lays it out */
+    mt_rect body = mt_view_area(app, w, h); /* as mt_app_draw lays it out */
     uint32_t a, b;
-    if (app->view == MT_VIEW_HEATMAP && mt_heatmap_hit(app, body, x, y, &a, &b)) {
+    if ((app->view == MT_VIEW_HEATMAP || app->view == MT_VIEW_DASHBOARD) && mt_heatmap_hit(app, body, x, y, &a, &b)) {
         if (a == app->cur_tok && b == app->cur_layer) app->view = MT_VIEW_TOKEN;
         app->cur_tok = a;
         app->cur_layer = b;
@@ -388,7 +397,14 @@ void mt_app_draw(mt_app *app, mt_grid *g) {
         mt_grid_text(g, all, 0, g->h / 2, msg, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
         return;
     }
-    mt_rect body = { 0, 0, g->w, g->h - 1 };
+    if (app->view == MT_VIEW_DASHBOARD && mt_dashboard_heatmap_area(app, g->w, g->h).w > 0) {
+        mt_view_dashboard(app, g, all);
+        mt_view_status(app, g, (mt_rect){ 0, g->h - 1, g->w, 1 });
+        return;
+    }
+    mt_rect body = mt_view_area(app, g->w, g->h); /* under the title line, above the key */
+    mt_view_title(app, g, (mt_rect){ 0, 0, g->w, 1 });
+    if (body.y + body.h < g->h - 1) mt_view_key(app, g, (mt_rect){ 0, body.y + body.h, g->w, 1 });
     if (app->view == MT_VIEW_TOKEN) mt_view_token(app, g, body);
     else if (app->view == MT_VIEW_SWEEP) mt_view_sweep(app, g, body);
     else if (app->view == MT_VIEW_EXPERTS) mt_view_experts(app, g, body);
@@ -396,6 +412,7 @@ void mt_app_draw(mt_app *app, mt_grid *g) {
     else if (app->view == MT_VIEW_COMPARE) mt_view_compare(app, g, body);
     else if (app->view == MT_VIEW_GENERATE) mt_view_generate(app, g, body);
     else if (app->view == MT_VIEW_HELP) mt_view_help(app, g, body);
+    else if (app->view == MT_VIEW_TEXT) mt_view_text(app, g, body);
     else mt_view_heatmap(app, g, body);
     mt_view_status(app, g, (mt_rect){ 0, g->h - 1, g->w, 1 });
 }

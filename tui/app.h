@@ -15,7 +15,8 @@
 #include "engine/tokenizer.h"
 #include "grid.h"
 
-enum { MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_SWEEP, MT_VIEW_EXPERTS, MT_VIEW_ABLATE, MT_VIEW_COMPARE, MT_VIEW_GENERATE, MT_VIEW_HELP,
+enum { MT_VIEW_DASHBOARD, MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_SWEEP, MT_VIEW_EXPERTS, MT_VIEW_ABLATE, MT_VIEW_COMPARE, MT_VIEW_GENERATE,
+       MT_VIEW_TEXT, MT_VIEW_HELP,
        MT_VIEW_COUNT };
 
 /* What colours a heatmap cell: the top expert's id, its weight, the router's

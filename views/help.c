@@ -32,4 +32,9 @@ void mt_view_help(const mt_app *app, mt_grid *g, mt_rect area) {
         snprintf(buf, sizeof buf, "  %s", *line);
         mt_grid_text(g, area, x, y++, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
     }
+    for (const char *const *line = mt_view_definitions; *line && y < area.y + area.h; line++) {
+        char buf[200];
+        snprintf(buf, sizeof buf, "  %s", *line);
+        mt_grid_text(g, area, x, y++, buf, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+    }
 }

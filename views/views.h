@@ -32,4 +32,36 @@ void mt_view_help(const mt_app *app, mt_grid *g, mt_rect area);
 /* The status line: model, backend, k, interventions, view, last action. */
 void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area);
 
+/* The dashboard, the first screen: the heatmap, the selected cell's router
+ * distribution, per-layer entropies, the next-token top-5 in titled panels
+ * laid out by tui/layout.h; below 80x24, the heatmap view. */
+void mt_view_dashboard(mt_app *app, mt_grid *g, mt_rect area);
+/* The dashboard heatmap panel's inside for a w x h frame (what clicks hit); w 0 below 80x24. */
+mt_rect mt_dashboard_heatmap_area(const mt_app *app, int w, int h);
+/* The prompt as running text, each token on its top expert's colour at the
+ * cursor's layer (the Mixtral paper's Figure 8), the colours' key beside it. */
+void mt_view_text(const mt_app *app, mt_grid *g, mt_rect area);
+
+/* Every view but the dashboard: a title line saying what the view shows
+ * (row), and a key to its colours and bars (the row under the view; false
+ * when the view has none). */
+void mt_view_title(const mt_app *app, mt_grid *g, mt_rect row);
+bool mt_view_key(const mt_app *app, mt_grid *g, mt_rect row);
+/* The definitions of the numbers the views show beyond engine/stats.h's (for the help view). */
+extern const char *const mt_view_definitions[];
+/* Where a view draws in a w x h frame: under its title, above its key and the status line. */
+mt_rect mt_view_area(const mt_app *app, int w, int h);
+
+/* Keys to colours (views/legend.c). The expert-id palette: what, then each
+ * id on its colour, over the rows of r (ids that do not fit: "+N more");
+ * returns the rows used. */
+int mt_legend_experts(mt_grid *g, mt_rect r, uint32_t n_expert, const char *what);
+/* The rows mt_legend_experts needs to show every id at this width. */
+int mt_legend_expert_rows(uint32_t n_expert, int width, const char *what);
+/* A ramp on one row from (x, y): what, lo, twelve cells from 0 to 1, hi. Returns the cells used. */
+int mt_legend_ramp(mt_grid *g, mt_rect r, int x, int y, const char *what, const char *lo, const char *hi);
+/* The key of the heatmap's shading mode (the palette, or a ramp with its ends and unit). */
+void mt_legend_shading(const mt_app *app, mt_grid *g, mt_rect r);
+int mt_legend_shading_rows(const mt_app *app, int width);
+
 #endif
