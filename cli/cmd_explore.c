@@ -162,6 +162,7 @@ static int interactive(mt_app *app, mt_grid *g, mt_colors_mode colors, outputs *
                 break;
             }
         }
+        mt_app_set_time(app, seconds_since(&t0)); /* messages expire */
         mt_app_draw(app, g);
         after_draw(o, app, g, seconds_since(&t0));
         mt_term_show(t, g);
@@ -283,6 +284,7 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
     for (size_t i = 0; i < script.n && !rc && !app.quit; i++) {
         const mt_step *st = &script.steps[i];
         while (mt_app_tick(&app, &err)) {} /* pending work finishes before each step */
+        mt_app_set_time(&app, clock_s); /* messages expire on the script's clock */
         if (st->kind == MT_STEP_KEY) {
             if (!mt_app_key(&app, st->key, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
             clock_s += 0.4;
