@@ -44,8 +44,7 @@ static const char *synth(int layers, int experts) {
     char l[16], e[16];
     snprintf(l, sizeof l, "%d", layers);
     snprintf(e, sizeof e, "%d", experts);
-    proc_result r = run_moetop("synth", "-q", "-o", path[i], "--preset", "tiny", "--layers", l, "--experts", e, "--k", "4", "--d-model", "64",
-                               "--heads", "2", "--kv-heads", "1", "--head-dim", "32", "--ff", "8", NULL);
+    proc_result r = run_moetop("synth", "-q", "-o", path[i], "--preset", "tiny", "--layers", l, "--experts", e, "--k", "4", "--d-model", "64", NULL);
     bool ok = CHECKF(r.status == 0, "synth %dx%d: %s", layers, experts, r.err);
     proc_free(&r);
     return ok ? path[i] : NULL;
