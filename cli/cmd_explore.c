@@ -89,6 +89,21 @@ typedef struct progress_screen {
     int queued[64], n_queued;
 } progress_screen;
 
+/* After a resize during work: the frame shown, at the terminal's new size
+ * (what fits of the old one, the rest blank), so the bar spans the new
+ * bottom line and the whole screen is painted again (mt_term_show). */
+static void fit_shown(progress_screen *p) {
+    int w, h;
+    mt_term_size(p->t, &w, &h);
+    if (w == p->shown.w && h == p->shown.h) return;
+    mt_grid fresh;
+    if (!mt_grid_init(&fresh, w, h)) return;
+    for (int y = 0; y < h && y < p->shown.h; y++)
+        for (int x = 0; x < w && x < p->shown.w; x++) fresh.cells[y * w + x] = p->shown.cells[y * p->shown.w + x];
+    mt_grid_free(&p->shown);
+    p->shown = fresh;
+}
+
 static bool on_progress(void *user, uint64_t done, uint64_t total) {
     progress_screen *p = user;
     if (done <= 1) {
@@ -105,6 +120,7 @@ static bool on_progress(void *user, uint64_t done, uint64_t total) {
             return false;
         }
         if (key > 0 && key != MT_KEY_CLICK && p->n_queued < 64) p->queued[p->n_queued++] = key;
+        if (key == -1) fit_shown(p);
     }
     mt_grid *g = &p->shown;
     if (g->h < 1 || g->w < 20) return true;
@@ -162,6 +178,7 @@ static int interactive(mt_app *app, mt_grid *g, mt_colors_mode colors, outputs *
                 break;
             }
         }
+        mt_app_set_time(app, seconds_since(&t0)); /* messages expire */
         mt_app_draw(app, g);
         after_draw(o, app, g, seconds_since(&t0));
         mt_term_show(t, g);
@@ -283,6 +300,7 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
     for (size_t i = 0; i < script.n && !rc && !app.quit; i++) {
         const mt_step *st = &script.steps[i];
         while (mt_app_tick(&app, &err)) {} /* pending work finishes before each step */
+        mt_app_set_time(&app, clock_s); /* messages expire on the script's clock */
         if (st->kind == MT_STEP_KEY) {
             if (!mt_app_key(&app, st->key, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
             clock_s += 0.4;

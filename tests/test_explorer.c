@@ -295,12 +295,25 @@ static void views_cycle_and_help_lists_every_key(void) {
     snprintf(script, sizeof script, "%s/views.keys", t_tmpdir());
     snprintf(tok, sizeof tok, "%s/token.txt", t_tmpdir());
     snprintf(help, sizeof help, "%s/help.txt", t_tmpdir());
-    snprintf(text, sizeof text, "j\nTab\nTab\nframe %s\n?\nframe %s\n", tok, help);
+    /* help scrolls: its frames a page apart hold every line between them */
+    size_t o = (size_t)snprintf(text, sizeof text, "j\nTab\nTab\nframe %s\n?\n", tok);
+    for (int p = 0; p < 4; p++) o += (size_t)snprintf(text + o, sizeof text - o, "frame %s.%d.txt\nPageDown\n", help, p);
     t_write_file(script, text, strlen(text));
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox", "--headless", "--size", "180x40", "--script", script, NULL);
     CHECKF(r.status == 0, "%s", r.err);
     proc_free(&r);
-    char *t = t_read_file(tok, NULL), *h = t_read_file(help, NULL);
+    char *t = t_read_file(tok, NULL), *h = NULL;
+    size_t h_len = 0;
+    for (int p = 0; p < 4; p++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s.%d.txt", help, p);
+        char *page = t_read_file(path, NULL);
+        if (!page) continue;
+        h = realloc(h, h_len + strlen(page) + 1);
+        memcpy(h + h_len, page, strlen(page) + 1);
+        h_len += strlen(page);
+        free(page);
+    }
     CHECKF(t && strstr(t, "token 1:") && strstr(t, "L0") && strstr(t, "L2") && strstr(t, "margin"), "token view: %s", t ? t : "");
     if (CHECK(h != NULL)) {
         for (size_t i = 0; i < mt_action_count; i++) CHECKF(strstr(h, mt_actions[i].help) != NULL, "help lacks '%s'", mt_actions[i].help);
@@ -426,7 +439,7 @@ static void sampled_generation_matches_generate(void) {
     if (CHECKF(gen && f && strstr(f, "k 4 T 0.8 seed 7") && strstr(f, "generated 8 tokens"), "%s", f ? f : gr.err)) {
         const jv *toks = jv_get(gen, "generated");
         size_t rows = 0;
-        int header = 0; /* the completion's text, then the header, then a row per token */
+        int header = 1; /* the completion's text, then the header and the layer numbers, then a row per token */
         for (const char *p = f; p < strstr(f, "top expert per layer"); p++) header += *p == '\n';
         for (size_t i = 0; toks && i < toks->len; i++) {
             uint32_t cells[300];

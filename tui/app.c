@@ -17,6 +17,20 @@ bool mt_action_edit(mt_app *app, mt_err *err);
 bool mt_action_chat(mt_app *app, mt_err *err);
 bool mt_action_next_prompt(mt_app *app, mt_err *err);
 bool mt_action_next_domain(mt_app *app, mt_err *err);
+/* In scroll_actions.c: scrolling where no cursor does it */
+bool mt_action_scroll_down(mt_app *app, mt_err *err);
+bool mt_action_scroll_up(mt_app *app, mt_err *err);
+bool mt_action_scroll_page_down(mt_app *app, mt_err *err);
+bool mt_action_scroll_page_up(mt_app *app, mt_err *err);
+bool mt_action_scroll_top(mt_app *app, mt_err *err);
+bool mt_action_scroll_bottom(mt_app *app, mt_err *err);
+bool mt_action_expert_page_down(mt_app *app, mt_err *err);
+bool mt_action_expert_page_up(mt_app *app, mt_err *err);
+bool mt_action_expert_first(mt_app *app, mt_err *err);
+bool mt_action_expert_last(mt_app *app, mt_err *err);
+/* In message.c: messages expire */
+void mt_app_message_notice(mt_app *app);
+void mt_app_message_after_key(mt_app *app, const char *before);
 
 /* Starts a completion of the prompt (with the interventions), a token per tick. */
 static bool generate(mt_app *app, mt_err *err) {
@@ -132,7 +146,7 @@ void mt_app_set_progress(mt_app *app, mt_progress_fn fn, void *user) {
 }
 
 static bool toggle(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
-    int e = app->view == MT_VIEW_ABLATE ? (int)app->cur_expert : cursor_expert(app);
+    int e = app->view == MT_VIEW_ABLATE || app->view == MT_VIEW_EXPERTS ? (int)app->cur_expert : cursor_expert(app);
     if (e < 0) {
         snprintf(app->message, sizeof app->message, "no expert under the cursor");
         return true;
@@ -261,7 +275,7 @@ const mt_action mt_actions[] = {
     { -1, MT_KEY_PAGEUP, 0, "PageUp", "ten tokens up", page_up },
     { -1, MT_KEY_HOME, 'g', "Home g", "first token", first },
     { -1, MT_KEY_END, 'G', "End G", "last token", last },
-    { -1, 'm', 0, "m", "mask the expert (cell's top, or ablate's column) at this layer (toggle)", mask },
+    { -1, 'm', 0, "m", "mask the expert at this layer (toggle): the cell's top, or the cursor's", mask },
     { -1, 'z', 0, "z", "zero that expert's output at this layer (toggle)", zero },
     { -1, 'x', 0, "x", "drop that expert at this layer (toggle)", drop },
     { -1, '+', '=', "+", "one more expert per token at this layer", k_up },
@@ -278,6 +292,26 @@ const mt_action mt_actions[] = {
     { -1, 'n', 0, "n", "generate a completion with the interventions (greedy, or the config's temperature and seed)", generate },
     { -1, 'X', 0, "X", "export this frame (moetop-frame-N.svg; the config sets format and folder)", export_frame },
     { -1, 'q', 0, "q", "quit", quit },
+    { MT_VIEW_EXPERTS, 'j', MT_KEY_DOWN, "j Down", "experts: next expert", expert_next },
+    { MT_VIEW_EXPERTS, 'k', MT_KEY_UP, "k Up", "experts: previous expert", expert_prev },
+    { MT_VIEW_EXPERTS, MT_KEY_PAGEDOWN, 0, "PageDown", "experts: sixteen experts on", mt_action_expert_page_down },
+    { MT_VIEW_EXPERTS, MT_KEY_PAGEUP, 0, "PageUp", "experts: sixteen experts back", mt_action_expert_page_up },
+    { MT_VIEW_EXPERTS, MT_KEY_HOME, 'g', "Home g", "experts: first expert", mt_action_expert_first },
+    { MT_VIEW_EXPERTS, MT_KEY_END, 'G', "End G", "experts: last expert", mt_action_expert_last },
+    { MT_VIEW_TOKEN, '>', '.', "> .", "token: the sparkline sixteen experts on", mt_action_expert_page_down },
+    { MT_VIEW_TOKEN, '<', ',', "< ,", "token: the sparkline sixteen experts back", mt_action_expert_page_up },
+    { MT_VIEW_HELP, 'j', MT_KEY_DOWN, "j Down", "help: scroll down a line", mt_action_scroll_down },
+    { MT_VIEW_HELP, 'k', MT_KEY_UP, "k Up", "help: scroll up a line", mt_action_scroll_up },
+    { MT_VIEW_HELP, MT_KEY_PAGEDOWN, ' ', "PageDown Space", "help: a page down", mt_action_scroll_page_down },
+    { MT_VIEW_HELP, MT_KEY_PAGEUP, 0, "PageUp", "help: a page up", mt_action_scroll_page_up },
+    { MT_VIEW_HELP, MT_KEY_HOME, 'g', "Home g", "help: the top", mt_action_scroll_top },
+    { MT_VIEW_HELP, MT_KEY_END, 'G', "End G", "help: the end", mt_action_scroll_bottom },
+    { MT_VIEW_GENERATE, 'j', MT_KEY_DOWN, "j Down", "generate: scroll the tokens down", mt_action_scroll_down },
+    { MT_VIEW_GENERATE, 'k', MT_KEY_UP, "k Up", "generate: scroll the tokens up", mt_action_scroll_up },
+    { MT_VIEW_GENERATE, MT_KEY_PAGEDOWN, 0, "PageDown", "generate: a page down", mt_action_scroll_page_down },
+    { MT_VIEW_GENERATE, MT_KEY_PAGEUP, 0, "PageUp", "generate: a page up", mt_action_scroll_page_up },
+    { MT_VIEW_GENERATE, MT_KEY_HOME, 'g', "Home g", "generate: the first token", mt_action_scroll_top },
+    { MT_VIEW_GENERATE, MT_KEY_END, 'G', "End G", "generate: follow the newest token", mt_action_scroll_bottom },
 };
 
 const size_t mt_action_count = sizeof mt_actions / sizeof *mt_actions;
@@ -293,7 +327,7 @@ static const mt_action *bound(const mt_app *app, int key) {
     return NULL;
 }
 
-bool mt_app_key(mt_app *app, int key, mt_err *err) {
+static bool key_once(mt_app *app, int key, mt_err *err) {
     const mt_action *a = app->editing ? NULL : bound(app, key);
     if (!app->editing && !a) return true; /* unbound keys do nothing */
     bool ok = app->editing ? mt_prompt_line_key(app, key, err) : a->run(app, err);
@@ -304,6 +338,18 @@ bool mt_app_key(mt_app *app, int key, mt_err *err) {
         else snprintf(app->message, sizeof app->message, "cancelled: the prompt holds %u tokens", mt_session_length(app->s));
         return true;
     }
+    return ok;
+}
+
+/* A key, and the status line's message: one the key wrote is stamped, an
+ * older one counts the key and expires (message.c). */
+bool mt_app_key(mt_app *app, int key, mt_err *err) {
+    mt_app_message_notice(app);
+    char before[sizeof app->message];
+    memcpy(before, app->message, sizeof before);
+    app->message[0] = 0;
+    bool ok = key_once(app, key, err);
+    mt_app_message_after_key(app, before);
     return ok;
 }
 

@@ -92,7 +92,32 @@ struct mt_app {
     mt_rng gen_rng;                       /* seeded as moetop generate seeds it: the same tokens for the same seed */
     float *gen_prob;                      /* sampling scratch [n_vocab] */
     uint32_t *gen_index;
+    /* scrolling and panning (tui/scroll.h): the first item each view shows,
+     * kept by the views so the window moves only as far as the cursor needs */
+    uint32_t left_layer;                  /* heatmap and generate view: the first layer column */
+    uint32_t token_top_layer;             /* token view: the first layer row */
+    uint32_t sweep_top_layer;             /* sweep view */
+    uint32_t compare_top_layer;           /* compare view */
+    uint32_t experts_top;                 /* experts view: the first expert row (cur_expert is its cursor) */
+    uint32_t ablate_top_layer, ablate_left_expert; /* ablate view */
+    uint32_t spark_left;                  /* token view: the first expert of the sparkline */
+    uint32_t help_top;                    /* help view: the first line */
+    uint32_t gen_top;                     /* generate view: the first token row, once scrolled */
+    bool gen_scrolled;                    /* false: the newest tokens stay in view */
+    int page_rows;                        /* rows the last view drawn showed: what PageUp/PageDown move in help and generate */
+    /* messages expire (mt_app_set_time): after MT_MESSAGE_KEYS keys or MT_MESSAGE_SECONDS */
+    char message_seen[256];               /* the message as last stamped */
+    unsigned message_keys;                /* keys since it appeared */
+    double now, message_at;               /* the front end's clock (seconds) and when the message appeared */
 };
+
+/* A message stays for this many further keys, or this many seconds of the
+ * front end's clock, whichever comes first. */
+#define MT_MESSAGE_KEYS 8
+#define MT_MESSAGE_SECONDS 10.0
+/* The front end's clock in seconds (any origin, never decreasing): a message
+ * older than MT_MESSAGE_SECONDS goes. Headless, the script's clock. */
+void mt_app_set_time(mt_app *app, double seconds);
 
 /* The prompt is tokenized with special tokens parsed. False with err set. */
 bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const mt_tokenizer *tok, mt_backend *be,

@@ -17,6 +17,7 @@ struct mt_term {
     int max_pairs;  /* pairs this terminal holds, at most PAIR_SLOTS / 2 */
     mt_grid last;   /* what the screen shows, to redraw only changes */
     int n_pairs;
+    bool repaint;   /* a resize was read: the next frame paints every cell (the terminal may show anything) */
     struct pair_slot { int fg, bg, pair; } slots[PAIR_SLOTS]; /* pair 0: empty */
 };
 
@@ -119,7 +120,8 @@ void mt_term_size(mt_term *t, int *w, int *h) {
 }
 
 void mt_term_show(mt_term *t, const mt_grid *g) {
-    if (t->last.w != g->w || t->last.h != g->h) {
+    if (t->last.w != g->w || t->last.h != g->h || t->repaint) {
+        t->repaint = false;
         mt_grid_free(&t->last);
         mt_grid_init(&t->last, g->w, g->h);
         for (int i = 0; i < g->w * g->h; i++) t->last.cells[i].cp = 0xffffffff; /* nothing shown yet */
@@ -155,14 +157,13 @@ void mt_term_show(mt_term *t, const mt_grid *g) {
 }
 
 int mt_term_key(mt_term *t, int timeout_ms, int *x, int *y) {
-    (void)t;
     timeout(timeout_ms);
     wint_t ch;
     int kind = get_wch(&ch);
     if (kind == ERR) return 0;
     if (kind == KEY_CODE_YES) {
         switch (ch) {
-        case KEY_RESIZE: return -1;
+        case KEY_RESIZE: t->repaint = true; return -1;
         case KEY_MOUSE: {
             MEVENT ev;
             if (getmouse(&ev) != OK || !(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))) return 0;

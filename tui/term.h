@@ -27,7 +27,8 @@ const char *mt_term_depth_name(const mt_term *t);
 void mt_term_close(mt_term *t);
 /* The terminal's size now. */
 void mt_term_size(mt_term *t, int *w, int *h);
-/* Paints g (its size must be the terminal's). */
+/* Paints g (its size must be the terminal's): the cells that changed, or
+ * every cell after a resize was read (even back to the same size). */
 void mt_term_show(mt_term *t, const mt_grid *g);
 /* The next key (an explorer key code), 0 on timeout, -1 on resize;
  * MT_KEY_CLICK with the cell in *x, *y for a left click. */

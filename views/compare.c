@@ -12,6 +12,7 @@
 #include "engine/utf8.h"
 #include "tui/label.h"
 #include "tui/palette.h"
+#include "tui/scroll.h"
 #include "views.h"
 
 /* Text wrapped into r, a newline shown as a glyph (the columns stay
@@ -70,7 +71,12 @@ void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area) {
     }
     mt_grid_text(g, area, area.x + 1, area.y, "layer  overlap with the baseline       top expert changed", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     int y = area.y + 1;
-    for (uint32_t l = 0; l < hp->n_layer && y < area.y + area.h - 8; l++, y++) {
+    /* the layers from app->compare_top_layer, following the cursor's; the blank row under them says where the window is */
+    uint32_t L = hp->n_layer, stale = mt_session_dirty_from(app->s);
+    int layer_rows = area.h - 9 > 1 ? area.h - 9 : 1;
+    app->compare_top_layer = mt_scroll_follow(app->compare_top_layer, app->cur_layer, (uint32_t)layer_rows, L);
+    uint32_t l0 = app->compare_top_layer, l1 = l0 + (uint32_t)layer_rows < L ? l0 + (uint32_t)layer_rows : L;
+    for (uint32_t l = l0; l < l1; l++, y++) {
         double overlap = 0;
         uint32_t changed = 0, kept = 0; /* tokens with NaN or infinite router logits (either side) are left out */
         for (uint32_t t = 0; t < T; t++) {
@@ -91,18 +97,22 @@ void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area) {
             changed += (ta < 0) != (tb < 0) || (ta >= 0 && tb >= 0 && a[ta] != b[tb]);
         }
         if (!kept) {
-            snprintf(line, sizeof line, "%5u  no statistics: %u tokens with NaN or infinite router logits", l, T);
+            snprintf(line, sizeof line, "%5u%s no statistics: %u tokens with NaN or infinite router logits", l, l >= stale ? "!" : " ", T);
             mt_grid_text(g, area, area.x + 1, y, line, 0xc00000, MT_COLOR_DEFAULT, 0);
             continue;
         }
         overlap /= kept;
-        snprintf(line, sizeof line, "%5u  %.3f ", l, overlap);
-        int x = area.x + 1 + mt_grid_text(g, area, area.x + 1, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+        snprintf(line, sizeof line, "%5u%s %.3f ", l, l >= stale ? "!" : " ", overlap); /* !: stale, a cancelled change left it */
+        int x = area.x + 1 + mt_grid_text(g, area, area.x + 1, y, line, l >= stale ? 0xc00000 : MT_COLOR_DEFAULT, MT_COLOR_DEFAULT,
+                                          l == app->cur_layer ? MT_ATTR_BOLD | MT_ATTR_UNDERLINE : 0);
         for (int i = 0; i < 20; i++)
             mt_grid_put(g, area, x + i, y, i < (int)(overlap * 20 + 0.5) ? (app->ascii ? '#' : 0x2588) : ' ', mt_ramp(overlap), MT_COLOR_DEFAULT, 0);
         snprintf(line, sizeof line, "   %u of %u tokens%s", changed, kept, kept < T ? " (others: NaN or infinite router logits)" : "");
         mt_grid_text(g, area, x + 20, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, changed ? MT_ATTR_BOLD : MT_ATTR_DIM);
     }
+    char note[120] = "";
+    mt_scroll_append(note, sizeof note, "layers", l0, l1 - l0, L, "h l");
+    mt_scroll_show(g, area, y, note);
     y++;
     const float *la = mt_session_logits(app->s, T - 1), *lb = mt_session_logits(base, T - 1);
     if (!la || !lb || y >= area.y + area.h) return;

@@ -8,9 +8,10 @@
 #include "engine/stats.h"
 #include "tui/label.h"
 #include "tui/palette.h"
+#include "tui/scroll.h"
 #include "views.h"
 
-void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
+void mt_view_experts(mt_app *app, mt_grid *g, mt_rect area) {
     const mt_hparams *hp = &app->m->hp;
     uint32_t T = mt_session_length(app->s), E = hp->n_expert, l = app->cur_layer;
     if (T == 0) { /* no shares of zero tokens */
@@ -56,11 +57,17 @@ void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
         snprintf(line, sizeof line, "; %u left out (NaN or infinite router logits)", left_out);
         mt_grid_text(g, area, hx, area.y, line, 0xc00000, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
     }
-    int bar_w = 24;
-    for (uint32_t e = 0; e < E && (int)e + 1 < area.h; e++) {
-        int y = area.y + 1 + (int)e, x = area.x + 1;
-        snprintf(line, sizeof line, "%3u ", e);
-        x += mt_grid_text(g, area, x, y, line, mt_contrast_on(mt_expert_color(e)), mt_expert_color(e), 0);
+    if (mt_session_dirty_from(app->s) <= l) /* a cancelled change left this layer stale */
+        mt_grid_text(g, area, hx, area.y, " STALE! (r recomputes)", 0xc00000, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+    int bar_w = 24, id_w = mt_digits(E ? E - 1 : 0) & 15;
+    /* the experts from app->experts_top, following the expert cursor (j k); the last row: where the window is */
+    int rows = area.h - 2 > 1 ? area.h - 2 : 1;
+    if (app->cur_expert >= E) app->cur_expert = E ? E - 1 : 0;
+    app->experts_top = mt_scroll_follow(app->experts_top, app->cur_expert, (uint32_t)rows, E);
+    for (uint32_t e = app->experts_top; e < E && (int)(e - app->experts_top) < rows; e++) {
+        int y = area.y + 1 + (int)(e - app->experts_top), x = area.x + 1;
+        snprintf(line, sizeof line, "%*u ", id_w < 3 ? 3 : id_w, e);
+        x += mt_grid_text(g, area, x, y, line, mt_contrast_on(mt_expert_color(e)), mt_expert_color(e), e == app->cur_expert ? MT_ATTR_BOLD | MT_ATTR_UNDERLINE : 0);
         double rate = T ? (double)count[e] / T : 0;
         int filled = (int)(rate * bar_w + 0.5), mark = (int)(uniform * bar_w + 0.5);
         for (int i = 0; i <= bar_w; i++) {
@@ -80,6 +87,9 @@ void mt_view_experts(const mt_app *app, mt_grid *g, mt_rect area) {
             x += mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, k ? MT_ATTR_DIM : 0);
         }
     }
+    char note[120] = "";
+    mt_scroll_append(note, sizeof note, "experts", app->experts_top, (uint32_t)rows, E, "j k");
+    if (area.h >= 3) mt_scroll_show(g, area, area.y + area.h - 1, note);
 done:
     free(count);
     free(best_tok);

@@ -21,8 +21,33 @@ static void summary(const mt_app *app, char *out, size_t cap) {
     else out[o - 1] = 0;
 }
 
+/* k as it is per layer: "k 4" when every layer has the same, else the
+ * model's k and the layers that differ, runs of layers together:
+ * "k 4 (L3: 2, L5-7: 6)". */
+static void k_text(const mt_app *app, char *out, size_t cap) {
+    uint32_t L = app->iv.n_layer, base = app->m->hp.k;
+    const uint32_t *k = app->iv.k;
+    bool uniform = true;
+    for (uint32_t l = 1; l < L; l++) uniform &= k[l] == k[0];
+    if (uniform || L == 0) {
+        snprintf(out, cap, "k %u", L && k[0] ? k[0] : base);
+        return;
+    }
+    size_t o = (size_t)snprintf(out, cap, "k %u (", base);
+    for (uint32_t l = 0; l < L && o + 24 < cap;) {
+        uint32_t end = l;
+        while (end + 1 < L && k[end + 1] == k[l]) end++;
+        if (k[l]) {
+            if (end > l) o += (size_t)snprintf(out + o, cap - o, "%sL%u-%u: %u", out[o - 1] == '(' ? "" : ", ", l, end, k[l]);
+            else o += (size_t)snprintf(out + o, cap - o, "%sL%u: %u", out[o - 1] == '(' ? "" : ", ", l, k[l]);
+        }
+        l = end + 1;
+    }
+    if (o + 2 < cap) snprintf(out + o, cap - o, ")");
+}
+
 void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
-    char iv[160], line[512];
+    char iv[160], line[640];
     if (app->editing) { /* the prompt line, its end in view, with a cursor */
         mt_grid_fill(g, area, ' ', MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
         int x = area.x + mt_grid_text(g, area, area.x, area.y, "prompt> ", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
@@ -50,7 +75,9 @@ void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
     char sampling[64];
     if (app->temperature > 0) snprintf(sampling, sizeof sampling, "T %.2g seed %llu", (double)app->temperature, (unsigned long long)app->seed);
     else snprintf(sampling, sizeof sampling, "greedy");
-    snprintf(line, sizeof line, " %s | k %u %s | interventions: %s%s%s", mt_view_names[app->view], app->m->hp.k, sampling, iv,
+    char ks[96];
+    k_text(app, ks, sizeof ks);
+    snprintf(line, sizeof line, " %s | %s %s | interventions: %s%s%s", mt_view_names[app->view], ks, sampling, iv,
              message[0] ? " | " : "", message);
     mt_grid_fill(g, area, ' ', 0x000000, 0xd0d0d0, 0);
     int used = mt_grid_text(g, area, area.x, area.y, line, 0x000000, 0xd0d0d0, 0);

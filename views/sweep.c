@@ -8,6 +8,7 @@
 
 #include "engine/stats.h"
 #include "tui/palette.h"
+#include "tui/scroll.h"
 #include "views.h"
 
 static void bar(mt_grid *g, mt_rect r, int x, int y, int width, double v, bool ascii, uint32_t color) {
@@ -22,7 +23,7 @@ static void bar(mt_grid *g, mt_rect r, int x, int y, int width, double v, bool a
     mt_grid_put(g, r, x + width, y, ascii ? '|' : 0x2502, 0xc00000, MT_COLOR_DEFAULT, 0); /* the uniform mark at 1 */
 }
 
-void mt_view_sweep(const mt_app *app, mt_grid *g, mt_rect area) {
+void mt_view_sweep(mt_app *app, mt_grid *g, mt_rect area) {
     const mt_hparams *hp = &app->m->hp;
     if (mt_session_length(app->s) == 0) { /* no statistic over zero tokens */
         mt_grid_text(g, area, area.x + 2, area.y + 1, "(no tokens: give a prompt)", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
@@ -44,13 +45,18 @@ void mt_view_sweep(const mt_app *app, mt_grid *g, mt_rect area) {
     char line[200];
     snprintf(line, sizeof line, "layer  H_full %*s H_mix %*s top-1  Gini    CV  cold", bar_w - 5, "", bar_w - 4, "");
     mt_grid_text(g, area, area.x + 1, area.y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
-    for (uint32_t l = 0; l < hp->n_layer && (int)l + 1 < area.h; l++) {
+    /* the layers from app->sweep_top_layer, following the cursor's; the last row: where the window is */
+    uint32_t L = hp->n_layer, stale = mt_session_dirty_from(app->s);
+    int rows = area.h - 2 > 1 ? area.h - 2 : 1;
+    app->sweep_top_layer = mt_scroll_follow(app->sweep_top_layer, app->cur_layer, (uint32_t)rows, L);
+    for (uint32_t l = app->sweep_top_layer; l < L && (int)(l - app->sweep_top_layer) < rows; l++) {
         mt_layer_metrics m;
         double uniform = st.layers[l].tokens ? (double)st.layers[l].selections / st.layers[l].tokens / hp->n_expert : 0;
         mt_layer_metrics_compute(&st.layers[l], 0.25 * uniform, &m);
-        int y = area.y + 1 + (int)l, x = area.x + 1;
-        snprintf(line, sizeof line, "%5u ", l);
-        x += mt_grid_text(g, area, x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, l == app->cur_layer ? MT_ATTR_BOLD : 0);
+        int y = area.y + 1 + (int)(l - app->sweep_top_layer), x = area.x + 1;
+        snprintf(line, sizeof line, "%5u%s", l, l >= stale ? "!" : " "); /* !: stale, a cancelled change left it */
+        x += mt_grid_text(g, area, x, y, line, l >= stale ? 0xc00000 : MT_COLOR_DEFAULT, MT_COLOR_DEFAULT,
+                          l == app->cur_layer ? MT_ATTR_BOLD | MT_ATTR_UNDERLINE : l >= stale ? MT_ATTR_BOLD : 0);
         uint64_t left = st.layers[l].nonfinite;
         if (!st.layers[l].tokens) { /* every token left out (or none yet): no numbers, never a certain router */
             snprintf(line, sizeof line, "no statistics: %llu token%s with NaN or infinite router logits", (unsigned long long)left, left == 1 ? "" : "s");
@@ -69,5 +75,8 @@ void mt_view_sweep(const mt_app *app, mt_grid *g, mt_rect area) {
             mt_grid_text(g, area, x, y, line, 0xc00000, MT_COLOR_DEFAULT, 0);
         }
     }
+    char note[120] = "";
+    mt_scroll_append(note, sizeof note, "layers", app->sweep_top_layer, (uint32_t)rows, L, "h l");
+    if (area.h >= 3) mt_scroll_show(g, area, area.y + area.h - 1, note);
     mt_stats_free(&st);
 }

@@ -1,0 +1,41 @@
+/* Messages on the status line expire: after MT_MESSAGE_KEYS further keys or
+ * MT_MESSAGE_SECONDS of the front end's clock (mt_app_set_time), whichever
+ * comes first. Actions keep writing app->message as before; this notices a
+ * new one (or the same text written again) and stamps it. */
+#include <string.h>
+
+#include "app.h"
+
+void mt_app_message_notice(mt_app *app);
+void mt_app_message_after_key(mt_app *app, const char *before);
+
+/* A message that appeared outside a key (a finished completion, an export, a
+ * cancelled baseline): stamped now. */
+void mt_app_message_notice(mt_app *app) {
+    if (strcmp(app->message, app->message_seen) == 0) return;
+    memcpy(app->message_seen, app->message, sizeof app->message_seen);
+    app->message_keys = 0;
+    app->message_at = app->now;
+}
+
+/* After a key's action: the message it wrote is stamped; without one, the
+ * one before (restored) counts the key, and goes after MT_MESSAGE_KEYS. */
+void mt_app_message_after_key(mt_app *app, const char *before) {
+    if (app->message[0]) {
+        app->message_seen[0] = 0; /* written by this key, even the same text again: new */
+        mt_app_message_notice(app);
+        return;
+    }
+    memcpy(app->message, before, sizeof app->message);
+    if (app->message[0] && ++app->message_keys > MT_MESSAGE_KEYS) app->message[0] = 0;
+    mt_app_message_notice(app);
+}
+
+void mt_app_set_time(mt_app *app, double seconds) {
+    app->now = seconds;
+    mt_app_message_notice(app);
+    if (app->message[0] && app->now - app->message_at > MT_MESSAGE_SECONDS) {
+        app->message[0] = 0;
+        mt_app_message_notice(app);
+    }
+}
