@@ -140,7 +140,7 @@ bool mt_app_paste(mt_app *app, const char *text, mt_err *err);
 bool mt_app_too_small(const mt_app *app);
 /* The below-minimum frame: the size needed and the size there is, whole
  * words wrapped over the rows, never cut; the longest of a few wordings that
- * fits (none fits in fewer than 10 cells). */
+ * fits (the shortest, "need 40x8", needs 4 columns and 2 rows, or 9 and 1). */
 void mt_app_draw_too_small(mt_grid *g);
 /* Frees what tui/app_keys.c adds to the app (the kept conditions). */
 void mt_app_keys_free(mt_app *app);

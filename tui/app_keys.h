@@ -30,8 +30,9 @@ bool mt_action_cond_forget(mt_app *app, mt_err *err);
  * condition's name, or when the same interventions are kept already). */
 bool mt_app_keep_named(mt_app *app, const char *name, mt_err *err);
 
-/* The interventions as `moetop compare --cond` flags, grouped ("--force
- * 3@all --k 2@0,1 --mask 5@2"; "all" is every layer), or "" for none. */
+/* The interventions as `moetop compare --cond` flags (engine/intervene.h's
+ * language), grouped by expert and by k: "--force 3 --k 2@0,1 --mask 5@2"
+ * (no @: every layer), or "" for none. */
 void mt_iv_flags_text(const mt_interventions *iv, char *out, size_t cap);
 
 /* The kept conditions compared on the prompt. */

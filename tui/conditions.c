@@ -8,18 +8,22 @@
 
 #include "app_keys.h"
 
-/* Appends "LIST" of layers where a layer mask holds: "all" or "0,3,5". */
-static size_t layers_text(const bool *on, uint32_t L, char *out, size_t cap) {
+/* The layers where on holds: "@0,3,5", or all_layers when every layer. */
+static size_t layers_text(const bool *on, uint32_t L, const char *all_layers, char *out, size_t cap) {
     uint32_t count = 0;
     for (uint32_t l = 0; l < L; l++) count += on[l];
-    if (count == L) return (size_t)snprintf(out, cap, "all");
+    if (count == L) return (size_t)snprintf(out, cap, "%s", all_layers);
     size_t o = 0;
     for (uint32_t l = 0; l < L && o < cap; l++)
-        if (on[l]) o += (size_t)snprintf(out + o, cap - o, "%s%u", o ? "," : "", l);
+        if (on[l]) o += (size_t)snprintf(out + o, cap - o, "%s%u", o ? "," : "@", l);
     return o;
 }
 
-void mt_iv_flags_text(const mt_interventions *iv, char *out, size_t cap) {
+static void flags_text(const mt_interventions *iv, const char *all_layers, char *out, size_t cap);
+
+void mt_iv_flags_text(const mt_interventions *iv, char *out, size_t cap) { flags_text(iv, "", out, cap); }
+
+static void flags_text(const mt_interventions *iv, const char *all_layers, char *out, size_t cap) {
     if (!cap) return;
     out[0] = 0;
     uint32_t L = iv->n_layer, E = iv->n_expert;
@@ -32,16 +36,16 @@ void mt_iv_flags_text(const mt_interventions *iv, char *out, size_t cap) {
         bool any = false;
         for (uint32_t l = 0; l < L; l++) any |= on[l] = iv->force[l] == (int32_t)e;
         if (!any) continue;
-        layers_text(on, L, layers, sizeof layers);
-        o += (size_t)snprintf(out + o, cap - o, "%s--force %u@%s", o ? " " : "", e, layers);
+        layers_text(on, L, all_layers, layers, sizeof layers);
+        o += (size_t)snprintf(out + o, cap - o, "%s--force %u%s", o ? " " : "", e, layers);
     }
     /* k N@..: per value */
     for (uint32_t k = 1; k <= E && o < cap; k++) {
         bool any = false;
         for (uint32_t l = 0; l < L; l++) any |= on[l] = iv->k[l] == k;
         if (!any) continue;
-        layers_text(on, L, layers, sizeof layers);
-        o += (size_t)snprintf(out + o, cap - o, "%s--k %u@%s", o ? " " : "", k, layers);
+        layers_text(on, L, all_layers, layers, sizeof layers);
+        o += (size_t)snprintf(out + o, cap - o, "%s--k %u%s", o ? " " : "", k, layers);
     }
     static const struct { uint8_t bit; const char *name; } kinds[] = { { MT_IV_MASK, "mask" }, { MT_IV_ZERO, "zero" }, { MT_IV_DROP, "drop" } };
     for (size_t k = 0; k < 3; k++)
@@ -49,8 +53,8 @@ void mt_iv_flags_text(const mt_interventions *iv, char *out, size_t cap) {
             bool any = false;
             for (uint32_t l = 0; l < L; l++) any |= on[l] = (iv->flags[(size_t)l * E + e] & kinds[k].bit) != 0;
             if (!any) continue;
-            layers_text(on, L, layers, sizeof layers);
-            o += (size_t)snprintf(out + o, cap - o, "%s--%s %u@%s", o ? " " : "", kinds[k].name, e, layers);
+            layers_text(on, L, all_layers, layers, sizeof layers);
+            o += (size_t)snprintf(out + o, cap - o, "%s--%s %u%s", o ? " " : "", kinds[k].name, e, layers);
         }
     free(on);
     if (o >= cap) out[cap - 1] = 0;
@@ -62,7 +66,7 @@ static bool same_iv(const mt_interventions *a, const mt_interventions *b) { retu
  * fit a condition's name, made unique in the list with " (2)", " (3)", ... */
 static void auto_name(const mt_app *app, char *out, size_t cap) {
     char flags[2048], base[MT_COND_NAME_MAX - 8];
-    mt_iv_flags_text(&app->iv, flags, sizeof flags);
+    flags_text(&app->iv, "@all", flags, sizeof flags);
     size_t o = 0;
     for (const char *p = flags; *p;) { /* drop the "--" of each flag */
         if (p[0] == '-' && p[1] == '-' && (p == flags || p[-1] == ' ')) p += 2;
