@@ -162,7 +162,7 @@ static void edit_line_columns(void) {
  * wordings whole (never cut), or nothing where none fits. */
 static void too_small_message_is_whole(void) {
     int bad = 0, blank = 0;
-    char first_bad[64] = "";
+    char first_bad[128] = "";
     for (int w = 1; w < MT_APP_MIN_W + 5; w++)
         for (int h = 1; h < MT_APP_MIN_H + 3; h++) {
             if (w >= MT_APP_MIN_W && h >= MT_APP_MIN_H) continue;
