@@ -198,6 +198,17 @@ static int interactive(mt_app *app, mt_grid *g, mt_colors_mode colors, outputs *
             mt_app_click(app, g->w, g->h, mx, my);
             continue;
         }
+        if (key == MT_KEY_PASTE) { /* one edit, one frame (pastes during long work: their text waited in t) */
+            char *text = mt_term_paste_take(t);
+            bool ok = !text || !*text || mt_app_paste(app, text, &err);
+            free(text);
+            if (!ok) {
+                mt_term_close(t);
+                t = NULL;
+                rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+            }
+            continue;
+        }
         if (busy && !key && !mt_app_tick(app, &err) && app->gen_pending) {
             mt_term_close(t);
             t = NULL;
@@ -316,6 +327,9 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
                     after_draw(&out, &app, &g, clock_s);
                 }
             }
+        } else if (st->kind == MT_STEP_PASTE) {
+            if (!mt_app_paste(&app, st->text, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+            clock_s += 0.4;
         } else if (st->kind == MT_STEP_CLICK) {
             mt_app_click(&app, g.w, g.h, st->x, st->y);
             clock_s += 0.4;

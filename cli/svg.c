@@ -14,6 +14,7 @@
 #include "engine/outfile.h"
 #include "engine/locale_c.h"
 #include "text.h"
+#include "tui/palette.h"
 
 /* Okabe-Ito: distinguishable by colour-blind readers */
 static const char *const series_colours[] = { "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000" };
@@ -124,16 +125,12 @@ bool svg_write_bars(const char *path, const svg_bars *c) {
     return finish(&o, path);
 }
 
-/* viridis, sampled at 9 points and interpolated */
+/* viridis: the explorer's (tui/palette.h: nine stops interpolated in OKLab) */
 static void ramp(double t, int rgb[3]) {
-    static const int stops[9][3] = { { 68, 1, 84 },    { 71, 44, 122 },  { 59, 81, 139 },  { 44, 113, 142 }, { 33, 144, 141 },
-                                     { 39, 173, 129 }, { 92, 200, 99 },  { 170, 220, 50 }, { 253, 231, 37 } };
-    t = t < 0 ? 0 : t > 1 ? 1 : t;
-    double x = t * 8;
-    int i = (int)x;
-    if (i >= 8) i = 7;
-    double f = x - i;
-    for (int c = 0; c < 3; c++) rgb[c] = (int)lround(stops[i][c] + (stops[i + 1][c] - stops[i][c]) * f);
+    uint32_t c = mt_viridis(t);
+    rgb[0] = (int)(c >> 16 & 255);
+    rgb[1] = (int)(c >> 8 & 255);
+    rgb[2] = (int)(c & 255);
 }
 
 bool svg_write_heatmap(const char *path, const svg_heatmap *h) {

@@ -234,6 +234,79 @@ static void in_tmux_recording_has_the_terminal_size(void) {
     free(cast);
 }
 
+/* A paste arrives at once and as one edit (bracketed paste, xterm's mode
+ * 2004): 3,000 characters with a line end inside, pasted into the prompt
+ * line as tmux pastes (the line end sent as CR, which typed would be Enter
+ * and run half the text). The edit line then shows the paste's end with the
+ * cursor after it; Home shows its start; Enter runs all of it. The time from
+ * the paste to the screen showing its end is printed (a key per character,
+ * as before, took about 25 s). */
+static void in_tmux_paste_is_one_edit(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf || !tmux_require()) return;
+    char text[3001];
+    size_t o = (size_t)snprintf(text, sizeof text, "PASTE-START of a long prompt\n");
+    static const char *const words[] = { "alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta ", "eta ", "theta " };
+    for (int i = 0; o < 3000 - 8 - 8; i++) o += (size_t)snprintf(text + o, sizeof text - o, "%s", words[i % 8]);
+    while (o < 3000 - 7) text[o++] = 'z';
+    snprintf(text + o, sizeof text - o, "THE-END");
+    if (!CHECKF(strlen(text) == 3000, "%zu characters", strlen(text))) return;
+    tmux_pane p;
+    const char *argv[] = { t_bin(), "-m", gguf, "--prompt", PROMPT, NULL };
+    if (!tmux_open(&p, 100, 30, argv)) return;
+    char *s = tmux_wait_for(&p, EVALUATED, false, false);
+    bool ok = s && tmux_keys(&p, false, "e C-u");
+    free(s);
+    s = ok ? tmux_wait_for(&p, "prompt>", false, true) : NULL;
+    free(s);
+    ok = s && tmux_paste(&p, text);
+    s = ok ? tmux_wait_for(&p, "zzTHE-END", false, true) : NULL;
+    double pasted = p.waited;
+    ok = CHECKF(s && strstr(s, "prompt> <") && !strstr(s, "prompt run"), "the paste's end not on the edit line: %s", s ? s : "(none)");
+    free(s);
+    if (ok) printf("  3000 characters pasted: on screen %.3f s after the paste\n", pasted);
+    ok = ok && tmux_keys(&p, false, "Home");
+    s = ok ? tmux_wait_for(&p, "prompt> PASTE-START of a long prompt", false, true) : NULL;
+    free(s);
+    ok = s && tmux_keys(&p, false, "Enter");
+    s = ok ? tmux_wait_for(&p, "| prompt run", false, true) : NULL;
+    free(s);
+    /* all of it: the last token (G) is the 1379th (the fixture's tokenizer
+     * splits THE-END into TH, E, -, EN, D; the old prompt had 5 tokens) */
+    ok = s && tmux_keys(&p, false, "G");
+    s = ok ? tmux_wait_for(&p, "token 1378, layer 0", false, false) : NULL;
+    CHECKF(s && strstr(s, "1378 D"), "the last token after Enter: %s", s ? s : "(none)");
+    if (s) quits_cleanly(&p);
+    free(s);
+    tmux_close(&p);
+}
+
+/* Below the minimum size the screen says so, whole; keys other than q do
+ * nothing there (m and l, unseen, change nothing: back at 100x30 the cursor
+ * is on layer 0 with no interventions), and q quits. */
+static void in_tmux_too_small(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf || !tmux_require()) return;
+    tmux_pane p;
+    const char *argv[] = { t_bin(), "-m", gguf, "--prompt", PROMPT, NULL };
+    if (!tmux_open(&p, 100, 30, argv)) return;
+    char *s = tmux_wait_for(&p, EVALUATED, false, false);
+    bool ok = s && tmux_resize(&p, 30, 6);
+    free(s);
+    s = ok ? tmux_wait_for(&p, "this terminal is 30x6.", false, false) : NULL;
+    CHECKF(s && strstr(s, "moetop needs at least 40x8") && strstr(s, "Enlarge it, or q quits."), "the message: %s", s ? s : "(none)");
+    free(s);
+    ok = s && tmux_keys(&p, false, "m l l f >") && tmux_resize(&p, 100, 30);
+    s = ok ? tmux_wait_for(&p, "interventions: none", false, true) : NULL;
+    CHECKF(s && strstr(s, EVALUATED), "keys acted unseen: %s", s ? s : "(none)");
+    free(s);
+    ok = s && tmux_resize(&p, 30, 6);
+    s = ok ? tmux_wait_for(&p, "this terminal is 30x6.", false, false) : NULL;
+    if (s) quits_cleanly(&p);
+    free(s);
+    tmux_close(&p);
+}
+
 int main(void) {
     t_begin("explorer-tmux");
     RUN(in_tmux);
@@ -241,5 +314,7 @@ int main(void) {
     RUN(in_tmux_progress_and_cancel);
     RUN(terminal_refused_in_one_line);
     RUN(in_tmux_recording_has_the_terminal_size);
+    RUN(in_tmux_paste_is_one_edit);
+    RUN(in_tmux_too_small);
     return t_end();
 }

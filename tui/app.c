@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_keys.h"
 #include "engine/sample.h"
 #include "script.h"
 #include "views/views.h"
@@ -312,6 +313,15 @@ const mt_action mt_actions[] = {
     { MT_VIEW_GENERATE, MT_KEY_PAGEUP, 0, "PageUp", "generate: a page up", mt_action_scroll_page_up },
     { MT_VIEW_GENERATE, MT_KEY_HOME, 'g', "Home g", "generate: the first token", mt_action_scroll_top },
     { MT_VIEW_GENERATE, MT_KEY_END, 'G', "End G", "generate: follow the newest token", mt_action_scroll_bottom },
+    { -1, 'f', 0, "f", "force the expert (cell's top, or ablate's column) at this layer: every token uses only it (toggle)", mt_action_force },
+    { -1, 'F', 0, "F", "force that expert at every layer (toggle)", mt_action_force_everywhere },
+    { -1, '>', 0, ">", "k one more at every layer (the same k everywhere: this layer's + 1)", mt_action_k_up_everywhere },
+    { -1, '<', 0, "<", "k one fewer at every layer", mt_action_k_down_everywhere },
+    { -1, 'K', 0, "K", "keep the interventions as a named condition (compare shows the kept side by side)", mt_action_keep },
+    { MT_VIEW_COMPARE, ']', 0, "]", "compare: select the next kept condition", mt_action_cond_next },
+    { MT_VIEW_COMPARE, '[', 0, "[", "compare: select the previous kept condition", mt_action_cond_prev },
+    { MT_VIEW_COMPARE, MT_KEY_ENTER, 0, "Enter", "compare: apply the selected condition's interventions", mt_action_cond_apply },
+    { MT_VIEW_COMPARE, MT_KEY_DELETE, MT_KEY_BACKSPACE, "Delete", "compare: forget the selected condition", mt_action_cond_forget },
 };
 
 const size_t mt_action_count = sizeof mt_actions / sizeof *mt_actions;
@@ -344,6 +354,10 @@ static bool key_once(mt_app *app, int key, mt_err *err) {
 /* A key, and the status line's message: one the key wrote is stamped, an
  * older one counts the key and expires (message.c). */
 bool mt_app_key(mt_app *app, int key, mt_err *err) {
+    if (mt_app_too_small(app)) { /* nothing that cannot be seen: only q acts */
+        if (key == 'q') app->quit = true;
+        return true;
+    }
     mt_app_message_notice(app);
     char before[sizeof app->message];
     memcpy(before, app->message, sizeof before);
@@ -400,6 +414,7 @@ const mt_session *mt_app_baseline(mt_app *app) {
 }
 
 void mt_app_free(mt_app *app) {
+    mt_app_keys_free(app);
     free(app->gen_prob);
     free(app->gen_index);
     for (int i = 0; i < 2; i++) {
@@ -436,15 +451,14 @@ void mt_app_click(mt_app *app, int w, int h, int x, int y) {
 
 void mt_app_draw(mt_app *app, mt_grid *g) {
     mt_grid_clear(g);
-    mt_rect all = { 0, 0, g->w, g->h };
+    app->shown_w = g->w;
+    app->shown_h = g->h;
     if (g->w < MT_APP_MIN_W || g->h < MT_APP_MIN_H) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "moetop needs %dx%d (this is %dx%d)", MT_APP_MIN_W, MT_APP_MIN_H, g->w, g->h);
-        mt_grid_text(g, all, 0, g->h / 2, msg, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
+        mt_app_draw_too_small(g);
         return;
     }
     if (app->view == MT_VIEW_DASHBOARD && mt_dashboard_heatmap_area(app, g->w, g->h).w > 0) {
-        mt_view_dashboard(app, g, all);
+        mt_view_dashboard(app, g, (mt_rect){ 0, 0, g->w, g->h });
         mt_view_status(app, g, (mt_rect){ 0, g->h - 1, g->w, 1 });
         return;
     }

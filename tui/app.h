@@ -13,6 +13,7 @@
 #include "engine/rng.h"
 #include "engine/session.h"
 #include "engine/tokenizer.h"
+#include "experiments/condition.h"
 #include "grid.h"
 
 enum { MT_VIEW_DASHBOARD, MT_VIEW_HEATMAP, MT_VIEW_TOKEN, MT_VIEW_SWEEP, MT_VIEW_EXPERTS, MT_VIEW_ABLATE, MT_VIEW_COMPARE, MT_VIEW_GENERATE,
@@ -109,6 +110,11 @@ struct mt_app {
     char message_seen[256];               /* the message as last stamped */
     unsigned message_keys;                /* keys since it appeared */
     double now, message_at;               /* the front end's clock (seconds) and when the message appeared */
+    int shown_w, shown_h;                 /* the last frame's size: below the minimum, keys but q do nothing */
+    int edit_target;                      /* what the edit line holds: MT_EDIT_PROMPT or MT_EDIT_NAME */
+    mt_conditions conds;                  /* K's kept conditions, [0] "baseline" (n 0 until the first K) */
+    size_t cond_at;                       /* the compare view's selected kept condition */
+    struct mt_cond_cache *cond_cache;     /* their comparison (experiments/compare.h), or NULL */
 };
 
 /* A message stays for this many further keys, or this many seconds of the
@@ -118,6 +124,8 @@ struct mt_app {
 /* The front end's clock in seconds (any origin, never decreasing): a message
  * older than MT_MESSAGE_SECONDS goes. Headless, the script's clock. */
 void mt_app_set_time(mt_app *app, double seconds);
+
+enum { MT_EDIT_PROMPT, MT_EDIT_NAME };
 
 /* The prompt is tokenized with special tokens parsed. False with err set. */
 bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const mt_tokenizer *tok, mt_backend *be,
@@ -150,6 +158,18 @@ const mt_session *mt_app_baseline(mt_app *app);
 const char *mt_app_continuation(mt_app *app, bool intervened);
 /* Paints the whole frame. */
 void mt_app_draw(mt_app *app, mt_grid *g);
+/* A bracketed paste (terminal) or a script's paste step: the whole text is
+ * one edit of the prompt line (tui/prompt_line.c). */
+bool mt_app_paste(mt_app *app, const char *text, mt_err *err);
+/* Whether the last frame drawn was below MT_APP_MIN_W x MT_APP_MIN_H (keys
+ * other than q then do nothing: their effect could not be seen). */
+bool mt_app_too_small(const mt_app *app);
+/* The below-minimum frame: the size needed and the size there is, whole
+ * words wrapped over the rows, never cut; the longest of a few wordings that
+ * fits (the shortest, "need 40x8", needs 4 columns and 2 rows, or 9 and 1). */
+void mt_app_draw_too_small(mt_grid *g);
+/* Frees what tui/app_keys.c adds to the app (the kept conditions). */
+void mt_app_keys_free(mt_app *app);
 
 /* The smallest frame the explorer draws into. */
 #define MT_APP_MIN_W 40

@@ -1,43 +1,59 @@
 #include "color_map.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Squared distance, weighted for the eye: green differences show most, blue least. */
-static long distance2(uint32_t a, uint32_t b) {
-    long dr = (long)((a >> 16) & 255) - (long)((b >> 16) & 255), dg = (long)((a >> 8) & 255) - (long)((b >> 8) & 255),
-         db = (long)(a & 255) - (long)(b & 255);
-    return 3 * dr * dr + 4 * dg * dg + 2 * db * db;
-}
+#include "oklab.h"
 
-static uint32_t rgb3(int r, int g, int b) { return (uint32_t)r << 16 | (uint32_t)g << 8 | (uint32_t)b; }
-
-int mt_color_to_256(uint32_t rgb) {
-    static const int level[6] = { 0, 95, 135, 175, 215, 255 };
-    int ch[3] = { (int)((rgb >> 16) & 255), (int)((rgb >> 8) & 255), (int)(rgb & 255) }, idx[3];
-    for (int k = 0; k < 3; k++) { /* the nearest cube level per channel */
-        idx[k] = 0;
-        for (int i = 1; i < 6; i++)
-            if (abs(ch[k] - level[i]) < abs(ch[k] - level[idx[k]])) idx[k] = i;
-    }
-    uint32_t cube = rgb3(level[idx[0]], level[idx[1]], level[idx[2]]);
-    /* the grey ramp: 232..255 are 8, 18, .., 238 */
-    int grey = (ch[0] + ch[1] + ch[2]) / 3, gi = grey < 8 ? 0 : (grey - 3) / 10;
-    if (gi > 23) gi = 23;
-    int gv = 8 + 10 * gi;
-    return distance2(rgb, rgb3(gv, gv, gv)) < distance2(rgb, cube) ? 232 + gi : 16 + 36 * idx[0] + 6 * idx[1] + idx[2];
-}
-
-int mt_color_to_16(uint32_t rgb, int n_colors) {
-    /* xterm's default palette */
+/* The xterm-256 palette as 0xRRGGBB: 0..15 xterm's default ANSI colours,
+ * 16..231 the 6x6x6 cube of levels 0, 95, 135, .., 255, 232..255 the greys
+ * 8, 18, .., 238. */
+static uint32_t xterm_color(int i) {
     static const uint32_t ansi[16] = { 0x000000, 0xcd0000, 0x00cd00, 0xcdcd00, 0x0000ee, 0xcd00cd, 0x00cdcd, 0xe5e5e5,
                                        0x7f7f7f, 0xff0000, 0x00ff00, 0xffff00, 0x5c5cff, 0xff00ff, 0x00ffff, 0xffffff };
-    int n = n_colors >= 16 ? 16 : 8, best = 0;
-    for (int i = 1; i < n; i++)
-        if (distance2(rgb, ansi[i]) < distance2(rgb, ansi[best])) best = i;
+    static const uint32_t level[6] = { 0, 95, 135, 175, 215, 255 };
+    if (i < 16) return ansi[i];
+    if (i < 232) return level[(i - 16) / 36] << 16 | level[(i - 16) / 6 % 6] << 8 | level[(i - 16) % 6];
+    uint32_t v = 8 + 10 * (uint32_t)(i - 232);
+    return v << 16 | v << 8 | v;
+}
+
+/* The palette in OKLab, made once. */
+static float palette_lab[256][3];
+static pthread_once_t palette_once = PTHREAD_ONCE_INIT;
+static void make_palette_lab(void) {
+    for (int i = 0; i < 256; i++) mt_oklab_from_rgb(xterm_color(i), palette_lab[i]);
+}
+
+/* The index in [from, to) nearest to rgb in OKLab; the first of equals. A
+ * small cache per thread: a frame holds few distinct colours. */
+static int nearest(uint32_t rgb, int from, int to) {
+    static _Thread_local struct { uint32_t key; int16_t from, to, index; } cache[512];
+    unsigned slot = (rgb * 2654435761u >> 7 ^ (unsigned)from * 31u ^ (unsigned)to) % 512;
+    uint32_t key = (rgb & 0xffffff) | 0x1000000; /* 0: an empty slot */
+    if (cache[slot].key == key && cache[slot].from == from && cache[slot].to == to) return cache[slot].index;
+    pthread_once(&palette_once, make_palette_lab);
+    float lab[3];
+    mt_oklab_from_rgb(rgb, lab);
+    int best = from;
+    float best_d = mt_oklab_distance2(lab, palette_lab[from]);
+    for (int i = from + 1; i < to; i++) {
+        float d = mt_oklab_distance2(lab, palette_lab[i]);
+        if (d < best_d) best_d = d, best = i;
+    }
+    cache[slot].key = key;
+    cache[slot].from = (int16_t)from;
+    cache[slot].to = (int16_t)to;
+    cache[slot].index = (int16_t)best;
     return best;
 }
+
+int mt_color_to_256(uint32_t rgb) { return nearest(rgb, 16, 256); }
+
+int mt_color_to_16(uint32_t rgb, int n_colors) { return nearest(rgb, 0, n_colors >= 16 ? 16 : 8); }
 
 bool mt_colorterm_truecolor(const char *colorterm) {
     return colorterm && (strcmp(colorterm, "truecolor") == 0 || strcmp(colorterm, "24bit") == 0);

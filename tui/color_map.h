@@ -14,9 +14,12 @@ typedef enum { MT_COLORS_AUTO, MT_COLORS_TRUE, MT_COLORS_256, MT_COLORS_16, MT_C
 
 typedef enum { MT_DEPTH_NONE, MT_DEPTH_16, MT_DEPTH_256, MT_DEPTH_TRUE } mt_color_depth;
 
-/* The xterm-256 index nearest to 0xRRGGBB (16..255: the 6x6x6 cube or the grey ramp). */
+/* The xterm-256 index nearest to 0xRRGGBB (16..255: the 6x6x6 cube or the
+ * grey ramp; 0..15 left out, as terminals redefine them), nearest by
+ * Euclidean distance in OKLab (tui/oklab.h); the lower index of equals. */
 int mt_color_to_256(uint32_t rgb);
-/* The ANSI colour nearest to 0xRRGGBB (0..15, xterm's default palette); of 0..7 when only 8. */
+/* The ANSI colour nearest to 0xRRGGBB in OKLab (0..15, xterm's default
+ * palette); of 0..7 when only 8. */
 int mt_color_to_16(uint32_t rgb, int n_colors);
 
 /* Whether COLORTERM asks for 24-bit colour ("truecolor" or "24bit"). */

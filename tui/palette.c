@@ -1,5 +1,7 @@
 #include "palette.h"
 
+#include "oklab.h"
+
 static mt_ramp_kind ramp_kind = MT_RAMP_VIRIDIS;
 static mt_experts_kind experts_kind = MT_EXPERTS_TABLEAU;
 
@@ -25,16 +27,17 @@ uint32_t mt_contrast_on(uint32_t bg) {
     return 0.299 * r + 0.587 * g + 0.114 * b > 140 ? 0x000000 : 0xffffff;
 }
 
-/* Linear interpolation between nine evenly spaced stops. */
+/* Nine evenly spaced stops, interpolated on straight lines in OKLab
+ * (tui/oklab.h), so equal steps of t look like equal steps of colour; the
+ * stops are the published ramp's sRGB colours at t = 0, 1/8, .., 1. */
 static uint32_t ramp9(const int stops[9][3], double t) {
     t = t < 0 ? 0 : t > 1 ? 1 : t != t ? 0 : t;
     double x = t * 8;
     int i = (int)x;
     if (i >= 8) i = 7;
-    double f = x - i;
-    uint32_t c = 0;
-    for (int k = 0; k < 3; k++) c = c << 8 | (uint32_t)(stops[i][k] + (stops[i + 1][k] - stops[i][k]) * f + 0.5);
-    return c;
+    uint32_t a = (uint32_t)stops[i][0] << 16 | (uint32_t)stops[i][1] << 8 | (uint32_t)stops[i][2];
+    uint32_t b = (uint32_t)stops[i + 1][0] << 16 | (uint32_t)stops[i + 1][1] << 8 | (uint32_t)stops[i + 1][2];
+    return mt_oklab_mix(a, b, x - i);
 }
 
 uint32_t mt_viridis(double t) {

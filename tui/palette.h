@@ -18,7 +18,8 @@ uint32_t mt_expert_color(uint32_t e);
 uint32_t mt_contrast_on(uint32_t bg);
 /* The theme's ramp at t in [0, 1] (clamped). */
 uint32_t mt_ramp(double t);
-/* viridis and cividis at t in [0, 1]. */
+/* viridis and cividis at t in [0, 1]: nine stops of the published ramps,
+ * interpolated in OKLab (tui/oklab.h). */
 uint32_t mt_viridis(double t);
 uint32_t mt_cividis(double t);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "app_keys.h"
 #include "engine/lines.h"
 #include "engine/utf8.h"
 #include "script.h"
@@ -67,6 +68,7 @@ bool mt_prompt_line_key(mt_app *app, int key, mt_err *err) {
     switch (key) {
     case MT_KEY_ENTER:
         app->editing = false;
+        if (app->edit_target == MT_EDIT_NAME) return mt_app_keep_named(app, app->edit, err);
         remember(app, app->edit);
         snprintf(app->message, sizeof app->message, "prompt run");
         return mt_app_set_prompt(app, app->edit, err);
@@ -102,7 +104,7 @@ bool mt_prompt_line_key(mt_app *app, int key, mt_err *err) {
         return true;
     case MT_KEY_UP:
     case MT_KEY_DOWN:
-        if (!app->n_history) return true;
+        if (!app->n_history || app->edit_target == MT_EDIT_NAME) return true;
         app->history_at += key == MT_KEY_UP ? 1 : -1;
         if (app->history_at < 0) app->history_at = 0;
         if (app->history_at > app->n_history) app->history_at = app->n_history;
@@ -128,6 +130,7 @@ bool mt_action_edit(mt_app *app, mt_err *err);
 bool mt_action_edit(mt_app *app, mt_err *err) {
     (void)err;
     app->editing = true;
+    app->edit_target = MT_EDIT_PROMPT;
     /* the line starts as the prompt in force; when that is the newest history entry, start there,
      * so that the first Up shows the one before it (not the same text again) */
     app->history_at = app->n_history && strcmp(app->history[0], app->prompt) == 0 ? 1 : 0;
@@ -237,4 +240,57 @@ void mt_app_load_prompt_sets(mt_app *app, const char *dir) {
         free(text);
         free(names[f]);
     }
+}
+
+/* A bracketed paste: the whole text is one edit. Line ends (CR LF, CR, LF)
+ * become LF, a tab stays, other control characters are dropped and bytes
+ * that are not UTF-8 become U+FFFD; what does not fit the line is left out
+ * (said on the status line). Outside the editor the paste opens it, holding
+ * the pasted text (Enter runs it, Esc cancels). */
+bool mt_app_paste(mt_app *app, const char *text, mt_err *err) {
+    (void)err;
+    if (mt_app_too_small(app)) return true;
+    if (!app->editing) {
+        mt_action_edit(app, err);
+        app->edit[0] = 0;
+        app->edit_at = 0;
+    }
+    size_t len = strlen(app->edit), n = strlen(text), room = sizeof app->edit - 1 - len;
+    char *add = malloc(n * 3 + 1); /* a byte becomes at most U+FFFD's 3 */
+    if (!add) {
+        snprintf(app->message, sizeof app->message, "out of memory for the paste");
+        return true;
+    }
+    size_t o = 0, chars = 0, left_out = 0;
+    bool full = false; /* past the first character that does not fit, the rest is left out */
+    const uint8_t *s = (const uint8_t *)text;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t step = mt_utf8_next(s + i, n - i, &cp);
+        if (cp == '\r' && i + 1 < n && s[i + 1] == '\n') {
+            i++;
+            continue; /* the LF after it is the line end */
+        }
+        i += step;
+        if (cp == MT_UTF8_INVALID) cp = 0xfffd;
+        if (cp == '\r') cp = '\n';
+        if ((cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) continue;
+        char buf[4];
+        size_t k = mt_utf8_encode(cp, buf);
+        if (full || o + k > room) {
+            full = true;
+            left_out++;
+            continue;
+        }
+        memcpy(add + o, buf, k);
+        o += k;
+        chars++;
+    }
+    memmove(app->edit + app->edit_at + o, app->edit + app->edit_at, len - app->edit_at + 1);
+    memcpy(app->edit + app->edit_at, add, o);
+    app->edit_at += o;
+    free(add);
+    if (left_out) snprintf(app->message, sizeof app->message, "the prompt line is full: %zu characters pasted, %zu left out", chars, left_out);
+    else snprintf(app->message, sizeof app->message, "pasted %zu characters (Enter runs the prompt)", chars);
+    return true;
 }

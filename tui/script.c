@@ -17,6 +17,7 @@ const char *const mt_script_help[] = {
     "a key name     " MT_SCRIPT_NAMED_KEYS(NAME_IN_LIST) "F1..F12 C-a..C-z,",
     "               or any single character (j, K, ?, +); names are case-sensitive",
     "type TEXT      each character of TEXT as a key (after e: typed into the prompt line)",
+    "paste TEXT     TEXT pasted at once, as a terminal's bracketed paste: one edit of the prompt line",
     "wait MS        advance the recording's clock by MS milliseconds (0..600000); work never needs it:",
     "               pending work (a completion) finishes before each step",
     "click X Y      a left click on the cell at column X, row Y (from 0, the top left)",
@@ -69,7 +70,7 @@ bool mt_script_parse(const char *text, size_t len, const char *name, mt_script *
         line[n] = 0;
         /* trailing spaces and tabs are dropped, except from `type TEXT`: its text is every byte */
         size_t lead = strspn(line, " \t");
-        if (strncmp(line + lead, "type ", 5) != 0)
+        if (strncmp(line + lead, "type ", 5) != 0 && strncmp(line + lead, "paste ", 6) != 0)
             while (n && (line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = 0;
         char *s = line;
         while (*s == ' ' || *s == '\t') s++;
@@ -78,6 +79,9 @@ bool mt_script_parse(const char *text, size_t len, const char *name, mt_script *
         if (strncmp(s, "type ", 5) == 0) {
             step.kind = MT_STEP_TYPE;
             step.text = strdup(s + 5);
+        } else if (strncmp(s, "paste ", 6) == 0) {
+            step.kind = MT_STEP_PASTE;
+            step.text = strdup(s + 6);
         } else if (strncmp(s, "frame ", 6) == 0) {
             step.kind = MT_STEP_FRAME;
             step.text = strdup(s + 6);
@@ -110,11 +114,11 @@ bool mt_script_parse(const char *text, size_t len, const char *name, mt_script *
             step.kind = MT_STEP_KEY;
             step.key = mt_key_from_name(s);
             if (step.key < 0) {
-                mt_err_set(err, "%s:%d: '%.40s' is not a key name, type TEXT, wait MS, click X Y or frame FILE", name, line_no, s);
+                mt_err_set(err, "%s:%d: '%.40s' is not a key name, type TEXT, paste TEXT, wait MS, click X Y or frame FILE", name, line_no, s);
                 goto fail;
             }
         }
-        if ((step.kind == MT_STEP_TYPE || step.kind == MT_STEP_FRAME) && !step.text) goto oom;
+        if ((step.kind == MT_STEP_TYPE || step.kind == MT_STEP_PASTE || step.kind == MT_STEP_FRAME) && !step.text) goto oom;
         if (!add(out, step)) {
             free(step.text);
             goto oom;

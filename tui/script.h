@@ -1,11 +1,11 @@
 /* Key scripts for the headless explorer (shared/contracts/cli.md): one step
  * per line: a key name (MT_SCRIPT_NAMED_KEYS below, F1..F12, C-a..C-z, a
- * single character), `type TEXT`, `wait MS` or `frame FILE`; '#' starts a
+ * single character), `type TEXT`, `paste TEXT`, `wait MS` or `frame FILE`; '#' starts a
  * comment. moetop adds `click X Y`: a left click on the cell at column X,
  * row Y (from 0). The README's "Key scripts" section documents the same.
  * Lines are read by engine/lines.h (LF, CRLF or CR line ends, a byte-order
  * mark dropped); leading spaces and tabs are dropped, trailing ones too except
- * after `type `: TEXT is every byte up to the line end. A NUL byte or a line
+ * after `type ` and `paste `: TEXT is every byte up to the line end. A NUL byte or a line
  * over 4095 bytes is an error naming the line. */
 #ifndef MT_SCRIPT_H
 #define MT_SCRIPT_H
@@ -22,6 +22,7 @@ enum {
     MT_KEY_F1, /* .. MT_KEY_F1 + 11 */
     MT_KEY_CTRL_A = MT_KEY_F1 + 12, /* .. + 25 */
     MT_KEY_CLICK = MT_KEY_CTRL_A + 26, /* a left click; the cell comes with it */
+    MT_KEY_PASTE, /* a bracketed paste; the text comes with it (mt_term_paste_take) */
 };
 
 /* The named keys of key scripts: the one table the parser, `moetop explore
@@ -37,12 +38,12 @@ enum {
  * key names in it come from MT_SCRIPT_NAMED_KEYS. */
 extern const char *const mt_script_help[];
 
-typedef enum { MT_STEP_KEY, MT_STEP_TYPE, MT_STEP_WAIT, MT_STEP_FRAME, MT_STEP_CLICK } mt_step_kind;
+typedef enum { MT_STEP_KEY, MT_STEP_TYPE, MT_STEP_WAIT, MT_STEP_FRAME, MT_STEP_CLICK, MT_STEP_PASTE } mt_step_kind;
 
 typedef struct mt_step {
     mt_step_kind kind;
     int key;     /* MT_STEP_KEY */
-    char *text;  /* MT_STEP_TYPE: the text; MT_STEP_FRAME: the file */
+    char *text;  /* MT_STEP_TYPE, MT_STEP_PASTE: the text; MT_STEP_FRAME: the file */
     int ms;      /* MT_STEP_WAIT */
     int x, y;    /* MT_STEP_CLICK: the cell, from the top left */
     int line;

@@ -8,9 +8,19 @@
 #include <wchar.h>
 
 #include "color_map.h"
+#include "engine/utf8.h"
 #include "script.h"
 
 #define PAIR_SLOTS 16384 /* open-addressing table of the colour pairs made so far */
+
+/* Bracketed paste (xterm's mode 2004, which tmux, kitty, foot, GNOME's VTE
+ * and most others follow): after ESC [ ? 2004 h the terminal sends a paste
+ * as ESC [ 200 ~ TEXT ESC [ 201 ~; the two marks are made keys of their own
+ * (define_key), so a paste arrives as one MT_KEY_PASTE with its text, not a
+ * key per character that may each start work. */
+#define KEY_PASTE_BEGIN (KEY_MAX + 1)
+#define KEY_PASTE_END (KEY_MAX + 2)
+#define PASTE_MAX (1 << 20) /* a paste past a MiB keeps its first MiB */
 
 struct mt_term {
     mt_color_depth depth;
@@ -19,6 +29,8 @@ struct mt_term {
     int n_pairs;
     bool repaint;   /* a resize was read: the next frame paints every cell (the terminal may show anything) */
     struct pair_slot { int fg, bg, pair; } slots[PAIR_SLOTS]; /* pair 0: empty */
+    char *paste;    /* pasted text not yet taken (mt_term_paste_take), NUL-terminated */
+    size_t paste_len, paste_cap;
 };
 
 /* A cell colour as this terminal's colour number (-1: the terminal's default). */
@@ -91,6 +103,10 @@ mt_term *mt_term_open(mt_colors_mode mode, char *err, size_t cap) {
     set_escdelay(25); /* Esc alone answers at once, not after the default second */
     mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
     mouseinterval(0); /* a press is a click at once: no waiting to tell clicks from drags */
+    define_key("\033[200~", KEY_PASTE_BEGIN);
+    define_key("\033[201~", KEY_PASTE_END);
+    fputs("\033[?2004h", stdout); /* bracketed paste on (off again in mt_term_close) */
+    fflush(stdout);
     if (mode != MT_COLORS_NONE && has_colors()) {
         start_color();
         use_default_colors();
@@ -109,7 +125,10 @@ const char *mt_term_depth_name(const mt_term *t) {
 
 void mt_term_close(mt_term *t) {
     if (!t) return;
+    fputs("\033[?2004l", stdout);
+    fflush(stdout);
     endwin();
+    free(t->paste);
     mt_grid_free(&t->last);
     free(t);
 }
@@ -156,6 +175,49 @@ void mt_term_show(mt_term *t, const mt_grid *g) {
     refresh();
 }
 
+/* Appends a code point to the paste (CR and CR LF as LF), up to PASTE_MAX bytes. */
+static void paste_add(mt_term *t, uint32_t cp) {
+    if (cp == '\n' && t->paste_len && t->paste[t->paste_len - 1] == '\r') {
+        t->paste[t->paste_len - 1] = '\n';
+        return;
+    }
+    if (t->paste_len + 5 > t->paste_cap) {
+        if (t->paste_cap >= PASTE_MAX) return;
+        size_t cap = t->paste_cap ? t->paste_cap * 2 : 4096;
+        char *grown = realloc(t->paste, cap);
+        if (!grown) return;
+        t->paste = grown;
+        t->paste_cap = cap;
+    }
+    t->paste_len += mt_utf8_encode(cp, t->paste + t->paste_len);
+    t->paste[t->paste_len] = 0;
+}
+
+/* After the paste's start mark: everything to its end mark (or a second
+ * without input: a terminal that lost it) is text. */
+static void read_paste(mt_term *t) {
+    timeout(1000);
+    for (;;) {
+        wint_t ch;
+        int kind = get_wch(&ch);
+        if (kind == ERR || (kind == KEY_CODE_YES && ch == KEY_PASTE_END)) break;
+        if (kind == KEY_CODE_YES) {
+            if (ch == KEY_ENTER) paste_add(t, '\n');
+            continue; /* other keys inside a paste: not text */
+        }
+        paste_add(t, (uint32_t)ch);
+    }
+    for (size_t i = 0; i < t->paste_len; i++)
+        if (t->paste[i] == '\r') t->paste[i] = '\n';
+}
+
+char *mt_term_paste_take(mt_term *t) {
+    char *text = t->paste ? t->paste : calloc(1, 1);
+    t->paste = NULL;
+    t->paste_len = t->paste_cap = 0;
+    return text;
+}
+
 int mt_term_key(mt_term *t, int timeout_ms, int *x, int *y) {
     timeout(timeout_ms);
     wint_t ch;
@@ -164,6 +226,8 @@ int mt_term_key(mt_term *t, int timeout_ms, int *x, int *y) {
     if (kind == KEY_CODE_YES) {
         switch (ch) {
         case KEY_RESIZE: t->repaint = true; return -1;
+        case KEY_PASTE_BEGIN: read_paste(t); return MT_KEY_PASTE;
+        case KEY_PASTE_END: return 0; /* an end mark alone */
         case KEY_MOUSE: {
             MEVENT ev;
             if (getmouse(&ev) != OK || !(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))) return 0;

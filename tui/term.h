@@ -31,7 +31,11 @@ void mt_term_size(mt_term *t, int *w, int *h);
  * every cell after a resize was read (even back to the same size). */
 void mt_term_show(mt_term *t, const mt_grid *g);
 /* The next key (an explorer key code), 0 on timeout, -1 on resize;
- * MT_KEY_CLICK with the cell in *x, *y for a left click. */
+ * MT_KEY_CLICK with the cell in *x, *y for a left click; MT_KEY_PASTE for a
+ * bracketed paste, its text kept for mt_term_paste_take. */
 int mt_term_key(mt_term *t, int timeout_ms, int *x, int *y);
+/* The text of the pastes since the last call (UTF-8, line ends as LF; ""
+ * when none); the caller frees it; NULL when out of memory. */
+char *mt_term_paste_take(mt_term *t);
 
 #endif

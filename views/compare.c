@@ -61,6 +61,10 @@ static void top5(const float *logits, uint32_t V, uint32_t ids[5], double p[5]) 
 }
 
 void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area) {
+    if (app->conds.n > 1) { /* kept conditions: all of them side by side */
+        mt_view_conditions(app, g, area);
+        return;
+    }
     const mt_hparams *hp = &app->m->hp;
     uint32_t T = mt_session_length(app->s);
     const mt_session *base = mt_app_baseline(app);

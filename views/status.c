@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tui/edit_line.h"
 #include "views.h"
 
 /* A short summary of the interventions: "mask 3@1 zero 2@0 k 2@4", or "none". */
@@ -48,19 +49,8 @@ static void k_text(const mt_app *app, char *out, size_t cap) {
 
 void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
     char iv[160], line[640];
-    if (app->editing) { /* the prompt line, its end in view, with a cursor */
-        mt_grid_fill(g, area, ' ', MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
-        int x = area.x + mt_grid_text(g, area, area.x, area.y, "prompt> ", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD);
-        const char *shown = app->edit;
-        while (mt_text_width(shown) > area.w - 10 && *shown) shown++; /* scroll left: keep the end visible */
-        while (((unsigned char)*shown & 0xc0) == 0x80) shown++;
-        char before[MT_PROMPT_MAX];
-        size_t upto = app->edit_at > (size_t)(shown - app->edit) ? app->edit_at - (size_t)(shown - app->edit) : 0;
-        snprintf(before, sizeof before, "%.*s", (int)upto, shown);
-        int cx = x + mt_grid_text(g, area, x, area.y, before, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
-        mt_grid_text(g, area, cx, area.y, shown + upto, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
-        mt_grid_put(g, area, cx, area.y, cx < area.x + area.w && g->cells[area.y * g->w + cx].cp > ' ' ? g->cells[area.y * g->w + cx].cp : ' ',
-                    MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_REVERSE);
+    if (app->editing) { /* the edit line, scrolled so that its cursor shows */
+        mt_edit_line_draw(g, area, app->edit_target == MT_EDIT_NAME ? "keep as> " : "prompt> ", app->edit, app->edit_at, app->ascii);
         return;
     }
     summary(app, iv, sizeof iv);

@@ -25,6 +25,9 @@ void mt_view_ablate(mt_app *app, mt_grid *g, mt_rect area);
 bool mt_ablate_hit(const mt_app *app, mt_rect area, int x, int y, uint32_t *layer, uint32_t *expert);
 /* Baseline against the intervened run: overlap per layer, changed cells, next tokens. */
 void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area);
+/* The compare view once conditions are kept (K): all of them side by side
+ * against the baseline (views/conditions.c). */
+void mt_view_conditions(mt_app *app, mt_grid *g, mt_rect area);
 /* The completion as it grows, each new token with its top expert per layer. */
 void mt_view_generate(mt_app *app, mt_grid *g, mt_rect area);
 /* The keys (from the action table) and every metric's definition. */

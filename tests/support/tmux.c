@@ -172,3 +172,11 @@ void tmux_close(tmux_pane *p) {
     proc_result r = run_tmux(p, (const char *const[]){ "kill-server", NULL });
     proc_free(&r);
 }
+
+bool tmux_paste(tmux_pane *p, const char *text) {
+    char file[600];
+    snprintf(file, sizeof file, "%s.paste", p->socket);
+    if (!CHECK(t_write_file(file, text, strlen(text)))) return false;
+    return tmux_ok(p, "load-buffer", (const char *const[]){ "load-buffer", "-b", "mt-paste", file, NULL }) &&
+           tmux_ok(p, "paste-buffer", (const char *const[]){ "paste-buffer", "-p", "-d", "-b", "mt-paste", "-t", SESSION, NULL });
+}

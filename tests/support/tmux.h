@@ -31,6 +31,10 @@ bool tmux_open(tmux_pane *p, int width, int height, const char *const *argv);
 /* send-keys: key names (Escape, Enter, C-u, j) or, with literal, the bytes of
  * keys as they are. */
 bool tmux_keys(tmux_pane *p, bool literal, const char *keys);
+/* Pastes text into the pane as a terminal would (load-buffer, then
+ * paste-buffer -p: bracketed, ESC [ 200 ~ .. ESC [ 201 ~, when the program
+ * turned xterm's mode 2004 on; line ends sent as CR, as tmux does). */
+bool tmux_paste(tmux_pane *p, const char *text);
 /* resize-window to width x height. */
 bool tmux_resize(tmux_pane *p, int width, int height);
 /* Polls the screen (with SGR colour sequences when colours) until text
