@@ -235,7 +235,7 @@ static void next_panel(const mt_app *app, mt_grid *g, mt_rect box) {
     for (int k = 0; k < 5 && k + 1 < in.h; k++) {
         if (p[k] < 0) break;
         int y = in.y + 1 + k;
-        token_label(app, ids[k], 14, label, sizeof label);
+        token_label(app, ids[k], 12, label, sizeof label); /* x+4..x+15, a space before p */
         snprintf(line, sizeof line, "%3d", k + 1);
         mt_grid_text(g, in, in.x, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
         mt_grid_text(g, in, in.x + 4, y, label, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, k == 0 ? MT_ATTR_BOLD : 0);
