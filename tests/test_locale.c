@@ -360,7 +360,7 @@ static bool live_session(const char *env, const char *dir, char **screen) {
              "echo \\$? > %s.tmp; mv %s.tmp %s\"",
              tmux_socket, session, env, t_bin(), a, ini, cast, status, status, status);
     if (!CHECK(system(cmd) == 0)) return false;
-    static const char *const ready[] = { " heatmap |", "ick", "margin", NULL }, *const written[] = { "frame written to", NULL };
+    static const char *const ready[] = { " dashboard |", "ick", "margin", NULL }, *const written[] = { "frame written to", NULL };
     bool ok = wait_for(session, ready, NULL, screen);
     CHECKF(ok, "never ready: %s", *screen ? *screen : "(no screen)");
     char *after = NULL;
