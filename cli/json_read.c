@@ -213,7 +213,7 @@ jv *jv_parse(const char *text, size_t n, char *err, size_t err_cap) {
 jv *jv_parse_file(const char *path, char *err, size_t err_cap) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, err_cap, "%s: cannot read", path);
+        snprintf(err, err_cap, "cannot read (%s)", strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, n = 0, got;
@@ -226,9 +226,12 @@ jv *jv_parse_file(const char *path, char *err, size_t err_cap) {
             text = bigger;
         }
     }
+    int read_errno = ferror(f) ? errno : 0; /* a directory: EISDIR */
     fclose(f);
-    if (!text) {
-        snprintf(err, err_cap, "%s: out of memory", path);
+    if (!text || read_errno) {
+        if (read_errno) snprintf(err, err_cap, "cannot read (%s)", strerror(read_errno));
+        else snprintf(err, err_cap, "out of memory");
+        free(text);
         return NULL;
     }
     jv *v = jv_parse(text, n, err, err_cap);

@@ -24,6 +24,8 @@ typedef struct jv {
 
 /* NULL on a syntax error, with a message in err. */
 jv *jv_parse(const char *text, size_t n, char *err, size_t err_cap);
+/* The file's text parsed; NULL with err set ("cannot read (reason)", or the
+ * syntax error); err never repeats the path, which the caller prints. */
 jv *jv_parse_file(const char *path, char *err, size_t err_cap);
 void jv_free(jv *v);
 

@@ -592,6 +592,31 @@ static void bad_requests(void) {
     refusal("--by", "--by", out, "prune", "-m", a, "-o", out, "--keep", "2", "--by", "magic", NULL);
     refusal("importance file without --by", "--by importance", out, "prune", "-m", a, "-o", out, "--keep", "2", "--importance", lists, NULL);
     refusal("output = input", "the output is the input", out, "prune", "-m", a, "-o", a, "--keep", "2", NULL);
+    refusal("output -", "-o -", out, "prune", "-m", a, "-o", "-", "--keep", "2", "--prompt", PROMPT, NULL);
+    /* importance files: another model's, one shard, a rank twice, a rank past E */
+    static const char *const bad_imp[][2] = {
+        { "{\"experiment\": \"importance\", \"model\": \"other.gguf\", \"layers\": []}", "the ranks of other.gguf" },
+        { "{\"experiment\": \"importance\", \"shard\": {\"index\": 0, \"count\": 2}, \"layers\": []}", "one shard of 2" },
+        { "{\"experiment\": \"circuits\", \"layers\": []}", "not of moetop importance" },
+    };
+    for (size_t i = 0; i < sizeof bad_imp / sizeof *bad_imp; i++) {
+        CHECK(t_write_file(lists, bad_imp[i][0], strlen(bad_imp[i][0])));
+        refusal(bad_imp[i][0], bad_imp[i][1], out, "prune", "-m", a, "-o", out, "--keep", "2", "--by", "importance", "--importance", lists, NULL);
+    }
+    for (int twice = 0; twice < 2; twice++) { /* fixture a: 4 layers x 8 experts */
+        FILE *f = fopen(lists, "w");
+        if (!f) continue;
+        fprintf(f, "{\"layers\": [");
+        for (int l = 0; l < 4; l++) {
+            fprintf(f, "%s{\"layer\": %d, \"experts\": [", l ? "," : "", l);
+            for (int e = 0; e < 8; e++) fprintf(f, "%s{\"expert\": %d, \"rank\": %d}", e ? "," : "", e, twice ? (e < 2 ? 1 : e) : (e == 7 ? 9 : e + 1));
+            fprintf(f, "]}");
+        }
+        fprintf(f, "]}\n");
+        fclose(f);
+        refusal(twice ? "rank twice" : "rank past E", twice ? "each rank once" : "1..8", out, "prune", "-m", a, "-o", out, "--keep", "2", "--by",
+                "importance", "--importance", lists, NULL);
+    }
     static const char *const bad_lists[][2] = {
         { "{\"layers\": [{\"layer\": 0, \"kept\": [0, 9]}, {\"layer\": 1, \"kept\": [0, 1]}, {\"layer\": 2, \"kept\": [0, 1]}, {\"layer\": 3, \"kept\": [0, 1]}]}", "kept[1]" },
         { "{\"layers\": [{\"layer\": 0, \"kept\": [1, 1]}, {\"layer\": 1, \"kept\": [0, 1]}, {\"layer\": 2, \"kept\": [0, 1]}, {\"layer\": 3, \"kept\": [0, 1]}]}", "twice" },

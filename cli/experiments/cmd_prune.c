@@ -127,6 +127,7 @@ static int list_layer(void *ctx, const char *path, const jv *layer, uint32_t l) 
 typedef struct importance_ctx {
     const mt_prune_plan *p;
     double *score;
+    uint64_t tokens; /* the file's tokens per layer (layer 0's) */
 } importance_ctx;
 
 /* --importance: moetop importance --json; score = -rank. */
@@ -142,11 +143,37 @@ static int importance_layer(void *ctx, const char *path, const jv *layer, uint32
         const jv *x = jv_at(experts, i), *id = jv_get(x, "expert"), *rank = jv_get(x, "rank");
         if (!id || id->kind != JV_NUM || !id->is_u64 || id->u64 >= E || score[id->u64] <= 0.0)
             return cli_error(CLI_EXIT_USAGE, "%s: layer %u: experts[%zu]: \"expert\" is not a new id in 0..%u", path, l, i, E - 1);
-        if (!rank || rank->kind != JV_NUM || !(rank->num >= 1.0))
-            return cli_error(CLI_EXIT_USAGE, "%s: layer %u: experts[%zu]: \"rank\" is not a number >= 1", path, l, i);
-        score[id->u64] = -rank->num;
+        if (!rank || rank->kind != JV_NUM || !rank->is_u64 || rank->u64 < 1 || rank->u64 > E)
+            return cli_error(CLI_EXIT_USAGE, "%s: layer %u: experts[%zu]: \"rank\" is not a whole number in 1..%u", path, l, i, E);
+        for (uint32_t e = 0; e < E; e++)
+            if (score[e] == -(double)rank->u64)
+                return cli_error(CLI_EXIT_USAGE, "%s: layer %u: rank %llu is given to experts %u and %llu (each rank once)", path, l,
+                                 (unsigned long long)rank->u64, e, (unsigned long long)id->u64);
+        score[id->u64] = -(double)rank->u64;
     }
+    const jv *tok = jv_get(layer, "tokens");
+    if (l == 0 && tok && tok->is_u64) c->tokens = tok->u64;
     return 0;
+}
+
+/* --importance FILE: what `moetop importance --json` wrote, whole (not one
+ * shard of a sharded run), for this model (its "model", when the file names
+ * one, is the input's file name). 0 or an exit code after the error. */
+static int importance_head(const char *path, const char *model) {
+    char why[300];
+    jv *v = jv_parse_file(path, why, sizeof why);
+    if (!v) return cli_error(CLI_EXIT_USAGE, "%s: %s", path, why);
+    const char *exp = jv_str(v, "experiment"), *of = jv_str(v, "model");
+    const jv *sh = jv_get(v, "shard"), *cnt = sh ? jv_get(sh, "count") : NULL;
+    int rc = 0;
+    if (exp && strcmp(exp, "importance") != 0)
+        rc = cli_error(CLI_EXIT_USAGE, "%s: the output of moetop %s, not of moetop importance", path, exp);
+    else if (cnt && cnt->is_u64 && cnt->u64 > 0)
+        rc = cli_error(CLI_EXIT_USAGE, "%s: one shard of %llu; merge the shards first (moetop merge-shards)", path, (unsigned long long)cnt->u64);
+    else if (of && strcmp(of, model) != 0)
+        rc = cli_error(CLI_EXIT_USAGE, "%s: the ranks of %s, not of %s (run moetop importance -m on this model)", path, of, model);
+    jv_free(v);
+    return rc;
 }
 
 typedef struct load_ctx {
@@ -246,6 +273,7 @@ typedef struct prune_out {
     const double *score; /* [L*E] or NULL */
     uint64_t tokens, bytes_in, bytes_out;
     const mt_prune_quality *q; /* NULL without --report */
+    bool in_sample;            /* ranked on the prompts the report scores */
     const char *problems;
 } prune_out;
 
@@ -274,6 +302,8 @@ static void json_report(mt_json *j, const prune_out *o) {
     mt_json_kv_u64(j, "tokens", q->ppl[0].tokens);
     mt_json_kv_str(j, "problem_set", o->problems);
     mt_json_kv_u64(j, "problems", q->problems);
+    mt_json_key(j, "in_sample");
+    mt_json_bool(j, o->in_sample);
     for (int i = 0; i < 2; i++) {
         const mt_ppl_summary *s = &q->ppl[i];
         const mt_eval_summary *e = &q->eval[i];
@@ -368,6 +398,9 @@ static int print_text(const prune_out *o) {
     if (o->q) {
         const mt_prune_quality *q = o->q;
         printf("\nquality (after = the input with the removed experts masked, which the pruned file computes exactly):\n");
+        if (o->in_sample)
+            printf("in-sample: the experts were ranked on the prompts whose perplexity this is (held-out text: --profile or\n"
+                   "--keep-lists from another prompt set, see --help)\n");
         printf("perplexity over %llu documents, %llu tokens (95%%: percentile bootstrap); accuracy on %s, %zu problems (95%%: Wilson)\n",
                (unsigned long long)q->documents, (unsigned long long)q->ppl[0].tokens, o->problems, q->problems);
         printf("%-7s  %10s  %-20s  %9s  %-16s\n", "", "perplexity", "95% interval", "accuracy", "95% interval");
@@ -420,6 +453,7 @@ static int run_prune(const cli_command *cmd, cli_args *a) {
     const char *out = cli_get(a, "--output"), *by = cli_get(a, "--by"), *keep_arg = cli_get(a, "--keep");
     const char *lists = cli_get(a, "--keep-lists"), *importance = cli_get(a, "--importance");
     if (!out) return cli_usage_error(cmd, "-o: the output file is required");
+    if (strcmp(out, "-") == 0) return cli_usage_error(cmd, "-o -: the pruned model is a file (its report goes to stdout); give a path");
     if (!keep_arg && !lists) return cli_usage_error(cmd, "--keep: give the experts to keep per layer (or --keep-lists FILE)");
     if (by && strcmp(by, "load") != 0 && strcmp(by, "importance") != 0)
         return cli_usage_error(cmd, "--by: '%s' is not load or importance", by);
@@ -462,8 +496,10 @@ static int run_prune(const cli_command *cmd, cli_args *a) {
                 rc = cli_error(CLI_EXIT_USAGE, "%s: layer %u keeps %u experts, --keep says %u", lists, l, mt_prune_kept(&p, l), keep[l]);
     } else if (!rc) {
         if (importance) {
-            importance_ctx ctx = { &p, score };
-            rc = read_layers(importance, &p, importance_layer, &ctx);
+            importance_ctx ctx = { &p, score, 0 };
+            rc = importance_head(importance, cli_base_name(cm.path));
+            if (!rc) rc = read_layers(importance, &p, importance_layer, &ctx);
+            tokens = ctx.tokens;
         } else if (by_importance) rc = importance_scores(&cm, &c, &p, score, &tokens);
         else rc = load_scores(a, &cm, &c, &p, score, &tokens);
         for (uint32_t l = 0; !rc && l < p.n_layer; l++) mt_prune_keep_best(&p, l, score + (size_t)l * p.n_expert, keep[l]);
@@ -474,7 +510,8 @@ static int run_prune(const cli_command *cmd, cli_args *a) {
     if (!rc) {
         prune_out o = { .in = cm.path, .out = out, .by = lists ? "lists" : by_importance ? "importance" : "load", .p = &p,
                         .score = lists ? NULL : score, .tokens = tokens, .bytes_in = file_size(cm.path),
-                        .bytes_out = file_size(out), .q = cli_has(a, "--report") ? &q : NULL, .problems = problems };
+                        .bytes_out = file_size(out), .q = cli_has(a, "--report") ? &q : NULL, .problems = problems,
+                        .in_sample = !lists && !importance && !cli_has(a, "--profile") };
         rc = cli_has(a, "--json") ? print_json(&o) : print_text(&o);
     }
     free(keep);
