@@ -12,6 +12,13 @@ const char *const mt_view_definitions[] = {
     "w         the mixing weights as applied: softmax over the selected, 0 if dropped",
     "margin    last selected logit - first left-out logit: how near the choice is to change",
     "next p    softmax of the model's logits after the prompt's last token",
+    "cold      sweep view: experts whose share of tokens is under 0.25 x uniform",
+    "          (uniform: experts selected per token / E)",
+    "overlap'  compare view with kept conditions: |A n B| / |A|, A the baseline's selected",
+    "KL        compare view: KL(baseline || condition) of the next-token distributions, nats",
+    "changed   compare view: tokens whose top expert differs from the baseline's at the layer",
+    "cont.     compare view: the greedy continuation; first diff: its first token unlike",
+    "          the baseline's",
     NULL,
 };
 
@@ -84,7 +91,10 @@ bool mt_view_key(const mt_app *app, mt_grid *g, mt_rect row) {
         mt_grid_text(g, row, x, row.y, "; red: M masked Z zeroed D dropped F forced", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
         return true;
     case MT_VIEW_COMPARE:
-        mt_legend_ramp(g, row, x, row.y, "overlap |A n B| / k, bar 20 cells = 1:", "0", "1");
+        if (app->conds.n > 1) /* kept conditions side by side: experiments/compare.h's overlap */
+            mt_legend_ramp(g, row, x, row.y, "overlap |A n B| / |A| (A: the baseline's selected), bar 8 cells = 1:", "0", "1");
+        else /* the baseline against the interventions: the statistics' overlap (engine/stats.h) */
+            mt_legend_ramp(g, row, x, row.y, "overlap |A n B| / max(|A|,|B|), bar 20 cells = 1:", "0", "1");
         return true;
     case MT_VIEW_GENERATE: mt_legend_experts(g, (mt_rect){ x, row.y, row.w - 1, 1 }, app->m->hp.n_expert, "colour = expert id:"); return true;
     default: return false;
