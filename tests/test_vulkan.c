@@ -360,24 +360,25 @@ static void trace_reports_device(void) {
 }
 
 /* The explorer on Vulkan draws the committed frames of the CPU backend
- * (tests/fixtures/frames: heatmap, token, sweep and experts of fixture a at
- * 100x30), cell for cell but for the status line, after an intervention
+ * (tests/fixtures/frames: dashboard, heatmap, token, sweep and experts of
+ * fixture a at 100x30), cell for cell but for the status line, after an intervention
  * toggled and cleared on the way. */
 static void explorer_frames(void) {
     if (!have_vulkan()) return;
     const char *gguf = fixture_path('a', ".gguf");
     if (!gguf) return;
-    static const char *const views[] = { "heatmap", "token", "sweep", "experts" };
+    static const char *const views[] = { "dashboard", "heatmap", "token", "sweep", "experts" };
+    enum { N_VIEWS = sizeof views / sizeof *views };
     char keys[512], text[2048];
     snprintf(keys, sizeof keys, "%s/frames.keys", t_tmpdir());
     size_t o = (size_t)snprintf(text, sizeof text, "m\nc\nj\nj\nl\n"); /* mask, then clear: back to the baseline */
-    for (size_t v = 0; v < 4; v++) o += (size_t)snprintf(text + o, sizeof text - o, "frame %s/vk-%s.txt\nTab\n", t_tmpdir(), views[v]);
+    for (size_t v = 0; v < N_VIEWS; v++) o += (size_t)snprintf(text + o, sizeof text - o, "frame %s/vk-%s.txt\nTab\n", t_tmpdir(), views[v]);
     t_write_file(keys, text, o);
     proc_result r = run_moetop("-m", gguf, "--prompt", "The quick brown fox jumps over the lazy dog.\n\tOK?", "--headless", "--size", "100x30",
                                "--script", keys, "--backend", "vulkan", NULL);
     CHECKF(r.status == 0 && r.err_len == 0, "%d %s", r.status, r.err);
     proc_free(&r);
-    for (size_t v = 0; v < 4; v++) {
+    for (size_t v = 0; v < N_VIEWS; v++) {
         char got_path[600], want_path[256];
         snprintf(got_path, sizeof got_path, "%s/vk-%s.txt", t_tmpdir(), views[v]);
         snprintf(want_path, sizeof want_path, "tests/fixtures/frames/%s.txt", views[v]);
