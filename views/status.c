@@ -1,23 +1,88 @@
 /* The status line: what runs, on what, with which interventions. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tui/edit_line.h"
 #include "views.h"
 
-/* A short summary of the interventions: "mask 3@1 zero 2@0 k 2@4", or "none". */
+/* "0-3,7" from the members of a set of n (in[i] != 0), or "all". */
+static size_t ranges(const uint8_t *in, uint32_t n, bool all_word, char *out, size_t cap) {
+    size_t o = 0;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n; i++) count += in[i] != 0;
+    if (all_word && count == n && n > 1) return (size_t)snprintf(out, cap, "all");
+    out[0] = 0;
+    for (uint32_t i = 0; i < n && o + 24 < cap;) {
+        if (!in[i]) {
+            i++;
+            continue;
+        }
+        uint32_t end = i;
+        while (end + 1 < n && in[end + 1]) end++;
+        o += (size_t)(end > i ? snprintf(out + o, cap - o, "%s%u-%u", o ? "," : "", i, end) : snprintf(out + o, cap - o, "%s%u", o ? "," : "", i));
+        i = end + 1;
+    }
+    return o;
+}
+
+/* The interventions, grouped so that a line holds them at any model size:
+ * "force 4@all", "mask 3,5@0-2 mask 7@all" (a-b: a range of ids).
+ * Per kind, experts with the same set of layers share one entry; k as set
+ * by the keys ("k 3@all"; k_text gives the k in force). "none" without any. */
 static void summary(const mt_app *app, char *out, size_t cap) {
     const mt_interventions *iv = &app->iv;
+    uint32_t L = iv->n_layer, E = iv->n_expert;
     size_t o = 0;
     out[0] = 0;
-    for (uint32_t l = 0; l < iv->n_layer && o + 32 < cap; l++) {
-        if (iv->force[l] >= 0) o += (size_t)snprintf(out + o, cap - o, "force %d@%u ", iv->force[l], l);
-        if (iv->k[l]) o += (size_t)snprintf(out + o, cap - o, "k %u@%u ", iv->k[l], l);
-        static const struct { uint8_t bit; const char *name; } kinds[] = { { MT_IV_MASK, "mask" }, { MT_IV_ZERO, "zero" }, { MT_IV_DROP, "drop" } };
-        for (size_t k = 0; k < 3; k++)
-            for (uint32_t e = 0; e < iv->n_expert && o + 32 < cap; e++)
-                if (iv->flags[(size_t)l * iv->n_expert + e] & kinds[k].bit) o += (size_t)snprintf(out + o, cap - o, "%s %u@%u ", kinds[k].name, e, l);
+    uint8_t *lay = calloc(L + 1, 1), *exp = calloc(E + 1, 1), *done = calloc(E + 1, 1);
+    char a[256], b[256];
+    if (!lay || !exp || !done) goto end;
+    /* force: per forced expert, its layers */
+    for (uint32_t l0 = 0; l0 < L && o + 40 < cap; l0++) {
+        int32_t e = iv->force[l0];
+        bool first = e >= 0;
+        for (uint32_t l = 0; first && l < l0; l++) first = iv->force[l] != e;
+        if (!first) continue;
+        for (uint32_t l = 0; l < L; l++) lay[l] = iv->force[l] == e;
+        ranges(lay, L, true, a, sizeof a);
+        o += (size_t)snprintf(out + o, cap - o, "force %d@%s ", e, a);
     }
+    /* k: per value set, its layers */
+    for (uint32_t l0 = 0; l0 < L && o + 40 < cap; l0++) {
+        uint32_t v = iv->k[l0];
+        bool first = v != 0;
+        for (uint32_t l = 0; first && l < l0; l++) first = iv->k[l] != v;
+        if (!first) continue;
+        for (uint32_t l = 0; l < L; l++) lay[l] = iv->k[l] == v;
+        ranges(lay, L, true, a, sizeof a);
+        o += (size_t)snprintf(out + o, cap - o, "k %u@%s ", v, a);
+    }
+    static const struct { uint8_t bit; const char *name; } kinds[] = { { MT_IV_MASK, "mask" }, { MT_IV_ZERO, "zero" }, { MT_IV_DROP, "drop" } };
+    for (size_t k = 0; k < 3; k++) {
+        memset(done, 0, E);
+        for (uint32_t e = 0; e < E && o + 40 < cap; e++) {
+            if (done[e]) continue;
+            bool any = false;
+            for (uint32_t l = 0; l < L; l++) any |= (lay[l] = (iv->flags[(size_t)l * E + e] & kinds[k].bit) != 0);
+            if (!any) continue;
+            for (uint32_t f = e; f < E; f++) { /* the experts with exactly these layers */
+                bool same = !done[f];
+                for (uint32_t l = 0; same && l < L; l++) same = ((iv->flags[(size_t)l * E + f] & kinds[k].bit) != 0) == (lay[l] != 0);
+                exp[f] = same;
+                if (same) done[f] = 1;
+            }
+            ranges(exp, E, false, a, sizeof a);
+            ranges(lay, L, true, b, sizeof b);
+            o += (size_t)snprintf(out + o, cap - o, "%s %s@%s ", kinds[k].name, a, b);
+            memset(exp, 0, E);
+        }
+    }
+end:
+    free(lay);
+    free(exp);
+    free(done);
+    if (o >= cap) o = cap - 1;
     if (!o) snprintf(out, cap, "none");
     else out[o - 1] = 0;
 }
