@@ -80,6 +80,18 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
         for (uint32_t d = 0; d < D; d++) left += ctx.per_domain[d].layers[l].nonfinite;
         cli_warn_nonfinite(l, left);
     }
+    /* the smallest p a layer's test can give: 1/(1+N), and no less than one
+     * labelling of the prompts in all P! / prod n_d! of them; Holm multiplies
+     * the smallest by the layers tested */
+    uint32_t tested = 0;
+    for (uint32_t l = 0; l < L; l++) tested += test[l].dof > 0;
+    double log_labellings = lgamma((double)ctx.n + 1);
+    for (uint32_t d = 0; d < D; d++) {
+        size_t n_d = 0;
+        for (size_t p = 0; p < ctx.n; p++) n_d += ctx.domain[p] == d;
+        log_labellings -= lgamma((double)n_d + 1);
+    }
+    double p_floor = fmax(1.0 / (1.0 + N), exp(-log_labellings)), holm_floor = fmin(1.0, p_floor * tested);
     bool json = cli_has(a, "--json"), csv = cli_has(a, "--csv");
     mt_json j = { 0 };
     if (json) {
@@ -87,6 +99,7 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
         mt_json_kv_str(&j, "model", cli_base_name(cm.path));
         mt_json_kv_u64(&j, "prompts", ctx.n);
         mt_json_kv_u64(&j, "permutations", N);
+        mt_json_kv_f64(&j, "p_floor", p_floor); /* no p_permutation can be smaller (before Holm) */
         mt_json_kv_u64(&j, "seed", seed);
         mt_json_key(&j, "domains");
         mt_json_begin_array(&j);
@@ -100,12 +113,16 @@ static int run_domains(const cli_command *cmd, cli_args *a) {
         char name[1024];
         printf("%s: expert specialisation by domain, N(e,D)/N(D) (uniform: experts selected per token / E); %s\n",
                mt_one_line(cli_base_name(cm.path), name, sizeof name),
-               D > 1 ? "chi-square of domain x expert, its p from permuting the prompts' domains" :
-                       "one domain (\"prompt\"): no chi-square test, which compares two or more");
-        if (D > 1)
+               D > 1 ? "chi-square of domain x expert, its p from permuting the prompts' domains" : "one domain: no chi-square test, which compares two or more");
+        if (D > 1) {
             printf("p: (1 + permutations with chi2 >= the observed) / (1 + %u) over %zu prompts, Holm-adjusted over the layers; the\n"
                    "chi-square distribution's p (selections taken as independent, which tokens of a prompt are not) in --json\n",
                    N, ctx.n);
+            if (holm_floor >= 0.05)
+                printf("no layer can reach the 5%% level here: the smallest Holm p that %u shuffles of %zu prompts over %u tested layers\n"
+                       "can give is at least %.3g (more prompts, or a larger --permutations, can lower it)\n",
+                       N, ctx.n, tested, holm_floor);
+        }
     }
     for (uint32_t l = 0; l < L; l++) {
         const mt_domain_test *t = &test[l];

@@ -154,8 +154,8 @@ static bool toggle(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
     }
     uint8_t *f = &app->iv.flags[(size_t)app->cur_layer * app->iv.n_expert + (uint32_t)e];
     *f ^= bit;
-    snprintf(app->message, sizeof app->message, "%s %s expert %d at layer %u", *f & bit ? what : "cleared", *f & bit ? "" : what, e,
-             app->cur_layer);
+    if (*f & bit) snprintf(app->message, sizeof app->message, "%s expert %d at layer %u", what, e, app->cur_layer);
+    else snprintf(app->message, sizeof app->message, "cleared %s expert %d at layer %u", what, e, app->cur_layer);
     return recompute(app, err);
 }
 

@@ -128,7 +128,7 @@ bool mt_app_keep_named(mt_app *app, const char *name, mt_err *err) {
         return true;
     }
     app->cond_at = app->conds.n - 1;
-    snprintf(app->message, sizeof app->message, "kept '%.100s' (%zu conditions; the compare view shows them side by side)", name, app->conds.n - 1);
+    snprintf(app->message, sizeof app->message, "kept '%.60s' (%zu kept; compare shows them side by side)", name, app->conds.n - 1);
     return true;
 }
 

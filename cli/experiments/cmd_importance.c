@@ -175,7 +175,11 @@ static int print_run(const imp_run *r, int mode, const char *out) {
             }
             continue;
         }
-        printf("\nlayer %u, %llu tokens (rate under uniform use: k/E = %.3f)\n", l, (unsigned long long)ly->tokens, (double)r->k / r->E);
+        uint64_t selections = 0;
+        for (uint32_t e = 0; e < r->E; e++) selections += ly->e[e].count;
+        /* uniform use: the experts selected per token (k, unless interventions changed it) / E */
+        printf("\nlayer %u, %llu token%s (rate under uniform use: experts selected per token / E = %.3f)\n", l, (unsigned long long)ly->tokens,
+               ly->tokens == 1 ? "" : "s", ly->tokens ? (double)selections / (double)ly->tokens / r->E : 0.0);
         printf("  %4s %6s  %6s  %7s  %9s  %12s  %-28s  %11s\n", "rank", "expert", "rate", "mean g", "saliency", "contribution",
                "specialisation (domain, base)", "consistency");
         for (uint32_t i = 0; i < r->E && i < r->top_n; i++) {
