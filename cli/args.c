@@ -123,14 +123,23 @@ const char *cli_get(const cli_args *a, const char *name) {
 
 bool cli_has(const cli_args *a, const char *name) { return cli_get(a, name) != NULL; }
 
+/* 0: a whole number in *x; 1: not one; 2: one too large for 64 bits. */
+static int parse_u64(const char *v, unsigned long long *x) {
+    char *end;
+    errno = 0;
+    *x = strtoull(v, &end, 10);
+    if (end == v || *end || v[0] == '-' || v[0] == '+' || v[0] == ' ') return 1;
+    return errno == ERANGE ? 2 : errno ? 1 : 0;
+}
+
 bool cli_get_u64(const cli_args *a, const char *name, uint64_t *out) {
     const char *v = cli_get(a, name);
     if (!v) return true;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (errno || end == v || *end || v[0] == '-') {
-        cli_error(CLI_EXIT_USAGE, "%s: '%s' is not a non-negative integer", name, v);
+    unsigned long long x;
+    int bad = parse_u64(v, &x);
+    if (bad) {
+        if (bad == 2) cli_error(CLI_EXIT_USAGE, "%s: '%s' is larger than 18446744073709551615", name, v);
+        else cli_error(CLI_EXIT_USAGE, "%s: '%s' is not a non-negative integer", name, v);
         return false;
     }
     *out = x;
@@ -138,11 +147,11 @@ bool cli_get_u64(const cli_args *a, const char *name, uint64_t *out) {
 }
 
 bool cli_get_u32(const cli_args *a, const char *name, uint32_t lo, uint32_t hi, uint32_t *out) {
-    uint64_t x = *out;
-    if (!cli_has(a, name)) return true; /* the caller's default stands */
-    if (!cli_get_u64(a, name, &x)) return false;
-    if (x < lo || x > hi) {
-        cli_error(CLI_EXIT_USAGE, "%s: %llu is outside %u..%u", name, (unsigned long long)x, lo, hi);
+    const char *v = cli_get(a, name);
+    if (!v) return true; /* the caller's default stands */
+    unsigned long long x;
+    if (parse_u64(v, &x) || x < lo || x > hi) {
+        cli_error(CLI_EXIT_USAGE, "%s: '%s' is not a whole number in %u..%u", name, v, lo, hi);
         return false;
     }
     *out = (uint32_t)x;

@@ -349,8 +349,8 @@ static void bad_input_exits_2(void) {
     const char *a = fixture_path('a', ".gguf");
     if (!a) return;
     static const struct { const char *args[8], *why; } cases[] = {
-        { { "ppl", "--prompt", "a b c", "--ctx", "1" }, "--ctx: 1 is outside 2.." },
-        { { "ppl", "--prompt", "a b c", "--stride", "0" }, "--stride: 0 is outside 1.." },
+        { { "ppl", "--prompt", "a b c", "--ctx", "1" }, "--ctx: '1' is not a whole number in 2.." },
+        { { "ppl", "--prompt", "a b c", "--stride", "0" }, "--stride: '0' is not a whole number in 1.." },
         { { "ppl", "--prompt", "a b c", "--shard", "2/2" }, "--shard: '2/2' is not i/N" },
         { { "ppl", "--prompt", "a" }, "nothing to score" },
         { { "ppl", "--prompt", "a b", "--text-file", "/nonexistent" }, "give one input" },
@@ -358,7 +358,7 @@ static void bad_input_exits_2(void) {
         { { "compare", "--prompt", "x", "--cond", "bad" }, "--cond \"bad\": not NAME: FLAGS" },
         { { "compare", "--prompt", "x", "--each", "ablate" }, "--each: 'ablate'" },
         { { "compare", "--prompt", "x", "--k-sweep", "0" }, "--k-sweep: --k: 0 is outside 1..8" },
-        { { "eval", "--problems", "add-1", "-n", "0" }, "--max-tokens: 0 is outside" },
+        { { "eval", "--problems", "add-1", "-n", "0" }, "--max-tokens: '0' is not a whole number in 1.." },
         { { "compare", "--prompt", "x", "--seed", "-1" }, "--seed: '-1' is not a non-negative integer" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -87,7 +87,7 @@ static void impossible_shapes_exit_2(void) {
         { "--types", "bogus=f32", "unknown group 'bogus'" },
         { "--types", "attn=q9", "unknown type 'q9'" },
         { "--preset", "huge", "unknown preset 'huge'" },
-        { "--layers", "0", "outside 1..256" },
+        { "--layers", "0", "not a whole number in 1..256" },
         { "--seed", "-1", "not a non-negative integer" },
         { "--head-dim", "33", "odd" },
     };
