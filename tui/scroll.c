@@ -29,7 +29,8 @@ void mt_scroll_append(char *out, size_t cap, const char *what, uint32_t first, u
     char note[96];
     size_t o = strlen(out);
     if (!mt_scroll_note(note, sizeof note, what, first, shown, n) || o >= cap) return;
-    snprintf(out + o, cap - o, "%s%s%s (%s)%s", o ? "  " : "", first > 0 ? "<" : "", note, keys, first + shown < n ? ">" : "");
+    if (keys) snprintf(out + o, cap - o, "%s%s%s (%s)%s", o ? "  " : "", first > 0 ? "<" : "", note, keys, first + shown < n ? ">" : "");
+    else snprintf(out + o, cap - o, "%s%s%s%s", o ? "  " : "", first > 0 ? "<" : "", note, first + shown < n ? ">" : "");
 }
 
 void mt_scroll_show(mt_grid *g, mt_rect area, int y, const char *notes) {

@@ -22,7 +22,7 @@ uint32_t mt_scroll_clamp(int64_t first, uint32_t visible, uint32_t n);
 bool mt_scroll_note(char *out, size_t cap, const char *what, uint32_t first, uint32_t shown, uint32_t n);
 /* Appends an axis's note to out when part of it is hidden:
  * "<layers 12-23 of 36 (h l)>", the arrows where more lies. */
-void mt_scroll_append(char *out, size_t cap, const char *what, uint32_t first, uint32_t shown, uint32_t n, const char *keys);
+void mt_scroll_append(char *out, size_t cap, const char *what, uint32_t first, uint32_t shown, uint32_t n, const char *keys); /* keys NULL: none shown */
 /* Draws the notes right-aligned on row y of area, reversed (nothing when empty). */
 void mt_scroll_show(mt_grid *g, mt_rect area, int y, const char *notes);
 /* Decimal digits of v (1 for 0): the width an id takes, never cut. */

@@ -149,6 +149,11 @@ void mt_view_heatmap(mt_app *app, mt_grid *g, mt_rect area) {
     char note[200] = "";
     mt_scroll_append(note, sizeof note, "tokens", app->top_tok, (uint32_t)rows, T, "j k PgUp PgDn");
     mt_scroll_append(note, sizeof note, "layers", l0, l1 - l0, L, "h l");
+    if (mt_text_width(note) > area.w - 2) { /* narrow: the windows without their keys (help lists them) */
+        note[0] = 0;
+        mt_scroll_append(note, sizeof note, "tokens", app->top_tok, (uint32_t)rows, T, NULL);
+        mt_scroll_append(note, sizeof note, "layers", l0, l1 - l0, L, NULL);
+    }
     if (area.h >= 3) mt_scroll_show(g, area, area.y + area.h - 1, note);
     if (T == 0) mt_grid_text(g, area, area.x + 2, area.y + 2, "(no tokens: give a prompt)", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
     int panel_x = area.x + grid_w + 2;
