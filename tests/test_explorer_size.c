@@ -430,8 +430,10 @@ static void truthful_screens(void) {
     CHECKF(frame_has(app, &g, "interventions cleared"), "the message went before %d keys", MT_MESSAGE_KEYS);
     key(app, 'j');
     CHECKF(!frame_has(app, &g, "interventions cleared"), "the message stayed past %d keys", MT_MESSAGE_KEYS);
-    /* and by the clock (never a sleep: the clock is given) */
+    /* and by the clock (never a sleep: the clock is given), counted from the
+     * first frame that shows it */
     key(app, 'c');
+    mt_app_set_time(app, 100);
     mt_app_set_time(app, 100 + MT_MESSAGE_SECONDS - 0.5);
     CHECKF(frame_has(app, &g, "interventions cleared"), "the message went early");
     mt_app_set_time(app, 100 + MT_MESSAGE_SECONDS + 0.5);
@@ -440,6 +442,14 @@ static void truthful_screens(void) {
     key(app, 'c');
     mt_app_set_time(app, 100 + 2 * MT_MESSAGE_SECONDS);
     CHECKF(frame_has(app, &g, "interventions cleared"), "a message written again expired with the old one");
+    /* a message written at the end of a long computation (the clock moved on
+     * while the key ran) is shown its full time, not dropped at once */
+    mt_app_set_time(app, 300);
+    key(app, 'c');
+    mt_app_set_time(app, 300 + 3 * MT_MESSAGE_SECONDS);
+    CHECKF(frame_has(app, &g, "interventions cleared"), "a message that came after a long computation never showed");
+    mt_app_set_time(app, 300 + 4 * MT_MESSAGE_SECONDS + 1);
+    CHECKF(!frame_has(app, &g, "interventions cleared"), "the message stayed past %g s", MT_MESSAGE_SECONDS);
     mt_grid_free(&g);
     env_close(&v);
 }
