@@ -36,7 +36,7 @@
 #define CLI_IV_DETAILS                                                                                 \
     "Interventions apply at the layers after @ (comma-separated), else at every layer;\n"             \
     "flags repeat and combine: --force overrides a layer, then masks, then k, then drop,\n"         \
-    "then zero. Mask, drop and zero lists unite; the last --k wins.\n"                                \
+    "then zero. Mask, drop and zero lists unite; the last --k and --force at a layer win.\n"                                \
     "Router logits that are not finite: a NaN expert is never selected (as if masked); +inf\n"       \
     "and -inf rank at the two ends; when the top is +inf the +inf experts share the weight\n"        \
     "equally, -inf experts get 0 (all -inf: the MoE adds nothing); the margin of two equal\n"       \
