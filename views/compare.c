@@ -136,11 +136,11 @@ void mt_view_compare(mt_app *app, mt_grid *g, mt_rect area) {
         snprintf(line, sizeof line, "  %d", k + 1);
         mt_grid_text(g, area, area.x + 1, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
         mt_grid_text(g, area, area.x + 15, y, b_label, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
-        snprintf(line, sizeof line, "%.3f", pb[k]);
+        snprintf(line, sizeof line, pb[k] >= 0.001 || pb[k] <= 0 ? "%.3f" : "%.0e", pb[k]); /* "2e-06": never a bare 0.000 */
         mt_grid_text(g, area, area.x + 30, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
         uint8_t changed = ia[k] != ib[k] ? MT_ATTR_BOLD : 0;
         mt_grid_text(g, area, area.x + 46, y, a_label, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, changed);
-        snprintf(line, sizeof line, "%.3f", pa[k]);
+        snprintf(line, sizeof line, pa[k] >= 0.001 || pa[k] <= 0 ? "%.3f" : "%.0e", pa[k]);
         mt_grid_text(g, area, area.x + 61, y, line, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, changed);
     }
     /* the greedy continuations side by side, as far as the rows go */
