@@ -18,20 +18,7 @@ bool mt_action_edit(mt_app *app, mt_err *err);
 bool mt_action_chat(mt_app *app, mt_err *err);
 bool mt_action_next_prompt(mt_app *app, mt_err *err);
 bool mt_action_next_domain(mt_app *app, mt_err *err);
-/* In scroll_actions.c: scrolling where no cursor does it */
-bool mt_action_scroll_down(mt_app *app, mt_err *err);
-bool mt_action_scroll_up(mt_app *app, mt_err *err);
-bool mt_action_scroll_page_down(mt_app *app, mt_err *err);
-bool mt_action_scroll_page_up(mt_app *app, mt_err *err);
-bool mt_action_scroll_top(mt_app *app, mt_err *err);
-bool mt_action_scroll_bottom(mt_app *app, mt_err *err);
-bool mt_action_expert_page_down(mt_app *app, mt_err *err);
-bool mt_action_expert_page_up(mt_app *app, mt_err *err);
-bool mt_action_expert_first(mt_app *app, mt_err *err);
-bool mt_action_expert_last(mt_app *app, mt_err *err);
-/* In message.c: messages expire */
-void mt_app_message_notice(mt_app *app);
-void mt_app_message_after_key(mt_app *app, const char *before);
+#include "actions.h" /* scroll_actions.c and message.c */
 
 /* Starts a completion of the prompt (with the interventions), a token per tick. */
 static bool generate(mt_app *app, mt_err *err) {
@@ -114,7 +101,7 @@ static bool left(mt_app *a, mt_err *e) { (void)e; return move_layer(a, -1); }
 static bool quit(mt_app *a, mt_err *e) { (void)e; a->quit = true; return true; }
 
 /* The expert the cursor cell shows: the highest mixing weight there. */
-static int cursor_expert(const mt_app *app) {
+int mt_app_cursor_expert(const mt_app *app) {
     const uint32_t *ex;
     const float *w;
     float margin;
@@ -125,7 +112,7 @@ static int cursor_expert(const mt_app *app) {
     return best < 0 ? -1 : (int)ex[best];
 }
 
-static bool recompute(mt_app *app, mt_err *err) {
+bool mt_app_recompute(mt_app *app, mt_err *err) {
     app->baseline_cancelled = false;
     mt_session_set_interventions(app->s, &app->iv);
     return mt_session_update(app->s, err);
@@ -133,7 +120,7 @@ static bool recompute(mt_app *app, mt_err *err) {
 
 static bool recompute_now(mt_app *app, mt_err *err) {
     bool stale = mt_session_dirty_from(app->s) < app->m->hp.n_layer;
-    if (!recompute(app, err)) return false;
+    if (!mt_app_recompute(app, err)) return false;
     snprintf(app->message, sizeof app->message, stale ? "recomputed" : "nothing is stale");
     return true;
 }
@@ -147,7 +134,7 @@ void mt_app_set_progress(mt_app *app, mt_progress_fn fn, void *user) {
 }
 
 static bool toggle(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
-    int e = app->view == MT_VIEW_ABLATE || app->view == MT_VIEW_EXPERTS ? (int)app->cur_expert : cursor_expert(app);
+    int e = app->view == MT_VIEW_ABLATE || app->view == MT_VIEW_EXPERTS ? (int)app->cur_expert : mt_app_cursor_expert(app);
     if (e < 0) {
         snprintf(app->message, sizeof app->message, "no expert under the cursor");
         return true;
@@ -156,7 +143,7 @@ static bool toggle(mt_app *app, uint8_t bit, const char *what, mt_err *err) {
     *f ^= bit;
     if (*f & bit) snprintf(app->message, sizeof app->message, "%s expert %d at layer %u", what, e, app->cur_layer);
     else snprintf(app->message, sizeof app->message, "cleared %s expert %d at layer %u", what, e, app->cur_layer);
-    return recompute(app, err);
+    return mt_app_recompute(app, err);
 }
 
 static bool mask(mt_app *a, mt_err *e) { return toggle(a, MT_IV_MASK, "masked", e); }
@@ -172,7 +159,7 @@ static bool toggle_everywhere(mt_app *app, uint8_t bit, const char *what, mt_err
         *f = all ? (uint8_t)(*f & ~bit) : (uint8_t)(*f | bit);
     }
     snprintf(app->message, sizeof app->message, "%s%s expert %u at every layer", all ? "un-" : "", what, e);
-    return recompute(app, err);
+    return mt_app_recompute(app, err);
 }
 
 static bool mask_everywhere(mt_app *a, mt_err *e) { return toggle_everywhere(a, MT_IV_MASK, "masked", e); }
@@ -199,7 +186,7 @@ static bool change_k(mt_app *app, int delta, mt_err *err) {
     if (next < 1 || next > app->m->hp.n_expert) return true;
     *k = (uint32_t)next == app->m->hp.k ? 0 : (uint32_t)next;
     snprintf(app->message, sizeof app->message, "k %lld at layer %u", (long long)next, app->cur_layer);
-    return recompute(app, err);
+    return mt_app_recompute(app, err);
 }
 
 static bool k_up(mt_app *a, mt_err *e) { return change_k(a, 1, e); }
@@ -208,7 +195,7 @@ static bool k_down(mt_app *a, mt_err *e) { return change_k(a, -1, e); }
 static bool clear(mt_app *app, mt_err *err) {
     mt_iv_clear(&app->iv);
     snprintf(app->message, sizeof app->message, "interventions cleared");
-    return recompute(app, err);
+    return mt_app_recompute(app, err);
 }
 
 static bool next_view(mt_app *app, mt_err *e) {

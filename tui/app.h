@@ -156,6 +156,12 @@ const mt_session *mt_app_baseline(mt_app *app);
  * until the prompt or the interventions change. NULL when there is no prompt
  * or the work was cancelled. */
 const char *mt_app_continuation(mt_app *app, bool intervened);
+/* The cursor cell's top expert (the highest mixing weight there, ties to the
+ * earlier entry), -1 when the route is empty. */
+int mt_app_cursor_expert(const mt_app *app);
+/* Runs the interventions in force from the first changed layer (a key's
+ * action after changing app->iv). False with err set, or when cancelled. */
+bool mt_app_recompute(mt_app *app, mt_err *err);
 /* Paints the whole frame. */
 void mt_app_draw(mt_app *app, mt_grid *g);
 /* A bracketed paste (terminal) or a script's paste step: the whole text is

@@ -67,21 +67,9 @@ void mt_app_draw_too_small(mt_grid *g) {
  * elsewhere the cursor cell's top expert (highest weight); -1 for none. */
 static int target_expert(const mt_app *app) {
     if (app->view == MT_VIEW_ABLATE) return (int)app->cur_expert;
-    const uint32_t *ex;
-    const float *w;
-    float margin;
-    uint32_t n = mt_session_route(app->s, app->cur_layer, app->cur_tok, &ex, &w, &margin);
-    int best = -1;
-    for (uint32_t i = 0; i < n; i++)
-        if (best < 0 || w[i] > w[best]) best = (int)i;
-    return best < 0 ? -1 : (int)ex[best];
+    return mt_app_cursor_expert(app);
 }
 
-static bool recompute(mt_app *app, mt_err *err) {
-    app->baseline_cancelled = false;
-    mt_session_set_interventions(app->s, &app->iv);
-    return mt_session_update(app->s, err);
-}
 
 bool mt_action_force(mt_app *app, mt_err *err) {
     int e = target_expert(app);
@@ -93,7 +81,7 @@ bool mt_action_force(mt_app *app, mt_err *err) {
     bool off = *f == e;
     *f = off ? -1 : e;
     snprintf(app->message, sizeof app->message, "%s expert %d at layer %u", off ? "unforced" : "forced", e, app->cur_layer);
-    return recompute(app, err);
+    return mt_app_recompute(app, err);
 }
 
 bool mt_action_force_everywhere(mt_app *app, mt_err *err) {
@@ -107,7 +95,7 @@ bool mt_action_force_everywhere(mt_app *app, mt_err *err) {
     for (uint32_t l = 0; l < L; l++) all &= app->iv.force[l] == e;
     for (uint32_t l = 0; l < L; l++) app->iv.force[l] = all ? -1 : e;
     snprintf(app->message, sizeof app->message, "%s expert %d at every layer", all ? "unforced" : "forced", e);
-    return recompute(app, err);
+    return mt_app_recompute(app, err);
 }
 
 /* k at every layer: the cursor layer's k (as in force) plus delta, the same everywhere. */
@@ -120,7 +108,7 @@ static bool k_everywhere(mt_app *app, int delta, mt_err *err) {
     }
     for (uint32_t l = 0; l < app->iv.n_layer; l++) app->iv.k[l] = (uint32_t)next == model_k ? 0 : (uint32_t)next;
     snprintf(app->message, sizeof app->message, "k %lld at every layer%s", (long long)next, (uint32_t)next == model_k ? " (the model's)" : "");
-    return recompute(app, err);
+    return mt_app_recompute(app, err);
 }
 
 bool mt_action_k_up_everywhere(mt_app *app, mt_err *err) { return k_everywhere(app, 1, err); }

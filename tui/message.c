@@ -6,10 +6,9 @@
  * written at the end of a long computation is shown its full time. */
 #include <string.h>
 
+#include "actions.h"
 #include "app.h"
 
-void mt_app_message_notice(mt_app *app);
-void mt_app_message_after_key(mt_app *app, const char *before);
 
 /* A message that appeared outside a key (a finished completion, an export, a
  * cancelled baseline): stamped now. */

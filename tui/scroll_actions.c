@@ -3,18 +3,9 @@
  * the token view's sparkline of experts. Bound in app.c's action table. */
 #include <stdint.h>
 
+#include "actions.h"
 #include "app.h"
 
-bool mt_action_scroll_down(mt_app *app, mt_err *err);
-bool mt_action_scroll_up(mt_app *app, mt_err *err);
-bool mt_action_scroll_page_down(mt_app *app, mt_err *err);
-bool mt_action_scroll_page_up(mt_app *app, mt_err *err);
-bool mt_action_scroll_top(mt_app *app, mt_err *err);
-bool mt_action_scroll_bottom(mt_app *app, mt_err *err);
-bool mt_action_expert_page_down(mt_app *app, mt_err *err);
-bool mt_action_expert_page_up(mt_app *app, mt_err *err);
-bool mt_action_expert_first(mt_app *app, mt_err *err);
-bool mt_action_expert_last(mt_app *app, mt_err *err);
 
 /* Moves the help view's first line or the generate view's first token row
  * (the views clamp it to what there is). */

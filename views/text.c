@@ -10,21 +10,21 @@
 
 #include "engine/unicode_class.h"
 #include "engine/utf8.h"
+#include "experiments/routing.h"
 #include "tui/label.h"
 #include "tui/palette.h"
 #include "views.h"
 
 #define KEY_W 18 /* the key's column */
 
+/* the token's top expert at the layer (experiments/routing.h: the highest
+ * weight, ties to the earlier entry), -1 when none has weight > 0 */
 static int top_expert(const mt_session *s, uint32_t layer, uint32_t tok) {
     const uint32_t *ex;
     const float *w;
     float margin;
     uint32_t n = mt_session_route(s, layer, tok, &ex, &w, &margin);
-    int best = -1;
-    for (uint32_t i = 0; i < n; i++)
-        if (best < 0 || w[i] > w[best]) best = (int)i;
-    return best < 0 || w[best] <= 0 ? -1 : (int)ex[best];
+    return mt_route_top(ex, w, n);
 }
 
 /* The glyph a code point of running text shows as (0: none), and whether it ends the line. */
