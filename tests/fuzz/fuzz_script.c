@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (st->key < 1 || st->key > MT_KEY_CLICK) abort();
             break;
         case MT_STEP_TYPE:
+        case MT_STEP_PASTE:
         case MT_STEP_FRAME:
             if (!st->text) abort();
             (void)strlen(st->text);
