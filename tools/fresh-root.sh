@@ -125,8 +125,8 @@ in_root() { # in_root WHICH [VARIABLE=VALUE]: the chroot, a clean environment, n
   echo "nice -n 10 chroot $dir /usr/bin/env -i HOME=/root PATH=$PATH_IN$carry ${2:-} /bin/sh /root/readme.sh $1"
 }
 
-# 1. sh tools/deps.sh && make run: in a 120x40 tmux pane; q once the heatmap
-# shows the bundled model's first token
+# 1. sh tools/deps.sh && make run: in a 120x40 tmux pane; q once the
+# dashboard (the first screen) shows the router of the first token
 echo "fresh-root: sh tools/deps.sh && make run" >&2
 printf 'set-option -g remain-on-exit on\n' > "$sock.conf"
 # the exit status goes into a file: tmux's #{pane_dead_status} was seen never
@@ -140,7 +140,7 @@ rm -f "$sock.conf"
 screen() { tmux -S "$sock" capture-pane -p -t fresh; }
 up=""
 while [ $(( $(date +%s) - t1 )) -lt 3600 ] && [ ! -e "$sock.status" ]; do
-  if screen | grep -q 'token 0, layer 0' && screen | tail -1 | grep -q '^ heatmap |'; then up=$(( $(date +%s) - t1 )); break; fi
+  if screen | grep -q 'router: token 0 .*layer 0' && screen | tail -1 | grep -q '^ dashboard |'; then up=$(( $(date +%s) - t1 )); break; fi
   sleep 1
 done
 if [ -z "$up" ]; then
