@@ -67,7 +67,7 @@ static bool run_alloc(imp_run *r) {
 }
 
 typedef struct imp_ctx {
-    imp_run *r;
+    mt_imp_layer *layers;
     const mt_model *m;
     const mt_interventions *iv;
     mt_expert_eval *ev;
@@ -78,8 +78,17 @@ static int observe(void *vctx, size_t index, const cli_prompt_item *item, mt_ses
     (void)index;
     imp_ctx *c = vctx;
     mt_err err;
-    if (!mt_imp_observe_session(c->r->layers, item->domain, s, c->m, c->iv, c->ev, &c->sc, &err)) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    if (!mt_imp_observe_session(c->layers, item->domain, s, c->m, c->iv, c->ev, &c->sc, &err)) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     return 0;
+}
+
+int cli_importance_observe(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, int shard, int shards, mt_imp_layer *layers) {
+    mt_err err;
+    imp_ctx ctx = { layers, cm->m, iv, mt_expert_eval_new(cm->m, cm->be->n_threads, &err), { 0 } };
+    int rc = ctx.ev ? cli_shard_run(cm, c, iv, shard, shards, "importance", true, observe, &ctx) : cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    mt_expert_eval_free(ctx.ev);
+    mt_imp_scratch_free(&ctx.sc);
+    return rc;
 }
 
 /* ---- output --------------------------------------------------------------------------- */
@@ -219,8 +228,6 @@ static int run_importance(const cli_command *cmd, cli_args *a) {
     if (rc) return rc;
     cli_corpus c = { 0 };
     mt_interventions iv = { 0 };
-    mt_err err;
-    imp_ctx ctx = { &r, cm.m, &iv, NULL, { 0 } };
     r.L = cm.m->hp.n_layer;
     r.E = cm.m->hp.n_expert;
     r.k = cm.m->hp.k;
@@ -239,11 +246,8 @@ static int run_importance(const cli_command *cmd, cli_args *a) {
         c.n_domains = 0;
         if (!run_alloc(&r)) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
     }
-    if (!rc && !(ctx.ev = mt_expert_eval_new(cm.m, cm.be->n_threads, &err))) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
-    if (!rc) rc = cli_shard_run(&cm, &c, &iv, shard, shards, "importance", true, observe, &ctx);
+    if (!rc) rc = cli_importance_observe(&cm, &c, &iv, shard, shards, r.layers);
     if (!rc) rc = print_run(&r, cli_has(a, "--json") ? 1 : cli_has(a, "--csv") ? 2 : 0, NULL);
-    mt_expert_eval_free(ctx.ev);
-    mt_imp_scratch_free(&ctx.sc);
     mt_iv_free(&iv);
     cli_corpus_free(&c);
     run_free(&r);

@@ -15,10 +15,10 @@
 #include "cli/profile_io.h"
 #include "engine/prune.h"
 #include "exp_args.h"
-#include "experiments/importance_observe.h"
+#include "experiments/importance.h"
 #include "experiments/prune_report.h"
 #include "problems_io.h"
-#include "shard_io.h"
+#include "structure.h"
 
 static const char *const prune_definitions[] = {
     "load        the ranking by default: count_e = tokens whose selected experts include e,",
@@ -217,45 +217,25 @@ static int load_scores(const cli_args *a, const cli_model *cm, const cli_corpus 
     return rc;
 }
 
-typedef struct imp_ctx {
-    const cli_model *cm;
-    mt_imp_layer *layers;
-    mt_expert_eval *ev;
-    mt_imp_scratch sc;
-} imp_ctx;
-
-static int observe_importance(void *vctx, size_t index, const cli_prompt_item *item, mt_session *s) {
-    (void)index;
-    imp_ctx *c = vctx;
-    mt_err err;
-    if (!mt_imp_observe_session(c->layers, item->domain, s, c->cm->m, NULL, c->ev, &c->sc, &err)) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
-    return 0;
-}
-
 /* --by importance without a file: score[l*E+e] = -rank of e at layer l, the
  * ranks of `moetop importance` over the same prompts without interventions. */
 static int importance_scores(const cli_model *cm, const cli_corpus *c, const mt_prune_plan *p, double *score, uint64_t *tokens) {
     uint32_t L = p->n_layer, E = p->n_expert;
-    imp_ctx ctx = { cm, calloc(L, sizeof *ctx.layers), NULL, { 0 } };
+    mt_imp_layer *layers = calloc(L, sizeof *layers);
     mt_imp_summary *sum = calloc(E, sizeof *sum);
     mt_interventions none = { 0 };
-    mt_err err;
     int rc = 0;
-    bool ok = ctx.layers && sum && mt_iv_init(&none, L, E);
-    for (uint32_t l = 0; ok && l < L; l++) ok = mt_imp_init(&ctx.layers[l], E, c->n_domains);
-    if (!ok) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
-    else if (!(ctx.ev = mt_expert_eval_new(cm->m, cm->be->n_threads, &err))) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
-    else rc = cli_shard_run(cm, c, &none, 0, 0, "importance", true, observe_importance, &ctx);
+    bool ok = layers && sum && mt_iv_init(&none, L, E);
+    for (uint32_t l = 0; ok && l < L; l++) ok = mt_imp_init(&layers[l], E, c->n_domains);
+    rc = ok ? cli_importance_observe(cm, c, &none, 0, 0, layers) : cli_error(CLI_EXIT_FAIL, "out of memory");
     for (uint32_t l = 0; !rc && l < L; l++) {
-        mt_imp_summarize(&ctx.layers[l], sum);
+        mt_imp_summarize(&layers[l], sum);
         for (uint32_t e = 0; e < E; e++) score[(size_t)l * E + e] = -(double)sum[e].rank;
     }
-    *tokens = !rc && L ? ctx.layers[0].tokens : 0;
-    for (uint32_t l = 0; ctx.layers && l < L; l++) mt_imp_free(&ctx.layers[l]);
-    free(ctx.layers);
+    *tokens = !rc && L ? layers[0].tokens : 0;
+    for (uint32_t l = 0; layers && l < L; l++) mt_imp_free(&layers[l]);
+    free(layers);
     free(sum);
-    mt_expert_eval_free(ctx.ev);
-    mt_imp_scratch_free(&ctx.sc);
     mt_iv_free(&none);
     return rc;
 }
