@@ -4,6 +4,7 @@
 #define MT_RNG_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct mt_rng {
@@ -27,6 +28,18 @@ static inline double mt_rng_uniform(mt_rng *r) { return (double)(mt_rng_u64(r) >
 
 /* Uniform integer in [0, n). */
 static inline uint64_t mt_rng_below(mt_rng *r, uint64_t n) { return n ? mt_rng_u64(r) % n : 0; }
+
+/* Fisher-Yates over a[0..n): for i = n down to 2, a[i-1] swaps with
+ * a[mt_rng_below(r, i)] (Knuth, TAOCP 3.4.2, algorithm P): every order
+ * equally likely, n - 1 draws. */
+static inline void mt_rng_shuffle_u32(mt_rng *r, uint32_t *a, size_t n) {
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)mt_rng_below(r, i);
+        uint32_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}
 
 /* Standard normal (Box-Muller; one value per call keeps the stream simple). */
 static inline float mt_rng_normal(mt_rng *r) {

@@ -66,11 +66,7 @@ bool mt_mantel(const double *x, const double *y, uint32_t n, uint32_t permutatio
     uint32_t at_least = 0;
     mt_rng g = mt_rng_seed(seed, 0x6d616e74);
     for (uint32_t k = 0; k < permutations && !isnan(*r); k++) {
-        for (uint32_t i = n; i > 1; i--) {
-            uint32_t u = (uint32_t)mt_rng_below(&g, i), t = perm[i - 1];
-            perm[i - 1] = perm[u];
-            perm[u] = t;
-        }
+        mt_rng_shuffle_u32(&g, perm, n);
         double rp = pearson(x, y, perm, n);
         at_least += !isnan(rp) && rp >= *r - 1e-12;
     }

@@ -76,12 +76,7 @@ bool mt_nmi_shuffled(const uint64_t *counts, uint32_t E, uint32_t shuffles, uint
     uint32_t at_least = 0;
     mt_rng r = mt_rng_seed(seed, stream);
     for (uint32_t s = 0; s < shuffles; s++) {
-        for (uint64_t t = n; t > 1; t--) { /* Fisher-Yates over the column labels */
-            uint64_t u = mt_rng_below(&r, t);
-            uint32_t x = to[t - 1];
-            to[t - 1] = to[u];
-            to[u] = x;
-        }
+        mt_rng_shuffle_u32(&r, to, (size_t)n); /* the column labels */
         memset(table, 0, (size_t)E * E * sizeof *table);
         for (uint64_t t = 0; t < n; t++) table[(size_t)from[t] * E + to[t]]++;
         double v = nmi_from(table, E, table + (size_t)E * E, table + (size_t)E * E + E);

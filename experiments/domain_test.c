@@ -49,12 +49,7 @@ bool mt_domain_test_run(const uint64_t *counts, const uint32_t *domain, size_t P
         mt_rng r = mt_rng_seed(seed, 0x646f6d73ull + l);
         uint64_t reach = 0;
         for (uint32_t n = 0; n < N; n++) {
-            for (size_t i = P; i > 1; i--) {
-                size_t j = (size_t)mt_rng_below(&r, i);
-                uint32_t t = label[i - 1];
-                label[i - 1] = label[j];
-                label[j] = t;
-            }
+            mt_rng_shuffle_u32(&r, label, P);
             double chi2, p;
             uint32_t dof;
             pool(counts, label, P, L, E, l, D, table);

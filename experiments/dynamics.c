@@ -64,12 +64,7 @@ bool mt_dyn_observe(mt_dyn_sums *d, const mt_token_sel *seq, size_t n, uint32_t 
     count_pairs(top, n, &d->pairs, &d->persist);
     mt_rng r = mt_rng_seed(seed, stream);
     for (uint32_t s = 0; s < shuffles; s++) {
-        for (size_t t = n; t > 1; t--) {
-            size_t u = (size_t)mt_rng_below(&r, t);
-            uint32_t x = top[t - 1];
-            top[t - 1] = top[u];
-            top[u] = x;
-        }
+        mt_rng_shuffle_u32(&r, top, n);
         count_pairs(top, n, &d->shuffled_pairs, &d->shuffled_persist);
     }
     free(top);
