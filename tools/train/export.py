@@ -12,11 +12,13 @@
                                      file's through moetop, and the file's with each
                                      layer's "math expert" masked against a control)
 
-    /usr/bin/python3 tools/train/export.py [--checkpoint] [--out DIR]
+    /usr/bin/python3 tools/train/export.py [--checkpoint | --from FILE.pt] [--work DIR] [--out DIR]
 
 --out DIR writes all of these into DIR instead (a candidate, leaving the
 shipped files alone); --checkpoint exports the last checkpoint of a run still
-going."""
+going; --from exports a kept checkpoint (e.g. build/train/checkpoint-2500.pt);
+--work DIR reads the run's log.csv (and final.pt) from DIR instead of
+build/train."""
 import csv
 import json
 import os
@@ -205,10 +207,12 @@ def story_rows(path, experts):
 def main():
     torch.set_num_threads(2)
     # --checkpoint: export the last checkpoint of a run still going (to try the pipeline)
+    def arg(flag):
+        return sys.argv[sys.argv.index(flag) + 1] if flag in sys.argv else None
+    work = arg("--work") or WORK
     name = "checkpoint.pt" if "--checkpoint" in sys.argv else "final.pt"
-    out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
-    paths = Paths(out)
-    state = torch.load(os.path.join(WORK, name))
+    paths = Paths(arg("--out"))
+    state = torch.load(arg("--from") or os.path.join(work, name))
     cfg = Config(**state["config"])
     model = Model(cfg)
     model.load_state_dict(state["model"])
@@ -219,7 +223,7 @@ def main():
     parity_dump(deq, held, paths.parity)
     nbytes = token_bytes(VOCAB)
     float_loss, exported_loss = held_out_loss(model, held, nbytes), held_out_loss(deq, held, nbytes)
-    rows = list(csv.DictReader(open(os.path.join(WORK, "log.csv"))))
+    rows = [r for r in csv.DictReader(open(os.path.join(work, "log.csv"))) if int(r["step"]) <= state["step"]]
     loss_svg(rows, os.path.join(paths.docs, "bundled-model-loss.svg"))
     write_report(cfg, state["step"], rows, float_loss, exported_loss, paths, accuracy_rows(model, paths.model))
 

@@ -188,6 +188,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--work", default=WORK, help="checkpoints and logs (default build/train)")
     ap.add_argument("--weights", help="domain shares of batches, e.g. math=1,prose=0 (default: DOMAIN_WEIGHTS)")
+    ap.add_argument("--keep-every", type=int, default=KEEP_EVERY,
+                    help=f"keep checkpoint-<step>.pt every N steps (default {KEEP_EVERY})")
     ap.add_argument("--eval-every", type=int, default=100, help="score add-1 and add-2 every N steps (0: never)")
     ap.add_argument("--bf16", type=int, default=1, help="matrix products in bfloat16 (autocast; 0: float32)")
     ap.add_argument("--config", default="", help="model shape overrides, e.g. d_model=192,n_layer=8")
@@ -263,7 +265,7 @@ def main():
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng.getstate(),
                         "torch_rng": torch.get_rng_state(), "config": cfg.__dict__}, ckpt + ".tmp")
             os.replace(ckpt + ".tmp", ckpt)
-            if step % KEEP_EVERY == 0:
+            if step % args.keep_every == 0:
                 shutil.copyfile(ckpt, os.path.join(work, f"checkpoint-{step}.pt"))
     held_loss = evaluate(model, held, args.seq)
     with open(os.path.join(work, "held_out.json"), "w") as f:
