@@ -64,7 +64,30 @@ def rmsnorm(x, w, eps):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
 
 
+E2M1 = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # MXFP4's element magnitudes (OCP MX v1.0)
+
+
+def fake_mxfp4(w):
+    """w [E, n, m] rounded as the exporter's MXFP4 will store it (blocks of 32
+    along dim 1, the GGUF rows; engine/quant_encode.c's rule: the shared
+    power of two d = 2^(floor(log2 max|x|) - 2), each element the nearest of
+    +-E2M1 x d, clipped at 6 d), with the straight-through estimator: the
+    forward pass sees the rounded weights, the gradient flows to w as if
+    unrounded (quantization-aware training)."""
+    E, n, m = w.shape
+    x = w.detach().float().transpose(1, 2).reshape(E, m, n // 32, 32)
+    amax = x.abs().amax(-1, keepdim=True)
+    d = torch.pow(2.0, torch.floor(torch.log2(amax.clamp(min=1e-30))) - 2)
+    levels = torch.tensor(E2M1, dtype=x.dtype)
+    a = (x.abs() / d).clamp(max=6.0)
+    q = levels[(a[..., None] - levels).abs().argmin(-1)] * d * torch.sign(x)
+    q = q.reshape(E, m, n).transpose(1, 2).to(w.dtype)
+    return w + (q - w).detach()
+
+
 class MoE(torch.nn.Module):
+    qat = False  # quantization-aware training: experts' weights pass through fake_mxfp4
+
     def __init__(self, cfg):
         super().__init__()
         E, d, ff = cfg.n_expert, cfg.d_model, cfg.ff
@@ -100,12 +123,15 @@ class MoE(torch.nn.Module):
         # tokens grouped by expert, padded to the busiest expert: one batched product per matrix
         X = h.new_zeros(cfg.n_expert, C, cfg.d_model)
         X[e_sorted, rank] = h[t_sorted]
-        g = torch.baddbmm(self.b_gate[:, None, :], X, self.w_gate)
-        u = torch.baddbmm(self.b_up[:, None, :], X, self.w_up)
+        w_gate, w_up, w_down = self.w_gate, self.w_up, self.w_down
+        if MoE.qat:
+            w_gate, w_up, w_down = fake_mxfp4(w_gate), fake_mxfp4(w_up), fake_mxfp4(w_down)
+        g = torch.baddbmm(self.b_gate[:, None, :], X, w_gate)
+        u = torch.baddbmm(self.b_up[:, None, :], X, w_up)
         g = g.clamp(max=7.0)
         u = u.clamp(min=-7.0, max=7.0)
         a = g * torch.sigmoid(1.702 * g) * (u + 1)
-        y = torch.baddbmm(self.b_down[:, None, :], a, self.w_down)
+        y = torch.baddbmm(self.b_down[:, None, :], a, w_down)
         out = x.new_zeros(N, cfg.d_model).index_add(0, t_sorted, (y[e_sorted, rank] * w_sorted[:, None]).to(x.dtype))
         return out, z, top.indices
 

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
 from gguf_read import Reader  # noqa: E402
-from model import Config, Model  # noqa: E402
+from model import Config, Model, MoE  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORK = os.path.join(ROOT, "build", "train")
@@ -192,6 +192,9 @@ def main():
                     help=f"keep checkpoint-<step>.pt every N steps (default {KEEP_EVERY})")
     ap.add_argument("--eval-every", type=int, default=100, help="score add-1 and add-2 every N steps (0: never)")
     ap.add_argument("--bf16", type=int, default=1, help="matrix products in bfloat16 (autocast; 0: float32)")
+    ap.add_argument("--qat", type=int, default=0,
+                    help="1: experts' weights pass through MXFP4 rounding in the forward pass (quantization-aware "
+                         "fine-tuning, so the exported MXFP4 file keeps the trained accuracy)")
     ap.add_argument("--config", default="", help="model shape overrides, e.g. d_model=192,n_layer=8")
     args = ap.parse_args()
     work = args.work
@@ -210,6 +213,7 @@ def main():
     if state:
         cfg = Config(**state["config"])  # a resumed run keeps its shape
     model = Model(cfg)
+    MoE.qat = bool(args.qat)
     init_numbers(model)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
