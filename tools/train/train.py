@@ -265,7 +265,7 @@ def main():
             with open(os.path.join(work, "accuracy.csv"), "a") as f:
                 f.write(("step," + ",".join(acc) + "\n" if new else "") + f"{step}," + ",".join(map(str, acc.values())) + "\n")
             print(f"step {step}: problems right {acc}", flush=True)
-        if step % 100 == 0 or step == args.steps:
+        if step % 100 == 0 or step % args.keep_every == 0 or step == args.steps:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng.getstate(),
                         "torch_rng": torch.get_rng_state(), "config": cfg.__dict__}, ckpt + ".tmp")
             os.replace(ckpt + ".tmp", ckpt)
