@@ -197,7 +197,8 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         mt_app_draw(&app, &g);
         if (!cli_write_frame(frame, &g)) rc = CLI_EXIT_FAIL;
     }
-    rc = cli_outputs_close(&out, &app, &g, clock_s + 0.4, rc);
+    if (!rc && out.recording) cli_outputs_after_draw(&out, &app, &g, clock_s + 0.4); /* the last frame, when it changed */
+    rc = cli_outputs_close(&out, rc);
 done:
     mt_grid_free(&g);
     mt_app_free(&app);

@@ -84,31 +84,36 @@ static bool same_frame(const mt_grid *a, const mt_grid *b) {
     return true;
 }
 
-void cli_outputs_after_draw(cli_outputs *o, mt_app *app, mt_grid *g, double t) {
-    if (app->export_requested) {
-        app->export_requested = false;
-        char path[1200];
-        do snprintf(path, sizeof path, "%s/moetop-frame-%d.%s", o->export_dir, ++o->export_n, o->export_format);
-        while (access(path, F_OK) == 0 && o->export_n < 100000);
-        mt_err err;
-        if (mt_frame_write(path, g, &err)) snprintf(app->message, sizeof app->message, "frame written to %.220s", path);
-        else snprintf(app->message, sizeof app->message, "%.250s", err.msg);
-        mt_app_draw(app, g);
-    }
-    if (o->recording && !same_frame(&o->last, g)) {
-        mt_cast_frame(&o->cast, t, g);
-        if (o->last.w != g->w || o->last.h != g->h) {
-            mt_grid_free(&o->last);
-            if (!mt_grid_init(&o->last, g->w, g->h)) return;
-        }
-        memcpy(o->last.cells, g->cells, sizeof *g->cells * (size_t)g->w * (size_t)g->h);
-    }
+bool cli_outputs_export(cli_outputs *o, mt_app *app, const mt_grid *g) {
+    if (!app->export_requested) return false;
+    app->export_requested = false;
+    char path[1200];
+    do snprintf(path, sizeof path, "%s/moetop-frame-%d.%s", o->export_dir, ++o->export_n, o->export_format);
+    while (access(path, F_OK) == 0 && o->export_n < 100000);
+    mt_err err;
+    if (mt_frame_write(path, g, &err)) snprintf(app->message, sizeof app->message, "frame written to %.220s", path);
+    else snprintf(app->message, sizeof app->message, "%.250s", err.msg);
+    return true;
 }
 
-int cli_outputs_close(cli_outputs *o, mt_app *app, mt_grid *g, double t, int rc) {
+void cli_outputs_record(cli_outputs *o, const mt_grid *g, double t) {
+    if (!o->recording || same_frame(&o->last, g)) return;
+    mt_cast_frame(&o->cast, t, g);
+    if (o->last.w != g->w || o->last.h != g->h) {
+        mt_grid_free(&o->last);
+        if (!mt_grid_init(&o->last, g->w, g->h)) return;
+    }
+    memcpy(o->last.cells, g->cells, sizeof *g->cells * (size_t)g->w * (size_t)g->h);
+}
+
+void cli_outputs_after_draw(cli_outputs *o, mt_app *app, mt_grid *g, double t) {
+    if (cli_outputs_export(o, app, g)) mt_app_draw(app, g); /* the status line says where */
+    cli_outputs_record(o, g, t);
+}
+
+int cli_outputs_close(cli_outputs *o, int rc) {
     if (o->recording) { /* a run that failed leaves no recording (and an old file at the path as it was) */
         mt_err err;
-        if (!rc) cli_outputs_after_draw(o, app, g, t);
         if (rc) mt_cast_abort(&o->cast);
         else if (!mt_cast_close(&o->cast, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
         o->recording = false;

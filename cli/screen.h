@@ -38,14 +38,19 @@ void cli_screen_setup_app(mt_app *app, const cli_args *a, const mt_config *cfg);
 /* Starts the recording at --record (when given) at w x h; 0 or exit code 1
  * after "<path>: <why>". */
 int cli_outputs_open(cli_outputs *o, const cli_args *a, const mt_config *cfg, int w, int h);
-/* After each draw: records the frame at time t (seconds) when it changed,
- * and writes it when X asked (the next free moetop-frame-N.EXT; the status
- * line says where, so the app draws again). */
+/* After each draw of the explorer: writes the frame when X asked (the next
+ * free moetop-frame-N.EXT; the status line says where, so the app draws
+ * again), then records the frame at time t (seconds) when it changed. */
 void cli_outputs_after_draw(cli_outputs *o, mt_app *app, mt_grid *g, double t);
-/* Ends the recording: committed when rc is 0 (the last frame at time t
- * first), dropped otherwise (the path left as it was). Returns rc, or 1
- * after the error when the recording could not be written. */
-int cli_outputs_close(cli_outputs *o, mt_app *app, mt_grid *g, double t, int rc);
+/* Its two halves, for a front end that draws more than the app: the X
+ * export (true when one was asked for: the message changed, draw again),
+ * and the recording. */
+bool cli_outputs_export(cli_outputs *o, mt_app *app, const mt_grid *g);
+void cli_outputs_record(cli_outputs *o, const mt_grid *g, double t);
+/* Ends the recording: committed when rc is 0, dropped otherwise (the path
+ * left as it was). Returns rc, or 1 after the error when the recording
+ * could not be written. */
+int cli_outputs_close(cli_outputs *o, int rc);
 /* Writes a frame file; false after printing the error. */
 bool cli_write_frame(const char *path, const mt_grid *g);
 
