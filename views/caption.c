@@ -102,17 +102,21 @@ int mt_caption_rows(const mt_tour *t, const mt_app *app, int w, int h) {
 
 /* The keys for the state, the longest wording that fits in room cells ("" when none). */
 static const char *keys_text(const mt_tour *t, bool ascii, int room) {
-    static const char *const playing[2][2] = { { "Space pause  \xe2\x86\x90 \xe2\x86\x92 scenes  q quit", "Space \xe2\x86\x90 \xe2\x86\x92 q" },
-                                               { "Space pause  <- -> scenes  q quit", "Space <- -> q" } };
-    static const char *const paused[2][2] = {
-        { "PAUSED  Space play  \xe2\x86\x90 \xe2\x86\x92 scenes  other keys: explorer  q quit", "PAUSED Space \xe2\x86\x90 \xe2\x86\x92 q" },
-        { "PAUSED  Space play  <- -> scenes  other keys: explorer  q quit", "PAUSED Space <- -> q" }
-    };
-    static const char *const ended[2][2] = { { "END  Space again  \xe2\x86\x90 back  q quit", "END Space \xe2\x86\x90 q" },
-                                             { "END  Space again  <- back  q quit", "END Space <- q" } };
-    const char *const(*v)[2] = t->ended ? ended : t->paused ? paused : playing;
-    for (int i = 0; i < 2; i++)
-        if (mt_text_width(v[ascii][i]) <= room) return v[ascii][i];
+#define L "\xe2\x86\x90" /* the arrows, or <- -> in ASCII */
+#define R "\xe2\x86\x92"
+    static const char *const playing[2][3] = { { "Space pause  " L " " R " scenes  q quit", "Space " L " " R " q", "" },
+                                               { "Space pause  <- -> scenes  q quit", "Space <- -> q", "" } };
+    static const char *const paused[2][3] = { { "PAUSED  Space play  " L " " R " scenes  other keys: explorer  q quit",
+                                                "PAUSED  Space play  " L " " R " scenes  q quit", "PAUSED Space " L " " R " q" },
+                                              { "PAUSED  Space play  <- -> scenes  other keys: explorer  q quit",
+                                                "PAUSED  Space play  <- -> scenes  q quit", "PAUSED Space <- -> q" } };
+    static const char *const ended[2][3] = { { "END  Space again  " L " back  q quit", "END Space " L " q", "" },
+                                             { "END  Space again  <- back  q quit", "END Space <- q", "" } };
+#undef L
+#undef R
+    const char *const(*v)[3] = t->ended ? ended : t->paused ? paused : playing;
+    for (int i = 0; i < 3; i++)
+        if (v[ascii][i][0] && mt_text_width(v[ascii][i]) <= room) return v[ascii][i];
     return "";
 }
 
