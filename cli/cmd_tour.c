@@ -208,7 +208,10 @@ static const char *const tour_definitions[] = {
     "fixed, broken problems right only with the mask / only without it; exact McNemar p of fixed against",
     "              broken (two-sided); p >= 0.05: \"not distinguishable from no change at this size\"",
     "mixing weight softmax of the selected experts' router logits (engine/stats.h); H_full = H(softmax z) / ln E",
-    "overlap       (compare view) |A n B| / max(|A|, |B|) of the selected experts against the baseline's",
+    "part at       the first generated token (from 0) where a greedy continuation differs from the baseline's;",
+    "              - when the same; scene 3 counts characters of the continuations' text instead",
+    "overlap       of the selected experts with the baseline's: |A n B| / max(|A|, |B|) in the compare view,",
+    "              |A n B| / |A| (A the baseline's) beside kept conditions; mean over the prompt's tokens",
     NULL,
 };
 
@@ -222,21 +225,25 @@ const cli_command cmd_tour = {
         "  1 the dashboard on \"" TOUR_PROMPT "\": heatmap, router softmax, entropies, next token\n"
         "  2 the candidate math expert, from the prompt sets' routes: the (layer, expert) whose rate\n"
         "    among the math prompts' tokens most exceeds its rate among the others', with a permutation\n"
-        "    p over every (layer, expert) (experts view at its layer); on a model with no such expert\n"
-        "    (a random synth) the caption says none stands out and the tour goes on with the largest gap\n"
+        "    p over every (layer, expert) (experts view at its layer). When shuffled labels give gaps as\n"
+        "    large (p >= 0.05) the caption says no math expert stands out and the tour goes on with the\n"
+        "    largest gap. A small p says math tokens are sent to the expert (even random weights route\n"
+        "    tokens by their embeddings), not that it does math: scenes 3 to 5 test what it does\n"
         "  3 that expert forced at every layer, as F does (compare: baseline against forced)\n"
-        "  4 the candidate and up to 3 runners-up, each forced at its own layer, as kept conditions\n"
+        "  4 the candidate and up to 3 runners-up (the next largest gaps, of other expert ids), each\n"
+        "    forced at its own layer, as kept conditions side by side (compare)\n"
         "  5 the candidate masked at its layer (ablate view) and --problems scored with and without it:\n"
         "    accuracy with Wilson intervals, fixed, broken, exact McNemar p (moetop eval's numbers)\n"
         "  6 the router's weights for the prompt's last number token (token view)\n"
         "  7 k = 1, 2, 4, 8 at every layer as kept conditions (compare)\n"
         "  8 what to try next\n"
-        "In a terminal the tour plays itself, each scene --seconds long: Space pauses and resumes, Right\n"
-        "or n the next scene, Left or p the previous, q quits; while paused every other key is the\n"
-        "explorer's (moetop explore --help), and stepping puts the scene's state back. After the last\n"
-        "scene: Space plays it again. Headless, every scene plays on the scene clock (scene i starts at\n"
-        "(i - N) x S seconds from --scene N), with progress lines on stderr; --record writes an\n"
-        "asciicast v2 file as moetop --headless --record does, --frames DIR each scene's last frame\n"
+        "In a terminal the tour plays itself, each scene --seconds long: Space pauses and resumes,\n"
+        "Right or n the next scene, Left or p the previous, q quits; while paused every other key is\n"
+        "the explorer's (moetop explore --help; while it edits a line, e or K, every key is), and\n"
+        "stepping puts the scene's state back. After the last scene, Space plays it again. Headless,\n"
+        "every scene plays on the scene clock (scene i starts at (i - N) x S seconds from --scene N),\n"
+        "with progress lines on stderr; --record writes an asciicast v2 file as moetop --headless\n"
+        "--record does, ending at the last scene's end; --frames DIR each scene's last frame\n"
         "(scene-01.txt ...). The candidate's p and the scores are seeded (--seed): two runs give the\n"
         "same frames. A model whose layers select every expert (k = E) is refused.\n"
         "Recordings and frame files: an existing file is\n" CLI_OUTPUT_RULES,
