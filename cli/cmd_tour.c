@@ -151,6 +151,15 @@ static int run_tour(const cli_command *cmd, cli_args *a) {
                        cm.m->hp.n_expert, cm.m->hp.k, cm.m->hp.n_expert);
         goto done;
     }
+    mt_ids probe = { 0 };
+    bool fits = mt_tok_encode(cm.tok, TOUR_PROMPT, strlen(TOUR_PROMPT), true, &probe) && probe.n && probe.n <= cm.m->hp.n_ctx;
+    size_t n_probe = probe.n;
+    mt_ids_free(&probe);
+    if (!fits) {
+        rc = cli_error(CLI_EXIT_USAGE, "%s: the tour's prompt \"" TOUR_PROMPT "\" is %zu tokens, more than the model's context of %u",
+                       cli_base_name(cm.path), n_probe, cm.m->hp.n_ctx);
+        goto done;
+    }
     if ((rc = load_prompts(a, &cm, &corpus, &in_domain, &ids))) goto done;
     if (!mt_app_init(&app, cli_base_name(cm.path), cm.m, cm.tok, cm.be, "", &err)) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
@@ -168,7 +177,7 @@ static int run_tour(const cli_command *cmd, cli_args *a) {
     if (headless_run) {
         stage_lines lines = { .quiet = quiet };
         if (!mt_tour_build(&tour, &app, &in, stage_line, &lines, &err)) {
-            rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+            rc = cli_tour_build_error(&err, ps.name);
             goto done;
         }
         tour.seconds = seconds;

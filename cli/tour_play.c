@@ -31,6 +31,11 @@ int cli_tour_frames_write(cli_tour_frames *f, int rc) {
     return rc;
 }
 
+int cli_tour_build_error(const mt_err *err, const char *problems_name) {
+    if (strncmp(err->msg, "problem ", 8) == 0) return cli_error(CLI_EXIT_USAGE, "%s: %s", problems_name, err->msg);
+    return cli_error(CLI_EXIT_FAIL, "tour: %s", err->msg);
+}
+
 /* The preparation's screen: what runs, a bar, how to stop. */
 typedef struct prep_screen {
     mt_term *t;
@@ -198,7 +203,7 @@ int cli_tour_play(mt_tour *t, mt_app *app, const mt_tour_inputs *in, mt_grid *g,
     mt_err err;
     if (!mt_tour_build(t, app, in, prep_progress, &prep, &err)) {
         mt_term_close(term);
-        return prep.stopped ? 0 : cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+        return prep.stopped ? 0 : cli_tour_build_error(&err, in->problems_name);
     }
     t->seconds = seconds;
     player p = { .t = t, .app = app, .term = term, .g = g, .out = out, .frames = frames };

@@ -21,6 +21,10 @@ void cli_tour_frames_keep(cli_tour_frames *f, size_t scene, const mt_grid *g);
 /* Writes them when rc is 0 and frees them; returns rc, or 1 after an error. */
 int cli_tour_frames_write(cli_tour_frames *f, int rc);
 
+/* The line and exit code of a failed mt_tour_build: a problem past the
+ * context is bad input (2, as in eval), the rest a failed run (1). */
+int cli_tour_build_error(const mt_err *err, const char *problems_name);
+
 /* Builds the tour on screen (Esc or q during it: quits, 0), then plays it
  * from scene first (0-based), each scene seconds long, until q. 0, or an
  * exit code after one line. */

@@ -191,9 +191,13 @@ static void refused_in_one_line(void) {
     snprintf(keep, sizeof keep, "%s/a-file", t_tmpdir());
     proc_result m1 = run_moetop("synth", "-q", "--vocab-only", "--preset", "tiny", "-o", vocab, NULL);
     proc_result m2 = run_moetop("synth", "-q", "--preset", "tiny", "--experts", "4", "--k", "4", "-o", flat, NULL);
-    CHECK(m1.status == 0 && m2.status == 0);
+    char short_ctx[600];
+    snprintf(short_ctx, sizeof short_ctx, "%s/context-8.gguf", t_tmpdir());
+    proc_result m3 = run_moetop("synth", "-q", "--preset", "tiny", "--context", "8", "-o", short_ctx, NULL);
+    CHECK(m1.status == 0 && m2.status == 0 && m3.status == 0);
     proc_free(&m1);
     proc_free(&m2);
+    proc_free(&m3);
     mkdir(nomath, 0777);
     char words[700];
     snprintf(words, sizeof words, "%s/words.txt", nomath);
@@ -224,9 +228,9 @@ static void refused_in_one_line(void) {
         proc_free(&r);
     }
     const char *models[][5] = { { "--headless", "-m", vocab, NULL }, { "--headless", "-m", flat, NULL },
-                                { "--headless", "-m", MODEL, "--prompts", nomath } };
-    const char *says[] = { "block_count", "no routing to tour", "math" };
-    for (int i = 0; i < 3; i++) {
+                                { "--headless", "-m", MODEL, "--prompts", nomath }, { "--headless", "-m", short_ctx, NULL } };
+    const char *says[] = { "block_count", "no routing to tour", "math", "context of 8" };
+    for (int i = 0; i < 4; i++) {
         const char *args[8] = { models[i][0], models[i][1], models[i][2], models[i][3], models[i][4], "--record", old, NULL };
         proc_result r = tour(args);
         CHECKF(is_clean_usage_error(&r) && strstr(r.err, says[i]), "%s: exit %d: %s", says[i], r.status, r.err);

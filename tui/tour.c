@@ -18,8 +18,12 @@ bool mt_tour_build(mt_tour *t, mt_app *app, const mt_tour_inputs *in, mt_tour_pr
         mt_err_set(err, "out of memory");
         return false;
     }
-    if (!mt_app_set_prompt(app, in->prompt, err) || !mt_tour_find(&t->found, app, in, progress, user, err) ||
-        !mt_tour_compose(t, app, progress, user, err)) {
+    bool ok = mt_app_set_prompt(app, in->prompt, err);
+    if (ok && mt_session_length(app->s) == 0) { /* refused (past the context) or empty: nothing to show */
+        mt_err_set(err, "the tour's prompt \"%s\" does not fit the model's context of %u tokens", in->prompt, app->m->hp.n_ctx);
+        ok = false;
+    }
+    if (!ok || !mt_tour_find(&t->found, app, in, progress, user, err) || !mt_tour_compose(t, app, progress, user, err)) {
         mt_tour_free(t);
         return false;
     }
