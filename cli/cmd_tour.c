@@ -23,23 +23,21 @@
 #define TOUR_PROMPT "127 + 89 = "
 #define TOUR_DOMAIN "math"
 
-/* Headless progress: a line on stderr as each stage ends (unless -q). */
+/* Headless progress: a line on stderr as each stage ends, with the time
+ * since the last one ended (unless -q). */
 typedef struct stage_lines {
     bool quiet;
-    struct timespec start;
-    const char *stage;
+    struct timespec since; /* the last stage's end (at first, the start) */
 } stage_lines;
 
 static bool stage_line(void *user, const char *stage, uint64_t done, uint64_t total) {
     stage_lines *s = user;
-    if (s->stage != stage) {
-        s->stage = stage;
-        clock_gettime(CLOCK_MONOTONIC, &s->start);
-    }
-    if (!s->quiet && done == total) {
+    if (done < total) return true;
+    if (!s->quiet) {
         const char *what = strcmp(stage, "routes") == 0 ? "prompts' routes counted" : strcmp(stage, "problems") == 0 ? "problems scored" : "scenes composed";
-        fprintf(stderr, "tour: %llu %s in %.1f s\n", (unsigned long long)total, what, cli_seconds_since(&s->start));
+        fprintf(stderr, "tour: %llu %s in %.1f s\n", (unsigned long long)total, what, cli_seconds_since(&s->since));
     }
+    clock_gettime(CLOCK_MONOTONIC, &s->since);
     return true;
 }
 
@@ -88,8 +86,6 @@ static int check_args(const cli_command *cmd, const cli_args *a, int *w, int *h,
     if (dir && stat(dir, &st) != 0) return cli_error(CLI_EXIT_FAIL, "%s: cannot write: %s", dir, strerror(errno));
     if (dir && !S_ISDIR(st.st_mode)) return cli_error(CLI_EXIT_FAIL, "%s: cannot write: %s", dir, strerror(ENOTDIR));
     if (dir && access(dir, W_OK | X_OK) != 0) return cli_error(CLI_EXIT_FAIL, "%s: cannot write: %s", dir, strerror(errno));
-    const char *record = cli_get(a, "--record");
-    if (record && strcmp(record, "-") == 0) return cli_usage_error(cmd, "--record: a recording is a file (its extension names the format), not -");
     return 0;
 }
 
@@ -176,6 +172,7 @@ static int run_tour(const cli_command *cmd, cli_args *a) {
     mt_tour_inputs in = { TOUR_PROMPT, ids, in_domain, corpus.n_items, ps.items, ps.n, ps.name, permutations, seed, 16 };
     if (headless_run) {
         stage_lines lines = { .quiet = quiet };
+        clock_gettime(CLOCK_MONOTONIC, &lines.since);
         if (!mt_tour_build(&tour, &app, &in, stage_line, &lines, &err)) {
             rc = cli_tour_build_error(&err, ps.name);
             goto done;
