@@ -135,7 +135,7 @@ static void dashboard(mt_tour *t, mt_tour_scene *s, const mt_app *app) {
     snprintf(shape, sizeof shape, "\"%s\": %u tokens, %u layers of %u experts, top-%u.", t->prompt, mt_session_length(app->s), hp->n_layer,
              hp->n_expert, hp->k);
     snprintf(s->title, sizeof s->title, "The dashboard: what the router did");
-    add(s->text, "%s Left: each token's top expert (the highest mixing weight) per layer. Right: the cursor cell's router softmax, "
+    add(s->text, "%s Left: each token's top expert (highest mixing weight) per layer. Right: the cursor cell's router softmax, "
                  "entropy per layer, the next token (%s).", shape, next[0] ? next : "none");
     add(s->small, "%s Each cell: a token's (row) top expert, the highest mixing weight, at a layer (column), coloured by id. "
                   "A taller frame shows the dashboard's other panels.", shape);
@@ -246,9 +246,10 @@ static void weights(mt_tour *t, mt_tour_scene *s, const mt_app *app) {
     char label[48];
     token_text(app, mt_session_ids(app->s)[f->number_tok], label, sizeof label);
     snprintf(s->title, sizeof s->title, "The router's weights");
-    add(s->text, "Token \"%s\" at every layer: its top-%u experts with their mixing weights (the softmax of their router logits), "
-                 "and the softmax over all %u as a sparkline. At layer %u:", label, app->m->hp.k, E, f->layer);
-    for (uint32_t i = 0; i < n; i++) add(s->text, "%s %u %.2f", i ? "," : "", ex[i], (double)w[i]);
+    add(s->text, "Token \"%s\" at every layer: its top-%u experts' mixing weights (the softmax of their router logits) as bars, "
+                 "the softmax over all %u as a sparkline. At layer %u:", label, app->m->hp.k, E, f->layer);
+    for (uint32_t i = 0; i < n && i < 4; i++) add(s->text, "%s %u %.2f", i ? "," : "", ex[i], (double)w[i]);
+    if (n > 4) add(s->text, ", ...");
     double h = mt_entropy_full(mt_session_router_logits(app->s, f->layer, f->number_tok), E);
     if (!isnan(h)) add(s->text, "; H_full %.2f.", h);
     else add(s->text, ".");
