@@ -20,6 +20,7 @@ extern const cli_command cmd_export;
 extern const cli_command cmd_profile;
 extern const cli_command cmd_merge_profiles;
 extern const cli_command cmd_explore;
+extern const cli_command cmd_tour;
 /* the experiments (cli/experiments/) */
 extern const cli_command cmd_compare;
 extern const cli_command cmd_eval;

@@ -13,7 +13,7 @@ static const cli_command *const commands[] = { &cmd_info, &cmd_synth, &cmd_token
                                                  &cmd_compare, &cmd_eval, &cmd_ppl, &cmd_merge_ppl, &cmd_context, &cmd_probe,
                                                  &cmd_vocab_map, &cmd_merge_vocab_map, &cmd_taxonomy, &cmd_divergence,
                                                  &cmd_circuits, &cmd_dynamics, &cmd_importance, &cmd_similarity, &cmd_predict,
-                                                 &cmd_attention_routing, &cmd_merge_shards, &cmd_prune, &cmd_explore };
+                                                 &cmd_attention_routing, &cmd_merge_shards, &cmd_prune, &cmd_explore, &cmd_tour };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 static void print_main_help(void) {

@@ -48,5 +48,8 @@ typedef struct mt_cond_cache {
  * when fewer than 2 conditions are kept, or the run failed or was cancelled
  * (said on the status line; not run again until something changes). */
 const mt_cond_cache *mt_app_conditions_compared(mt_app *app);
+/* Frees a comparison (NULL: nothing), for a front end that keeps one aside
+ * (the tour: each scene's, so stepping back shows it without running it again). */
+void mt_cond_cache_free(mt_cond_cache *c);
 
 #endif

@@ -190,7 +190,7 @@ bool mt_action_cond_forget(mt_app *app, mt_err *err) {
     return true;
 }
 
-static void cache_free(mt_cond_cache *c) {
+void mt_cond_cache_free(mt_cond_cache *c) {
     if (!c) return;
     if (c->res) mt_compare_free(c->res, c->all.n);
     free(c->res);
@@ -200,7 +200,7 @@ static void cache_free(mt_cond_cache *c) {
 }
 
 void mt_app_keys_free(mt_app *app) {
-    cache_free(app->cond_cache);
+    mt_cond_cache_free(app->cond_cache);
     app->cond_cache = NULL;
     mt_conds_free(&app->conds);
 }
@@ -240,7 +240,7 @@ const mt_cond_cache *mt_app_conditions_compared(mt_app *app) {
         mt_conds_free(&want);
         return c->res ? c : NULL;
     }
-    cache_free(c);
+    mt_cond_cache_free(c);
     app->cond_cache = c = calloc(1, sizeof *c);
     if (!c) {
         mt_conds_free(&want);
@@ -249,7 +249,7 @@ const mt_cond_cache *mt_app_conditions_compared(mt_app *app) {
     c->all = want;
     c->ids = malloc((n ? n : 1) * sizeof *ids);
     if (!c->ids) { /* tried again on the next frame */
-        cache_free(c);
+        mt_cond_cache_free(c);
         app->cond_cache = NULL;
         return NULL;
     }
