@@ -151,7 +151,7 @@ static bool build(bundled *b) {
         b->ids[i] = b->corpus.items[i].ids;
     }
     if (!CHECKF(mt_app_init(&b->app, "moetop-moe.gguf", b->m, b->tok, b->be, "", &err), "%s", err.msg)) return false;
-    mt_tour_inputs in = { "127 + 89 = ", b->ids, b->in, b->corpus.n_items, b->ps.items, b->ps.n, "add-1", 1000, 0, 16 };
+    mt_tour_inputs in = { "47 + 38 = ", b->ids, b->in, b->corpus.n_items, b->ps.items, b->ps.n, "add-1", 1000, 0, 16 };
     return CHECKF(mt_tour_build(&b->tour, &b->app, &in, NULL, NULL, &err), "%s", err.msg);
 }
 
