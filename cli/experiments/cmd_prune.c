@@ -391,8 +391,9 @@ static int print_text(const prune_out *o) {
             snprintf(wi, sizeof wi, "[%.3f, %.3f]", q->eval[i].wilson_lo, q->eval[i].wilson_hi);
             printf("%-7s  %10.4g  %-20s  %9.3f  %-16s\n", i ? "after" : "before", q->ppl[i].ppl, ci, q->eval[i].accuracy, wi);
         }
-        printf("after against before: KL %.4f nats/token, top-1 agreement %.3f; %llu problems fixed, %llu broken, exact McNemar p = %.4g\n",
-               q->ppl[1].kl_mean, q->ppl[1].top1_agreement, (unsigned long long)q->eval[1].fixed, (unsigned long long)q->eval[1].broken,
+        printf("after against before: KL %.4f nats/token, top-1 agreement %.3f; %llu problem%s fixed, %llu broken, exact McNemar p = %.4g\n",
+               q->ppl[1].kl_mean, q->ppl[1].top1_agreement, (unsigned long long)q->eval[1].fixed, q->eval[1].fixed == 1 ? "" : "s",
+               (unsigned long long)q->eval[1].broken,
                q->eval[1].p_mcnemar);
     }
     return fflush(stdout) == 0 ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
