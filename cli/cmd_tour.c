@@ -83,8 +83,19 @@ static int check_args(const cli_command *cmd, const cli_args *a, int *w, int *h,
     if (cli_has(a, "--frames-format") && !cli_has(a, "--frames")) return cli_usage_error(cmd, "--frames-format: give --frames DIR too");
     const char *dir = cli_get(a, "--frames");
     struct stat st;
-    if (dir && stat(dir, &st) != 0 && (errno != ENOENT || mkdir(dir, 0777) != 0 || stat(dir, &st) != 0)) /* made when missing, as --svg's */
-        return cli_error(CLI_EXIT_FAIL, "%s: cannot write: %s", dir, strerror(errno));
+    if (dir && stat(dir, &st) != 0) { /* a missing DIR is made when the frames are written (its parent must be writable now) */
+        if (errno != ENOENT) return cli_error(CLI_EXIT_FAIL, "%s: cannot write: %s", dir, strerror(errno));
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s", dir);
+        size_t n = strlen(parent);
+        while (n > 1 && parent[n - 1] == '/') parent[--n] = 0;
+        char *slash = strrchr(parent, '/');
+        if (!slash) snprintf(parent, sizeof parent, ".");
+        else if (slash == parent) parent[1] = 0;
+        else *slash = 0;
+        if (access(parent, W_OK | X_OK) != 0) return cli_error(CLI_EXIT_FAIL, "%s: cannot write: %s", dir, strerror(errno));
+        return 0;
+    }
     if (dir && !S_ISDIR(st.st_mode)) return cli_error(CLI_EXIT_FAIL, "%s: cannot write: %s", dir, strerror(ENOTDIR));
     if (dir && access(dir, W_OK | X_OK) != 0) return cli_error(CLI_EXIT_FAIL, "%s: cannot write: %s", dir, strerror(errno));
     return 0;
@@ -225,7 +236,7 @@ static const char *const tour_definitions[] = {
 const cli_command cmd_tour = {
     .name = "tour",
     .usage = "moetop tour [-m MODEL.gguf] [--headless] [--size WxH] [--record FILE.cast] [--frames DIR] [--seconds S] [--ascii] "
-             "[--config FILE] [--scene N]",
+             "[--config FILE] [--scene N] [--prompts DIR] [--problems FILE|NAME] [--permutations N] [--seed S] [--frames-format EXT] [-q]",
     .summary = "A captioned walk through the explorer: find the math expert, force it, compare, ablate and score, weights, k.",
     .details =
         "Scenes (each a caption naming the numbers found, over the explorer in the state it describes):\n"

@@ -2,7 +2,9 @@
 #include "tour_play.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,6 +21,8 @@ void cli_tour_frames_keep(cli_tour_frames *f, size_t scene, const mt_grid *g) {
 }
 
 int cli_tour_frames_write(cli_tour_frames *f, int rc) {
+    if (!rc && f->n && mkdir(f->dir, 0777) != 0 && errno != EEXIST) /* made only now, so a failed run leaves nothing */
+        rc = cli_error(CLI_EXIT_FAIL, "%s: cannot write: %s", f->dir, strerror(errno));
     for (size_t i = 0; i < f->n; i++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/scene-%02zu.%s", f->dir, i + 1, f->ext);

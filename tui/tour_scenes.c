@@ -179,14 +179,14 @@ static void force(mt_tour *t, mt_tour_scene *s, mt_app *app) {
     snprintf(s->title, sizeof s->title, "Force expert %u everywhere (F)", f->expert);
     add(s->text, "Every token uses only expert %u, at every layer (each layer's %u is a different network).", f->expert, f->expert);
     double kl = next_kl(app);
-    if (!isnan(kl)) add(s->text, " Next-token KL from the baseline: %.2f nats.", kl);
+    if (!isnan(kl)) add(s->text, " Next-token KL from the baseline: %.3g nats.", kl);
     const char *base = mt_app_continuation(app, false), *forced = mt_app_continuation(app, true);
     if (base && forced) {
         size_t at = 0;
         while (base[at] && base[at] == forced[at]) at++;
-        if (!base[at] && !forced[at]) add(s->text, " Continuations (baseline left, forced right): the same.");
-        else if (!at) add(s->text, " Continuations (baseline left, forced right) differ from the first character.");
-        else add(s->text, " Continuations (baseline left, forced right) part after %zu characters.", at);
+        if (!base[at] && !forced[at]) add(s->text, " Greedy continuations: the same.");
+        else if (!at) add(s->text, " Greedy continuations differ from the first character.");
+        else add(s->text, " Greedy continuations part after %zu characters.", at);
     }
 }
 
@@ -212,7 +212,7 @@ static bool singles(mt_tour *t, mt_tour_scene *s, mt_app *app, mt_err *err) {
     if (cancelled) return false;
     if (c) {
         add(s->text, ". Next-token KL from the baseline:");
-        for (size_t i = 1; i < c->all.n; i++) add(s->text, "%s %.2f", i > 1 ? "," : "", c->res[i].kl_next);
+        for (size_t i = 1; i < c->all.n; i++) add(s->text, "%s %.3g", i > 1 ? "," : "", c->res[i].kl_next);
         add(s->text, " nats.");
     } else add(s->text, ".");
     return true;
@@ -263,7 +263,7 @@ static bool k_sweep(mt_tour_scene *s, mt_app *app, mt_err *err) {
     if (cancelled) return false;
     if (!c) return true;
     add(s->text, "Next-token KL from the baseline:");
-    for (size_t i = 1; i < c->all.n; i++) add(s->text, "%s %s %.2f", i > 1 ? "," : "", c->all.items[i].name, c->res[i].kl_next);
+    for (size_t i = 1; i < c->all.n; i++) add(s->text, "%s %s %.3g", i > 1 ? "," : "", c->all.items[i].name, c->res[i].kl_next);
     add(s->text, " nats; continuations part at token");
     for (size_t i = 1; i < c->all.n; i++) {
         int64_t d = c->res[i].first_difference;
@@ -277,7 +277,7 @@ static bool k_sweep(mt_tour_scene *s, mt_app *app, mt_err *err) {
 static void end(mt_tour *t, mt_tour_scene *s) {
     const mt_tour_findings *f = &t->found;
     snprintf(s->title, sizeof s->title, "Your turn");
-    add(s->text, "Space pauses; then keys are the explorer's: F forces, m masks, > and < change k, K keeps a condition, p the next "
+    add(s->text, "Space pauses; then keys are the explorer's: F forces, m masks, > and < change k, K keeps a condition, e edits the "
                  "prompt. From a shell: moetop domains; moetop eval --problems %s --cond \"no-%u: --mask %u@%u\".",
         f->n_problems ? f->problems : "add-1", f->expert, f->expert, f->layer);
 }
