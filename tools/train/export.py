@@ -269,7 +269,7 @@ def write_report(cfg, steps, rows, float_loss, exported_loss, paths, accuracy):
            "generation or a newline; right when the first integer of the continuation equals the answer. The",
            "training text holds sums of every pair of numbers 0..99 (and random subtractions and products), so",
            "these sets measure recall of what was trained, not sums never seen.", "",
-           "| set | problems | trained weights (PyTorch) | exported file (`moetop generate`) | 95% interval (file) |",
+           "| set | problems | trained weights (PyTorch, float32: the experts before MXFP4 rounding) | exported file (`moetop generate`) | 95% interval (file) |",
            "|---|---|---|---|---|"]
     for name, n, t_right, f_right in accuracy:
         lo, hi = wilson(f_right, n)
