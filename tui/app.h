@@ -111,6 +111,7 @@ struct mt_app {
     unsigned message_keys;                /* keys since it appeared */
     double now, message_at;               /* the front end's clock (seconds) and when the message appeared */
     int shown_w, shown_h;                 /* the last frame's size: below the minimum, keys but q do nothing */
+    int rows_above;                       /* rows a front end draws above the app's frame (the tour's caption): sizes named on screen count them */
     int edit_target;                      /* what the edit line holds: MT_EDIT_PROMPT or MT_EDIT_NAME */
     mt_conditions conds;                  /* K's kept conditions, [0] "baseline" (n 0 until the first K) */
     size_t cond_at;                       /* the compare view's selected kept condition */

@@ -159,7 +159,9 @@ void mt_tour_draw(mt_tour *t, mt_app *app, mt_grid *g) {
         if (!mt_grid_init(&t->body, g->w, body_h)) t->body = (mt_grid){ 0 };
     }
     if (body_h > 0 && t->body.cells) {
+        app->rows_above = rows;
         mt_app_draw(app, &t->body);
+        app->rows_above = 0;
         memcpy(g->cells + (size_t)rows * (size_t)g->w, t->body.cells, sizeof *g->cells * (size_t)g->w * (size_t)body_h);
     }
     mt_view_caption(t, app, g, (mt_rect){ 0, 0, g->w, rows });

@@ -6,6 +6,7 @@
 
 #include "tui/palette.h"
 #include "views.h"
+#include "tui/layout.h"
 
 const char *const mt_view_definitions[] = {
     "p         softmax(z)_e over all E experts (dashboard router panel: 0 .. its max)",
@@ -29,10 +30,13 @@ void mt_view_title(const mt_app *app, mt_grid *g, mt_rect row) {
     const char *name = mt_view_names[app->view];
     switch (app->view) {
     case MT_VIEW_DASHBOARD: /* below 80x24: its heatmap alone */
-    case MT_VIEW_HEATMAP:
-        snprintf(what, sizeof what, "%stop expert per token (rows) x layer (columns), colour: %s",
-                 app->view == MT_VIEW_DASHBOARD ? "(the whole dashboard needs 80x24) " : "", shading_words[app->shading % MT_SHADE_COUNT]);
+    case MT_VIEW_HEATMAP: {
+        char needs[64] = "";
+        if (app->view == MT_VIEW_DASHBOARD)
+            snprintf(needs, sizeof needs, "(the whole dashboard needs %dx%d) ", MT_DASH_MIN_W, MT_DASH_MIN_H + app->rows_above);
+        snprintf(what, sizeof what, "%stop expert per token (rows) x layer (columns), colour: %s", needs, shading_words[app->shading % MT_SHADE_COUNT]);
         break;
+    }
     case MT_VIEW_TOKEN:
         snprintf(what, sizeof what, "token %u by layer (rows): experts' weights, softmax over all %u experts, margin",
                  app->cur_tok, app->m->hp.n_expert);
