@@ -78,8 +78,12 @@ void mt_view_conditions(mt_app *app, mt_grid *g, mt_rect area) {
         }
     }
     if (y < area.y + area.h) {
-        snprintf(line, sizeof line, "overlap |A n B|/|A| of the selected experts with the baseline's, mean over tokens; layers %u-%u of %u (h l)",
-                 l0, l0 + (uint32_t)rows - 1 < L - 1 ? l0 + (uint32_t)rows - 1 : L - 1, L);
+        uint32_t last = l0 + (uint32_t)rows - 1 < L - 1 ? l0 + (uint32_t)rows - 1 : L - 1;
+        if (l0 == 0 && last == L - 1) /* every layer shown */
+            snprintf(line, sizeof line, "overlap |A n B|/|A| of the selected experts with the baseline's, mean over tokens; layers 0-%u", L - 1);
+        else /* the position first, so a narrow frame still says which layers it shows */
+            snprintf(line, sizeof line, "layers %u-%u of %u (h l); overlap |A n B|/|A| of the selected experts with the baseline's, mean over tokens",
+                     l0, last, L);
         mt_grid_text(g, area, area.x + 1, y++, line, D, D, MT_ATTR_DIM);
     }
     /* the next token, its KL from the baseline's, the continuation */
