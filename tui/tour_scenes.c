@@ -250,8 +250,7 @@ static void weights(mt_tour *t, mt_tour_scene *s, const mt_app *app) {
                  "the softmax over all %u as a sparkline. At layer %u:", label, app->m->hp.k, E, f->layer);
     for (uint32_t i = 0; i < n && i < 4; i++) add(s->text, "%s %u %.2f", i ? "," : "", ex[i], (double)w[i]);
     if (n > 4) add(s->text, ", ...");
-    double h = mt_entropy_full(mt_session_router_logits(app->s, f->layer, f->number_tok), E);
-    if (!isnan(h)) add(s->text, "; H_full %.2f.", h);
+    if (n && !isnan(margin)) add(s->text, "; margin %.3f (the row's last number).", (double)margin); /* as the token view prints it */
     else add(s->text, ".");
 }
 
