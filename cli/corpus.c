@@ -1,6 +1,7 @@
 #include "corpus.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,7 @@ int cli_corpus_load_file(const char *path, const char *domain, const cli_model *
 int cli_corpus_load_dir(const char *dir, const cli_model *cm, cli_corpus *c) {
     memset(c, 0, sizeof *c);
     DIR *d = opendir(dir);
-    if (!d) return cli_error(CLI_EXIT_USAGE, "%s: cannot open the prompt set directory", dir);
+    if (!d) return cli_error(CLI_EXIT_USAGE, "%s: cannot open the prompt set directory: %s", dir, strerror(errno));
     char **names = NULL;
     size_t n = 0;
     int rc = 0;

@@ -55,6 +55,10 @@ bool mt_problems_dir(char *out, size_t cap) { return find_shipped("problems", "p
 
 const char *mt_model_path(const struct cli_args *a, char *buf, size_t cap) {
     const char *given = cli_get(a, "--model");
+    if (given && !*given) {
+        cli_usage_error(a->cmd, "-m: an empty path (give a GGUF file, or leave -m out for the bundled model)");
+        return NULL;
+    }
     if (given) return given;
     if (mt_default_model(buf, cap)) return buf;
     cli_usage_error(a->cmd, "-m: no model given and no bundled model found (assets/models/%s or PREFIX/share/moetop/%s)",

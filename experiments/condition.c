@@ -47,7 +47,9 @@ bool mt_conds_add(mt_conditions *c, const char *name, const mt_interventions *ow
             return false;
         }
     if (mt_conds_find(c, name)) {
-        mt_err_set(err, "'%s': two conditions have this name", name);
+        if (c->n && strcmp(c->items[0].name, name) == 0 && strcmp(name, "baseline") == 0)
+            mt_err_set(err, "'baseline' is the name of the run without --cond (the first condition): name this one otherwise");
+        else mt_err_set(err, "'%s': two conditions have this name", name);
         return false;
     }
     mt_condition *grown = realloc(c->items, (c->n + 1) * sizeof *grown);

@@ -35,6 +35,8 @@ static void usage_errors(void) {
         { { "frobnicate", NULL }, "moetop: frobnicate: unknown command" },
         { { "info", "-m", "/nonexistent/x.gguf", NULL }, "moetop: /nonexistent/x.gguf: cannot open" },
         { { "info", "-m", "/tmp", NULL }, "moetop: /tmp: not a regular file" },
+        { { "info", "-m", "", NULL }, "moetop: -m: an empty path" },
+        { { "domains", "--prompts", "/nonexistent-dir", NULL }, "/nonexistent-dir: cannot open the prompt set directory: No such file" },
         { { "info", "--json=yes", "-m", NULL }, "--json: takes no value" },
         { { "synth", NULL }, "moetop: -o: an output file is required" },
         { { "synth", "-o", "/tmp/x.gguf", "--heads", }, "--heads: missing value" },

@@ -51,7 +51,7 @@ static void conditions_from_flags(void) {
         { "x: --temp 1", "not an intervention flag" },
         { "x: --force 1@4", "after @ is not a list of layers" },
         { "no-math: --mask 1", "two conditions have this name" },
-        { "baseline: --mask 1", "two conditions have this name" },
+        { "baseline: --mask 1", "'baseline' is the name of the run without --cond" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         size_t before = c.n;
