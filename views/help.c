@@ -64,8 +64,11 @@ static void add_wrapped(help_lines *h, const char *text, int width, int indent, 
 
 static void key_lines(help_lines *h, int width) {
     add(h, "keys", 4, 0, MT_ATTR_BOLD);
-    for (size_t i = 0; i < mt_action_count; i++) {
-        const mt_action *a = &mt_actions[i];
+    /* the keys of every view first, then those of one view (the table lists
+     * those first, because a view's own binding of a key wins) */
+    for (size_t n = 0; n < 2 * mt_action_count; n++) {
+        const mt_action *a = &mt_actions[n % mt_action_count];
+        if ((n < mt_action_count) != (a->view < 0)) continue;
         char line[240];
         snprintf(line, sizeof line, "  %-10s %s%s%s%s", a->keys, a->help, a->view >= 0 ? "  [" : "", a->view >= 0 ? mt_view_names[a->view] : "",
                  a->view >= 0 ? "]" : "");
