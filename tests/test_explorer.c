@@ -38,6 +38,27 @@ static void grid_wide_glyphs_and_clipping(void) {
     CHECK(mt_text_width("\xe6\x97\xa5\xe6\x9c\xac") == 4 && mt_text_width("e\xcc\x81") == 1);
     mt_bytes_free(&text);
     mt_grid_free(&g);
+    /* whole words only: what fits, then ".." (worked out by hand on a 12-cell row) */
+    static const struct { const char *in, *out; } words[] = {
+        { "one two", "one two     " },      /* fits: as it is */
+        { "one two three", "one two..   " }, /* "one two three" is 13: cut after "two" */
+        { "abc defghijk", "abc defghijk" },  /* 12 cells: fits exactly */
+        { "abc defghijkl", "abc..       " }, /* 13: only "abc" and ".." fit */
+        { "abcdefghijklmnop", "abcdefghijkl" }, /* one word wider than the row: cut as mt_grid_text */
+        { "a \xe6\x97\xa5\xe6\x9c\xac b cdef", "a \xe6\x97\xa5\xe6\x9c\xac b.." }, /* 日本 is 4 cells */
+    };
+    mt_grid_init(&g, 12, 1);
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        mt_grid_clear(&g);
+        mt_grid_words(&g, (mt_rect){ 0, 0, 12, 1 }, 0, 0, words[i].in, 1, 2, 0);
+        mt_bytes row = { 0 };
+        mt_grid_to_text(&g, &row);
+        mt_bytes_put(&row, "", 1);
+        CHECKF(strncmp((char *)row.data, words[i].out, strlen(words[i].out)) == 0, "'%s' -> '%s', want '%s'", words[i].in, (char *)row.data,
+               words[i].out);
+        mt_bytes_free(&row);
+    }
+    mt_grid_free(&g);
 }
 
 static void labels_show_what_is_invisible(void) {

@@ -70,6 +70,31 @@ int mt_grid_text(mt_grid *g, mt_rect clip, int x, int y, const char *utf8, uint3
     return col - x;
 }
 
+int mt_grid_words(mt_grid *g, mt_rect clip, int x, int y, const char *utf8, uint32_t fg, uint32_t bg, uint8_t attrs) {
+    int room = clip.x + clip.w - x;
+    if (room <= 0) return 0;
+    if (mt_text_width(utf8) <= room) return mt_grid_text(g, clip, x, y, utf8, fg, bg, attrs);
+    /* the last space after which the words before it and ".." fit */
+    const uint8_t *s = (const uint8_t *)utf8;
+    size_t n = strlen(utf8), cut = 0;
+    int w = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t at = i;
+        i += mt_utf8_next(s + i, n - i, &cp);
+        if (cp == ' ' && w + 2 <= room) cut = at;
+        w += cp == MT_UTF8_INVALID ? 1 : mt_uc_width(cp);
+        if (w + 2 > room) break;
+    }
+    while (cut > 0 && utf8[cut - 1] == ' ') cut--;
+    if (cut == 0) return mt_grid_text(g, clip, x, y, utf8, fg, bg, attrs); /* one word wider than the room: cut as before */
+    char buf[1024];
+    if (cut > sizeof buf - 3) cut = sizeof buf - 3;
+    memcpy(buf, utf8, cut);
+    memcpy(buf + cut, "..", 3);
+    return mt_grid_text(g, clip, x, y, buf, fg, bg, attrs);
+}
+
 void mt_grid_fill(mt_grid *g, mt_rect r, uint32_t cp, uint32_t fg, uint32_t bg, uint8_t attrs) {
     for (int y = r.y; y < r.y + r.h; y++)
         for (int x = r.x; x < r.x + r.w; x++) mt_grid_put(g, r, x, y, cp, fg, bg, attrs);

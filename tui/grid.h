@@ -48,6 +48,10 @@ int mt_grid_put(mt_grid *g, mt_rect clip, int x, int y, uint32_t cp, uint32_t fg
 /* UTF-8 text from (x, y), clipped; invalid bytes show as U+FFFD. Returns the
  * cells written. */
 int mt_grid_text(mt_grid *g, mt_rect clip, int x, int y, const char *utf8, uint32_t fg, uint32_t bg, uint8_t attrs);
+/* As mt_grid_text, but never cuts a word: text wider than the cells left in
+ * clip from x shows its longest prefix of whole words (cut at a space) and
+ * ".." after it. Returns the cells written. */
+int mt_grid_words(mt_grid *g, mt_rect clip, int x, int y, const char *utf8, uint32_t fg, uint32_t bg, uint8_t attrs);
 /* Every cell of r set to cp with the colours. */
 void mt_grid_fill(mt_grid *g, mt_rect r, uint32_t cp, uint32_t fg, uint32_t bg, uint8_t attrs);
 

@@ -69,7 +69,7 @@ void mt_view_title(const mt_app *app, mt_grid *g, mt_rect row) {
     int x = row.x + mt_grid_text(g, row, row.x, row.y, " ", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
     x += mt_grid_text(g, row, x, row.y, upper, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_BOLD | MT_ATTR_UNDERLINE);
     x += mt_grid_text(g, row, x, row.y, "  ", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
-    mt_grid_text(g, row, x, row.y, what, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
+    mt_grid_words(g, row, x, row.y, what, MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, 0);
 }
 
 bool mt_view_key(const mt_app *app, mt_grid *g, mt_rect row) {
@@ -80,19 +80,19 @@ bool mt_view_key(const mt_app *app, mt_grid *g, mt_rect row) {
     case MT_VIEW_TOKEN:
         x += mt_grid_text(g, row, x, row.y, "bars: mixing weight, 4 cells = 1; ", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
         x += mt_legend_ramp(g, row, x, row.y, "softmax(z) / its max:", "0", "1");
-        mt_grid_text(g, row, x, row.y, "; margin: last selected - first left-out logit", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
+        mt_grid_words(g, row, x, row.y, "; margin: last selected - first left-out logit", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
         return true;
     case MT_VIEW_SWEEP:
         x += mt_legend_ramp(g, row, x, row.y, "bars and colour: normalised entropy", "0", "1");
-        mt_grid_text(g, row, x, row.y, " = | (a uniform router)", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
+        mt_grid_words(g, row, x, row.y, " = | (a uniform router)", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
         return true;
     case MT_VIEW_EXPERTS:
-        mt_grid_text(g, row, x, row.y, "id on its colour; bar: share of tokens, 24 cells = 1; red |: uniform (experts per token / E)", MT_COLOR_DEFAULT,
+        mt_grid_words(g, row, x, row.y, "id on its colour; bar: share of tokens, 24 cells = 1; red |: uniform (experts per token / E)", MT_COLOR_DEFAULT,
                      MT_COLOR_DEFAULT, MT_ATTR_DIM);
         return true;
     case MT_VIEW_ABLATE:
         x += mt_legend_ramp(g, row, x, row.y, "shade: share of tokens using the expert", "0", "1");
-        mt_grid_text(g, row, x, row.y, "; red: M masked Z zeroed D dropped F forced", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
+        mt_grid_words(g, row, x, row.y, "; red: M masked Z zeroed D dropped F forced", MT_COLOR_DEFAULT, MT_COLOR_DEFAULT, MT_ATTR_DIM);
         return true;
     case MT_VIEW_COMPARE:
         if (app->conds.n > 1) /* kept conditions side by side: experiments/compare.h's overlap */
