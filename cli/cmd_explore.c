@@ -199,6 +199,9 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
     }
     if (!rc && out.recording) cli_outputs_after_draw(&out, &app, &g, clock_s + 0.4); /* the last frame, when it changed */
     rc = cli_outputs_close(&out, rc);
+    if (!rc && cli_has(a, "--headless") && !script_path && !frame && !out.recording) /* a check that loads, not silence */
+        fprintf(stderr, "moetop: --headless: the model, prompt and configuration loaded; nothing to write (give --export-frame FILE, "
+                        "--record FILE.cast or a --script with frame steps)\n");
 done:
     mt_grid_free(&g);
     mt_app_free(&app);

@@ -673,6 +673,9 @@ static void config_files(void) {
     snprintf(frame, sizeof frame, "%s/cfg.txt", t_tmpdir());
     proc_result r = run_moetop("-m", gguf, "--headless", "--config", "config/moetop.ini", NULL);
     CHECKF(r.status == 0, "the shipped config: %s", r.err);
+    /* --headless with nothing to write says so (one line), rather than nothing */
+    CHECKF(strstr(r.err, "--headless: the model, prompt and configuration loaded; nothing to write") && !strchr(strchr(r.err, '\n') + 1, '\n'),
+           "'%s'", r.err);
     proc_free(&r);
     t_write_file(good, "; opens on sweep\n[explorer]\nview = sweep\n", 40);
     r = run_moetop("-m", gguf, "--headless", "--config", good, "--size", "90x12", "--export-frame", frame, NULL);
