@@ -377,6 +377,7 @@ typedef struct q5_twin {
     mt_bytes bytes;
     mt_gguf *g;
     mt_model *m;
+    mt_backend *be; /* one per model: prepare() uploads one model's weights */
 } q5_twin;
 
 static bool q5_twin_open(mt_gguf_writer *w, q5_twin *t, const char *name) {
@@ -384,7 +385,9 @@ static bool q5_twin_open(mt_gguf_writer *w, q5_twin *t, const char *name) {
     if (!CHECKF(mt_gguf_writer_to_bytes(w, &t->bytes, NULL, NULL, &err), "%s: %s", name, err.msg)) return false;
     t->g = mt_gguf_open_memory(t->bytes.data, t->bytes.len, name, &err);
     t->m = t->g ? mt_model_load(t->g, &err) : NULL;
-    return CHECKF(t->m != NULL, "%s: %s", name, err.msg);
+    if (!CHECKF(t->m != NULL, "%s: %s", name, err.msg)) return false;
+    t->be = test_backend_new(); /* NULL: skipped (Vulkan without a device) */
+    return t->be != NULL;
 }
 
 static void q5_k_experts_forward(void) {
@@ -399,11 +402,6 @@ static void q5_k_experts_forward(void) {
     if (!CHECKF(mt_synth_write(&spec, path, &err), "%s", err.msg)) return;
     mt_gguf *base = mt_gguf_open(path, &err);
     if (!CHECKF(base != NULL, "%s", err.msg)) return;
-    mt_backend *be = test_backend_new();
-    if (!be) {
-        mt_gguf_close(base);
-        return;
-    }
     const bool f16_on_device = test_on_vulkan();
     mt_gguf_writer *wq = mt_gguf_writer_new(), *wf = mt_gguf_writer_new();
     for (uint64_t i = 0; i < mt_gguf_kv_count(base); i++) {
@@ -451,28 +449,34 @@ static void q5_k_experts_forward(void) {
     if (q5_twin_open(wq, &tq, "q5k-experts") && q5_twin_open(wf, &tf, "f32-experts")) {
         const uint32_t n = 40;
         uint32_t *ids = random_ids(n, tq.m->hp.n_vocab, 9);
-        mt_session *sq = mt_session_new(tq.m, be, &err), *sf = mt_session_new(tf.m, be, &err);
-        mt_session_keep_all_logits(sq, true);
-        mt_session_keep_all_logits(sf, true);
-        CHECK(mt_session_append(sq, ids, n, &err) && mt_session_append(sf, ids, n, &err));
-        double worst = 0;
-        int routing_diffs = 0, compared = 0;
-        for (uint32_t t = 0; t < n; t++) {
-            worst = fmax(worst, logit_error(mt_session_logits(sq, t), mt_session_logits(sf, t), tq.m->hp.n_vocab));
-            for (uint32_t layer = 0; layer < tq.m->hp.n_layer; layer++) {
-                const uint32_t *ea, *eb;
-                const float *wa, *wb;
-                float ma, mb;
-                uint32_t na = mt_session_route(sq, layer, t, &ea, &wa, &ma), nb = mt_session_route(sf, layer, t, &eb, &wb, &mb);
-                if (mb < 1e-4f) continue;
-                compared++;
-                routing_diffs += na != nb || memcmp(ea, eb, na * sizeof *ea) != 0;
-            }
+        mt_session *sq = mt_session_new(tq.m, tq.be, &err), *sf = mt_session_new(tf.m, tf.be, &err);
+        bool ok = CHECKF(sq && sf, "session: %s", err.msg);
+        if (ok) {
+            mt_session_keep_all_logits(sq, true);
+            mt_session_keep_all_logits(sf, true);
+            ok = CHECKF(mt_session_append(sq, ids, n, &err), "Q5_K experts: %s", err.msg) &&
+                 CHECKF(mt_session_append(sf, ids, n, &err), "F32 experts: %s", err.msg);
         }
-        CHECKF(worst <= 1e-4 * test_tolerance_scale(), "Q5_K vs F32 experts: logits differ by %g x scale", worst);
-        CHECKF(routing_diffs == 0, "%d of %d (token, layer) routings differ", routing_diffs, compared);
-        printf("  %d Q5_K expert tensors: logits within %.1e x scale of F32 twins, routing equal at %d (token, layer)\n", n_q5,
-               worst, compared);
+        if (ok) {
+            double worst = 0;
+            int routing_diffs = 0, compared = 0;
+            for (uint32_t t = 0; t < n; t++) {
+                worst = fmax(worst, logit_error(mt_session_logits(sq, t), mt_session_logits(sf, t), tq.m->hp.n_vocab));
+                for (uint32_t layer = 0; layer < tq.m->hp.n_layer; layer++) {
+                    const uint32_t *ea, *eb;
+                    const float *wa, *wb;
+                    float ma, mb;
+                    uint32_t na = mt_session_route(sq, layer, t, &ea, &wa, &ma), nb = mt_session_route(sf, layer, t, &eb, &wb, &mb);
+                    if (mb < 1e-4f) continue;
+                    compared++;
+                    routing_diffs += na != nb || memcmp(ea, eb, na * sizeof *ea) != 0;
+                }
+            }
+            CHECKF(worst <= 1e-4 * test_tolerance_scale(), "Q5_K vs F32 experts: logits differ by %g x scale", worst);
+            CHECKF(routing_diffs == 0, "%d of %d (token, layer) routings differ", routing_diffs, compared);
+            printf("  %d Q5_K expert tensors: logits within %.1e x scale of F32 twins, routing equal at %d (token, layer)\n", n_q5,
+                   worst, compared);
+        }
         mt_session_free(sq);
         mt_session_free(sf);
         free(ids);
@@ -487,7 +491,8 @@ static void q5_k_experts_forward(void) {
     mt_gguf_writer_free(wf);
     for (uint64_t i = 0; i < 2 * n_tensors; i++) free(owned[i]);
     free(owned);
-    be->destroy(be);
+    if (tq.be) tq.be->destroy(tq.be);
+    if (tf.be) tf.be->destroy(tf.be);
     mt_gguf_close(base);
     unlink(path);
 }
