@@ -258,3 +258,50 @@ bool mt_gguf_writer_write(mt_gguf_writer *w, const char *path, mt_gguf_fill_fn f
     }
     return mt_outfile_commit(&out, err);
 }
+
+bool mt_gguf_copy_kv(mt_gguf_writer *w, const char *key, const mt_gguf_value *v) {
+    bool ok = true;
+    uint8_t buf[12];
+    switch (v->type) {
+    case MT_GGUF_UINT8: case MT_GGUF_INT8: case MT_GGUF_BOOL:
+        buf[0] = (uint8_t)(v->type == MT_GGUF_BOOL ? v->v.b : v->v.u);
+        mt_gguf_set_encoded(w, key, v->type, buf, 1);
+        break;
+    case MT_GGUF_UINT16: case MT_GGUF_INT16:
+    case MT_GGUF_UINT32: case MT_GGUF_INT32:
+    case MT_GGUF_UINT64: case MT_GGUF_INT64: {
+        uint64_t u = v->v.u; /* the union's integer bits; little-endian: the low bytes are the value */
+        size_t n = v->type <= MT_GGUF_INT16 ? 2 : v->type <= MT_GGUF_INT32 ? 4 : 8;
+        memcpy(buf, &u, n);
+        mt_gguf_set_encoded(w, key, v->type, buf, n);
+        break;
+    }
+    case MT_GGUF_FLOAT32: {
+        float f = (float)v->v.f; /* read from a float: exact */
+        mt_gguf_set_encoded(w, key, v->type, &f, 4);
+        break;
+    }
+    case MT_GGUF_FLOAT64:
+        mt_gguf_set_encoded(w, key, v->type, &v->v.f, 8);
+        break;
+    case MT_GGUF_STRING: {
+        mt_bytes b = { 0 };
+        mt_bytes_str(&b, v->v.str.ptr, (size_t)v->v.str.len);
+        ok = !b.oom;
+        mt_gguf_set_encoded(w, key, v->type, b.data, b.len);
+        mt_bytes_free(&b);
+        break;
+    }
+    default: { /* an array: element type, count, then the elements' bytes as stored */
+        mt_bytes b = { 0 };
+        mt_bytes_u32(&b, v->v.arr.elem_type);
+        mt_bytes_u64(&b, v->v.arr.count);
+        mt_bytes_put(&b, v->v.arr.data, (size_t)v->v.arr.nbytes);
+        ok = !b.oom;
+        mt_gguf_set_encoded(w, key, v->type, b.data, b.len);
+        mt_bytes_free(&b);
+        break;
+    }
+    }
+    return ok;
+}

@@ -41,6 +41,9 @@ void mt_gguf_set_str(mt_gguf_writer *w, const char *key, const char *v);
 /* An array of count scalars of elem_type, given as their little-endian bytes. */
 void mt_gguf_set_array(mt_gguf_writer *w, const char *key, uint32_t elem_type, const void *elems, uint64_t count);
 void mt_gguf_set_str_array(mt_gguf_writer *w, const char *key, const char *const *strs, uint64_t count);
+/* A value read from a file (mt_gguf_kv_at), copied exactly as that file
+ * encodes it (prune, tests); false when out of memory. */
+bool mt_gguf_copy_kv(mt_gguf_writer *w, const char *key, const mt_gguf_value *v);
 
 /* ne in GGUF order (contiguous first). Returns the tensor's index; false-y
  * checks (shape not a multiple of the block, unknown type) surface at write. */

@@ -97,7 +97,7 @@ static mt_weight matrix(binder *b, const char *name, uint64_t in, uint64_t out, 
     if (!t) return w;
     const mt_type_info *info = mt_type_get(t->type);
     if (!info->can_dequant) {
-        fail(b, "tensor '%s' is %s, which moetop cannot compute with yet (F32, F16, BF16, Q4_0, Q8_0, MXFP4, Q4_K, Q6_K)",
+        fail(b, "tensor '%s' is %s, which moetop cannot compute with yet (F32, F16, BF16, Q4_0, Q8_0, MXFP4, Q4_K, Q5_K, Q6_K)",
              name, info->name);
         return w;
     }

@@ -17,6 +17,7 @@ enum {
     MT_TYPE_Q4_0 = 2,
     MT_TYPE_Q8_0 = 8,
     MT_TYPE_Q4_K = 12,
+    MT_TYPE_Q5_K = 13,
     MT_TYPE_Q6_K = 14,
     MT_TYPE_BF16 = 30,
     MT_TYPE_MXFP4 = 39,

@@ -22,6 +22,19 @@ typedef struct {                                                       /* 8 sub-
     uint8_t scales[12];
     uint8_t qs[QK_K / 2];
 } block_q4_k;
+/* Q5_K, after ggml's block_q5_K (ggml-common.h): a super-block of 256 weights
+ * in 8 sub-blocks of 32. d and dmin are F16; scales packs the 8 six-bit
+ * scales and 8 six-bit mins exactly as Q4_K does. Weight i of sub-block s has
+ * a 5-bit code: its low 4 bits are a nibble of qs (sub-blocks 2p and 2p+1 share
+ * the 32 bytes qs[32p..32p+32), the even one in the low nibbles, the odd one
+ * in the high), its fifth bit is bit s of qh[i]. value = d * scale_s * code -
+ * dmin * min_s. */
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[12];
+    uint8_t qh[QK_K / 8]; /* fifth bits: bit s of byte i for weight i of sub-block s */
+    uint8_t qs[QK_K / 2]; /* low 4 bits */
+} block_q5_k;
 typedef struct {                                                       /* 16 sub-blocks of 16, 8-bit scales */
     uint8_t ql[QK_K / 2]; /* low 4 bits */
     uint8_t qh[QK_K / 4]; /* high 2 bits */
@@ -33,6 +46,7 @@ _Static_assert(sizeof(block_q4_0) == 18, "Q4_0 block is 18 bytes");
 _Static_assert(sizeof(block_q8_0) == 34, "Q8_0 block is 34 bytes");
 _Static_assert(sizeof(block_mxfp4) == 17, "MXFP4 block is 17 bytes");
 _Static_assert(sizeof(block_q4_k) == 144, "Q4_K block is 144 bytes");
+_Static_assert(sizeof(block_q5_k) == 176, "Q5_K block is 176 bytes");
 _Static_assert(sizeof(block_q6_k) == 210, "Q6_K block is 210 bytes");
 
 /* E2M1 codes doubled to integers (ggml's kvalues_mxfp4): code c means

@@ -76,6 +76,27 @@ static void dequant_q4_k(const uint8_t *b, float *y) {
     }
 }
 
+/* Q5_K (layout in quant_blocks.h): as Q4_K, with the fifth bit of each code
+ * from qh, in ggml's order of operations (d * scale, then times the code,
+ * minus dmin * min). */
+static void dequant_q5_k(const uint8_t *b, float *y) {
+    const float d = mt_f16_to_f32(load_u16(b + offsetof(block_q5_k, d)));
+    const float dmin = mt_f16_to_f32(load_u16(b + offsetof(block_q5_k, dmin)));
+    const uint8_t *scales = b + offsetof(block_q5_k, scales);
+    const uint8_t *qh = b + offsetof(block_q5_k, qh);
+    const uint8_t *q = b + offsetof(block_q5_k, qs);
+    for (int s = 0; s < 8; s += 2) { /* sub-blocks s and s + 1 share 32 bytes of qs */
+        uint8_t sc, m;
+        q4_k_scale_min(s + 0, scales, &sc, &m);
+        const float d1 = d * sc, m1 = dmin * m;
+        q4_k_scale_min(s + 1, scales, &sc, &m);
+        const float d2 = d * sc, m2 = dmin * m;
+        for (int l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0x0f) | (((qh[l] >> s) & 1) << 4)) - m1;
+        for (int l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) | (((qh[l] >> (s + 1)) & 1) << 4)) - m2;
+        q += 32;
+    }
+}
+
 static void dequant_q6_k(const uint8_t *b, float *y) {
     const float d = mt_f16_to_f32(load_u16(b + offsetof(block_q6_k, d)));
     const uint8_t *ql = b + offsetof(block_q6_k, ql);
@@ -108,6 +129,7 @@ static block_dequant_fn block_dequantizer(uint32_t type) {
     case MT_TYPE_Q8_0: return dequant_q8_0;
     case MT_TYPE_MXFP4: return dequant_mxfp4;
     case MT_TYPE_Q4_K: return dequant_q4_k;
+    case MT_TYPE_Q5_K: return dequant_q5_k;
     case MT_TYPE_Q6_K: return dequant_q6_k;
     default: return NULL;
     }
@@ -220,6 +242,7 @@ float mt_dot_row(uint32_t type, const void *row, const float *x, int64_t n) {
     case MT_TYPE_MXFP4: return dot_mxfp4(row, x, n);
     case MT_TYPE_Q4_0:
     case MT_TYPE_Q4_K:
+    case MT_TYPE_Q5_K:
     case MT_TYPE_Q6_K: return dot_by_blocks(type, row, x, n);
     default: return NAN;
     }

@@ -18,7 +18,7 @@ static const mt_type_info type_table[MT_TYPE_COUNT] = {
     T(10, "Q2_K", 256, 84, false, false),
     T(11, "Q3_K", 256, 110, false, false),
     T(12, "Q4_K", 256, 144, true, false),
-    T(13, "Q5_K", 256, 176, false, false),
+    T(13, "Q5_K", 256, 176, true, false),
     T(14, "Q6_K", 256, 210, true, false),
     T(15, "Q8_K", 256, 292, false, false),
     T(16, "IQ2_XXS", 256, 66, false, false),

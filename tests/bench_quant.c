@@ -19,7 +19,7 @@ static double now(void) {
 
 int main(int argc, char **argv) {
     enum { ROWS = 2880, COLS = 2880 };
-    const uint32_t types[] = { MT_TYPE_F32, MT_TYPE_F16, MT_TYPE_BF16, MT_TYPE_Q8_0, MT_TYPE_MXFP4, MT_TYPE_Q4_0, MT_TYPE_Q4_K, MT_TYPE_Q6_K };
+    const uint32_t types[] = { MT_TYPE_F32, MT_TYPE_F16, MT_TYPE_BF16, MT_TYPE_Q8_0, MT_TYPE_MXFP4, MT_TYPE_Q4_0, MT_TYPE_Q4_K, MT_TYPE_Q5_K, MT_TYPE_Q6_K };
     float *x = malloc(COLS * sizeof *x), *src = malloc((size_t)ROWS * COLS * sizeof *src), *out = malloc(COLS * sizeof *out);
     uint8_t *w = malloc((size_t)ROWS * COLS * 4);
     mt_rng rng = mt_rng_seed(1, 0);
@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
                 uint8_t *blk = w + b * info->type_size;
                 size_t at = types[t] == MT_TYPE_Q6_K ? 208 : 0;
                 blk[at] = 0x00, blk[at + 1] = 0x20;
-                if (types[t] == MT_TYPE_Q4_K) blk[2] = 0x00, blk[3] = 0x20;
+                if (types[t] == MT_TYPE_Q4_K || types[t] == MT_TYPE_Q5_K) blk[2] = 0x00, blk[3] = 0x20; /* dmin */
             }
         }
         int reps = 0;

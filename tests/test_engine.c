@@ -5,13 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/backend.h"
 #include "engine/gguf.h"
+#include "engine/gguf_write.h"
+#include "engine/half.h"
 #include "engine/intervene.h"
 #include "engine/model.h"
 #include "engine/rng.h"
+#include "engine/quant.h"
 #include "engine/session.h"
+#include "engine/synth.h"
 #include "support/backends.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
@@ -363,6 +368,135 @@ static void routing_nonfinite(void) {
     for (size_t i = 0; i < sizeof list / sizeof *list; i++) check_route(&list[i]);
 }
 
+/* A model whose expert matrices are Q5_K (random super-blocks: synth writes
+ * no K-quant) against its twin holding the same experts as F32, the values
+ * the dequantizer gives (on Vulkan, which expands Q5_K to F16 at upload,
+ * those values rounded to F16): the forward passes agree to float32
+ * summation order, logits within 1e-4 x scale and routing equal. */
+typedef struct q5_twin {
+    mt_bytes bytes;
+    mt_gguf *g;
+    mt_model *m;
+    mt_backend *be; /* one per model: prepare() uploads one model's weights */
+} q5_twin;
+
+static bool q5_twin_open(mt_gguf_writer *w, q5_twin *t, const char *name) {
+    mt_err err;
+    if (!CHECKF(mt_gguf_writer_to_bytes(w, &t->bytes, NULL, NULL, &err), "%s: %s", name, err.msg)) return false;
+    t->g = mt_gguf_open_memory(t->bytes.data, t->bytes.len, name, &err);
+    t->m = t->g ? mt_model_load(t->g, &err) : NULL;
+    if (!CHECKF(t->m != NULL, "%s: %s", name, err.msg)) return false;
+    t->be = test_backend_new(); /* NULL: skipped (Vulkan without a device) */
+    return t->be != NULL;
+}
+
+static void q5_k_experts_forward(void) {
+    mt_synth_spec spec = mt_synth_default_spec();
+    CHECK(mt_synth_preset("tiny", &spec));
+    spec.d_model = 256; /* expert rows of 256: one Q5_K super-block */
+    spec.ff = 256;
+    spec.type_experts = MT_TYPE_F32;
+    char path[600];
+    snprintf(path, sizeof path, "%s/q5k-base.gguf", t_tmpdir());
+    mt_err err;
+    if (!CHECKF(mt_synth_write(&spec, path, &err), "%s", err.msg)) return;
+    mt_gguf *base = mt_gguf_open(path, &err);
+    if (!CHECKF(base != NULL, "%s", err.msg)) return;
+    const bool f16_on_device = test_on_vulkan();
+    mt_gguf_writer *wq = mt_gguf_writer_new(), *wf = mt_gguf_writer_new();
+    for (uint64_t i = 0; i < mt_gguf_kv_count(base); i++) {
+        const mt_gguf_kv *kv = mt_gguf_kv_at(base, i);
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", (int)kv->key.len, kv->key.ptr);
+        if (strcmp(key, "general.alignment") == 0) continue;
+        CHECK(mt_gguf_copy_kv(wq, key, &kv->value) && mt_gguf_copy_kv(wf, key, &kv->value));
+    }
+    uint64_t n_tensors = mt_gguf_tensor_count(base);
+    void **owned = calloc(2 * n_tensors, sizeof *owned);
+    mt_rng rng = mt_rng_seed(13, 0);
+    int n_q5 = 0;
+    for (uint64_t i = 0; i < n_tensors; i++) {
+        const mt_gguf_tensor *t = mt_gguf_tensor_at(base, i);
+        char name[MT_GGUF_MAX_NAME_LEN + 1];
+        snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.ptr);
+        if (!strstr(name, "_exps.weight")) {
+            mt_gguf_add_tensor(wq, name, t->type, t->n_dims, t->ne, t->data);
+            mt_gguf_add_tensor(wf, name, t->type, t->n_dims, t->ne, t->data);
+            continue;
+        }
+        uint64_t row_bytes = mt_row_bytes(MT_TYPE_Q5_K, t->ne[0]), rows = t->n_elements / t->ne[0];
+        uint8_t *q = malloc(rows * row_bytes);
+        float *f = malloc(t->n_elements * sizeof *f);
+        owned[2 * i] = q;
+        owned[2 * i + 1] = f;
+        for (uint64_t b = 0; b < rows * row_bytes; b++) q[b] = (uint8_t)mt_rng_u64(&rng);
+        for (uint64_t b = 0; b < rows * row_bytes / 176; b++) {
+            /* d in [1e-4, 2e-4], dmin = 15.25 d: values centred near 0, |w| up to ~0.4 */
+            float d = 1e-4f * (1.0f + (float)mt_rng_uniform(&rng));
+            uint16_t hd = mt_f32_to_f16(d), hm = mt_f32_to_f16(15.25f * d);
+            memcpy(q + b * 176, &hd, 2);
+            memcpy(q + b * 176 + 2, &hm, 2);
+        }
+        for (uint64_t r = 0; r < rows; r++) mt_dequant_row(MT_TYPE_Q5_K, q + r * row_bytes, f + r * t->ne[0], (int64_t)t->ne[0]);
+        if (f16_on_device)
+            for (uint64_t e = 0; e < t->n_elements; e++) f[e] = mt_f16_to_f32(mt_f32_to_f16(f[e]));
+        mt_gguf_add_tensor(wq, name, MT_TYPE_Q5_K, t->n_dims, t->ne, q);
+        mt_gguf_add_tensor(wf, name, MT_TYPE_F32, t->n_dims, t->ne, f);
+        n_q5++;
+    }
+    CHECKF(n_q5 == 3 * (int)spec.n_layer, "%d expert tensors made Q5_K", n_q5);
+    q5_twin tq = { 0 }, tf = { 0 };
+    if (q5_twin_open(wq, &tq, "q5k-experts") && q5_twin_open(wf, &tf, "f32-experts")) {
+        const uint32_t n = 40;
+        uint32_t *ids = random_ids(n, tq.m->hp.n_vocab, 9);
+        mt_session *sq = mt_session_new(tq.m, tq.be, &err), *sf = mt_session_new(tf.m, tf.be, &err);
+        bool ok = CHECKF(sq && sf, "session: %s", err.msg);
+        if (ok) {
+            mt_session_keep_all_logits(sq, true);
+            mt_session_keep_all_logits(sf, true);
+            ok = CHECKF(mt_session_append(sq, ids, n, &err), "Q5_K experts: %s", err.msg) &&
+                 CHECKF(mt_session_append(sf, ids, n, &err), "F32 experts: %s", err.msg);
+        }
+        if (ok) {
+            double worst = 0;
+            int routing_diffs = 0, compared = 0;
+            for (uint32_t t = 0; t < n; t++) {
+                worst = fmax(worst, logit_error(mt_session_logits(sq, t), mt_session_logits(sf, t), tq.m->hp.n_vocab));
+                for (uint32_t layer = 0; layer < tq.m->hp.n_layer; layer++) {
+                    const uint32_t *ea, *eb;
+                    const float *wa, *wb;
+                    float ma, mb;
+                    uint32_t na = mt_session_route(sq, layer, t, &ea, &wa, &ma), nb = mt_session_route(sf, layer, t, &eb, &wb, &mb);
+                    if (mb < 1e-4f) continue;
+                    compared++;
+                    routing_diffs += na != nb || memcmp(ea, eb, na * sizeof *ea) != 0;
+                }
+            }
+            CHECKF(worst <= 1e-4 * test_tolerance_scale(), "Q5_K vs F32 experts: logits differ by %g x scale", worst);
+            CHECKF(routing_diffs == 0, "%d of %d (token, layer) routings differ", routing_diffs, compared);
+            printf("  %d Q5_K expert tensors: logits within %.1e x scale of F32 twins, routing equal at %d (token, layer)\n", n_q5,
+                   worst, compared);
+        }
+        mt_session_free(sq);
+        mt_session_free(sf);
+        free(ids);
+    }
+    mt_model_free(tq.m);
+    mt_model_free(tf.m);
+    mt_gguf_close(tq.g);
+    mt_gguf_close(tf.g);
+    mt_bytes_free(&tq.bytes);
+    mt_bytes_free(&tf.bytes);
+    mt_gguf_writer_free(wq);
+    mt_gguf_writer_free(wf);
+    for (uint64_t i = 0; i < 2 * n_tensors; i++) free(owned[i]);
+    free(owned);
+    if (tq.be) tq.be->destroy(tq.be);
+    if (tf.be) tf.be->destroy(tf.be);
+    mt_gguf_close(base);
+    unlink(path);
+}
+
 int main(void) {
     t_begin(test_on_vulkan() ? "engine-vulkan" : "engine");
     if (!test_on_vulkan()) RUN(routing_rules); /* the router's rules on the host: backend-free */
@@ -371,6 +505,7 @@ int main(void) {
     RUN(recompute_from_changed_layer);
     RUN(progress_and_cancel);
     RUN(context_limit);
+    RUN(q5_k_experts_forward);
     if (test_validating()) t_run("validation_clean", test_validation_clean);
     return t_end();
 }

@@ -13,9 +13,11 @@
 #include "support/harness.h"
 #include "cli/json_read.h"
 
-static void oracle_blocks_dequantize_exactly(void) {
-    const char *gguf_path = t_shared_file("oracle/quant/blocks.gguf");
-    const char *json_path = t_shared_file("oracle/quant/blocks.expected.json");
+/* Every value of every tensor "q.<TYPE>" of the oracle file against the
+ * expected JSON; want_types: how many types the JSON must hold. */
+static void check_oracle_blocks(const char *gguf_file, const char *json_file, int want_types) {
+    const char *gguf_path = t_shared_file(gguf_file);
+    const char *json_path = t_shared_file(json_file);
     if (!gguf_path || !json_path) return;
     mt_err err;
     mt_gguf *g = mt_gguf_open(gguf_path, &err);
@@ -53,16 +55,67 @@ static void oracle_blocks_dequantize_exactly(void) {
         free(row);
         types_checked++;
     }
-    CHECKF(types_checked == 7, "checked %d types, expected 7", types_checked);
+    CHECKF(types_checked == want_types, "%s: checked %d types, expected %d", json_file, types_checked, want_types);
     jv_free(expected);
     mt_gguf_close(g);
+}
+
+static void oracle_blocks_dequantize_exactly(void) {
+    check_oracle_blocks("oracle/quant/blocks.gguf", "oracle/quant/blocks.expected.json", 7);
+}
+
+/* Q5_K has its own pair of oracle files (4 x 512: 8 random super-blocks). */
+static void oracle_q5_k_blocks_dequantize_exactly(void) {
+    check_oracle_blocks("oracle/quant/blocks-q5k.gguf", "oracle/quant/blocks-q5k.expected.json", 1);
+}
+
+/* Q5_K's fifth bits, from the layout alone (not from the oracle): with d = 1,
+ * dmin = 0, every scale 1 and every nibble 0, setting bit s of qh[i] makes
+ * element 32 s + i exactly 16 and leaves the other 255 at 0; all nibbles 15
+ * and all of qh set give 31 everywhere; the mins subtract dmin * min per
+ * sub-block. */
+static void q5_k_high_bits_and_mins(void) {
+    uint8_t blk[176] = { 0 };
+    const uint16_t one = mt_f32_to_f16(1.0f);
+    memcpy(blk, &one, 2);
+    /* scales 1 for sub-blocks 0..7: bytes 0..3 hold scales 0..3, bytes 8..11 the
+     * low nibbles of scales 4..7 (high bits 0) */
+    for (int j = 0; j < 4; j++) blk[4 + j] = 1;
+    for (int j = 8; j < 12; j++) blk[4 + j] = 0x01;
+    float y[256];
+    int wrong = 0;
+    for (int s = 0; s < 8; s++)
+        for (int i = 0; i < 32; i += 7) {
+            memset(blk + 16, 0, 32);
+            blk[16 + i] = (uint8_t)(1u << s);
+            mt_dequant_row(MT_TYPE_Q5_K, blk, y, 256);
+            for (int e = 0; e < 256; e++)
+                if (y[e] != (e == 32 * s + i ? 16.0f : 0.0f) && wrong++ < 3)
+                    CHECKF(false, "qh[%d] bit %d: element %d is %g", i, s, e, (double)y[e]);
+        }
+    CHECKF(wrong == 0, "%d elements wrong", wrong);
+    memset(blk + 16, 0xff, 32 + 128);
+    mt_dequant_row(MT_TYPE_Q5_K, blk, y, 256);
+    wrong = 0;
+    for (int e = 0; e < 256; e++) wrong += y[e] != 31.0f;
+    CHECKF(wrong == 0, "all bits set: %d elements are not 31 (element 0: %g)", wrong, (double)y[0]);
+    /* dmin = 0.5, min of sub-block s = s + 1 (six bits: mins 0..3 in bytes 4..7,
+     * 4..7 in the high nibbles of bytes 8..11) */
+    const uint16_t half = mt_f32_to_f16(0.5f);
+    memcpy(blk + 2, &half, 2);
+    for (int j = 0; j < 4; j++) blk[4 + 4 + j] = (uint8_t)(j + 1);
+    for (int j = 0; j < 4; j++) blk[4 + 8 + j] = (uint8_t)(0x01 | ((j + 5) << 4));
+    mt_dequant_row(MT_TYPE_Q5_K, blk, y, 256);
+    wrong = 0;
+    for (int e = 0; e < 256; e++) wrong += y[e] != 31.0f - 0.5f * (float)(e / 32 + 1);
+    CHECKF(wrong == 0, "mins: %d elements wrong (element 255: %g, want 27)", wrong, (double)y[255]);
 }
 
 /* Random blocks of each format, a random vector: dot == sum(dequant * x) up to
  * float32 summation order. */
 static void dot_matches_dequantize_then_multiply(void) {
     static const uint32_t types[] = { MT_TYPE_F32, MT_TYPE_F16, MT_TYPE_BF16, MT_TYPE_Q4_0, MT_TYPE_Q8_0,
-                                      MT_TYPE_MXFP4, MT_TYPE_Q4_K, MT_TYPE_Q6_K };
+                                      MT_TYPE_MXFP4, MT_TYPE_Q4_K, MT_TYPE_Q5_K, MT_TYPE_Q6_K };
     mt_rng rng = mt_rng_seed(42, 0);
     enum { N = 1024 };
     float x[N], w[N];
@@ -79,7 +132,7 @@ static void dot_matches_dequantize_then_multiply(void) {
             } else if (types[t] == MT_TYPE_MXFP4) {
                 for (int b = 0; b < N / 32; b++) raw[b * 17] = (uint8_t)(100 + mt_rng_below(&rng, 50));
             } else {
-                /* f16 scales sit at the start (Q4_0, Q8_0, Q4_K) or end (Q6_K) of each block:
+                /* f16 scales sit at the start (Q4_0, Q8_0, Q4_K, Q5_K) or end (Q6_K) of each block:
                  * replace every f16 field with a modest value */
                 const mt_type_info *info = mt_type_get(types[t]);
                 for (int b = 0; b < N / (int)info->block_size; b++) {
@@ -87,7 +140,7 @@ static void dot_matches_dequantize_then_multiply(void) {
                     uint16_t d = mt_f32_to_f16(0.01f + 0.1f * (float)mt_rng_uniform(&rng));
                     if (types[t] == MT_TYPE_Q6_K) memcpy(blk + 208, &d, 2);
                     else memcpy(blk, &d, 2);
-                    if (types[t] == MT_TYPE_Q4_K) memcpy(blk + 2, &d, 2);
+                    if (types[t] == MT_TYPE_Q4_K || types[t] == MT_TYPE_Q5_K) memcpy(blk + 2, &d, 2);
                 }
             }
             mt_dequant_row(types[t], raw, w, N);
@@ -298,12 +351,18 @@ static void type_table(void) {
     CHECK(mt_type_get(4) == NULL && mt_type_get(38) == NULL && mt_type_get(40) == NULL && mt_type_get(UINT32_MAX) == NULL);
     CHECK(mt_type_from_name("mxfp4") == MT_TYPE_MXFP4 && mt_type_from_name("bf16") == MT_TYPE_BF16);
     CHECK(mt_type_from_name("Q9_9") == -1);
-    CHECK(strcmp(mt_type_get(MT_TYPE_Q4_K)->name, "Q4_K") == 0 && mt_type_get(13)->can_dequant == false);
+    CHECK(strcmp(mt_type_get(MT_TYPE_Q4_K)->name, "Q4_K") == 0 && mt_type_get(MT_TYPE_Q4_K)->can_dequant);
+    CHECK(mt_row_bytes(MT_TYPE_Q5_K, 512) == 2 * 176);
+    const mt_type_info *q5 = mt_type_get(13);
+    CHECK(q5 && strcmp(q5->name, "Q5_K") == 0 && q5->can_dequant && !q5->can_quantize);
+    CHECK(mt_type_get(11)->can_dequant == false); /* Q3_K: still refused */
 }
 
 int main(void) {
     t_begin("quant");
     RUN(oracle_blocks_dequantize_exactly);
+    RUN(oracle_q5_k_blocks_dequantize_exactly);
+    RUN(q5_k_high_bits_and_mins);
     RUN(dot_matches_dequantize_then_multiply);
     RUN(quantize_error_bounds);
     RUN(mxfp4_scale_bytes_subnormal_and_nan);

@@ -84,6 +84,7 @@ static void impossible_shapes_exit_2(void) {
         { "--k", "9", "more than the 8 experts" },
         { "--d-model", "100", "not a multiple of Q8_0's block of 32" },
         { "--types", "experts=q4_k", "cannot be written" },
+        { "--types", "experts=q5_k", "cannot be written" }, /* computed, not written: no K-quant quantizer */
         { "--types", "bogus=f32", "unknown group 'bogus'" },
         { "--types", "attn=q9", "unknown type 'q9'" },
         { "--preset", "huge", "unknown preset 'huge'" },

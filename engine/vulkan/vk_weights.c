@@ -1,7 +1,7 @@
 /* The model's weights on the device: uploaded once by prepare(), each
  * tensor split into chunks of whole rows (experts, for expert tensors) that
  * fit the device's storage-buffer range and allocation limit, found again by
- * the model's own pointer. Types the shaders do not read (Q4_0, Q4_K, Q6_K)
+ * the model's own pointer. Types the shaders do not read (Q4_0, Q4_K, Q5_K, Q6_K)
  * are expanded to F16 on the way, with a notice. */
 #include <stdio.h>
 #include <stdlib.h>
