@@ -60,6 +60,36 @@ static double logit_error(const float *a, const float *b, uint32_t n) {
     return worst;
 }
 
+/* Two sessions over the same n tokens: the largest logit error (logit_error),
+ * and, at every (token, layer) whose margin in b is at least 1e-4, whether
+ * the selected experts differ and, where equal, the largest mixing-weight
+ * difference. */
+typedef struct session_diff {
+    double worst_logit, worst_weight;
+    int routing_diffs, compared;
+} session_diff;
+
+static session_diff sessions_differ(const mt_session *a, const mt_session *b, uint32_t n, const mt_hparams *hp) {
+    session_diff d = { 0 };
+    for (uint32_t t = 0; t < n; t++) {
+        d.worst_logit = fmax(d.worst_logit, logit_error(mt_session_logits(a, t), mt_session_logits(b, t), hp->n_vocab));
+        for (uint32_t layer = 0; layer < hp->n_layer; layer++) {
+            const uint32_t *ea, *eb;
+            const float *wa, *wb;
+            float ma, mb;
+            uint32_t na = mt_session_route(a, layer, t, &ea, &wa, &ma), nb = mt_session_route(b, layer, t, &eb, &wb, &mb);
+            if (mb < 1e-4f) continue;
+            d.compared++;
+            if (na != nb || memcmp(ea, eb, na * sizeof *ea) != 0) {
+                d.routing_diffs++;
+                continue;
+            }
+            for (uint32_t i = 0; i < na; i++) d.worst_weight = fmax(d.worst_weight, fabs(wa[i] - wb[i]));
+        }
+    }
+    return d;
+}
+
 /* A prompt longer than the sliding window (and than one 256-token batch),
  * decoded one token at a time, against one prefill. The two paths sum in
  * different orders (one token: four accumulators; a batch: packed groups), so
@@ -80,24 +110,9 @@ static void decode_equals_prefill(void) {
     CHECK(n > 2 * l.m->hp.sliding_window);
     CHECK(mt_session_append(prefill, ids, n, &err));
     for (uint32_t i = 0; i < n; i++) CHECK(mt_session_append(decode, &ids[i], 1, &err));
-    double worst_logit = 0, worst_weight = 0;
-    int routing_diffs = 0, compared = 0;
-    for (uint32_t t = 0; t < n; t++) {
-        worst_logit = fmax(worst_logit, logit_error(mt_session_logits(decode, t), mt_session_logits(prefill, t), l.m->hp.n_vocab));
-        for (uint32_t layer = 0; layer < l.m->hp.n_layer; layer++) {
-            const uint32_t *ea, *eb;
-            const float *wa, *wb;
-            float ma, mb;
-            uint32_t na = mt_session_route(decode, layer, t, &ea, &wa, &ma), nb = mt_session_route(prefill, layer, t, &eb, &wb, &mb);
-            if (mb < 1e-4f) continue;
-            compared++;
-            if (na != nb || memcmp(ea, eb, na * sizeof *ea) != 0) {
-                routing_diffs++;
-                continue;
-            }
-            for (uint32_t i = 0; i < na; i++) worst_weight = fmax(worst_weight, fabs(wa[i] - wb[i]));
-        }
-    }
+    session_diff d = sessions_differ(decode, prefill, n, &l.m->hp);
+    double worst_logit = d.worst_logit, worst_weight = d.worst_weight;
+    int routing_diffs = d.routing_diffs, compared = d.compared;
     CHECKF(worst_logit <= 1e-4 * test_tolerance_scale(), "logits differ by %g x scale", worst_logit);
     CHECKF(routing_diffs == 0, "%d of %d (token, layer) routings differ", routing_diffs, compared);
     CHECKF(worst_weight <= 1e-5 * test_tolerance_scale(), "mixing weights differ by %g", worst_weight);
@@ -458,20 +473,9 @@ static void q5_k_experts_forward(void) {
                  CHECKF(mt_session_append(sf, ids, n, &err), "F32 experts: %s", err.msg);
         }
         if (ok) {
-            double worst = 0;
-            int routing_diffs = 0, compared = 0;
-            for (uint32_t t = 0; t < n; t++) {
-                worst = fmax(worst, logit_error(mt_session_logits(sq, t), mt_session_logits(sf, t), tq.m->hp.n_vocab));
-                for (uint32_t layer = 0; layer < tq.m->hp.n_layer; layer++) {
-                    const uint32_t *ea, *eb;
-                    const float *wa, *wb;
-                    float ma, mb;
-                    uint32_t na = mt_session_route(sq, layer, t, &ea, &wa, &ma), nb = mt_session_route(sf, layer, t, &eb, &wb, &mb);
-                    if (mb < 1e-4f) continue;
-                    compared++;
-                    routing_diffs += na != nb || memcmp(ea, eb, na * sizeof *ea) != 0;
-                }
-            }
+            session_diff d = sessions_differ(sq, sf, n, &tq.m->hp);
+            double worst = d.worst_logit;
+            int routing_diffs = d.routing_diffs, compared = d.compared;
             CHECKF(worst <= 1e-4 * test_tolerance_scale(), "Q5_K vs F32 experts: logits differ by %g x scale", worst);
             CHECKF(routing_diffs == 0, "%d of %d (token, layer) routings differ", routing_diffs, compared);
             printf("  %d Q5_K expert tensors: logits within %.1e x scale of F32 twins, routing equal at %d (token, layer)\n", n_q5,
