@@ -11,6 +11,7 @@
 #include "engine/quant.h"
 #include "engine/rng.h"
 #include "support/harness.h"
+#include "support/quant_rows.h"
 #include "cli/json_read.h"
 
 /* Every value of every tensor "q.<TYPE>" of the oracle file against the
@@ -123,26 +124,7 @@ static void dot_matches_dequantize_then_multiply(void) {
     for (int i = 0; i < N; i++) x[i] = mt_rng_normal(&rng);
     for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
         for (int trial = 0; trial < 20; trial++) {
-            uint64_t nbytes = mt_row_bytes(types[t], N);
-            for (uint64_t b = 0; b < nbytes; b++) raw[b] = (uint8_t)mt_rng_u64(&rng);
-            /* keep scales finite: random f16/bf16/f32 bits can be NaN or inf */
-            if (types[t] == MT_TYPE_F32 || types[t] == MT_TYPE_F16 || types[t] == MT_TYPE_BF16) {
-                for (int i = 0; i < N; i++) w[i] = mt_rng_normal(&rng);
-                mt_quantize_row(types[t], w, raw, N);
-            } else if (types[t] == MT_TYPE_MXFP4) {
-                for (int b = 0; b < N / 32; b++) raw[b * 17] = (uint8_t)(100 + mt_rng_below(&rng, 50));
-            } else {
-                /* f16 scales sit at the start (Q4_0, Q8_0, Q4_K, Q5_K) or end (Q6_K) of each block:
-                 * replace every f16 field with a modest value */
-                const mt_type_info *info = mt_type_get(types[t]);
-                for (int b = 0; b < N / (int)info->block_size; b++) {
-                    uint8_t *blk = raw + b * info->type_size;
-                    uint16_t d = mt_f32_to_f16(0.01f + 0.1f * (float)mt_rng_uniform(&rng));
-                    if (types[t] == MT_TYPE_Q6_K) memcpy(blk + 208, &d, 2);
-                    else memcpy(blk, &d, 2);
-                    if (types[t] == MT_TYPE_Q4_K || types[t] == MT_TYPE_Q5_K) memcpy(blk + 2, &d, 2);
-                }
-            }
+            t_random_row(types[t], N, &rng, raw);
             mt_dequant_row(types[t], raw, w, N);
             double ref = 0, mag = 0;
             for (int i = 0; i < N; i++) {

@@ -141,6 +141,20 @@ static void cpu_destroy(mt_backend *b) {
     free(c);
 }
 
+/* The best set, unless $MOETOP_KERNELS names one (c, avx2, avx512: for
+ * tests and comparisons) or $MOETOP_PORTABLE_KERNELS is set (c). A set the
+ * processor lacks is said on stderr and the best one used. */
+static const mt_kernels *pick_kernels(void) {
+    const char *want = getenv("MOETOP_KERNELS");
+    if (getenv("MOETOP_PORTABLE_KERNELS") && !(want && *want)) want = "c";
+    if (!want || !*want) return mt_kernels_best();
+    const mt_kernels *k = mt_kernels_named(want);
+    if (k) return k;
+    k = mt_kernels_best();
+    fprintf(stderr, "moetop: MOETOP_KERNELS=%s: no such kernel set on this processor (c, avx2, avx512); using %s\n", want, k->name);
+    return k;
+}
+
 mt_backend *mt_cpu_backend_new(int n_threads) {
     cpu_backend *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -149,7 +163,7 @@ mt_backend *mt_cpu_backend_new(int n_threads) {
         free(c);
         return NULL;
     }
-    c->k = getenv("MOETOP_PORTABLE_KERNELS") ? mt_kernels_portable() : mt_kernels_best();
+    c->k = pick_kernels();
     mt_backend *b = &c->base;
     b->name = "cpu";
     b->n_threads = mt_pool_threads(c->pool);

@@ -1,7 +1,7 @@
-/* Row kernels of the C backend, chosen once at run time: AVX2 + FMA + F16C
- * where the processor has them, portable C otherwise (and for the formats
- * the AVX2 set does not cover). Both give the same sums up to float32
- * summation order.
+/* Row kernels of the C backend, chosen once at run time: AVX-512F where the
+ * processor has it, else AVX2 + FMA + F16C, else portable C (each set hands
+ * the formats it does not cover to the next). All give the same sums up to
+ * float32 summation order.
  *
  * Several tokens are passed "packed" by 32-element chunks, so that one chunk
  * of every token is contiguous: xp[(c * T + t) * 32 + i] = x[t][32 c + i].
@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 typedef struct mt_kernels {
-    const char *name; /* "avx2" or "c" */
+    const char *name; /* "avx512", "avx2" or "c" */
     /* out[0] = sum_i row[i] x[i]; row has n elements of type */
     float (*dot)(uint32_t type, const void *row, const float *x, int64_t n);
     /* out[t * out_stride] = sum_i row[i] x[t][i] for t < T, x packed; n a multiple of 32 */
@@ -25,9 +25,14 @@ typedef struct mt_kernels {
 /* Packs T rows of n floats (n a multiple of 32) into xp (T * n floats). */
 void mt_pack_tokens(const float *x, size_t T, size_t n, float *xp);
 
+/* The fastest set this processor runs. */
 const mt_kernels *mt_kernels_best(void);
+/* "c", "avx2" or "avx512"; NULL for another name or a set this processor lacks. */
+const mt_kernels *mt_kernels_named(const char *name);
 const mt_kernels *mt_kernels_portable(void);
 /* NULL when the processor lacks AVX2, FMA or F16C. */
 const mt_kernels *mt_kernels_avx2(void);
+/* NULL when the processor or the OS lacks AVX-512F (or the AVX2 set). */
+const mt_kernels *mt_kernels_avx512(void);
 
 #endif

@@ -41,6 +41,14 @@ static const mt_kernels portable = { "c", dot, dot_packed, dot_f32 };
 const mt_kernels *mt_kernels_portable(void) { return &portable; }
 
 const mt_kernels *mt_kernels_best(void) {
-    const mt_kernels *k = mt_kernels_avx2();
+    const mt_kernels *k = mt_kernels_avx512();
+    if (!k) k = mt_kernels_avx2();
     return k ? k : &portable;
+}
+
+const mt_kernels *mt_kernels_named(const char *name) {
+    if (!strcmp(name, "c")) return &portable;
+    if (!strcmp(name, "avx2")) return mt_kernels_avx2();
+    if (!strcmp(name, "avx512")) return mt_kernels_avx512();
+    return NULL;
 }

@@ -1,0 +1,205 @@
+/* AVX-512F kernels, compiled for those instructions whatever the build's
+ * baseline and used only when the processor (and the operating system, for
+ * the ZMM state) reports them.
+ *
+ * A row is walked in chunks of 32 weights, each decoded once into two ZMM
+ * registers of exact float32 products (code x scale: a Q8_0 int8 times its
+ * f16 scale has at most 19 significant bits, an MXFP4 E2M1 value times its
+ * power-of-two scale is exact), then multiplied into up to 16 tokens. The
+ * per-element products and the float32 accumulation are those of the AVX2
+ * and portable kernels; only the order of the sum's terms differs.
+ *
+ * MXFP4 decodes through a 16-entry float table and one vpermps per 16 codes
+ * (the permute reads an index's low 4 bits, so a byte's low nibble needs no
+ * mask), where AVX2 needs a byte shuffle and two conversions per 8. */
+#include "kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma,f16c"))), apply_to = function)
+#else
+#pragma GCC target("avx512f,avx2,fma,f16c")
+#endif
+#include <immintrin.h>
+#include <string.h>
+
+#include "../quant.h"
+#include "../quant_blocks.h"
+
+/* Weights [32 c, 32 c + 32) of a row, scaled, in two registers: one decoder per format. */
+static inline void decode_q8_0(const uint8_t *row, int64_t c, __m512 w[2]) {
+    const uint8_t *b = row + c * (int64_t)sizeof(block_q8_0);
+    uint16_t h;
+    memcpy(&h, b, 2);
+    __m512 d = _mm512_set1_ps(_cvtsh_ss(h));
+    w[0] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + 2)))), d);
+    w[1] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + 18)))), d);
+}
+
+/* mxfp4_kvalues as floats, for vpermps */
+static inline __m512 mxfp4_table(void) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)mxfp4_kvalues)));
+}
+
+static inline void decode_mxfp4_t(const uint8_t *row, int64_t c, __m512 w[2], __m512 table) {
+    const uint8_t *b = row + c * (int64_t)sizeof(block_mxfp4);
+    __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + 1)));
+    __m512 d = _mm512_set1_ps(mxfp4_e8m0_half(b[0]));
+    w[0] = _mm512_mul_ps(_mm512_permutexvar_ps(q, table), d);                      /* elements 0..15: low nibbles */
+    w[1] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), table), d); /* elements 16..31: high nibbles */
+}
+
+static inline void decode_f32_fmt(const uint8_t *row, int64_t c, __m512 w[2]) {
+    const float *f = (const float *)(const void *)row + c * 32;
+    w[0] = _mm512_loadu_ps(f);
+    w[1] = _mm512_loadu_ps(f + 16);
+}
+
+static inline __m256i load_half16(const uint8_t *row, int64_t i) { return _mm256_loadu_si256((const __m256i *)(const void *)(row + 2 * i)); }
+
+static inline void decode_f16(const uint8_t *row, int64_t c, __m512 w[2]) {
+    w[0] = _mm512_cvtph_ps(load_half16(row, c * 32));
+    w[1] = _mm512_cvtph_ps(load_half16(row, c * 32 + 16));
+}
+
+static inline __m512 bf16x16(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+
+static inline void decode_bf16(const uint8_t *row, int64_t c, __m512 w[2]) {
+    w[0] = bf16x16(load_half16(row, c * 32));
+    w[1] = bf16x16(load_half16(row, c * 32 + 16));
+}
+
+/* Every decoder takes the MXFP4 table (the others ignore it), so one macro serves all. */
+#define TABLE_DECODER(FMT)                                                                                        \
+    static inline void decode_##FMT##_t(const uint8_t *row, int64_t c, __m512 w[2], __m512 table) {               \
+        (void)table;                                                                                              \
+        decode_##FMT(row, c, w);                                                                                  \
+    }
+TABLE_DECODER(q8_0)
+TABLE_DECODER(f32_fmt)
+TABLE_DECODER(f16)
+TABLE_DECODER(bf16)
+
+/* For one format: a one-token dot with four accumulators (two chunks in
+ * flight, so consecutive FMAs do not wait on each other), and G-token kernels
+ * (G a constant, so every accumulator stays in a register). */
+#define DEFINE_GROUP(FMT, G)                                                                                      \
+    static void group_##FMT##_##G(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,      \
+                                  size_t out_stride) {                                                            \
+        const __m512 table = mxfp4_table();                                                                       \
+        __m512 acc[G];                                                                                            \
+        _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) acc[t] = _mm512_setzero_ps();                      \
+        for (int64_t c = 0; c < chunks; c++) {                                                                    \
+            __m512 w[2];                                                                                          \
+            decode_##FMT##_t(row, c, w, table);                                                                   \
+            const float *xc = xp + (size_t)c * T * 32;                                                            \
+            _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) {                                                \
+                acc[t] = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(xc + (size_t)t * 32), acc[t]);                     \
+                acc[t] = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(xc + (size_t)t * 32 + 16), acc[t]);                \
+            }                                                                                                     \
+        }                                                                                                         \
+        _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) out[(size_t)t * out_stride] = _mm512_reduce_add_ps(acc[t]); \
+    }
+
+#define DEFINE_FORMAT(FMT)                                                                                        \
+    static float dot_##FMT(const uint8_t *row, const float *x, int64_t chunks) {                                  \
+        const __m512 table = mxfp4_table();                                                                       \
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                               \
+        int64_t c = 0;                                                                                            \
+        for (; c + 2 <= chunks; c += 2) {                                                                         \
+            __m512 w[2], v[2];                                                                                    \
+            decode_##FMT##_t(row, c, w, table);                                                                   \
+            decode_##FMT##_t(row, c + 1, v, table);                                                               \
+            const float *xc = x + c * 32;                                                                         \
+            a0 = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(xc), a0);                                                  \
+            a1 = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(xc + 16), a1);                                             \
+            a2 = _mm512_fmadd_ps(v[0], _mm512_loadu_ps(xc + 32), a2);                                             \
+            a3 = _mm512_fmadd_ps(v[1], _mm512_loadu_ps(xc + 48), a3);                                             \
+        }                                                                                                         \
+        if (c < chunks) {                                                                                         \
+            __m512 w[2];                                                                                          \
+            decode_##FMT##_t(row, c, w, table);                                                                   \
+            a0 = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(x + c * 32), a0);                                          \
+            a1 = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(x + c * 32 + 16), a1);                                     \
+        }                                                                                                         \
+        return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));                 \
+    }                                                                                                             \
+    DEFINE_GROUP(FMT, 1)                                                                                          \
+    DEFINE_GROUP(FMT, 2)                                                                                          \
+    DEFINE_GROUP(FMT, 4)                                                                                          \
+    DEFINE_GROUP(FMT, 8)                                                                                          \
+    DEFINE_GROUP(FMT, 16)                                                                                         \
+    static void packed_##FMT(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,           \
+                             size_t out_stride) {                                                                 \
+        size_t t = 0; /* a group reads its tokens' slice of each chunk: xp offset by t tokens */                 \
+        for (; T - t >= 16; t += 16) group_##FMT##_16(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride); \
+        if (T - t >= 8) group_##FMT##_8(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 8;   \
+        if (T - t >= 4) group_##FMT##_4(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 4;   \
+        if (T - t >= 2) group_##FMT##_2(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 2;   \
+        if (T - t >= 1) group_##FMT##_1(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride);           \
+    }
+
+DEFINE_FORMAT(q8_0)
+DEFINE_FORMAT(mxfp4)
+DEFINE_FORMAT(f32_fmt)
+DEFINE_FORMAT(f16)
+DEFINE_FORMAT(bf16)
+
+/* The formats without a 512-bit decoder (the K-quants, Q4_0) go to the AVX2 set. */
+static const mt_kernels *fallback(void) { return mt_kernels_avx2(); }
+
+static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
+    if (n % 32 == 0) switch (type) {
+        case MT_TYPE_Q8_0: return dot_q8_0(row, x, n / 32);
+        case MT_TYPE_MXFP4: return dot_mxfp4(row, x, n / 32);
+        case MT_TYPE_F32: return dot_f32_fmt(row, x, n / 32);
+        case MT_TYPE_F16: return dot_f16(row, x, n / 32);
+        case MT_TYPE_BF16: return dot_bf16(row, x, n / 32);
+        default: break;
+        }
+    return fallback()->dot(type, row, x, n);
+}
+
+static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride) {
+    switch (type) {
+    case MT_TYPE_Q8_0: packed_q8_0(row, xp, T, n / 32, out, out_stride); return;
+    case MT_TYPE_MXFP4: packed_mxfp4(row, xp, T, n / 32, out, out_stride); return;
+    case MT_TYPE_F32: packed_f32_fmt(row, xp, T, n / 32, out, out_stride); return;
+    case MT_TYPE_F16: packed_f16(row, xp, T, n / 32, out, out_stride); return;
+    case MT_TYPE_BF16: packed_bf16(row, xp, T, n / 32, out, out_stride); return;
+    default: fallback()->dot_packed(type, row, xp, T, n, out, out_stride);
+    }
+}
+
+static float dot_f32(const float *a, const float *b, size_t n) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+    }
+    for (; i + 16 <= n; i += 16) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static const mt_kernels avx512 = { "avx512", dot, dot_packed, dot_f32 };
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+
+const mt_kernels *mt_kernels_avx512(void) {
+    __builtin_cpu_init();
+    /* the compiler's check reads CPUID and, for AVX-512, that the OS saves the ZMM state (XCR0) */
+    if (__builtin_cpu_supports("avx512f") && mt_kernels_avx2()) return &avx512;
+    return NULL;
+}
+
+#else
+
+const mt_kernels *mt_kernels_avx512(void) { return NULL; }
+
+#endif

@@ -1,0 +1,123 @@
+/* The C backend's row kernels, every set this processor runs (portable C,
+ * AVX2, AVX-512): one-token and packed many-token dots of every format
+ * against dequantize-then-multiply in double, at row lengths and token
+ * counts that reach every code path (two-chunk loop and its odd chunk,
+ * groups of 16, 8, 4, 2 and 1 tokens, rows not a multiple of 32). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cpu/kernels.h"
+#include "engine/quant.h"
+#include "engine/rng.h"
+#include "support/harness.h"
+#include "support/quant_rows.h"
+
+static const uint32_t TYPES[] = { MT_TYPE_F32, MT_TYPE_F16, MT_TYPE_BF16, MT_TYPE_Q4_0, MT_TYPE_Q8_0,
+                                  MT_TYPE_MXFP4, MT_TYPE_Q4_K, MT_TYPE_Q5_K, MT_TYPE_Q6_K };
+#define N_TYPES (sizeof TYPES / sizeof *TYPES)
+enum { MAX_N = 512, MAX_T = 27 };
+
+/* sum_i w[i] x[i] in double, and sum_i |w[i] x[i]| (the scale of float32's summation error) */
+static double ref_dot(const float *w, const float *x, int64_t n, double *mag) {
+    double s = 0;
+    *mag = 0;
+    for (int64_t i = 0; i < n; i++) {
+        s += (double)w[i] * x[i];
+        *mag += fabs((double)w[i] * x[i]);
+    }
+    return s;
+}
+
+/* Relative to the terms' magnitude: float32 sums of n terms in any order are within n * 2^-24 of it. */
+static bool close_enough(double got, double ref, double mag, int64_t n) { return fabs(got - ref) <= (double)n * 0x1p-24 * mag + 1e-30; }
+
+static void check_set(const mt_kernels *k) {
+    mt_rng rng = mt_rng_seed(2026, 0);
+    static uint8_t raw[MAX_N * 4];
+    static float w[MAX_N], x[MAX_T * MAX_N], xp[MAX_T * MAX_N], out[MAX_T * 3];
+    for (size_t i = 0; i < MAX_T * MAX_N; i++) x[i] = mt_rng_normal(&rng);
+    static const int64_t lengths[] = { 32, 64, 96, 256, 512 };
+    int checked = 0;
+    for (size_t ti = 0; ti < N_TYPES; ti++) {
+        uint32_t type = TYPES[ti];
+        const mt_type_info *info = mt_type_get(type);
+        for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++) {
+            int64_t n = lengths[li];
+            if (n % info->block_size) continue;
+            t_random_row(type, n, &rng, raw);
+            mt_dequant_row(type, raw, w, n);
+            double mag, ref = ref_dot(w, x, n, &mag);
+            float got = k->dot(type, raw, x, n);
+            if (!CHECKF(close_enough(got, ref, mag, n), "%s %s n=%lld: dot %.9g, want %.9g (magnitude %g)", k->name,
+                        info->name, (long long)n, (double)got, ref, mag))
+                return;
+            /* packed: T tokens, the output strided by 3 (its other columns untouched) */
+            for (size_t T = 1; T <= MAX_T; T++) {
+                mt_pack_tokens(x, T, (size_t)n, xp);
+                for (size_t i = 0; i < MAX_T * 3; i++) out[i] = -1.0f;
+                k->dot_packed(type, raw, xp, T, n, out, 3);
+                for (size_t t = 0; t < T; t++) {
+                    ref = ref_dot(w, x + t * (size_t)n, n, &mag);
+                    if (!CHECKF(close_enough(out[t * 3], ref, mag, n), "%s %s n=%lld T=%zu token %zu: %.9g, want %.9g", k->name,
+                                info->name, (long long)n, T, t, (double)out[t * 3], ref))
+                        return;
+                    if (!CHECKF(out[t * 3 + 1] == -1.0f && out[t * 3 + 2] == -1.0f, "%s %s T=%zu: wrote past token %zu's output",
+                                k->name, info->name, T, t))
+                        return;
+                }
+                checked++;
+            }
+        }
+    }
+    /* F32 rows of a length no chunk divides take the one-token path's tail */
+    for (int64_t n = 1; n <= 70; n += 23) {
+        double mag, ref = ref_dot(x + MAX_N, x, n, &mag);
+        float got = k->dot(MT_TYPE_F32, x + MAX_N, x, n);
+        CHECKF(close_enough(got, ref, mag, n), "%s f32 n=%lld: dot %.9g, want %.9g", k->name, (long long)n, (double)got, ref);
+        got = k->dot_f32(x + MAX_N, x, (size_t)n);
+        CHECKF(close_enough(got, ref, mag, n), "%s dot_f32 n=%lld: %.9g, want %.9g", k->name, (long long)n, (double)got, ref);
+    }
+    CHECKF(checked > 100, "%s: only %d packed cases ran", k->name, checked);
+}
+
+static void portable_set(void) { check_set(mt_kernels_portable()); }
+
+static void avx2_set(void) {
+    const mt_kernels *k = mt_kernels_avx2();
+    if (!k) {
+        t_skip("this processor has no AVX2 + FMA");
+        return;
+    }
+    check_set(k);
+}
+
+static void avx512_set(void) {
+    const mt_kernels *k = mt_kernels_avx512();
+    if (!k) {
+        t_skip("this processor (or OS) has no AVX-512F");
+        return;
+    }
+    check_set(k);
+}
+
+/* The names $MOETOP_KERNELS takes, and the best set is one of them. */
+static void named_sets(void) {
+    CHECK(mt_kernels_named("c") == mt_kernels_portable());
+    CHECK(mt_kernels_named("avx2") == mt_kernels_avx2());
+    CHECK(mt_kernels_named("avx512") == mt_kernels_avx512());
+    CHECK(mt_kernels_named("sse") == NULL);
+    const mt_kernels *best = mt_kernels_best();
+    CHECKF(best == (mt_kernels_avx512() ? mt_kernels_avx512() : mt_kernels_avx2() ? mt_kernels_avx2() : mt_kernels_portable()),
+           "best is %s", best->name);
+}
+
+int main(void) {
+    t_begin("kernels");
+    RUN(portable_set);
+    RUN(avx2_set);
+    RUN(avx512_set);
+    RUN(named_sets);
+    return t_end();
+}
