@@ -1,5 +1,5 @@
 /* The C backend's heavy ops: matrix products split by output rows over a
- * thread pool, attention split by (token, head), the MoE grouped by expert. */
+ * thread pool and attention split by (token, head); the MoE is cpu_moe.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,72 +120,4 @@ static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
 void cpu_attention(mt_backend *b, const mt_attention_args *a) {
     attention_job job = { *a, cpu_ptr(a->q), cpu_ptr(a->k), cpu_ptr(a->v), cpu_ptr(a->out), ((cpu_backend *)b)->k };
     mt_pool_for(((cpu_backend *)b)->pool, (size_t)a->T * a->n_head, 1, attention_items, &job);
-}
-
-/* ---- mixture of experts --------------------------------------------------------------- */
-
-/* gate/up outputs -> swiglu activations, in place into g: a = g' sigmoid(1.702 g') (u' + 1),
- * g' = min(g, 7), u' = clamp(u, -7, 7) */
-static void swiglu(float *g, const float *u, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float gc = g[i] < 7.0f ? g[i] : 7.0f;
-        float uc = u[i] < -7.0f ? -7.0f : u[i] > 7.0f ? 7.0f : u[i];
-        g[i] = gc / (1.0f + expf(-1.702f * gc)) * (uc + 1.0f);
-    }
-}
-
-bool cpu_moe(mt_backend *b, const mt_moe_args *a) {
-    cpu_backend *c = (cpu_backend *)b;
-    size_t T = a->T, d = a->d, ff = a->ff, stride = a->n_expert;
-    const uint32_t *experts = cpu_ptr(a->route.experts), *n_sel = cpu_ptr(a->route.n_sel);
-    const float *weights = cpu_ptr(a->route.weights), *h = cpu_ptr(a->h);
-    const uint8_t *flags = c->iv.flags + (size_t)a->layer * a->n_expert;
-    float *out = cpu_ptr(a->out);
-    memset(out, 0, T * d * sizeof *out);
-    /* tokens per expert: count, then fill */
-    uint32_t *count = calloc(a->n_expert + 1, sizeof *count);
-    uint32_t *tok = malloc((T * stride + 1) * sizeof *tok);
-    float *wt = malloc((T * stride + 1) * sizeof *wt);
-    float *xs = malloc(T * d * sizeof *xs), *g = malloc(T * ff * sizeof *g), *u = malloc(T * ff * sizeof *u);
-    float *y = malloc(T * d * sizeof *y);
-    uint32_t *start = calloc(a->n_expert + 1, sizeof *start);
-    int ok = count && tok && wt && xs && g && u && y && start;
-    for (size_t t = 0; ok && t < T; t++)
-        for (uint32_t i = 0; i < n_sel[t]; i++) {
-            uint32_t e = experts[t * stride + i];
-            if (weights[t * stride + i] != 0.0f && !(flags[e] & MT_IV_ZERO)) count[e]++;
-        }
-    for (uint32_t e = 0; ok && e < a->n_expert; e++) start[e + 1] = start[e] + count[e];
-    for (uint32_t e = 0; ok && e < a->n_expert; e++) count[e] = 0;
-    for (size_t t = 0; ok && t < T; t++)
-        for (uint32_t i = 0; i < n_sel[t]; i++) {
-            uint32_t e = experts[t * stride + i];
-            float w = weights[t * stride + i];
-            if (w == 0.0f || (flags[e] & MT_IV_ZERO)) continue;
-            uint32_t at = start[e] + count[e]++;
-            tok[at] = (uint32_t)t;
-            wt[at] = w;
-        }
-    for (uint32_t e = 0; ok && e < a->n_expert; e++) {
-        size_t n = count[e];
-        if (!n) continue;
-        for (size_t i = 0; i < n; i++) memcpy(xs + i * d, h + (size_t)tok[start[e] + i] * d, d * sizeof *xs);
-        cpu_matmul_host(c, &a->w->gate, e, xs, n, a->w->gate_bias + (size_t)e * ff, g);
-        cpu_matmul_host(c, &a->w->up, e, xs, n, a->w->up_bias + (size_t)e * ff, u);
-        swiglu(g, u, n * ff);
-        cpu_matmul_host(c, &a->w->down, e, g, n, a->w->down_bias + (size_t)e * d, y);
-        for (size_t i = 0; i < n; i++) {
-            float *o = out + (size_t)tok[start[e] + i] * d, w = wt[start[e] + i];
-            for (size_t col = 0; col < d; col++) o[col] += w * y[i * d + col];
-        }
-    }
-    free(count);
-    free(tok);
-    free(wt);
-    free(xs);
-    free(g);
-    free(u);
-    free(y);
-    free(start);
-    return ok;
 }
