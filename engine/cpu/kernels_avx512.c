@@ -22,6 +22,7 @@
 #pragma GCC target("avx512f,avx2,fma,f16c")
 #endif
 #include <immintrin.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "../quant.h"
@@ -42,12 +43,20 @@ static inline __m512 mxfp4_table(void) {
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(const void *)mxfp4_kvalues)));
 }
 
+/* mxfp4_e8m0_half of every exponent byte, for a one-load broadcast */
+static float e8m0_half[256];
+static void e8m0_table_init(void) {
+    for (int e = 0; e < 256; e++) e8m0_half[e] = mxfp4_e8m0_half((uint8_t)e);
+}
+
+/* The table is scaled by the block's scale first (16 exact products), so each
+ * weight is the table's entry: one multiply a block instead of two. */
 static inline void decode_mxfp4_t(const uint8_t *row, int64_t c, __m512 w[2], __m512 table) {
     const uint8_t *b = row + c * (int64_t)sizeof(block_mxfp4);
     __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + 1)));
-    __m512 d = _mm512_set1_ps(mxfp4_e8m0_half(b[0]));
-    w[0] = _mm512_mul_ps(_mm512_permutexvar_ps(q, table), d);                      /* elements 0..15: low nibbles */
-    w[1] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), table), d); /* elements 16..31: high nibbles */
+    __m512 scaled = _mm512_mul_ps(table, _mm512_set1_ps(e8m0_half[b[0]]));
+    w[0] = _mm512_permutexvar_ps(q, scaled);                      /* elements 0..15: low nibbles */
+    w[1] = _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), scaled); /* elements 16..31: high nibbles */
 }
 
 static inline void decode_f32_fmt(const uint8_t *row, int64_t c, __m512 w[2]) {
@@ -194,7 +203,11 @@ static const mt_kernels avx512 = { "avx512", dot, dot_packed, dot_f32 };
 const mt_kernels *mt_kernels_avx512(void) {
     __builtin_cpu_init();
     /* the compiler's check reads CPUID and, for AVX-512, that the OS saves the ZMM state (XCR0) */
-    if (__builtin_cpu_supports("avx512f") && mt_kernels_avx2()) return &avx512;
+    if (__builtin_cpu_supports("avx512f") && mt_kernels_avx2()) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, e8m0_table_init);
+        return &avx512;
+    }
     return NULL;
 }
 
