@@ -103,7 +103,11 @@ static void run_share(mt_pool *p, uint32_t gen, int thread) {
         size_t n = atomic_load_explicit(&j->n, memory_order_relaxed), chunk = atomic_load_explicit(&j->chunk, memory_order_relaxed);
         size_t begin = (uint32_t)word;
         if (begin >= n) return;
-        size_t end = begin + chunk < n ? begin + chunk : n;
+        /* guided: a share of what is left, never under the job's minimum, so the
+         * last chunks are small and nobody waits long for the slowest one */
+        size_t take = (n - begin) / (2 * (size_t)p->n_threads);
+        if (take < chunk) take = chunk;
+        size_t end = begin + take < n ? begin + take : n;
         if (!atomic_compare_exchange_weak_explicit(&p->claim, &word, ((uint64_t)gen << 32) | end, memory_order_acq_rel,
                                                    memory_order_acquire))
             continue; /* word now holds the current value */
@@ -212,9 +216,8 @@ static void wait_done(mt_pool *p, size_t n) {
 void mt_pool_for(mt_pool *p, size_t n, size_t min_chunk, mt_pool_fn fn, void *ctx) {
     if (n == 0) return;
     if (min_chunk == 0) min_chunk = 1;
-    /* about four chunks per thread, for balance without much contention */
-    size_t chunk = n / ((size_t)p->n_threads * 4);
-    if (chunk < min_chunk) chunk = min_chunk;
+    /* chunks shrink as the job goes (run_share), down to min_chunk */
+    size_t chunk = min_chunk;
     if (p->n_threads == 1 || n <= chunk || n > UINT32_MAX) {
         fn(ctx, 0, n, 0);
         return;
