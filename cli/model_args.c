@@ -15,7 +15,8 @@ const char *cli_base_name(const char *path) {
     return slash ? slash + 1 : path;
 }
 
-/* --profile as a switch (trace, generate, bench, explore); the analyses' --profile FILE is something else */
+/* --profile as a switch (trace, generate, bench, explore): time per op (GPU time on Vulkan, wall time on
+ * the CPU); the analyses' --profile FILE is something else */
 static bool gpu_profile_wanted(const cli_args *a) {
     for (int i = 0; a->cmd->opts[i].name; i++)
         if (strcmp(a->cmd->opts[i].name, "--profile") == 0) return !a->cmd->opts[i].value && a->count[i] > 0;
@@ -84,8 +85,7 @@ int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_ba
         cli_model_close(cm);
         return cli_error(CLI_EXIT_FAIL, "cannot start %u threads", threads);
     }
-    if (cm->profile && !cm->be->profile_report)
-        fprintf(stderr, "moetop: --profile: the %s backend keeps no GPU times (--backend vulkan)\n", cm->be->name);
+    if (cm->profile && strcmp(cm->be->name, "cpu") == 0) mt_cpu_backend_profile(cm->be);
     return 0;
 }
 

@@ -125,5 +125,7 @@ struct mt_backend {
 
 /* The C backend: n_threads <= 0 uses every online CPU. NULL on failure. */
 mt_backend *mt_cpu_backend_new(int n_threads);
+/* Makes a C backend keep wall time per op for profile_report() (before its first op). */
+void mt_cpu_backend_profile(mt_backend *b);
 
 #endif

@@ -242,6 +242,39 @@ static void bench_json(void) {
     proc_free(&r);
 }
 
+/* --profile on the CPU backend: a wall-time row per kind of op on stderr, shares adding to 100%, the
+ * total the sum of the rows; $MOETOP_KERNELS picks the kernel set (and an unknown one is said, not fatal). */
+static void cpu_profile_and_kernel_choice(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    proc_result r = run_moetop("bench", "-m", gguf, "-p", "4", "-n", "2", "--threads", "1", "--profile", NULL);
+    CHECKF(r.status == 0 && strstr(r.err, "wall time per op on C ("), "exit %d: %s", r.status, r.err);
+    double sum_ms = 0, sum_share = 0, all_ms = -1;
+    int rows = 0;
+    for (const char *line = strstr(r.err, "\n  op "); line && (line = strchr(line + 1, '\n'));) {
+        char name[32];
+        double calls, ms, mean, share;
+        if (sscanf(line + 1, " %31s %lf %lf %lf %lf%%", name, &calls, &ms, &mean, &share) == 5) {
+            rows++, sum_ms += ms, sum_share += share;
+            CHECKF(calls >= 1 && fabs(mean - ms * 1e3 / calls) <= 0.5 / calls + 0.006, /* totals printed to 1 us, means to 0.01 us */ "%s: mean %g us, total %g ms over %g calls", name, mean, ms, calls);
+        } else if (sscanf(line + 1, " all %lf", &all_ms) == 1) {
+            break;
+        }
+    }
+    CHECKF(rows >= 6 && strstr(r.err, "  matmul ") && strstr(r.err, "  moe ") && strstr(r.err, "  attention "), "%d rows: %s", rows, r.err);
+    CHECKF(fabs(sum_share - 100.0) <= 0.1 * rows && fabs(sum_ms - all_ms) <= 0.001 * rows + 1e-3 * all_ms, "shares %g%%, rows %g ms, all %g ms", sum_share, sum_ms, all_ms);
+    proc_free(&r);
+    setenv("MOETOP_KERNELS", "c", 1);
+    r = run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--threads", "1", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "C (c kernels)"), "exit %d: %s%s", r.status, r.out, r.err);
+    proc_free(&r);
+    setenv("MOETOP_KERNELS", "sse9", 1);
+    r = run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--threads", "1", NULL);
+    CHECKF(r.status == 0 && strstr(r.err, "MOETOP_KERNELS=sse9: no such kernel set") && !strstr(r.out, "(sse9"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    unsetenv("MOETOP_KERNELS");
+}
+
 /* The thread count: --threads, else $MOETOP_THREADS, else every core; a bad variable is exit 2. */
 static void threads_from_the_environment(void) {
     const char *gguf = fixture_path('b', ".gguf");
@@ -320,6 +353,7 @@ int main(void) {
     RUN(greedy_generation_matches_the_oracle);
     RUN(sampling_is_seeded);
     RUN(bench_json);
+    RUN(cpu_profile_and_kernel_choice);
     RUN(threads_from_the_environment);
     RUN(bad_input_exits_2);
     return t_end();

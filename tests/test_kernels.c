@@ -2,7 +2,8 @@
  * AVX2, AVX-512): one-token and packed many-token dots of every format
  * against dequantize-then-multiply in double, at row lengths and token
  * counts that reach every code path (two-chunk loop and its odd chunk,
- * groups of 16, 8, 4, 2 and 1 tokens, rows not a multiple of 32). */
+ * groups of 16, 8, 4, 2 and 1 tokens, rows not a multiple of 32), and the
+ * attention's scale_add. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,20 @@ static void check_set(const mt_kernels *k) {
         CHECKF(close_enough(got, ref, mag, n), "%s dot_f32 n=%lld: %.9g, want %.9g", k->name, (long long)n, (double)got, ref);
     }
     CHECKF(checked > 100, "%s: only %d packed cases ran", k->name, checked);
+    /* scale_add: y = c y + p x, each element two roundings at most (one with FMA) */
+    for (size_t n = 1; n <= 70; n += 23) {
+        float y[70];
+        for (size_t i = 0; i < n; i++) y[i] = x[200 + i];
+        float c = 0.375f, p = -1.25f;
+        k->scale_add(y, c, p, x, n);
+        for (size_t i = 0; i < n; i++) {
+            double want = (double)c * x[200 + i] + (double)p * x[i];
+            double mag = fabs((double)c * x[200 + i]) + fabs((double)p * x[i]);
+            if (!CHECKF(fabs(y[i] - want) <= 0x1p-23 * mag + 1e-30, "%s scale_add n=%zu element %zu: %.9g, want %.9g", k->name, n, i,
+                        (double)y[i], want))
+                break;
+        }
+    }
 }
 
 static void portable_set(void) { check_set(mt_kernels_portable()); }

@@ -189,3 +189,5 @@ mt_backend *mt_cpu_backend_new(int n_threads) {
     b->destroy = cpu_destroy;
     return b;
 }
+
+void mt_cpu_backend_profile(mt_backend *b) { cpu_profile_install((cpu_backend *)b); }

@@ -12,6 +12,8 @@ struct mt_buf {
     uint64_t bytes;
 };
 
+#define CPU_PROFILE_KINDS 12
+
 typedef struct cpu_backend {
     mt_backend base;
     mt_pool *pool;
@@ -20,6 +22,9 @@ typedef struct cpu_backend {
     size_t packed_cap;
     mt_interventions iv; /* installed by set_interventions */
     uint32_t *order;     /* [iv.n_expert]: routing scratch */
+    /* profiling (cpu_profile.c): the ops it wraps, and wall time per kind of op */
+    mt_backend inner;
+    uint64_t profile_ns[CPU_PROFILE_KINDS], profile_count[CPU_PROFILE_KINDS];
 } cpu_backend;
 
 static inline void *cpu_ptr(mt_ten t) { return t.buf->p + t.off; }
@@ -29,5 +34,7 @@ void cpu_matmul_host(cpu_backend *c, const mt_weight *w, uint64_t expert, const 
 void cpu_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, const float *bias, mt_ten y);
 void cpu_attention(mt_backend *b, const mt_attention_args *a);
 bool cpu_moe(mt_backend *b, const mt_moe_args *a);
+/* Wraps the ops with wall-clock timers and sets profile_report. */
+void cpu_profile_install(cpu_backend *c);
 
 #endif

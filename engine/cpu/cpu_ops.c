@@ -101,16 +101,15 @@ static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
             size_t row = a->alone && j + 1 == n ? (size_t)a->pos0 + t : (size_t)(first + j);
             const float *k = job->k + row * kvw + (size_t)kvh * hd;
             const float *v = job->v + row * kvw + (size_t)kvh * hd;
-            float s = job->kernels->dot_f32(q, k, hd) * a->scale;
+            float s = job->kernels->dot_f32(q, k, hd) * a->scale, c = 1.0f;
             if (s > m) {
-                float c = expf(m - s);
+                c = expf(m - s);
                 sum *= c;
-                for (uint32_t i = 0; i < hd; i++) out[i] *= c;
                 m = s;
             }
             float p = expf(s - m);
             sum += p;
-            for (uint32_t i = 0; i < hd; i++) out[i] += p * v[i];
+            job->kernels->scale_add(out, c, p, v, hd);
         }
         float inv = 1.0f / sum;
         for (uint32_t i = 0; i < hd; i++) out[i] *= inv;

@@ -20,6 +20,8 @@ typedef struct mt_kernels {
     void (*dot_packed)(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride);
     /* sum_i a[i] b[i] */
     float (*dot_f32)(const float *a, const float *b, size_t n);
+    /* y[i] = c y[i] + p x[i] for i < n (attention's running weighted sum of values) */
+    void (*scale_add)(float *y, float c, float p, const float *x, size_t n);
 } mt_kernels;
 
 /* Packs T rows of n floats (n a multiple of 32) into xp (T * n floats). */

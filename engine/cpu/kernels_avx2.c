@@ -181,7 +181,14 @@ static float dot_f32(const float *a, const float *b, size_t n) {
     return s;
 }
 
-static const mt_kernels avx2 = { "avx2", dot, dot_packed, dot_f32 };
+static void scale_add(float *y, float c, float p, const float *x, size_t n) {
+    __m256 cv = _mm256_set1_ps(c), pv = _mm256_set1_ps(p);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(pv, _mm256_loadu_ps(x + i), _mm256_mul_ps(cv, _mm256_loadu_ps(y + i))));
+    for (; i < n; i++) y[i] = c * y[i] + p * x[i];
+}
+
+static const mt_kernels avx2 = { "avx2", dot, dot_packed, dot_f32, scale_add };
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -36,7 +36,11 @@ static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T
     }
 }
 
-static const mt_kernels portable = { "c", dot, dot_packed, dot_f32 };
+static void scale_add(float *y, float c, float p, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = c * y[i] + p * x[i];
+}
+
+static const mt_kernels portable = { "c", dot, dot_packed, dot_f32, scale_add };
 
 const mt_kernels *mt_kernels_portable(void) { return &portable; }
 
