@@ -140,12 +140,18 @@ $(BENCH_MODEL): | $(BIN)
 	    --experts 32 --k 4 --ff 1024 --swa 128 --vocab-base 8192 \
 	    --types embd=q8_0,output=q8_0,attn=q8_0,router=f32,experts=mxfp4
 
+# llama.cpp's llama-bench as a measuring stick, never part of the build: the
+# CPU anchor and the lavapipe (Vulkan) anchor, built beside the project as the
+# README's Speed section says; either may be given on the command line.
+LLAMA_BENCH        ?= $(firstword $(wildcard ../llama/cpu/build/bin/llama-bench ../llama.cpp/build/bin/llama-bench))
+LLAMA_BENCH_VULKAN ?= $(firstword $(wildcard ../llama/vk/build/bin/llama-bench ../llama.cpp-vulkan/build/bin/llama-bench))
+BENCH_ROUNDS       ?= 3
+
 bench: check-deps
 	@$(MAKE) --no-print-directory -j2 all $(BENCHES) $(BENCH_MODEL)
 	@for b in $(BENCHES); do $$b; done
-	./moetop bench -m $(BENCH_MODEL) --threads 2 -p 64 -n 32
 	./moetop bench -m $(BENCH_MODEL) --threads 1 -p 64 -n 32
-	./moetop bench -m $(BENCH_MODEL) --backend vulkan -p 64 -n 32
+	@sh tools/bench-side-by-side.sh $(BENCH_MODEL) ./moetop "$(LLAMA_BENCH)" "$(LLAMA_BENCH_VULKAN)" $(BENCH_ROUNDS)
 
 install: $(BIN)
 	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/moetop

@@ -1,0 +1,83 @@
+#!/bin/sh
+# moetop against llama.cpp's llama-bench on the same model in the same run
+# (`make bench` calls this). llama.cpp is a measuring stick built beside the
+# project, never part of it; an anchor that is not given is said and skipped.
+#
+#   sh tools/bench-side-by-side.sh MODEL.gguf MOETOP LLAMA_BENCH_CPU LLAMA_BENCH_VULKAN [ROUNDS]
+#
+# Each round runs moetop then llama.cpp, back to back, so that both see the
+# same machine; the table gives each side's median over the rounds and the
+# median of the per-round ratios (moetop / llama.cpp: above 1, moetop is
+# faster). The anchors' commands are the ones the project compares against:
+#   CPU:      llama-bench -t 2 -p 64 -n 32 -r 2   vs  moetop bench --threads 2 -p 64 -n 32
+#   lavapipe: llama-bench -ngl 99 -p 64 -n 16 -r 1  vs  moetop bench --backend vulkan -p 64 -n 16
+# llama-bench decodes from an empty context; moetop decodes after its prompt.
+# BENCH_KEEP=1 keeps the raw outputs (the folder is named on the first line).
+set -u
+model=$1 moetop=$2 cpu_anchor=${3:-} vk_anchor=${4:-} rounds=${5:-3}
+tmp=$(mktemp -d) || exit 1
+[ -n "${BENCH_KEEP:-}" ] && echo "keeping $tmp"
+[ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# moetop's JSON field $2 from file $1 (one flat object)
+json_num() { sed -n "s/.*\"$2\": *\([0-9.eE+-]*\).*/\1/p" "$1" | head -n 1; }
+
+# llama-bench CSV ($1): avg_ts of the row whose n_prompt > 0 (prefill) or n_gen > 0 (decode), by $2
+csv_ts() {
+    awk -F'","' -v want="$2" '
+        NR == 1 { gsub(/"/, ""); n = split($0, h, ","); for (i = 1; i <= n; i++) col[h[i]] = i; next }
+        { gsub(/^"|"$/, "") }
+        want == "prefill" && $col["n_prompt"] > 0 { print $col["avg_ts"]; exit }
+        want == "decode" && $col["n_gen"] > 0 { print $col["avg_ts"]; exit }' "$1"
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# compare LABEL ANCHOR "MOETOP ARGS" "LLAMA ARGS"
+compare() {
+    label=$1 anchor=$2 margs=$3 largs=$4
+    if [ -z "$anchor" ]; then
+        echo "$label: no llama.cpp build given (see the README's Speed section): moetop alone"
+        # shellcheck disable=SC2086
+        "$moetop" bench -m "$model" $margs | tail -n 1
+        return
+    fi
+    if [ ! -x "$anchor" ]; then
+        echo "$label: $anchor is not an executable llama-bench: skipped"
+        return
+    fi
+    : > "$tmp/m.pre" && : > "$tmp/m.dec" && : > "$tmp/l.pre" && : > "$tmp/l.dec" && : > "$tmp/r.pre" && : > "$tmp/r.dec"
+    r=1
+    while [ "$r" -le "$rounds" ]; do
+        # shellcheck disable=SC2086
+        if ! "$moetop" bench -m "$model" $margs --json > "$tmp/m.json" 2> "$tmp/m.err"; then
+            echo "$label: moetop failed: $(head -n 1 "$tmp/m.err")"
+            return
+        fi
+        # shellcheck disable=SC2086
+        if ! "$anchor" -m "$model" $largs -o csv > "$tmp/l.csv" 2> "$tmp/l.err"; then
+            echo "$label: llama-bench failed: $(grep -v '^ggml_\|^load' "$tmp/l.err" | tail -n 1)"
+            return
+        fi
+        mp=$(json_num "$tmp/m.json" prefill_tok_s) md=$(json_num "$tmp/m.json" decode_tok_s)
+        lp=$(csv_ts "$tmp/l.csv" prefill) ld=$(csv_ts "$tmp/l.csv" decode)
+        if [ -z "$mp" ] || [ -z "$md" ] || [ -z "$lp" ] || [ -z "$ld" ]; then
+            echo "$label: could not read a figure (moetop '$mp' '$md', llama.cpp '$lp' '$ld'): skipped"
+            return
+        fi
+        echo "$mp" >> "$tmp/m.pre" && echo "$md" >> "$tmp/m.dec" && echo "$lp" >> "$tmp/l.pre" && echo "$ld" >> "$tmp/l.dec"
+        awk -v a="$mp" -v b="$lp" 'BEGIN { print a / b }' >> "$tmp/r.pre"
+        awk -v a="$md" -v b="$ld" 'BEGIN { print a / b }' >> "$tmp/r.dec"
+        r=$((r + 1))
+    done
+    printf '%-34s %14s %16s %12s   (%s rounds, medians)\n' "$label" "moetop tok/s" "llama.cpp tok/s" "ratio" "$rounds"
+    for t in pre dec; do
+        name=$([ "$t" = pre ] && echo "  prefill" || echo "  decode")
+        printf '%-34s %14.1f %16.1f %11.2fx   (ratios %s)\n' "$name" "$(median < "$tmp/m.$t")" "$(median < "$tmp/l.$t")" \
+            "$(median < "$tmp/r.$t")" "$(sort -g "$tmp/r.$t" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
+    done
+}
+
+echo "moetop against llama.cpp on $(basename "$model"), same run:"
+compare "CPU, 2 threads (-p 64 -n 32)" "$cpu_anchor" "--threads 2 -p 64 -n 32" "-t 2 -p 64 -n 32 -r 2"
+compare "lavapipe (-p 64 -n 16)" "$vk_anchor" "--backend vulkan -p 64 -n 16" "-ngl 99 -p 64 -n 16 -r 1"
