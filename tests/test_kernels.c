@@ -58,9 +58,11 @@ static void check_set(const mt_kernels *k) {
             for (size_t T = 1; T <= MAX_T; T++) {
                 mt_pack_tokens(x, T, (size_t)n, xp);
                 for (size_t i = 0; i < MAX_T * 3; i++) out[i] = -1.0f;
-                k->dot_packed(type, raw, xp, T, n, out, 3);
+                const float bias = T % 2 ? 0.0f : 0.75f; /* odd T: no bias (NULL) */
+                k->dot_packed(type, raw, xp, T, n, out, 3, T % 2 ? NULL : &bias);
                 for (size_t t = 0; t < T; t++) {
-                    ref = ref_dot(w, x + t * (size_t)n, n, &mag);
+                    ref = ref_dot(w, x + t * (size_t)n, n, &mag) + bias;
+                    mag += bias;
                     if (!CHECKF(close_enough(out[t * 3], ref, mag, n), "%s %s n=%lld T=%zu token %zu: %.9g, want %.9g", k->name,
                                 info->name, (long long)n, T, t, (double)out[t * 3], ref))
                         return;

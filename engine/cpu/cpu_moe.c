@@ -61,13 +61,14 @@ static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
         const uint8_t *row = mt_weight_row(w, task->e, r);
         const float *x = j->x + task->first * j->in;
         float *y = j->y[which] + task->first * j->out + r;
-        if (task->n == 1) y[0] = j->k->dot(w->type, row, x, (int64_t)j->in);
-        else if (j->packed) j->k->dot_packed(w->type, row, x, task->n, (int64_t)j->in, y, j->out);
-        else
-            for (uint32_t i = 0; i < task->n; i++) y[i * j->out] = j->k->dot(w->type, row, x + i * j->in, (int64_t)j->in);
-        if (j->bias[which]) {
-            float b = j->bias[which][(size_t)task->e * j->out + r];
-            for (uint32_t i = 0; i < task->n; i++) y[i * j->out] += b;
+        const float *bias = j->bias[which] ? j->bias[which] + (size_t)task->e * j->out + r : NULL;
+        if (j->packed && task->n > 1) {
+            j->k->dot_packed(w->type, row, x, task->n, (int64_t)j->in, y, j->out, bias);
+        } else {
+            for (uint32_t i = 0; i < task->n; i++) {
+                float v = j->k->dot(w->type, row, x + i * j->in, (int64_t)j->in);
+                y[i * j->out] = bias ? v + *bias : v;
+            }
         }
     }
 }

@@ -27,10 +27,10 @@ static void matmul_rows(void *ctx, size_t begin, size_t end, int thread) {
     (void)thread;
     for (size_t r = begin; r < end; r++) {
         const uint8_t *row = mt_weight_row(w, j->expert, r);
-        if (j->T == 1) j->y[r] = j->k->dot(w->type, row, j->x, (int64_t)w->in);
-        else j->k->dot_packed(w->type, row, j->x, j->T, (int64_t)w->in, j->y + r, w->out);
-        if (j->bias)
-            for (size_t t = 0; t < j->T; t++) j->y[t * w->out + r] += j->bias[r];
+        if (j->T == 1) {
+            float v = j->k->dot(w->type, row, j->x, (int64_t)w->in);
+            j->y[r] = j->bias ? v + j->bias[r] : v;
+        } else j->k->dot_packed(w->type, row, j->x, j->T, (int64_t)w->in, j->y + r, w->out, j->bias ? j->bias + r : NULL);
     }
 }
 

@@ -94,7 +94,7 @@ static inline void decode_bf16(const uint8_t *row, int64_t c, __m256 w[4]) {
 
 #define DEFINE_GROUP(FMT, G)                                                                                      \
     static void group_##FMT##_##G(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,      \
-                                  size_t out_stride) {                                                            \
+                                  size_t out_stride, const float *bias) {                                         \
         __m256 acc[G];                                                                                            \
         _Pragma("GCC unroll 8") for (int t = 0; t < G; t++) acc[t] = _mm256_setzero_ps();                       \
         for (int64_t c = 0; c < chunks; c++) {                                                                    \
@@ -103,7 +103,10 @@ static inline void decode_bf16(const uint8_t *row, int64_t c, __m256 w[4]) {
             const float *xc = xp + (size_t)c * T * 32;                                                            \
             _Pragma("GCC unroll 8") for (int t = 0; t < G; t++) FMA4(acc[t], w, xc + (size_t)t * 32);             \
         }                                                                                                         \
-        _Pragma("GCC unroll 8") for (int t = 0; t < G; t++) out[(size_t)t * out_stride] = hsum(acc[t]);         \
+        _Pragma("GCC unroll 8") for (int t = 0; t < G; t++) {                                            \
+            float v_ = hsum(acc[t]);                                                                              \
+            out[(size_t)t * out_stride] = bias ? v_ + *bias : v_;                                                 \
+        }                                                                                                         \
     }
 
 #define DEFINE_FORMAT(FMT)                                                                                        \
@@ -124,11 +127,11 @@ static inline void decode_bf16(const uint8_t *row, int64_t c, __m256 w[4]) {
     DEFINE_GROUP(FMT, 4)                                                                                          \
     DEFINE_GROUP(FMT, 8)                                                                                          \
     static void packed_##FMT(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,           \
-                             size_t out_stride) {                                                                 \
+                             size_t out_stride, const float *bias) {                                              \
         size_t t = 0; /* a group reads its tokens' slice of each chunk: xp offset by t tokens */                 \
-        for (; T - t >= 8; t += 8) group_##FMT##_8(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride); \
-        if (T - t >= 4) group_##FMT##_4(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 4;   \
-        if (T - t >= 2) group_##FMT##_2(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 2;   \
+        for (; T - t >= 8; t += 8) group_##FMT##_8(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
+        if (T - t >= 4) group_##FMT##_4(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 4;   \
+        if (T - t >= 2) group_##FMT##_2(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 2;   \
         if (T - t >= 1) {                                                                                         \
             __m256 acc = _mm256_setzero_ps();                                                                     \
             for (int64_t c = 0; c < chunks; c++) {                                                                \
@@ -136,7 +139,7 @@ static inline void decode_bf16(const uint8_t *row, int64_t c, __m256 w[4]) {
                 decode_##FMT(row, c, w);                                                                          \
                 FMA4(acc, w, xp + ((size_t)c * T + t) * 32);                                                      \
             }                                                                                                     \
-            out[t * out_stride] = hsum(acc);                                                                      \
+            out[t * out_stride] = bias ? hsum(acc) + *bias : hsum(acc);                                           \
         }                                                                                                         \
     }
 
@@ -158,14 +161,15 @@ static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
     return mt_dot_row(type, row, x, n);
 }
 
-static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride) {
+static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride,
+                       const float *bias) {
     switch (type) {
-    case MT_TYPE_Q8_0: packed_q8_0(row, xp, T, n / 32, out, out_stride); return;
-    case MT_TYPE_MXFP4: packed_mxfp4(row, xp, T, n / 32, out, out_stride); return;
-    case MT_TYPE_F32: packed_f32_fmt(row, xp, T, n / 32, out, out_stride); return;
-    case MT_TYPE_F16: packed_f16(row, xp, T, n / 32, out, out_stride); return;
-    case MT_TYPE_BF16: packed_bf16(row, xp, T, n / 32, out, out_stride); return;
-    default: mt_kernels_portable()->dot_packed(type, row, xp, T, n, out, out_stride);
+    case MT_TYPE_Q8_0: packed_q8_0(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_MXFP4: packed_mxfp4(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_F32: packed_f32_fmt(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_F16: packed_f16(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_BF16: packed_bf16(row, xp, T, n / 32, out, out_stride, bias); return;
+    default: mt_kernels_portable()->dot_packed(type, row, xp, T, n, out, out_stride, bias);
     }
 }
 

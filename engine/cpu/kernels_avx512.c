@@ -95,7 +95,7 @@ TABLE_DECODER(bf16)
  * (G a constant, so every accumulator stays in a register). */
 #define DEFINE_GROUP(FMT, G)                                                                                      \
     static void group_##FMT##_##G(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,      \
-                                  size_t out_stride) {                                                            \
+                                  size_t out_stride, const float *bias) {                                         \
         const __m512 table = mxfp4_table();                                                                       \
         __m512 acc[G];                                                                                            \
         _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) acc[t] = _mm512_setzero_ps();                      \
@@ -108,7 +108,10 @@ TABLE_DECODER(bf16)
                 acc[t] = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(xc + (size_t)t * 32 + 16), acc[t]);                \
             }                                                                                                     \
         }                                                                                                         \
-        _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) out[(size_t)t * out_stride] = _mm512_reduce_add_ps(acc[t]); \
+        _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) {                                           \
+            float v_ = _mm512_reduce_add_ps(acc[t]);                                                              \
+            out[(size_t)t * out_stride] = bias ? v_ + *bias : v_;                                                 \
+        }                                                                                                         \
     }
 
 #define DEFINE_FORMAT(FMT)                                                                                        \
@@ -140,13 +143,13 @@ TABLE_DECODER(bf16)
     DEFINE_GROUP(FMT, 8)                                                                                          \
     DEFINE_GROUP(FMT, 16)                                                                                         \
     static void packed_##FMT(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,           \
-                             size_t out_stride) {                                                                 \
+                             size_t out_stride, const float *bias) {                                              \
         size_t t = 0; /* a group reads its tokens' slice of each chunk: xp offset by t tokens */                 \
-        for (; T - t >= 16; t += 16) group_##FMT##_16(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride); \
-        if (T - t >= 8) group_##FMT##_8(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 8;   \
-        if (T - t >= 4) group_##FMT##_4(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 4;   \
-        if (T - t >= 2) group_##FMT##_2(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride), t += 2;   \
-        if (T - t >= 1) group_##FMT##_1(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride);           \
+        for (; T - t >= 16; t += 16) group_##FMT##_16(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
+        if (T - t >= 8) group_##FMT##_8(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 8;   \
+        if (T - t >= 4) group_##FMT##_4(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 4;   \
+        if (T - t >= 2) group_##FMT##_2(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 2;   \
+        if (T - t >= 1) group_##FMT##_1(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias);           \
     }
 
 DEFINE_FORMAT(q8_0)
@@ -170,14 +173,15 @@ static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
     return fallback()->dot(type, row, x, n);
 }
 
-static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride) {
+static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride,
+                       const float *bias) {
     switch (type) {
-    case MT_TYPE_Q8_0: packed_q8_0(row, xp, T, n / 32, out, out_stride); return;
-    case MT_TYPE_MXFP4: packed_mxfp4(row, xp, T, n / 32, out, out_stride); return;
-    case MT_TYPE_F32: packed_f32_fmt(row, xp, T, n / 32, out, out_stride); return;
-    case MT_TYPE_F16: packed_f16(row, xp, T, n / 32, out, out_stride); return;
-    case MT_TYPE_BF16: packed_bf16(row, xp, T, n / 32, out, out_stride); return;
-    default: fallback()->dot_packed(type, row, xp, T, n, out, out_stride);
+    case MT_TYPE_Q8_0: packed_q8_0(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_MXFP4: packed_mxfp4(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_F32: packed_f32_fmt(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_F16: packed_f16(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_BF16: packed_bf16(row, xp, T, n / 32, out, out_stride, bias); return;
+    default: fallback()->dot_packed(type, row, xp, T, n, out, out_stride, bias);
     }
 }
 

@@ -22,7 +22,8 @@ static float dot_f32(const float *a, const float *b, size_t n) {
 
 static float dot(uint32_t type, const void *row, const float *x, int64_t n) { return mt_dot_row(type, row, x, n); }
 
-static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride) {
+static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride,
+                       const float *bias) {
     const mt_type_info *info = mt_type_get(type);
     size_t span = info->block_size > 32 ? info->block_size : 32; /* dequantize whole blocks, at least 32 elements */
     float block[256];
@@ -34,6 +35,8 @@ static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T
             for (size_t t = 0; t < T; t++) out[t * out_stride] += dot_f32(block + 32 * c, xp + (chunk * T + t) * 32, 32);
         }
     }
+    if (bias)
+        for (size_t t = 0; t < T; t++) out[t * out_stride] += *bias;
 }
 
 static void scale_add(float *y, float c, float p, const float *x, size_t n) {
