@@ -1,6 +1,7 @@
 /* The C backend's mixture of experts: tokens grouped by expert, then every
- * active expert's gate and up products in one pass of the thread pool and
- * every down product in a second (two hand-offs a layer, not three an
+ * active expert's gate and up products and their SwiGLU in one pass of the
+ * thread pool (row by row, so the activations are computed in parallel too)
+ * and every down product in a second (two hand-offs a layer, not three an
  * expert: a decoded token's four experts are twelve small products, and a
  * hand-off costs microseconds).
  *
@@ -21,12 +22,14 @@ typedef struct expert_task {
     size_t first;
 } expert_task;
 
-/* Products over every task: w[j] (j < n_w) against the task's inputs. Item i of
- * task t is row (i - item0[t]) % out of product (i - item0[t]) / out. */
+/* Products over every task: row r of each w[j] (j < n_w) against the task's
+ * inputs, for item i = item0[t] + r of task t; with act, then the SwiGLU of
+ * the two (gate, up) into y[0]. */
 typedef struct grouped_job {
     const mt_weight *w[2];
     const float *bias[2]; /* [n_expert][out], or NULL */
     int n_w;
+    bool act;
     uint64_t in, out;
     const expert_task *tasks;
     size_t n_tasks;
@@ -47,6 +50,13 @@ static size_t task_of(const grouped_job *j, size_t item) {
     return lo;
 }
 
+/* gpt-oss's SwiGLU (torch/model.py): a = g' sigmoid(1.702 g') (u' + 1), g' = min(g, 7), u' = clamp(u, -7, 7) */
+static inline float swiglu(float g, float u) {
+    float gc = g < 7.0f ? g : 7.0f;
+    float uc = u < -7.0f ? -7.0f : u > 7.0f ? 7.0f : u;
+    return gc / (1.0f + expf(-1.702f * gc)) * (uc + 1.0f);
+}
+
 static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
     const grouped_job *j = ctx;
     (void)thread;
@@ -54,21 +64,26 @@ static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
     for (size_t item = begin; item < end; item++) {
         while (item >= j->item0[t + 1]) t++;
         const expert_task *task = &j->tasks[t];
-        size_t local = item - j->item0[t];
-        int which = (int)(local / j->out);
-        uint64_t r = local % j->out;
-        const mt_weight *w = j->w[which];
-        const uint8_t *row = mt_weight_row(w, task->e, r);
+        uint64_t r = item - j->item0[t];
         const float *x = j->x + task->first * j->in;
-        float *y = j->y[which] + task->first * j->out + r;
-        const float *bias = j->bias[which] ? j->bias[which] + (size_t)task->e * j->out + r : NULL;
-        if (j->packed && task->n > 1) {
-            j->k->dot_packed(w->type, row, x, task->n, (int64_t)j->in, y, j->out, bias);
-        } else {
-            for (uint32_t i = 0; i < task->n; i++) {
-                float v = j->k->dot(w->type, row, x + i * j->in, (int64_t)j->in);
-                y[i * j->out] = bias ? v + *bias : v;
+        for (int which = 0; which < j->n_w; which++) {
+            const mt_weight *w = j->w[which];
+            const uint8_t *row = mt_weight_row(w, task->e, r);
+            float *y = j->y[which] + task->first * j->out + r;
+            const float *bias = j->bias[which] ? j->bias[which] + (size_t)task->e * j->out + r : NULL;
+            if (j->packed && task->n > 1) {
+                j->k->dot_packed(w->type, row, x, task->n, (int64_t)j->in, y, j->out, bias);
+            } else {
+                for (uint32_t i = 0; i < task->n; i++) {
+                    float v = j->k->dot(w->type, row, x + i * j->in, (int64_t)j->in);
+                    y[i * j->out] = bias ? v + *bias : v;
+                }
             }
+        }
+        if (j->act) {
+            float *g = j->y[0] + task->first * j->out + r;
+            const float *u = j->y[1] + task->first * j->out + r;
+            for (uint32_t i = 0; i < task->n; i++) g[i * j->out] = swiglu(g[i * j->out], u[i * j->out]);
         }
     }
 }
@@ -87,16 +102,6 @@ static void run_grouped(cpu_backend *c, grouped_job *j, const float *x, float *s
         j->x = scratch;
     }
     mt_pool_for(c->pool, j->item0[j->n_tasks], 4, grouped_rows, j);
-}
-
-/* gate/up outputs -> swiglu activations, in place into g: a = g' sigmoid(1.702 g') (u' + 1),
- * g' = min(g, 7), u' = clamp(u, -7, 7) (gpt-oss's reference, torch/model.py) */
-static void swiglu(float *g, const float *u, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float gc = g[i] < 7.0f ? g[i] : 7.0f;
-        float uc = u[i] < -7.0f ? -7.0f : u[i] > 7.0f ? 7.0f : u[i];
-        g[i] = gc / (1.0f + expf(-1.702f * gc)) * (uc + 1.0f);
-    }
 }
 
 typedef struct moe_scratch {
@@ -166,13 +171,12 @@ bool cpu_moe(mt_backend *b, const mt_moe_args *a) {
             memcpy(s.xs + (size_t)at * d, h + t * d, d * sizeof *s.xs);
         }
     /* gate and up of every task, then the activations, then down */
-    grouped_job j = { { &a->w->gate, &a->w->up }, { a->w->gate_bias, a->w->up_bias }, 2, d, ff, s.tasks, n_tasks, s.item0,
+    grouped_job j = { { &a->w->gate, &a->w->up }, { a->w->gate_bias, a->w->up_bias }, 2, true, d, ff, s.tasks, n_tasks, s.item0,
                       NULL, false, { s.g, s.u }, c->k };
     s.item0[0] = 0;
-    for (size_t t = 0; t < n_tasks; t++) s.item0[t + 1] = s.item0[t] + 2 * ff;
+    for (size_t t = 0; t < n_tasks; t++) s.item0[t + 1] = s.item0[t] + ff;
     run_grouped(c, &j, s.xs, s.xp);
-    swiglu(s.g, s.u, pairs * ff);
-    j = (grouped_job){ { &a->w->down, NULL }, { a->w->down_bias, NULL }, 1, ff, d, s.tasks, n_tasks, s.item0,
+    j = (grouped_job){ { &a->w->down, NULL }, { a->w->down_bias, NULL }, 1, false, ff, d, s.tasks, n_tasks, s.item0,
                        NULL, false, { s.y, NULL }, c->k };
     for (size_t t = 0; t < n_tasks; t++) s.item0[t + 1] = s.item0[t] + d;
     run_grouped(c, &j, s.g, s.xp);
