@@ -59,7 +59,7 @@ static void check_set(const mt_kernels *k) {
                 mt_pack_tokens(x, T, (size_t)n, xp);
                 for (size_t i = 0; i < MAX_T * 3; i++) out[i] = -1.0f;
                 const float bias = T % 2 ? 0.0f : 0.75f; /* odd T: no bias (NULL) */
-                k->dot_packed(type, raw, xp, T, n, out, 3, T % 2 ? NULL : &bias);
+                k->dot_packed(type, raw, 0, 1, xp, T, n, out, 3, T % 2 ? NULL : &bias);
                 for (size_t t = 0; t < T; t++) {
                     ref = ref_dot(w, x + t * (size_t)n, n, &mag) + bias;
                     mag += bias;

@@ -57,34 +57,40 @@ static inline float swiglu(float g, float u) {
     return gc / (1.0f + expf(-1.702f * gc)) * (uc + 1.0f);
 }
 
+/* Items [begin, end): runs of rows of one task at a time (a packed run lets
+ * the kernels share x's loads between rows). */
 static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
     const grouped_job *j = ctx;
     (void)thread;
     size_t t = task_of(j, begin);
-    for (size_t item = begin; item < end; item++) {
+    for (size_t item = begin; item < end;) {
         while (item >= j->item0[t + 1]) t++;
         const expert_task *task = &j->tasks[t];
-        uint64_t r = item - j->item0[t];
+        uint64_t r0 = item - j->item0[t], n_rows = j->item0[t + 1] - item;
+        if (n_rows > end - item) n_rows = end - item;
         const float *x = j->x + task->first * j->in;
         for (int which = 0; which < j->n_w; which++) {
             const mt_weight *w = j->w[which];
-            const uint8_t *row = mt_weight_row(w, task->e, r);
-            float *y = j->y[which] + task->first * j->out + r;
-            const float *bias = j->bias[which] ? j->bias[which] + (size_t)task->e * j->out + r : NULL;
+            float *y = j->y[which] + task->first * j->out;
+            const float *bias = j->bias[which] ? j->bias[which] + (size_t)task->e * j->out : NULL;
             if (j->packed && task->n > 1) {
-                j->k->dot_packed(w->type, row, x, task->n, (int64_t)j->in, y, j->out, bias);
-            } else {
-                for (uint32_t i = 0; i < task->n; i++) {
-                    float v = j->k->dot(w->type, row, x + i * j->in, (int64_t)j->in);
-                    y[i * j->out] = bias ? v + *bias : v;
-                }
+                j->k->dot_packed(w->type, mt_weight_row(w, task->e, r0), w->row_bytes, n_rows, x, task->n, (int64_t)j->in, y + r0,
+                                 j->out, bias ? bias + r0 : NULL);
+                continue;
             }
+            for (uint64_t r = r0; r < r0 + n_rows; r++)
+                for (uint32_t i = 0; i < task->n; i++) {
+                    float v = j->k->dot(w->type, mt_weight_row(w, task->e, r), x + i * j->in, (int64_t)j->in);
+                    y[i * j->out + r] = bias ? v + bias[r] : v;
+                }
         }
-        if (j->act) {
-            float *g = j->y[0] + task->first * j->out + r;
-            const float *u = j->y[1] + task->first * j->out + r;
-            for (uint32_t i = 0; i < task->n; i++) g[i * j->out] = swiglu(g[i * j->out], u[i * j->out]);
-        }
+        if (j->act)
+            for (uint32_t i = 0; i < task->n; i++) {
+                float *g = j->y[0] + (task->first + i) * j->out;
+                const float *u = j->y[1] + (task->first + i) * j->out;
+                for (uint64_t r = r0; r < r0 + n_rows; r++) g[r] = swiglu(g[r], u[r]);
+            }
+        item += n_rows;
     }
 }
 

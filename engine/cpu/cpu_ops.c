@@ -25,12 +25,14 @@ static void matmul_rows(void *ctx, size_t begin, size_t end, int thread) {
     const matmul_job *j = ctx;
     const mt_weight *w = j->w;
     (void)thread;
+    if (j->T > 1) {
+        j->k->dot_packed(w->type, mt_weight_row(w, j->expert, begin), w->row_bytes, end - begin, j->x, j->T, (int64_t)w->in,
+                         j->y + begin, w->out, j->bias ? j->bias + begin : NULL);
+        return;
+    }
     for (size_t r = begin; r < end; r++) {
-        const uint8_t *row = mt_weight_row(w, j->expert, r);
-        if (j->T == 1) {
-            float v = j->k->dot(w->type, row, j->x, (int64_t)w->in);
-            j->y[r] = j->bias ? v + j->bias[r] : v;
-        } else j->k->dot_packed(w->type, row, j->x, j->T, (int64_t)w->in, j->y + r, w->out, j->bias ? j->bias + r : NULL);
+        float v = j->k->dot(w->type, mt_weight_row(w, j->expert, r), j->x, (int64_t)w->in);
+        j->y[r] = j->bias ? v + j->bias[r] : v;
     }
 }
 

@@ -16,10 +16,10 @@ typedef struct mt_kernels {
     const char *name; /* "avx512", "avx2" or "c" */
     /* out[0] = sum_i row[i] x[i]; row has n elements of type */
     float (*dot)(uint32_t type, const void *row, const float *x, int64_t n);
-    /* out[t * out_stride] = sum_i row[i] x[t][i] (+ *bias, added last, when bias is not NULL) for
-     * t < T, x packed; n a multiple of 32 */
-    void (*dot_packed)(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride,
-                       const float *bias);
+    /* out[t * out_stride + r] = sum_i rows[r][i] x[t][i] (+ bias[r], added last, when bias is not
+     * NULL) for r < n_rows and t < T: row r at rows + r * row_bytes, x packed; n a multiple of 32 */
+    void (*dot_packed)(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *xp, size_t T, int64_t n,
+                       float *out, size_t out_stride, const float *bias);
     /* sum_i a[i] b[i] */
     float (*dot_f32)(const float *a, const float *b, size_t n);
     /* y[i] = c y[i] + p x[i] for i < n (attention's running weighted sum of values) */

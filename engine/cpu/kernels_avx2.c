@@ -161,7 +161,7 @@ static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
     return mt_dot_row(type, row, x, n);
 }
 
-static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride,
+static void packed_row(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride,
                        const float *bias) {
     switch (type) {
     case MT_TYPE_Q8_0: packed_q8_0(row, xp, T, n / 32, out, out_stride, bias); return;
@@ -169,8 +169,14 @@ static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T
     case MT_TYPE_F32: packed_f32_fmt(row, xp, T, n / 32, out, out_stride, bias); return;
     case MT_TYPE_F16: packed_f16(row, xp, T, n / 32, out, out_stride, bias); return;
     case MT_TYPE_BF16: packed_bf16(row, xp, T, n / 32, out, out_stride, bias); return;
-    default: mt_kernels_portable()->dot_packed(type, row, xp, T, n, out, out_stride, bias);
+    default: mt_kernels_portable()->dot_packed(type, row, 0, 1, xp, T, n, out, out_stride, bias);
     }
+}
+
+static void dot_packed(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *xp, size_t T, int64_t n,
+                       float *out, size_t out_stride, const float *bias) {
+    for (size_t r = 0; r < n_rows; r++)
+        packed_row(type, (const uint8_t *)rows + r * row_bytes, xp, T, n, out + r, out_stride, bias ? bias + r : NULL);
 }
 
 static float dot_f32(const float *a, const float *b, size_t n) {

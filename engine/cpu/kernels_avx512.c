@@ -22,6 +22,7 @@
 #pragma GCC target("avx512f,avx2,fma,f16c")
 #endif
 #include <immintrin.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -91,26 +92,33 @@ TABLE_DECODER(f16)
 TABLE_DECODER(bf16)
 
 /* For one format: a one-token dot with four accumulators (two chunks in
- * flight, so consecutive FMAs do not wait on each other), and G-token kernels
- * (G a constant, so every accumulator stays in a register). */
-#define DEFINE_GROUP(FMT, G)                                                                                      \
-    static void group_##FMT##_##G(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,      \
-                                  size_t out_stride, const float *bias) {                                         \
+ * flight, so consecutive FMAs do not wait on each other), and kernels of R
+ * rows x G tokens (constants, so every accumulator stays in a register; each
+ * x load serves R rows, which is what a long batch needs: its packed x does
+ * not fit in L1). Each (row, token) sums in the same order whatever R is. */
+#define DEFINE_GROUP(FMT, R, G)                                                                                   \
+    static void group_##FMT##_##R##x##G(const uint8_t *row, size_t row_bytes, const float *xp, size_t T,          \
+                                        int64_t chunks, float *out, size_t out_stride, const float *bias) {       \
         const __m512 table = mxfp4_table();                                                                       \
-        __m512 acc[G];                                                                                            \
-        _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) acc[t] = _mm512_setzero_ps();                      \
+        __m512 acc[R][G];                                                                                         \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                                      \
+        _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) acc[r][t] = _mm512_setzero_ps();                   \
         for (int64_t c = 0; c < chunks; c++) {                                                                    \
-            __m512 w[2];                                                                                          \
-            decode_##FMT##_t(row, c, w, table);                                                                   \
+            __m512 w[R][2];                                                                                       \
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) decode_##FMT##_t(row + r * row_bytes, c, w[r], table); \
             const float *xc = xp + (size_t)c * T * 32;                                                            \
             _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) {                                                \
-                acc[t] = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(xc + (size_t)t * 32), acc[t]);                     \
-                acc[t] = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(xc + (size_t)t * 32 + 16), acc[t]);                \
+                __m512 x0 = _mm512_loadu_ps(xc + (size_t)t * 32), x1 = _mm512_loadu_ps(xc + (size_t)t * 32 + 16); \
+                _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                                            \
+                    acc[r][t] = _mm512_fmadd_ps(w[r][0], x0, acc[r][t]);                                          \
+                    acc[r][t] = _mm512_fmadd_ps(w[r][1], x1, acc[r][t]);                                          \
+                }                                                                                                 \
             }                                                                                                     \
         }                                                                                                         \
-        _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) {                                           \
-            float v_ = _mm512_reduce_add_ps(acc[t]);                                                              \
-            out[(size_t)t * out_stride] = bias ? v_ + *bias : v_;                                                 \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                                      \
+        _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) {                                                   \
+            float v_ = _mm512_reduce_add_ps(acc[r][t]);                                                           \
+            out[(size_t)t * out_stride + r] = bias ? v_ + bias[r] : v_;                                           \
         }                                                                                                         \
     }
 
@@ -137,19 +145,36 @@ TABLE_DECODER(bf16)
         }                                                                                                         \
         return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));                 \
     }                                                                                                             \
-    DEFINE_GROUP(FMT, 1)                                                                                          \
-    DEFINE_GROUP(FMT, 2)                                                                                          \
-    DEFINE_GROUP(FMT, 4)                                                                                          \
-    DEFINE_GROUP(FMT, 8)                                                                                          \
-    DEFINE_GROUP(FMT, 16)                                                                                         \
-    static void packed_##FMT(const uint8_t *row, const float *xp, size_t T, int64_t chunks, float *out,           \
-                             size_t out_stride, const float *bias) {                                              \
+    DEFINE_GROUP(FMT, 1, 1)                                                                                       \
+    DEFINE_GROUP(FMT, 1, 2)                                                                                       \
+    DEFINE_GROUP(FMT, 1, 4)                                                                                       \
+    DEFINE_GROUP(FMT, 1, 8)                                                                                       \
+    DEFINE_GROUP(FMT, 1, 16)                                                                                      \
+    DEFINE_GROUP(FMT, 2, 8)                                                                                       \
+    /* one row (or, with R2 set, two rows row_bytes apart) against T tokens */                                   \
+    static void tokens_##FMT(const uint8_t *row, size_t row_bytes, bool r2, const float *xp, size_t T,           \
+                             int64_t chunks, float *out, size_t out_stride, const float *bias) {                  \
         size_t t = 0; /* a group reads its tokens' slice of each chunk: xp offset by t tokens */                 \
-        for (; T - t >= 16; t += 16) group_##FMT##_16(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
-        if (T - t >= 8) group_##FMT##_8(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 8;   \
-        if (T - t >= 4) group_##FMT##_4(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 4;   \
-        if (T - t >= 2) group_##FMT##_2(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 2;   \
-        if (T - t >= 1) group_##FMT##_1(row, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias);           \
+        if (r2)                                                                                                   \
+            for (; T - t >= 8; t += 8) group_##FMT##_2x8(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
+        for (int r = 0; r < (r2 ? 2 : 1); r++) {                                                                  \
+            const uint8_t *rr = row + r * row_bytes;                                                              \
+            const float *br = bias ? bias + r : NULL;                                                             \
+            float *o = out + r;                                                                                   \
+            size_t u = t;                                                                                         \
+            for (; T - u >= 16; u += 16) group_##FMT##_1x16(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br); \
+            if (T - u >= 8) group_##FMT##_1x8(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br), u += 8; \
+            if (T - u >= 4) group_##FMT##_1x4(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br), u += 4; \
+            if (T - u >= 2) group_##FMT##_1x2(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br), u += 2; \
+            if (T - u >= 1) group_##FMT##_1x1(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br);  \
+        }                                                                                                         \
+    }                                                                                                             \
+    static void packed_##FMT(const uint8_t *rows, size_t row_bytes, size_t n_rows, const float *xp, size_t T,    \
+                             int64_t chunks, float *out, size_t out_stride, const float *bias) {                  \
+        size_t r = 0;                                                                                             \
+        for (; n_rows - r >= 2; r += 2)                                                                           \
+            tokens_##FMT(rows + r * row_bytes, row_bytes, true, xp, T, chunks, out + r, out_stride, bias ? bias + r : NULL); \
+        if (r < n_rows) tokens_##FMT(rows + r * row_bytes, row_bytes, false, xp, T, chunks, out + r, out_stride, bias ? bias + r : NULL); \
     }
 
 DEFINE_FORMAT(q8_0)
@@ -173,15 +198,15 @@ static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
     return fallback()->dot(type, row, x, n);
 }
 
-static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride,
-                       const float *bias) {
+static void dot_packed(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *xp, size_t T, int64_t n,
+                       float *out, size_t out_stride, const float *bias) {
     switch (type) {
-    case MT_TYPE_Q8_0: packed_q8_0(row, xp, T, n / 32, out, out_stride, bias); return;
-    case MT_TYPE_MXFP4: packed_mxfp4(row, xp, T, n / 32, out, out_stride, bias); return;
-    case MT_TYPE_F32: packed_f32_fmt(row, xp, T, n / 32, out, out_stride, bias); return;
-    case MT_TYPE_F16: packed_f16(row, xp, T, n / 32, out, out_stride, bias); return;
-    case MT_TYPE_BF16: packed_bf16(row, xp, T, n / 32, out, out_stride, bias); return;
-    default: fallback()->dot_packed(type, row, xp, T, n, out, out_stride, bias);
+    case MT_TYPE_Q8_0: packed_q8_0(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_MXFP4: packed_mxfp4(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_F32: packed_f32_fmt(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_F16: packed_f16(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_BF16: packed_bf16(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
+    default: fallback()->dot_packed(type, rows, row_bytes, n_rows, xp, T, n, out, out_stride, bias);
     }
 }
 

@@ -22,7 +22,7 @@ static float dot_f32(const float *a, const float *b, size_t n) {
 
 static float dot(uint32_t type, const void *row, const float *x, int64_t n) { return mt_dot_row(type, row, x, n); }
 
-static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride,
+static void packed_row(uint32_t type, const void *row, const float *xp, size_t T, int64_t n, float *out, size_t out_stride,
                        const float *bias) {
     const mt_type_info *info = mt_type_get(type);
     size_t span = info->block_size > 32 ? info->block_size : 32; /* dequantize whole blocks, at least 32 elements */
@@ -41,6 +41,12 @@ static void dot_packed(uint32_t type, const void *row, const float *xp, size_t T
 
 static void scale_add(float *y, float c, float p, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = c * y[i] + p * x[i];
+}
+
+static void dot_packed(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *xp, size_t T, int64_t n,
+                       float *out, size_t out_stride, const float *bias) {
+    for (size_t r = 0; r < n_rows; r++)
+        packed_row(type, (const uint8_t *)rows + r * row_bytes, xp, T, n, out + r, out_stride, bias ? bias + r : NULL);
 }
 
 static const mt_kernels portable = { "c", dot, dot_packed, dot_f32, scale_add };
