@@ -2,8 +2,8 @@
  * AVX2, AVX-512): one-token and packed many-token dots of every format
  * against dequantize-then-multiply in double, at row lengths and token
  * counts that reach every code path (two-chunk loop and its odd chunk,
- * groups of 16, 8, 4, 2 and 1 tokens, rows not a multiple of 32), and the
- * attention's scale_add. */
+ * groups of 16, 8, 4, 2 and 1 tokens, of two rows and of one, rows not a
+ * multiple of 32), and the attention's scale_add. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 static const uint32_t TYPES[] = { MT_TYPE_F32, MT_TYPE_F16, MT_TYPE_BF16, MT_TYPE_Q4_0, MT_TYPE_Q8_0,
                                   MT_TYPE_MXFP4, MT_TYPE_Q4_K, MT_TYPE_Q5_K, MT_TYPE_Q6_K };
 #define N_TYPES (sizeof TYPES / sizeof *TYPES)
-enum { MAX_N = 512, MAX_T = 27 };
+enum { MAX_N = 512, MAX_T = 27, R = 5, STRIDE = R + 2 };
 
 /* sum_i w[i] x[i] in double, and sum_i |w[i] x[i]| (the scale of float32's summation error) */
 static double ref_dot(const float *w, const float *x, int64_t n, double *mag) {
@@ -36,8 +36,8 @@ static bool close_enough(double got, double ref, double mag, int64_t n) { return
 
 static void check_set(const mt_kernels *k) {
     mt_rng rng = mt_rng_seed(2026, 0);
-    static uint8_t raw[MAX_N * 4];
-    static float w[MAX_N], x[MAX_T * MAX_N], xp[MAX_T * MAX_N], out[MAX_T * 3];
+    static uint8_t raw[R * MAX_N * 4];
+    static float w[R * MAX_N], x[MAX_T * MAX_N], xp[MAX_T * MAX_N], out[MAX_T * STRIDE];
     for (size_t i = 0; i < MAX_T * MAX_N; i++) x[i] = mt_rng_normal(&rng);
     static const int64_t lengths[] = { 32, 64, 96, 256, 512 };
     int checked = 0;
@@ -47,26 +47,33 @@ static void check_set(const mt_kernels *k) {
         for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++) {
             int64_t n = lengths[li];
             if (n % info->block_size) continue;
-            t_random_row(type, n, &rng, raw);
-            mt_dequant_row(type, raw, w, n);
+            /* R rows of the format, one after the other (runs of 2 and a lone row) */
+            uint64_t rb = mt_row_bytes(type, (uint64_t)n);
+            for (int r = 0; r < R; r++) {
+                t_random_row(type, n, &rng, raw + r * rb);
+                mt_dequant_row(type, raw + r * rb, w + r * MAX_N, n);
+            }
             double mag, ref = ref_dot(w, x, n, &mag);
             float got = k->dot(type, raw, x, n);
             if (!CHECKF(close_enough(got, ref, mag, n), "%s %s n=%lld: dot %.9g, want %.9g (magnitude %g)", k->name,
                         info->name, (long long)n, (double)got, ref, mag))
                 return;
-            /* packed: T tokens, the output strided by 3 (its other columns untouched) */
+            /* packed: T tokens x R rows, each token's outputs R + 2 apart (the last two untouched) */
             for (size_t T = 1; T <= MAX_T; T++) {
                 mt_pack_tokens(x, T, (size_t)n, xp);
-                for (size_t i = 0; i < MAX_T * 3; i++) out[i] = -1.0f;
-                const float bias = T % 2 ? 0.0f : 0.75f; /* odd T: no bias (NULL) */
-                k->dot_packed(type, raw, 0, 1, xp, T, n, out, 3, T % 2 ? NULL : &bias);
+                for (size_t i = 0; i < MAX_T * STRIDE; i++) out[i] = -1.0f;
+                float bias[R];
+                for (int r = 0; r < R; r++) bias[r] = T % 2 ? 0.0f : 0.25f * (float)(r + 1); /* odd T: no bias (NULL) */
+                k->dot_packed(type, raw, rb, R, xp, T, n, out, STRIDE, T % 2 ? NULL : bias);
                 for (size_t t = 0; t < T; t++) {
-                    ref = ref_dot(w, x + t * (size_t)n, n, &mag) + bias;
-                    mag += bias;
-                    if (!CHECKF(close_enough(out[t * 3], ref, mag, n), "%s %s n=%lld T=%zu token %zu: %.9g, want %.9g", k->name,
-                                info->name, (long long)n, T, t, (double)out[t * 3], ref))
-                        return;
-                    if (!CHECKF(out[t * 3 + 1] == -1.0f && out[t * 3 + 2] == -1.0f, "%s %s T=%zu: wrote past token %zu's output",
+                    for (int r = 0; r < R; r++) {
+                        ref = ref_dot(w + r * MAX_N, x + t * (size_t)n, n, &mag) + bias[r];
+                        mag += bias[r];
+                        if (!CHECKF(close_enough(out[t * STRIDE + r], ref, mag, n), "%s %s n=%lld T=%zu token %zu row %d: %.9g, want %.9g",
+                                    k->name, info->name, (long long)n, T, t, r, (double)out[t * STRIDE + r], ref))
+                            return;
+                    }
+                    if (!CHECKF(out[t * STRIDE + R] == -1.0f && out[t * STRIDE + R + 1] == -1.0f, "%s %s T=%zu: wrote past token %zu's outputs",
                                 k->name, info->name, T, t))
                         return;
                 }
