@@ -18,8 +18,10 @@
  *    worker finishing the last chunk wakes.
  *  - Solo mode: when the caller keeps waiting for claimed chunks (a worker
  *    holding one was descheduled), more than STALL_SHARE of its own working
- *    time over a window, the pool runs jobs on the caller alone for
- *    SOLO_NS, then tries its workers again. A machine with a busy process
+ *    time over STALL_WINDOWS windows in a row, the pool runs jobs on the
+ *    caller alone for SOLO_NS, then tries its workers again. (One slow
+ *    window alone used to trigger it: on an idle 2-core virtual machine a
+ *    single hiccup then cost decode a third of its speed for 200 ms.) A machine with a busy process
  *    on every core but one then runs like --threads 1 instead of stalling.
  * The figures behind these constants are in the README (Speed: shared CPUs). */
 #include "pool.h"
@@ -38,7 +40,8 @@
 
 #define SPIN_NS 50000ull        /* spin at most this long before sleeping */
 #define WINDOW_NS 4000000ull    /* judge the workers over this much of the caller's working time */
-#define STALL_SHARE 0.25        /* waiting more than this share of it: solo */
+#define STALL_SHARE 0.25        /* waiting more than this share of it ... */
+#define STALL_WINDOWS 3         /* ... in this many windows in a row: solo */
 #define SOLO_NS 200000000ull    /* how long solo lasts before the workers are tried again */
 
 static inline void cpu_relax(void) {
@@ -90,6 +93,7 @@ struct mt_pool {
     /* the caller's own state (one caller at a time) */
     uint32_t generation;
     uint64_t window_work, window_wait, solo_until;
+    int bad_windows; /* windows in a row over STALL_SHARE */
 };
 
 static inline uint32_t gen_of(uint64_t word) { return (uint32_t)(word >> 32); }
@@ -251,7 +255,13 @@ void mt_pool_for(mt_pool *p, size_t n, size_t min_chunk, mt_pool_fn fn, void *ct
     p->window_work += t1 - t0;
     p->window_wait += t2 - t1;
     if (p->window_work + p->window_wait > WINDOW_NS) {
-        if ((double)p->window_wait > STALL_SHARE * (double)p->window_work) p->solo_until = t2 + SOLO_NS;
+        /* one slow window is a hiccup (an interrupt, a page fault, a moment of steal); a stall that
+         * lasts STALL_WINDOWS windows in a row is a worker that keeps losing its core */
+        if ((double)p->window_wait > STALL_SHARE * (double)p->window_work) {
+            if (++p->bad_windows >= STALL_WINDOWS) p->solo_until = t2 + SOLO_NS, p->bad_windows = 0;
+        } else {
+            p->bad_windows = 0;
+        }
         p->window_work = p->window_wait = 0;
     }
 }
