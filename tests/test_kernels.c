@@ -34,7 +34,10 @@ static double ref_dot(const float *w, const float *x, int64_t n, double *mag) {
 /* Relative to the terms' magnitude: float32 sums of n terms in any order are within n * 2^-24 of it. */
 static bool close_enough(double got, double ref, double mag, int64_t n) { return fabs(got - ref) <= (double)n * 0x1p-24 * mag + 1e-30; }
 
+static void check_rows(const mt_kernels *k);
+
 static void check_set(const mt_kernels *k) {
+    check_rows(k);
     mt_rng rng = mt_rng_seed(2026, 0);
     static uint8_t raw[R * MAX_N * 4];
     static float w[R * MAX_N], x[MAX_T * MAX_N], xp[MAX_T * MAX_N], out[MAX_T * STRIDE];
@@ -102,6 +105,37 @@ static void check_set(const mt_kernels *k) {
             if (!CHECKF(fabs(y[i] - want) <= 0x1p-23 * mag + 1e-30, "%s scale_add n=%zu element %zu: %.9g, want %.9g", k->name, n, i,
                         (double)y[i], want))
                 break;
+        }
+    }
+}
+
+/* dot_rows: 37 rows (two blocks of 16 reduced together, then five alone) against one token, with
+ * and without a bias, each against its own dot in double */
+static void check_rows(const mt_kernels *k) {
+    enum { ROWS = 37, N = 256 };
+    mt_rng rng = mt_rng_seed(77, 0);
+    static uint8_t raw[ROWS * N * 4];
+    static float w[ROWS * N], x[N], out[ROWS + 1], bias[ROWS];
+    for (int i = 0; i < N; i++) x[i] = mt_rng_normal(&rng);
+    for (int r = 0; r < ROWS; r++) bias[r] = 0.125f * (float)r - 2.0f;
+    for (size_t ti = 0; ti < N_TYPES; ti++) {
+        uint32_t type = TYPES[ti];
+        uint64_t rb = mt_row_bytes(type, N);
+        for (int r = 0; r < ROWS; r++) {
+            t_random_row(type, N, &rng, raw + r * rb);
+            mt_dequant_row(type, raw + r * rb, w + r * N, N);
+        }
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            out[ROWS] = -1.0f;
+            k->dot_rows(type, raw, rb, ROWS, x, N, out, with_bias ? bias : NULL);
+            CHECKF(out[ROWS] == -1.0f, "%s %s: dot_rows wrote past its last row", k->name, mt_type_get(type)->name);
+            for (int r = 0; r < ROWS; r++) {
+                double mag, ref = ref_dot(w + r * N, x, N, &mag) + (with_bias ? bias[r] : 0.0);
+                mag += with_bias ? fabs(bias[r]) : 0.0;
+                if (!CHECKF(close_enough(out[r], ref, mag, N), "%s %s row %d%s: %.9g, want %.9g", k->name, mt_type_get(type)->name, r,
+                            with_bias ? " (bias)" : "", (double)out[r], ref))
+                    return;
+            }
         }
     }
 }

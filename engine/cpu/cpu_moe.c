@@ -73,7 +73,12 @@ static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
             const mt_weight *w = j->w[which];
             float *y = j->y[which] + task->first * j->out;
             const float *bias = j->bias[which] ? j->bias[which] + (size_t)task->e * j->out : NULL;
-            if (j->packed && task->n > 1) {
+            if (task->n == 1) {
+                j->k->dot_rows(w->type, mt_weight_row(w, task->e, r0), w->row_bytes, n_rows, x, (int64_t)j->in, y + r0,
+                               bias ? bias + r0 : NULL);
+                continue;
+            }
+            if (j->packed) {
                 j->k->dot_packed(w->type, mt_weight_row(w, task->e, r0), w->row_bytes, n_rows, x, task->n, (int64_t)j->in, y + r0,
                                  j->out, bias ? bias + r0 : NULL);
                 continue;

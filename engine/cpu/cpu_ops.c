@@ -30,10 +30,8 @@ static void matmul_rows(void *ctx, size_t begin, size_t end, int thread) {
                          j->y + begin, w->out, j->bias ? j->bias + begin : NULL);
         return;
     }
-    for (size_t r = begin; r < end; r++) {
-        float v = j->k->dot(w->type, mt_weight_row(w, j->expert, r), j->x, (int64_t)w->in);
-        j->y[r] = j->bias ? v + j->bias[r] : v;
-    }
+    j->k->dot_rows(w->type, mt_weight_row(w, j->expert, begin), w->row_bytes, end - begin, j->x, (int64_t)w->in, j->y + begin,
+                   j->bias ? j->bias + begin : NULL);
 }
 
 /* Per-token fallback for row lengths the packed layout cannot hold (not a multiple of 32). */

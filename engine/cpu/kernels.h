@@ -16,6 +16,10 @@ typedef struct mt_kernels {
     const char *name; /* "avx512", "avx2" or "c" */
     /* out[0] = sum_i row[i] x[i]; row has n elements of type */
     float (*dot)(uint32_t type, const void *row, const float *x, int64_t n);
+    /* out[r] = sum_i rows[r][i] x[i] (+ bias[r], added last, when bias is not NULL) for r < n_rows,
+     * row r at rows + r * row_bytes: several rows against one token */
+    void (*dot_rows)(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *x, int64_t n, float *out,
+                     const float *bias);
     /* out[t * out_stride + r] = sum_i rows[r][i] x[t][i] (+ bias[r], added last, when bias is not
      * NULL) for r < n_rows and t < T: row r at rows + r * row_bytes, x packed; n a multiple of 32 */
     void (*dot_packed)(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *xp, size_t T, int64_t n,

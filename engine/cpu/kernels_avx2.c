@@ -198,7 +198,15 @@ static void scale_add(float *y, float c, float p, const float *x, size_t n) {
     for (; i < n; i++) y[i] = c * y[i] + p * x[i];
 }
 
-static const mt_kernels avx2 = { "avx2", dot, dot_packed, dot_f32, scale_add };
+static void dot_rows(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *x, int64_t n, float *out,
+                     const float *bias) {
+    for (size_t r = 0; r < n_rows; r++) {
+        float v = dot(type, (const uint8_t *)rows + r * row_bytes, x, n);
+        out[r] = bias ? v + bias[r] : v;
+    }
+}
+
+static const mt_kernels avx2 = { "avx2", dot, dot_rows, dot_packed, dot_f32, scale_add };
 
 #if defined(__clang__)
 #pragma clang attribute pop

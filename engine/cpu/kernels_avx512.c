@@ -91,6 +91,23 @@ TABLE_DECODER(f32_fmt)
 TABLE_DECODER(f16)
 TABLE_DECODER(bf16)
 
+/* Sixteen accumulators to their sixteen sums, by halving: each step adds
+ * pairs of registers, each holding half of the other's lanes, so 15 adds and
+ * 30 shuffles serve 16 rows. Lane l of the result is the sum of
+ * a[REDUCE16_SLOT[l]]'s lanes (the slot order is its own inverse: put row i's
+ * accumulator in a[REDUCE16_SLOT[i]] and lane i is row i's sum). */
+static const int REDUCE16_SLOT[16] = { 0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15 };
+static inline __m512 reduce16(__m512 a[16]) {
+    __m512 b[8], c[4], d[2];
+    for (int i = 0; i < 8; i++) /* 256-bit halves */
+        b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[i], a[i + 8], 0x44), _mm512_shuffle_f32x4(a[i], a[i + 8], 0xEE));
+    for (int i = 0; i < 4; i++) /* 128-bit quarters */
+        c[i] = _mm512_add_ps(_mm512_shuffle_f32x4(b[i], b[i + 4], 0x88), _mm512_shuffle_f32x4(b[i], b[i + 4], 0xDD));
+    for (int i = 0; i < 2; i++) /* pairs of floats */
+        d[i] = _mm512_add_ps(_mm512_shuffle_ps(c[i], c[i + 2], 0x44), _mm512_shuffle_ps(c[i], c[i + 2], 0xEE));
+    return _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], 0x88), _mm512_shuffle_ps(d[0], d[1], 0xDD));
+}
+
 /* For one format: a one-token dot with four accumulators (two chunks in
  * flight, so consecutive FMAs do not wait on each other), and kernels of R
  * rows x G tokens (constants, so every accumulator stays in a register; each
@@ -123,8 +140,7 @@ TABLE_DECODER(bf16)
     }
 
 #define DEFINE_FORMAT(FMT)                                                                                        \
-    static float dot_##FMT(const uint8_t *row, const float *x, int64_t chunks) {                                  \
-        const __m512 table = mxfp4_table();                                                                       \
+    static inline __m512 acc_##FMT(const uint8_t *row, const float *x, int64_t chunks, __m512 table) {           \
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                               \
         int64_t c = 0;                                                                                            \
         for (; c + 2 <= chunks; c += 2) {                                                                         \
@@ -143,7 +159,27 @@ TABLE_DECODER(bf16)
             a0 = _mm512_fmadd_ps(w[0], _mm512_loadu_ps(x + c * 32), a0);                                          \
             a1 = _mm512_fmadd_ps(w[1], _mm512_loadu_ps(x + c * 32 + 16), a1);                                     \
         }                                                                                                         \
-        return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));                 \
+        return _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));                                      \
+    }                                                                                                             \
+    static float dot_##FMT(const uint8_t *row, const float *x, int64_t chunks) {                                  \
+        return _mm512_reduce_add_ps(acc_##FMT(row, x, chunks, mxfp4_table()));                                   \
+    }                                                                                                             \
+    /* rows one after another (the weights stream in order), their sums reduced 16 at a time */                  \
+    static void rows_##FMT(const uint8_t *rows, size_t row_bytes, size_t n_rows, const float *x, int64_t chunks,  \
+                           float *out, const float *bias) {                                                       \
+        const __m512 table = mxfp4_table();                                                                       \
+        size_t r = 0;                                                                                             \
+        for (; n_rows - r >= 16; r += 16) {                                                                       \
+            __m512 a[16];                                                                                         \
+            for (int i = 0; i < 16; i++) a[REDUCE16_SLOT[i]] = acc_##FMT(rows + (r + i) * row_bytes, x, chunks, table); \
+            __m512 s = reduce16(a);                                                                               \
+            if (bias) s = _mm512_add_ps(s, _mm512_loadu_ps(bias + r));                                            \
+            _mm512_storeu_ps(out + r, s);                                                                         \
+        }                                                                                                         \
+        for (; r < n_rows; r++) {                                                                                 \
+            float v = _mm512_reduce_add_ps(acc_##FMT(rows + r * row_bytes, x, chunks, table));                    \
+            out[r] = bias ? v + bias[r] : v;                                                                      \
+        }                                                                                                         \
     }                                                                                                             \
     DEFINE_GROUP(FMT, 1, 1)                                                                                       \
     DEFINE_GROUP(FMT, 1, 2)                                                                                       \
@@ -198,6 +234,19 @@ static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
     return fallback()->dot(type, row, x, n);
 }
 
+static void dot_rows(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *x, int64_t n, float *out,
+                     const float *bias) {
+    if (n % 32 == 0) switch (type) {
+        case MT_TYPE_Q8_0: rows_q8_0(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
+        case MT_TYPE_MXFP4: rows_mxfp4(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
+        case MT_TYPE_F32: rows_f32_fmt(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
+        case MT_TYPE_F16: rows_f16(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
+        case MT_TYPE_BF16: rows_bf16(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
+        default: break;
+        }
+    fallback()->dot_rows(type, rows, row_bytes, n_rows, x, n, out, bias);
+}
+
 static void dot_packed(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *xp, size_t T, int64_t n,
                        float *out, size_t out_stride, const float *bias) {
     switch (type) {
@@ -230,7 +279,7 @@ static void scale_add(float *y, float c, float p, const float *x, size_t n) {
     for (; i < n; i++) y[i] = c * y[i] + p * x[i];
 }
 
-static const mt_kernels avx512 = { "avx512", dot, dot_packed, dot_f32, scale_add };
+static const mt_kernels avx512 = { "avx512", dot, dot_rows, dot_packed, dot_f32, scale_add };
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -49,7 +49,15 @@ static void dot_packed(uint32_t type, const void *rows, size_t row_bytes, size_t
         packed_row(type, (const uint8_t *)rows + r * row_bytes, xp, T, n, out + r, out_stride, bias ? bias + r : NULL);
 }
 
-static const mt_kernels portable = { "c", dot, dot_packed, dot_f32, scale_add };
+static void dot_rows(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *x, int64_t n, float *out,
+                     const float *bias) {
+    for (size_t r = 0; r < n_rows; r++) {
+        float v = dot(type, (const uint8_t *)rows + r * row_bytes, x, n);
+        out[r] = bias ? v + bias[r] : v;
+    }
+}
+
+static const mt_kernels portable = { "c", dot, dot_rows, dot_packed, dot_f32, scale_add };
 
 const mt_kernels *mt_kernels_portable(void) { return &portable; }
 
