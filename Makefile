@@ -9,14 +9,17 @@ CFLAGS   ?= -O2 -g
 PKGS     := ncursesw inih cglm lapacke blas
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# LAPACKE, its BLAS and liblinear are not linked: experiments/linalg.c loads
+# them when an analysis needs them (a BLAS such as OpenBLAS starts spinning
+# threads when loaded)
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out lapacke blas,$(PKGS)) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wcast-qual -Wwrite-strings -Wno-format-nonliteral
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 # libvulkan is opened at run time (dlopen), never linked: the binary starts without it
 # liblinear ships no pkg-config file
-LDLIBS     := $(PKG_LIBS) -llinear -lm -lpthread -ldl
+LDLIBS     := $(PKG_LIBS) -lm -lpthread -ldl
 
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -2,7 +2,8 @@
  * experts, and their scores (predict.h). */
 #include "predict.h"
 
-#include <linear.h>
+#include "linalg.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,13 @@ static bool probe(const mt_pred_set *tr, const mt_pred_set *test, double *prob, 
         for (uint32_t f = 0; f < F; f++) sd[f] += pow(tr->feat[t * F + f] - mean[f], 2) / (double)n;
     for (uint32_t f = 0; ok && f < F; f++) sd[f] = sd[f] > 1e-24 ? sqrt(sd[f]) : 1.0;
     /* a row: the F standardised features, the bias (index F + 1), the end marker */
-    set_print_string_function(quiet);
+    mt_err lerr;
+    const mt_liblinear *ll = ok ? mt_liblinear_get(&lerr) : NULL;
+    if (ok && !ll) {
+        snprintf(why, why_cap, "%s", lerr.msg);
+        ok = false;
+    }
+    if (ok) ll->set_print_string_function(quiet);
     for (size_t t = 0; ok && t < n; t++) {
         struct feature_node *x = nodes + t * (F + 2);
         for (uint32_t f = 0; f < F; f++) x[f] = (struct feature_node){ (int)f + 1, (tr->feat[t * F + f] - mean[f]) / sd[f] };
@@ -104,25 +111,25 @@ static bool probe(const mt_pred_set *tr, const mt_pred_set *test, double *prob, 
         }
         struct problem pb = { (int)n, (int)F + 1, y, rows, 1.0 }; /* n counts the bias feature */
         struct parameter pa = { L2R_LR, 0.01, 1.0, 0, NULL, NULL, 0.1, NULL };
-        const char *bad = check_parameter(&pb, &pa);
-        struct model *m = bad ? NULL : train(&pb, &pa);
+        const char *bad = ll->check_parameter(&pb, &pa);
+        struct model *m = bad ? NULL : ll->train(&pb, &pa);
         if (!m) {
             snprintf(why, why_cap, "liblinear: %s", bad ? bad : "training failed");
             ok = false;
             break;
         }
         int labels[2];
-        get_labels(m, labels);
+        ll->get_labels(m, labels);
         struct feature_node *x = nodes + n * (F + 2);
         for (size_t t = 0; t < test->n; t++) {
             for (uint32_t f = 0; f < F; f++) x[f] = (struct feature_node){ (int)f + 1, (test->feat[t * F + f] - mean[f]) / sd[f] };
             x[F] = (struct feature_node){ (int)F + 1, 1.0 };
             x[F + 1] = (struct feature_node){ -1, 0 };
             double pr[2];
-            predict_probability(m, x, pr);
+            ll->predict_probability(m, x, pr);
             prob[t * E + e] = labels[0] == 1 ? pr[0] : pr[1];
         }
-        free_and_destroy_model(&m);
+        ll->free_and_destroy_model(&m);
     }
     free(mean);
     free(sd);

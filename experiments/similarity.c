@@ -9,12 +9,17 @@
 #include <string.h>
 
 #include "engine/quant.h"
+#include "linalg.h"
+
+/* the header's constants and types, the functions through linalg.h (loaded on first use) */
+_Static_assert(sizeof(lapack_int) == sizeof(int), "LAPACKE with 32-bit integers (Debian's)");
 
 #define CHUNK_FLOATS (1u << 16) /* per expert per chunk: whole rows, at least one */
 
 bool mt_expert_gram(const mt_weight *w, uint32_t E, double *G) {
     const mt_type_info *ti = mt_type_get(w->type);
-    if (!ti || !ti->can_dequant || E == 0 || w->in == 0) return false;
+    const mt_linalg *la = mt_linalg_get(NULL);
+    if (!la || !ti || !ti->can_dequant || E == 0 || w->in == 0) return false;
     uint64_t rows = w->out, per = CHUNK_FLOATS / w->in ? CHUNK_FLOATS / w->in : 1;
     if (per > rows) per = rows;
     size_t width = (size_t)(per * w->in);
@@ -39,7 +44,7 @@ bool mt_expert_gram(const mt_weight *w, uint32_t E, double *G) {
                 for (uint64_t i = 0; i < w->in; i++) dst[i] = row[i];
             }
         int k = (int)(n * w->in);
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)E, k, 1.0, x, (int)width, 0.0, c, (int)E);
+        la->dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)E, k, 1.0, x, (int)width, 0.0, c, (int)E);
         for (uint32_t i = 0; i < E; i++)
             for (uint32_t j = i; j < E; j++) G[(size_t)i * E + j] += c[(size_t)i * E + j];
     }
@@ -67,7 +72,8 @@ static int descending(const void *a, const void *b) {
 int mt_gram_effective_rank(const double *G, uint32_t E, double energy, double *eig) {
     double *C = malloc((size_t)E * E * sizeof *C), *w = malloc(E * sizeof *w), *row = calloc(E, sizeof *row), all = 0;
     int rank = -1;
-    if (!C || !w || !row) goto done;
+    const mt_linalg *la = mt_linalg_get(NULL);
+    if (!la || !C || !w || !row) goto done;
     /* C = H G H: G[i][j] - row_i - row_j + all, row_i the mean of row i, all the mean of G */
     for (uint32_t i = 0; i < E; i++) {
         for (uint32_t j = 0; j < E; j++) row[i] += G[(size_t)i * E + j];
@@ -76,7 +82,7 @@ int mt_gram_effective_rank(const double *G, uint32_t E, double energy, double *e
     }
     for (uint32_t i = 0; i < E; i++)
         for (uint32_t j = 0; j < E; j++) C[(size_t)i * E + j] = G[(size_t)i * E + j] - row[i] - row[j] + all;
-    if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'U', (lapack_int)E, C, (lapack_int)E, w) != 0) goto done;
+    if (la->dsyev(LAPACK_ROW_MAJOR, 'N', 'U', (int)E, C, (int)E, w) != 0) goto done;
     qsort(w, E, sizeof *w, descending);
     double total = 0, sum = 0;
     for (uint32_t i = 0; i < E; i++) total += w[i] > 0 ? w[i] : 0;

@@ -15,6 +15,7 @@
 #include "cli/model_args.h"
 #include "cli/svg.h"
 #include "exp_args.h"
+#include "experiments/linalg.h"
 #include "experiments/expert_eval.h"
 #include "experiments/similarity.h"
 
@@ -177,6 +178,8 @@ static int run_similarity(const cli_command *cmd, cli_args *a) {
     if (!cli_seed(a, &seed) || !cli_get_u32(a, "--tokens", 0, 1u << 20, &want)) return CLI_EXIT_USAGE;
     if (cli_has(a, "--json") && cli_has(a, "--csv")) return cli_usage_error(a->cmd, "--json and --csv: give one");
     if (cli_get(a, "--svg") && !svg_check_dir(cli_get(a, "--svg"))) return CLI_EXIT_FAIL; /* before any work: a failed write */
+    mt_err lerr;
+    if (!mt_linalg_get(&lerr)) return cli_error(CLI_EXIT_FAIL, "similarity: %s (Debian: apt-get install liblapacke)", lerr.msg);
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;

@@ -186,13 +186,37 @@ static inline __m512 reduce16(__m512 a[16]) {
     DEFINE_GROUP(FMT, 1, 4)                                                                                       \
     DEFINE_GROUP(FMT, 1, 8)                                                                                       \
     DEFINE_GROUP(FMT, 1, 16)                                                                                      \
+    DEFINE_GROUP(FMT, 2, 1)                                                                                       \
+    DEFINE_GROUP(FMT, 2, 2)                                                                                       \
+    DEFINE_GROUP(FMT, 2, 3)                                                                                       \
+    DEFINE_GROUP(FMT, 2, 4)                                                                                       \
+    DEFINE_GROUP(FMT, 2, 5)                                                                                       \
+    DEFINE_GROUP(FMT, 2, 6)                                                                                       \
+    DEFINE_GROUP(FMT, 2, 7)                                                                                       \
     DEFINE_GROUP(FMT, 2, 8)                                                                                       \
+    /* two rows against the last T % 8 tokens, in one pass (an expert's token count is rarely a multiple of 8) */  \
+    static void tail2_##FMT(const uint8_t *row, size_t row_bytes, const float *xp, size_t T, size_t G, int64_t chunks, \
+                            float *out, size_t out_stride, const float *bias) {                                   \
+        switch (G) {                                                                                              \
+        case 1: group_##FMT##_2x1(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
+        case 2: group_##FMT##_2x2(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
+        case 3: group_##FMT##_2x3(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
+        case 4: group_##FMT##_2x4(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
+        case 5: group_##FMT##_2x5(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
+        case 6: group_##FMT##_2x6(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
+        case 7: group_##FMT##_2x7(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
+        default: break;                                                                                           \
+        }                                                                                                         \
+    }                                                                                                             \
     /* one row (or, with R2 set, two rows row_bytes apart) against T tokens */                                   \
     static void tokens_##FMT(const uint8_t *row, size_t row_bytes, bool r2, const float *xp, size_t T,           \
                              int64_t chunks, float *out, size_t out_stride, const float *bias) {                  \
         size_t t = 0; /* a group reads its tokens' slice of each chunk: xp offset by t tokens */                 \
-        if (r2)                                                                                                   \
+        if (r2) {                                                                                                 \
             for (; T - t >= 8; t += 8) group_##FMT##_2x8(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
+            tail2_##FMT(row, row_bytes, xp + t * 32, T, T - t, chunks, out + t * out_stride, out_stride, bias);    \
+            return;                                                                                               \
+        }                                                                                                         \
         for (int r = 0; r < (r2 ? 2 : 1); r++) {                                                                  \
             const uint8_t *rr = row + r * row_bytes;                                                              \
             const float *br = bias ? bias + r : NULL;                                                             \
