@@ -80,7 +80,102 @@ static inline void decode_bf16(const uint8_t *row, int64_t c, __m512 w[2]) {
     w[1] = bf16x16(load_half16(row, c * 32 + 16));
 }
 
-/* Every decoder takes the MXFP4 table (the others ignore it), so one macro serves all. */
+/* The K-quants and Q4_0, a 32-weight chunk at a time (a K-quant super-block
+ * of 256 holds 8 chunks; its header is read again for each), each weight the
+ * float32 that ggml's dequantizer computes, in its order of operations: Q4_K
+ * and Q5_K (d sc) q - (dmin m), Q6_K (d sc) q, Q4_0 (q - 8) d. A 4-bit code
+ * becomes a float through a 16-entry table and vpermps. */
+static inline __m512i u8x16(const uint8_t *p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)p)); }
+
+static inline float f16_at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* Q4_K's 12 scale bytes: 8 six-bit scales and 8 six-bit mins (ggml's get_scale_min_k4) */
+static inline void k4_scale_min(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+static inline __m512 iota16(void) { return _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
+
+static inline void decode_q4_k_t(const uint8_t *row, int64_t c, __m512 w[2], __m512 iota) {
+    const uint8_t *b = row + (c / 8) * (int64_t)sizeof(block_q4_k);
+    int s = (int)(c % 8), sc, m;
+    k4_scale_min(s, b + offsetof(block_q4_k, scales), &sc, &m);
+    __m512 d1 = _mm512_set1_ps(f16_at(b + offsetof(block_q4_k, d)) * (float)sc);
+    __m512 m1 = _mm512_set1_ps(f16_at(b + offsetof(block_q4_k, dmin)) * (float)m);
+    const uint8_t *q = b + offsetof(block_q4_k, qs) + 32 * (s / 2); /* sub-blocks 2i and 2i + 1: low and high nibbles */
+    __m512i lo = u8x16(q), hi = u8x16(q + 16);
+    if (s & 1) lo = _mm512_srli_epi32(lo, 4), hi = _mm512_srli_epi32(hi, 4);
+    w[0] = _mm512_sub_ps(_mm512_mul_ps(d1, _mm512_permutexvar_ps(lo, iota)), m1);
+    w[1] = _mm512_sub_ps(_mm512_mul_ps(d1, _mm512_permutexvar_ps(hi, iota)), m1);
+}
+
+static inline void decode_q5_k_t(const uint8_t *row, int64_t c, __m512 w[2], __m512 iota) {
+    (void)iota;
+    const uint8_t *b = row + (c / 8) * (int64_t)sizeof(block_q5_k);
+    int s = (int)(c % 8), sc, m;
+    k4_scale_min(s, b + offsetof(block_q5_k, scales), &sc, &m);
+    __m512 d1 = _mm512_set1_ps(f16_at(b + offsetof(block_q5_k, d)) * (float)sc);
+    __m512 m1 = _mm512_set1_ps(f16_at(b + offsetof(block_q5_k, dmin)) * (float)m);
+    const uint8_t *q = b + offsetof(block_q5_k, qs) + 32 * (s / 2), *qh = b + offsetof(block_q5_k, qh);
+    const __m512i nib = _mm512_set1_epi32(15), one = _mm512_set1_epi32(1);
+    for (int h = 0; h < 2; h++) {
+        __m512i v = u8x16(q + 16 * h);
+        if (s & 1) v = _mm512_srli_epi32(v, 4);
+        __m512i fifth = _mm512_and_si512(_mm512_srli_epi32(u8x16(qh + 16 * h), (unsigned)s), one);
+        v = _mm512_or_si512(_mm512_and_si512(v, nib), _mm512_slli_epi32(fifth, 4));
+        w[h] = _mm512_sub_ps(_mm512_mul_ps(d1, _mm512_cvtepi32_ps(v)), m1);
+    }
+}
+
+static inline void decode_q6_k_t(const uint8_t *row, int64_t c, __m512 w[2], __m512 iota) {
+    (void)iota;
+    const uint8_t *b = row + (c / 8) * (int64_t)sizeof(block_q6_k);
+    int half = (int)(c % 8) / 4, k = (int)(c % 4); /* 128 weights a half; chunk k of 4 in it */
+    const uint8_t *ql = b + offsetof(block_q6_k, ql) + 64 * half + 32 * (k & 1), *qh = b + offsetof(block_q6_k, qh) + 32 * half;
+    const int8_t *sc = (const int8_t *)(b + offsetof(block_q6_k, scales)) + 8 * half + 2 * k;
+    float d = f16_at(b + offsetof(block_q6_k, d));
+    const __m512i nib = _mm512_set1_epi32(15), two = _mm512_set1_epi32(3), bias = _mm512_set1_epi32(32);
+    for (int h = 0; h < 2; h++) { /* 16 weights each, one scale each */
+        __m512i v = u8x16(ql + 16 * h);
+        if (k >= 2) v = _mm512_srli_epi32(v, 4);
+        __m512i top = _mm512_and_si512(_mm512_srli_epi32(u8x16(qh + 16 * h), (unsigned)(2 * k)), two);
+        v = _mm512_sub_epi32(_mm512_or_si512(_mm512_and_si512(v, nib), _mm512_slli_epi32(top, 4)), bias);
+        w[h] = _mm512_mul_ps(_mm512_set1_ps(d * (float)sc[h]), _mm512_cvtepi32_ps(v));
+    }
+}
+
+static inline void decode_q4_0_t(const uint8_t *row, int64_t c, __m512 w[2], __m512 minus8) {
+    const uint8_t *b = row + c * (int64_t)sizeof(block_q4_0);
+    __m512 d = _mm512_set1_ps(f16_at(b + offsetof(block_q4_0, d)));
+    __m512i q = u8x16(b + offsetof(block_q4_0, qs));
+    w[0] = _mm512_mul_ps(_mm512_permutexvar_ps(q, minus8), d);
+    w[1] = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), minus8), d);
+}
+
+/* Each format's table for its decoder (none for most). */
+static inline __m512 table_mxfp4(void) { return mxfp4_table(); }
+static inline __m512 table_q4_k(void) { return iota16(); }
+static inline __m512 table_q4_0(void) { return _mm512_sub_ps(iota16(), _mm512_set1_ps(8.0f)); }
+#define NO_TABLE(FMT)                                                                                             \
+    static inline __m512 table_##FMT(void) { return _mm512_setzero_ps(); }
+NO_TABLE(q8_0)
+NO_TABLE(f32_fmt)
+NO_TABLE(f16)
+NO_TABLE(bf16)
+NO_TABLE(q5_k)
+NO_TABLE(q6_k)
+
+/* Every decoder takes its format's table (the others ignore it), so one macro serves all. */
 #define TABLE_DECODER(FMT)                                                                                        \
     static inline void decode_##FMT##_t(const uint8_t *row, int64_t c, __m512 w[2], __m512 table) {               \
         (void)table;                                                                                              \
@@ -116,7 +211,7 @@ static inline __m512 reduce16(__m512 a[16]) {
 #define DEFINE_GROUP(FMT, R, G)                                                                                   \
     static void group_##FMT##_##R##x##G(const uint8_t *row, size_t row_bytes, const float *xp, size_t T,          \
                                         int64_t chunks, float *out, size_t out_stride, const float *bias) {       \
-        const __m512 table = mxfp4_table();                                                                       \
+        const __m512 table = table_##FMT();                                                                       \
         __m512 acc[R][G];                                                                                         \
         _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                                      \
         _Pragma("GCC unroll 16") for (int t = 0; t < G; t++) acc[r][t] = _mm512_setzero_ps();                   \
@@ -162,12 +257,12 @@ static inline __m512 reduce16(__m512 a[16]) {
         return _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));                                      \
     }                                                                                                             \
     static float dot_##FMT(const uint8_t *row, const float *x, int64_t chunks) {                                  \
-        return _mm512_reduce_add_ps(acc_##FMT(row, x, chunks, mxfp4_table()));                                   \
+        return _mm512_reduce_add_ps(acc_##FMT(row, x, chunks, table_##FMT()));                                   \
     }                                                                                                             \
     /* rows one after another (the weights stream in order), their sums reduced 16 at a time */                  \
     static void rows_##FMT(const uint8_t *rows, size_t row_bytes, size_t n_rows, const float *x, int64_t chunks,  \
                            float *out, const float *bias) {                                                       \
-        const __m512 table = mxfp4_table();                                                                       \
+        const __m512 table = table_##FMT();                                                                       \
         size_t r = 0;                                                                                             \
         for (; n_rows - r >= 16; r += 16) {                                                                       \
             __m512 a[16];                                                                                         \
@@ -239,17 +334,25 @@ static inline __m512 reduce16(__m512 a[16]) {
 
 DEFINE_FORMAT(q8_0)
 DEFINE_FORMAT(mxfp4)
+DEFINE_FORMAT(q4_0)
+DEFINE_FORMAT(q4_k)
+DEFINE_FORMAT(q5_k)
+DEFINE_FORMAT(q6_k)
 DEFINE_FORMAT(f32_fmt)
 DEFINE_FORMAT(f16)
 DEFINE_FORMAT(bf16)
 
-/* The formats without a 512-bit decoder (the K-quants, Q4_0) go to the AVX2 set. */
+/* Anything else (a row whose length is not whole blocks) goes to the AVX2 set. */
 static const mt_kernels *fallback(void) { return mt_kernels_avx2(); }
 
 static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
     if (n % 32 == 0) switch (type) {
         case MT_TYPE_Q8_0: return dot_q8_0(row, x, n / 32);
         case MT_TYPE_MXFP4: return dot_mxfp4(row, x, n / 32);
+        case MT_TYPE_Q4_0: return dot_q4_0(row, x, n / 32);
+        case MT_TYPE_Q4_K: if (n % 256 == 0) return dot_q4_k(row, x, n / 32); break;
+        case MT_TYPE_Q5_K: if (n % 256 == 0) return dot_q5_k(row, x, n / 32); break;
+        case MT_TYPE_Q6_K: if (n % 256 == 0) return dot_q6_k(row, x, n / 32); break;
         case MT_TYPE_F32: return dot_f32_fmt(row, x, n / 32);
         case MT_TYPE_F16: return dot_f16(row, x, n / 32);
         case MT_TYPE_BF16: return dot_bf16(row, x, n / 32);
@@ -263,6 +366,10 @@ static void dot_rows(uint32_t type, const void *rows, size_t row_bytes, size_t n
     if (n % 32 == 0) switch (type) {
         case MT_TYPE_Q8_0: rows_q8_0(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
         case MT_TYPE_MXFP4: rows_mxfp4(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
+        case MT_TYPE_Q4_0: rows_q4_0(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
+        case MT_TYPE_Q4_K: if (n % 256 == 0) { rows_q4_k(rows, row_bytes, n_rows, x, n / 32, out, bias); return; } break;
+        case MT_TYPE_Q5_K: if (n % 256 == 0) { rows_q5_k(rows, row_bytes, n_rows, x, n / 32, out, bias); return; } break;
+        case MT_TYPE_Q6_K: if (n % 256 == 0) { rows_q6_k(rows, row_bytes, n_rows, x, n / 32, out, bias); return; } break;
         case MT_TYPE_F32: rows_f32_fmt(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
         case MT_TYPE_F16: rows_f16(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
         case MT_TYPE_BF16: rows_bf16(rows, row_bytes, n_rows, x, n / 32, out, bias); return;
@@ -276,6 +383,10 @@ static void dot_packed(uint32_t type, const void *rows, size_t row_bytes, size_t
     switch (type) {
     case MT_TYPE_Q8_0: packed_q8_0(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
     case MT_TYPE_MXFP4: packed_mxfp4(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_Q4_0: packed_q4_0(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_Q4_K: packed_q4_k(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_Q5_K: packed_q5_k(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_Q6_K: packed_q6_k(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
     case MT_TYPE_F32: packed_f32_fmt(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
     case MT_TYPE_F16: packed_f16(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
     case MT_TYPE_BF16: packed_bf16(rows, row_bytes, n_rows, xp, T, n / 32, out, out_stride, bias); return;
