@@ -81,6 +81,86 @@ static inline void decode_bf16(const uint8_t *row, int64_t c, __m256 w[4]) {
     w[3] = bf16x8(load_half8(row, c * 32 + 24));
 }
 
+/* The K-quants and Q4_0, a 32-weight chunk at a time (a K-quant super-block
+ * of 256 holds 8 chunks; its header is read again for each), each weight the
+ * float32 that ggml's dequantizer computes, in its order of operations: Q4_K
+ * and Q5_K (d sc) q - (dmin m), Q6_K (d sc) q, Q4_0 (q - 8) d. */
+static inline __m256i u8x8(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)v));
+}
+
+static inline float f16_at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* Q4_K's 12 scale bytes: 8 six-bit scales and 8 six-bit mins (ggml's get_scale_min_k4) */
+static inline void k4_scale_min(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+static inline void decode_q4_0(const uint8_t *row, int64_t c, __m256 w[4]) {
+    const uint8_t *b = row + c * (int64_t)sizeof(block_q4_0), *q = b + offsetof(block_q4_0, qs);
+    __m256 d = _mm256_set1_ps(f16_at(b + offsetof(block_q4_0, d)));
+    const __m256i nib = _mm256_set1_epi32(15), eight = _mm256_set1_epi32(8);
+    for (int g = 0; g < 4; g++) { /* low nibbles of bytes 0-7, 8-15, then their high nibbles */
+        __m256i v = u8x8(q + 8 * (g & 1));
+        if (g >= 2) v = _mm256_srli_epi32(v, 4);
+        w[g] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_and_si256(v, nib), eight)), d);
+    }
+}
+
+/* Q4_K and Q5_K: sub-block s of the super-block; fifth bits from qh (Q5_K) or none */
+static inline void decode_k45(const uint8_t *b, int s, const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, __m256 w[4]) {
+    int sc, m;
+    k4_scale_min(s, scales, &sc, &m);
+    __m256 d1 = _mm256_set1_ps(f16_at(b) * (float)sc), m1 = _mm256_set1_ps(f16_at(b + 2) * (float)m);
+    const uint8_t *q = qs + 32 * (s / 2); /* sub-blocks 2i and 2i + 1: low and high nibbles */
+    const __m256i nib = _mm256_set1_epi32(15), one = _mm256_set1_epi32(1);
+    for (int g = 0; g < 4; g++) {
+        __m256i v = u8x8(q + 8 * g);
+        if (s & 1) v = _mm256_srli_epi32(v, 4);
+        v = _mm256_and_si256(v, nib);
+        if (qh) v = _mm256_or_si256(v, _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u8x8(qh + 8 * g), s), one), 4));
+        w[g] = _mm256_sub_ps(_mm256_mul_ps(d1, _mm256_cvtepi32_ps(v)), m1);
+    }
+}
+
+static inline void decode_q4_k(const uint8_t *row, int64_t c, __m256 w[4]) {
+    const uint8_t *b = row + (c / 8) * (int64_t)sizeof(block_q4_k);
+    decode_k45(b, (int)(c % 8), b + offsetof(block_q4_k, scales), b + offsetof(block_q4_k, qs), NULL, w);
+}
+
+static inline void decode_q5_k(const uint8_t *row, int64_t c, __m256 w[4]) {
+    const uint8_t *b = row + (c / 8) * (int64_t)sizeof(block_q5_k);
+    decode_k45(b, (int)(c % 8), b + offsetof(block_q5_k, scales), b + offsetof(block_q5_k, qs), b + offsetof(block_q5_k, qh), w);
+}
+
+static inline void decode_q6_k(const uint8_t *row, int64_t c, __m256 w[4]) {
+    const uint8_t *b = row + (c / 8) * (int64_t)sizeof(block_q6_k);
+    int half = (int)(c % 8) / 4, k = (int)(c % 4); /* 128 weights a half; chunk k of 4 in it */
+    const uint8_t *ql = b + offsetof(block_q6_k, ql) + 64 * half + 32 * (k & 1), *qh = b + offsetof(block_q6_k, qh) + 32 * half;
+    const int8_t *sc = (const int8_t *)(b + offsetof(block_q6_k, scales)) + 8 * half + 2 * k;
+    float d = f16_at(b + offsetof(block_q6_k, d));
+    const __m256i nib = _mm256_set1_epi32(15), two = _mm256_set1_epi32(3), bias = _mm256_set1_epi32(32);
+    for (int g = 0; g < 4; g++) { /* 8 weights each; 16 weights a scale */
+        __m256i v = u8x8(ql + 8 * g);
+        if (k >= 2) v = _mm256_srli_epi32(v, 4);
+        __m256i top = _mm256_and_si256(_mm256_srli_epi32(u8x8(qh + 8 * g), 2 * k), two);
+        v = _mm256_sub_epi32(_mm256_or_si256(_mm256_and_si256(v, nib), _mm256_slli_epi32(top, 4)), bias);
+        w[g] = _mm256_mul_ps(_mm256_set1_ps(d * (float)sc[g / 2]), _mm256_cvtepi32_ps(v));
+    }
+}
+
 /* For one format: a one-token dot with four independent accumulators (so
  * consecutive FMAs do not wait on each other), and G-token kernels (G a
  * constant, so every accumulator stays in a register). */
@@ -148,6 +228,10 @@ DEFINE_FORMAT(mxfp4)
 DEFINE_FORMAT(f32_fmt)
 DEFINE_FORMAT(f16)
 DEFINE_FORMAT(bf16)
+DEFINE_FORMAT(q4_0)
+DEFINE_FORMAT(q4_k)
+DEFINE_FORMAT(q5_k)
+DEFINE_FORMAT(q6_k)
 
 static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
     if (n % 32 == 0) switch (type) {
@@ -156,6 +240,10 @@ static float dot(uint32_t type, const void *row, const float *x, int64_t n) {
         case MT_TYPE_F32: return dot_f32_fmt(row, x, n / 32);
         case MT_TYPE_F16: return dot_f16(row, x, n / 32);
         case MT_TYPE_BF16: return dot_bf16(row, x, n / 32);
+        case MT_TYPE_Q4_0: return dot_q4_0(row, x, n / 32);
+        case MT_TYPE_Q4_K: if (n % 256 == 0) return dot_q4_k(row, x, n / 32); break;
+        case MT_TYPE_Q5_K: if (n % 256 == 0) return dot_q5_k(row, x, n / 32); break;
+        case MT_TYPE_Q6_K: if (n % 256 == 0) return dot_q6_k(row, x, n / 32); break;
         default: break;
         }
     return mt_dot_row(type, row, x, n);
@@ -169,6 +257,10 @@ static void packed_row(uint32_t type, const void *row, const float *xp, size_t T
     case MT_TYPE_F32: packed_f32_fmt(row, xp, T, n / 32, out, out_stride, bias); return;
     case MT_TYPE_F16: packed_f16(row, xp, T, n / 32, out, out_stride, bias); return;
     case MT_TYPE_BF16: packed_bf16(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_Q4_0: packed_q4_0(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_Q4_K: packed_q4_k(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_Q5_K: packed_q5_k(row, xp, T, n / 32, out, out_stride, bias); return;
+    case MT_TYPE_Q6_K: packed_q6_k(row, xp, T, n / 32, out, out_stride, bias); return;
     default: mt_kernels_portable()->dot_packed(type, row, 0, 1, xp, T, n, out, out_stride, bias);
     }
 }
