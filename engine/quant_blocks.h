@@ -49,6 +49,18 @@ _Static_assert(sizeof(block_q4_k) == 144, "Q4_K block is 144 bytes");
 _Static_assert(sizeof(block_q5_k) == 176, "Q5_K block is 176 bytes");
 _Static_assert(sizeof(block_q6_k) == 210, "Q6_K block is 210 bytes");
 
+/* Q4_K's and Q5_K's 12 scale bytes hold 8 six-bit scales and 8 six-bit mins:
+ * those of sub-block j (ggml's get_scale_min_k4). */
+static inline void mt_q4k_scale_min(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
 /* E2M1 codes doubled to integers (ggml's kvalues_mxfp4): code c means
  * mxfp4_kvalues[c] / 2. Sign is bit 3; 8 is negative zero. */
 static const int8_t mxfp4_kvalues[16] = { 0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12 };

@@ -46,17 +46,6 @@ static void dequant_mxfp4(const uint8_t *b, float *y) {
     }
 }
 
-/* Q4_K's 12 scale bytes hold 8 six-bit scales and 8 six-bit mins. */
-static void q4_k_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (uint8_t)((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
-        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
-
 static void dequant_q4_k(const uint8_t *b, float *y) {
     const float d = mt_f16_to_f32(load_u16(b + offsetof(block_q4_k, d)));
     const float dmin = mt_f16_to_f32(load_u16(b + offsetof(block_q4_k, dmin)));
@@ -64,10 +53,10 @@ static void dequant_q4_k(const uint8_t *b, float *y) {
     const uint8_t *q = b + offsetof(block_q4_k, qs);
     int is = 0;
     for (int j = 0; j < QK_K; j += 64) {
-        uint8_t sc, m;
-        q4_k_scale_min(is + 0, scales, &sc, &m);
+        int sc, m;
+        mt_q4k_scale_min(is + 0, scales, &sc, &m);
         const float d1 = d * sc, m1 = dmin * m;
-        q4_k_scale_min(is + 1, scales, &sc, &m);
+        mt_q4k_scale_min(is + 1, scales, &sc, &m);
         const float d2 = d * sc, m2 = dmin * m;
         for (int l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0x0f) - m1;
         for (int l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
@@ -86,10 +75,10 @@ static void dequant_q5_k(const uint8_t *b, float *y) {
     const uint8_t *qh = b + offsetof(block_q5_k, qh);
     const uint8_t *q = b + offsetof(block_q5_k, qs);
     for (int s = 0; s < 8; s += 2) { /* sub-blocks s and s + 1 share 32 bytes of qs */
-        uint8_t sc, m;
-        q4_k_scale_min(s + 0, scales, &sc, &m);
+        int sc, m;
+        mt_q4k_scale_min(s + 0, scales, &sc, &m);
         const float d1 = d * sc, m1 = dmin * m;
-        q4_k_scale_min(s + 1, scales, &sc, &m);
+        mt_q4k_scale_min(s + 1, scales, &sc, &m);
         const float d2 = d * sc, m2 = dmin * m;
         for (int l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0x0f) | (((qh[l] >> s) & 1) << 4)) - m1;
         for (int l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) | (((qh[l] >> (s + 1)) & 1) << 4)) - m2;

@@ -30,6 +30,10 @@ typedef struct mt_kernels {
     void (*scale_add)(float *y, float c, float p, const float *x, size_t n);
 } mt_kernels;
 
+/* dot_rows for a set without a many-row kernel: out[r] = dot(row r) (+ bias[r]). */
+void mt_dot_rows_each(float (*dot)(uint32_t type, const void *row, const float *x, int64_t n), uint32_t type, const void *rows,
+                      size_t row_bytes, size_t n_rows, const float *x, int64_t n, float *out, const float *bias);
+
 /* Packs T rows of n floats (n a multiple of 32) into xp (T * n floats). */
 void mt_pack_tokens(const float *x, size_t T, size_t n, float *xp);
 

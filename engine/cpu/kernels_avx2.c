@@ -97,17 +97,6 @@ static inline float f16_at(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 
-/* Q4_K's 12 scale bytes: 8 six-bit scales and 8 six-bit mins (ggml's get_scale_min_k4) */
-static inline void k4_scale_min(int j, const uint8_t *q, int *sc, int *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 static inline void decode_q4_0(const uint8_t *row, int64_t c, __m256 w[4]) {
     const uint8_t *b = row + c * (int64_t)sizeof(block_q4_0), *q = b + offsetof(block_q4_0, qs);
     __m256 d = _mm256_set1_ps(f16_at(b + offsetof(block_q4_0, d)));
@@ -122,7 +111,7 @@ static inline void decode_q4_0(const uint8_t *row, int64_t c, __m256 w[4]) {
 /* Q4_K and Q5_K: sub-block s of the super-block; fifth bits from qh (Q5_K) or none */
 static inline void decode_k45(const uint8_t *b, int s, const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, __m256 w[4]) {
     int sc, m;
-    k4_scale_min(s, scales, &sc, &m);
+    mt_q4k_scale_min(s, scales, &sc, &m);
     __m256 d1 = _mm256_set1_ps(f16_at(b) * (float)sc), m1 = _mm256_set1_ps(f16_at(b + 2) * (float)m);
     const uint8_t *q = qs + 32 * (s / 2); /* sub-blocks 2i and 2i + 1: low and high nibbles */
     const __m256i nib = _mm256_set1_epi32(15), one = _mm256_set1_epi32(1);
@@ -292,10 +281,7 @@ static void scale_add(float *y, float c, float p, const float *x, size_t n) {
 
 static void dot_rows(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *x, int64_t n, float *out,
                      const float *bias) {
-    for (size_t r = 0; r < n_rows; r++) {
-        float v = dot(type, (const uint8_t *)rows + r * row_bytes, x, n);
-        out[r] = bias ? v + bias[r] : v;
-    }
+    mt_dot_rows_each(dot, type, rows, row_bytes, n_rows, x, n, out, bias);
 }
 
 static const mt_kernels avx2 = { "avx2", dot, dot_rows, dot_packed, dot_f32, scale_add };

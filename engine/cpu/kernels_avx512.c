@@ -93,23 +93,12 @@ static inline float f16_at(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 
-/* Q4_K's 12 scale bytes: 8 six-bit scales and 8 six-bit mins (ggml's get_scale_min_k4) */
-static inline void k4_scale_min(int j, const uint8_t *q, int *sc, int *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 static inline __m512 iota16(void) { return _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
 
 static inline void decode_q4_k_t(const uint8_t *row, int64_t c, __m512 w[2], __m512 iota) {
     const uint8_t *b = row + (c / 8) * (int64_t)sizeof(block_q4_k);
     int s = (int)(c % 8), sc, m;
-    k4_scale_min(s, b + offsetof(block_q4_k, scales), &sc, &m);
+    mt_q4k_scale_min(s, b + offsetof(block_q4_k, scales), &sc, &m);
     __m512 d1 = _mm512_set1_ps(f16_at(b + offsetof(block_q4_k, d)) * (float)sc);
     __m512 m1 = _mm512_set1_ps(f16_at(b + offsetof(block_q4_k, dmin)) * (float)m);
     const uint8_t *q = b + offsetof(block_q4_k, qs) + 32 * (s / 2); /* sub-blocks 2i and 2i + 1: low and high nibbles */
@@ -123,7 +112,7 @@ static inline void decode_q5_k_t(const uint8_t *row, int64_t c, __m512 w[2], __m
     (void)iota;
     const uint8_t *b = row + (c / 8) * (int64_t)sizeof(block_q5_k);
     int s = (int)(c % 8), sc, m;
-    k4_scale_min(s, b + offsetof(block_q5_k, scales), &sc, &m);
+    mt_q4k_scale_min(s, b + offsetof(block_q5_k, scales), &sc, &m);
     __m512 d1 = _mm512_set1_ps(f16_at(b + offsetof(block_q5_k, d)) * (float)sc);
     __m512 m1 = _mm512_set1_ps(f16_at(b + offsetof(block_q5_k, dmin)) * (float)m);
     const uint8_t *q = b + offsetof(block_q5_k, qs) + 32 * (s / 2), *qh = b + offsetof(block_q5_k, qh);

@@ -10,6 +10,14 @@ void mt_pack_tokens(const float *x, size_t T, size_t n, float *xp) {
         for (size_t t = 0; t < T; t++) memcpy(xp + (c * T + t) * 32, x + t * n + c * 32, 32 * sizeof *xp);
 }
 
+void mt_dot_rows_each(float (*dot)(uint32_t type, const void *row, const float *x, int64_t n), uint32_t type, const void *rows,
+                      size_t row_bytes, size_t n_rows, const float *x, int64_t n, float *out, const float *bias) {
+    for (size_t r = 0; r < n_rows; r++) {
+        float v = dot(type, (const uint8_t *)rows + r * row_bytes, x, n);
+        out[r] = bias ? v + bias[r] : v;
+    }
+}
+
 static float dot_f32(const float *a, const float *b, size_t n) {
     float acc[8] = { 0 };
     size_t i = 0;
@@ -51,10 +59,7 @@ static void dot_packed(uint32_t type, const void *rows, size_t row_bytes, size_t
 
 static void dot_rows(uint32_t type, const void *rows, size_t row_bytes, size_t n_rows, const float *x, int64_t n, float *out,
                      const float *bias) {
-    for (size_t r = 0; r < n_rows; r++) {
-        float v = dot(type, (const uint8_t *)rows + r * row_bytes, x, n);
-        out[r] = bias ? v + bias[r] : v;
-    }
+    mt_dot_rows_each(dot, type, rows, row_bytes, n_rows, x, n, out, bias);
 }
 
 static const mt_kernels portable = { "c", dot, dot_rows, dot_packed, dot_f32, scale_add };
