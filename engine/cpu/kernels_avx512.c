@@ -3,11 +3,14 @@
  * the ZMM state) reports them.
  *
  * A row is walked in chunks of 32 weights, each decoded once into two ZMM
- * registers of exact float32 products (code x scale: a Q8_0 int8 times its
- * f16 scale has at most 19 significant bits, an MXFP4 E2M1 value times its
- * power-of-two scale is exact), then multiplied into up to 16 tokens. The
- * per-element products and the float32 accumulation are those of the AVX2
- * and portable kernels; only the order of the sum's terms differs.
+ * registers holding the float32 weights the portable dequantizer gives (a
+ * Q8_0 int8 times its f16 scale has at most 19 significant bits and an MXFP4
+ * E2M1 value times its power-of-two scale is exact; the K-quants follow
+ * ggml's order of operations), then multiplied into the tokens: two rows by
+ * up to 8 tokens or one row by up to 16 at a time, or, for one token, row
+ * after row with sixteen rows' sums reduced together. The per-element
+ * products and the float32 accumulation are those of the AVX2 and portable
+ * kernels; only the order of the sum's terms differs.
  *
  * MXFP4 decodes through a 16-entry float table and one vpermps per 16 codes
  * (the permute reads an index's low 4 bits, so a byte's low nibble needs no
