@@ -2,7 +2,7 @@
  * AVX2, AVX-512): one-token and packed many-token dots of every format
  * against dequantize-then-multiply in double, at row lengths and token
  * counts that reach every code path (two-chunk loop and its odd chunk,
- * groups of 16, 8, 4, 2 and 1 tokens, of two rows and of one, rows not a
+ * blocks of four rows, two and one by up to 16 tokens, rows not a
  * multiple of 32), and the attention's scale_add. */
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 static const uint32_t TYPES[] = { MT_TYPE_F32, MT_TYPE_F16, MT_TYPE_BF16, MT_TYPE_Q4_0, MT_TYPE_Q8_0,
                                   MT_TYPE_MXFP4, MT_TYPE_Q4_K, MT_TYPE_Q5_K, MT_TYPE_Q6_K };
 #define N_TYPES (sizeof TYPES / sizeof *TYPES)
-enum { MAX_N = 512, MAX_T = 27, R = 5, STRIDE = R + 2 };
+enum { MAX_N = 512, MAX_T = 27, R = 7, STRIDE = R + 2 }; /* 7 rows: a run of four, a pair, one */
 
 /* sum_i w[i] x[i] in double, and sum_i |w[i] x[i]| (the scale of float32's summation error) */
 static double ref_dot(const float *w, const float *x, int64_t n, double *mag) {
@@ -50,7 +50,7 @@ static void check_set(const mt_kernels *k) {
         for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++) {
             int64_t n = lengths[li];
             if (n % info->block_size) continue;
-            /* R rows of the format, one after the other (runs of 2 and a lone row) */
+            /* R rows of the format, one after the other */
             uint64_t rb = mt_row_bytes(type, (uint64_t)n);
             for (int r = 0; r < R; r++) {
                 t_random_row(type, n, &rng, raw + r * rb);

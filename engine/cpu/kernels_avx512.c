@@ -272,56 +272,55 @@ static inline __m512 reduce16(__m512 a[16]) {
     DEFINE_GROUP(FMT, 1, 2)                                                                                       \
     DEFINE_GROUP(FMT, 1, 4)                                                                                       \
     DEFINE_GROUP(FMT, 1, 8)                                                                                       \
-    DEFINE_GROUP(FMT, 1, 16)                                                                                      \
+    DEFINE_GROUP(FMT, 2, 4)                                                                                       \
     DEFINE_GROUP(FMT, 2, 1)                                                                                       \
     DEFINE_GROUP(FMT, 2, 2)                                                                                       \
     DEFINE_GROUP(FMT, 2, 3)                                                                                       \
-    DEFINE_GROUP(FMT, 2, 4)                                                                                       \
-    DEFINE_GROUP(FMT, 2, 5)                                                                                       \
-    DEFINE_GROUP(FMT, 2, 6)                                                                                       \
-    DEFINE_GROUP(FMT, 2, 7)                                                                                       \
-    DEFINE_GROUP(FMT, 2, 8)                                                                                       \
-    /* two rows against the last T % 8 tokens, in one pass (an expert's token count is rarely a multiple of 8) */  \
-    static void tail2_##FMT(const uint8_t *row, size_t row_bytes, const float *xp, size_t T, size_t G, int64_t chunks, \
+    DEFINE_GROUP(FMT, 4, 1)                                                                                       \
+    DEFINE_GROUP(FMT, 4, 2)                                                                                       \
+    DEFINE_GROUP(FMT, 4, 3)                                                                                       \
+    DEFINE_GROUP(FMT, 4, 4)                                                                                       \
+    /* four rows (row_bytes apart) against T tokens: 4 x 4 blocks, then the last T % 4 tokens */                  \
+    static void rows4_##FMT(const uint8_t *row, size_t row_bytes, const float *xp, size_t T, int64_t chunks,      \
                             float *out, size_t out_stride, const float *bias) {                                   \
-        switch (G) {                                                                                              \
-        case 1: group_##FMT##_2x1(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
-        case 2: group_##FMT##_2x2(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
-        case 3: group_##FMT##_2x3(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
-        case 4: group_##FMT##_2x4(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
-        case 5: group_##FMT##_2x5(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
-        case 6: group_##FMT##_2x6(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
-        case 7: group_##FMT##_2x7(row, row_bytes, xp, T, chunks, out, out_stride, bias); break;                   \
+        size_t t = 0; /* a group reads its tokens' slice of each chunk: xp offset by t tokens */                 \
+        for (; T - t >= 4; t += 4) group_##FMT##_4x4(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
+        switch (T - t) {                                                                                          \
+        case 3: group_##FMT##_4x3(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); break; \
+        case 2: group_##FMT##_4x2(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); break; \
+        case 1: group_##FMT##_4x1(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); break; \
         default: break;                                                                                           \
         }                                                                                                         \
     }                                                                                                             \
-    /* one row (or, with R2 set, two rows row_bytes apart) against T tokens */                                   \
-    static void tokens_##FMT(const uint8_t *row, size_t row_bytes, bool r2, const float *xp, size_t T,           \
-                             int64_t chunks, float *out, size_t out_stride, const float *bias) {                  \
-        size_t t = 0; /* a group reads its tokens' slice of each chunk: xp offset by t tokens */                 \
-        if (r2) {                                                                                                 \
-            for (; T - t >= 8; t += 8) group_##FMT##_2x8(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
-            tail2_##FMT(row, row_bytes, xp + t * 32, T, T - t, chunks, out + t * out_stride, out_stride, bias);    \
-            return;                                                                                               \
+    /* the last rows of a run (fewer than four): two at a time, then one */                                       \
+    static void rows_tail_##FMT(const uint8_t *row, size_t row_bytes, size_t n_rows, const float *xp, size_t T,  \
+                                int64_t chunks, float *out, size_t out_stride, const float *bias) {               \
+        if (n_rows >= 2) {                                                                                        \
+            size_t t = 0;                                                                                         \
+            for (; T - t >= 4; t += 4) group_##FMT##_2x4(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
+            switch (T - t) {                                                                                      \
+            case 3: group_##FMT##_2x3(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); break; \
+            case 2: group_##FMT##_2x2(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); break; \
+            case 1: group_##FMT##_2x1(row, row_bytes, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); break; \
+            default: break;                                                                                       \
+            }                                                                                                     \
+            row += 2 * row_bytes, out += 2, bias = bias ? bias + 2 : NULL, n_rows -= 2;                           \
         }                                                                                                         \
-        for (int r = 0; r < (r2 ? 2 : 1); r++) {                                                                  \
-            const uint8_t *rr = row + r * row_bytes;                                                              \
-            const float *br = bias ? bias + r : NULL;                                                             \
-            float *o = out + r;                                                                                   \
-            size_t u = t;                                                                                         \
-            for (; T - u >= 16; u += 16) group_##FMT##_1x16(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br); \
-            if (T - u >= 8) group_##FMT##_1x8(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br), u += 8; \
-            if (T - u >= 4) group_##FMT##_1x4(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br), u += 4; \
-            if (T - u >= 2) group_##FMT##_1x2(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br), u += 2; \
-            if (T - u >= 1) group_##FMT##_1x1(rr, 0, xp + u * 32, T, chunks, o + u * out_stride, out_stride, br);  \
+        if (n_rows == 1) {                                                                                        \
+            size_t t = 0;                                                                                         \
+            for (; T - t >= 8; t += 8) group_##FMT##_1x8(row, 0, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
+            if (T - t >= 4) group_##FMT##_1x4(row, 0, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 4; \
+            if (T - t >= 2) group_##FMT##_1x2(row, 0, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias), t += 2; \
+            if (T - t >= 1) group_##FMT##_1x1(row, 0, xp + t * 32, T, chunks, out + t * out_stride, out_stride, bias); \
         }                                                                                                         \
     }                                                                                                             \
     static void packed_##FMT(const uint8_t *rows, size_t row_bytes, size_t n_rows, const float *xp, size_t T,    \
                              int64_t chunks, float *out, size_t out_stride, const float *bias) {                  \
         size_t r = 0;                                                                                             \
-        for (; n_rows - r >= 2; r += 2)                                                                           \
-            tokens_##FMT(rows + r * row_bytes, row_bytes, true, xp, T, chunks, out + r, out_stride, bias ? bias + r : NULL); \
-        if (r < n_rows) tokens_##FMT(rows + r * row_bytes, row_bytes, false, xp, T, chunks, out + r, out_stride, bias ? bias + r : NULL); \
+        for (; n_rows - r >= 4; r += 4)                                                                           \
+            rows4_##FMT(rows + r * row_bytes, row_bytes, xp, T, chunks, out + r, out_stride, bias ? bias + r : NULL); \
+        if (r < n_rows)                                                                                           \
+            rows_tail_##FMT(rows + r * row_bytes, row_bytes, n_rows - r, xp, T, chunks, out + r, out_stride, bias ? bias + r : NULL); \
     }
 
 DEFINE_FORMAT(q8_0)
