@@ -10,12 +10,12 @@ static bool load_lib(const char *what, const char *soname, const char *const *na
     void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
-        snprintf(why, why_cap, "%s (%s) could not be loaded: %s", what, soname, e ? e : "unknown error");
+        snprintf(why, why_cap, "%s could not be loaded: %s", what, e ? e : "unknown error");
         return false;
     }
     for (size_t i = 0; i < n; i++)
         if (!(*slots[i] = dlsym(h, names[i]))) {
-            snprintf(why, why_cap, "%s (%s) lacks %s", what, soname, names[i]);
+            snprintf(why, why_cap, "%s: %s lacks %s", what, soname, names[i]);
             return false;
         }
     return true;
@@ -30,7 +30,7 @@ static bool la_loaded;
 static void load_lapacke(void) {
     static const char *const names[] = { "LAPACKE_dsyev", "cblas_dsyrk" };
     void **const slots[] = { (void **)&la.dsyev, (void **)&la.dsyrk };
-    la_loaded = load_lib("LAPACKE", "liblapacke.so.3", names, slots, 2, la_why, sizeof la_why);
+    la_loaded = load_lib("LAPACKE (Debian: apt-get install liblapacke)", "liblapacke.so.3", names, slots, 2, la_why, sizeof la_why);
 }
 
 const mt_linalg *mt_linalg_get(mt_err *err) {
@@ -50,7 +50,7 @@ static void load_linear(void) {
                                          "predict_probability", "free_and_destroy_model" };
     void **const slots[] = { (void **)&lin.set_print_string_function, (void **)&lin.check_parameter, (void **)&lin.train,
                              (void **)&lin.get_labels, (void **)&lin.predict_probability, (void **)&lin.free_and_destroy_model };
-    lin_loaded = load_lib("liblinear", "liblinear.so.4", names, slots, 6, lin_why, sizeof lin_why);
+    lin_loaded = load_lib("liblinear (Debian: apt-get install liblinear4)", "liblinear.so.4", names, slots, 6, lin_why, sizeof lin_why);
 }
 
 const mt_liblinear *mt_liblinear_get(mt_err *err) {

@@ -20,7 +20,8 @@ typedef struct mt_linalg {
 } mt_linalg;
 
 /* The functions, loaded once (thread-safe); NULL with err set ("LAPACKE
- * (liblapacke.so.3) could not be loaded: <why>") when the library is absent. */
+ * (Debian: apt-get install liblapacke) could not be loaded: <dlerror>") when
+ * the library is absent. */
 const mt_linalg *mt_linalg_get(mt_err *err);
 
 /* liblinear's functions, as linear.h declares them */

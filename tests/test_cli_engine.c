@@ -270,9 +270,18 @@ static void cpu_profile_and_kernel_choice(void) {
     proc_free(&r);
     setenv("MOETOP_KERNELS", "sse9", 1);
     r = run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--threads", "1", NULL);
-    CHECKF(r.status == 0 && strstr(r.err, "MOETOP_KERNELS=sse9: no such kernel set") && !strstr(r.out, "(sse9"), "exit %d: %s", r.status, r.err);
+    CHECKF(r.status == 0 && strstr(r.err, "MOETOP_KERNELS=sse9: not a kernel set") && !strstr(r.out, "(sse9"), "exit %d: %s", r.status, r.err);
     proc_free(&r);
     unsetenv("MOETOP_KERNELS");
+    /* the old switch: on for 1, off for 0 and empty */
+    static const struct { const char *v; bool portable; } sw[] = { { "1", true }, { "0", false }, { "", false }, { "no", false } };
+    for (size_t i = 0; i < sizeof sw / sizeof *sw; i++) {
+        setenv("MOETOP_PORTABLE_KERNELS", sw[i].v, 1);
+        r = run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--threads", "1", NULL);
+        CHECKF(r.status == 0 && (strstr(r.out, "C (c kernels)") != NULL) == sw[i].portable, "MOETOP_PORTABLE_KERNELS='%s': %s", sw[i].v, r.out);
+        proc_free(&r);
+    }
+    unsetenv("MOETOP_PORTABLE_KERNELS");
 }
 
 /* The thread count: --threads, else $MOETOP_THREADS, else every core; a bad variable is exit 2. */

@@ -13,7 +13,10 @@
 #   lavapipe: llama-bench -ngl 99 -p 64 -n 16 -r 1  vs  moetop bench --backend vulkan -p 64 -n 16
 # llama-bench decodes from an empty context; moetop decodes after its prompt.
 # BENCH_KEEP=1 keeps the raw outputs (the folder is named on the first line).
+# Exit status 1 when a given anchor is not a working llama-bench (moetop's own
+# figure is still printed), else 0.
 set -u
+status=0
 model=$1 moetop=$2 cpu_anchor=${3:-} vk_anchor=${4:-} rounds=${5:-3}
 tmp=$(mktemp -d) || exit 1
 [ -n "${BENCH_KEEP:-}" ] && echo "keeping $tmp"
@@ -42,8 +45,11 @@ compare() {
         "$moetop" bench -m "$model" $margs | tail -n 1
         return
     fi
-    if [ ! -x "$anchor" ]; then
-        echo "$label: $anchor is not an executable llama-bench: skipped"
+    if [ ! -x "$anchor" ] || [ -d "$anchor" ]; then
+        echo "$label: $anchor is not an executable llama-bench: moetop alone"
+        # shellcheck disable=SC2086
+        "$moetop" bench -m "$model" $margs | tail -n 1
+        status=1
         return
     fi
     : > "$tmp/m.pre" && : > "$tmp/m.dec" && : > "$tmp/l.pre" && : > "$tmp/l.dec" && : > "$tmp/r.pre" && : > "$tmp/r.dec"
@@ -55,8 +61,13 @@ compare() {
             return
         fi
         # shellcheck disable=SC2086
-        if ! "$anchor" -m "$model" $largs -o csv > "$tmp/l.csv" 2> "$tmp/l.err"; then
-            echo "$label: llama-bench failed: $(grep -v '^ggml_\|^load' "$tmp/l.err" | tail -n 1)"
+        code=0
+        "$anchor" -m "$model" $largs -o csv > "$tmp/l.csv" 2> "$tmp/l.err" || code=$?
+        if [ "$code" != 0 ]; then
+            msg=$(grep -v '^[[:space:]]*$' "$tmp/l.err" | tail -n 1)
+            echo "$label: $anchor failed (exit $code): ${msg:-no message}"
+            awk -v p="$(json_num "$tmp/m.json" prefill_tok_s)" -v d="$(json_num "$tmp/m.json" decode_tok_s)" 'BEGIN { printf "  moetop alone: prefill %.1f tok/s, decode %.1f tok/s\n", p, d }'
+            status=1
             return
         fi
         mp=$(json_num "$tmp/m.json" prefill_tok_s) md=$(json_num "$tmp/m.json" decode_tok_s)
@@ -70,14 +81,20 @@ compare() {
         awk -v a="$md" -v b="$ld" 'BEGIN { print a / b }' >> "$tmp/r.dec"
         r=$((r + 1))
     done
-    printf '%-34s %14s %16s %12s   (%s rounds, medians)\n' "$label" "moetop tok/s" "llama.cpp tok/s" "ratio" "$rounds"
+    printf '%-30s %14s %16s %8s   %s\n' "$label" "moetop tok/s" "llama.cpp tok/s" "ratio" "every round's ratio"
     for t in pre dec; do
         name=$([ "$t" = pre ] && echo "  prefill" || echo "  decode")
-        printf '%-34s %14.1f %16.1f %11.2fx   (ratios %s)\n' "$name" "$(median < "$tmp/m.$t")" "$(median < "$tmp/l.$t")" \
+        printf '%-30s %14.1f %16.1f %7.2fx   %s\n' "$name" "$(median < "$tmp/m.$t")" "$(median < "$tmp/l.$t")" \
             "$(median < "$tmp/r.$t")" "$(sort -g "$tmp/r.$t" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
+        sort -g "$tmp/r.$t" | awk -v what="$name" 'NR == 1 { lo = $1 } { hi = $1 } END {
+            if (lo > 0 && hi / lo > 1.3) printf "%-30s   rounds disagree by %.0f%%: the machine was busy; the median is a rough figure (BENCH_ROUNDS=9, or a quieter moment)\n", "", 100 * (hi / lo - 1) }'
     done
 }
 
-echo "moetop against llama.cpp on $(basename "$model"), same run:"
+echo "moetop against llama.cpp on $(basename "$model"), in the same run: each of $rounds rounds runs moetop bench (a warm-up,"
+echo "then one measured prefill and decode) and then llama-bench (its own warm-up, then the mean of its repetitions); the"
+echo "tok/s are medians over the rounds, the ratio is the median of the rounds' moetop / llama.cpp (above 1: moetop faster)."
+echo "Load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) (on a machine with $(nproc 2>/dev/null || echo ?) cores: more than a little means other work skews both sides)"
 compare "CPU, 2 threads (-p 64 -n 32)" "$cpu_anchor" "--threads 2 -p 64 -n 32" "-t 2 -p 64 -n 32 -r 2"
 compare "lavapipe (-p 64 -n 16)" "$vk_anchor" "--backend vulkan -p 64 -n 16" "-ngl 99 -p 64 -n 16 -r 1"
+exit $status

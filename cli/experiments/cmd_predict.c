@@ -225,7 +225,7 @@ static int run_predict(const cli_command *cmd, cli_args *a) {
     for (uint32_t p = 0; !rc && p < ctx.n_pairs; p++) {
         char why[300];
         if (ctx.train[p].n == 0 || ctx.test[p].n == 0) rc = cli_error(CLI_EXIT_USAGE, "too few tokens to train on part and score the rest");
-        else if (!mt_predict_evaluate(&ctx.train[p], &ctx.test[p], k, kp, res[p], why, sizeof why)) rc = cli_error(CLI_EXIT_FAIL, "%s", why);
+        else if (!mt_predict_evaluate(&ctx.train[p], &ctx.test[p], k, kp, res[p], why, sizeof why)) rc = cli_error(CLI_EXIT_FAIL, "predict: %s", why);
     }
     if (!rc && cli_has(a, "--json")) {
         mt_json j = { 0 };

@@ -179,7 +179,7 @@ static int run_similarity(const cli_command *cmd, cli_args *a) {
     if (cli_has(a, "--json") && cli_has(a, "--csv")) return cli_usage_error(a->cmd, "--json and --csv: give one");
     if (cli_get(a, "--svg") && !svg_check_dir(cli_get(a, "--svg"))) return CLI_EXIT_FAIL; /* before any work: a failed write */
     mt_err lerr;
-    if (!mt_linalg_get(&lerr)) return cli_error(CLI_EXIT_FAIL, "similarity: %s (Debian: apt-get install liblapacke)", lerr.msg);
+    if (!mt_linalg_get(&lerr)) return cli_error(CLI_EXIT_FAIL, "similarity: %s", lerr.msg);
     cli_model cm;
     int rc = cli_model_open(a, &cm);
     if (rc) return rc;

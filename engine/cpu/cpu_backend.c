@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../quant.h"
 #include "cpu_internal.h"
@@ -141,17 +142,26 @@ static void cpu_destroy(mt_backend *b) {
     free(c);
 }
 
+/* An environment switch is on unless unset, empty, "0", "no", "false" or "off". */
+static bool env_on(const char *name) {
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") && strcasecmp(v, "no") && strcasecmp(v, "false") && strcasecmp(v, "off");
+}
+
 /* The best set, unless $MOETOP_KERNELS names one (c, avx2, avx512: for
- * tests and comparisons) or $MOETOP_PORTABLE_KERNELS is set (c). A set the
- * processor lacks is said on stderr and the best one used. */
+ * tests and comparisons) or $MOETOP_PORTABLE_KERNELS is on (c). A name that
+ * is no set, or a set the processor lacks, is said on stderr and the best
+ * one used (a speed setting is no reason to refuse to run). */
 static const mt_kernels *pick_kernels(void) {
     const char *want = getenv("MOETOP_KERNELS");
-    if (getenv("MOETOP_PORTABLE_KERNELS") && !(want && *want)) want = "c";
+    if (!(want && *want) && env_on("MOETOP_PORTABLE_KERNELS")) want = "c";
     if (!want || !*want) return mt_kernels_best();
     const mt_kernels *k = mt_kernels_named(want);
     if (k) return k;
+    bool known = !strcmp(want, "c") || !strcmp(want, "avx2") || !strcmp(want, "avx512");
     k = mt_kernels_best();
-    fprintf(stderr, "moetop: MOETOP_KERNELS=%s: no such kernel set on this processor (c, avx2, avx512); using %s\n", want, k->name);
+    fprintf(stderr, "moetop: MOETOP_KERNELS=%s: %s; using %s\n", want,
+            known ? "this processor lacks that kernel set" : "not a kernel set (c, avx2 or avx512)", k->name);
     return k;
 }
 

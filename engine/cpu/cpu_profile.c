@@ -61,7 +61,8 @@ static void report(mt_backend *b, void *file) {
     FILE *out = file;
     double total = 0.0;
     for (int k = 0; k < P_KINDS; k++) total += (double)c->profile_ns[k];
-    fprintf(out, "wall time per op on %s (every op runs to its end before the next):\n", b->device);
+    fprintf(out, "wall time per op on %s, every op since the backend started (a bench's warm-up included;\n"
+                 "each op runs to its end before the next):\n", b->device);
     fprintf(out, "  %-16s %10s %12s %12s %7s\n", "op", "calls", "total ms", "mean us", "share");
     for (int k = 0; k < P_KINDS; k++) {
         if (!c->profile_count[k]) continue;
