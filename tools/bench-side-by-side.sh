@@ -12,6 +12,9 @@
 #   CPU:      llama-bench -t 2 -p 64 -n 32 -r 2   vs  moetop bench --threads 2 -p 64 -n 32
 #   lavapipe: llama-bench -ngl 99 -p 64 -n 16 -r 1  vs  moetop bench --backend vulkan -p 64 -n 16
 # llama-bench decodes from an empty context; moetop decodes after its prompt.
+# ggml-vulkan skips CPU devices (lavapipe) unless GGML_VK_VISIBLE_DEVICES
+# names them: without it the lavapipe anchor runs on llama.cpp's CPU backend,
+# which the table then says.
 # BENCH_KEEP=1 keeps the raw outputs (the folder is named on the first line).
 # Exit status 1 when a given anchor is not a working llama-bench (moetop's own
 # figure is still printed), else 0.
@@ -82,6 +85,10 @@ compare() {
         r=$((r + 1))
     done
     printf '%-30s %14s %16s %8s   %s\n' "$label" "moetop tok/s" "llama.cpp tok/s" "ratio" "every round's ratio"
+    if grep -q "No devices found" "$tmp/l.err" 2>/dev/null; then
+        echo "  (llama.cpp found no Vulkan device it would use, so it ran on its CPU backend: ggml-vulkan skips CPU devices"
+        echo "   such as lavapipe unless GGML_VK_VISIBLE_DEVICES names them; GGML_VK_VISIBLE_DEVICES=0 make bench puts it there)"
+    fi
     for t in pre dec; do
         name=$([ "$t" = pre ] && echo "  prefill" || echo "  decode")
         printf '%-30s %14.1f %16.1f %7.2fx   %s\n' "$name" "$(median < "$tmp/m.$t")" "$(median < "$tmp/l.$t")" \
