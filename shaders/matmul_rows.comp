@@ -8,10 +8,12 @@
 // lane there); weights and x are read 16 bytes at a time where aligned
 // (fast = 1), element by element otherwise. Same bindings and push block as
 // matmul.comp.
+#define WEIGHTS_TEXEL 4
 #include "weights_read.glsl"
 
 layout(local_size_x = 16) in; // ROWS_WORKGROUP in engine/vulkan/vk_ops.c
-layout(std430, binding = 0) readonly buffer Weights4 { uvec4 W4[]; }; // binding 0 again, 16 bytes at a time
+layout(binding = 0) uniform usamplerBuffer WT4; // the weights again, 16 bytes a texel
+uvec4 w4_at(uint i) { return texelFetch(WT4, int(i)); }
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };

@@ -5,11 +5,13 @@
 // four rows of one expert (workgroup y indexes the chunk's experts that have
 // tokens, dispatched indirectly from the plan), looping over the expert's
 // entries. Same bindings and push block as moe_matmul.comp.
+#define WEIGHTS_TEXEL 5
 #include "weights_read.glsl"
 #include "moe_layout.glsl"
 
 layout(local_size_x = 16) in; // ROWS_WORKGROUP in engine/vulkan/vk_ops.c
-layout(std430, binding = 0) readonly buffer Weights4 { uvec4 W4[]; };
+layout(binding = 0) uniform usamplerBuffer WT4; // the weights again, 16 bytes a texel
+uvec4 w4_at(uint i) { return texelFetch(WT4, int(i)); }
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };

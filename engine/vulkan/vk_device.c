@@ -78,6 +78,7 @@ static void describe(mt_vk *vk, VkPhysicalDevice pd, mt_vk_device_info *in) {
     in->max_storage_range = lim->maxStorageBufferRange;
     in->max_allocation = m3.maxMemoryAllocationSize;
     in->storage_align = (uint32_t)lim->minStorageBufferOffsetAlignment;
+    in->max_texel_elements = lim->maxTexelBufferElements;
     VkPhysicalDeviceMemoryProperties mem;
     vk->f.vkGetPhysicalDeviceMemoryProperties(pd, &mem);
     for (uint32_t h = 0; h < mem.memoryHeapCount; h++)

@@ -13,6 +13,8 @@ struct mt_buf {
     VkDeviceMemory memory;
     uint64_t bytes;
     void *host; /* mapped when host-visible */
+    /* texel views of the whole buffer from byte 0, made on first use (vk_bind_texel) */
+    VkBufferView view[2];
 };
 
 /* One uploaded weight (or float vector): its chunks, each a whole number of
@@ -84,10 +86,16 @@ typedef struct vk_bind {
     VkBuffer buffer;
     VkDeviceSize offset, range;
     uint32_t elem; /* 4-byte elements from offset to the tensor */
+    VkBufferView view; /* for a binding the pipeline declares a texel buffer */
 } vk_bind;
 
 vk_bind vk_bind_ten(vk_backend *v, mt_ten t);
 vk_bind vk_bind_buf(vk_backend *v, mt_buf *b);
+/* A uniform texel buffer view of a whole buffer: VK_TEXEL_U4 (R32G32B32A32_UINT, 16 bytes a texel)
+ * or VK_TEXEL_U1 (R32_UINT, 4 bytes); the weights of the row kernels are read through these
+ * (on lavapipe a texel fetch reads eight lanes at once, a storage-buffer load lane by lane). */
+enum { VK_TEXEL_U4, VK_TEXEL_U1 };
+vk_bind vk_bind_texel(vk_backend *v, mt_buf *b, int which);
 /* Records a dispatch of kind (spec: its specialization values) with its bindings and push block. */
 void vk_dispatch(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2], const vk_bind *binds, const void *push, uint32_t gx, uint32_t gy,
                  uint32_t gz);

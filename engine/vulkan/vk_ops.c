@@ -101,7 +101,9 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
     vk_bind xb = vk_bind_ten(v, x), bb = vector(v, bias, "bias"), yb = vk_bind_ten(v, y);
     for (uint32_t c = 0; c < vw->n_chunks; c++) {
         const vk_chunk *ch = &vw->chunks[c];
-        vk_bind binds[4] = { vk_bind_buf(v, ch->buf), xb, bb, yb };
+        /* the row kernels read the weights through texel views (binding 0: 16 bytes, 4: 4 bytes) */
+        vk_bind binds[5] = { v->row_per_invocation ? vk_bind_texel(v, ch->buf, VK_TEXEL_U4) : vk_bind_buf(v, ch->buf), xb, bb, yb,
+                             v->row_per_invocation ? vk_bind_texel(v, ch->buf, VK_TEXEL_U1) : vk_bind_buf(v, ch->buf) };
         mt_push_matmul p = {
             .n_in = (uint32_t)w->in, .y_stride = (uint32_t)w->out, .row0 = (uint32_t)ch->first_unit, .rows = (uint32_t)ch->units,
             .row_bytes = (uint32_t)vw->row_bytes, .T = T, .x_off = xb.elem, .y_off = yb.elem, .bias_off = bb.elem,
@@ -171,6 +173,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
         !vk_scratch(v, &v->up, entries * a->ff * 4) || !vk_scratch(v, &v->ys, entries * a->d * 4))
         return false;
     uint32_t epc = v->experts_per_chunk, n_chunks = gate->n_chunks;
+    bool rows = v->row_per_invocation;
     vk_bind sel = vk_bind_ten(v, a->route.experts), wts = vk_bind_ten(v, a->route.weights), nsel = vk_bind_ten(v, a->route.n_sel);
     vk_bind plan = vk_bind_buf(v, v->plan), iv = vk_bind_buf(v, v->iv), h = vk_bind_ten(v, a->h);
     vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys), out = vk_bind_ten(v, a->out);
@@ -187,7 +190,9 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     vk_bind gu_out[2] = { g, u };
     for (int which = 0; which < 2; which++)
         for (uint32_t c = 0; c < n_chunks; c++) {
-            vk_bind binds[5] = { vk_bind_buf(v, gu[which]->chunks[c].buf), h, vector(v, gu_bias[which], "expert bias"), gu_out[which], plan };
+            mt_buf *wb = gu[which]->chunks[c].buf;
+            vk_bind binds[6] = { rows ? vk_bind_texel(v, wb, VK_TEXEL_U4) : vk_bind_buf(v, wb), h, vector(v, gu_bias[which], "expert bias"),
+                                 gu_out[which], plan, rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb) };
             mt_push_moe_matmul p = { (uint32_t)w->gate.in, a->ff, (uint32_t)gu[which]->row_bytes, (uint32_t)gu[which]->unit_bytes, E, T, c, c * epc, 1,
                                      h.elem, binds[2].elem, ROWS_PER_GROUP, rows_fast(gu[which], w->gate.in, h.elem) };
             uint32_t spec[2] = { gu[which]->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
@@ -203,7 +208,9 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     }
     /* down: rows of d from each entry's activation, times the entry's weight */
     for (uint32_t c = 0; c < n_chunks; c++) {
-        vk_bind binds[5] = { vk_bind_buf(v, down->chunks[c].buf), g, vector(v, w->down_bias, "expert bias"), ys, plan };
+        mt_buf *wb = down->chunks[c].buf;
+        vk_bind binds[6] = { rows ? vk_bind_texel(v, wb, VK_TEXEL_U4) : vk_bind_buf(v, wb), g, vector(v, w->down_bias, "expert bias"), ys, plan,
+                             rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb) };
         mt_push_moe_matmul p = { a->ff, a->d, (uint32_t)down->row_bytes, (uint32_t)down->unit_bytes, E, T, c, c * epc, 0, 0, binds[2].elem, ROWS_PER_GROUP,
                                  rows_fast(down, a->ff, 0) };
         uint32_t spec[2] = { down->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };

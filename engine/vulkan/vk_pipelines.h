@@ -21,6 +21,7 @@ typedef struct mt_vk_pipeline_desc {
     const uint32_t *spirv;
     size_t spirv_bytes;
     uint32_t n_bindings;       /* storage buffers 0..n-1 */
+    uint32_t texel_mask;       /* bindings that are uniform texel buffers instead (bit i: binding i) */
     uint32_t push_bytes;
     uint32_t n_spec;           /* specialization constants 0..n-1 (u32) */
 } mt_vk_pipeline_desc;
