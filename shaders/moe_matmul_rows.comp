@@ -15,16 +15,26 @@ uvec4 w4_at(uint i) { return texelFetch(WT4, int(i)); }
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(std430, binding = 3) buffer Y { float y[]; }; // read too when act: it holds the gate's output
 layout(std430, binding = 4) readonly buffer Plan { uint plan[]; };
 layout(push_constant) uniform Push {
     uint n_in, n_out, row_bytes, expert_bytes;
     uint E, T, chunk, first_expert;
-    uint by_token, x_off, bias_off, rows_per_group; // rows_per_group: unused here
+    uint by_token, x_off, bias_off;
+    uint act; // (rows_per_group of moe_matmul.comp) 2: this is the up product, y holds the gate's
+              // output and gets the SwiGLU of the two (swiglu.comp's formula) in place
     uint fast; // rows and x 16-byte aligned, whole blocks
 } p;
 
 #include "rows_dot.glsl"
+
+// what an entry's row r of y becomes: the product v, or with act the SwiGLU of
+// the gate's output (in y) and v, the up product
+float result(uint i, float v) {
+    if (p.act != 2u) return v;
+    float gc = min(y[i], 7.0), uc = clamp(v, -7.0, 7.0);
+    return gc / (1.0 + exp(-1.702 * gc)) * (uc + 1.0);
+}
 
 void main() {
     uint r = gl_GlobalInvocationID.x * 4u;
@@ -47,7 +57,7 @@ void main() {
             for (uint k = 0u; k < 4u; k++) {
                 vec4 v = s[k] + b;
                 if (p.by_token == 0u) v *= uintBitsToFloat(plan[plan_entry_weight(p.E, p.T) + entry[k]]);
-                for (uint c = 0u; c < n && live; c++) y[entry[k] * p.n_out + r + c] = v[c];
+                for (uint c = 0u; c < n && live; c++) y[entry[k] * p.n_out + r + c] = result(entry[k] * p.n_out + r + c, v[c]);
             }
         }
     for (; i < count; i++) {
@@ -65,6 +75,6 @@ void main() {
         }
         s += b;
         if (p.by_token == 0u) s *= uintBitsToFloat(plan[plan_entry_weight(p.E, p.T) + entry]);
-        for (uint k = 0u; k < n && live; k++) y[entry * p.n_out + r + k] = s[k];
+        for (uint k = 0u; k < n && live; k++) y[entry * p.n_out + r + k] = result(entry * p.n_out + r + k, s[k]);
     }
 }

@@ -184,22 +184,23 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
                                sel.elem, wts.elem, nsel.elem };
         vk_dispatch(v, MT_VK_MOE_PLAN, NULL, binds, &p, 1, 1, 1);
     }
-    /* gate and up: rows of ff from each token's h; then the activation in place in gate */
+    /* gate and up: rows of ff from each token's h; then the activation in place in gate (the row
+     * kernels apply it as the up product is written: one dispatch fewer) */
     const vk_weight *gu[2] = { gate, up };
     const float *gu_bias[2] = { w->gate_bias, w->up_bias };
-    vk_bind gu_out[2] = { g, u };
+    vk_bind gu_out[2] = { g, rows ? g : u };
     for (int which = 0; which < 2; which++)
         for (uint32_t c = 0; c < n_chunks; c++) {
             mt_buf *wb = gu[which]->chunks[c].buf;
             vk_bind binds[6] = { rows ? vk_bind_texel(v, wb, VK_TEXEL_U4) : vk_bind_buf(v, wb), h, vector(v, gu_bias[which], "expert bias"),
                                  gu_out[which], plan, rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb) };
             mt_push_moe_matmul p = { (uint32_t)w->gate.in, a->ff, (uint32_t)gu[which]->row_bytes, (uint32_t)gu[which]->unit_bytes, E, T, c, c * epc, 1,
-                                     h.elem, binds[2].elem, ROWS_PER_GROUP, rows_fast(gu[which], w->gate.in, h.elem) };
+                                     h.elem, binds[2].elem, rows && which == 1 ? 2u : ROWS_PER_GROUP, rows_fast(gu[which], w->gate.in, h.elem) };
             uint32_t spec[2] = { gu[which]->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
             vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                                  (mt_plan_indirect(E) + c * 3ull) * 4);
         }
-    {
+    if (!rows) {
         vk_bind binds[3] = { g, u, plan };
         mt_push_swiglu p = { a->ff, E };
         uint64_t groups = div_up(entries * a->ff, 64);
