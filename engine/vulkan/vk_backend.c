@@ -279,6 +279,7 @@ void vk_dispatch_indirect(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2]
 static void be_copy(mt_backend *b, mt_ten dst, mt_ten src, uint64_t bytes) {
     vk_backend *v = (vk_backend *)b;
     if (!bytes) return;
+    vk_flush_pending(v);
     VkCommandBuffer cb = vk_cmd(v);
     VkBufferCopy region = { src.off, dst.off, bytes };
     v->vk.f.vkCmdCopyBuffer(cb, src.buf->buffer, dst.buf->buffer, 1, &region);
@@ -287,6 +288,7 @@ static void be_copy(mt_backend *b, mt_ten dst, mt_ten src, uint64_t bytes) {
 
 static bool be_submit(mt_backend *b, uint64_t *ticket, mt_err *err) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     if (v->failed) {
         mt_err_set(err, "%s", v->error);
         return false;

@@ -46,6 +46,21 @@ typedef struct vk_slot {
     uint8_t timed_kind[VK_MAX_TIMED];
 } vk_slot;
 
+/* An op held back so that the next may join it in one dispatch (vk_ops.c): an
+ * add followed by the RMSNorm of its sum (add_norm.comp), the queries' RoPE
+ * followed by the keys' (rope.comp's second tensor), the MoE's sum followed by
+ * the residual add of it (moe_sum_add.comp). Anything else records it first, as
+ * it would have been recorded alone. */
+enum { VK_PEND_NONE, VK_PEND_ADD, VK_PEND_ROPE, VK_PEND_MOE_SUM };
+typedef struct vk_pending {
+    int kind;
+    mt_ten a, b, out, norms;      /* add: out = a + b; moe sum: out, and b = n_sel */
+    uint32_t T, d, E;
+    int norm_a, norm_b;
+    mt_ten x, cs;                 /* rope */
+    uint32_t n_heads, half;
+} vk_pending;
+
 typedef struct vk_backend {
     mt_backend base;
     mt_vk vk;
@@ -77,6 +92,7 @@ typedef struct vk_backend {
     double profile_ns[MT_VK_KINDS];
     uint64_t profile_count[MT_VK_KINDS];
     uint64_t simulated_memory_limit; /* MOETOP_VK_MEMORY_LIMIT_MB, for tests of the too-big path; 0: none */
+    vk_pending pending;
     char error[256];       /* the first failure inside an op, reported by the next submit */
     bool failed;
 } vk_backend;
@@ -116,5 +132,7 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err);
 void vk_free_weights(vk_backend *v);
 
 void vk_ops_install(mt_backend *b);
+/* Records the op held back, if any (before a copy, a submit, any op that does not join it). */
+void vk_flush_pending(vk_backend *v);
 
 #endif

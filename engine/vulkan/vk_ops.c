@@ -62,6 +62,7 @@ static bool be_set_interventions(mt_backend *b, const mt_interventions *iv) {
 
 static void be_embed(mt_backend *b, const mt_weight *w, mt_ten ids, uint32_t T, mt_ten out) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     const vk_weight *vw = need_weight(v, w->data, "token_embd");
     if (!vw) return;
     vk_bind ib = vk_bind_ten(v, ids), ob = vk_bind_ten(v, out);
@@ -74,8 +75,22 @@ static void be_embed(mt_backend *b, const mt_weight *w, mt_ten ids, uint32_t T, 
     }
 }
 
+static bool same_ten(mt_ten a, mt_ten b) { return a.buf == b.buf && a.off == b.off; }
+
 static void be_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint32_t T, uint32_t d, float eps) {
     vk_backend *v = (vk_backend *)b;
+    vk_pending *pd = &v->pending;
+    if (pd->kind == VK_PEND_ADD && same_ten(pd->out, x) && pd->T == T && pd->d == d) {
+        /* the add before, and this norm of its sum: one dispatch */
+        vk_bind binds[6] = { vk_bind_ten(v, pd->a), vk_bind_ten(v, pd->b), vk_bind_ten(v, pd->out), vk_bind_ten(v, pd->norms), vector(v, w, "norm"),
+                             vk_bind_ten(v, out) };
+        mt_push_add_norm p = { d, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, pd->norm_a < 0 ? 3u : (uint32_t)pd->norm_a,
+                               pd->norm_b < 0 ? 3u : (uint32_t)pd->norm_b, binds[4].elem, binds[5].elem, eps };
+        pd->kind = VK_PEND_NONE;
+        vk_dispatch(v, MT_VK_ADD_NORM, NULL, binds, &p, T, 1, 1);
+        return;
+    }
+    vk_flush_pending(v);
     vk_bind binds[3] = { vk_bind_ten(v, x), vector(v, w, "norm"), vk_bind_ten(v, out) };
     mt_push_rmsnorm p = { d, binds[0].elem, binds[1].elem, binds[2].elem, eps };
     vk_dispatch(v, MT_VK_RMSNORM, NULL, binds, &p, T, 1, 1);
@@ -96,6 +111,7 @@ static bool rows_fast(const vk_weight *vw, uint64_t n_in, uint32_t x_elem) {
 
 static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, const float *bias, mt_ten y) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     const vk_weight *vw = need_weight(v, w->data, "matrix");
     if (!vw) return;
     vk_bind xb = vk_bind_ten(v, x), bb = vector(v, bias, "bias"), yb = vk_bind_ten(v, y);
@@ -121,15 +137,28 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
     }
 }
 
+static void rope(vk_backend *v, mt_ten x, uint32_t n_heads, mt_ten x2, uint32_t n_heads2, uint32_t T, uint32_t half, mt_ten cs) {
+    vk_bind binds[3] = { vk_bind_ten(v, x), vk_bind_ten(v, cs), vk_bind_ten(v, x2) };
+    mt_push_rope p = { n_heads, half, binds[0].elem, binds[1].elem, n_heads2, binds[2].elem };
+    uint32_t most = n_heads2 > n_heads ? n_heads2 : n_heads;
+    vk_dispatch(v, MT_VK_ROPE, NULL, binds, &p, div_up((uint64_t)most * half, 64), T, n_heads2 ? 2 : 1);
+}
+
 static void be_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) {
     vk_backend *v = (vk_backend *)b;
-    vk_bind binds[2] = { vk_bind_ten(v, x), vk_bind_ten(v, cs) };
-    mt_push_rope p = { n_heads, half, binds[0].elem, binds[1].elem };
-    vk_dispatch(v, MT_VK_ROPE, NULL, binds, &p, div_up((uint64_t)n_heads * half, 64), T, 1);
+    vk_pending *pd = &v->pending;
+    if (pd->kind == VK_PEND_ROPE && pd->T == T && pd->half == half && same_ten(pd->cs, cs) && !same_ten(pd->x, x)) {
+        pd->kind = VK_PEND_NONE; /* the queries' rotation before and this one (the keys'): one dispatch */
+        rope(v, pd->x, pd->n_heads, x, n_heads, T, half, cs);
+        return;
+    }
+    vk_flush_pending(v);
+    *pd = (vk_pending){ .kind = VK_PEND_ROPE, .x = x, .cs = cs, .T = T, .n_heads = n_heads, .half = half };
 }
 
 static void be_attention(mt_backend *b, const mt_attention_args *a) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     /* invocations per (head, token): as many as the shared memory holds, up to 32 */
     uint32_t width = 32, shared = v->vk.info[v->vk.chosen].max_shared_bytes;
     while (width > 1 && (uint64_t)width * (a->head_dim + 2) * 4 > shared) width /= 2;
@@ -139,15 +168,46 @@ static void be_attention(mt_backend *b, const mt_attention_args *a) {
     vk_dispatch(v, MT_VK_ATTENTION, spec, binds, &p, a->n_head, a->T, 1);
 }
 
-static void be_add(mt_backend *b, mt_ten a, mt_ten bb, mt_ten out, uint32_t T, uint32_t d, mt_ten norms, int norm_a, int norm_b) {
-    vk_backend *v = (vk_backend *)b;
+static void add(vk_backend *v, mt_ten a, mt_ten bb, mt_ten out, uint32_t T, uint32_t d, mt_ten norms, int norm_a, int norm_b) {
     vk_bind binds[4] = { vk_bind_ten(v, a), vk_bind_ten(v, bb), vk_bind_ten(v, out), vk_bind_ten(v, norms) };
     mt_push_add p = { d, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, norm_a < 0 ? 3u : (uint32_t)norm_a, norm_b < 0 ? 3u : (uint32_t)norm_b };
     vk_dispatch(v, MT_VK_ADD, NULL, binds, &p, T, 1, 1);
 }
 
+static void moe_sum(vk_backend *v, mt_ten n_sel, mt_ten out, uint32_t T, uint32_t d, uint32_t E) {
+    vk_bind binds[4] = { vk_bind_buf(v, v->ys), vk_bind_ten(v, n_sel), vk_bind_buf(v, v->plan), vk_bind_ten(v, out) };
+    mt_push_moe_sum p = { d, E, T, binds[1].elem, binds[3].elem };
+    vk_dispatch(v, MT_VK_MOE_SUM, NULL, binds, &p, div_up(d, 64), T, 1);
+}
+
+void vk_flush_pending(vk_backend *v) {
+    vk_pending pd = v->pending;
+    v->pending.kind = VK_PEND_NONE;
+    if (pd.kind == VK_PEND_ADD) add(v, pd.a, pd.b, pd.out, pd.T, pd.d, pd.norms, pd.norm_a, pd.norm_b);
+    else if (pd.kind == VK_PEND_ROPE) rope(v, pd.x, pd.n_heads, pd.x, 0, pd.T, pd.half, pd.cs);
+    else if (pd.kind == VK_PEND_MOE_SUM) moe_sum(v, pd.b, pd.out, pd.T, pd.d, pd.E);
+}
+
+static void be_add(mt_backend *b, mt_ten a, mt_ten bb, mt_ten out, uint32_t T, uint32_t d, mt_ten norms, int norm_a, int norm_b) {
+    vk_backend *v = (vk_backend *)b;
+    vk_pending *pd = &v->pending;
+    if (pd->kind == VK_PEND_MOE_SUM && same_ten(pd->out, bb) && pd->T == T && pd->d == d) {
+        /* the MoE's sum before, and this add of it: one dispatch */
+        vk_bind binds[7] = { vk_bind_buf(v, v->ys), vk_bind_ten(v, pd->b), vk_bind_buf(v, v->plan), vk_bind_ten(v, pd->out), vk_bind_ten(v, a),
+                             vk_bind_ten(v, out), vk_bind_ten(v, norms) };
+        mt_push_moe_sum_add p = { d, pd->E, T, binds[1].elem, binds[3].elem, binds[4].elem, binds[5].elem, binds[6].elem,
+                                  norm_a < 0 ? 3u : (uint32_t)norm_a, norm_b < 0 ? 3u : (uint32_t)norm_b };
+        pd->kind = VK_PEND_NONE;
+        vk_dispatch(v, MT_VK_MOE_SUM_ADD, NULL, binds, &p, T, 1, 1);
+        return;
+    }
+    vk_flush_pending(v);
+    *pd = (vk_pending){ .kind = VK_PEND_ADD, .a = a, .b = bb, .out = out, .norms = norms, .T = T, .d = d, .norm_a = norm_a, .norm_b = norm_b };
+}
+
 static void be_route(mt_backend *b, mt_ten z, uint32_t layer, uint32_t model_k, uint32_t T, uint32_t E, const mt_route_out *o) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     vk_bind binds[6] = { vk_bind_ten(v, z), vk_bind_buf(v, v->iv), vk_bind_ten(v, o->experts), vk_bind_ten(v, o->weights),
                          vk_bind_ten(v, o->n_sel), vk_bind_ten(v, o->margin) };
     mt_push_route p = { T, E, model_k, layer, v->iv_host.n_layer, binds[0].elem, binds[2].elem, binds[3].elem, binds[4].elem, binds[5].elem };
@@ -163,6 +223,7 @@ static uint32_t max_selected(const vk_backend *v, uint32_t layer, uint32_t model
 
 static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     const mt_layer_weights *w = a->w;
     const vk_weight *gate = need_weight(v, w->gate.data, "gate"), *up = need_weight(v, w->up.data, "up"),
                     *down = need_weight(v, w->down.data, "down");
@@ -176,7 +237,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     bool rows = v->row_per_invocation;
     vk_bind sel = vk_bind_ten(v, a->route.experts), wts = vk_bind_ten(v, a->route.weights), nsel = vk_bind_ten(v, a->route.n_sel);
     vk_bind plan = vk_bind_buf(v, v->plan), iv = vk_bind_buf(v, v->iv), h = vk_bind_ten(v, a->h);
-    vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys), out = vk_bind_ten(v, a->out);
+    vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys);
     {
         vk_bind binds[5] = { sel, wts, nsel, iv, plan };
         uint32_t rows_per_group = v->row_per_invocation ? ROWS_WORKGROUP * 4 : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
@@ -218,11 +279,8 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
         vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                              (mt_plan_indirect(E) + (MT_MOE_MAX_CHUNKS + c) * 3ull) * 4);
     }
-    {
-        vk_bind binds[4] = { ys, nsel, plan, out };
-        mt_push_moe_sum p = { a->d, E, T, nsel.elem, out.elem };
-        vk_dispatch(v, MT_VK_MOE_SUM, NULL, binds, &p, div_up(a->d, 64), T, 1);
-    }
+    /* the weighted sum: held back, as the residual add of it follows */
+    v->pending = (vk_pending){ .kind = VK_PEND_MOE_SUM, .b = a->route.n_sel, .out = a->out, .T = T, .d = a->d, .E = E };
     return true;
 }
 

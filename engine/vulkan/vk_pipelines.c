@@ -23,7 +23,7 @@ const mt_vk_pipeline_desc mt_vk_pipeline_table[MT_VK_KINDS] = {
     MT_PIPE(MT_VK_EMBED, embed, 3, mt_push_embed, 1),                /* TYPE */
     MT_PIPE(MT_VK_RMSNORM, rmsnorm, 3, mt_push_rmsnorm, 0),
     MT_PIPE(MT_VK_ADD, add, 4, mt_push_add, 0),
-    MT_PIPE(MT_VK_ROPE, rope, 2, mt_push_rope, 0),
+    MT_PIPE(MT_VK_ROPE, rope, 3, mt_push_rope, 0),
     MT_PIPE(MT_VK_ATTENTION, attention, 5, mt_push_attention, 2),    /* workgroup width, HEAD_DIM */
     MT_PIPE(MT_VK_ROUTE, route, 6, mt_push_route, 0),
     MT_PIPE(MT_VK_MOE_PLAN, moe_plan, 5, mt_push_moe_plan, 0),
@@ -31,6 +31,8 @@ const mt_vk_pipeline_desc mt_vk_pipeline_table[MT_VK_KINDS] = {
     MT_PIPE_T(MT_VK_MOE_MATMUL_ROWS, moe_matmul_rows, 6, 0x21, mt_push_moe_matmul, 2), /* TYPE, BROADCAST; texels 0 and 5 */
     MT_PIPE(MT_VK_SWIGLU, swiglu, 3, mt_push_swiglu, 0),
     MT_PIPE(MT_VK_MOE_SUM, moe_sum, 4, mt_push_moe_sum, 0),
+    MT_PIPE(MT_VK_ADD_NORM, add_norm, 6, mt_push_add_norm, 0),       /* add then rmsnorm (vk_ops.c fuses the pair) */
+    MT_PIPE(MT_VK_MOE_SUM_ADD, moe_sum_add, 7, mt_push_moe_sum_add, 0), /* moe_sum then add */
 };
 
 /* $XDG_CACHE_HOME/moetop (or ~/.cache/moetop), made if missing; "" when neither is known. */
