@@ -1,7 +1,7 @@
 // Dot products of weight rows with x for the per-invocation kernels
 // (matmul_rows.comp, moe_matmul_rows.comp): no private arrays, x's block
 // loaded once for four rows, 16-byte loads where aligned. Needs
-// weights_read.glsl, bindings W4 (binding 0 as uvec4) and x / x4 (binding 1),
+// weights_read.glsl, w4_at (16 bytes of weights), x (binding 1) and x4_at (16 bytes of x),
 // and p.n_in in the push block.
 
 vec4 f32x4(uvec4 q) { return uintBitsToFloat(q); }
@@ -67,12 +67,12 @@ layout(constant_id = 1) const uint BROADCAST = 0u;
 
 X8 load_x8(uint xq) {
     if (BROADCAST != 0u) {
-        vec4 mine = x4[xq + (gl_SubgroupInvocationID & 7u)];
+        vec4 mine = x4_at(xq + (gl_SubgroupInvocationID & 7u));
         uint g = gl_SubgroupInvocationID & ~7u; // the first lane of this lane's group of 8
         return X8(subgroupShuffle(mine, g), subgroupShuffle(mine, g + 1u), subgroupShuffle(mine, g + 2u), subgroupShuffle(mine, g + 3u),
                   subgroupShuffle(mine, g + 4u), subgroupShuffle(mine, g + 5u), subgroupShuffle(mine, g + 6u), subgroupShuffle(mine, g + 7u));
     }
-    return X8(x4[xq], x4[xq + 1u], x4[xq + 2u], x4[xq + 3u], x4[xq + 4u], x4[xq + 5u], x4[xq + 6u], x4[xq + 7u]);
+    return X8(x4_at(xq), x4_at(xq + 1u), x4_at(xq + 2u), x4_at(xq + 3u), x4_at(xq + 4u), x4_at(xq + 5u), x4_at(xq + 6u), x4_at(xq + 7u));
 }
 
 // block b (32 elements) of the row at byte offset row, dotted with x

@@ -78,7 +78,7 @@ fail:
 
 static void destroy_buf(vk_backend *v, mt_buf *b) {
     if (!b) return;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (b->view[i]) v->vk.f.vkDestroyBufferView(v->vk.dev, b->view[i], NULL);
     v->vk.f.vkDestroyBuffer(v->vk.dev, b->buffer, NULL);
     v->vk.f.vkFreeMemory(v->vk.dev, b->memory, NULL); /* unmaps too */
@@ -211,11 +211,14 @@ vk_bind vk_bind_texel(vk_backend *v, mt_buf *b, int which) {
     vk_bind bind = { b->buffer, 0, 0, 0, VK_NULL_HANDLE };
     if (!b->view[which]) {
         const mt_vk_device_info *in = &v->vk.info[v->vk.chosen];
-        uint64_t texel = which == VK_TEXEL_U4 ? 16 : 4, size = ((b->bytes + 3) & ~3ull) + 16; /* as vk_buf_new made it */
+        uint64_t texel = which == VK_TEXEL_U1 ? 4 : 16, size = ((b->bytes + 3) & ~3ull) + 16; /* as vk_buf_new made it */
         uint64_t n = size / texel;
         if (n > in->max_texel_elements) n = in->max_texel_elements;
         VkBufferViewCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO, .buffer = b->buffer,
-                                      .format = which == VK_TEXEL_U4 ? VK_FORMAT_R32G32B32A32_UINT : VK_FORMAT_R32_UINT, .offset = 0,
+                                      .format = which == VK_TEXEL_U4   ? VK_FORMAT_R32G32B32A32_UINT
+                                                : which == VK_TEXEL_U1 ? VK_FORMAT_R32_UINT
+                                                                       : VK_FORMAT_R32G32B32A32_SFLOAT,
+                                      .offset = 0,
                                       .range = n * texel };
         if (v->vk.f.vkCreateBufferView(v->vk.dev, &ci, NULL, &b->view[which]) != VK_SUCCESS) {
             b->view[which] = VK_NULL_HANDLE;

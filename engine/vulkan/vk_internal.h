@@ -14,7 +14,7 @@ struct mt_buf {
     uint64_t bytes;
     void *host; /* mapped when host-visible */
     /* texel views of the whole buffer from byte 0, made on first use (vk_bind_texel) */
-    VkBufferView view[2];
+    VkBufferView view[3];
 };
 
 /* One uploaded weight (or float vector): its chunks, each a whole number of
@@ -110,7 +110,7 @@ vk_bind vk_bind_buf(vk_backend *v, mt_buf *b);
 /* A uniform texel buffer view of a whole buffer: VK_TEXEL_U4 (R32G32B32A32_UINT, 16 bytes a texel)
  * or VK_TEXEL_U1 (R32_UINT, 4 bytes); the weights of the row kernels are read through these
  * (on lavapipe a texel fetch reads eight lanes at once, a storage-buffer load lane by lane). */
-enum { VK_TEXEL_U4, VK_TEXEL_U1 };
+enum { VK_TEXEL_U4, VK_TEXEL_U1, VK_TEXEL_F4 /* R32G32B32A32_SFLOAT: activations */ };
 vk_bind vk_bind_texel(vk_backend *v, mt_buf *b, int which);
 /* Records a dispatch of kind (spec: its specialization values) with its bindings and push block. */
 void vk_dispatch(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2], const vk_bind *binds, const void *push, uint32_t gx, uint32_t gy,

@@ -109,6 +109,9 @@ static bool rows_fast(const vk_weight *vw, uint64_t n_in, uint32_t x_elem) {
     return vw->type == MT_TYPE_Q8_0 || vw->type == MT_TYPE_MXFP4 || vw->type >= MT_VK_SPLIT_TYPE || vw->row_bytes % 16 == 0;
 }
 
+/* floats from a buffer's start to a binding's start: where the binding's elements sit in a texel view of the whole buffer */
+static uint32_t x_base(vk_bind b) { return (uint32_t)(b.offset / 4); }
+
 static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, const float *bias, mt_ten y) {
     vk_backend *v = (vk_backend *)b;
     vk_flush_pending(v);
@@ -117,13 +120,15 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
     vk_bind xb = vk_bind_ten(v, x), bb = vector(v, bias, "bias"), yb = vk_bind_ten(v, y);
     for (uint32_t c = 0; c < vw->n_chunks; c++) {
         const vk_chunk *ch = &vw->chunks[c];
-        /* the row kernels read the weights through texel views (binding 0: 16 bytes, 4: 4 bytes) */
-        vk_bind binds[5] = { v->row_per_invocation ? vk_bind_texel(v, ch->buf, VK_TEXEL_U4) : vk_bind_buf(v, ch->buf), xb, bb, yb,
-                             v->row_per_invocation ? vk_bind_texel(v, ch->buf, VK_TEXEL_U1) : vk_bind_buf(v, ch->buf) };
+        /* the row kernels read the weights through texel views (binding 0: 16 bytes, 4: 4 bytes), and x (5) */
+        bool rows = v->row_per_invocation;
+        vk_bind binds[6] = { rows ? vk_bind_texel(v, ch->buf, VK_TEXEL_U4) : vk_bind_buf(v, ch->buf), xb, bb, yb,
+                             rows ? vk_bind_texel(v, ch->buf, VK_TEXEL_U1) : vk_bind_buf(v, ch->buf), rows ? vk_bind_texel(v, x.buf, VK_TEXEL_F4) : xb };
         mt_push_matmul p = {
             .n_in = (uint32_t)w->in, .y_stride = (uint32_t)w->out, .row0 = (uint32_t)ch->first_unit, .rows = (uint32_t)ch->units,
             .row_bytes = (uint32_t)vw->row_bytes, .T = T, .x_off = xb.elem, .y_off = yb.elem, .bias_off = bb.elem,
-            .has_bias = bias != NULL, .rows_per_group = ROWS_PER_GROUP, .fast = rows_fast(vw, w->in, xb.elem),
+            .has_bias = bias != NULL, .rows_per_group = ROWS_PER_GROUP, .fast = rows_fast(vw, w->in, x_base(xb) + xb.elem),
+            .x_base = x_base(xb),
         };
         if (v->row_per_invocation) {
             /* 4 rows an invocation; with several tokens and split rows, 4 tokens too (one dequantization for the four) */
@@ -253,10 +258,12 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     for (int which = 0; which < 2; which++)
         for (uint32_t c = 0; c < n_chunks; c++) {
             mt_buf *wb = gu[which]->chunks[c].buf;
-            vk_bind binds[6] = { rows ? vk_bind_texel(v, wb, VK_TEXEL_U4) : vk_bind_buf(v, wb), h, vector(v, gu_bias[which], "expert bias"),
-                                 gu_out[which], plan, rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb) };
+            vk_bind binds[7] = { rows ? vk_bind_texel(v, wb, VK_TEXEL_U4) : vk_bind_buf(v, wb), h, vector(v, gu_bias[which], "expert bias"),
+                                 gu_out[which], plan, rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb),
+                                 rows ? vk_bind_texel(v, a->h.buf, VK_TEXEL_F4) : h };
             mt_push_moe_matmul p = { (uint32_t)w->gate.in, a->ff, (uint32_t)gu[which]->row_bytes, (uint32_t)gu[which]->unit_bytes, E, T, c, c * epc, 1,
-                                     h.elem, binds[2].elem, rows && which == 1 ? 2u : ROWS_PER_GROUP, rows_fast(gu[which], w->gate.in, h.elem) };
+                                     h.elem, binds[2].elem, rows && which == 1 ? 2u : ROWS_PER_GROUP,
+                                     rows_fast(gu[which], w->gate.in, x_base(h) + h.elem), x_base(h) };
             uint32_t spec[2] = { gu[which]->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
             vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                                  (mt_plan_indirect(E) + c * 3ull) * 4);
@@ -271,10 +278,10 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     /* down: rows of d from each entry's activation, times the entry's weight */
     for (uint32_t c = 0; c < n_chunks; c++) {
         mt_buf *wb = down->chunks[c].buf;
-        vk_bind binds[6] = { rows ? vk_bind_texel(v, wb, VK_TEXEL_U4) : vk_bind_buf(v, wb), g, vector(v, w->down_bias, "expert bias"), ys, plan,
-                             rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb) };
+        vk_bind binds[7] = { rows ? vk_bind_texel(v, wb, VK_TEXEL_U4) : vk_bind_buf(v, wb), g, vector(v, w->down_bias, "expert bias"), ys, plan,
+                             rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb), rows ? vk_bind_texel(v, v->gate, VK_TEXEL_F4) : g };
         mt_push_moe_matmul p = { a->ff, a->d, (uint32_t)down->row_bytes, (uint32_t)down->unit_bytes, E, T, c, c * epc, 0, 0, binds[2].elem, ROWS_PER_GROUP,
-                                 rows_fast(down, a->ff, 0) };
+                                 rows_fast(down, a->ff, 0), 0 };
         uint32_t spec[2] = { down->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
         vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                              (mt_plan_indirect(E) + (MT_MOE_MAX_CHUNKS + c) * 3ull) * 4);

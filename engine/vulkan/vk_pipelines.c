@@ -19,7 +19,7 @@
 
 const mt_vk_pipeline_desc mt_vk_pipeline_table[MT_VK_KINDS] = {
     MT_PIPE(MT_VK_MATMUL, matmul, 4, mt_push_matmul, 2),             /* TYPE, workgroup width */
-    MT_PIPE_T(MT_VK_MATMUL_ROWS, matmul_rows, 5, 0x11, mt_push_matmul, 2), /* TYPE, BROADCAST; weights as texels (0: 16 bytes, 4: 4) */
+    MT_PIPE_T(MT_VK_MATMUL_ROWS, matmul_rows, 6, 0x31, mt_push_matmul, 2), /* TYPE, BROADCAST; texels: weights (0: 16 bytes, 4: 4), x (5) */
     MT_PIPE(MT_VK_EMBED, embed, 3, mt_push_embed, 1),                /* TYPE */
     MT_PIPE(MT_VK_RMSNORM, rmsnorm, 3, mt_push_rmsnorm, 0),
     MT_PIPE(MT_VK_ADD, add, 4, mt_push_add, 0),
@@ -28,7 +28,7 @@ const mt_vk_pipeline_desc mt_vk_pipeline_table[MT_VK_KINDS] = {
     MT_PIPE(MT_VK_ROUTE, route, 6, mt_push_route, 0),
     MT_PIPE(MT_VK_MOE_PLAN, moe_plan, 5, mt_push_moe_plan, 0),
     MT_PIPE(MT_VK_MOE_MATMUL, moe_matmul, 5, mt_push_moe_matmul, 2), /* TYPE, workgroup width */
-    MT_PIPE_T(MT_VK_MOE_MATMUL_ROWS, moe_matmul_rows, 6, 0x21, mt_push_moe_matmul, 2), /* TYPE, BROADCAST; texels 0 and 5 */
+    MT_PIPE_T(MT_VK_MOE_MATMUL_ROWS, moe_matmul_rows, 7, 0x61, mt_push_moe_matmul, 2), /* TYPE, BROADCAST; texels: weights (0, 5), x (6) */
     MT_PIPE(MT_VK_SWIGLU, swiglu, 3, mt_push_swiglu, 0),
     MT_PIPE(MT_VK_MOE_SUM, moe_sum, 4, mt_push_moe_sum, 0),
     MT_PIPE(MT_VK_ADD_NORM, add_norm, 6, mt_push_add_norm, 0),       /* add then rmsnorm (vk_ops.c fuses the pair) */
