@@ -362,6 +362,7 @@ static void be_destroy(mt_backend *b) {
         destroy_buf(v, v->gate);
         destroy_buf(v, v->up);
         destroy_buf(v, v->ys);
+        destroy_buf(v, v->embed_stage);
         destroy_buf(v, v->iv);
         destroy_buf(v, v->zeros);
         mt_iv_free(&v->iv_host);

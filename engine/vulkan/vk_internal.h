@@ -87,6 +87,7 @@ typedef struct vk_backend {
     mt_interventions iv_host;
     /* MoE scratch, grown on demand */
     mt_buf *plan, *gate, *up, *ys;
+    mt_buf *embed_stage;   /* host-visible: a batch's embedding rows (the table stays in host memory) */
     /* profile: GPU time per op kind */
     bool profiling;
     double profile_ns[MT_VK_KINDS];

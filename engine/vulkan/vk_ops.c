@@ -60,9 +60,37 @@ static bool be_set_interventions(mt_backend *b, const mt_interventions *iv) {
     return true;
 }
 
+/* The embedding from host memory: the batch's rows dequantized on the host into a
+ * host-visible staging buffer, then copied to out (ids are host-visible and
+ * written before the forward pass queues anything; the stage is reused only
+ * after the pass that used it has been waited for). An id past the table
+ * gives a zero row. */
+static void embed_host(vk_backend *v, const mt_weight *w, mt_ten ids, uint32_t T, mt_ten out) {
+    uint64_t row = (uint64_t)w->in * 4, bytes = row * T;
+    if (!v->embed_stage || v->embed_stage->bytes < bytes) {
+        vk_buf_free(v, v->embed_stage);
+        v->embed_stage = vk_buf_new(v, bytes, true);
+    }
+    const uint32_t *id = ids.buf->host ? (const uint32_t *)((const char *)ids.buf->host + ids.off) : NULL;
+    if (!v->embed_stage || !v->embed_stage->host || !id) {
+        vk_fail(v, "%s: out of memory for the token embedding's rows", v->base.device);
+        return;
+    }
+    float *dst = v->embed_stage->host;
+    for (uint32_t t = 0; t < T; t++) {
+        if (id[t] < w->out) mt_dequant_row(w->type, (const char *)w->data + (uint64_t)id[t] * w->row_bytes, dst + (uint64_t)t * w->in, (int64_t)w->in);
+        else memset(dst + (uint64_t)t * w->in, 0, row);
+    }
+    v->base.copy(&v->base, out, mt_ten_at(v->embed_stage, 0), bytes);
+}
+
 static void be_embed(mt_backend *b, const mt_weight *w, mt_ten ids, uint32_t T, mt_ten out) {
     vk_backend *v = (vk_backend *)b;
     vk_flush_pending(v);
+    if (!vk_find(v, w->data)) {
+        embed_host(v, w, ids, T, out);
+        return;
+    }
     const vk_weight *vw = need_weight(v, w->data, "token_embd");
     if (!vw) return;
     vk_bind ib = vk_bind_ten(v, ids), ob = vk_bind_ten(v, out);
