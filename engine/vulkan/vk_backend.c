@@ -340,7 +340,9 @@ static void be_profile_report(mt_backend *b, void *file) {
     FILE *out = file;
     double total = 0.0;
     for (int k = 0; k < MT_VK_KINDS; k++) total += v->profile_ns[k];
-    fprintf(out, "GPU time per op on %s (timestamp queries):\n", v->base.device);
+    char kernels[300];
+    mt_vk_kernels_describe(&v->kernels, kernels, sizeof kernels);
+    fprintf(out, "GPU time per op on %s (timestamp queries); %s:\n", v->base.device, kernels);
     fprintf(out, "  %-16s %10s %12s %12s %7s\n", "op", "dispatches", "total ms", "mean us", "share");
     for (int k = 0; k < MT_VK_KINDS; k++) {
         if (!v->profile_count[k]) continue;
@@ -417,7 +419,7 @@ mt_backend *mt_vulkan_backend_new(const char *want, bool profile, mt_err *err) {
     }
     v->simulated_memory_limit = env_u64("MOETOP_VK_MEMORY_LIMIT_MB") << 20;
     const char *kernels = getenv("MOETOP_VK_KERNELS");
-    v->row_per_invocation = kernels && *kernels ? strcmp(kernels, "row") == 0 : in->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    v->kernels = mt_vk_choose_kernels(in, kernels);
     mt_backend *b = &v->base;
     b->name = "vulkan";
     snprintf(b->device, sizeof b->device, "%s (%s)", in->name, mt_vk_type_name(in->type));
@@ -426,7 +428,7 @@ mt_backend *mt_vulkan_backend_new(const char *want, bool profile, mt_err *err) {
     uint64_t span = env_u64("MOETOP_VK_SPAN_LIMIT");
     if (span && span < b->max_bind_bytes) b->max_bind_bytes = span; /* tests: split tensors as a smaller device would */
     /* the row kernels read weights through 4-byte texel views of whole chunks */
-    if (v->row_per_invocation && in->max_texel_elements * 4 < b->max_bind_bytes) b->max_bind_bytes = in->max_texel_elements * 4;
+    if (v->kernels.rows && in->max_texel_elements * 4 < b->max_bind_bytes) b->max_bind_bytes = in->max_texel_elements * 4;
     b->max_bind_bytes = (b->max_bind_bytes - 256) & ~3ull; /* room for a binding's aligned start */
     b->buf_new = be_buf_new;
     b->buf_free = be_buf_free;

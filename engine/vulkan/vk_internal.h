@@ -6,6 +6,7 @@
 
 #include "../backend.h"
 #include "vk_device.h"
+#include "vk_kernels.h"
 #include "vk_pipelines.h"
 
 struct mt_buf {
@@ -71,9 +72,7 @@ typedef struct vk_backend {
     int current;           /* the slot being recorded */
     bool recording;
     uint64_t submitted;    /* the last ticket submitted */
-    /* products: one invocation per row (CPU devices: invocations are SIMD lanes,
-     * barriers are dear) or a workgroup per row (GPUs); MOETOP_VK_KERNELS=row|group overrides */
-    bool row_per_invocation;
+    mt_vk_kernels kernels; /* chosen from the device (vk_kernels.h) */
     /* buffers freed while work that used them may be in flight */
     struct { mt_buf *buf; uint64_t ticket; } *graveyard;
     size_t n_graveyard, graveyard_cap;

@@ -11,10 +11,6 @@
 #define MATMUL_WIDTH 32u   /* invocations splitting one row's blocks */
 #define ROWS_PER_GROUP 4u  /* rows one workgroup takes: fewer, larger workgroups */
 #define TOKEN_TILE 8u      /* tokens sharing each dequantized block (matmul.comp TILE) */
-/* invocations in a workgroup of matmul_rows.comp and moe_matmul_rows.comp (local_size_x): small
- * workgroups spread a one-token product over both threads of lavapipe (16: 380 us a 1024x1024
- * Q8_0 product, 64: 700 us) */
-#define ROWS_WORKGROUP 16u
 
 static uint32_t div_up(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
 
@@ -124,12 +120,6 @@ static void be_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint
     vk_dispatch(v, MT_VK_RMSNORM, NULL, binds, &p, T, 1, 1);
 }
 
-/* rows_dot.glsl's BROADCAST: x passed between lanes in groups of 8 */
-static uint32_t broadcast(const vk_backend *v) {
-    const mt_vk_device_info *in = &v->vk.info[v->vk.chosen];
-    return in->subgroup_shuffle && in->subgroup_size >= 8 && in->subgroup_size % 8 == 0 && ROWS_WORKGROUP % in->subgroup_size == 0;
-}
-
 /* rows_dot.glsl's fast path: whole 32-element blocks, x 16-byte aligned, and
  * (the float types, read as uvec4) every row start 16-byte aligned */
 static bool rows_fast(const vk_weight *vw, uint64_t n_in, uint32_t x_elem) {
@@ -149,7 +139,7 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
     for (uint32_t c = 0; c < vw->n_chunks; c++) {
         const vk_chunk *ch = &vw->chunks[c];
         /* the row kernels read the weights through texel views (binding 0: 16 bytes, 4: 4 bytes), and x (5) */
-        bool rows = v->row_per_invocation;
+        bool rows = v->kernels.rows;
         vk_bind binds[6] = { rows ? vk_bind_texel(v, ch->buf, VK_TEXEL_U4) : vk_bind_buf(v, ch->buf), xb, bb, yb,
                              rows ? vk_bind_texel(v, ch->buf, VK_TEXEL_U1) : vk_bind_buf(v, ch->buf), rows ? vk_bind_texel(v, x.buf, VK_TEXEL_F4) : xb };
         mt_push_matmul p = {
@@ -158,11 +148,11 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
             .has_bias = bias != NULL, .rows_per_group = ROWS_PER_GROUP, .fast = rows_fast(vw, w->in, x_base(xb) + xb.elem),
             .x_base = x_base(xb),
         };
-        if (v->row_per_invocation) {
+        if (v->kernels.rows) {
             /* 4 rows an invocation; with several tokens and split rows, 4 tokens too (one dequantization for the four) */
             p.rows_per_group = T >= 4 && vw->type >= MT_VK_SPLIT_TYPE && p.fast ? 4 : 1;
-            uint32_t spec[2] = { vw->type, broadcast(v) };
-            vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, ROWS_WORKGROUP * 4), div_up(T, p.rows_per_group), 1);
+            uint32_t spec[2] = { vw->type, v->kernels.x_broadcast };
+            vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, MT_VK_ROWS_WORKGROUP * 4), div_up(T, p.rows_per_group), 1);
         } else {
             uint32_t spec[2] = { vw->type, MATMUL_WIDTH };
             vk_dispatch(v, MT_VK_MATMUL, spec, binds, &p, div_up(ch->units, ROWS_PER_GROUP), div_up(T, TOKEN_TILE), 1);
@@ -192,9 +182,7 @@ static void be_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint3
 static void be_attention(mt_backend *b, const mt_attention_args *a) {
     vk_backend *v = (vk_backend *)b;
     vk_flush_pending(v);
-    /* invocations per (head, token): as many as the shared memory holds, up to 32 */
-    uint32_t width = 32, shared = v->vk.info[v->vk.chosen].max_shared_bytes;
-    while (width > 1 && (uint64_t)width * (a->head_dim + 2) * 4 > shared) width /= 2;
+    uint32_t width = mt_vk_attention_width(&v->vk.info[v->vk.chosen], a->head_dim);
     vk_bind binds[5] = { vk_bind_ten(v, a->q), vk_bind_ten(v, a->k), vk_bind_ten(v, a->v), vector(v, a->sinks, "sinks"), vk_bind_ten(v, a->out) };
     mt_push_attention p = { a->pos0, a->n_head, a->n_kv, a->window, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, binds[4].elem, a->scale, a->alone };
     uint32_t spec[2] = { width, a->head_dim };
@@ -267,13 +255,13 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
         !vk_scratch(v, &v->up, entries * a->ff * 4) || !vk_scratch(v, &v->ys, entries * a->d * 4))
         return false;
     uint32_t epc = v->experts_per_chunk, n_chunks = gate->n_chunks;
-    bool rows = v->row_per_invocation;
+    bool rows = v->kernels.rows;
     vk_bind sel = vk_bind_ten(v, a->route.experts), wts = vk_bind_ten(v, a->route.weights), nsel = vk_bind_ten(v, a->route.n_sel);
     vk_bind plan = vk_bind_buf(v, v->plan), iv = vk_bind_buf(v, v->iv), h = vk_bind_ten(v, a->h);
     vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys);
     {
         vk_bind binds[5] = { sel, wts, nsel, iv, plan };
-        uint32_t rows_per_group = v->row_per_invocation ? ROWS_WORKGROUP * 4 : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
+        uint32_t rows_per_group = v->kernels.rows ? MT_VK_ROWS_WORKGROUP * 4 : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
         mt_push_moe_plan p = { T, E, a->layer, v->iv_host.n_layer, epc, n_chunks, div_up(a->ff, rows_per_group), div_up(a->d, rows_per_group),
                                sel.elem, wts.elem, nsel.elem };
         vk_dispatch(v, MT_VK_MOE_PLAN, NULL, binds, &p, 1, 1, 1);
@@ -292,8 +280,8 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
             mt_push_moe_matmul p = { (uint32_t)w->gate.in, a->ff, (uint32_t)gu[which]->row_bytes, (uint32_t)gu[which]->unit_bytes, E, T, c, c * epc, 1,
                                      h.elem, binds[2].elem, rows && which == 1 ? 2u : ROWS_PER_GROUP,
                                      rows_fast(gu[which], w->gate.in, x_base(h) + h.elem), x_base(h) };
-            uint32_t spec[2] = { gu[which]->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
-            vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
+            uint32_t spec[2] = { gu[which]->type, v->kernels.rows ? v->kernels.x_broadcast : MATMUL_WIDTH };
+            vk_dispatch_indirect(v, v->kernels.rows ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                                  (mt_plan_indirect(E) + c * 3ull) * 4);
         }
     if (!rows) {
@@ -310,8 +298,8 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
                              rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb), rows ? vk_bind_texel(v, v->gate, VK_TEXEL_F4) : g };
         mt_push_moe_matmul p = { a->ff, a->d, (uint32_t)down->row_bytes, (uint32_t)down->unit_bytes, E, T, c, c * epc, 0, 0, binds[2].elem, ROWS_PER_GROUP,
                                  rows_fast(down, a->ff, 0), 0 };
-        uint32_t spec[2] = { down->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
-        vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
+        uint32_t spec[2] = { down->type, v->kernels.rows ? v->kernels.x_broadcast : MATMUL_WIDTH };
+        vk_dispatch_indirect(v, v->kernels.rows ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                              (mt_plan_indirect(E) + (MT_MOE_MAX_CHUNKS + c) * 3ull) * 4);
     }
     /* the weighted sum: held back, as the residual add of it follows */

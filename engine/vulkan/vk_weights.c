@@ -196,7 +196,7 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err) {
     /* one expert count per chunk for every expert tensor: one MoE plan serves them all */
     uint64_t per_chunk = UINT32_MAX;
     for (size_t i = 0; i < p.n; i++) {
-        p.items[i].split = v->row_per_invocation && (p.items[i].type == MT_TYPE_Q8_0 || p.items[i].type == MT_TYPE_MXFP4);
+        p.items[i].split = v->kernels.rows && (p.items[i].type == MT_TYPE_Q8_0 || p.items[i].type == MT_TYPE_MXFP4);
         uint64_t unit = device_unit_bytes(&p.items[i]);
         if (unit > span) {
             mt_err_set(err, "%s: one %s of a weight is %llu bytes, more than the %llu the device addresses at once", v->base.device,
