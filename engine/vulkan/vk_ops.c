@@ -183,9 +183,14 @@ static void be_attention(mt_backend *b, const mt_attention_args *a) {
     vk_backend *v = (vk_backend *)b;
     vk_flush_pending(v);
     uint32_t width = mt_vk_attention_width(&v->vk.info[v->vk.chosen], a->head_dim);
-    vk_bind binds[5] = { vk_bind_ten(v, a->q), vk_bind_ten(v, a->k), vk_bind_ten(v, a->v), vector(v, a->sinks, "sinks"), vk_bind_ten(v, a->out) };
-    mt_push_attention p = { a->pos0, a->n_head, a->n_kv, a->window, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, binds[4].elem, a->scale, a->alone };
-    uint32_t spec[2] = { width, a->head_dim };
+    vk_bind binds[8] = { vk_bind_ten(v, a->q), vk_bind_ten(v, a->k), vk_bind_ten(v, a->v), vector(v, a->sinks, "sinks"), vk_bind_ten(v, a->out),
+                         vk_bind_texel(v, a->q.buf, VK_TEXEL_F4), vk_bind_texel(v, a->k.buf, VK_TEXEL_F4), vk_bind_texel(v, a->v.buf, VK_TEXEL_F4) };
+    mt_push_attention p = { a->pos0, a->n_head, a->n_kv, a->window, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, binds[4].elem, a->scale,
+                            a->alone, x_base(binds[0]), x_base(binds[1]), x_base(binds[2]) };
+    /* q, k and v as texels on CPU devices (attention.comp's TEXEL): whole 16-byte texels only */
+    bool texel = v->kernels.rows && a->head_dim % 4 == 0 && (p.q_base + p.q_off) % 4 == 0 && (p.k_base + p.k_off) % 4 == 0 &&
+                 (p.v_base + p.v_off) % 4 == 0;
+    uint32_t spec[2] = { width, a->head_dim | (texel ? 1u << 16 : 0u) };
     vk_dispatch(v, MT_VK_ATTENTION, spec, binds, &p, a->n_head, a->T, 1);
 }
 

@@ -24,7 +24,7 @@ const mt_vk_pipeline_desc mt_vk_pipeline_table[MT_VK_KINDS] = {
     MT_PIPE(MT_VK_RMSNORM, rmsnorm, 3, mt_push_rmsnorm, 0),
     MT_PIPE(MT_VK_ADD, add, 4, mt_push_add, 0),
     MT_PIPE(MT_VK_ROPE, rope, 3, mt_push_rope, 0),
-    MT_PIPE(MT_VK_ATTENTION, attention, 5, mt_push_attention, 2),    /* workgroup width, HEAD_DIM */
+    MT_PIPE_T(MT_VK_ATTENTION, attention, 8, 0xe0, mt_push_attention, 2), /* workgroup width, HEAD_DIM | TEXEL << 16; texels: q, k, v (5-7) */
     MT_PIPE(MT_VK_ROUTE, route, 6, mt_push_route, 0),
     MT_PIPE(MT_VK_MOE_PLAN, moe_plan, 5, mt_push_moe_plan, 0),
     MT_PIPE(MT_VK_MOE_MATMUL, moe_matmul, 5, mt_push_moe_matmul, 2), /* TYPE, workgroup width */

@@ -13,7 +13,11 @@ typedef struct { uint32_t d, x_off, w_off, o_off; float eps; } mt_push_rmsnorm;
 typedef struct { uint32_t d, a_off, b_off, o_off, n_off, norm_a, norm_b; } mt_push_add;
 typedef struct { uint32_t n_heads, half_dim, x_off, cs_off, n_heads2, x2_off; } mt_push_rope;
 typedef struct { uint32_t n_in, row0, rows, row_bytes, ids_off, o_off; } mt_push_embed;
-typedef struct { uint32_t pos0, n_head, n_kv, window, q_off, k_off, v_off, s_off, o_off; float scale; uint32_t alone; } mt_push_attention;
+typedef struct {
+    uint32_t pos0, n_head, n_kv, window, q_off, k_off, v_off, s_off, o_off;
+    float scale;
+    uint32_t alone, q_base, k_base, v_base;
+} mt_push_attention;
 typedef struct { uint32_t T, E, model_k, layer, n_layer, z_off, sel_off, w_off, n_off, m_off; } mt_push_route;
 typedef struct { uint32_t T, E, layer, n_layer, experts_per_chunk, n_chunks, groups_up, groups_down, sel_off, w_off, n_off; } mt_push_moe_plan;
 typedef struct {
@@ -31,7 +35,7 @@ _Static_assert(sizeof(mt_push_rope) == 6 * 4, "rope.comp push block");
 _Static_assert(sizeof(mt_push_add_norm) == 10 * 4, "add_norm.comp push block");
 _Static_assert(sizeof(mt_push_moe_sum_add) == 10 * 4, "moe_sum_add.comp push block");
 _Static_assert(sizeof(mt_push_embed) == 6 * 4, "embed.comp push block");
-_Static_assert(sizeof(mt_push_attention) == 11 * 4, "attention.comp push block");
+_Static_assert(sizeof(mt_push_attention) == 14 * 4, "attention.comp push block");
 _Static_assert(sizeof(mt_push_route) == 10 * 4, "route.comp push block");
 _Static_assert(sizeof(mt_push_moe_plan) == 11 * 4, "moe_plan.comp push block");
 _Static_assert(sizeof(mt_push_moe_matmul) == 14 * 4, "moe_matmul.comp and moe_matmul_rows.comp push block");
