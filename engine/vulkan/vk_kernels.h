@@ -26,8 +26,9 @@ typedef struct mt_vk_kernels {
 
 /* The choice for a device; override: MOETOP_VK_KERNELS ("row", "group", NULL or "" for the device's own). */
 mt_vk_kernels mt_vk_choose_kernels(const mt_vk_device_info *in, const char *override);
-/* Invocations per (head, token) in attention.comp for heads of head_dim: as many as shared memory holds, up to 32. */
-uint32_t mt_vk_attention_width(const mt_vk_device_info *in, uint32_t head_dim);
+/* Invocations per (head, token) in attention.comp for heads of head_dim: a subgroup on CPU devices,
+ * else 32; fewer where shared memory holds fewer. */
+uint32_t mt_vk_attention_width(const mt_vk_device_info *in, const mt_vk_kernels *k, uint32_t head_dim);
 /* One line for people: "row kernels (CPU device): ..." */
 void mt_vk_kernels_describe(const mt_vk_kernels *k, char *out, size_t cap);
 

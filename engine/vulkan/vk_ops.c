@@ -182,7 +182,7 @@ static void be_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint3
 static void be_attention(mt_backend *b, const mt_attention_args *a) {
     vk_backend *v = (vk_backend *)b;
     vk_flush_pending(v);
-    uint32_t width = mt_vk_attention_width(&v->vk.info[v->vk.chosen], a->head_dim);
+    uint32_t width = mt_vk_attention_width(&v->vk.info[v->vk.chosen], &v->kernels, a->head_dim);
     vk_bind binds[8] = { vk_bind_ten(v, a->q), vk_bind_ten(v, a->k), vk_bind_ten(v, a->v), vector(v, a->sinks, "sinks"), vk_bind_ten(v, a->out),
                          vk_bind_texel(v, a->q.buf, VK_TEXEL_F4), vk_bind_texel(v, a->k.buf, VK_TEXEL_F4), vk_bind_texel(v, a->v.buf, VK_TEXEL_F4) };
     mt_push_attention p = { a->pos0, a->n_head, a->n_kv, a->window, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, binds[4].elem, a->scale,
