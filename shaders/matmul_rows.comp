@@ -11,7 +11,7 @@
 #define WEIGHTS_TEXEL 4
 #include "weights_read.glsl"
 
-layout(local_size_x = 16) in; // ROWS_WORKGROUP in engine/vulkan/vk_ops.c
+layout(local_size_x = 16) in; // MT_VK_ROWS_WORKGROUP in engine/vulkan/vk_kernels.h
 layout(binding = 0) uniform usamplerBuffer WT4; // the weights again, 16 bytes a texel
 uvec4 w4_at(uint i) { return texelFetch(WT4, int(i)); }
 layout(std430, binding = 1) readonly buffer X { float x[]; };
