@@ -26,6 +26,7 @@ static void print_json(const mt_gpu_info *d, uint32_t n) {
         mt_json_kv_u64(&j, "max_allocation", d[i].max_allocation);
         mt_json_key(&j, "timestamps");
         mt_json_bool(&j, d[i].timestamps);
+        mt_json_kv_str(&j, "kernels", d[i].kernels);
         mt_json_key(&j, "default");
         mt_json_bool(&j, d[i].chosen);
         mt_json_key(&j, "usable");
@@ -47,6 +48,7 @@ static void print_text(const mt_gpu_info *d, uint32_t n) {
                (double)d[i].device_local_bytes / (1 << 30), d[i].subgroup_size, d[i].max_shared_bytes >> 10, d[i].max_push_bytes);
         printf("   storage-buffer range %llu MiB; largest allocation %llu MiB; timestamps %s\n", (unsigned long long)(d[i].max_storage_range >> 20),
                (unsigned long long)(d[i].max_allocation >> 20), d[i].timestamps ? "yes" : "no");
+        printf("   %s\n", d[i].kernels);
         if (d[i].unusable) printf("   not usable: %s\n", d[i].unusable);
     }
 }

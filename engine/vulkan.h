@@ -23,6 +23,7 @@ typedef struct mt_gpu_info {
     uint32_t subgroup_size, max_shared_bytes, max_push_bytes;
     uint64_t max_storage_range, max_allocation;
     bool timestamps;
+    char kernels[300];         /* the kernels moetop runs there (vk_kernels.h: chosen from the device's properties) */
     bool chosen;               /* the one used when none is named */
     const char *unusable;      /* NULL, or why moetop cannot run on it */
 } mt_gpu_info;

@@ -23,6 +23,7 @@ layout(push_constant) uniform Push {
     uint has_bias;
     uint rows_per_group;
     uint fast;          // matmul_rows.comp only
+    uint x_base;        // matmul_rows.comp only
 } p;
 
 const uint TILE = 8u;

@@ -8,12 +8,15 @@
 // lane there); weights and x are read 16 bytes at a time where aligned
 // (fast = 1), element by element otherwise. Same bindings and push block as
 // matmul.comp.
+#define WEIGHTS_TEXEL 4
 #include "weights_read.glsl"
 
-layout(local_size_x = 16) in; // ROWS_WORKGROUP in engine/vulkan/vk_ops.c
-layout(std430, binding = 0) readonly buffer Weights4 { uvec4 W4[]; }; // binding 0 again, 16 bytes at a time
+layout(local_size_x = 16) in; // MT_VK_ROWS_WORKGROUP in engine/vulkan/vk_kernels.h
+layout(binding = 0) uniform usamplerBuffer WT4; // the weights again, 16 bytes a texel
+uvec4 w4_at(uint i) { return texelFetch(WT4, int(i)); }
 layout(std430, binding = 1) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(binding = 5) uniform samplerBuffer XT4; // x's buffer again, as 16-byte texels from its start
+vec4 x4_at(uint i) { return texelFetch(XT4, int(i)); }
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 
@@ -21,6 +24,7 @@ layout(push_constant) uniform Push {
     uint n_in, y_stride, row0, rows, row_bytes, T, x_off, y_off, bias_off, has_bias;
     uint rows_per_group; // here: tokens an invocation takes, 1 or 4 (4: split rows and the fast path only)
     uint fast;           // rows and x are 16-byte aligned and every block whole
+    uint x_base;         // floats from x's buffer start to its binding's start (the texel view's index)
 } p;
 
 #include "rows_dot.glsl"
@@ -35,7 +39,7 @@ void main() {
     if (p.rows_per_group == 4u && (TYPE == T_Q8_0_SPLIT || TYPE == T_MXFP4_SPLIT)) {
         // four tokens (past the last: the last again, not written), each dequantized block serving all four
         uvec4 tk = min(uvec4(t) + uvec4(0u, 1u, 2u, 3u), uvec4(p.T - 1u));
-        uvec4 xq = (uvec4(p.x_off) + tk * p.n_in) / 4u;
+        uvec4 xq = (uvec4(p.x_base + p.x_off) + tk * p.n_in) / 4u;
         vec4 st[4];
         dot4x4_split(r * p.row_bytes, p.row_bytes, n, xq, st[0], st[1], st[2], st[3]);
         for (uint j = 0u; j < 4u; j++) {
@@ -47,7 +51,7 @@ void main() {
     }
     vec4 s = vec4(0.0);
     if (p.fast != 0u) {
-        s = dot4_fast(r * p.row_bytes, p.row_bytes, n, xb / 4u);
+        s = dot4_fast(r * p.row_bytes, p.row_bytes, n, (p.x_base + xb) / 4u);
     } else {
         for (uint k = 0u; k < n; k++) {
             float a = 0.0;

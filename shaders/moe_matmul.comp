@@ -20,6 +20,7 @@ layout(push_constant) uniform Push {
     uint E, T, chunk, first_expert; // first_expert: the chunk's first expert
     uint by_token, x_off, bias_off, rows_per_group;
     uint fast; // moe_matmul_rows.comp only
+    uint x_base; // moe_matmul_rows.comp only
 } p;
 
 const uint TILE = 8u;

@@ -5,24 +5,38 @@
 // four rows of one expert (workgroup y indexes the chunk's experts that have
 // tokens, dispatched indirectly from the plan), looping over the expert's
 // entries. Same bindings and push block as moe_matmul.comp.
+#define WEIGHTS_TEXEL 5
 #include "weights_read.glsl"
 #include "moe_layout.glsl"
 
-layout(local_size_x = 16) in; // ROWS_WORKGROUP in engine/vulkan/vk_ops.c
-layout(std430, binding = 0) readonly buffer Weights4 { uvec4 W4[]; };
+layout(local_size_x = 16) in; // MT_VK_ROWS_WORKGROUP in engine/vulkan/vk_kernels.h
+layout(binding = 0) uniform usamplerBuffer WT4; // the weights again, 16 bytes a texel
+uvec4 w4_at(uint i) { return texelFetch(WT4, int(i)); }
 layout(std430, binding = 1) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(binding = 6) uniform samplerBuffer XT4; // x's buffer again, as 16-byte texels from its start
+vec4 x4_at(uint i) { return texelFetch(XT4, int(i)); }
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(std430, binding = 3) buffer Y { float y[]; }; // read too when act: it holds the gate's output
 layout(std430, binding = 4) readonly buffer Plan { uint plan[]; };
 layout(push_constant) uniform Push {
     uint n_in, n_out, row_bytes, expert_bytes;
     uint E, T, chunk, first_expert;
-    uint by_token, x_off, bias_off, rows_per_group; // rows_per_group: unused here
+    uint by_token, x_off, bias_off;
+    uint act; // (rows_per_group of moe_matmul.comp) 2: this is the up product, y holds the gate's
+              // output and gets the SwiGLU of the two (swiglu.comp's formula) in place
     uint fast; // rows and x 16-byte aligned, whole blocks
+    uint x_base; // floats from x's buffer start to its binding's start (the texel view's index)
 } p;
 
 #include "rows_dot.glsl"
+
+// what an entry's row r of y becomes: the product v, or with act the SwiGLU of
+// the gate's output (in y) and v, the up product
+float result(uint i, float v) {
+    if (p.act != 2u) return v;
+    float gc = min(y[i], 7.0), uc = clamp(v, -7.0, 7.0);
+    return gc / (1.0 + exp(-1.702 * gc)) * (uc + 1.0);
+}
 
 void main() {
     uint r = gl_GlobalInvocationID.x * 4u;
@@ -39,13 +53,13 @@ void main() {
         for (; i + 4u <= count; i += 4u) {
             uvec4 entry = uvec4(first + i) + uvec4(0u, 1u, 2u, 3u);
             uvec4 xq;
-            for (uint k = 0u; k < 4u; k++) xq[k] = (p.x_off + (p.by_token != 0u ? plan[plan_entry_token(p.E) + entry[k]] : entry[k]) * p.n_in) / 4u;
+            for (uint k = 0u; k < 4u; k++) xq[k] = (p.x_base + p.x_off + (p.by_token != 0u ? plan[plan_entry_token(p.E) + entry[k]] : entry[k]) * p.n_in) / 4u;
             vec4 s[4];
             dot4x4_split(row, p.row_bytes, n, xq, s[0], s[1], s[2], s[3]);
             for (uint k = 0u; k < 4u; k++) {
                 vec4 v = s[k] + b;
                 if (p.by_token == 0u) v *= uintBitsToFloat(plan[plan_entry_weight(p.E, p.T) + entry[k]]);
-                for (uint c = 0u; c < n && live; c++) y[entry[k] * p.n_out + r + c] = v[c];
+                for (uint c = 0u; c < n && live; c++) y[entry[k] * p.n_out + r + c] = result(entry[k] * p.n_out + r + c, v[c]);
             }
         }
     for (; i < count; i++) {
@@ -53,7 +67,7 @@ void main() {
         uint xb = p.x_off + (p.by_token != 0u ? plan[plan_entry_token(p.E) + entry] : entry) * p.n_in;
         vec4 s = vec4(0.0);
         if (p.fast != 0u) {
-            s = dot4_fast(row, p.row_bytes, n, xb / 4u);
+            s = dot4_fast(row, p.row_bytes, n, (p.x_base + xb) / 4u);
         } else {
             for (uint k = 0u; k < n; k++) {
                 float a = 0.0;
@@ -63,6 +77,6 @@ void main() {
         }
         s += b;
         if (p.by_token == 0u) s *= uintBitsToFloat(plan[plan_entry_weight(p.E, p.T) + entry]);
-        for (uint k = 0u; k < n && live; k++) y[entry * p.n_out + r + k] = s[k];
+        for (uint k = 0u; k < n && live; k++) y[entry * p.n_out + r + k] = result(entry * p.n_out + r + k, s[k]);
     }
 }

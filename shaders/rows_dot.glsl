@@ -1,7 +1,7 @@
 // Dot products of weight rows with x for the per-invocation kernels
 // (matmul_rows.comp, moe_matmul_rows.comp): no private arrays, x's block
 // loaded once for four rows, 16-byte loads where aligned. Needs
-// weights_read.glsl, bindings W4 (binding 0 as uvec4) and x / x4 (binding 1),
+// weights_read.glsl, w4_at (16 bytes of weights), x (binding 1) and x4_at (16 bytes of x),
 // and p.n_in in the push block.
 
 vec4 f32x4(uvec4 q) { return uintBitsToFloat(q); }
@@ -11,14 +11,27 @@ vec4 lo_bf16(uvec4 q) { return uintBitsToFloat(uvec4(q.x << 16u, q.x & 0xffff000
 vec4 hi_bf16(uvec4 q) { return uintBitsToFloat(uvec4(q.z << 16u, q.z & 0xffff0000u, q.w << 16u, q.w & 0xffff0000u)); }
 // four signed bytes, sign-extended as one vector operation
 vec4 q8x4(uint q) { return vec4(ivec4(uvec4(q) << uvec4(24u, 16u, 8u, 0u)) >> 24); }
-// E2M1 codes of four nibbles, doubled (0 1 2 3 4 6 8 12 packed as the hex
-// digits of 0xC8643210; bit 3 the sign), as vector operations
-vec4 e2m1x4(uvec4 nib) {
-    vec4 v = vec4((uvec4(0xC8643210u) >> ((nib & 7u) * 4u)) & 15u);
-    return mix(v, -v, bvec4(nib & 8u));
+// E2M1 codes as IEEE halves: the sign (bit 3) moved to bit 15 and the three
+// magnitude bits to 9..11 make a half whose value is the code's E2M1 value
+// times 2^-14 exactly (code 1 a subnormal half, which the conversion keeps);
+// a word's two 16-bit halves convert together. mx_pair: the nibbles at bits
+// s and s + 16 of q; MX_UNIT undoes the 2^-14 and doubles (0 1 2 3 4 6 8 12,
+// to go with half the E8M0 scale), applied after the block's sum (a power of
+// two: the same rounding as scaling each element).
+const float MX_UNIT = 32768.0;
+vec2 mx_pair(uint q, uint s) {
+    uint t = (q >> s) & 0x000f000fu;
+    return unpackHalf2x16(((t & 0x00080008u) << 12u) | ((t & 0x00070007u) << 9u));
 }
-vec4 nibbles_lo(uint q) { return e2m1x4((uvec4(q) >> uvec4(0u, 8u, 16u, 24u)) & 15u); }
-vec4 nibbles_hi(uint q) { return e2m1x4((uvec4(q) >> uvec4(4u, 12u, 20u, 28u)) & 15u); }
+// the low nibbles of q's four bytes (elements j .. j + 3), and the high ones (j + 16 ..)
+vec4 nibbles_lo(uint q) {
+    vec2 a = mx_pair(q, 0u), b = mx_pair(q, 8u);
+    return vec4(a.x, b.x, a.y, b.y);
+}
+vec4 nibbles_hi(uint q) {
+    vec2 a = mx_pair(q, 4u), b = mx_pair(q, 12u);
+    return vec4(a.x, b.x, a.y, b.y);
+}
 
 // element i of the row at byte offset row (any alignment, any length)
 float element(uint row, uint i) {
@@ -27,7 +40,7 @@ float element(uint row, uint i) {
     if (TYPE == T_BF16) return uintBitsToFloat(w_word(row + 2u * i) << 16u);
     uint b = i / 32u, j = i % 32u;
     if (TYPE == T_Q8_0_SPLIT) {
-        float d = unpackHalf2x16((W[(row + 2u * b) >> 2u] >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
+        float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
         return d * float(bitfieldExtract(int(w_byte(row + split_scales(p.n_in) + 32u * b + j)), 0, 8));
     }
     if (TYPE == T_MXFP4_SPLIT) {
@@ -36,7 +49,7 @@ float element(uint row, uint i) {
     }
     if (TYPE == T_Q8_0) {
         uint base = row + b * 34u;
-        float d = unpackHalf2x16((W[base >> 2u] >> ((base & 2u) * 8u)) & 0xffffu).x;
+        float d = unpackHalf2x16((w_at(base >> 2u) >> ((base & 2u) * 8u)) & 0xffffu).x;
         return d * float(bitfieldExtract(int(w_byte(base + 2u + j)), 0, 8));
     }
     uint base = row + b * 17u, q = w_byte(base + 1u + j % 16u);
@@ -54,12 +67,12 @@ layout(constant_id = 1) const uint BROADCAST = 0u;
 
 X8 load_x8(uint xq) {
     if (BROADCAST != 0u) {
-        vec4 mine = x4[xq + (gl_SubgroupInvocationID & 7u)];
+        vec4 mine = x4_at(xq + (gl_SubgroupInvocationID & 7u));
         uint g = gl_SubgroupInvocationID & ~7u; // the first lane of this lane's group of 8
         return X8(subgroupShuffle(mine, g), subgroupShuffle(mine, g + 1u), subgroupShuffle(mine, g + 2u), subgroupShuffle(mine, g + 3u),
                   subgroupShuffle(mine, g + 4u), subgroupShuffle(mine, g + 5u), subgroupShuffle(mine, g + 6u), subgroupShuffle(mine, g + 7u));
     }
-    return X8(x4[xq], x4[xq + 1u], x4[xq + 2u], x4[xq + 3u], x4[xq + 4u], x4[xq + 5u], x4[xq + 6u], x4[xq + 7u]);
+    return X8(x4_at(xq), x4_at(xq + 1u), x4_at(xq + 2u), x4_at(xq + 3u), x4_at(xq + 4u), x4_at(xq + 5u), x4_at(xq + 6u), x4_at(xq + 7u));
 }
 
 // block b (32 elements) of the row at byte offset row, dotted with x
@@ -67,38 +80,38 @@ float block_dot(uint row, uint b, X8 x) {
     vec4 a;
     if (TYPE == T_F32) {
         uint w = row / 16u + b * 8u;
-        a = f32x4(W4[w]) * x.v0 + f32x4(W4[w + 1u]) * x.v1 + f32x4(W4[w + 2u]) * x.v2 + f32x4(W4[w + 3u]) * x.v3 + f32x4(W4[w + 4u]) * x.v4 +
-            f32x4(W4[w + 5u]) * x.v5 + f32x4(W4[w + 6u]) * x.v6 + f32x4(W4[w + 7u]) * x.v7;
+        a = f32x4(w4_at(w)) * x.v0 + f32x4(w4_at(w + 1u)) * x.v1 + f32x4(w4_at(w + 2u)) * x.v2 + f32x4(w4_at(w + 3u)) * x.v3 + f32x4(w4_at(w + 4u)) * x.v4 +
+            f32x4(w4_at(w + 5u)) * x.v5 + f32x4(w4_at(w + 6u)) * x.v6 + f32x4(w4_at(w + 7u)) * x.v7;
     } else if (TYPE == T_F16) {
         uint w = row / 16u + b * 4u;
-        uvec4 q0 = W4[w], q1 = W4[w + 1u], q2 = W4[w + 2u], q3 = W4[w + 3u];
+        uvec4 q0 = w4_at(w), q1 = w4_at(w + 1u), q2 = w4_at(w + 2u), q3 = w4_at(w + 3u);
         a = lo_halves(q0) * x.v0 + hi_halves(q0) * x.v1 + lo_halves(q1) * x.v2 + hi_halves(q1) * x.v3 + lo_halves(q2) * x.v4 + hi_halves(q2) * x.v5 +
             lo_halves(q3) * x.v6 + hi_halves(q3) * x.v7;
     } else if (TYPE == T_BF16) {
         uint w = row / 16u + b * 4u;
-        uvec4 q0 = W4[w], q1 = W4[w + 1u], q2 = W4[w + 2u], q3 = W4[w + 3u];
+        uvec4 q0 = w4_at(w), q1 = w4_at(w + 1u), q2 = w4_at(w + 2u), q3 = w4_at(w + 3u);
         a = lo_bf16(q0) * x.v0 + hi_bf16(q0) * x.v1 + lo_bf16(q1) * x.v2 + hi_bf16(q1) * x.v3 + lo_bf16(q2) * x.v4 + hi_bf16(q2) * x.v5 +
             lo_bf16(q3) * x.v6 + hi_bf16(q3) * x.v7;
     } else if (TYPE == T_Q8_0_SPLIT) { // one scale, two aligned 16-byte loads of quants
-        float d = unpackHalf2x16((W[(row + 2u * b) >> 2u] >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
+        float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
         uint w = (row + split_scales(p.n_in)) / 16u + 2u * b;
-        uvec4 q0 = W4[w], q1 = W4[w + 1u];
+        uvec4 q0 = w4_at(w), q1 = w4_at(w + 1u);
         a = d * (q8x4(q0.x) * x.v0 + q8x4(q0.y) * x.v1 + q8x4(q0.z) * x.v2 + q8x4(q0.w) * x.v3 + q8x4(q1.x) * x.v4 + q8x4(q1.y) * x.v5 +
                  q8x4(q1.z) * x.v6 + q8x4(q1.w) * x.v7);
     } else if (TYPE == T_MXFP4_SPLIT) { // one scale byte, one aligned 16-byte load of nibbles
-        uvec4 q = W4[(row + split_scales(p.n_in)) / 16u + b];
-        a = e8m0_half(w_byte(row + b)) * (nibbles_lo(q.x) * x.v0 + nibbles_lo(q.y) * x.v1 + nibbles_lo(q.z) * x.v2 + nibbles_lo(q.w) * x.v3 +
-                                          nibbles_hi(q.x) * x.v4 + nibbles_hi(q.y) * x.v5 + nibbles_hi(q.z) * x.v6 + nibbles_hi(q.w) * x.v7);
+        uvec4 q = w4_at((row + split_scales(p.n_in)) / 16u + b);
+        a = e8m0_half(w_byte(row + b)) * (MX_UNIT * (nibbles_lo(q.x) * x.v0 + nibbles_lo(q.y) * x.v1 + nibbles_lo(q.z) * x.v2 + nibbles_lo(q.w) * x.v3 +
+                                                     nibbles_hi(q.x) * x.v4 + nibbles_hi(q.y) * x.v5 + nibbles_hi(q.z) * x.v6 + nibbles_hi(q.w) * x.v7));
     } else if (TYPE == T_Q8_0) {
         uint base = row + b * 34u;
-        float d = unpackHalf2x16((W[base >> 2u] >> ((base & 2u) * 8u)) & 0xffffu).x;
+        float d = unpackHalf2x16((w_at(base >> 2u) >> ((base & 2u) * 8u)) & 0xffffu).x;
         a = d * (q8x4(w_word(base + 2u)) * x.v0 + q8x4(w_word(base + 6u)) * x.v1 + q8x4(w_word(base + 10u)) * x.v2 + q8x4(w_word(base + 14u)) * x.v3 +
                  q8x4(w_word(base + 18u)) * x.v4 + q8x4(w_word(base + 22u)) * x.v5 + q8x4(w_word(base + 26u)) * x.v6 + q8x4(w_word(base + 30u)) * x.v7);
     } else { // MXFP4: byte j holds elements j (low nibble) and j + 16 (high)
         uint base = row + b * 17u;
         uint q0 = w_word(base + 1u), q1 = w_word(base + 5u), q2 = w_word(base + 9u), q3 = w_word(base + 13u);
-        a = e8m0_half(w_byte(base)) * (nibbles_lo(q0) * x.v0 + nibbles_lo(q1) * x.v1 + nibbles_lo(q2) * x.v2 + nibbles_lo(q3) * x.v3 +
-                                       nibbles_hi(q0) * x.v4 + nibbles_hi(q1) * x.v5 + nibbles_hi(q2) * x.v6 + nibbles_hi(q3) * x.v7);
+        a = e8m0_half(w_byte(base)) * (MX_UNIT * (nibbles_lo(q0) * x.v0 + nibbles_lo(q1) * x.v1 + nibbles_lo(q2) * x.v2 + nibbles_lo(q3) * x.v3 +
+                                                  nibbles_hi(q0) * x.v4 + nibbles_hi(q1) * x.v5 + nibbles_hi(q2) * x.v6 + nibbles_hi(q3) * x.v7));
     }
     return a.x + a.y + a.z + a.w;
 }
@@ -125,15 +138,15 @@ struct W8 { vec4 v0, v1, v2, v3, v4, v5, v6, v7; };
 
 W8 dequant8(uint row, uint b) {
     if (TYPE == T_Q8_0_SPLIT) {
-        float d = unpackHalf2x16((W[(row + 2u * b) >> 2u] >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
+        float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
         uint w = (row + split_scales(p.n_in)) / 16u + 2u * b;
-        uvec4 q0 = W4[w], q1 = W4[w + 1u];
+        uvec4 q0 = w4_at(w), q1 = w4_at(w + 1u);
         return W8(d * q8x4(q0.x), d * q8x4(q0.y), d * q8x4(q0.z), d * q8x4(q0.w), d * q8x4(q1.x), d * q8x4(q1.y), d * q8x4(q1.z), d * q8x4(q1.w));
     } else if (TYPE == T_MXFP4_SPLIT) {
-        uvec4 q = W4[(row + split_scales(p.n_in)) / 16u + b];
+        uvec4 q = w4_at((row + split_scales(p.n_in)) / 16u + b);
         float d = e8m0_half(w_byte(row + b));
-        return W8(d * nibbles_lo(q.x), d * nibbles_lo(q.y), d * nibbles_lo(q.z), d * nibbles_lo(q.w), d * nibbles_hi(q.x), d * nibbles_hi(q.y),
-                  d * nibbles_hi(q.z), d * nibbles_hi(q.w));
+        return W8(d * (MX_UNIT * nibbles_lo(q.x)), d * (MX_UNIT * nibbles_lo(q.y)), d * (MX_UNIT * nibbles_lo(q.z)), d * (MX_UNIT * nibbles_lo(q.w)),
+                  d * (MX_UNIT * nibbles_hi(q.x)), d * (MX_UNIT * nibbles_hi(q.y)), d * (MX_UNIT * nibbles_hi(q.z)), d * (MX_UNIT * nibbles_hi(q.w)));
     }
     // only split rows come here: the callers check TYPE
     return W8(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));

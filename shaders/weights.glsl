@@ -6,7 +6,7 @@
 void load_block(uint row, uint b, uint n, out float v[32]) {
     uint first = b * 32u;
     if (TYPE == T_F32) {
-        [[unroll]] for (uint j = 0u; j < 32u; j++) v[j] = first + j < n ? uintBitsToFloat(W[(row >> 2u) + first + j]) : 0.0;
+        [[unroll]] for (uint j = 0u; j < 32u; j++) v[j] = first + j < n ? uintBitsToFloat(w_at((row >> 2u) + first + j)) : 0.0;
     } else if (TYPE == T_F16 || TYPE == T_BF16) {
         [[unroll]] for (uint j = 0u; j < 32u; j += 2u) {
             uint word = first + j < n ? w_word(row + (first + j) * 2u) : 0u;
@@ -23,7 +23,7 @@ void load_block(uint row, uint b, uint n, out float v[32]) {
     } else if (TYPE == T_Q8_0_SPLIT || TYPE == T_MXFP4_SPLIT) {
         uint q = row + split_scales(n);
         if (TYPE == T_Q8_0_SPLIT) {
-            float d = unpackHalf2x16((W[(row + 2u * b) >> 2u] >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
+            float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
             [[unroll]] for (uint j = 0u; j < 32u; j++) v[j] = d * float(bitfieldExtract(int(w_byte(q + 32u * b + j)), 0, 8));
         } else {
             float d = e8m0_half(w_byte(row + b));
@@ -35,7 +35,7 @@ void load_block(uint row, uint b, uint n, out float v[32]) {
         }
     } else if (TYPE == T_Q8_0) {
         uint base = row + b * 34u;
-        float d = unpackHalf2x16((W[base >> 2u] >> ((base & 2u) * 8u)) & 0xffffu).x;
+        float d = unpackHalf2x16((w_at(base >> 2u) >> ((base & 2u) * 8u)) & 0xffffu).x;
         [[unroll]] for (uint j = 0u; j < 32u; j += 4u) {
             int q = int(w_word(base + 2u + j));
             v[j] = d * float(bitfieldExtract(q, 0, 8));

@@ -4,7 +4,16 @@
 // words are read unaligned and unpacked by hand. The buffer is padded by 4
 // bytes so the word after a row's last byte exists.
 layout(constant_id = 0) const uint TYPE = 0;
+#ifdef WEIGHTS_TEXEL
+// the row kernels: words through a 4-byte texel view (binding WEIGHTS_TEXEL);
+// on lavapipe a texel fetch serves a SIMD row of lanes at once, where a
+// storage-buffer load is made lane by lane
+layout(binding = WEIGHTS_TEXEL) uniform usamplerBuffer WT1;
+uint w_at(uint i) { return texelFetch(WT1, int(i)).x; }
+#else
 layout(std430, binding = 0) readonly buffer Weights { uint W[]; };
+uint w_at(uint i) { return W[i]; }
+#endif
 
 const uint T_F32 = 0u, T_F16 = 1u, T_Q8_0 = 8u, T_BF16 = 30u, T_MXFP4 = 39u;
 // rows split into the blocks' scales (padded to 16 bytes), then their quants
@@ -17,11 +26,11 @@ uint split_scales(uint n) { return ((n / 32u) * (TYPE == T_Q8_0_SPLIT ? 2u : 1u)
 // little-endian 32 bits at any byte offset
 uint w_word(uint off) {
     uint i = off >> 2u, shift = (off & 3u) * 8u;
-    uint lo = W[i];
-    return shift == 0u ? lo : (lo >> shift) | (W[i + 1u] << (32u - shift));
+    uint lo = w_at(i);
+    return shift == 0u ? lo : (lo >> shift) | (w_at(i + 1u) << (32u - shift));
 }
 
-uint w_byte(uint off) { return (W[off >> 2u] >> ((off & 3u) * 8u)) & 0xffu; }
+uint w_byte(uint off) { return (w_at(off >> 2u) >> ((off & 3u) * 8u)) & 0xffu; }
 
 // 2^(e - 128): e = 0, 1 are subnormal (a device may flush them to zero)
 float e8m0_half(uint e) {

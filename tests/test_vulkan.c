@@ -332,6 +332,10 @@ static void devices_listed(void) {
             const jv *d = jv_at(v, i);
             defaults += jv_get(d, "default")->kind == JV_BOOL && jv_get(d, "default")->b;
             CHECK(jv_num(d, "max_storage_range", 0) > 0 && jv_num(d, "subgroup_size", 0) > 0 && jv_get(d, "name") != NULL);
+            /* the kernel choice, as data from the device's properties: lavapipe (a CPU device) runs the row kernels */
+            const jv *k = jv_get(d, "kernels"), *type = jv_get(d, "type");
+            CHECK(k && k->kind == JV_STR && k->len > 0);
+            if (k && k->kind == JV_STR && type && type->kind == JV_STR && strcmp(type->str, "CPU") == 0) CHECK(strncmp(k->str, "row kernels", 11) == 0);
         }
         CHECK(defaults == 1);
     }

@@ -47,7 +47,7 @@ mt_buf *vk_buf_new(vk_backend *v, uint64_t bytes, bool host_visible) {
     VkBufferCreateInfo bci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size, .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
         .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
-                 VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT,
+                 VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT,
     };
     if (vk->f.vkCreateBuffer(vk->dev, &bci, NULL, &b->buffer) != VK_SUCCESS) goto fail;
     VkMemoryRequirements req;
@@ -78,6 +78,8 @@ fail:
 
 static void destroy_buf(vk_backend *v, mt_buf *b) {
     if (!b) return;
+    for (int i = 0; i < 3; i++)
+        if (b->view[i]) v->vk.f.vkDestroyBufferView(v->vk.dev, b->view[i], NULL);
     v->vk.f.vkDestroyBuffer(v->vk.dev, b->buffer, NULL);
     v->vk.f.vkFreeMemory(v->vk.dev, b->memory, NULL); /* unmaps too */
     free(b);
@@ -199,11 +201,33 @@ vk_bind vk_bind_ten(vk_backend *v, mt_ten t) {
     uint64_t start = t.off / align * align, size = ((t.buf->bytes + 3) & ~3ull) + 16;
     uint64_t range = size - start;
     if (range > in->max_storage_range) range = in->max_storage_range & ~3ull;
-    vk_bind b = { t.buf->buffer, start, range, (uint32_t)((t.off - start) / 4) };
+    vk_bind b = { t.buf->buffer, start, range, (uint32_t)((t.off - start) / 4), VK_NULL_HANDLE };
     return b;
 }
 
 vk_bind vk_bind_buf(vk_backend *v, mt_buf *b) { return vk_bind_ten(v, mt_ten_at(b, 0)); }
+
+vk_bind vk_bind_texel(vk_backend *v, mt_buf *b, int which) {
+    vk_bind bind = { b->buffer, 0, 0, 0, VK_NULL_HANDLE };
+    if (!b->view[which]) {
+        const mt_vk_device_info *in = &v->vk.info[v->vk.chosen];
+        uint64_t texel = which == VK_TEXEL_U1 ? 4 : 16, size = ((b->bytes + 3) & ~3ull) + 16; /* as vk_buf_new made it */
+        uint64_t n = size / texel;
+        if (n > in->max_texel_elements) n = in->max_texel_elements;
+        VkBufferViewCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO, .buffer = b->buffer,
+                                      .format = which == VK_TEXEL_U4   ? VK_FORMAT_R32G32B32A32_UINT
+                                                : which == VK_TEXEL_U1 ? VK_FORMAT_R32_UINT
+                                                                       : VK_FORMAT_R32G32B32A32_SFLOAT,
+                                      .offset = 0,
+                                      .range = n * texel };
+        if (v->vk.f.vkCreateBufferView(v->vk.dev, &ci, NULL, &b->view[which]) != VK_SUCCESS) {
+            b->view[which] = VK_NULL_HANDLE;
+            vk_fail(v, "%s: cannot make a texel view of a weight buffer", v->base.device);
+        }
+    }
+    bind.view = b->view[which];
+    return bind;
+}
 
 static void record(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2], const vk_bind *binds, const void *push, bool indirect,
                    uint32_t gx, uint32_t gy, uint32_t gz, mt_buf *args, uint64_t offset) {
@@ -221,9 +245,11 @@ static void record(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2], const
     VkDescriptorBufferInfo info[8];
     VkWriteDescriptorSet writes[8];
     for (uint32_t i = 0; i < d->n_bindings; i++) {
+        bool texel = d->texel_mask >> i & 1;
         info[i] = (VkDescriptorBufferInfo){ binds[i].buffer, binds[i].offset, binds[i].range };
         writes[i] = (VkWriteDescriptorSet){ .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstBinding = i, .descriptorCount = 1,
-                                            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &info[i] };
+                                            .descriptorType = texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                            .pBufferInfo = texel ? NULL : &info[i], .pTexelBufferView = texel ? &binds[i].view : NULL };
     }
     v->vk.f.vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
     v->vk.f.vkCmdPushDescriptorSetKHR(cb, VK_PIPELINE_BIND_POINT_COMPUTE, v->pipes.layout[kind], 0, d->n_bindings, writes);
@@ -256,6 +282,7 @@ void vk_dispatch_indirect(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2]
 static void be_copy(mt_backend *b, mt_ten dst, mt_ten src, uint64_t bytes) {
     vk_backend *v = (vk_backend *)b;
     if (!bytes) return;
+    vk_flush_pending(v);
     VkCommandBuffer cb = vk_cmd(v);
     VkBufferCopy region = { src.off, dst.off, bytes };
     v->vk.f.vkCmdCopyBuffer(cb, src.buf->buffer, dst.buf->buffer, 1, &region);
@@ -264,6 +291,7 @@ static void be_copy(mt_backend *b, mt_ten dst, mt_ten src, uint64_t bytes) {
 
 static bool be_submit(mt_backend *b, uint64_t *ticket, mt_err *err) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     if (v->failed) {
         mt_err_set(err, "%s", v->error);
         return false;
@@ -312,7 +340,9 @@ static void be_profile_report(mt_backend *b, void *file) {
     FILE *out = file;
     double total = 0.0;
     for (int k = 0; k < MT_VK_KINDS; k++) total += v->profile_ns[k];
-    fprintf(out, "GPU time per op on %s (timestamp queries):\n", v->base.device);
+    char kernels[300];
+    mt_vk_kernels_describe(&v->kernels, kernels, sizeof kernels);
+    fprintf(out, "GPU time per op on %s (timestamp queries); %s:\n", v->base.device, kernels);
     fprintf(out, "  %-16s %10s %12s %12s %7s\n", "op", "dispatches", "total ms", "mean us", "share");
     for (int k = 0; k < MT_VK_KINDS; k++) {
         if (!v->profile_count[k]) continue;
@@ -334,6 +364,7 @@ static void be_destroy(mt_backend *b) {
         destroy_buf(v, v->gate);
         destroy_buf(v, v->up);
         destroy_buf(v, v->ys);
+        destroy_buf(v, v->embed_stage);
         destroy_buf(v, v->iv);
         destroy_buf(v, v->zeros);
         mt_iv_free(&v->iv_host);
@@ -388,7 +419,7 @@ mt_backend *mt_vulkan_backend_new(const char *want, bool profile, mt_err *err) {
     }
     v->simulated_memory_limit = env_u64("MOETOP_VK_MEMORY_LIMIT_MB") << 20;
     const char *kernels = getenv("MOETOP_VK_KERNELS");
-    v->row_per_invocation = kernels && *kernels ? strcmp(kernels, "row") == 0 : in->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    v->kernels = mt_vk_choose_kernels(in, kernels);
     mt_backend *b = &v->base;
     b->name = "vulkan";
     snprintf(b->device, sizeof b->device, "%s (%s)", in->name, mt_vk_type_name(in->type));
@@ -396,6 +427,8 @@ mt_backend *mt_vulkan_backend_new(const char *want, bool profile, mt_err *err) {
     b->max_bind_bytes = in->max_storage_range < in->max_allocation ? in->max_storage_range : in->max_allocation;
     uint64_t span = env_u64("MOETOP_VK_SPAN_LIMIT");
     if (span && span < b->max_bind_bytes) b->max_bind_bytes = span; /* tests: split tensors as a smaller device would */
+    /* the row kernels read weights through 4-byte texel views of whole chunks */
+    if (v->kernels.rows && in->max_texel_elements * 4 < b->max_bind_bytes) b->max_bind_bytes = in->max_texel_elements * 4;
     b->max_bind_bytes = (b->max_bind_bytes - 256) & ~3ull; /* room for a binding's aligned start */
     b->buf_new = be_buf_new;
     b->buf_free = be_buf_free;

@@ -1,4 +1,5 @@
 #include "vk_device.h"
+#include "vk_kernels.h"
 
 #include "../vulkan.h"
 
@@ -78,6 +79,7 @@ static void describe(mt_vk *vk, VkPhysicalDevice pd, mt_vk_device_info *in) {
     in->max_storage_range = lim->maxStorageBufferRange;
     in->max_allocation = m3.maxMemoryAllocationSize;
     in->storage_align = (uint32_t)lim->minStorageBufferOffsetAlignment;
+    in->max_texel_elements = lim->maxTexelBufferElements;
     VkPhysicalDeviceMemoryProperties mem;
     vk->f.vkGetPhysicalDeviceMemoryProperties(pd, &mem);
     for (uint32_t h = 0; h < mem.memoryHeapCount; h++)
@@ -306,6 +308,8 @@ mt_gpu_info *mt_vulkan_devices(uint32_t *n, mt_err *err) {
         g->max_storage_range = in->max_storage_range;
         g->max_allocation = in->max_allocation;
         g->timestamps = in->timestamp_period > 0.0f;
+        mt_vk_kernels k = mt_vk_choose_kernels(in, getenv("MOETOP_VK_KERNELS"));
+        mt_vk_kernels_describe(&k, g->kernels, sizeof g->kernels);
         g->chosen = (int)i == best;
         g->unusable = in->unusable; /* static strings */
     }

@@ -24,6 +24,7 @@ typedef struct mt_vk_device_info {
     uint32_t max_groups[3];
     uint64_t max_storage_range, max_allocation;
     uint32_t storage_align; /* minStorageBufferOffsetAlignment */
+    uint64_t max_texel_elements; /* maxTexelBufferElements */
     float timestamp_period; /* ns per tick; 0: no timestamps on compute queues */
     int compute_family;     /* -1: none */
     const char *unusable;   /* NULL when moetop can run on it, else why not */

@@ -6,6 +6,7 @@
 
 #include "../backend.h"
 #include "vk_device.h"
+#include "vk_kernels.h"
 #include "vk_pipelines.h"
 
 struct mt_buf {
@@ -13,6 +14,8 @@ struct mt_buf {
     VkDeviceMemory memory;
     uint64_t bytes;
     void *host; /* mapped when host-visible */
+    /* texel views of the whole buffer from byte 0, made on first use (vk_bind_texel) */
+    VkBufferView view[3];
 };
 
 /* One uploaded weight (or float vector): its chunks, each a whole number of
@@ -44,6 +47,21 @@ typedef struct vk_slot {
     uint8_t timed_kind[VK_MAX_TIMED];
 } vk_slot;
 
+/* An op held back so that the next may join it in one dispatch (vk_ops.c): an
+ * add followed by the RMSNorm of its sum (add_norm.comp), the queries' RoPE
+ * followed by the keys' (rope.comp's second tensor), the MoE's sum followed by
+ * the residual add of it (moe_sum_add.comp). Anything else records it first, as
+ * it would have been recorded alone. */
+enum { VK_PEND_NONE, VK_PEND_ADD, VK_PEND_ROPE, VK_PEND_MOE_SUM };
+typedef struct vk_pending {
+    int kind;
+    mt_ten a, b, out, norms;      /* add: out = a + b; moe sum: out, and b = n_sel */
+    uint32_t T, d, E;
+    int norm_a, norm_b;
+    mt_ten x, cs;                 /* rope */
+    uint32_t n_heads, half;
+} vk_pending;
+
 typedef struct vk_backend {
     mt_backend base;
     mt_vk vk;
@@ -54,9 +72,7 @@ typedef struct vk_backend {
     int current;           /* the slot being recorded */
     bool recording;
     uint64_t submitted;    /* the last ticket submitted */
-    /* products: one invocation per row (CPU devices: invocations are SIMD lanes,
-     * barriers are dear) or a workgroup per row (GPUs); MOETOP_VK_KERNELS=row|group overrides */
-    bool row_per_invocation;
+    mt_vk_kernels kernels; /* chosen from the device (vk_kernels.h) */
     /* buffers freed while work that used them may be in flight */
     struct { mt_buf *buf; uint64_t ticket; } *graveyard;
     size_t n_graveyard, graveyard_cap;
@@ -70,11 +86,13 @@ typedef struct vk_backend {
     mt_interventions iv_host;
     /* MoE scratch, grown on demand */
     mt_buf *plan, *gate, *up, *ys;
+    mt_buf *embed_stage;   /* host-visible: a batch's embedding rows (the table stays in host memory) */
     /* profile: GPU time per op kind */
     bool profiling;
     double profile_ns[MT_VK_KINDS];
     uint64_t profile_count[MT_VK_KINDS];
     uint64_t simulated_memory_limit; /* MOETOP_VK_MEMORY_LIMIT_MB, for tests of the too-big path; 0: none */
+    vk_pending pending;
     char error[256];       /* the first failure inside an op, reported by the next submit */
     bool failed;
 } vk_backend;
@@ -84,10 +102,16 @@ typedef struct vk_bind {
     VkBuffer buffer;
     VkDeviceSize offset, range;
     uint32_t elem; /* 4-byte elements from offset to the tensor */
+    VkBufferView view; /* for a binding the pipeline declares a texel buffer */
 } vk_bind;
 
 vk_bind vk_bind_ten(vk_backend *v, mt_ten t);
 vk_bind vk_bind_buf(vk_backend *v, mt_buf *b);
+/* A uniform texel buffer view of a whole buffer: VK_TEXEL_U4 (R32G32B32A32_UINT, 16 bytes a texel)
+ * or VK_TEXEL_U1 (R32_UINT, 4 bytes); the weights of the row kernels are read through these
+ * (on lavapipe a texel fetch reads eight lanes at once, a storage-buffer load lane by lane). */
+enum { VK_TEXEL_U4, VK_TEXEL_U1, VK_TEXEL_F4 /* R32G32B32A32_SFLOAT: activations */ };
+vk_bind vk_bind_texel(vk_backend *v, mt_buf *b, int which);
 /* Records a dispatch of kind (spec: its specialization values) with its bindings and push block. */
 void vk_dispatch(vk_backend *v, mt_vk_kind kind, const uint32_t spec[2], const vk_bind *binds, const void *push, uint32_t gx, uint32_t gy,
                  uint32_t gz);
@@ -108,5 +132,7 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err);
 void vk_free_weights(vk_backend *v);
 
 void vk_ops_install(mt_backend *b);
+/* Records the op held back, if any (before a copy, a submit, any op that does not join it). */
+void vk_flush_pending(vk_backend *v);
 
 #endif

@@ -11,10 +11,6 @@
 #define MATMUL_WIDTH 32u   /* invocations splitting one row's blocks */
 #define ROWS_PER_GROUP 4u  /* rows one workgroup takes: fewer, larger workgroups */
 #define TOKEN_TILE 8u      /* tokens sharing each dequantized block (matmul.comp TILE) */
-/* invocations in a workgroup of matmul_rows.comp and moe_matmul_rows.comp (local_size_x): small
- * workgroups spread a one-token product over both threads of lavapipe (16: 380 us a 1024x1024
- * Q8_0 product, 64: 700 us) */
-#define ROWS_WORKGROUP 16u
 
 static uint32_t div_up(uint64_t a, uint64_t b) { return (uint32_t)((a + b - 1) / b); }
 
@@ -60,8 +56,37 @@ static bool be_set_interventions(mt_backend *b, const mt_interventions *iv) {
     return true;
 }
 
+/* The embedding from host memory: the batch's rows dequantized on the host into a
+ * host-visible staging buffer, then copied to out (ids are host-visible and
+ * written before the forward pass queues anything; the stage is reused only
+ * after the pass that used it has been waited for). An id past the table
+ * gives a zero row. */
+static void embed_host(vk_backend *v, const mt_weight *w, mt_ten ids, uint32_t T, mt_ten out) {
+    uint64_t row = (uint64_t)w->in * 4, bytes = row * T;
+    if (!v->embed_stage || v->embed_stage->bytes < bytes) {
+        vk_buf_free(v, v->embed_stage);
+        v->embed_stage = vk_buf_new(v, bytes, true);
+    }
+    const uint32_t *id = ids.buf->host ? (const uint32_t *)((const char *)ids.buf->host + ids.off) : NULL;
+    if (!v->embed_stage || !v->embed_stage->host || !id) {
+        vk_fail(v, "%s: out of memory for the token embedding's rows", v->base.device);
+        return;
+    }
+    float *dst = v->embed_stage->host;
+    for (uint32_t t = 0; t < T; t++) {
+        if (id[t] < w->out) mt_dequant_row(w->type, (const char *)w->data + (uint64_t)id[t] * w->row_bytes, dst + (uint64_t)t * w->in, (int64_t)w->in);
+        else memset(dst + (uint64_t)t * w->in, 0, row);
+    }
+    v->base.copy(&v->base, out, mt_ten_at(v->embed_stage, 0), bytes);
+}
+
 static void be_embed(mt_backend *b, const mt_weight *w, mt_ten ids, uint32_t T, mt_ten out) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
+    if (!vk_find(v, w->data)) {
+        embed_host(v, w, ids, T, out);
+        return;
+    }
     const vk_weight *vw = need_weight(v, w->data, "token_embd");
     if (!vw) return;
     vk_bind ib = vk_bind_ten(v, ids), ob = vk_bind_ten(v, out);
@@ -74,17 +99,25 @@ static void be_embed(mt_backend *b, const mt_weight *w, mt_ten ids, uint32_t T, 
     }
 }
 
+static bool same_ten(mt_ten a, mt_ten b) { return a.buf == b.buf && a.off == b.off; }
+
 static void be_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint32_t T, uint32_t d, float eps) {
     vk_backend *v = (vk_backend *)b;
+    vk_pending *pd = &v->pending;
+    if (pd->kind == VK_PEND_ADD && same_ten(pd->out, x) && pd->T == T && pd->d == d) {
+        /* the add before, and this norm of its sum: one dispatch */
+        vk_bind binds[6] = { vk_bind_ten(v, pd->a), vk_bind_ten(v, pd->b), vk_bind_ten(v, pd->out), vk_bind_ten(v, pd->norms), vector(v, w, "norm"),
+                             vk_bind_ten(v, out) };
+        mt_push_add_norm p = { d, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, pd->norm_a < 0 ? 3u : (uint32_t)pd->norm_a,
+                               pd->norm_b < 0 ? 3u : (uint32_t)pd->norm_b, binds[4].elem, binds[5].elem, eps };
+        pd->kind = VK_PEND_NONE;
+        vk_dispatch(v, MT_VK_ADD_NORM, NULL, binds, &p, T, 1, 1);
+        return;
+    }
+    vk_flush_pending(v);
     vk_bind binds[3] = { vk_bind_ten(v, x), vector(v, w, "norm"), vk_bind_ten(v, out) };
     mt_push_rmsnorm p = { d, binds[0].elem, binds[1].elem, binds[2].elem, eps };
     vk_dispatch(v, MT_VK_RMSNORM, NULL, binds, &p, T, 1, 1);
-}
-
-/* rows_dot.glsl's BROADCAST: x passed between lanes in groups of 8 */
-static uint32_t broadcast(const vk_backend *v) {
-    const mt_vk_device_info *in = &v->vk.info[v->vk.chosen];
-    return in->subgroup_shuffle && in->subgroup_size >= 8 && in->subgroup_size % 8 == 0 && ROWS_WORKGROUP % in->subgroup_size == 0;
 }
 
 /* rows_dot.glsl's fast path: whole 32-element blocks, x 16-byte aligned, and
@@ -94,24 +127,32 @@ static bool rows_fast(const vk_weight *vw, uint64_t n_in, uint32_t x_elem) {
     return vw->type == MT_TYPE_Q8_0 || vw->type == MT_TYPE_MXFP4 || vw->type >= MT_VK_SPLIT_TYPE || vw->row_bytes % 16 == 0;
 }
 
+/* floats from a buffer's start to a binding's start: where the binding's elements sit in a texel view of the whole buffer */
+static uint32_t x_base(vk_bind b) { return (uint32_t)(b.offset / 4); }
+
 static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, const float *bias, mt_ten y) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     const vk_weight *vw = need_weight(v, w->data, "matrix");
     if (!vw) return;
     vk_bind xb = vk_bind_ten(v, x), bb = vector(v, bias, "bias"), yb = vk_bind_ten(v, y);
     for (uint32_t c = 0; c < vw->n_chunks; c++) {
         const vk_chunk *ch = &vw->chunks[c];
-        vk_bind binds[4] = { vk_bind_buf(v, ch->buf), xb, bb, yb };
+        /* the row kernels read the weights through texel views (binding 0: 16 bytes, 4: 4 bytes), and x (5) */
+        bool rows = v->kernels.rows;
+        vk_bind binds[6] = { rows ? vk_bind_texel(v, ch->buf, VK_TEXEL_U4) : vk_bind_buf(v, ch->buf), xb, bb, yb,
+                             rows ? vk_bind_texel(v, ch->buf, VK_TEXEL_U1) : vk_bind_buf(v, ch->buf), rows ? vk_bind_texel(v, x.buf, VK_TEXEL_F4) : xb };
         mt_push_matmul p = {
             .n_in = (uint32_t)w->in, .y_stride = (uint32_t)w->out, .row0 = (uint32_t)ch->first_unit, .rows = (uint32_t)ch->units,
             .row_bytes = (uint32_t)vw->row_bytes, .T = T, .x_off = xb.elem, .y_off = yb.elem, .bias_off = bb.elem,
-            .has_bias = bias != NULL, .rows_per_group = ROWS_PER_GROUP, .fast = rows_fast(vw, w->in, xb.elem),
+            .has_bias = bias != NULL, .rows_per_group = ROWS_PER_GROUP, .fast = rows_fast(vw, w->in, x_base(xb) + xb.elem),
+            .x_base = x_base(xb),
         };
-        if (v->row_per_invocation) {
+        if (v->kernels.rows) {
             /* 4 rows an invocation; with several tokens and split rows, 4 tokens too (one dequantization for the four) */
             p.rows_per_group = T >= 4 && vw->type >= MT_VK_SPLIT_TYPE && p.fast ? 4 : 1;
-            uint32_t spec[2] = { vw->type, broadcast(v) };
-            vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, ROWS_WORKGROUP * 4), div_up(T, p.rows_per_group), 1);
+            uint32_t spec[2] = { vw->type, v->kernels.x_broadcast };
+            vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, MT_VK_ROWS_WORKGROUP * 4), div_up(T, p.rows_per_group), 1);
         } else {
             uint32_t spec[2] = { vw->type, MATMUL_WIDTH };
             vk_dispatch(v, MT_VK_MATMUL, spec, binds, &p, div_up(ch->units, ROWS_PER_GROUP), div_up(T, TOKEN_TILE), 1);
@@ -119,33 +160,80 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
     }
 }
 
+static void rope(vk_backend *v, mt_ten x, uint32_t n_heads, mt_ten x2, uint32_t n_heads2, uint32_t T, uint32_t half, mt_ten cs) {
+    vk_bind binds[3] = { vk_bind_ten(v, x), vk_bind_ten(v, cs), vk_bind_ten(v, x2) };
+    mt_push_rope p = { n_heads, half, binds[0].elem, binds[1].elem, n_heads2, binds[2].elem };
+    uint32_t most = n_heads2 > n_heads ? n_heads2 : n_heads;
+    vk_dispatch(v, MT_VK_ROPE, NULL, binds, &p, div_up((uint64_t)most * half, 64), T, n_heads2 ? 2 : 1);
+}
+
 static void be_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) {
     vk_backend *v = (vk_backend *)b;
-    vk_bind binds[2] = { vk_bind_ten(v, x), vk_bind_ten(v, cs) };
-    mt_push_rope p = { n_heads, half, binds[0].elem, binds[1].elem };
-    vk_dispatch(v, MT_VK_ROPE, NULL, binds, &p, div_up((uint64_t)n_heads * half, 64), T, 1);
+    vk_pending *pd = &v->pending;
+    if (pd->kind == VK_PEND_ROPE && pd->T == T && pd->half == half && same_ten(pd->cs, cs) && !same_ten(pd->x, x)) {
+        pd->kind = VK_PEND_NONE; /* the queries' rotation before and this one (the keys'): one dispatch */
+        rope(v, pd->x, pd->n_heads, x, n_heads, T, half, cs);
+        return;
+    }
+    vk_flush_pending(v);
+    *pd = (vk_pending){ .kind = VK_PEND_ROPE, .x = x, .cs = cs, .T = T, .n_heads = n_heads, .half = half };
 }
 
 static void be_attention(mt_backend *b, const mt_attention_args *a) {
     vk_backend *v = (vk_backend *)b;
-    /* invocations per (head, token): as many as the shared memory holds, up to 32 */
-    uint32_t width = 32, shared = v->vk.info[v->vk.chosen].max_shared_bytes;
-    while (width > 1 && (uint64_t)width * (a->head_dim + 2) * 4 > shared) width /= 2;
-    vk_bind binds[5] = { vk_bind_ten(v, a->q), vk_bind_ten(v, a->k), vk_bind_ten(v, a->v), vector(v, a->sinks, "sinks"), vk_bind_ten(v, a->out) };
-    mt_push_attention p = { a->pos0, a->n_head, a->n_kv, a->window, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, binds[4].elem, a->scale, a->alone };
-    uint32_t spec[2] = { width, a->head_dim };
+    vk_flush_pending(v);
+    uint32_t width = mt_vk_attention_width(&v->vk.info[v->vk.chosen], &v->kernels, a->head_dim);
+    vk_bind binds[8] = { vk_bind_ten(v, a->q), vk_bind_ten(v, a->k), vk_bind_ten(v, a->v), vector(v, a->sinks, "sinks"), vk_bind_ten(v, a->out),
+                         vk_bind_texel(v, a->q.buf, VK_TEXEL_F4), vk_bind_texel(v, a->k.buf, VK_TEXEL_F4), vk_bind_texel(v, a->v.buf, VK_TEXEL_F4) };
+    mt_push_attention p = { a->pos0, a->n_head, a->n_kv, a->window, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, binds[4].elem, a->scale,
+                            a->alone, x_base(binds[0]), x_base(binds[1]), x_base(binds[2]) };
+    /* q, k and v as texels on CPU devices (attention.comp's TEXEL): whole 16-byte texels only */
+    bool texel = v->kernels.rows && a->head_dim % 4 == 0 && (p.q_base + p.q_off) % 4 == 0 && (p.k_base + p.k_off) % 4 == 0 &&
+                 (p.v_base + p.v_off) % 4 == 0;
+    uint32_t spec[2] = { width, a->head_dim | (texel ? 1u << 16 : 0u) };
     vk_dispatch(v, MT_VK_ATTENTION, spec, binds, &p, a->n_head, a->T, 1);
 }
 
-static void be_add(mt_backend *b, mt_ten a, mt_ten bb, mt_ten out, uint32_t T, uint32_t d, mt_ten norms, int norm_a, int norm_b) {
-    vk_backend *v = (vk_backend *)b;
+static void add(vk_backend *v, mt_ten a, mt_ten bb, mt_ten out, uint32_t T, uint32_t d, mt_ten norms, int norm_a, int norm_b) {
     vk_bind binds[4] = { vk_bind_ten(v, a), vk_bind_ten(v, bb), vk_bind_ten(v, out), vk_bind_ten(v, norms) };
     mt_push_add p = { d, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, norm_a < 0 ? 3u : (uint32_t)norm_a, norm_b < 0 ? 3u : (uint32_t)norm_b };
     vk_dispatch(v, MT_VK_ADD, NULL, binds, &p, T, 1, 1);
 }
 
+static void moe_sum(vk_backend *v, mt_ten n_sel, mt_ten out, uint32_t T, uint32_t d, uint32_t E) {
+    vk_bind binds[4] = { vk_bind_buf(v, v->ys), vk_bind_ten(v, n_sel), vk_bind_buf(v, v->plan), vk_bind_ten(v, out) };
+    mt_push_moe_sum p = { d, E, T, binds[1].elem, binds[3].elem };
+    vk_dispatch(v, MT_VK_MOE_SUM, NULL, binds, &p, div_up(d, 64), T, 1);
+}
+
+void vk_flush_pending(vk_backend *v) {
+    vk_pending pd = v->pending;
+    v->pending.kind = VK_PEND_NONE;
+    if (pd.kind == VK_PEND_ADD) add(v, pd.a, pd.b, pd.out, pd.T, pd.d, pd.norms, pd.norm_a, pd.norm_b);
+    else if (pd.kind == VK_PEND_ROPE) rope(v, pd.x, pd.n_heads, pd.x, 0, pd.T, pd.half, pd.cs);
+    else if (pd.kind == VK_PEND_MOE_SUM) moe_sum(v, pd.b, pd.out, pd.T, pd.d, pd.E);
+}
+
+static void be_add(mt_backend *b, mt_ten a, mt_ten bb, mt_ten out, uint32_t T, uint32_t d, mt_ten norms, int norm_a, int norm_b) {
+    vk_backend *v = (vk_backend *)b;
+    vk_pending *pd = &v->pending;
+    if (pd->kind == VK_PEND_MOE_SUM && same_ten(pd->out, bb) && pd->T == T && pd->d == d) {
+        /* the MoE's sum before, and this add of it: one dispatch */
+        vk_bind binds[7] = { vk_bind_buf(v, v->ys), vk_bind_ten(v, pd->b), vk_bind_buf(v, v->plan), vk_bind_ten(v, pd->out), vk_bind_ten(v, a),
+                             vk_bind_ten(v, out), vk_bind_ten(v, norms) };
+        mt_push_moe_sum_add p = { d, pd->E, T, binds[1].elem, binds[3].elem, binds[4].elem, binds[5].elem, binds[6].elem,
+                                  norm_a < 0 ? 3u : (uint32_t)norm_a, norm_b < 0 ? 3u : (uint32_t)norm_b };
+        pd->kind = VK_PEND_NONE;
+        vk_dispatch(v, MT_VK_MOE_SUM_ADD, NULL, binds, &p, T, 1, 1);
+        return;
+    }
+    vk_flush_pending(v);
+    *pd = (vk_pending){ .kind = VK_PEND_ADD, .a = a, .b = bb, .out = out, .norms = norms, .T = T, .d = d, .norm_a = norm_a, .norm_b = norm_b };
+}
+
 static void be_route(mt_backend *b, mt_ten z, uint32_t layer, uint32_t model_k, uint32_t T, uint32_t E, const mt_route_out *o) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     vk_bind binds[6] = { vk_bind_ten(v, z), vk_bind_buf(v, v->iv), vk_bind_ten(v, o->experts), vk_bind_ten(v, o->weights),
                          vk_bind_ten(v, o->n_sel), vk_bind_ten(v, o->margin) };
     mt_push_route p = { T, E, model_k, layer, v->iv_host.n_layer, binds[0].elem, binds[2].elem, binds[3].elem, binds[4].elem, binds[5].elem };
@@ -161,6 +249,7 @@ static uint32_t max_selected(const vk_backend *v, uint32_t layer, uint32_t model
 
 static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     vk_backend *v = (vk_backend *)b;
+    vk_flush_pending(v);
     const mt_layer_weights *w = a->w;
     const vk_weight *gate = need_weight(v, w->gate.data, "gate"), *up = need_weight(v, w->up.data, "up"),
                     *down = need_weight(v, w->down.data, "down");
@@ -171,30 +260,36 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
         !vk_scratch(v, &v->up, entries * a->ff * 4) || !vk_scratch(v, &v->ys, entries * a->d * 4))
         return false;
     uint32_t epc = v->experts_per_chunk, n_chunks = gate->n_chunks;
+    bool rows = v->kernels.rows;
     vk_bind sel = vk_bind_ten(v, a->route.experts), wts = vk_bind_ten(v, a->route.weights), nsel = vk_bind_ten(v, a->route.n_sel);
     vk_bind plan = vk_bind_buf(v, v->plan), iv = vk_bind_buf(v, v->iv), h = vk_bind_ten(v, a->h);
-    vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys), out = vk_bind_ten(v, a->out);
+    vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys);
     {
         vk_bind binds[5] = { sel, wts, nsel, iv, plan };
-        uint32_t rows_per_group = v->row_per_invocation ? ROWS_WORKGROUP * 4 : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
+        uint32_t rows_per_group = v->kernels.rows ? MT_VK_ROWS_WORKGROUP * 4 : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
         mt_push_moe_plan p = { T, E, a->layer, v->iv_host.n_layer, epc, n_chunks, div_up(a->ff, rows_per_group), div_up(a->d, rows_per_group),
                                sel.elem, wts.elem, nsel.elem };
         vk_dispatch(v, MT_VK_MOE_PLAN, NULL, binds, &p, 1, 1, 1);
     }
-    /* gate and up: rows of ff from each token's h; then the activation in place in gate */
+    /* gate and up: rows of ff from each token's h; then the activation in place in gate (the row
+     * kernels apply it as the up product is written: one dispatch fewer) */
     const vk_weight *gu[2] = { gate, up };
     const float *gu_bias[2] = { w->gate_bias, w->up_bias };
-    vk_bind gu_out[2] = { g, u };
+    vk_bind gu_out[2] = { g, rows ? g : u };
     for (int which = 0; which < 2; which++)
         for (uint32_t c = 0; c < n_chunks; c++) {
-            vk_bind binds[5] = { vk_bind_buf(v, gu[which]->chunks[c].buf), h, vector(v, gu_bias[which], "expert bias"), gu_out[which], plan };
+            mt_buf *wb = gu[which]->chunks[c].buf;
+            vk_bind binds[7] = { rows ? vk_bind_texel(v, wb, VK_TEXEL_U4) : vk_bind_buf(v, wb), h, vector(v, gu_bias[which], "expert bias"),
+                                 gu_out[which], plan, rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb),
+                                 rows ? vk_bind_texel(v, a->h.buf, VK_TEXEL_F4) : h };
             mt_push_moe_matmul p = { (uint32_t)w->gate.in, a->ff, (uint32_t)gu[which]->row_bytes, (uint32_t)gu[which]->unit_bytes, E, T, c, c * epc, 1,
-                                     h.elem, binds[2].elem, ROWS_PER_GROUP, rows_fast(gu[which], w->gate.in, h.elem) };
-            uint32_t spec[2] = { gu[which]->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
-            vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
+                                     h.elem, binds[2].elem, rows && which == 1 ? 2u : ROWS_PER_GROUP,
+                                     rows_fast(gu[which], w->gate.in, x_base(h) + h.elem), x_base(h) };
+            uint32_t spec[2] = { gu[which]->type, v->kernels.rows ? v->kernels.x_broadcast : MATMUL_WIDTH };
+            vk_dispatch_indirect(v, v->kernels.rows ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                                  (mt_plan_indirect(E) + c * 3ull) * 4);
         }
-    {
+    if (!rows) {
         vk_bind binds[3] = { g, u, plan };
         mt_push_swiglu p = { a->ff, E };
         uint64_t groups = div_up(entries * a->ff, 64);
@@ -203,18 +298,17 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     }
     /* down: rows of d from each entry's activation, times the entry's weight */
     for (uint32_t c = 0; c < n_chunks; c++) {
-        vk_bind binds[5] = { vk_bind_buf(v, down->chunks[c].buf), g, vector(v, w->down_bias, "expert bias"), ys, plan };
+        mt_buf *wb = down->chunks[c].buf;
+        vk_bind binds[7] = { rows ? vk_bind_texel(v, wb, VK_TEXEL_U4) : vk_bind_buf(v, wb), g, vector(v, w->down_bias, "expert bias"), ys, plan,
+                             rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb), rows ? vk_bind_texel(v, v->gate, VK_TEXEL_F4) : g };
         mt_push_moe_matmul p = { a->ff, a->d, (uint32_t)down->row_bytes, (uint32_t)down->unit_bytes, E, T, c, c * epc, 0, 0, binds[2].elem, ROWS_PER_GROUP,
-                                 rows_fast(down, a->ff, 0) };
-        uint32_t spec[2] = { down->type, v->row_per_invocation ? broadcast(v) : MATMUL_WIDTH };
-        vk_dispatch_indirect(v, v->row_per_invocation ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
+                                 rows_fast(down, a->ff, 0), 0 };
+        uint32_t spec[2] = { down->type, v->kernels.rows ? v->kernels.x_broadcast : MATMUL_WIDTH };
+        vk_dispatch_indirect(v, v->kernels.rows ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
                              (mt_plan_indirect(E) + (MT_MOE_MAX_CHUNKS + c) * 3ull) * 4);
     }
-    {
-        vk_bind binds[4] = { ys, nsel, plan, out };
-        mt_push_moe_sum p = { a->d, E, T, nsel.elem, out.elem };
-        vk_dispatch(v, MT_VK_MOE_SUM, NULL, binds, &p, div_up(a->d, 64), T, 1);
-    }
+    /* the weighted sum: held back, as the residual add of it follows */
+    v->pending = (vk_pending){ .kind = VK_PEND_MOE_SUM, .b = a->route.n_sel, .out = a->out, .T = T, .d = a->d, .E = E };
     return true;
 }
 

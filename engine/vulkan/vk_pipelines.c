@@ -12,22 +12,27 @@
 #include "vk_spirv.h"
 
 #define MT_PIPE(kind, stem, bindings, push, spec) \
-    [kind] = { #stem, mt_spirv_##stem, sizeof mt_spirv_##stem, bindings, sizeof(push), spec }
+    [kind] = { #stem, mt_spirv_##stem, sizeof mt_spirv_##stem, bindings, 0, sizeof(push), spec }
+/* the same with texel-buffer bindings (a mask of binding numbers) */
+#define MT_PIPE_T(kind, stem, bindings, texels, push, spec) \
+    [kind] = { #stem, mt_spirv_##stem, sizeof mt_spirv_##stem, bindings, texels, sizeof(push), spec }
 
 const mt_vk_pipeline_desc mt_vk_pipeline_table[MT_VK_KINDS] = {
     MT_PIPE(MT_VK_MATMUL, matmul, 4, mt_push_matmul, 2),             /* TYPE, workgroup width */
-    MT_PIPE(MT_VK_MATMUL_ROWS, matmul_rows, 4, mt_push_matmul, 2),   /* TYPE, BROADCAST */
+    MT_PIPE_T(MT_VK_MATMUL_ROWS, matmul_rows, 6, 0x31, mt_push_matmul, 2), /* TYPE, BROADCAST; texels: weights (0: 16 bytes, 4: 4), x (5) */
     MT_PIPE(MT_VK_EMBED, embed, 3, mt_push_embed, 1),                /* TYPE */
     MT_PIPE(MT_VK_RMSNORM, rmsnorm, 3, mt_push_rmsnorm, 0),
     MT_PIPE(MT_VK_ADD, add, 4, mt_push_add, 0),
-    MT_PIPE(MT_VK_ROPE, rope, 2, mt_push_rope, 0),
-    MT_PIPE(MT_VK_ATTENTION, attention, 5, mt_push_attention, 2),    /* workgroup width, HEAD_DIM */
+    MT_PIPE(MT_VK_ROPE, rope, 3, mt_push_rope, 0),
+    MT_PIPE_T(MT_VK_ATTENTION, attention, 8, 0xe0, mt_push_attention, 2), /* workgroup width, HEAD_DIM | TEXEL << 16; texels: q, k, v (5-7) */
     MT_PIPE(MT_VK_ROUTE, route, 6, mt_push_route, 0),
     MT_PIPE(MT_VK_MOE_PLAN, moe_plan, 5, mt_push_moe_plan, 0),
     MT_PIPE(MT_VK_MOE_MATMUL, moe_matmul, 5, mt_push_moe_matmul, 2), /* TYPE, workgroup width */
-    MT_PIPE(MT_VK_MOE_MATMUL_ROWS, moe_matmul_rows, 5, mt_push_moe_matmul, 2), /* TYPE, BROADCAST */
+    MT_PIPE_T(MT_VK_MOE_MATMUL_ROWS, moe_matmul_rows, 7, 0x61, mt_push_moe_matmul, 2), /* TYPE, BROADCAST; texels: weights (0, 5), x (6) */
     MT_PIPE(MT_VK_SWIGLU, swiglu, 3, mt_push_swiglu, 0),
     MT_PIPE(MT_VK_MOE_SUM, moe_sum, 4, mt_push_moe_sum, 0),
+    MT_PIPE(MT_VK_ADD_NORM, add_norm, 6, mt_push_add_norm, 0),       /* add then rmsnorm (vk_ops.c fuses the pair) */
+    MT_PIPE(MT_VK_MOE_SUM_ADD, moe_sum_add, 7, mt_push_moe_sum_add, 0), /* moe_sum then add */
 };
 
 /* $XDG_CACHE_HOME/moetop (or ~/.cache/moetop), made if missing; "" when neither is known. */
@@ -58,6 +63,8 @@ bool mt_vk_pipes_init(mt_vk_pipes *p, mt_vk *vk, mt_err *err) {
         for (uint32_t i = 0; i < d->n_bindings; i++)
             b[i] = (VkDescriptorSetLayoutBinding){ .binding = i, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = 1,
                                                    .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT };
+        for (uint32_t i = 0; i < d->n_bindings; i++)
+            if (d->texel_mask >> i & 1) b[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
         VkDescriptorSetLayoutCreateInfo sl = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
             .bindingCount = d->n_bindings, .pBindings = b,

@@ -13,7 +13,8 @@
 
 typedef enum mt_vk_kind {
     MT_VK_MATMUL, MT_VK_MATMUL_ROWS, MT_VK_EMBED, MT_VK_RMSNORM, MT_VK_ADD, MT_VK_ROPE, MT_VK_ATTENTION, MT_VK_ROUTE,
-    MT_VK_MOE_PLAN, MT_VK_MOE_MATMUL, MT_VK_MOE_MATMUL_ROWS, MT_VK_SWIGLU, MT_VK_MOE_SUM, MT_VK_KINDS
+    MT_VK_MOE_PLAN, MT_VK_MOE_MATMUL, MT_VK_MOE_MATMUL_ROWS, MT_VK_SWIGLU, MT_VK_MOE_SUM,
+    MT_VK_ADD_NORM, MT_VK_MOE_SUM_ADD, MT_VK_KINDS
 } mt_vk_kind;
 
 typedef struct mt_vk_pipeline_desc {
@@ -21,6 +22,7 @@ typedef struct mt_vk_pipeline_desc {
     const uint32_t *spirv;
     size_t spirv_bytes;
     uint32_t n_bindings;       /* storage buffers 0..n-1 */
+    uint32_t texel_mask;       /* bindings that are uniform texel buffers instead (bit i: binding i) */
     uint32_t push_bytes;
     uint32_t n_spec;           /* specialization constants 0..n-1 (u32) */
 } mt_vk_pipeline_desc;

@@ -15,6 +15,12 @@ static const uint32_t mt_spirv_matmul_rows[] =
 static const uint32_t mt_spirv_embed[] =
 #include "embed.spv.inc"
     ;
+static const uint32_t mt_spirv_add_norm[] =
+#include "add_norm.spv.inc"
+    ;
+static const uint32_t mt_spirv_moe_sum_add[] =
+#include "moe_sum_add.spv.inc"
+    ;
 static const uint32_t mt_spirv_rmsnorm[] =
 #include "rmsnorm.spv.inc"
     ;

@@ -60,7 +60,10 @@ static bool add_weight(plan_list *p, const mt_weight *w, uint64_t n_expert) {
 static bool list_model(plan_list *p, const mt_model *m) {
     const mt_hparams *hp = &m->hp;
     uint64_t d = hp->d_model, qw = (uint64_t)hp->n_head * hp->head_dim, kvw = (uint64_t)hp->n_kv * hp->head_dim, E = hp->n_expert, ff = hp->ff;
-    bool ok = add_weight(p, &m->token_embd, 0) && add_vector(p, m->output_norm, d) && add_weight(p, &m->output, 0);
+    /* the token embedding stays in host memory (vk_ops.c's embed uploads a batch's rows), unless the
+     * output head shares it; gpt-oss-20b's is 201k rows, 0.6 GB the device would hold for nothing */
+    bool ok = (m->token_embd.data != m->output.data || add_weight(p, &m->token_embd, 0)) && add_vector(p, m->output_norm, d) &&
+              add_weight(p, &m->output, 0);
     for (uint32_t l = 0; ok && l < hp->n_layer; l++) {
         const mt_layer_weights *w = &m->layers[l];
         ok = add_vector(p, w->attn_norm, d) && add_vector(p, w->post_attn_norm, d) && add_weight(p, &w->wq, 0) && add_weight(p, &w->wk, 0) &&
@@ -193,7 +196,7 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err) {
     /* one expert count per chunk for every expert tensor: one MoE plan serves them all */
     uint64_t per_chunk = UINT32_MAX;
     for (size_t i = 0; i < p.n; i++) {
-        p.items[i].split = v->row_per_invocation && (p.items[i].type == MT_TYPE_Q8_0 || p.items[i].type == MT_TYPE_MXFP4);
+        p.items[i].split = v->kernels.rows && (p.items[i].type == MT_TYPE_Q8_0 || p.items[i].type == MT_TYPE_MXFP4);
         uint64_t unit = device_unit_bytes(&p.items[i]);
         if (unit > span) {
             mt_err_set(err, "%s: one %s of a weight is %llu bytes, more than the %llu the device addresses at once", v->base.device,
