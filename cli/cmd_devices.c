@@ -1,10 +1,13 @@
 /* `moetop devices`: the Vulkan devices, what moetop needs of each, and the
- * one --backend vulkan uses when --device (or MOETOP_DEVICE) names none. */
+ * one --backend vulkan uses when --device (or MOETOP_DEVICE) names none; the
+ * text form ends with the C backend's kernel set. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "commands.h"
+#include "engine/cpu/kernels.h"
 #include "engine/vulkan.h"
 #include "json.h"
 
@@ -51,6 +54,11 @@ static void print_text(const mt_gpu_info *d, uint32_t n) {
         printf("   %s\n", d[i].kernels);
         if (d[i].unusable) printf("   not usable: %s\n", d[i].unusable);
     }
+    /* the default backend's choice, for comparison (not a Vulkan device: the JSON array stays as it is) */
+    const mt_kernels *k = mt_kernels_best();
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("cpu: the C backend (the default): %s kernels (of c%s%s; MOETOP_KERNELS picks one), %ld threads by default\n", k->name,
+           mt_kernels_avx2() ? ", avx2" : "", mt_kernels_avx512() ? ", avx512" : "", cores > 0 ? cores : 1);
 }
 
 static int run_devices(const cli_command *cmd, cli_args *a) {

@@ -22,6 +22,7 @@
 #include "engine/vulkan.h"
 #include "support/cli_util.h"
 #include "support/fixtures.h"
+#include "engine/cpu/kernels.h"
 #include "support/harness.h"
 #include "support/nonfinite.h"
 
@@ -343,6 +344,10 @@ static void devices_listed(void) {
     proc_free(&r);
     r = run_moetop("devices", NULL);
     CHECK(r.status == 0 && strstr(r.out, "storage-buffer range") && strstr(r.out, "<- used by --backend vulkan"));
+    /* the text ends with the C backend's kernel set, the one bench names */
+    char want[64];
+    snprintf(want, sizeof want, "cpu: the C backend (the default): %s kernels", mt_kernels_best()->name);
+    CHECKF(strstr(r.out, want) != NULL, "no '%s' in: %s", want, r.out);
     proc_free(&r);
 }
 
