@@ -136,10 +136,10 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
             rc = mt_json_finish(&j);
         } else {
             char decode[64] = "no decode (-n 0)"; /* no speed over zero tokens */
-            if (n) snprintf(decode, sizeof decode, "decode %u tokens %.1f tok/s", n, decode_tps);
+            if (n) snprintf(decode, sizeof decode, "decode %u token%s %.1f tok/s", n, n == 1 ? "" : "s", decode_tps);
             char name[1024];
-            printf("%s on %s (%s): prefill %u tokens %.1f tok/s, %s, peak RSS %.0f MB\n", mt_one_line(cli_base_name(cm.path), name, sizeof name),
-                   cm.be->name, cm.be->device, p, prefill_tps, decode, rss_mb);
+            printf("%s on %s (%s): prefill %u token%s %.1f tok/s, %s, peak RSS %.0f MB\n", mt_one_line(cli_base_name(cm.path), name, sizeof name),
+                   cm.be->name, cm.be->device, p, p == 1 ? "" : "s", prefill_tps, decode, rss_mb);
         }
     }
     free(prompt);
@@ -149,7 +149,7 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
 
 const cli_command cmd_bench = {
     .name = "bench",
-    .usage = "moetop bench [-m MODEL.gguf] [--backend cpu|vulkan] [--threads N] [-p 64] [-n 32] [--json]",
+    .usage = "moetop bench [-m MODEL.gguf] [--backend cpu|vulkan] [--threads N] [-p 64] [-n 32] [--profile] [--interactive] [--json]",
     .summary = "Measure prefill and decode speed, after one warm-up.",
     .details = "Prefill of -p random tokens, then -n tokens decoded greedily one at a time.\n"
                "peak_rss_mb is the process's peak resident memory. With -n 0 nothing is decoded: the\n"
