@@ -30,6 +30,7 @@ typedef struct grouped_job {
     const float *bias[2]; /* [n_expert][out], or NULL */
     int n_w;
     bool act;
+    mt_act kind;          /* with act: which SwiGLU */
     uint64_t in, out;
     const expert_task *tasks;
     size_t n_tasks;
@@ -56,6 +57,9 @@ static inline float swiglu(float g, float u) {
     float uc = u < -7.0f ? -7.0f : u > 7.0f ? 7.0f : u;
     return gc / (1.0f + expf(-1.702f * gc)) * (uc + 1.0f);
 }
+
+/* the other families' SwiGLU: silu(g) u (llama.cpp's ggml_swiglu_split: g / (1 + e^-g) * u) */
+static inline float swiglu_plain(float g, float u) { return g / (1.0f + expf(-g)) * u; }
 
 /* Items [begin, end): runs of rows of one task at a time (a packed run lets
  * the kernels share x's loads between rows). */
@@ -88,7 +92,10 @@ static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
             for (uint32_t i = 0; i < task->n; i++) {
                 float *g = j->y[0] + (task->first + i) * j->out;
                 const float *u = j->y[1] + (task->first + i) * j->out;
-                for (uint64_t r = r0; r < r0 + n_rows; r++) g[r] = swiglu(g[r], u[r]);
+                if (j->kind == MT_ACT_SWIGLU)
+                    for (uint64_t r = r0; r < r0 + n_rows; r++) g[r] = swiglu_plain(g[r], u[r]);
+                else
+                    for (uint64_t r = r0; r < r0 + n_rows; r++) g[r] = swiglu(g[r], u[r]);
             }
         item += n_rows;
     }
@@ -177,12 +184,12 @@ bool cpu_moe(mt_backend *b, const mt_moe_args *a) {
             memcpy(s.xs + (size_t)at * d, h + t * d, d * sizeof *s.xs);
         }
     /* gate and up of every task, then the activations, then down */
-    grouped_job j = { { &a->w->gate, &a->w->up }, { a->w->gate_bias, a->w->up_bias }, 2, true, d, ff, s.tasks, n_tasks, s.item0,
-                      NULL, false, { s.g, s.u }, c->k };
+    grouped_job j = { { &a->w->gate, &a->w->up }, { a->w->gate_bias, a->w->up_bias }, 2, true, a->act, d, ff, s.tasks, n_tasks,
+                      s.item0, NULL, false, { s.g, s.u }, c->k };
     s.item0[0] = 0;
     for (size_t t = 0; t < n_tasks; t++) s.item0[t + 1] = s.item0[t] + ff;
     run_grouped(c, &j, s.xs, s.xp);
-    j = (grouped_job){ { &a->w->down, NULL }, { a->w->down_bias, NULL }, 1, false, ff, d, s.tasks, n_tasks, s.item0,
+    j = (grouped_job){ { &a->w->down, NULL }, { a->w->down_bias, NULL }, 1, false, a->act, ff, d, s.tasks, n_tasks, s.item0,
                        NULL, false, { s.y, NULL }, c->k };
     for (size_t t = 0; t < n_tasks; t++) s.item0[t + 1] = s.item0[t] + d;
     run_grouped(c, &j, s.g, s.xp);
