@@ -11,14 +11,14 @@ static const mt_family families[] = {
       .ff_key = "expert_feed_forward_length", .moe_norm = "post_attention_norm" },
     /* llama.cpp llm_build_llama with n_expert > 0 (Mixtral): rope type NORM, build_moe_ffn(SILU, norm_w = true, SOFTMAX) */
     { .arch = "llama", .label = "Mixtral (llama)", .rope = MT_ROPE_ADJACENT, .qk_norm = MT_QK_NORM_NONE,
-      .router = MT_ROUTER_SOFTMAX_TOPK_NORM, .act = MT_ACT_SWIGLU, .need_experts = true, .tied_output = true, .split_experts = true, .ff_key = "feed_forward_length",
+      .router = MT_ROUTER_SOFTMAX_TOPK_NORM, .act = MT_ACT_SWIGLU, .rope_ggml = true, .need_experts = true, .tied_output = true, .split_experts = true, .ff_key = "feed_forward_length",
       .moe_norm = "ffn_norm" },
     /* llama.cpp llm_build_qwen3moe: attn_q_norm/attn_k_norm per head before NEOX rope; norm_w = true */
     { .arch = "qwen3moe", .label = "Qwen3-MoE", .rope = MT_ROPE_NEOX, .qk_norm = MT_QK_NORM_HEAD,
-      .router = MT_ROUTER_SOFTMAX_TOPK_NORM, .act = MT_ACT_SWIGLU, .tied_output = true, .ff_key = "expert_feed_forward_length", .moe_norm = "ffn_norm" },
+      .router = MT_ROUTER_SOFTMAX_TOPK_NORM, .act = MT_ACT_SWIGLU, .rope_ggml = true, .tied_output = true, .ff_key = "expert_feed_forward_length", .moe_norm = "ffn_norm" },
     /* llama.cpp llm_build_olmoe: attn_q_norm/attn_k_norm over the whole q and k; norm_w = false */
     { .arch = "olmoe", .label = "OLMoE", .rope = MT_ROPE_NEOX, .qk_norm = MT_QK_NORM_WHOLE, .router = MT_ROUTER_SOFTMAX_TOPK,
-      .act = MT_ACT_SWIGLU, .ff_key = "feed_forward_length", .moe_norm = "ffn_norm" },
+      .act = MT_ACT_SWIGLU, .rope_ggml = true, .ff_key = "feed_forward_length", .moe_norm = "ffn_norm" },
 };
 #define N_FAMILIES (sizeof families / sizeof *families)
 

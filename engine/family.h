@@ -45,6 +45,7 @@ typedef struct mt_family {
     bool sinks;              /* attention sinks: one logit per query head in the softmax's denominator */
     bool sliding_window;     /* a window on even layers (attention.sliding_window) */
     bool yarn;               /* YaRN RoPE scaling keys (rope.scaling.*) */
+    bool rope_ggml;          /* RoPE angles as llama.cpp computes them (rope.h), its reference for the family */
     bool need_experts;       /* the arch also names dense models: expert_count is required to run */
     bool tied_output;        /* output.weight may be absent: the logits use token_embd (llama.cpp's TENSOR_DUPLICATED) */
     bool split_experts;      /* experts may be stored one tensor each, blk.N.ffn_gate.E.weight (older Mixtral files) */
