@@ -56,3 +56,13 @@ const char *mt_family_lacks(const mt_family *f, uint32_t caps, char *buf, size_t
     if (n < size) snprintf(buf + n, size - n, ", which this backend lacks");
     return buf;
 }
+
+const char *mt_family_describe(const mt_family *f, char *buf, size_t size) {
+    static const char *const qk[] = { "no q/k norm", "q/k RMSNorm per head", "q/k RMSNorm over the whole q and k" };
+    static const char *const router[] = { "top-k of the logits, softmax over the k", "softmax over all experts, top-k, renormalised",
+                                          "softmax over all experts, top-k, not renormalised" };
+    snprintf(buf, size, "%s, %s RoPE%s; router: %s; %s experts; %s", qk[f->qk_norm], f->rope == MT_ROPE_NEOX ? "NeoX" : "adjacent-pair",
+             f->yarn ? " (YaRN)" : "", router[f->router], f->act == MT_ACT_SWIGLU_OAI ? "clamped SwiGLU (alpha 1.702, limit 7)" : "SwiGLU",
+             f->biases ? "biases, attention sinks, a window on even layers" : "no biases, sinks or window");
+    return buf;
+}

@@ -60,6 +60,11 @@ const mt_family *mt_family_all(uint32_t *n);
 /* "gpt-oss, llama (Mixtral), qwen3moe, olmoe": the architectures moetop runs. */
 const char *mt_family_names(void);
 
+/* One sentence on what the family computes, for `moetop info`: e.g. "q/k RMSNorm per head,
+ * NeoX RoPE; router: softmax over all experts, top-k, renormalised; SwiGLU experts; no biases,
+ * sinks or window". Into buf (truncated to size); returns buf. */
+const char *mt_family_describe(const mt_family *f, char *buf, size_t size);
+
 /* What a backend computes beyond gpt-oss (mt_backend.caps). */
 enum {
     MT_CAP_ROPE_ADJACENT = 1,  /* rope_adjacent() */
