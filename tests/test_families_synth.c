@@ -172,9 +172,85 @@ static void real_shapes_trace_and_explore(void) {
     proc_free(&r);
 }
 
+/* Every command that runs a model, on a small synth of each family: exit 0
+ * (prune, which writes gpt-oss files only, refuses in one line, exit 2). */
+static void every_command_on_each_family(void) {
+    const char *dir = t_tmpdir();
+    char a_dir[512], b_dir[512], file[600], probs[512], ctx[512];
+    snprintf(a_dir, sizeof a_dir, "%s/set-a", dir);
+    snprintf(b_dir, sizeof b_dir, "%s/set-b", dir);
+    snprintf(probs, sizeof probs, "%s/problems.jsonl", dir);
+    snprintf(ctx, sizeof ctx, "%s/contexts.txt", dir);
+    char mk[1200];
+    snprintf(mk, sizeof mk, "mkdir -p '%s' '%s'", a_dir, b_dir);
+    if (!CHECK(system(mk) == 0)) return;
+    snprintf(file, sizeof file, "%s/animals.txt", a_dir);
+    const char *animals = "the cat sat on the mat\n\na dog ran far away\n", *math = "12 + 30 = 42\n\n7 * 6 = 42\n";
+    t_write_file(file, animals, strlen(animals));
+    snprintf(file, sizeof file, "%s/math.txt", b_dir);
+    t_write_file(file, math, strlen(math));
+    const char *p = "{\"prompt\": \"1 + 1 =\", \"answer\": \"2\"}\n{\"prompt\": \"2 + 2 =\", \"answer\": \"4\"}\n";
+    t_write_file(probs, p, strlen(p));
+    const char *c = "the bank of the river\n\nthe bank lent money\n\nthe bank was closed\n";
+    t_write_file(ctx, c, strlen(c));
+    const char *P = "The cat sat on the mat, 12 + 30 = 42.";
+    static const char *const fams[3] = { "qwen3moe", "mixtral", "olmoe" };
+    for (int f = 0; f < 3; f++) {
+        char m[512], out[600], out2[600];
+        snprintf(m, sizeof m, "%s/smoke-%s.gguf", dir, fams[f]);
+        snprintf(out, sizeof out, "%s/smoke-%s.out", dir, fams[f]);
+        snprintf(out2, sizeof out2, "%s/smoke-%s.txt", dir, fams[f]);
+        proc_result r = run_moetop("synth", "--arch", fams[f], "--preset", "tiny", "--layers", "3", "--experts", "8", "--k", "2", "-q", "-o", m, NULL);
+        bool ok = CHECKF(r.status == 0, "synth %s: %s", fams[f], r.err);
+        proc_free(&r);
+        if (!ok) continue;
+        const char *const cmds[][14] = {
+            { "trace", "--prompt", P, "--json" },
+            { "generate", "--prompt", P, "-n", "4", "--json" },
+            { "bench", "-p", "8", "-n", "4", "--json" },
+            { "tokenize", "hello" },
+            { "entropy", "--prompt", P, "--json" },
+            { "coact", "--prompt", P, "--json" },
+            { "sweep", "--prompts", a_dir, "--json" },
+            { "cold", "--prompt", P },
+            { "domains", "--prompts", a_dir, "--permutations", "20" },
+            { "export", "--prompts", a_dir, "-o", out },
+            { "profile", "--data", "examples/corpus.jsonl", "-o", out },
+            { "compare", "--prompt", P, "--cond", "m: --mask 1", "--each", "drop@0", "-n", "4", "--json" },
+            { "eval", "--problems", probs, "--cond", "k1: --k 1", "-n", "4", "--json" },
+            { "ppl", "--prompt", P, "--cond", "z: --zero 2", "--json" },
+            { "context", "--context", "the bank of the river", "--context", "the bank lent money", "--token", "bank", "--json" },
+            { "probe", "--prompt", P, "--json" },
+            { "vocab-map", "--json" },
+            { "taxonomy", "--prompts", a_dir, "--json" },
+            { "divergence", "--prompts", a_dir, "--vs-prompts", b_dir, "--permutations", "20", "--json" },
+            { "circuits", "--prompt", P, "--json" },
+            { "dynamics", "--prompt", P, "--json" },
+            { "importance", "--prompt", P, "--json" },
+            { "similarity", "--prompt", P, "--json" },
+            { "predict", "--prompt", P, "--json" },
+            { "attention-routing", "--contexts-file", ctx, "--token", "bank", "--permutations", "20", "--json" },
+            { "explore", "--headless", "--prompt", P, "--size", "100x30", "--export-frame", out2 },
+            { "prune", "-o", out2, "--keep", "4", "--prompts", a_dir },
+        };
+        for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+            const char *argv[20] = { t_bin(), cmds[i][0], "-m", m };
+            int n = 4;
+            for (int j = 1; j < 14 && cmds[i][j]; j++) argv[n++] = cmds[i][j];
+            argv[n] = NULL;
+            r = proc_run_deadline(argv, NULL, 300);
+            bool prune = strcmp(cmds[i][0], "prune") == 0;
+            if (prune) CHECKF(is_clean_usage_error(&r) && strstr(r.err, "gpt-oss"), "%s prune: exit %d: %s", fams[f], r.status, r.err);
+            else CHECKF(r.status == 0, "%s %s: exit %d: %.300s", fams[f], cmds[i][0], r.status, r.err);
+            proc_free(&r);
+        }
+    }
+}
+
 int main(void) {
     t_begin("families-synth");
     RUN(every_family_every_type);
     RUN(real_shapes_trace_and_explore);
+    RUN(every_command_on_each_family);
     return t_end();
 }
