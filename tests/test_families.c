@@ -249,7 +249,7 @@ static void mixtral_per_expert_tensors(void) {
     rewrite r = { .split_experts = true };
     const char *split = rewritten(gguf, "mixtral-split.gguf", &r);
     if (!split) return;
-    fixture a, b;
+    fixture a = { 0 }, b = { 0 };
     if (!open_model(gguf, json, &a) || !open_model(split, json, &b)) {
         close_fixture(&a);
         close_fixture(&b);

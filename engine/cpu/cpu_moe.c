@@ -82,9 +82,11 @@ static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
                                  j->out, bias ? bias + r0 : NULL);
                 continue;
             }
+            const uint8_t *rows = mt_weight_row(w, task->e, 0); /* the expert's slice, once */
+            uint64_t row_bytes = w->row_bytes;
             for (uint64_t r = r0; r < r0 + n_rows; r++)
                 for (uint32_t i = 0; i < task->n; i++) {
-                    float v = j->k->dot(w->type, mt_weight_row(w, task->e, r), x + i * j->in, (int64_t)j->in);
+                    float v = j->k->dot(w->type, rows + r * row_bytes, x + i * j->in, (int64_t)j->in);
                     y[i * j->out + r] = bias ? v + bias[r] : v;
                 }
         }

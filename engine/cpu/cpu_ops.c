@@ -30,8 +30,10 @@ static void matmul_rows(void *ctx, size_t begin, size_t end, int thread) {
                          j->y + begin, w->out, j->bias ? j->bias + begin : NULL);
         return;
     }
+    const uint8_t *rows = mt_weight_row(w, j->expert, 0); /* the (expert's) matrix, once */
+    uint64_t row_bytes = w->row_bytes;
     for (size_t r = begin; r < end; r++) {
-        float v = j->k->dot(w->type, mt_weight_row(w, j->expert, r), j->x, (int64_t)w->in);
+        float v = j->k->dot(w->type, rows + r * row_bytes, j->x, (int64_t)w->in);
         j->y[r] = j->bias ? v + j->bias[r] : v;
     }
 }
