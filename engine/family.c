@@ -28,11 +28,6 @@ const mt_family *mt_family_find(mt_str arch) {
     return NULL;
 }
 
-const mt_family *mt_family_all(uint32_t *n) {
-    *n = (uint32_t)N_FAMILIES;
-    return families;
-}
-
 const char *mt_family_names(void) { return "gpt-oss, llama (Mixtral, with experts), qwen3moe, olmoe"; }
 
 const char *mt_family_lacks(const mt_family *f, uint32_t caps, char *buf, size_t size) {

@@ -55,8 +55,6 @@ typedef struct mt_family {
 
 /* The family of a general.architecture value; NULL when moetop does not run it. */
 const mt_family *mt_family_find(mt_str arch);
-/* The family table (for messages and synth): *n families. */
-const mt_family *mt_family_all(uint32_t *n);
 /* "gpt-oss, llama (Mixtral), qwen3moe, olmoe": the architectures moetop runs. */
 const char *mt_family_names(void);
 
