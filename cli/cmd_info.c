@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "engine/family.h"
 #include "engine/gguf.h"
 #include "engine/quant.h"
 #include "json.h"
@@ -145,12 +146,22 @@ static void print_arch(const mt_gguf *g, mt_str arch) {
     printf("  layers %llu, width %llu, %llu query heads x %llu = query width %llu, %llu KV heads\n",
            (unsigned long long)n_layer, (unsigned long long)d, (unsigned long long)heads, (unsigned long long)hd,
            (unsigned long long)(heads * hd), (unsigned long long)kv);
+    const mt_family *f = mt_family_find(arch);
     uint64_t experts = ARCH_U64("expert_count");
-    if (experts)
-        printf("  %llu experts, top-%llu, expert width %llu\n", (unsigned long long)experts,
-               (unsigned long long)ARCH_U64("expert_used_count"), (unsigned long long)ARCH_U64("expert_feed_forward_length"));
-    printf("  context %llu, sliding window %llu, RoPE base %g", (unsigned long long)ARCH_U64("context_length"),
-           (unsigned long long)ARCH_U64("attention.sliding_window"), ARCH_F64("rope.freq_base"));
+    if (experts) {
+        uint64_t ff = f ? (snprintf(key, sizeof key, "%.*s.%s", (int)arch.len, arch.ptr, f->ff_key), mt_gguf_get_u64(g, key, 0))
+                        : ARCH_U64("expert_feed_forward_length");
+        bool split = mt_gguf_find_tensor(g, "blk.0.ffn_gate.0.weight") && !mt_gguf_find_tensor(g, "blk.0.ffn_gate_exps.weight");
+        printf("  %llu experts, top-%llu, expert width %llu%s\n", (unsigned long long)experts,
+               (unsigned long long)ARCH_U64("expert_used_count"), (unsigned long long)ff, split ? ", one tensor per expert" : "");
+    }
+    if (f) {
+        char what[300];
+        printf("  %s: %s\n", f->label, mt_family_describe(f, what, sizeof what));
+    }
+    printf("  context %llu", (unsigned long long)ARCH_U64("context_length"));
+    if (!f || f->sliding_window) printf(", sliding window %llu", (unsigned long long)ARCH_U64("attention.sliding_window"));
+    printf(", RoPE base %g", ARCH_F64("rope.freq_base"));
     double factor = ARCH_F64("rope.scaling.factor");
     if (factor) printf(", YaRN x%g from %llu", factor, (unsigned long long)ARCH_U64("rope.scaling.original_context_length"));
     printf(", RMS eps %g\n", ARCH_F64("attention.layer_norm_rms_epsilon"));

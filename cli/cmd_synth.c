@@ -1,5 +1,6 @@
-/* `moetop synth`: writes a random gpt-oss model of any shape and tensor types
- * (engine/synth.c), for benches, tests and fuzz seeds. */
+/* `moetop synth`: writes a random model of any shape and tensor types
+ * (engine/synth.c), gpt-oss or (--arch) another family, for benches, tests
+ * and fuzz seeds. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,28 @@ static int run_synth(const cli_command *cmd, cli_args *a) {
         !cli_get_u32(a, "--context", 1, 1u << 24, &s.context_length) ||
         !cli_get_u32(a, "--vocab-base", 1, 1000000, &s.vocab_base))
         return CLI_EXIT_USAGE;
+    const char *arch = cli_get(a, "--arch");
+    if (arch) {
+        /* the families' names for people, and their general.architecture */
+        static const struct { const char *name, *arch; float rope_base; } archs[] = {
+            { "gpt-oss", "gpt-oss", 0 }, { "mixtral", "llama", 1e6f }, { "llama", "llama", 1e6f },
+            { "qwen3moe", "qwen3moe", 1e6f }, { "olmoe", "olmoe", 1e4f },
+        };
+        size_t i = 0;
+        while (i < sizeof archs / sizeof *archs && strcmp(archs[i].name, arch) != 0) i++;
+        if (i == sizeof archs / sizeof *archs)
+            return cli_error(CLI_EXIT_USAGE, "--arch: '%s' is not gpt-oss, mixtral (llama), qwen3moe or olmoe", arch);
+        s.arch = archs[i].arch;
+        if (archs[i].rope_base) {
+            s.rope_base = archs[i].rope_base; /* the family's usual base; --rope-base changes it */
+            s.rope_factor = 1.0f;
+            static const char *const oss_only[] = { "--swa", "--rope-factor", "--rope-original-context" };
+            for (size_t k = 0; k < 3; k++)
+                if (cli_has(a, oss_only[k]))
+                    return cli_error(CLI_EXIT_USAGE, "%s: only gpt-oss has a sliding window and YaRN; --arch %s has neither", oss_only[k], arch);
+        }
+    }
+    s.split_experts = cli_has(a, "--split-experts");
     const char *types = cli_get(a, "--types");
     if (types && !parse_types(types, &s)) return CLI_EXIT_USAGE;
     mt_err err;
@@ -163,8 +186,8 @@ static int run_synth(const cli_command *cmd, cli_args *a) {
     else if (ranks && !list_usable(&s, &err)) rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
     else if (!mt_synth_write(&s, out, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     else if (!cli_has(a, "--quiet"))
-        fprintf(stderr, "moetop: wrote %s: gpt-oss, %u layers, width %u, %u x %u heads (%u KV), %u experts top-%u, vocabulary %u + %d\n",
-                out, s.n_layer, s.d_model, s.n_head, s.head_dim, s.n_kv, s.n_expert, s.k, s.vocab_base, MT_SYNTH_N_SPECIAL);
+        fprintf(stderr, "moetop: wrote %s: %s, %u layers, width %u, %u x %u heads (%u KV), %u experts top-%u, vocabulary %u + %d\n",
+                out, s.arch ? s.arch : "gpt-oss", s.n_layer, s.d_model, s.n_head, s.head_dim, s.n_kv, s.n_expert, s.k, s.vocab_base, MT_SYNTH_N_SPECIAL);
     mt_gguf_close(vocab);
     free(ranks);
     return rc;
@@ -172,11 +195,14 @@ static int run_synth(const cli_command *cmd, cli_args *a) {
 
 const cli_command cmd_synth = {
     .name = "synth",
-    .usage = "moetop synth -o OUT.gguf [--preset NAME] [--layers N] [--d-model N] [--heads N] [--kv-heads N] "
+    .usage = "moetop synth -o OUT.gguf [--arch gpt-oss|mixtral|qwen3moe|olmoe [--split-experts]] [--preset NAME] [--layers N] [--d-model N] [--heads N] [--kv-heads N] "
              "[--head-dim N] [--experts N] [--k N] [--ff N] [--swa N] [--vocab-base N] [--vocab FILE [--vocab-tokens LIST]] "
              "[--types GROUP=TYPE,...] [--seed S]",
-    .summary = "Write a random model of the gpt-oss architecture, with llama.cpp's tensor names, shapes and keys.",
+    .summary = "Write a random model of the gpt-oss architecture (or --arch another family), with llama.cpp's tensor names, shapes and keys.",
     .details = "Presets: a, b, c (the shapes of shared/oracle/gpt-oss), tiny, gpt-oss-20b (about 13 GB).\n"
+               "--arch mixtral (general.architecture llama), qwen3moe or olmoe writes that family instead\n"
+               "(no biases, sinks, window or YaRN; q/k norms where it has them; RoPE base 1e6, OLMoE 1e4);\n"
+               "--split-experts (mixtral) stores each expert as its own tensor, as older Mixtral files do.\n"
                "The default is preset a. Flags after --preset change single fields.\n"
                "Type groups: embd (token_embd), output, attn (q, k, v, output), router (ffn_gate_inp),\n"
                "experts (ffn_gate/up/down_exps); types: f32, f16, bf16, q8_0, mxfp4. Norms, biases and\n"
@@ -190,6 +216,8 @@ const cli_command cmd_synth = {
                "quantizes them to the chosen types.\n" CLI_OUTPUT_DETAILS,
     .opts = {
         { "--output", 'o', "FILE", "where to write the model (- for stdout)" },
+        { "--arch", 0, "NAME", "the family: gpt-oss (default), mixtral, qwen3moe, olmoe" },
+        { "--split-experts", 0, NULL, "mixtral: one tensor per expert (blk.N.ffn_gate.E.weight)" },
         { "--preset", 0, "NAME", "start from a named shape (default a)" },
         { "--name", 0, "TEXT", "general.name (default moetop-synth)" },
         { "--layers", 0, "N", "transformer blocks" },

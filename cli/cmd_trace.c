@@ -30,7 +30,7 @@ static int trace_json(const cli_model *cm, const mt_session *s, int logits_mode,
     mt_json j = { 0 };
     mt_json_begin_object(&j);
     mt_json_kv_str(&j, "model", cli_base_name(cm->path));
-    mt_json_kv_str(&j, "arch", "gpt-oss");
+    mt_json_kv_str(&j, "arch", cm->m->family->arch);
     mt_json_kv_str(&j, "backend", cm->be->name);
     mt_json_kv_str(&j, "device", cm->be->device);
     mt_json_kv_u64(&j, "n_layer", hp->n_layer);

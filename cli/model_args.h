@@ -11,7 +11,7 @@
 #include "engine/tokenizer.h"
 
 #define CLI_MODEL_OPTS                                                                                 \
-    { "--model", 'm', "FILE", "the model (GGUF, gpt-oss; default: the bundled model)" },               \
+    { "--model", 'm', "FILE", "the model (GGUF: gpt-oss, Mixtral, Qwen3-MoE, OLMoE; default: the bundled model)" },               \
     { "--backend", 0, "NAME", "cpu or vulkan (default cpu)" },                                          \
     { "--device", 0, "N", "the Vulkan device (moetop devices; default: the best, or $MOETOP_DEVICE)" }, \
     { "--threads", 0, "N", "CPU threads (default: $MOETOP_THREADS, else every core)" }

@@ -44,7 +44,7 @@ static inline mt_ten mt_ten_add(mt_ten t, uint64_t bytes) {
 typedef struct mt_attention_args {
     mt_ten q;              /* [T][n_head * head_dim], RoPE applied */
     mt_ten k, v;           /* the layer's cache from position 0: [pos0 + T][n_kv * head_dim] */
-    const float *sinks;    /* [n_head] */
+    const float *sinks;    /* [n_head], or NULL: no sinks (MT_CAP_NO_SINKS) */
     mt_ten out;            /* [T][n_head * head_dim] */
     uint32_t T, pos0;      /* query t sits at position pos0 + t */
     uint32_t n_head, n_kv, head_dim;
@@ -61,6 +61,7 @@ typedef struct mt_route_out {
     mt_ten weights;  /* [T][E]: their mixing weights (0 for a dropped expert) */
     mt_ten n_sel;    /* u32 [T] */
     mt_ten margin;   /* [T]: see mt_iv_route */
+    mt_router_kind kind; /* the model's router (family.h); not TOPK_SOFTMAX needs MT_CAP_SOFTMAX_ROUTER */
 } mt_route_out;
 
 typedef struct mt_moe_args {
@@ -70,6 +71,7 @@ typedef struct mt_moe_args {
     uint32_t T, d, ff, n_expert;
     mt_route_out route;      /* as route() wrote it */
     mt_ten out;              /* [T][d]: the weighted sum of expert outputs */
+    mt_act act;              /* the experts' activation (family.h); MT_ACT_SWIGLU needs MT_CAP_SWIGLU */
 } mt_moe_args;
 
 typedef struct mt_backend mt_backend;
@@ -80,6 +82,8 @@ struct mt_backend {
     int n_threads;
     uint64_t max_bind_bytes; /* the largest buffer span one op may address (a device's storage-buffer range) */
     bool attention_alone;    /* attention() implements mt_attention_args.alone */
+    uint32_t caps;           /* MT_CAP_* (family.h): what it computes beyond gpt-oss; prepare() refuses a
+                              * model that needs more (mt_model_lacks), in one line */
 
     /* Uploads or binds the model's weights; once per model. False with err set
      * (a model that does not fit says how much it needs and how much there is). */
@@ -97,12 +101,16 @@ struct mt_backend {
     bool (*set_interventions)(mt_backend *b, const mt_interventions *iv);
     /* out[t] = row ids[t] of w (u32 ids), dequantized: [T][w->in] */
     void (*embed)(mt_backend *b, const mt_weight *w, mt_ten ids, uint32_t T, mt_ten out);
-    /* out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w */
+    /* out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w. With MT_CAP_QK_NORM out may be x (in place): the
+     * q/k norms run it over T * heads rows of head_dim (per head) or T rows of the whole width */
     void (*rmsnorm)(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint32_t T, uint32_t d, float eps);
     /* y[t][r] = bias[r] + sum_i W[r][i] x[t][i]; bias may be NULL */
     void (*matmul)(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, const float *bias, mt_ten y);
     /* rotates n_heads heads of x[t] (n_heads * 2 half wide) by cs[t][i] = (cos, sin), NeoX pairs (i, i + half) */
     void (*rope)(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs);
+    /* the same rotation on adjacent pairs (2i, 2i + 1): llama.cpp's LLAMA_ROPE_TYPE_NORM (Mixtral);
+     * (x_2i, x_2i+1) becomes (x_2i c - x_2i+1 s, x_2i+1 c + x_2i s). NULL without MT_CAP_ROPE_ADJACENT */
+    void (*rope_adjacent)(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs);
     void (*attention)(mt_backend *b, const mt_attention_args *a);
     /* out = a + b; norms[t][norm_a] = |a[t]|, norms[t][norm_b] = |b[t]| (a column < 0: not written).
      * out may be a. norms is [T][3]. */

@@ -1,11 +1,17 @@
-/* The gpt-oss forward pass over a backend: the one place that knows the model.
+/* The forward pass over a backend: the one place that knows the model. It
+ * is written once for every family; what differs (family.h) is data read
+ * here: the q/k norm, the RoPE pairing, biases and sinks (NULL when the
+ * family has none), the sliding window, the router's kind and the activation.
  *
  * Per layer l, for a batch of T tokens (x = the residual entering l):
- *   h = RMSNorm(x) attn_norm;  q, k, v = W h + b;  RoPE on q and k
- *   attention with sinks (sliding window on even layers);  x += Wo att + bo
- *   h = RMSNorm(x) post_attention_norm;  z = Wr h + br (router logits)
- *   route (top-k with interventions, softmax over the k);  x += sum w_e FFN_e(h)
+ *   h = RMSNorm(x) attn_norm;  q, k, v = W h (+ b)
+ *   q/k RMSNorm (qwen3moe per head, olmoe whole);  RoPE on q and k (NeoX or adjacent pairs)
+ *   attention (gpt-oss: sinks, sliding window on even layers);  x += Wo att (+ bo)
+ *   h = RMSNorm(x) post_attention_norm / ffn_norm;  z = Wr h (+ br) (router logits)
+ *   route (the family's router with interventions: intervene.c);  x += sum w_e FFN_e(h)
  * After the last layer: logits = W_out RMSNorm(x) output_norm.
+ * Sources: llama.cpp's llm_build_openai_moe_iswa, llm_build_llama,
+ * llm_build_qwen3moe, llm_build_olmoe; OpenAI's gpt_oss/torch/model.py.
  *
  * Each layer is submitted as it is queued. With a progress callback the host
  * waits for the layer before it (a device always has one queued behind the
@@ -40,13 +46,22 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     be->matmul(be, &w->wq, h, T, w->bq, q);
     be->matmul(be, &w->wk, h, T, w->bk, k);
     be->matmul(be, &w->wv, h, T, w->bv, v);
-    be->rope(be, q, T, hp->n_head, half, cs);
-    be->rope(be, k, T, hp->n_kv, half, cs);
+    const mt_family *f = m->family;
+    if (f->qk_norm == MT_QK_NORM_HEAD) { /* every head's row of head_dim, one weight for all heads */
+        be->rmsnorm(be, q, w->q_norm, q, T * hp->n_head, hp->head_dim, hp->rms_eps);
+        be->rmsnorm(be, k, w->k_norm, k, T * hp->n_kv, hp->head_dim, hp->rms_eps);
+    } else if (f->qk_norm == MT_QK_NORM_WHOLE) {
+        be->rmsnorm(be, q, w->q_norm, q, T, hp->n_head * hp->head_dim, hp->rms_eps);
+        be->rmsnorm(be, k, w->k_norm, k, T, (uint32_t)kvw, hp->rms_eps);
+    }
+    void (*rope)(mt_backend *, mt_ten, uint32_t, uint32_t, uint32_t, mt_ten) = f->rope == MT_ROPE_ADJACENT ? be->rope_adjacent : be->rope;
+    rope(be, q, T, hp->n_head, half, cs);
+    rope(be, k, T, hp->n_kv, half, cs);
     if (s->q_in) be->copy(be, mt_ten_at(s->q_in[l], (uint64_t)pos0 * hp->n_head * hp->head_dim * 4), q, (uint64_t)T * hp->n_head * hp->head_dim * 4);
     mt_attention_args aa = {
         .q = q, .k = mt_ten_at(s->k[l], 0), .v = mt_ten_at(s->v[l], 0), .sinks = w->sinks, .out = att, .T = T, .pos0 = pos0,
         .n_head = hp->n_head, .n_kv = hp->n_kv, .head_dim = hp->head_dim,
-        .window = l % 2 == 0 ? hp->sliding_window : 0, .scale = 1.0f / sqrtf((float)hp->head_dim), .alone = s->alone,
+        .window = l % 2 == 0 ? hp->sliding_window : 0, /* 0 (no window) but for gpt-oss */ .scale = 1.0f / sqrtf((float)hp->head_dim), .alone = s->alone,
     };
     be->attention(be, &aa);
     be->matmul(be, &w->wo, att, T, w->bo, o);
@@ -64,11 +79,12 @@ static bool queue_layer(mt_session *s, uint32_t l, uint32_t pos0, uint32_t T) {
     be->matmul(be, &w->router, h, T, w->router_bias, z);
     mt_route_out route = {
         .experts = trace_at(s, l, MT_TR_EXPERTS, pos0), .weights = trace_at(s, l, MT_TR_WEIGHTS, pos0),
-        .n_sel = trace_at(s, l, MT_TR_NSEL, pos0), .margin = trace_at(s, l, MT_TR_MARGIN, pos0),
+        .n_sel = trace_at(s, l, MT_TR_NSEL, pos0), .margin = trace_at(s, l, MT_TR_MARGIN, pos0), .kind = f->router,
     };
     be->route(be, z, l, hp->k, T, E, &route);
     mt_moe_args ma = {
         .w = w, .layer = l, .h = h, .T = T, .d = d, .ff = hp->ff, .n_expert = E, .route = route, .out = mt_ten_at(s->moe, 0),
+        .act = f->act,
     };
     if (!be->moe(be, &ma)) return false;
     be->add(be, xn, ma.out, xn, T, d, norms, -1, 2);

@@ -126,6 +126,38 @@ bool mt_iv_parse(mt_interventions *iv, const char *kind, const char *value, mt_e
     return ok;
 }
 
+/* The full router distribution of a softmax-first router (llama.cpp's
+ * ggml_soft_max over all E logits: exp(z - max) summed in double, scaled by
+ * 1 / sum) as a closure over z: p(e) = expf(z[e] - top) * inv. NaN logits
+ * take no part (p = 0); a max of +inf shares 1 among the experts at +inf;
+ * a max of -inf (or no logit) gives every p = 0. */
+typedef struct full_softmax {
+    float top, inv;
+    uint32_t n_top_inf;
+} full_softmax;
+
+static full_softmax full_softmax_of(const float *z, uint32_t E) {
+    full_softmax f = { -INFINITY, 0.0f, 0 };
+    for (uint32_t e = 0; e < E; e++)
+        if (z[e] > f.top) f.top = z[e]; /* a NaN compares false */
+    if (f.top == INFINITY) {
+        for (uint32_t e = 0; e < E; e++) f.n_top_inf += z[e] == INFINITY;
+        f.inv = 1.0f / (float)f.n_top_inf;
+    } else if (f.top != -INFINITY) {
+        double sum = 0.0;
+        for (uint32_t e = 0; e < E; e++)
+            if (!isnan(z[e])) sum += (double)expf(z[e] - f.top);
+        f.inv = (float)(1.0 / sum);
+    }
+    return f;
+}
+
+static float full_p(const full_softmax *f, float z) {
+    if (isnan(z) || f->top == -INFINITY) return 0.0f;
+    if (f->top == INFINITY) return z == INFINITY ? f->inv : 0.0f;
+    return expf(z - f->top) * f->inv;
+}
+
 /* The routing step, and its rule for logits that are not finite (the same
  * on every backend: shaders/route.comp does exactly this):
  * - Order: logits ranked highest first, ties to the lower expert id; +inf and
@@ -140,9 +172,19 @@ bool mt_iv_parse(mt_interventions *iv, const char *kind, const char *value, mt_e
  * - Margin (last selected minus first unselected candidate): 0 when the two
  *   are equal (the same infinity included), else their difference (+inf
  *   when only one of them is infinite); MT_NO_MARGIN when nothing is left
- *   unselected or under force. */
-uint32_t mt_iv_route(const mt_interventions *iv, uint32_t layer, uint32_t model_k, const float *z, uint32_t *experts,
-                     float *weights, float *margin, uint32_t *order) {
+ *   unselected or under force.
+ * Softmax-first routers (Mixtral, Qwen3-MoE: renormalised; OLMoE: not) have
+ * the same candidates, order, force, k and drop; what differs is in p =
+ * softmax(z) over all E experts, the model's distribution before any
+ * intervention (masked experts stay in its denominator):
+ * - margin: p of the last selected minus p of the first unselected
+ *   candidate (probability units, as llama.cpp ranks them);
+ * - weights, renormalised: p_i / sum of the kept p_j, which is the softmax
+ *   over the kept logits above (so the same code); not renormalised: p_i
+ *   itself, 0 for a dropped expert, the others unchanged (they do not sum
+ *   to 1: OLMoE's mixture is sum p_i FFN_i). */
+uint32_t mt_iv_route(const mt_interventions *iv, uint32_t layer, uint32_t model_k, mt_router_kind kind, const float *z,
+                     uint32_t *experts, float *weights, float *margin, uint32_t *order) {
     uint32_t E = iv->n_expert;
     if (iv->force[layer] >= 0) {
         experts[0] = (uint32_t)iv->force[layer];
@@ -165,11 +207,27 @@ uint32_t mt_iv_route(const mt_interventions *iv, uint32_t layer, uint32_t model_
         order[i] = e;
     }
     uint32_t n = k < n_cand ? k : n_cand;
+    /* softmax-first routers rank by p = softmax(z), the same order as z's;
+     * their margin and (without renormalisation) their weights are in p */
+    bool full = kind != MT_ROUTER_TOPK_SOFTMAX;
+    full_softmax fs = full ? full_softmax_of(z, E) : (full_softmax){ 0 };
     if (n == 0 || n == n_cand) *margin = MT_NO_MARGIN;
-    else {
+    else if (full) {
+        float last = full_p(&fs, z[order[n - 1]]), next = full_p(&fs, z[order[n]]);
+        *margin = last == next ? 0.0f : last - next;
+    } else {
         float last = z[order[n - 1]], next = z[order[n]];
         *margin = last == next ? 0.0f : last - next; /* +inf against a finite or -inf one: +inf */
     }
+    if (kind == MT_ROUTER_SOFTMAX_TOPK) { /* OLMoE: the probabilities as they are, 0 for a dropped expert */
+        for (uint32_t i = 0; i < n; i++) {
+            experts[i] = order[i];
+            weights[i] = (flags[order[i]] & MT_IV_DROP) ? 0.0f : full_p(&fs, z[order[i]]);
+        }
+        return n;
+    }
+    /* gpt-oss, and renormalising softmax-first routers: p_i / sum of the
+     * kept p_j is exactly the softmax over the kept logits, computed so */
     /* softmax over the kept (not dropped) selected logits: exp(z - max) / sum;
      * a max of +inf shares the weight among the experts at +inf; a max of
      * -inf (or nothing kept) leaves every weight 0 */

@@ -16,6 +16,15 @@
 
 enum { MT_IV_MASK = 1, MT_IV_DROP = 2, MT_IV_ZERO = 4 };
 
+/* How a family's router turns its logits z[E] into selected experts and
+ * mixing weights (a property of the model: family.h). */
+typedef enum {
+    MT_ROUTER_TOPK_SOFTMAX = 0,  /* gpt-oss: the k highest logits, softmax over those k */
+    MT_ROUTER_SOFTMAX_TOPK_NORM, /* Mixtral, Qwen3-MoE: p = softmax(z) over all E, the k highest p,
+                                    weights p renormalised over the k (the same numbers as softmax over the k) */
+    MT_ROUTER_SOFTMAX_TOPK,      /* OLMoE: p = softmax(z) over all E, the k highest p, weights p as they are */
+} mt_router_kind;
+
 typedef struct mt_interventions {
     uint32_t n_layer, n_expert;
     int32_t *force;  /* [n_layer]: the forced expert, or -1 */
@@ -40,12 +49,15 @@ bool mt_iv_parse(mt_interventions *iv, const char *kind, const char *value, mt_e
  * weights actually applied (0 for a dropped expert), and the margin between
  * the last selected and the first unselected logit (1e9 when nothing could
  * tie: under force, or when every candidate is selected). Returns the count.
+ * kind is the model's router (mt_router_kind): for softmax-first routers the
+ * margin is in probability units and OLMoE's weights are probabilities
+ * (intervene.c says exactly how).
  * Logits that are not finite follow one rule (intervene.c): a NaN expert is
  * never selected, as if masked; +inf and -inf rank at the ends; a +inf max
  * shares the weight among the +inf experts; margins may be +inf.
  * experts and weights hold n_expert entries; order is scratch of n_expert. */
 #define MT_NO_MARGIN 1e9f
-uint32_t mt_iv_route(const mt_interventions *iv, uint32_t layer, uint32_t model_k, const float *z, uint32_t *experts,
-                     float *weights, float *margin, uint32_t *order);
+uint32_t mt_iv_route(const mt_interventions *iv, uint32_t layer, uint32_t model_k, mt_router_kind kind, const float *z,
+                     uint32_t *experts, float *weights, float *margin, uint32_t *order);
 
 #endif

@@ -1,6 +1,7 @@
-/* A gpt-oss model bound to a GGUF file: hyper-parameters from the
- * `gpt-oss.*` keys and every weight by llama.cpp's tensor name, shapes
- * checked. Weights stay in their file formats inside the mapping.
+/* An MoE model bound to a GGUF file: its family (family.h) from
+ * general.architecture, hyper-parameters from the `<arch>.*` keys and every
+ * weight by llama.cpp's tensor name (llama-arch.cpp), shapes checked.
+ * Weights stay in their file formats inside the mapping.
  *
  * Shapes below are in GGUF order, [in, out(, experts)]: a weight [in, out]
  * is `out` rows of `in` contiguous elements and maps a vector of `in` to one
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "family.h"
 #include "gguf.h"
 
 typedef struct mt_weight {
@@ -23,6 +25,9 @@ typedef struct mt_weight {
     uint64_t in, out;   /* row length and rows (per expert for expert tensors) */
     uint64_t row_bytes;
     uint64_t expert_bytes; /* bytes of one expert's [in, out] slice (expert tensors) */
+    const uint8_t *const *expert_data; /* [E]: each expert's slice where the file stores one tensor per
+                                        * expert (older Mixtral files: blk.N.ffn_gate.E.weight); NULL when
+                                        * the experts are one tensor, expert e at data + e * expert_bytes */
 } mt_weight;
 
 typedef struct mt_layer_weights {
@@ -32,6 +37,7 @@ typedef struct mt_layer_weights {
     const float *bq, *bk, *bv;    /* [q], [kv], [kv] */
     mt_weight wo;                 /* [q, d] */
     const float *bo;              /* [d] */
+    const float *q_norm, *k_norm; /* MT_QK_NORM_HEAD: [head_dim] each; MT_QK_NORM_WHOLE: [q], [kv]; else NULL */
     const float *sinks;           /* [n_head]: each query head's sink logit */
     mt_weight router;             /* [d, E] */
     const float *router_bias;     /* [E] */
@@ -40,12 +46,13 @@ typedef struct mt_layer_weights {
     mt_weight down;               /* [ff, d, E] */
     const float *down_bias;       /* [d, E] */
 } mt_layer_weights;
+/* Families without biases or sinks (family.h) have those pointers NULL. */
 
 typedef struct mt_hparams {
     uint32_t n_layer, n_ctx, d_model;
     uint32_t n_head, n_kv, head_dim; /* key_length == value_length */
     uint32_t n_expert, k, ff;
-    uint32_t sliding_window;         /* applies to even layers */
+    uint32_t sliding_window;         /* applies to even layers; 0: none (every family but gpt-oss) */
     uint32_t n_vocab;
     float rms_eps;
     float rope_base;
@@ -55,21 +62,29 @@ typedef struct mt_hparams {
 } mt_hparams;
 
 typedef struct mt_model {
+    const mt_family *family;     /* what the forward pass and the router do differently */
     mt_hparams hp;
     mt_weight token_embd;        /* [d, V] */
     const float *output_norm;    /* [d] */
     mt_weight output;            /* [d, V] */
     mt_layer_weights *layers;
     uint64_t weight_bytes;       /* all weights, as stored */
+    bool split_experts;          /* some expert weight has expert_data (one tensor per expert) */
+    const uint8_t **expert_ptrs; /* owned: every expert_data array */
 } mt_model;
 
-/* Binds g (which must outlive the model). NULL with "<file>: <key or tensor>: <why>". */
+/* Binds g (which must outlive the model). NULL with "<file>: <key or tensor>: <why>"
+ * (an architecture moetop does not run, a missing key or tensor, a shape). */
 mt_model *mt_model_load(const mt_gguf *g, mt_err *err);
 void mt_model_free(mt_model *m);
 
+/* NULL when a backend with caps (family.h's MT_CAP_*) computes this model;
+ * else why not, in buf (the family's needs, or experts stored one tensor each). */
+const char *mt_model_lacks(const mt_model *m, uint32_t caps, char *buf, size_t size);
+
 /* Row r of a weight (for expert tensors, of expert e). */
 static inline const uint8_t *mt_weight_row(const mt_weight *w, uint64_t e, uint64_t r) {
-    return w->data + e * w->expert_bytes + r * w->row_bytes;
+    return (w->expert_data ? w->expert_data[e] : w->data + e * w->expert_bytes) + r * w->row_bytes;
 }
 
 #endif

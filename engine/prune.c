@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "family.h"
 #include "gguf_write.h"
 #include "quant.h"
 
@@ -36,16 +37,26 @@ bool mt_prune_plan_init(mt_prune_plan *p, const mt_gguf *g, mt_err *err) {
     memset(p, 0, sizeof *p);
     const char *path = mt_gguf_path(g);
     mt_str arch = mt_gguf_get_str(g, "general.architecture", (mt_str){ NULL, 0 });
-    if (!arch.ptr || !mt_str_eq(arch, "gpt-oss")) {
-        mt_err_set(err, "%s: not a gpt-oss model (general.architecture is %s%.*s%s); pruning reads gpt-oss files only", path,
+    const mt_family *f = arch.ptr ? mt_family_find(arch) : NULL;
+    if (!f) {
+        mt_err_set(err, "%s: not a model moetop prunes (general.architecture is %s%.*s%s); pruning reads %s files", path,
                    arch.ptr ? "'" : "absent", arch.ptr ? (int)(arch.len > 40 ? 40 : arch.len) : 0, arch.ptr ? arch.ptr : "",
-                   arch.ptr ? "'" : "");
+                   arch.ptr ? "'" : "", mt_family_names());
         return false;
     }
-    uint64_t L = mt_gguf_get_u64(g, "gpt-oss.block_count", 0), E = mt_gguf_get_u64(g, "gpt-oss.expert_count", 0),
-             k = mt_gguf_get_u64(g, "gpt-oss.expert_used_count", 0);
+    if (f->split_experts && !mt_gguf_find_tensor(g, "blk.0.ffn_gate_exps.weight") && mt_gguf_find_tensor(g, "blk.0.ffn_gate.0.weight")) {
+        mt_err_set(err, "%s: its experts are one tensor each (blk.N.ffn_gate.E.weight); pruning reads merged ffn_*_exps files", path);
+        return false;
+    }
+    snprintf(p->arch, sizeof p->arch, "%s", f->arch);
+    p->biases = f->biases;
+    char kl[64], ke[64], kk[64];
+    snprintf(kl, sizeof kl, "%s.block_count", f->arch);
+    snprintf(ke, sizeof ke, "%s.expert_count", f->arch);
+    snprintf(kk, sizeof kk, "%s.expert_used_count", f->arch);
+    uint64_t L = mt_gguf_get_u64(g, kl, 0), E = mt_gguf_get_u64(g, ke, 0), k = mt_gguf_get_u64(g, kk, 0);
     if (L == 0 || L > 1024 || E == 0 || E > 4096 || k == 0 || k > E) {
-        mt_err_set(err, "%s: gpt-oss.block_count, expert_count or expert_used_count missing or out of range (%llu, %llu, %llu)", path,
+        mt_err_set(err, "%s: %s, expert_count or expert_used_count missing or out of range (%llu, %llu, %llu)", path, kl,
                    (unsigned long long)L, (unsigned long long)E, (unsigned long long)k);
         return false;
     }
@@ -108,6 +119,11 @@ bool mt_prune_check(const mt_gguf *g, const mt_prune_plan *p, mt_err *err) {
         mt_err_set(err, "%s: already soft-pruned (key '%s'); prune the original file instead", path, MT_PRUNE_REMOVED_KEY);
         return false;
     }
+    if (p->soft && !p->biases) {
+        mt_err_set(err, "%s: --soft sets removed experts' router bias to -inf, and %s files have no router bias (prune structurally)",
+                   path, p->arch);
+        return false;
+    }
     uint32_t *kept;
     if (!read_kept(g, p, &kept, err)) return false;
     free(kept);
@@ -132,6 +148,7 @@ bool mt_prune_check(const mt_gguf *g, const mt_prune_plan *p, mt_err *err) {
     /* every layer's expert tensors, each with n_expert slices */
     for (uint32_t l = 0; l < p->n_layer; l++)
         for (size_t i = 0; i < N_EXPERT_TENSORS; i++) {
+            if (!p->biases && i % 2) continue; /* the .bias tensors */
             char name[64];
             snprintf(name, sizeof name, "blk.%u.%s", l, expert_tensors[i]);
             const mt_gguf_tensor *t = mt_gguf_find_tensor(g, name);
@@ -241,8 +258,11 @@ static bool set_metadata(mt_gguf_writer *w, const mt_gguf *g, const mt_prune_pla
         }
     if (p->soft) mt_gguf_set_array(w, MT_PRUNE_REMOVED_KEY, MT_GGUF_UINT32, ids, n_ids);
     else {
-        mt_gguf_set_u32(w, "gpt-oss.expert_count", N);
-        mt_gguf_set_u32(w, "gpt-oss.expert_used_count", p->k < N ? p->k : N);
+        char key[64];
+        snprintf(key, sizeof key, "%s.expert_count", p->arch);
+        mt_gguf_set_u32(w, key, N);
+        snprintf(key, sizeof key, "%s.expert_used_count", p->arch);
+        mt_gguf_set_u32(w, key, p->k < N ? p->k : N);
         mt_gguf_set_array(w, MT_PRUNE_KEPT_KEY, MT_GGUF_UINT32, ids, n_ids);
     }
     free(ids);

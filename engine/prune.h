@@ -1,5 +1,7 @@
-/* Pruning experts out of a gpt-oss GGUF file (moetop prune;
- * shared/contracts/cli.md, moetop prune).
+/* Pruning experts out of a GGUF file of gpt-oss or another family that
+ * stores its experts merged (family.h; moetop prune; shared/contracts/cli.md).
+ * Below, gpt-oss.* stands for the family's <arch>.* keys; the families
+ * without biases have no bias tensors to slice.
  *
  * Structural: every layer keeps the same number N of experts. The expert
  * tensors blk.L.ffn_{gate,up,down}_exps.{weight,bias} (experts in their last,
@@ -19,8 +21,14 @@
  * model's top-k would select experts of logit -inf, which a mask would not).
  * moetop.prune.removed records u32 pairs (layer, original id).
  *
+ * Soft pruning needs a router bias: gpt-oss only.
+ *
  * Either way the pruned file computes what the original computes under
- * --mask of the removed experts at each layer (tests/test_prune.c). */
+ * --mask of the removed experts at each layer (tests/test_prune.c), for the
+ * routers whose weights are renormalised over the selection (gpt-oss,
+ * Mixtral, Qwen3-MoE). OLMoE's weights are the full softmax's probabilities,
+ * whose denominator loses the removed experts: the same experts are selected
+ * as under --mask, with weights p_i / (sum over the kept experts) instead. */
 #ifndef MT_PRUNE_H
 #define MT_PRUNE_H
 
@@ -34,14 +42,16 @@
 #define MT_PRUNE_REMOVED_KEY "moetop.prune.removed"
 
 typedef struct mt_prune_plan {
+    char arch[32];                 /* general.architecture: the prefix of the keys written */
+    bool biases;                   /* the family has router and expert biases (gpt-oss) */
     uint32_t n_layer, n_expert, k; /* the input's */
     uint8_t *keep;                 /* [n_layer * n_expert]: 1 kept, 0 removed */
     bool soft;
 } mt_prune_plan;
 
-/* Reads the input's shape (general.architecture must be gpt-oss, with
- * block_count, expert_count and expert_used_count) and starts a plan keeping
- * nothing. False with err "<file>: why". */
+/* Reads the input's shape (general.architecture a family moetop runs, its
+ * experts merged, with block_count, expert_count and expert_used_count) and
+ * starts a plan keeping nothing. False with err "<file>: why". */
 bool mt_prune_plan_init(mt_prune_plan *p, const mt_gguf *g, mt_err *err);
 void mt_prune_plan_free(mt_prune_plan *p);
 uint32_t mt_prune_kept(const mt_prune_plan *p, uint32_t layer);

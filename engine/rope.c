@@ -3,8 +3,10 @@
 #include <math.h>
 #include <stdlib.h>
 
-bool mt_rope_init(mt_rope *r, const mt_hparams *hp) {
+bool mt_rope_init(mt_rope *r, const mt_hparams *hp, bool ggml) {
     r->half = hp->head_dim / 2;
+    r->ggml = ggml && !(hp->rope_factor > 1.0f);
+    r->theta_scale = powf(hp->rope_base, -2.0f / (float)hp->head_dim);
     r->inv_freq = malloc(r->half * sizeof *r->inv_freq);
     if (!r->inv_freq) return false;
     double base = hp->rope_base, factor = hp->rope_factor, half = r->half;
@@ -37,6 +39,17 @@ void mt_rope_free(mt_rope *r) {
 }
 
 void mt_rope_cos_sin(const mt_rope *r, uint32_t pos0, uint32_t T, float *cs) {
+    if (r->ggml) {
+        for (uint32_t t = 0; t < T; t++) {
+            float theta = (float)(pos0 + t);
+            for (uint32_t i = 0; i < r->half; i++, theta *= r->theta_scale) {
+                float *out = cs + ((size_t)t * r->half + i) * 2;
+                out[0] = cosf(theta);
+                out[1] = sinf(theta);
+            }
+        }
+        return;
+    }
     for (uint32_t t = 0; t < T; t++)
         for (uint32_t i = 0; i < r->half; i++) {
             /* the angle in float32 as the reference has it, cos and sin in double */

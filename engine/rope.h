@@ -15,9 +15,16 @@ typedef struct mt_rope {
     uint32_t half;       /* head_dim / 2 */
     float concentration;
     float *inv_freq;     /* [half]: radians per position */
+    bool ggml;           /* llama.cpp's angles instead (below) */
+    float theta_scale;   /* with ggml: base^(-2/head_dim) in float */
 } mt_rope;
 
-bool mt_rope_init(mt_rope *r, const mt_hparams *hp);
+/* ggml = false: the angles of OpenAI's gpt-oss reference (above). ggml =
+ * true (the families whose reference is llama.cpp, without scaling): as
+ * ggml's rope cache computes them (ggml-cpu ops.cpp, ggml_rope_cache_init):
+ * theta_0 = pos, theta_{i+1} = theta_i * theta_scale in float, theta_scale =
+ * powf(base, -2 / head_dim), cos and sin by cosf and sinf. False when out of memory. */
+bool mt_rope_init(mt_rope *r, const mt_hparams *hp, bool ggml);
 void mt_rope_free(mt_rope *r);
 /* The rotation of positions pos0 .. pos0 + T - 1: cs[t][i] = (cos, sin) of
  * frequency i, both times the concentration; [T][half][2] floats. A vector's

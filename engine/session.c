@@ -43,7 +43,7 @@ mt_session *mt_session_new(const mt_model *m, mt_backend *be, mt_err *err) {
     s->v = calloc(hp->n_layer, sizeof *s->v);
     s->trace = calloc(hp->n_layer, sizeof *s->trace);
     s->trace_host = calloc(hp->n_layer, sizeof *s->trace_host);
-    if (!s->resid || !s->k || !s->v || !s->trace || !s->trace_host || !mt_rope_init(&s->rope, hp) ||
+    if (!s->resid || !s->k || !s->v || !s->trace || !s->trace_host || !mt_rope_init(&s->rope, hp, m->family->rope_ggml) ||
         !mt_iv_init(&s->iv, hp->n_layer, hp->n_expert))
         goto oom;
     /* batch scratch: the widest row of each buffer, MT_BATCH tokens */

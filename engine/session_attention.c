@@ -41,7 +41,8 @@ bool mt_session_attention(const mt_session *s, uint32_t layer, uint32_t pos, flo
     float scale = 1.0f / sqrtf((float)hd);
     for (uint32_t h = 0; h < n_head; h++) {
         const float *qh = q + (size_t)h * hd;
-        float *p = probs + (size_t)h * rows, m = s->m->layers[layer].sinks[h];
+        const float *sinks = s->m->layers[layer].sinks; /* NULL: a family without sinks */
+        float *p = probs + (size_t)h * rows, m = sinks ? sinks[h] : -INFINITY;
         for (uint32_t j = 0; j < rows; j++) {
             if (j < first) {
                 p[j] = 0.0f;
@@ -53,7 +54,7 @@ bool mt_session_attention(const mt_session *s, uint32_t layer, uint32_t pos, flo
             p[j] = dot * scale;
             if (p[j] > m) m = p[j];
         }
-        double sum = exp((double)s->m->layers[layer].sinks[h] - m);
+        double sum = sinks ? exp((double)sinks[h] - m) : 0.0;
         float sink_share = (float)sum;
         for (uint32_t j = first; j < rows; j++) sum += p[j] = expf(p[j] - m);
         for (uint32_t j = first; j < rows; j++) p[j] = (float)(p[j] / sum);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "family.h"
 #include "gguf_write.h"
 #include "quant.h"
 #include "rng.h"
@@ -67,11 +68,26 @@ static bool writable_type(uint32_t type, uint64_t row, const char *field, mt_err
     return true;
 }
 
+/* The spec's family (gpt-oss without arch); NULL for an architecture moetop does not run. */
+static const mt_family *spec_family(const mt_synth_spec *s) {
+    const char *arch = s->arch ? s->arch : "gpt-oss";
+    return mt_family_find((mt_str){ arch, strlen(arch) });
+}
+
 bool mt_synth_check(const mt_synth_spec *s, mt_err *err) {
+    const mt_family *f = spec_family(s);
+    if (!f) {
+        mt_err_set(err, "--arch: '%s' is not an architecture moetop runs (%s)", s->arch, mt_family_names());
+        return false;
+    }
+    if (s->split_experts && !f->split_experts) {
+        mt_err_set(err, "--split-experts: only Mixtral (llama) files store one tensor per expert");
+        return false;
+    }
     if (!positive(s->n_layer, "--layers", err) || !positive(s->d_model, "--d-model", err) ||
         !positive(s->n_head, "--heads", err) || !positive(s->n_kv, "--kv-heads", err) ||
         !positive(s->head_dim, "--head-dim", err) || !positive(s->n_expert, "--experts", err) ||
-        !positive(s->k, "--k", err) || !positive(s->ff, "--ff", err) || !positive(s->swa, "--swa", err) ||
+        !positive(s->k, "--k", err) || !positive(s->ff, "--ff", err) || (f->sliding_window && !positive(s->swa, "--swa", err)) ||
         !positive(s->context_length, "--context", err))
         return false;
     if (s->n_head % s->n_kv) {
@@ -117,6 +133,7 @@ typedef struct synth_tensor {
 
 typedef struct synth_ctx {
     const mt_synth_spec *spec;
+    const mt_family *family;
     synth_tensor *tensors;
     uint64_t n;
 } synth_ctx;
@@ -132,7 +149,7 @@ static void add(synth_ctx *c, const char *name, uint32_t type, init_kind init, u
 
 /* The tensor list in llama.cpp's order for gpt-oss. Shapes in GGUF order:
  * a weight [in, out] multiplies a vector of `in` into one of `out`. */
-static void list_tensors(synth_ctx *c, uint64_t n_vocab) {
+static void list_gptoss(synth_ctx *c, uint64_t n_vocab) {
     const mt_synth_spec *s = c->spec;
     uint64_t d = s->d_model, q = (uint64_t)s->n_head * s->head_dim, kv = (uint64_t)s->n_kv * s->head_dim;
     add(c, "token_embd.weight", s->type_embd, INIT_EMBED, 2, d, n_vocab, 1);
@@ -160,6 +177,48 @@ static void list_tensors(synth_ctx *c, uint64_t n_vocab) {
         add(c, NAME("ffn_up_exps.bias"), MT_TYPE_F32, INIT_BIAS, 2, s->ff, s->n_expert, 1);
         add(c, NAME("ffn_down_exps.weight"), s->type_experts, INIT_MATRIX, 3, s->ff, d, s->n_expert);
         add(c, NAME("ffn_down_exps.bias"), MT_TYPE_F32, INIT_BIAS, 2, d, s->n_expert, 1);
+#undef NAME
+    }
+}
+
+/* The other families (llama.cpp's llama-arch.cpp names, its loader's
+ * shapes): no biases or sinks; q/k norms where the family has them; the
+ * MoE's input norm is ffn_norm; Mixtral's experts merged or one tensor each. */
+static void list_family(synth_ctx *c, uint64_t n_vocab) {
+    const mt_synth_spec *s = c->spec;
+    const mt_family *f = c->family;
+    uint64_t d = s->d_model, q = (uint64_t)s->n_head * s->head_dim, kv = (uint64_t)s->n_kv * s->head_dim;
+    add(c, "token_embd.weight", s->type_embd, INIT_EMBED, 2, d, n_vocab, 1);
+    add(c, "output_norm.weight", MT_TYPE_F32, INIT_NORM, 1, d, 1, 1);
+    add(c, "output.weight", s->type_output, INIT_MATRIX, 2, d, n_vocab, 1);
+    static const char *const which[3] = { "gate", "up", "down" };
+    for (uint32_t l = 0; l < s->n_layer; l++) {
+        char n[64];
+#define NAME(suffix) (snprintf(n, sizeof n, "blk.%u." suffix, l), n)
+        add(c, NAME("attn_norm.weight"), MT_TYPE_F32, INIT_NORM, 1, d, 1, 1);
+        add(c, NAME("attn_q.weight"), s->type_attn, INIT_MATRIX, 2, d, q, 1);
+        add(c, NAME("attn_k.weight"), s->type_attn, INIT_MATRIX, 2, d, kv, 1);
+        add(c, NAME("attn_v.weight"), s->type_attn, INIT_MATRIX, 2, d, kv, 1);
+        add(c, NAME("attn_output.weight"), s->type_attn, INIT_MATRIX, 2, q, d, 1);
+        if (f->qk_norm != MT_QK_NORM_NONE) {
+            bool head = f->qk_norm == MT_QK_NORM_HEAD;
+            add(c, NAME("attn_q_norm.weight"), MT_TYPE_F32, INIT_NORM, 1, head ? s->head_dim : q, 1, 1);
+            add(c, NAME("attn_k_norm.weight"), MT_TYPE_F32, INIT_NORM, 1, head ? s->head_dim : kv, 1, 1);
+        }
+        add(c, NAME("ffn_norm.weight"), MT_TYPE_F32, INIT_NORM, 1, d, 1, 1);
+        add(c, NAME("ffn_gate_inp.weight"), s->type_router, INIT_MATRIX, 2, d, s->n_expert, 1);
+        for (int w = 0; w < 3; w++) {
+            uint64_t in = w == 2 ? s->ff : d, out = w == 2 ? d : s->ff;
+            if (!s->split_experts) {
+                snprintf(n, sizeof n, "blk.%u.ffn_%s_exps.weight", l, which[w]);
+                add(c, n, s->type_experts, INIT_MATRIX, 3, in, out, s->n_expert);
+                continue;
+            }
+            for (uint32_t e = 0; e < s->n_expert; e++) {
+                snprintf(n, sizeof n, "blk.%u.ffn_%s.%u.weight", l, which[w], e);
+                add(c, n, s->type_experts, INIT_MATRIX, 2, in, out, 1);
+            }
+        }
 #undef NAME
     }
 }
@@ -240,7 +299,7 @@ bool mt_synth_write(const mt_synth_spec *s, const char *path, mt_err *err) {
     mt_synth_vocab v;
     if (!mt_synth_vocab_build(s, &v, err)) return false;
     mt_gguf_writer *w = mt_gguf_writer_new();
-    synth_ctx c = { .spec = s, .tensors = calloc(3 + 19ull * s->n_layer, sizeof(synth_tensor)) };
+    synth_ctx c = { .spec = s, .tensors = calloc(3 + (19ull + 3ull * s->n_expert) * s->n_layer, sizeof(synth_tensor)) };
     if (!w || !c.tensors) {
         mt_err_set(err, "%s: out of memory", path);
         mt_gguf_writer_free(w);
@@ -249,30 +308,41 @@ bool mt_synth_write(const mt_synth_spec *s, const char *path, mt_err *err) {
         return false;
     }
     /* metadata in the order llama.cpp writes it; --vocab-only: the tokenizer's keys alone */
-    mt_gguf_set_str(w, "general.architecture", "gpt-oss");
+    const mt_family *f = c.family = spec_family(s);
+    const char *a = f->arch;
+    char key[128];
+#define KEY(suffix) (snprintf(key, sizeof key, "%s." suffix, a), key)
+    mt_gguf_set_str(w, "general.architecture", a);
     mt_gguf_set_str(w, "general.name", s->name);
     mt_gguf_writer_set_alignment(w, MT_GGUF_DEFAULT_ALIGNMENT);
     if (!s->vocab_only) {
-        mt_gguf_set_u32(w, "gpt-oss.block_count", s->n_layer);
-        mt_gguf_set_u32(w, "gpt-oss.context_length", s->context_length);
-        mt_gguf_set_u32(w, "gpt-oss.embedding_length", s->d_model);
-        mt_gguf_set_u32(w, "gpt-oss.feed_forward_length", s->ff);
-        mt_gguf_set_u32(w, "gpt-oss.attention.head_count", s->n_head);
-        mt_gguf_set_u32(w, "gpt-oss.attention.head_count_kv", s->n_kv);
-        mt_gguf_set_u32(w, "gpt-oss.attention.key_length", s->head_dim);
-        mt_gguf_set_u32(w, "gpt-oss.attention.value_length", s->head_dim);
-        mt_gguf_set_f32(w, "gpt-oss.attention.layer_norm_rms_epsilon", 1e-5f);
-        mt_gguf_set_u32(w, "gpt-oss.attention.sliding_window", s->swa);
-        mt_gguf_set_u32(w, "gpt-oss.expert_count", s->n_expert);
-        mt_gguf_set_u32(w, "gpt-oss.expert_used_count", s->k);
-        mt_gguf_set_u32(w, "gpt-oss.expert_feed_forward_length", s->ff);
-        mt_gguf_set_f32(w, "gpt-oss.rope.freq_base", s->rope_base);
-        mt_gguf_set_str(w, "gpt-oss.rope.scaling.type", "yarn");
-        mt_gguf_set_f32(w, "gpt-oss.rope.scaling.factor", s->rope_factor);
-        mt_gguf_set_u32(w, "gpt-oss.rope.scaling.original_context_length", s->rope_original_context);
+        mt_gguf_set_u32(w, KEY("block_count"), s->n_layer);
+        mt_gguf_set_u32(w, KEY("context_length"), s->context_length);
+        mt_gguf_set_u32(w, KEY("embedding_length"), s->d_model);
+        mt_gguf_set_u32(w, KEY("feed_forward_length"), s->ff);
+        mt_gguf_set_u32(w, KEY("attention.head_count"), s->n_head);
+        mt_gguf_set_u32(w, KEY("attention.head_count_kv"), s->n_kv);
+        mt_gguf_set_u32(w, KEY("attention.key_length"), s->head_dim);
+        mt_gguf_set_u32(w, KEY("attention.value_length"), s->head_dim);
+        mt_gguf_set_f32(w, KEY("attention.layer_norm_rms_epsilon"), 1e-5f);
+        if (f->sliding_window) mt_gguf_set_u32(w, KEY("attention.sliding_window"), s->swa);
+        if (!f->yarn) {
+            mt_gguf_set_f32(w, KEY("rope.freq_base"), s->rope_base);
+            mt_gguf_set_u32(w, KEY("rope.dimension_count"), s->head_dim);
+        }
+        mt_gguf_set_u32(w, KEY("expert_count"), s->n_expert);
+        mt_gguf_set_u32(w, KEY("expert_used_count"), s->k);
+        if (strcmp(f->ff_key, "expert_feed_forward_length") == 0) mt_gguf_set_u32(w, KEY("expert_feed_forward_length"), s->ff);
+        if (f->yarn) {
+            mt_gguf_set_f32(w, KEY("rope.freq_base"), s->rope_base);
+            mt_gguf_set_str(w, KEY("rope.scaling.type"), "yarn");
+            mt_gguf_set_f32(w, KEY("rope.scaling.factor"), s->rope_factor);
+            mt_gguf_set_u32(w, KEY("rope.scaling.original_context_length"), s->rope_original_context);
+        }
     }
+#undef KEY
     set_tokenizer_keys(w, &v);
-    if (!s->vocab_only) list_tensors(&c, v.n_tokens);
+    if (!s->vocab_only) (strcmp(f->arch, "gpt-oss") == 0 ? list_gptoss : list_family)(&c, v.n_tokens);
     for (uint64_t i = 0; i < c.n; i++) mt_gguf_add_tensor(w, c.tensors[i].name, c.tensors[i].type, c.tensors[i].n_dims, c.tensors[i].ne, NULL);
     bool ok = mt_gguf_writer_write(w, path, fill_tensor, &c, err);
     mt_gguf_writer_free(w);

@@ -2,7 +2,9 @@
  * names, shapes, metadata keys and block layouts that llama.cpp writes for
  * openai/gpt-oss-20b (and that shared/oracle/gpt-oss uses): random weights for
  * benches, tests and fuzz seeds, or trained weights read from a directory (the
- * bundled model's export, tools/train). */
+ * bundled model's export, tools/train). With arch, a model of another family
+ * (family.h: llama with experts as Mixtral, qwen3moe, olmoe) in the names and
+ * keys llama.cpp writes for it (as shared/oracle/families). */
 #ifndef MT_SYNTH_H
 #define MT_SYNTH_H
 
@@ -13,15 +15,17 @@
 #include "gguf.h"
 
 typedef struct mt_synth_spec {
+    const char *arch;        /* general.architecture: NULL or "gpt-oss", "llama", "qwen3moe", "olmoe" */
+    bool split_experts;      /* llama only: one tensor per expert, blk.N.ffn_gate.E.weight (older Mixtral files) */
     const char *name;        /* general.name */
     uint64_t seed;
     uint32_t n_layer;
     uint32_t d_model;        /* embedding_length */
     uint32_t n_head, n_kv, head_dim; /* query width = n_head * head_dim, may differ from d_model */
     uint32_t n_expert, k, ff;        /* ff: expert_feed_forward_length */
-    uint32_t swa;            /* sliding window on even layers */
+    uint32_t swa;            /* sliding window on even layers (gpt-oss only) */
     uint32_t context_length;
-    float rope_base, rope_factor;
+    float rope_base, rope_factor; /* rope_factor: YaRN, gpt-oss only */
     uint32_t rope_original_context;
     uint32_t vocab_base;     /* ordinary tokens; 32 harmony specials follow */
     const mt_gguf *vocab_from; /* take the first vocab_base ranks and their merges from here, or NULL */

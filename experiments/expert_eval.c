@@ -68,7 +68,7 @@ bool mt_expert_eval_run(mt_expert_eval *x, uint32_t layer, uint32_t e, const flo
         mt_moe_args a = {
             .w = &x->m->layers[layer], .layer = layer, .h = mt_ten_at(x->h, 0), .T = n, .d = d, .ff = hp->ff, .n_expert = E,
             .route = { mt_ten_at(x->experts, 0), mt_ten_at(x->weights, 0), mt_ten_at(x->n_sel, 0), mt_ten_at(x->margin, 0) },
-            .out = mt_ten_at(x->out, 0),
+            .out = mt_ten_at(x->out, 0), .act = x->m->family->act,
         };
         uint64_t ticket;
         if (!be->moe(be, &a)) {

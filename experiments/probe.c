@@ -91,7 +91,7 @@ bool mt_probe_compute(const mt_model *m, const mt_interventions *iv, uint32_t l,
             mt_probe_router_logits(m, l, x, h, z);
             float margin;
             mt_probe_route *rt = &out->routes[k];
-            rt->n = mt_iv_route(iv, l, m->hp.k, z, rt->experts, rt->weights, &margin, order);
+            rt->n = mt_iv_route(iv, l, m->hp.k, m->family->router, z, rt->experts, rt->weights, &margin, order);
         }
         for (int k = 0; k < MT_PROBE_ROUTES; k++) out->routes[k].overlap = overlap(&out->routes[MT_PROBE_ACTUAL], &out->routes[k]);
     }

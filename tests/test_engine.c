@@ -278,33 +278,33 @@ static void routing_rules(void) {
     const float z[8] = { 0.5f, 3.0f, -1.0f, 2.0f, 2.0f, 0.0f, 1.0f, -2.0f };
     uint32_t ex[8], order[8];
     float w[8], margin;
-    uint32_t n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    uint32_t n = mt_iv_route(&iv, 0, 2, MT_ROUTER_TOPK_SOFTMAX, z, ex, w, &margin, order);
     CHECK(n == 2 && ex[0] == 1 && ex[1] == 3 && fabsf(margin) < 1e-7f); /* 3 and 4 tie: the lower id ranks first */
     CHECK(fabsf(w[0] - 1.0f / (1.0f + expf(-1.0f))) < 1e-6f && fabsf(w[0] + w[1] - 1.0f) < 1e-6f);
     mt_err err;
     CHECK(mt_iv_parse(&iv, "mask", "1,3@0", &err)); /* the next experts take the slots */
-    n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    n = mt_iv_route(&iv, 0, 2, MT_ROUTER_TOPK_SOFTMAX, z, ex, w, &margin, order);
     CHECK(n == 2 && ex[0] == 4 && ex[1] == 6 && fabsf(margin - 0.5f) < 1e-6f);
-    n = mt_iv_route(&iv, 1, 2, z, ex, w, &margin, order); /* layer 1 untouched */
+    n = mt_iv_route(&iv, 1, 2, MT_ROUTER_TOPK_SOFTMAX, z, ex, w, &margin, order); /* layer 1 untouched */
     CHECK(ex[0] == 1);
     CHECK(mt_iv_parse(&iv, "k", "8@0", &err)); /* more than are left: all of them */
-    n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    n = mt_iv_route(&iv, 0, 2, MT_ROUTER_TOPK_SOFTMAX, z, ex, w, &margin, order);
     CHECK(n == 6 && margin == MT_NO_MARGIN);
     CHECK(mt_iv_parse(&iv, "drop", "4,6@0", &err));
-    n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    n = mt_iv_route(&iv, 0, 2, MT_ROUTER_TOPK_SOFTMAX, z, ex, w, &margin, order);
     float sum = 0;
     for (uint32_t i = 0; i < n; i++) sum += w[i];
     CHECK(ex[0] == 4 && w[0] == 0.0f && ex[1] == 6 && w[1] == 0.0f && fabsf(sum - 1.0f) < 1e-6f);
     CHECK(mt_iv_parse(&iv, "force", "7", &err)); /* force overrides every other flag */
-    n = mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order);
+    n = mt_iv_route(&iv, 0, 2, MT_ROUTER_TOPK_SOFTMAX, z, ex, w, &margin, order);
     CHECK(n == 1 && ex[0] == 7 && w[0] == 1.0f && margin == MT_NO_MARGIN);
     mt_iv_clear(&iv);
     CHECK(mt_iv_parse(&iv, "drop", "1,3", &err)); /* every selected expert dropped: nothing added */
-    n = mt_iv_route(&iv, 1, 2, z, ex, w, &margin, order);
+    n = mt_iv_route(&iv, 1, 2, MT_ROUTER_TOPK_SOFTMAX, z, ex, w, &margin, order);
     CHECK(n == 2 && w[0] == 0.0f && w[1] == 0.0f);
     mt_iv_clear(&iv);
     CHECK(mt_iv_parse(&iv, "mask", "0,1,2,3,4,5,6,7", &err)); /* none left */
-    CHECK(mt_iv_route(&iv, 0, 2, z, ex, w, &margin, order) == 0);
+    CHECK(mt_iv_route(&iv, 0, 2, MT_ROUTER_TOPK_SOFTMAX, z, ex, w, &margin, order) == 0);
     static const char *const bad[][3] = {
         { "k", "0", "0 is outside 1..8" },     { "k", "9", "not a number of experts" }, { "mask", "8", "0..7" },
         { "mask", "1,", "0..7" },              { "force", "1,2", "one expert id" },      { "zero", "1@2", "layers in 0..1" },
@@ -336,7 +336,7 @@ static void check_route(const route_case *c) {
     for (int i = 0; c->flags[i]; i += 2) CHECKF(mt_iv_parse(&iv, c->flags[i], c->flags[i + 1], &err), "%s: %s", c->what, err.msg);
     uint32_t ex[8], order[8];
     float w[8], margin = -1;
-    uint32_t n = mt_iv_route(&iv, 0, 2, c->z, ex, w, &margin, order);
+    uint32_t n = mt_iv_route(&iv, 0, 2, MT_ROUTER_TOPK_SOFTMAX, c->z, ex, w, &margin, order);
     bool same = n == c->n;
     for (uint32_t i = 0; same && i < n; i++) same = ex[i] == c->ex[i] && fabsf(w[i] - c->w[i]) < 1e-6f && !isnan(w[i]);
     bool margin_ok = isinf(c->margin) ? margin == c->margin : fabsf(margin - c->margin) <= 1e-6f * fmaxf(1.0f, fabsf(c->margin));

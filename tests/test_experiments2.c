@@ -247,6 +247,7 @@ static void probe_decomposition_by_hand(void) {
     memset(&m, 0, sizeof m);
     m.hp.n_layer = 2, m.hp.d_model = 2, m.hp.n_expert = 2, m.hp.k = 1, m.hp.rms_eps = 1e-5f;
     m.layers = lw;
+    m.family = mt_family_find((mt_str){ "gpt-oss", 7 }); /* its router: top-k, softmax over the k */
     /* e = (1, 0); attn_0 = (0, 1); x_1 = (2, 1): moe_0 = (1, 0); attn_1 = (0, -4): r_1 = (2, -3) = e + A + M
      * with A = (0, -3), M = (1, 0) */
     float x0[2] = { 1, 0 }, a0[2] = { 0, 1 }, x1[2] = { 2, 1 }, a1[2] = { 0, -4 }, x2[2] = { 5, 5 };

@@ -230,7 +230,7 @@ static void similarity_by_hand(void) {
      * [6/9 -3/9; -3/9 6/9] has eigenvalues 1 and 1/3 (and the Gram a third, 0): 75% in the first,
      * so the effective rank is 2 at 95% and 1 at 70%. */
     float w[3][4] = { { 1, 0, 0, 0 }, { 0, 1, 0, 0 }, { 1, 1, 0, 0 } };
-    mt_weight mw = { (const uint8_t *)w, MT_TYPE_F32, 2, 2, 8, 16 };
+    mt_weight mw = { (const uint8_t *)w, MT_TYPE_F32, 2, 2, 8, 16, NULL };
     double G[9], c[9], eig[3];
     CHECK(mt_expert_gram(&mw, 3, G));
     CHECK(G[0] == 1 && G[1] == 0 && G[2] == 1 && G[4] == 1 && G[5] == 1 && G[8] == 2 && G[6] == 1);
@@ -253,7 +253,7 @@ static void similarity_by_hand(void) {
             for (int i = 0; i < IN; i++) row[i] = mt_rng_normal(&r) + (e == 2 ? 0.0f : 0.5f * (float)((o + i) % 3));
             mt_quantize_row(MT_TYPE_Q8_0, row, q + ((size_t)e * OUT + o) * rb, IN);
         }
-    mt_weight qw = { q, MT_TYPE_Q8_0, IN, OUT, rb, OUT * rb };
+    mt_weight qw = { q, MT_TYPE_Q8_0, IN, OUT, rb, OUT * rb, NULL };
     double want[9] = { 0 }, got[9];
     for (int i = 0; i < E; i++)
         for (int j = 0; j < E; j++)

@@ -11,7 +11,9 @@
 const char *const mt_view_definitions[] = {
     "p         softmax(z)_e over all E experts (dashboard router panel: 0 .. its max)",
     "w         the mixing weights as applied: softmax over the selected, 0 if dropped",
+    "          (OLMoE: the selected experts' p as they are, not renormalised)",
     "margin    last selected logit - first left-out logit: how near the choice is to change",
+    "          (softmax-first routers, Mixtral, Qwen3-MoE, OLMoE: the same gap in p)",
     "next p    softmax of the model's logits after the prompt's last token",
     "cold      sweep view: experts whose share of tokens is under 0.25 x uniform",
     "          (uniform: experts selected per token / E)",

@@ -508,8 +508,9 @@ const cli_command cmd_prune = {
     .usage = "moetop prune -m IN.gguf -o OUT.gguf (--keep N[,N..] [--by load|importance] [--prompts DIR | --profile FILE | "
              "--importance FILE] | --keep-lists FILE) [--soft] [--report [--problems NAME|FILE]] [--json]",
     .summary = "Write a GGUF without some experts (structural or soft), ranked by load or importance; --report: the quality cost.",
-    .details = "Structural (the default): every layer keeps N experts and the file shrinks: a gpt-oss model\n"
-               "with N experts in llama.cpp's layout. --soft: the shape is kept and the removed experts' router\n"
+    .details = "Structural (the default): every layer keeps N experts and the file shrinks: a model of the same\n"
+               "family with N experts in llama.cpp's layout. --soft (gpt-oss: the other families have no router\n"
+               "bias): the shape is kept and the removed experts' router\n"
                "bias is -inf, so counts may differ per layer (--keep 8,12,8,..., each at least k). Kept\n"
                "experts are each layer's N of highest load over the bundled prompt sets (or --prompts, a\n"
                "prompt, or --profile FILE from moetop profile), or each layer's best importance ranks with\n"

@@ -12,6 +12,11 @@
 
 static bool cpu_prepare(mt_backend *b, const mt_model *m, mt_err *err) {
     cpu_backend *c = (cpu_backend *)b;
+    char why[200];
+    if (mt_model_lacks(m, b->caps, why, sizeof why)) { /* every family: cannot happen, said all the same */
+        mt_err_set(err, "%s", why);
+        return false;
+    }
     if (c->iv.n_expert == m->hp.n_expert && c->iv.n_layer == m->hp.n_layer) return true;
     mt_iv_free(&c->iv);
     free(c->order);
@@ -91,6 +96,23 @@ static void cpu_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint
     }
 }
 
+/* llama.cpp's rope_f32 for LLAMA_ROPE_TYPE_NORM: pairs of adjacent elements */
+static void cpu_rope_adjacent(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) {
+    (void)b;
+    for (uint32_t t = 0; t < T; t++) {
+        float *xt = (float *)cpu_ptr(x) + (size_t)t * n_heads * 2 * half;
+        const float *cst = (const float *)cpu_ptr(cs) + (size_t)t * half * 2;
+        for (uint32_t h = 0; h < n_heads; h++) {
+            float *v = xt + (size_t)h * 2 * half;
+            for (uint32_t i = 0; i < half; i++) {
+                float c = cst[2 * i], s = cst[2 * i + 1], x1 = v[2 * i], x2 = v[2 * i + 1];
+                v[2 * i] = x1 * c - x2 * s;
+                v[2 * i + 1] = x2 * c + x1 * s;
+            }
+        }
+    }
+}
+
 static float l2norm(const float *x, uint32_t d) {
     double ss = 0.0;
     for (uint32_t i = 0; i < d; i++) ss += (double)x[i] * x[i];
@@ -114,7 +136,7 @@ static void cpu_route(mt_backend *b, mt_ten z, uint32_t layer, uint32_t model_k,
     uint32_t *sel = cpu_ptr(o->experts), *n_sel = cpu_ptr(o->n_sel);
     float *wts = cpu_ptr(o->weights), *margin = cpu_ptr(o->margin);
     for (uint32_t t = 0; t < T; t++)
-        n_sel[t] = mt_iv_route(&c->iv, layer, model_k, zz + (size_t)t * E, sel + (size_t)t * E, wts + (size_t)t * E, &margin[t],
+        n_sel[t] = mt_iv_route(&c->iv, layer, model_k, o->kind, zz + (size_t)t * E, sel + (size_t)t * E, wts + (size_t)t * E, &margin[t],
                                c->order);
 }
 
@@ -179,6 +201,7 @@ mt_backend *mt_cpu_backend_new(int n_threads) {
     b->n_threads = mt_pool_threads(c->pool);
     b->max_bind_bytes = UINT64_MAX;
     b->attention_alone = true;
+    b->caps = MT_CAPS_ALL;
     snprintf(b->device, sizeof b->device, "C (%s kernels), %d thread%s", c->k->name, b->n_threads, b->n_threads == 1 ? "" : "s");
     b->prepare = cpu_prepare;
     b->buf_new = cpu_buf_new;
@@ -190,6 +213,7 @@ mt_backend *mt_cpu_backend_new(int n_threads) {
     b->rmsnorm = cpu_rmsnorm;
     b->matmul = cpu_matmul;
     b->rope = cpu_rope;
+    b->rope_adjacent = cpu_rope_adjacent;
     b->attention = cpu_attention;
     b->add = cpu_add;
     b->route = cpu_route;

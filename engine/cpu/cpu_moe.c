@@ -30,6 +30,7 @@ typedef struct grouped_job {
     const float *bias[2]; /* [n_expert][out], or NULL */
     int n_w;
     bool act;
+    mt_act kind;          /* with act: which SwiGLU */
     uint64_t in, out;
     const expert_task *tasks;
     size_t n_tasks;
@@ -57,6 +58,9 @@ static inline float swiglu(float g, float u) {
     return gc / (1.0f + expf(-1.702f * gc)) * (uc + 1.0f);
 }
 
+/* the other families' SwiGLU: silu(g) u (llama.cpp's ggml_swiglu_split: g / (1 + e^-g) * u) */
+static inline float swiglu_plain(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+
 /* Items [begin, end): runs of rows of one task at a time (a packed run lets
  * the kernels share x's loads between rows). */
 static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
@@ -83,9 +87,11 @@ static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
                                  j->out, bias ? bias + r0 : NULL);
                 continue;
             }
+            const uint8_t *rows = mt_weight_row(w, task->e, 0); /* the expert's slice, once */
+            uint64_t row_bytes = w->row_bytes;
             for (uint64_t r = r0; r < r0 + n_rows; r++)
                 for (uint32_t i = 0; i < task->n; i++) {
-                    float v = j->k->dot(w->type, mt_weight_row(w, task->e, r), x + i * j->in, (int64_t)j->in);
+                    float v = j->k->dot(w->type, rows + r * row_bytes, x + i * j->in, (int64_t)j->in);
                     y[i * j->out + r] = bias ? v + bias[r] : v;
                 }
         }
@@ -93,7 +99,10 @@ static void grouped_rows(void *ctx, size_t begin, size_t end, int thread) {
             for (uint32_t i = 0; i < task->n; i++) {
                 float *g = j->y[0] + (task->first + i) * j->out;
                 const float *u = j->y[1] + (task->first + i) * j->out;
-                for (uint64_t r = r0; r < r0 + n_rows; r++) g[r] = swiglu(g[r], u[r]);
+                if (j->kind == MT_ACT_SWIGLU)
+                    for (uint64_t r = r0; r < r0 + n_rows; r++) g[r] = swiglu_plain(g[r], u[r]);
+                else
+                    for (uint64_t r = r0; r < r0 + n_rows; r++) g[r] = swiglu(g[r], u[r]);
             }
         item += n_rows;
     }
@@ -182,12 +191,12 @@ bool cpu_moe(mt_backend *b, const mt_moe_args *a) {
             memcpy(s.xs + (size_t)at * d, h + t * d, d * sizeof *s.xs);
         }
     /* gate and up of every task, then the activations, then down */
-    grouped_job j = { { &a->w->gate, &a->w->up }, { a->w->gate_bias, a->w->up_bias }, 2, true, d, ff, s.tasks, n_tasks, s.item0,
-                      NULL, false, { s.g, s.u }, c->k };
+    grouped_job j = { { &a->w->gate, &a->w->up }, { a->w->gate_bias, a->w->up_bias }, 2, true, a->act, d, ff, s.tasks, n_tasks,
+                      s.item0, NULL, false, { s.g, s.u }, c->k };
     s.item0[0] = 0;
     for (size_t t = 0; t < n_tasks; t++) s.item0[t + 1] = s.item0[t] + ff;
     run_grouped(c, &j, s.xs, s.xp);
-    j = (grouped_job){ { &a->w->down, NULL }, { a->w->down_bias, NULL }, 1, false, ff, d, s.tasks, n_tasks, s.item0,
+    j = (grouped_job){ { &a->w->down, NULL }, { a->w->down_bias, NULL }, 1, false, a->act, ff, d, s.tasks, n_tasks, s.item0,
                        NULL, false, { s.y, NULL }, c->k };
     for (size_t t = 0; t < n_tasks; t++) s.item0[t + 1] = s.item0[t] + d;
     run_grouped(c, &j, s.g, s.xp);

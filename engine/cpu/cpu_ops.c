@@ -94,8 +94,9 @@ static void attention_items(void *ctx, size_t begin, size_t end, int thread) {
         const float *q = job->q + t * qw + (size_t)h * hd;
         float *out = job->out + t * qw + (size_t)h * hd;
         /* running softmax (one pass): max and sum rescaled as keys arrive;
-         * the sink starts it, entering the denominator only */
-        float m = a->sinks[h], sum = 1.0f;
+         * the sink starts it, entering the denominator only (no sinks:
+         * an empty start, which the first key's c = 0 clears) */
+        float m = a->sinks ? a->sinks[h] : -INFINITY, sum = a->sinks ? 1.0f : 0.0f;
         for (uint32_t i = 0; i < hd; i++) out[i] = 0.0f;
         for (uint32_t j = 0; j < n; j++) {
             size_t row = a->alone && j + 1 == n ? (size_t)a->pos0 + t : (size_t)(first + j);

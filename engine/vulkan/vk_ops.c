@@ -30,6 +30,11 @@ static vk_bind vector(vk_backend *v, const float *host, const char *what) {
 static bool be_prepare(mt_backend *b, const mt_model *m, mt_err *err) {
     vk_backend *v = (vk_backend *)b;
     if (v->model == m) return true;
+    char why[200];
+    if (mt_model_lacks(m, b->caps, why, sizeof why)) { /* a family whose ops have no shader yet: the CLI falls back */
+        mt_err_set(err, "%s", why);
+        return false;
+    }
     vk_free_weights(v);
     vk_buf_free(v, v->iv);
     vk_buf_free(v, v->zeros);

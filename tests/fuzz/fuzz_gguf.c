@@ -1,6 +1,6 @@
 /* libFuzzer target: the GGUF reader on arbitrary bytes, then everything that
  * reads a file it accepted: every key and array element, the tensor table,
- * binding a gpt-oss model and loading a tokenizer. */
+ * binding a model of any family (family.h) and loading a tokenizer. */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -16,7 +16,14 @@ for target in "$@"; do
   case $name in
     fuzz_gguf)
       for f in tests/fixtures/*.gguf assets/vocab/*.gguf; do [ -f "$f" ] && cp "$f" "$dir/seeds/"; done
-      [ -x ./moetop ] && ./moetop synth -q --preset tiny --vocab-base 256 -o "$dir/seeds/tiny.gguf" ;;
+      if [ -x ./moetop ]; then
+        ./moetop synth -q --preset tiny --vocab-base 256 -o "$dir/seeds/tiny.gguf"
+        # the other families' loaders: q/k norms, no biases, Mixtral's per-expert tensors
+        for arch in mixtral qwen3moe olmoe; do
+          ./moetop synth -q --arch $arch --preset tiny --vocab-base 256 --layers 1 -o "$dir/seeds/tiny-$arch.gguf"
+        done
+        ./moetop synth -q --arch mixtral --split-experts --preset tiny --vocab-base 256 --layers 1 -o "$dir/seeds/tiny-split.gguf"
+      fi ;;
     fuzz_tokenizer)
       printf 'Hello world' > "$dir/seeds/a"; printf "I'm 127 * 89 <|start|>x\xff\xe2\x82" > "$dir/seeds/b"
       cp tests/tiktoken/gen_corpus.cjs "$dir/seeds/c" ;;
