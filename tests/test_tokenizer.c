@@ -301,8 +301,9 @@ static mt_tokenizer *load_custom(const char *model, const char *pre, bool drop_b
 
 static void unsupported_vocabularies_refused(void) {
     static const struct { const char *model, *pre; bool drop; const char *merge, *expect; } cases[] = {
-        { "llama", "gpt-4o", false, NULL, "'llama' is not supported yet" },
-        { "gpt2", "qwen2", false, NULL, "pre-tokenizer 'qwen2' is not supported yet" },
+        { "bert", "gpt-4o", false, NULL, "key 'tokenizer.ggml.model': 'bert' is not supported yet" },
+        { "gpt2", "deepseek-llm", false, NULL, "key 'tokenizer.ggml.pre': pre-tokenizer 'deepseek-llm' is not supported yet" },
+        { "llama", NULL, false, NULL, "no token for the single byte 0x00 (SentencePiece's byte fallback <0xNN>" },
         { "gpt2", NULL, false, NULL, "'tokenizer.ggml.pre' is missing" },
         { NULL, NULL, false, NULL, "'tokenizer.ggml.model' is missing" },
         { "gpt2", "gpt-4o", true, NULL, "no token for the single byte 0x71" },
