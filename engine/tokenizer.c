@@ -390,6 +390,10 @@ void mt_tokenizer_free(mt_tokenizer *t) {
 /* ---- lookups ---------------------------------------------------------------------- */
 
 uint32_t mt_tok_vocab_size(const mt_tokenizer *t) { return t->n_vocab; }
+const char *mt_tok_kind_name(const mt_tokenizer *t) {
+    static const char *const names[] = { "o200k", "qwen2", "olmo", "sentencepiece" };
+    return names[t->kind];
+}
 bool mt_tok_is_special(const mt_tokenizer *t, uint32_t id) { return id < t->n_vocab && t->special[id]; }
 size_t mt_tok_max_bytes(const mt_tokenizer *t) { return t->max_bytes; }
 int64_t mt_tok_bos(const mt_tokenizer *t) { return t->bos; }

@@ -49,6 +49,10 @@ void mt_tokenizer_free(mt_tokenizer *t);
 
 uint32_t mt_tok_vocab_size(const mt_tokenizer *t);
 
+/* Which tokenizer: "o200k", "qwen2", "olmo" (byte-level BPE by pre-tokenizer)
+ * or "sentencepiece". */
+const char *mt_tok_kind_name(const mt_tokenizer *t);
+
 /* Appends the ids of text[0..len) to out. parse_special: special-token
  * strings in the text become their ids. False only when out of memory. */
 bool mt_tok_encode(const mt_tokenizer *t, const char *text, size_t len, bool parse_special, mt_ids *out);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/chat.h"
 #include "engine/gguf.h"
 #include "engine/pretok.h"
 #include "engine/rng.h"
@@ -198,13 +199,14 @@ static char *decode(const mt_tokenizer *t, const mt_ids *ids, size_t *len) {
  * bytes, SentencePiece a space first and U+2581 read as a space. */
 static void round_trips(const mt_tokenizer *t, bool spm, const char *mode) {
     mt_rng rng = mt_rng_seed(21, 0);
+    static const char alphabet[] = " a\xc3\xa9\xe2\x96\x81\xf0\x9f\x98\x80\xff.";
     size_t failures = 0;
     for (int c = 0; c < 400; c++) {
         size_t n = c < 4 ? (size_t[]){ 0, 200000, 300000, 1 << 20 }[c] : 1 + (uint32_t)mt_rng_u64(&rng) % 300;
         char *text = malloc(n + 1);
         for (size_t i = 0; i < n; i++) {
             uint32_t r = (uint32_t)mt_rng_u64(&rng);
-            text[i] = c == 1 ? ' ' : c == 2 ? "ab\n"[i % 3] : c == 3 ? (char)(0x80 | (i & 0x3f)) : c % 2 ? (char)r : " a\xc3\xa9\xe2\x96\x81\xf0\x9f\x98\x80\xff."[r % 16];
+            text[i] = c == 1 ? ' ' : c == 2 ? "ab\n"[i % 3] : c == 3 ? (char)(0x80 | (i & 0x3f)) : c % 2 ? (char)r : alphabet[r % (sizeof alphabet - 1)];
         }
         mt_ids ids = { 0 };
         CHECK(mt_tok_encode(t, text, n, false, &ids));
@@ -234,6 +236,24 @@ static void round_trips(const mt_tokenizer *t, bool spm, const char *mode) {
     CHECKF(failures == 0, "%s: %zu of 400 byte strings do not round-trip", mode, failures);
 }
 
+/* mt_chat_prompt gives want, and encoding mt_chat_text's text with specials
+ * and BOS (the explorer's chat key) gives the same ids. */
+static void chat_is(const mt_tokenizer *t, mt_chat_format f, const char *user, const uint32_t *want, size_t n) {
+    CHECKF(mt_chat_format_of(t) == f, "format %s, expected %s", mt_chat_format_name(mt_chat_format_of(t)), mt_chat_format_name(f));
+    mt_ids ids = { 0 }, again = { 0 };
+    mt_err err;
+    CHECKF(mt_chat_prompt(t, user, strlen(user), &ids, &err), "%s", err.msg);
+    char got[300], text[300];
+    show(&ids, got, sizeof got);
+    CHECKF(ids_are(&ids, want, n), "%s chat: %s", mt_chat_format_name(f), got);
+    CHECK(mt_chat_text(f, user, text, sizeof text) > 0 && mt_chat_is_wrapped(f, text) && !mt_chat_is_wrapped(f, user));
+    CHECK(mt_tok_encode_prompt(t, text, strlen(text), true, &again));
+    show(&again, got, sizeof got);
+    CHECKF(ids_are(&again, want, n), "%s chat as text: %s", mt_chat_format_name(f), got);
+    mt_ids_free(&ids);
+    mt_ids_free(&again);
+}
+
 static void mixtral_by_hand(void) {
     mt_gguf *g;
     mt_tokenizer *t = vocab_of("mixtral", &g);
@@ -258,6 +278,9 @@ static void mixtral_by_hand(void) {
     CHECK(mt_tok_add_bos(t) && mt_tok_encode_prompt(t, "Hi", 2, false, &p) && p.n >= 2 && p.ids[0] == 1);
     mt_ids_free(&p);
     CHECK(mt_tok_is_eog(t, 2) && mt_tok_bos(t) == 1);
+    /* Mixtral-8x7B-Instruct: <s>[INST] What is 2+2? [/INST] (mistral-tokenizer-js's ids) */
+    static const uint32_t inst[] = { 1, 733, 16289, 28793, 1824, 349, 28705, 28750, 28806, 28750, 28804, 733, 28748, 16289, 28793 };
+    chat_is(t, MT_CHAT_MISTRAL, "What is 2+2?", inst, sizeof inst / sizeof *inst);
     round_trips(t, true, "mixtral");
     mt_tokenizer_free(t);
     mt_gguf_close(g);
@@ -279,6 +302,9 @@ static void qwen3_by_hand(void) {
     CHECK(!mt_tok_add_bos(t) && mt_tok_is_eog(t, 151645) && mt_tok_is_eog(t, 151643));
     mt_ids_free(&plain);
     mt_ids_free(&special);
+    /* transformers.js on Qwen3's template with add_generation_prompt */
+    static const uint32_t chatml[] = { 151644, 872, 198, 3838, 374, 220, 17, 10, 17, 30, 151645, 198, 151644, 77091, 198 };
+    chat_is(t, MT_CHAT_CHATML, "What is 2+2?", chatml, sizeof chatml / sizeof *chatml);
     round_trips(t, false, "qwen3");
     mt_tokenizer_free(t);
     mt_gguf_close(g);
