@@ -13,6 +13,8 @@
 //       <0xNN> byte (6); the package ships its merges, not the scores, so each
 //       piece's score is minus the index of the first merge that makes it (see
 //       fromMistralJs)
+// general.architecture is "vocab", or $VOCAB_GGUF_ARCH (llama, qwen3moe,
+// olmoe: a name llama.cpp knows, so that its llama-tokenize reads the file too).
 // A missing input is one line on stderr naming it, and exit status 2.
 "use strict";
 const fs = require("fs");
@@ -70,7 +72,7 @@ function fromHf(jsonPath, pre, out) {
   const merges = tj.model.merges.map((m) => (Array.isArray(m) ? m.join(" ") : m));
   const id = (text) => tokens.indexOf(text);
   const kvs = [
-    ["general.architecture", T.STRING, "vocab"],
+    ["general.architecture", T.STRING, process.env.VOCAB_GGUF_ARCH || "vocab"],
     ["tokenizer.ggml.model", T.STRING, "gpt2"],
     ["tokenizer.ggml.pre", T.STRING, pre],
     ["tokenizer.ggml.tokens", T.ARRAY, tokens, T.STRING],
@@ -124,7 +126,7 @@ async function fromMistralJs(out) {
     k++;
   }
   writeGguf(out, [
-    ["general.architecture", T.STRING, "vocab"],
+    ["general.architecture", T.STRING, process.env.VOCAB_GGUF_ARCH || "vocab"],
     ["tokenizer.ggml.model", T.STRING, "llama"],
     ["tokenizer.ggml.tokens", T.ARRAY, tokens, T.STRING],
     ["tokenizer.ggml.scores", T.ARRAY, scores, T.F32],
