@@ -392,7 +392,7 @@ static int run_cold(const cli_command *cmd, cli_args *a) {
 }
 
 #define STATS_DETAILS                                                                                   \
-    "Input: --prompt, --prompt-file, --ids, --chat TEXT (a harmony user message), a prompt set\n"    \
+    "Input: --prompt, --prompt-file, --ids, --chat TEXT (a user message in the model's chat format), a prompt set\n"    \
     "(--prompts DIR: one file per domain, prompts separated by blank lines, each run in its own\n"    \
     "context; lines end in LF, CRLF or CR and a line of spaces and tabs is blank) or --profile\n"   \
     "FILE; none of these: the bundled prompt sets (assets/prompts). An empty prompt or a profile\n"  \

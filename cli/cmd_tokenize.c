@@ -7,7 +7,7 @@
 #include "args.h"
 #include "commands.h"
 #include "engine/gguf.h"
-#include "engine/harmony.h"
+#include "engine/chat.h"
 #include "engine/tokenizer.h"
 #include "input.h"
 #include "json.h"
@@ -74,8 +74,8 @@ static int run_tokenize(const cli_command *cmd, cli_args *a) {
     } else {
         mt_ids ids = { 0 };
         bool ok;
-        if (cli_has(a, "--chat")) ok = mt_harmony_chat(t, NULL, 0, text, len, &ids, &err);
-        else if (!(ok = mt_tok_encode(t, text, len, cli_has(a, "--special"), &ids))) mt_err_set(&err, "out of memory");
+        if (cli_has(a, "--chat")) ok = mt_chat_prompt(t, text, len, &ids, &err);
+        else if (!(ok = mt_tok_encode_prompt(t, text, len, cli_has(a, "--special"), &ids))) mt_err_set(&err, "out of memory");
         rc = ok ? print_ids(t, &ids, cli_has(a, "--json")) : cli_error(CLI_EXIT_USAGE, "%s: %s", path, err.msg);
         mt_ids_free(&ids);
     }
@@ -88,8 +88,9 @@ static int run_tokenize(const cli_command *cmd, cli_args *a) {
 const cli_command cmd_tokenize = {
     .name = "tokenize",
     .usage = "moetop tokenize [-m MODEL.gguf] [--special] [--chat] [--json] (TEXT | -f FILE)",
-    .summary = "Turn text into token ids with the model's vocabulary (o200k byte-level BPE).",
-    .details = "MODEL may hold a vocabulary and no weights. No BOS token is ever added.\n"
+    .summary = "Turn text into token ids with the model's vocabulary (o200k, Qwen3, OLMoE or Mixtral).",
+    .details = "MODEL may hold a vocabulary and no weights. BOS comes first only where the\n"
+               "vocabulary asks (add_bos_token: Mixtral's SentencePiece), never for gpt-oss.\n"
                "Without --special, strings such as <|start|> are ordinary text (tiktoken's\n"
                "encode_ordinary); with it they become their special ids. -f FILE tokenizes the\n"
                "file's bytes exactly (no newline is stripped or added). Invalid UTF-8 is kept\n"
@@ -101,7 +102,7 @@ const cli_command cmd_tokenize = {
         { "--model", 'm', "FILE", "the model (or vocabulary-only) GGUF file" },
         { "--file", 'f', "FILE", "tokenize this file's bytes" },
         { "--special", 0, NULL, "special-token strings in the text become special tokens" },
-        { "--chat", 0, NULL, "wrap the text as a harmony user message, ending with <|start|>assistant" },
+        { "--chat", 0, NULL, "wrap the text as a user message in the vocabulary's chat format (harmony, ChatML, [INST])" },
         { "--json", 0, NULL, "{\"ids\": [...], \"pieces\": [...]} on stdout" },
         { NULL, 0, NULL, NULL },
     },

@@ -238,9 +238,10 @@ const cli_command cmd_trace = {
                "\xe2\x86\xb5, a tab as \xe2\x86\x92), a column per layer of expert:weight pairs (the selected experts,\n"
                "highest router logit first, with the mixing weights applied); the first line says how\n"
                "many experts ran per token (top-2 under --k 2; per layer when they differ), the last the\n"
-               "next token (the argmax of the last position's logits). --chat TEXT wraps TEXT as a\n"
-               "harmony user message. An empty prompt is refused (exit 2: no tokens to run).\n"
-               "No BOS token is ever added. --logits defaults to last; argmax is per position.\n"
+               "next token (the argmax of the last position's logits). --chat TEXT wraps TEXT as a user\n"
+               "message in the model's chat format (harmony, ChatML, [INST]). An empty prompt is refused\n"
+               "(exit 2: no tokens to run). BOS comes first only where the vocabulary asks (Mixtral).\n"
+               "--logits defaults to last; argmax is per position.\n"
                "router_logits are the biased router logits before any intervention; topk lists the\n"
                "selected experts in the router's rank order and weights the mixing weights applied.\n" CLI_IV_DETAILS,
     .opts = {

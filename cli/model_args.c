@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/harmony.h"
+#include "engine/chat.h"
 #include "engine/vulkan.h"
 #include "input.h"
 #include "paths.h"
@@ -147,8 +147,8 @@ int cli_prompt(const cli_args *a, const cli_model *cm, mt_ids *ids) {
         }
         mt_err err;
         if (chat) {
-            if (!mt_harmony_chat(cm->tok, NULL, 0, text, len, ids, &err)) rc = cli_error(CLI_EXIT_USAGE, "--chat: %s", err.msg);
-        } else if (!mt_tok_encode(cm->tok, text, len, cli_has(a, "--special"), ids)) {
+            if (!mt_chat_prompt(cm->tok, text, len, ids, &err)) rc = cli_error(CLI_EXIT_USAGE, "--chat: %s", err.msg);
+        } else if (!mt_tok_encode_prompt(cm->tok, text, len, cli_has(a, "--special"), ids)) {
             rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         }
         free(owned);

@@ -23,7 +23,7 @@
     { "--prompt", 0, "TEXT", "the prompt as text" },                                                    \
     { "--prompt-file", 0, "FILE", "the prompt as a file's exact bytes" },                               \
     { "--ids", 0, "\"ID ID ..\"", "the prompt as token ids" },                                          \
-    { "--chat", 0, "TEXT", "the prompt as a harmony user message, ending <|start|>assistant" },         \
+    { "--chat", 0, "TEXT", "the prompt as a user message in the model's chat format (harmony for gpt-oss)" },         \
     { "--special", 0, NULL, "special-token strings in the prompt are special tokens" }
 
 #define CLI_IV_OPTS                                                                                    \
@@ -62,7 +62,7 @@ int cli_model_open_with(const cli_args *a, cli_model *cm, const char *backend, c
 void cli_model_close(cli_model *cm);
 
 /* The prompt from exactly one of --prompt, --prompt-file, --ids or --chat
- * TEXT (the harmony chat format), as token ids. 0, or an exit code after one
+ * TEXT (the model's chat format, chat.h), as token ids, BOS first where the vocabulary asks. 0, or an exit code after one
  * line naming the flag or file: 2 for no prompt or two, an empty prompt (no
  * tokens to run) or more tokens than the model's context. */
 int cli_prompt(const cli_args *a, const cli_model *cm, mt_ids *ids);

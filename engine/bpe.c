@@ -10,16 +10,17 @@ static uint64_t hash_pair(uint64_t key) {
     return key;
 }
 
-bool mt_bpe_init(mt_bpe *b, uint32_t n_vocab, uint64_t n_merges) {
+bool mt_bpe_init(mt_bpe *b, uint32_t n_vocab, uint64_t n_merges, bool pair_ranks) {
     memset(b, 0, sizeof *b);
     uint64_t slots = 16;
     while (slots < 2 * n_merges) slots *= 2;
     b->keys = calloc(slots, sizeof *b->keys);
     b->result = calloc(slots, sizeof *b->result);
     b->rank = malloc((n_vocab ? n_vocab : 1) * sizeof *b->rank);
+    if (pair_ranks) b->pair_rank = calloc(slots, sizeof *b->pair_rank);
     b->mask = slots - 1;
     b->n_vocab = n_vocab;
-    if (!b->keys || !b->result || !b->rank) {
+    if (!b->keys || !b->result || !b->rank || (pair_ranks && !b->pair_rank)) {
         mt_bpe_free(b);
         return false;
     }
@@ -31,6 +32,7 @@ void mt_bpe_free(mt_bpe *b) {
     free(b->keys);
     free(b->result);
     free(b->rank);
+    free(b->pair_rank);
     memset(b, 0, sizeof *b);
 }
 
@@ -41,6 +43,7 @@ void mt_bpe_add(mt_bpe *b, uint32_t left, uint32_t right, uint32_t result, uint3
     if (!b->keys[h]) {
         b->keys[h] = key;
         b->result[h] = result;
+        if (b->pair_rank) b->pair_rank[h] = index;
     }
     if (index < b->rank[result]) b->rank[result] = index;
 }
@@ -55,6 +58,17 @@ uint32_t mt_bpe_pair(const mt_bpe *b, uint32_t left, uint32_t right) {
     for (uint64_t h = hash_pair(key) & b->mask; b->keys[h]; h = (h + 1) & b->mask)
         if (b->keys[h] == key) return b->result[h];
     return UINT32_MAX;
+}
+
+/* The pair's rank in the chosen order (*merged: the token it makes), or MT_BPE_NO_RANK. */
+static uint32_t pair_rank(const mt_bpe *b, uint32_t left, uint32_t right, uint32_t *merged) {
+    uint64_t key = ((uint64_t)left << 32 | right) + 1;
+    for (uint64_t h = hash_pair(key) & b->mask; b->keys[h]; h = (h + 1) & b->mask)
+        if (b->keys[h] == key) {
+            *merged = b->result[h];
+            return b->pair_rank ? b->pair_rank[h] : b->rank[b->result[h]];
+        }
+    return MT_BPE_NO_RANK;
 }
 
 void mt_bpe_scratch_free(mt_bpe_scratch *s) {
@@ -94,9 +108,8 @@ static uint64_t heap_pop(uint64_t *heap, size_t *n) {
 
 static void push_pair(const mt_bpe *b, const uint32_t *ids, uint64_t *heap, size_t *heap_n, uint32_t left, uint32_t right) {
     if (left == NONE || right == NONE) return;
-    uint32_t merged = mt_bpe_pair(b, ids[left], ids[right]);
-    if (merged != UINT32_MAX && b->rank[merged] != MT_BPE_NO_RANK)
-        heap_push(heap, heap_n, (uint64_t)b->rank[merged] << 32 | left);
+    uint32_t merged, rank = pair_rank(b, ids[left], ids[right], &merged);
+    if (rank != MT_BPE_NO_RANK) heap_push(heap, heap_n, (uint64_t)rank << 32 | left);
 }
 
 size_t mt_bpe_merge(const mt_bpe *b, uint32_t *ids, size_t n, mt_bpe_scratch *s) {
@@ -128,8 +141,8 @@ size_t mt_bpe_merge(const mt_bpe *b, uint32_t *ids, size_t n, mt_bpe_scratch *s)
         uint32_t left = (uint32_t)top, rank = (uint32_t)(top >> 32);
         uint32_t right = s->next[left];
         if (ids[left] == NONE || right == NONE) continue; /* stale: left was merged away or is last */
-        uint32_t merged = mt_bpe_pair(b, ids[left], ids[right]);
-        if (merged == UINT32_MAX || b->rank[merged] != rank) continue; /* stale: a neighbour changed */
+        uint32_t merged;
+        if (pair_rank(b, ids[left], ids[right], &merged) != rank) continue; /* stale: a neighbour changed */
         ids[left] = merged;
         ids[right] = NONE;
         s->next[left] = s->next[right];

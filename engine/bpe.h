@@ -1,10 +1,14 @@
-/* Byte-pair merging as tiktoken does it: within a piece, repeatedly merge
- * the adjacent pair whose merged token ranks lowest (the leftmost on a tie),
- * until no adjacent pair forms a token.
+/* Byte-pair merging: within a piece, repeatedly merge the adjacent pair of
+ * lowest rank (the leftmost on a tie), until no adjacent pair forms a token.
  *
- * A token's rank is the index of the first merge in tokenizer.ggml.merges that
- * produces it. (In o200k's merges, which list every split of every token in
- * the order of the tokens' ranks, this is exactly tiktoken's rank order.) */
+ * Two rank orders, chosen at init:
+ * - token ranks (tiktoken): a pair ranks as the token it makes, whose rank is
+ *   the index of the first merge in tokenizer.ggml.merges that produces it (in
+ *   o200k's merges, which list every split of every token in the order of the
+ *   tokens' ranks, this is exactly tiktoken's rank order);
+ * - pair ranks (GPT-2, Hugging Face's BPE model, llama.cpp's
+ *   llm_tokenizer_bpe_session with find_bpe_rank): a pair ranks as its own
+ *   index in the merges, so two pairs making one token rank apart. */
 #ifndef MT_BPE_H
 #define MT_BPE_H
 
@@ -19,10 +23,13 @@ typedef struct mt_bpe {
     uint32_t *result; /* the merged token's id */
     uint64_t mask;
     uint32_t *rank;   /* per token id; MT_BPE_NO_RANK for tokens no merge produces */
+    uint32_t *pair_rank; /* per slot, the pair's merge index (pair ranks only, else NULL) */
     uint32_t n_vocab;
 } mt_bpe;
 
-bool mt_bpe_init(mt_bpe *b, uint32_t n_vocab, uint64_t n_merges);
+/* pair_ranks: rank pairs by their own merge index (GPT-2) rather than by the
+ * token they make (tiktoken). False when out of memory. */
+bool mt_bpe_init(mt_bpe *b, uint32_t n_vocab, uint64_t n_merges, bool pair_ranks);
 void mt_bpe_free(mt_bpe *b);
 /* Records merge number index: left + right -> result. */
 void mt_bpe_add(mt_bpe *b, uint32_t left, uint32_t right, uint32_t result, uint32_t index);

@@ -2,27 +2,7 @@
 
 #include <stdbool.h>
 
-#include "unicode_class.h"
-#include "utf8.h"
-
-typedef struct ch {
-    uint32_t cp;  /* MT_UTF8_INVALID for an invalid subpart */
-    uint8_t len;  /* bytes */
-    uint8_t cls;  /* mt_uc_class */
-} ch;
-
-static ch char_at(const uint8_t *s, size_t n, size_t i) {
-    ch c;
-    if (s[i] < 0x80) {
-        c.cp = s[i];
-        c.len = 1;
-        c.cls = (uint8_t)mt_uc_ascii[s[i]];
-        return c;
-    }
-    c.len = (uint8_t)mt_utf8_next(s + i, n - i, &c.cp);
-    c.cls = (uint8_t)(c.cp == MT_UTF8_INVALID ? MT_UC_OTHER : mt_uc_class_of(c.cp));
-    return c;
-}
+#include "pretok_char.h"
 
 /* [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] */
 static bool in_upper_run(uint8_t cls) { return cls == MT_UC_UPPER || cls == MT_UC_LETTER || cls == MT_UC_MARK; }

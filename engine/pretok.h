@@ -1,4 +1,13 @@
-/* The o200k pre-tokenizer: splits text into the pieces tiktoken's o200k_base
+/* The pre-tokenizers of byte-level BPE, by tokenizer.ggml.pre (llama.cpp's
+ * llama_vocab::impl::load and llm_tokenizer_bpe's regex_exprs): each splits
+ * text into the pieces its regular expression finds, without a regex library.
+ * Alternatives are tried in order at each position (the first that matches
+ * wins; inside one, greedy with backtracking). Classes: \p{L} letters (Lu Ll
+ * Lt Lm Lo), \p{N} numbers (Nd Nl No), \s the White_Space property (as Rust's
+ * regex, Oniguruma and llama.cpp have it; JavaScript's \s differs on U+0085
+ * and U+FEFF).
+ *
+ * "gpt-4o": the o200k pre-tokenizer: splits text into the pieces tiktoken's o200k_base
  * regular expression finds, without a regex library. The pattern is seven
  * alternatives, tried in order at each position (the first that matches wins;
  * inside one, greedy with backtracking):
@@ -21,5 +30,21 @@
 
 /* The end (exclusive, > pos) of the piece that starts at byte pos < n. */
 size_t mt_pretok_o200k(const uint8_t *s, size_t n, size_t pos);
+
+/* "qwen2" (Qwen2, Qwen3; Hugging Face's Split pattern, with (?i:'s|...) read
+ * as ASCII [sS] as llama.cpp and transformers.js do):
+ *   1. '[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]
+ *   2. [^\r\n\p{L}\p{N}]?\p{L}+
+ *   3. \p{N}
+ *   4.  ?[^\s\p{L}\p{N}]+[\r\n]*
+ *   5. \s*[\r\n]+    6. \s+(?!\S)    7. \s+
+ * Same contract as mt_pretok_o200k. */
+size_t mt_pretok_qwen2(const uint8_t *s, size_t n, size_t pos);
+
+/* "olmo" (OLMoE; also GPT-2's own): Hugging Face's ByteLevel pattern
+ *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+ * (llama.cpp lists it without the last \s+, which its own GPT-2 splitter,
+ * unicode_regex_split_custom_gpt2, still applies). Same contract. */
+size_t mt_pretok_gpt2(const uint8_t *s, size_t n, size_t pos);
 
 #endif

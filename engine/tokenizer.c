@@ -8,28 +8,8 @@
 #include "bpe.h"
 #include "name_index.h"
 #include "pretok.h"
+#include "tokenizer_internal.h"
 #include "utf8.h"
-
-/* llama.cpp's token types */
-enum { TOKEN_NORMAL = 1, TOKEN_CONTROL = 3, TOKEN_USER_DEFINED = 4 };
-
-struct mt_tokenizer {
-    uint32_t n_vocab;
-    size_t max_bytes;      /* the longest token */
-    mt_str *tokens;        /* bytes of each token (views into arena) */
-    char *arena;
-    uint8_t *special;      /* per id: 1 for a special token */
-    mt_name_index ordinary_index, special_index;
-    uint32_t byte_token[256];
-    mt_bpe bpe;
-    /* special-token matching: lengths that occur and first bytes that occur */
-    uint32_t special_lengths[64];
-    int n_special_lengths;
-    uint8_t special_first_byte[256];
-    int64_t bos, eos;
-    int64_t eog[4];
-    int n_eog;
-};
 
 bool mt_ids_push(mt_ids *v, uint32_t id) {
     if (v->n == v->cap) {
@@ -125,20 +105,32 @@ static const mt_gguf_value *required(loader *l, const mt_gguf *g, const char *ke
     return v;
 }
 
+/* The key's string value cut to 40 bytes, for a message. */
+static const char *shown(const mt_gguf_value *v, char out[48]) {
+    snprintf(out, 48, "%.*s", (int)(v->v.str.len > 40 ? 40 : v->v.str.len), v->v.str.ptr);
+    return out;
+}
+
+/* tokenizer.ggml.model and .pre -> t->kind, as llama.cpp's llama_vocab::impl::load
+ * maps them: "gpt2" with "gpt-4o", "qwen2" or "olmo"; "llama" (no pre). */
 static bool check_model(loader *l, const mt_gguf *g) {
     const mt_gguf_value *model = required(l, g, "tokenizer.ggml.model", MT_GGUF_STRING, 0, ": the file has no tokenizer");
     if (!model) return false;
-    char value[80];
-    if (!mt_str_eq(model->v.str, "gpt2")) {
-        snprintf(value, sizeof value, "%.*s", (int)(model->v.str.len > 40 ? 40 : model->v.str.len), model->v.str.ptr);
-        return fail(l, "key 'tokenizer.ggml.model': '%s' is not supported yet (byte-level BPE 'gpt2' is)", value);
+    char value[48];
+    if (mt_str_eq(model->v.str, "llama")) {
+        l->t->kind = MT_TOK_SPM;
+        return true;
     }
-    const mt_gguf_value *pre = required(l, g, "tokenizer.ggml.pre", MT_GGUF_STRING, 0, " (only the pre-tokenizer 'gpt-4o' is supported yet)");
+    if (!mt_str_eq(model->v.str, "gpt2"))
+        return fail(l, "key 'tokenizer.ggml.model': '%s' is not supported yet (byte-level BPE 'gpt2' and SentencePiece 'llama' are)",
+                    shown(model, value));
+    const mt_gguf_value *pre = required(l, g, "tokenizer.ggml.pre", MT_GGUF_STRING, 0, " (the pre-tokenizers gpt-4o, qwen2 and olmo are supported)");
     if (!pre) return false;
-    if (!mt_str_eq(pre->v.str, "gpt-4o")) {
-        snprintf(value, sizeof value, "%.*s", (int)(pre->v.str.len > 40 ? 40 : pre->v.str.len), pre->v.str.ptr);
-        return fail(l, "key 'tokenizer.ggml.pre': pre-tokenizer '%s' is not supported yet (gpt-4o, o200k, is)", value);
-    }
+    if (mt_str_eq(pre->v.str, "gpt-4o")) l->t->kind = MT_TOK_O200K;
+    else if (mt_str_eq(pre->v.str, "qwen2")) l->t->kind = MT_TOK_QWEN2;
+    else if (mt_str_eq(pre->v.str, "olmo")) l->t->kind = MT_TOK_GPT2;
+    else
+        return fail(l, "key 'tokenizer.ggml.pre': pre-tokenizer '%s' is not supported yet (gpt-4o, qwen2 and olmo are)", shown(pre, value));
     return true;
 }
 
@@ -156,6 +148,33 @@ static bool token_id(loader *l, const mt_gguf *g, const char *key, int64_t *out)
     if (id >= l->t->n_vocab)
         return fail(l, "key '%s': %llu is not a token id (the vocabulary has %u tokens)", key, (unsigned long long)id, l->t->n_vocab);
     *out = (int64_t)id;
+    return true;
+}
+
+/* A SentencePiece token's bytes: a byte token "<0xNN>" is that byte; other
+ * text with U+2581 (the piece's space) as a space. */
+static bool spm_text(const char *s, size_t len, int64_t type, char *out, size_t *out_len) {
+    if (type == TOKEN_BYTE) {
+        unsigned v;
+        char hex[8];
+        if (len != 6 || memcmp(s, "<0x", 3) != 0 || s[5] != '>') return false;
+        memcpy(hex, s + 3, 2);
+        hex[2] = 0;
+        if (sscanf(hex, "%2x", &v) != 1) return false;
+        out[0] = (char)v;
+        *out_len = 1;
+        return true;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i + 2 < len && (uint8_t)s[i] == 0xe2 && (uint8_t)s[i + 1] == 0x96 && (uint8_t)s[i + 2] == 0x81) {
+            out[o++] = ' ';
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    *out_len = o;
     return true;
 }
 
@@ -191,24 +210,27 @@ static bool load_tokens(loader *l, const mt_gguf *g) {
         if (mt_gguf_iter_next(&type_it, &tv)) mt_gguf_value_i64(&tv, &type);
         char *dst = t->arena + used;
         size_t len;
-        if (type == TOKEN_CONTROL || type == TOKEN_USER_DEFINED) {
+        bool spm = t->kind == MT_TOK_SPM;
+        if (type == TOKEN_CONTROL || type == TOKEN_USER_DEFINED || (spm && type == TOKEN_UNKNOWN)) {
             memcpy(dst, v.v.str.ptr, v.v.str.len); /* specials are literal text */
             len = v.v.str.len;
             t->special[id] = 1;
-        } else if (!unmap_bytes(l, v.v.str.ptr, v.v.str.len, dst, &len)) {
-            return fail(l, "key 'tokenizer.ggml.tokens': token %u is not byte-level BPE text", id);
+        } else if (spm ? !spm_text(v.v.str.ptr, v.v.str.len, type, dst, &len) : !unmap_bytes(l, v.v.str.ptr, v.v.str.len, dst, &len)) {
+            return fail(l, "key 'tokenizer.ggml.tokens': token %u is not %s text", id, spm ? "SentencePiece byte-token" : "byte-level BPE");
         }
         t->tokens[id] = (mt_str){ dst, len };
         if (len > t->max_bytes) t->max_bytes = len;
         used += len;
         mt_name_index *ix = t->special[id] ? &t->special_index : &t->ordinary_index;
-        if (len && mt_name_index_find(ix, t->tokens, sizeof *t->tokens, t->tokens[id]) == MT_NAME_NONE)
+        bool byte_token = spm ? type == TOKEN_BYTE : len == 1 && !t->special[id];
+        if (len && !(spm && type == TOKEN_BYTE) && mt_name_index_find(ix, t->tokens, sizeof *t->tokens, t->tokens[id]) == MT_NAME_NONE)
             mt_name_index_add(ix, t->tokens, sizeof *t->tokens, id);
-        if (len == 1 && !t->special[id] && t->byte_token[(uint8_t)dst[0]] == UINT32_MAX) t->byte_token[(uint8_t)dst[0]] = id;
+        if (byte_token && t->byte_token[(uint8_t)dst[0]] == UINT32_MAX) t->byte_token[(uint8_t)dst[0]] = id;
     }
     for (int b = 0; b < 256; b++) {
         if (t->byte_token[b] != UINT32_MAX) continue;
-        return fail(l, "key 'tokenizer.ggml.tokens': no token for the single byte 0x%02x (byte-level BPE needs all 256)", b);
+        return fail(l, "key 'tokenizer.ggml.tokens': no token for the single byte 0x%02x (%s needs all 256)", b,
+                    t->kind == MT_TOK_SPM ? "SentencePiece's byte fallback <0xNN>" : "byte-level BPE");
     }
     return true;
 }
@@ -232,7 +254,7 @@ static bool load_merges(loader *l, const mt_gguf *g) {
     if (!mv) return false;
     mt_gguf_array merges = mv->v.arr;
     if (merges.count > UINT32_MAX / 2) return fail(l, "key 'tokenizer.ggml.merges': too many merges");
-    if (!mt_bpe_init(&t->bpe, t->n_vocab, merges.count)) return fail(l, "out of memory for the merges");
+    if (!mt_bpe_init(&t->bpe, t->n_vocab, merges.count, t->kind != MT_TOK_O200K)) return fail(l, "out of memory for the merges");
     char (*buf)[1024] = malloc(MERGE_BATCH * sizeof *buf);
     merge_slot batch[MERGE_BATCH];
     if (!buf) return fail(l, "out of memory for the merges");
@@ -295,12 +317,42 @@ static void find_specials(mt_tokenizer *t) {
             t->special_lengths[j] = t->special_lengths[j - 1];
             t->special_lengths[j - 1] = tmp;
         }
-    static const char *const eog_names[] = { "<|return|>", "<|call|>", "<|endoftext|>" };
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const eog_names[] = { "<|return|>", "<|call|>", "<|endoftext|>", "<|im_end|>" };
+    for (size_t i = 0; i < sizeof eog_names / sizeof *eog_names; i++) {
         int64_t id = mt_tok_find(t, eog_names[i]);
         if (id >= 0) t->eog[t->n_eog++] = id;
     }
     if (t->eos >= 0) t->eog[t->n_eog++] = t->eos;
+}
+
+/* SentencePiece's scores (one float32 per token), then its merges. */
+static bool load_spm(loader *l, const mt_gguf *g) {
+    const mt_gguf_value *sv = required(l, g, "tokenizer.ggml.scores", MT_GGUF_ARRAY, MT_GGUF_FLOAT32,
+                                       ": SentencePiece merges pieces by their scores");
+    if (!sv) return false;
+    if (sv->v.arr.count != l->t->n_vocab)
+        return fail(l, "key 'tokenizer.ggml.scores': %llu scores for %u tokens", (unsigned long long)sv->v.arr.count, l->t->n_vocab);
+    const char *why = mt_spm_load(l->t, g, &sv->v.arr);
+    return why ? fail(l, "%s", why) : true;
+}
+
+/* tokenizer.ggml.add_bos_token and .add_space_prefix, with llama.cpp's
+ * defaults (SentencePiece: both true; byte-level BPE: both false). */
+static bool load_flags(loader *l, const mt_gguf *g) {
+    mt_tokenizer *t = l->t;
+    bool spm = t->kind == MT_TOK_SPM;
+    static const char *const keys[] = { "tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_space_prefix" };
+    bool *flags[] = { &t->add_bos, &t->add_space_prefix };
+    for (int i = 0; i < 2; i++) {
+        const mt_gguf_kv *kv = mt_gguf_find(g, keys[i]);
+        *flags[i] = spm;
+        if (!kv) continue;
+        if (kv->value.type != MT_GGUF_BOOL) return fail(l, "key '%s' is %s %s, not a bool", keys[i], article(mt_gguf_type_name(kv->value.type)), mt_gguf_type_name(kv->value.type));
+        *flags[i] = kv->value.v.b;
+    }
+    if (!spm) t->add_space_prefix = false; /* llama.cpp: only SentencePiece puts a space first */
+    if (t->add_bos && t->bos < 0) return fail(l, "key 'tokenizer.ggml.bos_token_id' is missing, but prompts start with BOS (add_bos_token)");
+    return true;
 }
 
 mt_tokenizer *mt_tokenizer_load(const mt_gguf *g, mt_err *err) {
@@ -312,11 +364,10 @@ mt_tokenizer *mt_tokenizer_load(const mt_gguf *g, mt_err *err) {
     }
     memset(t->byte_token, 0xff, sizeof t->byte_token);
     build_byte_map(l.byte_map);
-    if (!check_model(&l, g) || !load_tokens(&l, g) || !load_merges(&l, g)) {
-        mt_tokenizer_free(t);
-        return NULL;
-    }
-    if (!token_id(&l, g, "tokenizer.ggml.bos_token_id", &t->bos) || !token_id(&l, g, "tokenizer.ggml.eos_token_id", &t->eos)) {
+    bool ok = check_model(&l, g) && load_tokens(&l, g) && (t->kind == MT_TOK_SPM ? load_spm(&l, g) : load_merges(&l, g)) &&
+              token_id(&l, g, "tokenizer.ggml.bos_token_id", &t->bos) && token_id(&l, g, "tokenizer.ggml.eos_token_id", &t->eos) &&
+              load_flags(&l, g);
+    if (!ok) {
         mt_tokenizer_free(t);
         return NULL;
     }
@@ -327,6 +378,7 @@ mt_tokenizer *mt_tokenizer_load(const mt_gguf *g, mt_err *err) {
 void mt_tokenizer_free(mt_tokenizer *t) {
     if (!t) return;
     mt_bpe_free(&t->bpe);
+    mt_spm_free(&t->spm);
     mt_name_index_free(&t->ordinary_index);
     mt_name_index_free(&t->special_index);
     free(t->tokens);
@@ -338,10 +390,15 @@ void mt_tokenizer_free(mt_tokenizer *t) {
 /* ---- lookups ---------------------------------------------------------------------- */
 
 uint32_t mt_tok_vocab_size(const mt_tokenizer *t) { return t->n_vocab; }
+const char *mt_tok_kind_name(const mt_tokenizer *t) {
+    static const char *const names[] = { "o200k", "qwen2", "olmo", "sentencepiece" };
+    return names[t->kind];
+}
 bool mt_tok_is_special(const mt_tokenizer *t, uint32_t id) { return id < t->n_vocab && t->special[id]; }
 size_t mt_tok_max_bytes(const mt_tokenizer *t) { return t->max_bytes; }
 int64_t mt_tok_bos(const mt_tokenizer *t) { return t->bos; }
 int64_t mt_tok_eos(const mt_tokenizer *t) { return t->eos; }
+bool mt_tok_add_bos(const mt_tokenizer *t) { return t->add_bos && t->bos >= 0; }
 
 const char *mt_tok_bytes(const mt_tokenizer *t, uint32_t id, size_t *len) {
     *len = (size_t)t->tokens[id].len;
@@ -371,12 +428,16 @@ typedef struct encoder {
     size_t symbols_cap;
 } encoder;
 
-/* One piece from the pre-tokenizer: a whole token if it is one (tiktoken's
- * shortcut, which BPE alone would not always reproduce), else its merges. */
+/* One piece from the pre-tokenizer: for o200k a whole token if it is one
+ * (tiktoken's shortcut, which BPE alone would not always reproduce), else its
+ * merges (GPT-2 and Qwen2 always merge, as Hugging Face's BPE model does
+ * without ignore_merges). */
 static bool encode_piece(encoder *e, const char *p, size_t n) {
     const mt_tokenizer *t = e->t;
-    uint64_t whole = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, (mt_str){ p, n });
-    if (whole != MT_NAME_NONE) return mt_ids_push(e->out, (uint32_t)whole);
+    if (t->kind == MT_TOK_O200K) {
+        uint64_t whole = mt_name_index_find(&t->ordinary_index, t->tokens, sizeof *t->tokens, (mt_str){ p, n });
+        if (whole != MT_NAME_NONE) return mt_ids_push(e->out, (uint32_t)whole);
+    }
     if (n > e->symbols_cap) {
         uint32_t *s = realloc(e->symbols, n * sizeof *s);
         if (!s) return false;
@@ -391,10 +452,16 @@ static bool encode_piece(encoder *e, const char *p, size_t n) {
     return true;
 }
 
-static bool encode_ordinary(encoder *e, const char *text, size_t len) {
+/* One run of ordinary text; first: it begins the text or follows a special
+ * token (where SentencePiece puts its space). */
+static bool encode_ordinary(encoder *e, const char *text, size_t len, bool first) {
+    const mt_tokenizer *t = e->t;
+    if (t->kind == MT_TOK_SPM) return len == 0 || mt_spm_encode(t, text, len, first && t->add_space_prefix, e->out);
     const uint8_t *s = (const uint8_t *)text;
     for (size_t pos = 0; pos < len;) {
-        size_t end = mt_pretok_o200k(s, len, pos);
+        size_t end = t->kind == MT_TOK_O200K ? mt_pretok_o200k(s, len, pos)
+                   : t->kind == MT_TOK_QWEN2 ? mt_pretok_qwen2(s, len, pos)
+                                             : mt_pretok_gpt2(s, len, pos);
         if (!encode_piece(e, text + pos, end - pos)) return false;
         pos = end;
     }
@@ -416,9 +483,14 @@ static int64_t special_at(const mt_tokenizer *t, const char *text, size_t len, s
     return -1;
 }
 
+bool mt_tok_encode_prompt(const mt_tokenizer *t, const char *text, size_t len, bool parse_special, mt_ids *out) {
+    if (mt_tok_add_bos(t) && !mt_ids_push(out, (uint32_t)t->bos)) return false;
+    return mt_tok_encode(t, text, len, parse_special, out);
+}
+
 bool mt_tok_encode(const mt_tokenizer *t, const char *text, size_t len, bool parse_special, mt_ids *out) {
     encoder e = { .t = t, .out = out };
-    bool ok = true;
+    bool ok = true, start_after_special = false;
     size_t start = 0;
     if (parse_special && t->n_special_lengths) {
         for (size_t pos = 0; pos < len && ok;) {
@@ -428,12 +500,13 @@ bool mt_tok_encode(const mt_tokenizer *t, const char *text, size_t len, bool par
                 pos++;
                 continue;
             }
-            ok = encode_ordinary(&e, text + start, pos - start) && mt_ids_push(out, (uint32_t)id);
+            ok = encode_ordinary(&e, text + start, pos - start, start == 0 || start_after_special) && mt_ids_push(out, (uint32_t)id);
+            start_after_special = true;
             pos += n;
             start = pos;
         }
     }
-    if (ok) ok = encode_ordinary(&e, text + start, len - start);
+    if (ok) ok = encode_ordinary(&e, text + start, len - start, start == 0 || start_after_special);
     mt_bpe_scratch_free(&e.scratch);
     free(e.symbols);
     return ok;

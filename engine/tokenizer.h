@@ -1,12 +1,23 @@
-/* The tokenizer: byte-level BPE (tokenizer.ggml.model "gpt2") with the o200k
- * pre-tokenizer (tokenizer.ggml.pre "gpt-4o"), read from GGUF metadata; files
- * holding only a vocabulary load too.
+/* The tokenizer, read from GGUF metadata in llama.cpp's keys (files holding
+ * only a vocabulary load too); llama.cpp's src/llama-vocab.cpp is the
+ * reference for what each key means:
+ * - byte-level BPE (tokenizer.ggml.model "gpt2") with the pre-tokenizer of
+ *   tokenizer.ggml.pre: "gpt-4o" (o200k, gpt-oss; merges as tiktoken),
+ *   "qwen2" (Qwen3) or "olmo" (OLMoE, GPT-2's pattern), see pretok.h; the last
+ *   two merge by pair rank, as Hugging Face's BPE model;
+ * - SentencePiece BPE (tokenizer.ggml.model "llama": Mistral, Mixtral): pieces
+ *   merge by tokenizer.ggml.scores, a space (U+2581) goes first, what no piece
+ *   covers falls back to byte tokens <0xNN> (llm_tokenizer_spm_session).
+ * Any other model or pre-tokenizer is refused in one line naming the key.
  *
- * Encoding never adds BOS. Special tokens (token type 3 "control" or 4
- * "user defined", such as <|start|>) are recognised in text only when asked;
- * otherwise their text is ordinary text, as tiktoken's encode_ordinary.
- * Any byte string encodes (every single byte is a token) and decodes back to
- * exactly the same bytes, invalid UTF-8 included (see pretok.h). */
+ * mt_tok_encode never adds BOS (mt_tok_encode_prompt does, where the
+ * vocabulary asks). Special tokens (token type 3 "control", 4 "user defined",
+ * and SentencePiece's 2 "unknown", such as <|start|>, <|im_start|>, <s>) are
+ * recognised in text only when asked; otherwise their text is ordinary text,
+ * as tiktoken's encode_ordinary. Any byte string encodes and decodes back to
+ * exactly the same bytes, invalid UTF-8 included (byte-level BPE: every byte
+ * is a token; SentencePiece: byte fallback), except that SentencePiece adds
+ * its leading space and reads U+2581 in the text as a space. */
 #ifndef MT_TOKENIZER_H
 #define MT_TOKENIZER_H
 
@@ -38,6 +49,10 @@ void mt_tokenizer_free(mt_tokenizer *t);
 
 uint32_t mt_tok_vocab_size(const mt_tokenizer *t);
 
+/* Which tokenizer: "o200k", "qwen2", "olmo" (byte-level BPE by pre-tokenizer)
+ * or "sentencepiece". */
+const char *mt_tok_kind_name(const mt_tokenizer *t);
+
 /* Appends the ids of text[0..len) to out. parse_special: special-token
  * strings in the text become their ids. False only when out of memory. */
 bool mt_tok_encode(const mt_tokenizer *t, const char *text, size_t len, bool parse_special, mt_ids *out);
@@ -51,9 +66,19 @@ size_t mt_tok_max_bytes(const mt_tokenizer *t);
 /* The id of the token whose text is exactly text (special or ordinary), or -1. */
 int64_t mt_tok_find(const mt_tokenizer *t, const char *text);
 
-/* End of generation: <|return|>, <|call|>, <|endoftext|> and the metadata's
- * eos id, where the vocabulary has them; never <|end|> (it closes a channel). */
+/* End of generation: <|return|>, <|call|>, <|endoftext|>, <|im_end|> and the
+ * metadata's eos id, where the vocabulary has them; never <|end|> (it closes a
+ * channel). */
 bool mt_tok_is_eog(const mt_tokenizer *t, uint32_t id);
+
+/* Like mt_tok_encode, with BOS first when the vocabulary asks for it
+ * (mt_tok_add_bos): the ids of a prompt, as llama.cpp's tokenize with
+ * add_special. False only when out of memory. */
+bool mt_tok_encode_prompt(const mt_tokenizer *t, const char *text, size_t len, bool parse_special, mt_ids *out);
+
+/* Whether a prompt starts with BOS: tokenizer.ggml.add_bos_token, by default
+ * true for SentencePiece ("llama") and false for byte-level BPE, as llama.cpp. */
+bool mt_tok_add_bos(const mt_tokenizer *t);
 
 /* tokenizer.ggml.{bos,eos}_token_id, or -1 when absent. */
 int64_t mt_tok_bos(const mt_tokenizer *t);

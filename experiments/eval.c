@@ -5,7 +5,7 @@
 
 #include "engine/bytes.h"
 #include "engine/generate.h"
-#include "engine/harmony.h"
+#include "engine/chat.h"
 #include "engine/session.h"
 #include "prompt_run.h"
 #include "score.h"
@@ -102,8 +102,8 @@ bool mt_eval_run(const mt_model *m, mt_backend *be, const mt_tokenizer *tok, con
     for (size_t i = 0; ok && i < n_problems; i++) {
         const mt_problem *pr = &problems[i];
         ids.n = 0;
-        if (pr->chat) ok = mt_harmony_chat(tok, NULL, 0, pr->prompt, pr->prompt_len, &ids, err);
-        else if (!(ok = mt_tok_encode(tok, pr->prompt, pr->prompt_len, false, &ids))) mt_err_set(err, "out of memory");
+        if (pr->chat) ok = mt_chat_prompt(tok, pr->prompt, pr->prompt_len, &ids, err);
+        else if (!(ok = mt_tok_encode_prompt(tok, pr->prompt, pr->prompt_len, false, &ids))) mt_err_set(err, "out of memory");
         if (ok && ids.n == 0) {
             mt_err_set(err, "problem %zu: the prompt is empty", i + 1);
             ok = false;

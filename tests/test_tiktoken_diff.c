@@ -13,74 +13,10 @@
 #include "engine/gguf.h"
 #include "engine/tokenizer.h"
 #include "support/harness.h"
+#include "support/npm.h"
 #include "support/proc.h"
 
-#define NPM_DIR "build/npm"
 #define TIKTOKEN "tiktoken@1.0.22"
-#define UNICODE_DATA "/usr/share/unicode/UnicodeData.txt"
-
-static bool have_command(const char *name) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
-    return system(cmd) == 0;
-}
-
-/* Fails the test, in one line naming it, for each input tools/deps.sh installs
- * that is missing; true when all are there. */
-static bool have_installed_inputs(void) {
-    bool node = CHECKF(have_command("node"), "node is not installed (Debian package nodejs: sh tools/deps.sh installs it)");
-    bool npm = CHECKF(have_command("npm"), "npm is not installed (Debian package npm: sh tools/deps.sh installs it)");
-    bool ucd = CHECKF(access(UNICODE_DATA, R_OK) == 0, "%s is missing (Debian package unicode-data: sh tools/deps.sh installs it)", UNICODE_DATA);
-    return node && npm && ucd;
-}
-
-/* The line of text (at most cap - 1 bytes) holding needle, or "". */
-static void line_with(const char *text, const char *needle, char *line, size_t cap) {
-    const char *at = strstr(text, needle);
-    line[0] = 0;
-    if (!at) return;
-    while (at > text && at[-1] != '\n') at--;
-    size_t n = strcspn(at, "\n");
-    snprintf(line, cap, "%.*s", (int)n, at);
-}
-
-/* npm's error codes for a registry it cannot reach (npm 9's "npm ERR! code X"
- * and npm 10's "npm error code X"). */
-static bool registry_unreachable(const char *err) {
-    static const char *const codes[] = { "ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
-                                         "ENETUNREACH", "EHOSTUNREACH", "ERR_SOCKET_TIMEOUT" };
-    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
-        if (strstr(err, codes[i])) return true;
-    return false;
-}
-
-/* Installs the npm package under build/npm once. 1: installed; 0: the
- * registry is unreachable (why says so: skip); -1: npm failed otherwise (why:
- * its error line). */
-static int ensure_tiktoken(char *why, size_t cap) {
-    if (access(NPM_DIR "/node_modules/tiktoken/package.json", R_OK) == 0) return 1;
-    const char *argv[] = { "/bin/sh", "-c",
-                           "mkdir -p " NPM_DIR " && npm install --prefix " NPM_DIR
-                           " --no-audit --no-fund --loglevel=error --fetch-retries=1 " TIKTOKEN,
-                           NULL };
-    proc_result r = proc_run(argv, NULL);
-    int ok = r.status == 0 && access(NPM_DIR "/node_modules/tiktoken/package.json", R_OK) == 0 ? 1 : -1;
-    if (ok < 0) {
-        char line[240];
-        line_with(r.err, "code", line, sizeof line);
-        if (!line[0]) line_with(r.err, "rror", line, sizeof line);
-        if (registry_unreachable(r.err)) ok = 0;
-        snprintf(why, cap, "npm install %s: %s%s", TIKTOKEN, ok == 0 ? "the npm registry is unreachable: " : "",
-                 line[0] ? line : "failed, saying nothing");
-    }
-    proc_free(&r);
-    return ok;
-}
-
-/* The first line of s, without its newline, in line (at most cap - 1 bytes). */
-static void first_line(const char *s, char *line, size_t cap) {
-    snprintf(line, cap, "%.*s", (int)strcspn(s, "\n"), s);
-}
 
 static uint32_t read_u32(const unsigned char *p) {
     uint32_t v;
@@ -91,9 +27,9 @@ static uint32_t read_u32(const unsigned char *p) {
 static void matches_tiktoken_on_generated_and_real_text(void) {
     const char *vocab_path = t_shared_file("oracle/tokenizer/o200k_harmony.vocab.gguf");
     if (!vocab_path) return;
-    if (!have_installed_inputs()) return;
+    if (!npm_have_inputs()) return;
     char why[512];
-    int have = ensure_tiktoken(why, sizeof why);
+    int have = npm_ensure(TIKTOKEN, "tiktoken", why, sizeof why);
     if (have == 0) {
         t_skip("%s", why);
         return;
@@ -104,7 +40,7 @@ static void matches_tiktoken_on_generated_and_real_text(void) {
     const char *argv[] = { "/usr/bin/env", "NODE_PATH=" NPM_DIR "/node_modules", "node", "tests/tiktoken/gen_corpus.cjs", corpus, "5.5", NULL };
     proc_result gen = proc_run(argv, NULL);
     char line[400];
-    first_line(gen.err, line, sizeof line);
+    npm_first_line(gen.err, line, sizeof line);
     if (!CHECKF(gen.status == 0, "corpus generator: exit %d: %s", gen.status, line[0] ? line : "(nothing on stderr)")) {
         proc_free(&gen);
         return;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/chat.h"
 #include "engine/gguf.h"
 #include "engine/gguf_write.h"
 #include "engine/harmony.h"
@@ -189,6 +190,13 @@ static void harmony_chat_prompt(void) {
     const char *tail = "<|end|><|start|>assistant";
     mt_tok_encode(t, tail, strlen(tail), true, &expected);
     CHECK(chat.n == expected.n && memcmp(chat.ids, expected.ids, chat.n * sizeof *chat.ids) == 0);
+    /* chat.h picks harmony for this vocabulary: the same prompt without the system message */
+    mt_ids harmony = { 0 }, generic = { 0 };
+    CHECK(mt_chat_format_of(t) == MT_CHAT_HARMONY && !mt_tok_add_bos(t));
+    CHECK(mt_harmony_chat(t, NULL, 0, user, strlen(user), &harmony, &err) && mt_chat_prompt(t, user, strlen(user), &generic, &err));
+    CHECK(harmony.n == generic.n && memcmp(harmony.ids, generic.ids, harmony.n * sizeof *harmony.ids) == 0);
+    mt_ids_free(&harmony);
+    mt_ids_free(&generic);
     mt_ids_free(&chat);
     mt_ids_free(&expected);
 }
@@ -301,8 +309,9 @@ static mt_tokenizer *load_custom(const char *model, const char *pre, bool drop_b
 
 static void unsupported_vocabularies_refused(void) {
     static const struct { const char *model, *pre; bool drop; const char *merge, *expect; } cases[] = {
-        { "llama", "gpt-4o", false, NULL, "'llama' is not supported yet" },
-        { "gpt2", "qwen2", false, NULL, "pre-tokenizer 'qwen2' is not supported yet" },
+        { "bert", "gpt-4o", false, NULL, "key 'tokenizer.ggml.model': 'bert' is not supported yet" },
+        { "gpt2", "deepseek-llm", false, NULL, "key 'tokenizer.ggml.pre': pre-tokenizer 'deepseek-llm' is not supported yet" },
+        { "llama", NULL, false, NULL, "no token for the single byte 0x00 (SentencePiece's byte fallback <0xNN>" },
         { "gpt2", NULL, false, NULL, "'tokenizer.ggml.pre' is missing" },
         { NULL, NULL, false, NULL, "'tokenizer.ggml.model' is missing" },
         { "gpt2", "gpt-4o", true, NULL, "no token for the single byte 0x71" },
@@ -320,6 +329,12 @@ static void unsupported_vocabularies_refused(void) {
     if (CHECKF(t != NULL, "%s", err.msg)) {
         mt_ids ids = { 0 };
         CHECK(mt_tok_encode(t, "hi!", 3, true, &ids) && ids.n == 3);
+        mt_ids_free(&ids);
+        /* no harmony, ChatML or SentencePiece BOS: no chat format, refused in one line */
+        mt_err cerr;
+        char text[64];
+        CHECK(mt_chat_format_of(t) == MT_CHAT_NONE && !mt_chat_prompt(t, "hi", 2, &ids, &cerr) && strstr(cerr.msg, "no chat format") &&
+              mt_chat_text(MT_CHAT_NONE, "hi", text, sizeof text) == 0 && !mt_tok_add_bos(t));
         mt_ids_free(&ids);
     }
     mt_tokenizer_free(t);

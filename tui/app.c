@@ -274,7 +274,7 @@ const mt_action mt_actions[] = {
     { MT_VIEW_DASHBOARD, 's', 0, "s", "dashboard: shade the heatmap's cells (as s in the heatmap)", next_shading },
     { MT_VIEW_TEXT, ' ', 0, "Space", "text: next layer (after the last, the first)", next_layer_wrapping },
     { -1, 'e', '/', "e /", "edit the prompt (Enter runs it, Esc cancels, Up/Down: history, C-a C-e C-u C-k)", mt_action_edit },
-    { -1, 'C', 0, "C", "wrap the prompt as a harmony chat", mt_action_chat },
+    { -1, 'C', 0, "C", "wrap the prompt in the model's chat format", mt_action_chat },
     { -1, 'p', 0, "p", "next prompt of the prompt sets", mt_action_next_prompt },
     { -1, 'P', 0, "P", "first prompt of the next domain", mt_action_next_domain },
     { -1, 'n', 0, "n", "generate a completion with the interventions (greedy, or the config's temperature and seed)", generate },
@@ -367,7 +367,7 @@ bool mt_app_init(mt_app *app, const char *model_name, const mt_model *m, const m
         return false;
     }
     mt_ids ids = { 0 };
-    bool ok = mt_tok_encode(tok, prompt, strlen(prompt), true, &ids);
+    bool ok = mt_tok_encode_prompt(tok, prompt, strlen(prompt), true, &ids);
     if (ok && ids.n > m->hp.n_ctx) {
         mt_err_set(err, "the prompt's %zu tokens are more than the model's context of %u", ids.n, m->hp.n_ctx);
         ok = false;

@@ -1,5 +1,5 @@
 /* The prompt line: editing (insert, delete by whole UTF-8 characters, move,
- * history), replacing the prompt, the harmony chat wrapper, and the prompt
+ * history), replacing the prompt, the chat wrapper (chat.h), and the prompt
  * sets from assets/prompts cycled by domain. */
 #include <dirent.h>
 #include <stdio.h>
@@ -8,13 +8,14 @@
 
 #include "app.h"
 #include "app_keys.h"
+#include "engine/chat.h"
 #include "engine/lines.h"
 #include "engine/utf8.h"
 #include "script.h"
 
 bool mt_app_set_prompt(mt_app *app, const char *text, mt_err *err) {
     mt_ids ids = { 0 };
-    if (!mt_tok_encode(app->tok, text, strlen(text), true, &ids)) {
+    if (!mt_tok_encode_prompt(app->tok, text, strlen(text), true, &ids)) {
         mt_err_set(err, "out of memory");
         return false;
     }
@@ -141,16 +142,21 @@ bool mt_action_edit(mt_app *app, mt_err *err) {
 
 bool mt_action_chat(mt_app *app, mt_err *err);
 bool mt_action_chat(mt_app *app, mt_err *err) {
-    if (strncmp(app->prompt, "<|start|>", 9) == 0) {
+    mt_chat_format f = mt_chat_format_of(app->tok);
+    if (f == MT_CHAT_NONE) {
+        snprintf(app->message, sizeof app->message, "this vocabulary has no chat format");
+        return true;
+    }
+    if (mt_chat_is_wrapped(f, app->prompt)) {
         snprintf(app->message, sizeof app->message, "already a chat");
         return true;
     }
     char chat[MT_PROMPT_MAX];
-    if ((size_t)snprintf(chat, sizeof chat, "<|start|>user<|message|>%s<|end|><|start|>assistant", app->prompt) >= sizeof chat) {
+    if (!mt_chat_text(f, app->prompt, chat, sizeof chat)) {
         snprintf(app->message, sizeof app->message, "the prompt is too long to wrap");
         return true;
     }
-    snprintf(app->message, sizeof app->message, "wrapped as a harmony chat");
+    snprintf(app->message, sizeof app->message, "wrapped as a %s chat", mt_chat_format_name(f));
     return mt_app_set_prompt(app, chat, err);
 }
 

@@ -27,6 +27,9 @@ for target in "$@"; do
     fuzz_tokenizer)
       printf 'Hello world' > "$dir/seeds/a"; printf "I'm 127 * 89 <|start|>x\xff\xe2\x82" > "$dir/seeds/b"
       cp tests/tiktoken/gen_corpus.cjs "$dir/seeds/c" ;;
+    fuzz_pretok)
+      printf "Hello  world's 12345\r\n\t x" > "$dir/seeds/a"; printf "I'M \xcc\x81a\xff\xe2\x82 \xc2\x85\n" > "$dir/seeds/b"
+      cp tests/tokdiff/corpus.cjs "$dir/seeds/c" ;;
     fuzz_config)
       cp config/moetop.ini "$dir/seeds/shipped.ini"
       printf '[display]\ncolors = 16\n[theme]\nramp = cividis\n' > "$dir/seeds/a"; printf 'bad line\n' > "$dir/seeds/b" ;;
