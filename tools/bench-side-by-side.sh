@@ -93,6 +93,8 @@ compare() {
         name=$([ "$t" = pre ] && echo "  prefill" || echo "  decode")
         printf '%-30s %14.1f %16.1f %7.2fx   %s\n' "$name" "$(median < "$tmp/m.$t")" "$(median < "$tmp/l.$t")" \
             "$(median < "$tmp/r.$t")" "$(sort -g "$tmp/r.$t" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
+        printf '%-30s %14.1f %16.1f %7.2fx   (the best round of each side)\n' "" "$(sort -g "$tmp/m.$t" | tail -n 1)" \
+            "$(sort -g "$tmp/l.$t" | tail -n 1)" "$(awk -v a="$(sort -g "$tmp/m.$t" | tail -n 1)" -v b="$(sort -g "$tmp/l.$t" | tail -n 1)" 'BEGIN { print a / b }')"
         sort -g "$tmp/r.$t" | awk -v what="$name" 'NR == 1 { lo = $1 } { hi = $1 } END {
             if (lo > 0 && hi / lo > 1.3) printf "%-30s   rounds disagree by %.0f%%: the machine was busy; the median is a rough figure (BENCH_ROUNDS=9, or a quieter moment)\n", "", 100 * (hi / lo - 1) }'
     done
