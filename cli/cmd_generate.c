@@ -138,8 +138,9 @@ const cli_command cmd_generate = {
              "[--seed S] [--temp T] [--top-p P] [--backend cpu|vulkan] [--threads N] [intervention flags] [--json]",
     .summary = "Continue a prompt, greedily or by seeded sampling, with every new token's routing.",
     .details = "Greedy unless --temp > 0 (then seeded by --seed, default 0). Stops after N tokens\n"
-               "(default 64) or at an end-of-generation token: <|return|>, <|call|>, <|endoftext|> and\n"
-               "the metadata's eos id (never <|end|>). --chat wraps the text in the harmony format.\n"
+               "(default 64) or at an end-of-generation token: <|return|>, <|call|>, <|endoftext|>,\n"
+               "<|im_end|> and the metadata's eos id (never <|end|>). --chat wraps the text in the model's\n"
+               "chat format (harmony, ChatML, [INST]).\n"
                "Each generated token's routing is its own pass when fed back in.\n" CLI_IV_DETAILS,
     .opts = {
         CLI_MODEL_OPTS,

@@ -155,6 +155,13 @@ static int run_synth(const cli_command *cmd, cli_args *a) {
             return cli_error(CLI_EXIT_USAGE, "%s", err.msg);
         }
         mt_tokenizer_free(check);
+        mt_str model = mt_gguf_get_str(vocab, "tokenizer.ggml.model", (mt_str){ 0 });
+        if (!(model.len == 4 && memcmp(model.ptr, "gpt2", 4) == 0)) { /* synth copies ranks and merges */
+            int rc = cli_error(CLI_EXIT_USAGE, "--vocab %s: synth takes a byte-level BPE vocabulary (tokenizer.ggml.model 'gpt2'); this one is '%.*s'",
+                               vocab_path, (int)(model.len < 40 ? model.len : 40), model.ptr ? model.ptr : "");
+            mt_gguf_close(vocab);
+            return rc;
+        }
         s.vocab_from = vocab;
     }
     uint32_t *ranks = NULL;

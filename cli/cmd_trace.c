@@ -242,7 +242,8 @@ const cli_command cmd_trace = {
                "message in the model's chat format (harmony, ChatML, [INST]). An empty prompt is refused\n"
                "(exit 2: no tokens to run). BOS comes first only where the vocabulary asks (Mixtral).\n"
                "--logits defaults to last; argmax is per position.\n"
-               "router_logits are the biased router logits before any intervention; topk lists the\n"
+               "router_logits are the router's logits (biased, where it has a bias) before any\n"
+               "intervention; topk lists the\n"
                "selected experts in the router's rank order and weights the mixing weights applied.\n" CLI_IV_DETAILS,
     .opts = {
         CLI_MODEL_OPTS,

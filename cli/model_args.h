@@ -40,7 +40,10 @@
     "Router logits that are not finite: a NaN expert is never selected (as if masked); +inf\n"       \
     "and -inf rank at the two ends; when the top is +inf the +inf experts share the weight\n"        \
     "equally, -inf experts get 0 (all -inf: the MoE adds nothing); the margin of two equal\n"       \
-    "logits (the same infinity too) is 0, else their difference (JSON writes +inf as null)."
+    "logits (the same infinity too) is 0, else their difference (JSON writes +inf as null).\n"     \
+    "Mixtral, Qwen3-MoE and OLMoE route on the softmax over all experts: masks, drops and the\n"    \
+    "margin are in that probability, and OLMoE keeps its raw probabilities as weights (README,\n"   \
+    "Other families)."
 
 typedef struct cli_model {
     const char *path;        /* -m, or default_path */

@@ -282,6 +282,18 @@ static void mixtral_by_hand(void) {
     static const uint32_t inst[] = { 1, 733, 16289, 28793, 1824, 349, 28705, 28750, 28806, 28750, 28804, 733, 28748, 16289, 28793 };
     chat_is(t, MT_CHAT_MISTRAL, "What is 2+2?", inst, sizeof inst / sizeof *inst);
     round_trips(t, true, "mixtral");
+    /* synth copies byte-level BPE ranks and merges: a SentencePiece vocabulary is the user's error, said as such */
+    char out[512];
+    snprintf(out, sizeof out, "%s/synth-spm.gguf", t_tmpdir());
+    const char *argv[] = { t_bin(), "synth", "-q", "-o", out, "--arch", "mixtral", "--preset", "tiny", "--vocab", mt_gguf_path(g),
+                           "--vocab-base", "2000", NULL };
+    proc_result r = proc_run(argv, NULL);
+    CHECKF(r.status == 2 && strstr(r.err, "synth takes a byte-level BPE vocabulary") && strstr(r.err, "'llama'"), "exit %d: %s", r.status,
+           r.err);
+    FILE *f = fopen(out, "rb");
+    CHECKF(f == NULL, "%s was written", out);
+    if (f) fclose(f);
+    proc_free(&r);
     mt_tokenizer_free(t);
     mt_gguf_close(g);
 }
