@@ -8,10 +8,8 @@
 static bool in_upper_run(uint8_t cls) { return cls == MT_UC_UPPER || cls == MT_UC_LETTER || cls == MT_UC_MARK; }
 /* [\p{Ll}\p{Lm}\p{Lo}\p{M}] */
 static bool in_lower_run(uint8_t cls) { return cls == MT_UC_LOWER || cls == MT_UC_LETTER || cls == MT_UC_MARK; }
-static bool is_letter(uint8_t cls) { return cls == MT_UC_UPPER || cls == MT_UC_LOWER || cls == MT_UC_LETTER; }
-static bool is_crlf(uint32_t cp) { return cp == '\r' || cp == '\n'; }
 /* [^\r\n\p{L}\p{N}]: the optional character before a word */
-static bool is_word_prefix(ch c) { return !is_crlf(c.cp) && !is_letter(c.cls) && c.cls != MT_UC_NUMBER; }
+static bool is_word_prefix(ch c) { return !pretok_is_crlf(c.cp) && !pretok_is_letter(c.cls) && c.cls != MT_UC_NUMBER; }
 /* [^\s\p{L}\p{N}]: punctuation, symbols, marks, controls, invalid bytes */
 static bool is_punct(uint8_t cls) { return cls == MT_UC_OTHER || cls == MT_UC_MARK; }
 
@@ -98,19 +96,7 @@ size_t mt_pretok_o200k(const uint8_t *s, size_t n, size_t pos) {
             return end;
         }
     }
-    /* 5, 6, 7: a whitespace run */
-    size_t e = pos, last_crlf_end = 0, last_char = pos;
-    int chars = 0;
-    while (e < n) {
-        ch c = char_at(s, n, e);
-        if (c.cls != MT_UC_SPACE) break;
-        last_char = e;
-        e += c.len;
-        chars++;
-        if (is_crlf(c.cp)) last_crlf_end = e;
-    }
-    if (chars == 0) return pos + c0.len; /* unreachable: every class is covered above */
-    if (last_crlf_end) return last_crlf_end;        /* 5: \s*[\r\n]+ */
-    if (e == n || chars == 1) return e;             /* 6 at the end, else 7 */
-    return last_char;                               /* 6: leave the last space to the next piece */
+    /* 5, 6, 7: a whitespace run (\s*[\r\n]+, \s+(?!\S), \s+) */
+    size_t run_end = pretok_spaces(s, n, pos, true);
+    return run_end > pos ? run_end : pos + c0.len; /* (no run: unreachable, every class is covered above) */
 }

@@ -3,6 +3,7 @@
 #ifndef MT_PRETOK_CHAR_H
 #define MT_PRETOK_CHAR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,29 @@ static inline ch char_at(const uint8_t *s, size_t n, size_t i) {
     c.len = (uint8_t)mt_utf8_next(s + i, n - i, &c.cp);
     c.cls = (uint8_t)(c.cp == MT_UTF8_INVALID ? MT_UC_OTHER : mt_uc_class_of(c.cp));
     return c;
+}
+
+static inline bool pretok_is_letter(uint8_t cls) { return cls == MT_UC_UPPER || cls == MT_UC_LOWER || cls == MT_UC_LETTER; }
+static inline bool pretok_is_crlf(uint32_t cp) { return cp == '\r' || cp == '\n'; }
+
+/* A whitespace run at pos (a whitespace character), the end of the piece it
+ * makes: \s*[\r\n]+ when crlf (the run's last CR or LF), else \s+(?!\S)
+ * (all but the last space, unless the run is one character or ends the
+ * text), else \s+. Shared by o200k, Qwen2 (crlf) and GPT-2 (no crlf). */
+static inline size_t pretok_spaces(const uint8_t *s, size_t n, size_t pos, bool crlf) {
+    size_t e = pos, last_crlf_end = 0, last_char = pos;
+    int chars = 0;
+    while (e < n) {
+        ch c = char_at(s, n, e);
+        if (c.cls != MT_UC_SPACE) break;
+        last_char = e;
+        e += c.len;
+        chars++;
+        if (pretok_is_crlf(c.cp)) last_crlf_end = e;
+    }
+    if (crlf && last_crlf_end) return last_crlf_end;
+    if (e == n || chars == 1) return e;
+    return last_char; /* leave the last space to the next piece */
 }
 
 #endif

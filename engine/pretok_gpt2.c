@@ -4,10 +4,8 @@
 #include "pretok.h"
 #include "pretok_char.h"
 
-static bool is_letter(uint8_t cls) { return cls == MT_UC_UPPER || cls == MT_UC_LOWER || cls == MT_UC_LETTER; }
 /* [^\s\p{L}\p{N}]: punctuation, symbols, marks, controls, invalid bytes */
 static bool is_other(uint8_t cls) { return cls == MT_UC_OTHER || cls == MT_UC_MARK; }
-static bool is_crlf(uint32_t cp) { return cp == '\r' || cp == '\n'; }
 
 /* '[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD] at pos (ASCII only;
  * any_case false: lower case only, GPT-2's 's|'t|...): its length, or 0. */
@@ -39,30 +37,13 @@ static size_t run(const uint8_t *s, size_t n, size_t pos, bool (*keep)(uint8_t))
 
 static bool is_number(uint8_t cls) { return cls == MT_UC_NUMBER; }
 
-/* \s*[\r\n]+ (crlf), then \s+(?!\S), then \s+, at a whitespace character. */
-static size_t spaces(const uint8_t *s, size_t n, size_t pos, bool crlf) {
-    size_t e = pos, last_crlf_end = 0, last_char = pos;
-    int chars = 0;
-    while (e < n) {
-        ch c = char_at(s, n, e);
-        if (c.cls != MT_UC_SPACE) break;
-        last_char = e;
-        e += c.len;
-        chars++;
-        if (is_crlf(c.cp)) last_crlf_end = e;
-    }
-    if (crlf && last_crlf_end) return last_crlf_end;
-    if (e == n || chars == 1) return e;
-    return last_char; /* leave the last space to the next piece */
-}
-
 size_t mt_pretok_qwen2(const uint8_t *s, size_t n, size_t pos) {
     size_t end = contraction(s, n, pos, true);
     if (end) return pos + end;
     ch c0 = char_at(s, n, pos);
-    if (is_letter(c0.cls)) return run(s, n, pos + c0.len, is_letter);
-    if (!is_crlf(c0.cp) && c0.cls != MT_UC_NUMBER && pos + c0.len < n && is_letter(char_at(s, n, pos + c0.len).cls))
-        return run(s, n, pos + c0.len, is_letter); /* [^\r\n\p{L}\p{N}]?\p{L}+ */
+    if (pretok_is_letter(c0.cls)) return run(s, n, pos + c0.len, pretok_is_letter);
+    if (!pretok_is_crlf(c0.cp) && c0.cls != MT_UC_NUMBER && pos + c0.len < n && pretok_is_letter(char_at(s, n, pos + c0.len).cls))
+        return run(s, n, pos + c0.len, pretok_is_letter); /* [^\r\n\p{L}\p{N}]?\p{L}+ */
     if (c0.cls == MT_UC_NUMBER) return pos + c0.len;
     size_t start = pos + (c0.cp == ' ' ? 1 : 0);
     if (start < n && is_other(char_at(s, n, start).cls)) {
@@ -70,7 +51,7 @@ size_t mt_pretok_qwen2(const uint8_t *s, size_t n, size_t pos) {
         while (end < n && (s[end] == '\r' || s[end] == '\n')) end++;
         return end;
     }
-    return spaces(s, n, pos, true);
+    return pretok_spaces(s, n, pos, true);
 }
 
 size_t mt_pretok_gpt2(const uint8_t *s, size_t n, size_t pos) {
@@ -81,10 +62,10 @@ size_t mt_pretok_gpt2(const uint8_t *s, size_t n, size_t pos) {
     ch c1 = start < n ? char_at(s, n, start) : c0;
     if (start == pos || c1.cls != MT_UC_SPACE) {
         /* " ?" takes the space only when what follows can complete the alternative */
-        if (is_letter(c1.cls)) return run(s, n, start, is_letter);       /*  ?\p{L}+ */
+        if (pretok_is_letter(c1.cls)) return run(s, n, start, pretok_is_letter);       /*  ?\p{L}+ */
         if (c1.cls == MT_UC_NUMBER) return run(s, n, start, is_number);  /*  ?\p{N}+ */
         if (is_other(c1.cls)) return run(s, n, start, is_other);          /*  ?[^\s\p{L}\p{N}]+ */
     }
     if (c0.cls != MT_UC_SPACE) return pos + c0.len; /* unreachable: every class is covered */
-    return spaces(s, n, pos, false);
+    return pretok_spaces(s, n, pos, false);
 }

@@ -80,37 +80,32 @@ static void cpu_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uin
     }
 }
 
-static void cpu_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) {
-    (void)b;
+/* Rotates pair i of every head by cs[t][i] = (cos, sin); pair i is elements
+ * (step i, step i + other): NeoX's (i, i + half) or, llama.cpp's rope_f32 for
+ * LLAMA_ROPE_TYPE_NORM, adjacent ones (2i, 2i + 1). */
+static void rope_pairs(mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs, uint32_t step, uint32_t other) {
     for (uint32_t t = 0; t < T; t++) {
         float *xt = (float *)cpu_ptr(x) + (size_t)t * n_heads * 2 * half;
         const float *cst = (const float *)cpu_ptr(cs) + (size_t)t * half * 2;
         for (uint32_t h = 0; h < n_heads; h++) {
             float *v = xt + (size_t)h * 2 * half;
             for (uint32_t i = 0; i < half; i++) {
-                float c = cst[2 * i], s = cst[2 * i + 1], x1 = v[i], x2 = v[i + half];
-                v[i] = x1 * c - x2 * s;
-                v[i + half] = x2 * c + x1 * s;
+                float c = cst[2 * i], s = cst[2 * i + 1], x1 = v[step * i], x2 = v[step * i + other];
+                v[step * i] = x1 * c - x2 * s;
+                v[step * i + other] = x2 * c + x1 * s;
             }
         }
     }
 }
 
-/* llama.cpp's rope_f32 for LLAMA_ROPE_TYPE_NORM: pairs of adjacent elements */
+static void cpu_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) {
+    (void)b;
+    rope_pairs(x, T, n_heads, half, cs, 1, half);
+}
+
 static void cpu_rope_adjacent(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) {
     (void)b;
-    for (uint32_t t = 0; t < T; t++) {
-        float *xt = (float *)cpu_ptr(x) + (size_t)t * n_heads * 2 * half;
-        const float *cst = (const float *)cpu_ptr(cs) + (size_t)t * half * 2;
-        for (uint32_t h = 0; h < n_heads; h++) {
-            float *v = xt + (size_t)h * 2 * half;
-            for (uint32_t i = 0; i < half; i++) {
-                float c = cst[2 * i], s = cst[2 * i + 1], x1 = v[2 * i], x2 = v[2 * i + 1];
-                v[2 * i] = x1 * c - x2 * s;
-                v[2 * i + 1] = x2 * c + x1 * s;
-            }
-        }
-    }
+    rope_pairs(x, T, n_heads, half, cs, 2, 1);
 }
 
 static float l2norm(const float *x, uint32_t d) {
