@@ -236,6 +236,22 @@ static void gpu_kernels(void) {
     synth_parity("gpu-kernels", flags, "workgroup kernels (MOETOP_VK_KERNELS=group)", 40, 3);
     const char *q8[] = { "--preset", "tiny", "--types", "attn=q8_0,experts=q8_0", NULL };
     synth_parity("gpu-kernels-q8", q8, "workgroup kernels, Q8_0 experts", 20, 2);
+    /* the subgroup kernels (a subgroup a row, subgroupAdd: off by default), where the device sums over
+     * subgroups: `moetop devices` must name them, or this would test the group kernels again */
+    setenv("MOETOP_VK_KERNELS", "subgroup", 1);
+    proc_result r = run_moetop("devices", NULL);
+    bool sg = r.status == 0 && strstr(r.out, "subgroup kernels (MOETOP_VK_KERNELS)") != NULL;
+    proc_free(&r);
+    if (!sg) {
+        unsetenv("MOETOP_VK_KERNELS");
+        t_skip("subgroup kernels: this device has no subgroup arithmetic in compute shaders");
+        return;
+    }
+    const char *odd[] = { "--layers", "2", "--d-model", "45", "--heads", "3", "--kv-heads", "1", "--head-dim", "14", "--experts", "6",
+                          "--k", "2", "--ff", "37", "--swa", "8", "--vocab-base", "300", "--types", "embd=f16,output=bf16,attn=f32,router=f32,experts=bf16", NULL };
+    synth_parity("sg-kernels-odd", odd, "subgroup kernels, odd widths (partial blocks)", 30, 2);
+    synth_parity("sg-kernels", flags, "subgroup kernels (MOETOP_VK_KERNELS=subgroup)", 40, 3);
+    synth_parity("sg-kernels-q8", q8, "subgroup kernels, Q8_0 experts", 20, 2);
     unsetenv("MOETOP_VK_KERNELS");
 }
 

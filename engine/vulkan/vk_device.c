@@ -72,6 +72,7 @@ static void describe(mt_vk *vk, VkPhysicalDevice pd, mt_vk_device_info *in) {
     in->api_version = p->apiVersion;
     in->subgroup_size = sub.subgroupSize;
     in->subgroup_shuffle = (sub.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT) && (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
+    in->subgroup_arithmetic = (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) && (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
     in->max_shared_bytes = lim->maxComputeSharedMemorySize;
     in->max_push_bytes = lim->maxPushConstantsSize;
     in->max_invocations = lim->maxComputeWorkGroupInvocations;

@@ -20,6 +20,7 @@ typedef struct mt_vk_device_info {
     uint64_t device_local_bytes; /* the largest device-local heap */
     uint32_t subgroup_size;
     bool subgroup_shuffle;  /* compute shaders may shuffle values between lanes */
+    bool subgroup_arithmetic; /* compute shaders may sum over a subgroup (subgroupAdd) */
     uint32_t max_shared_bytes, max_push_bytes, max_invocations;
     uint32_t max_groups[3];
     uint64_t max_storage_range, max_allocation;

@@ -15,6 +15,10 @@ typedef struct mt_vk_kernels {
      * a workgroup's invocations are the SIMD lanes of one thread); else "group"
      * kernels, a workgroup per row with shared-memory sums (GPUs) */
     bool rows;
+    /* group kernels with each row summed by one subgroup (subgroupAdd), MT_VK_SG_ROWS rows of a
+     * workgroup at once: matmul_sg.comp and moe_matmul_sg.comp. Off by default until a GPU's parity
+     * run is on record; MOETOP_VK_KERNELS=subgroup asks for them where the device sums over subgroups */
+    bool subgroup;
     uint32_t x_broadcast;     /* row kernels: 1 = x passed between lanes by subgroup shuffles, 0 = loaded by each lane */
     const char *why;          /* what decided rows: "CPU device", "GPU", "MOETOP_VK_KERNELS" */
 } mt_vk_kernels;
@@ -23,8 +27,13 @@ typedef struct mt_vk_kernels {
  * workgroups spread a one-token product over both threads of lavapipe (16: 380 us a 1024x1024
  * Q8_0 product, 64: 700 us) */
 #define MT_VK_ROWS_WORKGROUP 16u
+/* invocations in a workgroup of the subgroup kernels (local_size_x of matmul_sg.comp and
+ * moe_matmul_sg.comp), and the rows such a workgroup takes: each of its subgroups one row at a time */
+#define MT_VK_SG_WORKGROUP 128u
+#define MT_VK_SG_ROWS 8u
 
-/* The choice for a device; override: MOETOP_VK_KERNELS ("row", "group", NULL or "" for the device's own). */
+/* The choice for a device; override: MOETOP_VK_KERNELS ("row", "group", "subgroup" (group kernels reduced by
+ * subgroups, where the device has subgroup arithmetic; else group), NULL or "" for the device's own). */
 mt_vk_kernels mt_vk_choose_kernels(const mt_vk_device_info *in, const char *override);
 /* Invocations per (head, token) in attention.comp for heads of head_dim: a subgroup on CPU devices,
  * else 32; fewer where shared memory holds fewer. */

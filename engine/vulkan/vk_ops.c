@@ -158,6 +158,10 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
             p.rows_per_group = T >= 4 && vw->type >= MT_VK_SPLIT_TYPE && p.fast ? 4 : 1;
             uint32_t spec[2] = { vw->type, v->kernels.x_broadcast };
             vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, MT_VK_ROWS_WORKGROUP * 4), div_up(T, p.rows_per_group), 1);
+        } else if (v->kernels.subgroup) {
+            p.rows_per_group = MT_VK_SG_ROWS;
+            uint32_t spec[2] = { vw->type, 0 };
+            vk_dispatch(v, MT_VK_MATMUL_SG, spec, binds, &p, div_up(ch->units, MT_VK_SG_ROWS), div_up(T, TOKEN_TILE), 1);
         } else {
             uint32_t spec[2] = { vw->type, MATMUL_WIDTH };
             vk_dispatch(v, MT_VK_MATMUL, spec, binds, &p, div_up(ch->units, ROWS_PER_GROUP), div_up(T, TOKEN_TILE), 1);
@@ -245,6 +249,11 @@ static void be_route(mt_backend *b, mt_ten z, uint32_t layer, uint32_t model_k, 
     vk_dispatch(v, MT_VK_ROUTE, NULL, binds, &p, div_up(T, 64), 1, 1);
 }
 
+/* the expert products' shader for the device's kernels */
+static mt_vk_kind moe_kind(const vk_backend *v) {
+    return v->kernels.rows ? MT_VK_MOE_MATMUL_ROWS : v->kernels.subgroup ? MT_VK_MOE_MATMUL_SG : MT_VK_MOE_MATMUL;
+}
+
 /* the most selections a token can have at a layer under the installed interventions */
 static uint32_t max_selected(const vk_backend *v, uint32_t layer, uint32_t model_k, uint32_t E) {
     if (v->iv_host.force[layer] >= 0) return 1;
@@ -271,7 +280,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
     vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys);
     {
         vk_bind binds[5] = { sel, wts, nsel, iv, plan };
-        uint32_t rows_per_group = v->kernels.rows ? MT_VK_ROWS_WORKGROUP * 4 : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
+        uint32_t rows_per_group = v->kernels.rows ? MT_VK_ROWS_WORKGROUP * 4 : v->kernels.subgroup ? MT_VK_SG_ROWS : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
         mt_push_moe_plan p = { T, E, a->layer, v->iv_host.n_layer, epc, n_chunks, div_up(a->ff, rows_per_group), div_up(a->d, rows_per_group),
                                sel.elem, wts.elem, nsel.elem };
         vk_dispatch(v, MT_VK_MOE_PLAN, NULL, binds, &p, 1, 1, 1);
@@ -290,8 +299,9 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
             mt_push_moe_matmul p = { (uint32_t)w->gate.in, a->ff, (uint32_t)gu[which]->row_bytes, (uint32_t)gu[which]->unit_bytes, E, T, c, c * epc, 1,
                                      h.elem, binds[2].elem, rows && which == 1 ? 2u : ROWS_PER_GROUP,
                                      rows_fast(gu[which], w->gate.in, x_base(h) + h.elem), x_base(h) };
-            uint32_t spec[2] = { gu[which]->type, v->kernels.rows ? v->kernels.x_broadcast : MATMUL_WIDTH };
-            vk_dispatch_indirect(v, v->kernels.rows ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
+            if (v->kernels.subgroup) p.rows_per_group = MT_VK_SG_ROWS;
+            uint32_t spec[2] = { gu[which]->type, v->kernels.rows ? v->kernels.x_broadcast : v->kernels.subgroup ? 0 : MATMUL_WIDTH };
+            vk_dispatch_indirect(v, moe_kind(v), spec, binds, &p, v->plan,
                                  (mt_plan_indirect(E) + c * 3ull) * 4);
         }
     if (!rows) {
@@ -308,8 +318,9 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
                              rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb), rows ? vk_bind_texel(v, v->gate, VK_TEXEL_F4) : g };
         mt_push_moe_matmul p = { a->ff, a->d, (uint32_t)down->row_bytes, (uint32_t)down->unit_bytes, E, T, c, c * epc, 0, 0, binds[2].elem, ROWS_PER_GROUP,
                                  rows_fast(down, a->ff, 0), 0 };
-        uint32_t spec[2] = { down->type, v->kernels.rows ? v->kernels.x_broadcast : MATMUL_WIDTH };
-        vk_dispatch_indirect(v, v->kernels.rows ? MT_VK_MOE_MATMUL_ROWS : MT_VK_MOE_MATMUL, spec, binds, &p, v->plan,
+        if (v->kernels.subgroup) p.rows_per_group = MT_VK_SG_ROWS;
+        uint32_t spec[2] = { down->type, v->kernels.rows ? v->kernels.x_broadcast : v->kernels.subgroup ? 0 : MATMUL_WIDTH };
+        vk_dispatch_indirect(v, moe_kind(v), spec, binds, &p, v->plan,
                              (mt_plan_indirect(E) + (MT_MOE_MAX_CHUNKS + c) * 3ull) * 4);
     }
     /* the weighted sum: held back, as the residual add of it follows */

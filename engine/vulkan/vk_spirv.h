@@ -52,4 +52,11 @@ static const uint32_t mt_spirv_moe_sum[] =
 #include "moe_sum.spv.inc"
     ;
 
+static const uint32_t mt_spirv_matmul_sg[] =
+#include "matmul_sg.spv.inc"
+    ;
+static const uint32_t mt_spirv_moe_matmul_sg[] =
+#include "moe_matmul_sg.spv.inc"
+    ;
+
 #endif
