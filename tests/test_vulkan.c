@@ -227,7 +227,9 @@ static void gpt_oss_20b_layer(void) {
 }
 
 /* The workgroup kernels (shared-memory reductions: what GPUs run) on this
- * device too, so that CI, which has no GPU, checks them. */
+ * device too, so that CI, which has no GPU, checks them; and the subgroup
+ * kernels (off by default: a subgroup a row for few tokens, shared-memory
+ * tiles from 16). */
 static void gpu_kernels(void) {
     if (!have_vulkan()) return;
     const char *flags[] = { "--layers", "2", "--d-model", "96", "--heads", "6", "--kv-heads", "2", "--head-dim", "32", "--experts", "8",
@@ -240,7 +242,7 @@ static void gpu_kernels(void) {
      * subgroups: `moetop devices` must name them, or this would test the group kernels again */
     setenv("MOETOP_VK_KERNELS", "subgroup", 1);
     proc_result r = run_moetop("devices", NULL);
-    bool sg = r.status == 0 && strstr(r.out, "subgroup kernels (MOETOP_VK_KERNELS)") != NULL;
+    bool sg = r.status == 0 && strstr(r.out, "subgroup kernels (MOETOP_VK_KERNELS)") != NULL && strstr(r.out, "tiles of 64 rows x 32 tokens");
     proc_free(&r);
     if (!sg) {
         unsetenv("MOETOP_VK_KERNELS");
@@ -249,7 +251,11 @@ static void gpu_kernels(void) {
     }
     const char *odd[] = { "--layers", "2", "--d-model", "45", "--heads", "3", "--kv-heads", "1", "--head-dim", "14", "--experts", "6",
                           "--k", "2", "--ff", "37", "--swa", "8", "--vocab-base", "300", "--types", "embd=f16,output=bf16,attn=f32,router=f32,experts=bf16", NULL };
-    synth_parity("sg-kernels-odd", odd, "subgroup kernels, odd widths (partial blocks)", 30, 2);
+    synth_parity("sg-kernels-odd", odd, "subgroup kernels, odd widths (partial blocks), a 30-token tile", 30, 2);
+    /* from 16 tokens the products run in tiles of 64 rows x 32 tokens: several token tiles, experts with few entries */
+    const char *many[] = { "--layers", "2", "--d-model", "64", "--heads", "2", "--kv-heads", "1", "--head-dim", "32", "--experts", "128",
+                           "--k", "4", "--ff", "96", "--swa", "16", "--types", "attn=q8_0,experts=mxfp4", NULL };
+    synth_parity("sg-kernels-e128", many, "subgroup kernels, 128 experts, 100 tokens (tiles of 32)", 100, 2);
     synth_parity("sg-kernels", flags, "subgroup kernels (MOETOP_VK_KERNELS=subgroup)", 40, 3);
     synth_parity("sg-kernels-q8", q8, "subgroup kernels, Q8_0 experts", 20, 2);
     unsetenv("MOETOP_VK_KERNELS");

@@ -9,6 +9,7 @@ mt_vk_kernels mt_vk_choose_kernels(const mt_vk_device_info *in, const char *over
     if (override && *override) {
         k.rows = strcmp(override, "row") == 0;
         k.subgroup = strcmp(override, "subgroup") == 0 && in->subgroup_arithmetic;
+        k.tiled = k.subgroup && in->max_shared_bytes >= MT_VK_TILE_SHARED;
         k.why = "MOETOP_VK_KERNELS";
     } else {
         k.rows = in->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
@@ -34,8 +35,8 @@ void mt_vk_kernels_describe(const mt_vk_kernels *k, char *out, size_t cap) {
                  "split Q8_0/MXFP4 rows, SwiGLU in the up product, attention a subgroup wide reading texels",
                  k->why, MT_VK_ROWS_WORKGROUP, k->x_broadcast ? "shuffled between lanes" : "loaded by each lane");
     else if (k->subgroup)
-        snprintf(out, cap, "subgroup kernels (%s): products a subgroup per row, %u rows a workgroup of %u, subgroup sums, 8 tokens a dequantized block; attention 32 wide",
-                 k->why, MT_VK_SG_ROWS, MT_VK_SG_WORKGROUP);
+        snprintf(out, cap, "subgroup kernels (%s): products a subgroup per row, %u rows a workgroup of %u, subgroup sums, 8 tokens a dequantized block%s; attention 32 wide",
+                 k->why, MT_VK_SG_ROWS, MT_VK_SG_WORKGROUP, k->tiled ? "; from 16 tokens, tiles of 64 rows x 32 tokens in shared memory" : "");
     else
         snprintf(out, cap, "group kernels (%s): products a workgroup per 4 rows, shared-memory sums, 8 tokens a dequantized block; attention 32 wide",
                  k->why);

@@ -19,6 +19,10 @@ typedef struct mt_vk_kernels {
      * workgroup at once: matmul_sg.comp and moe_matmul_sg.comp. Off by default until a GPU's parity
      * run is on record; MOETOP_VK_KERNELS=subgroup asks for them where the device sums over subgroups */
     bool subgroup;
+    /* with subgroup, products of MT_VK_TILE_MIN_TOKENS tokens or more in shared-memory tiles of
+     * MT_VK_TILE_ROWS rows x 32 tokens (matmul_tiled.comp, moe_matmul_tiled.comp), where the device's
+     * shared memory holds MT_VK_TILE_SHARED bytes */
+    bool tiled;
     uint32_t x_broadcast;     /* row kernels: 1 = x passed between lanes by subgroup shuffles, 0 = loaded by each lane */
     const char *why;          /* what decided rows: "CPU device", "GPU", "MOETOP_VK_KERNELS" */
 } mt_vk_kernels;
@@ -31,6 +35,10 @@ typedef struct mt_vk_kernels {
  * moe_matmul_sg.comp), and the rows such a workgroup takes: each of its subgroups one row at a time */
 #define MT_VK_SG_WORKGROUP 128u
 #define MT_VK_SG_ROWS 8u
+/* tile_gemm.glsl: 64 rows x 32 tokens a workgroup; its shared arrays (64 + 32) x 33 floats */
+#define MT_VK_TILE_ROWS 64u
+#define MT_VK_TILE_SHARED ((64u + 32u) * 33u * 4u)
+#define MT_VK_TILE_MIN_TOKENS 16u
 
 /* The choice for a device; override: MOETOP_VK_KERNELS ("row", "group", "subgroup" (group kernels reduced by
  * subgroups, where the device has subgroup arithmetic; else group), NULL or "" for the device's own). */

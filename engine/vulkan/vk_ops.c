@@ -158,6 +158,9 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
             p.rows_per_group = T >= 4 && vw->type >= MT_VK_SPLIT_TYPE && p.fast ? 4 : 1;
             uint32_t spec[2] = { vw->type, v->kernels.x_broadcast };
             vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, MT_VK_ROWS_WORKGROUP * 4), div_up(T, p.rows_per_group), 1);
+        } else if (v->kernels.tiled && T >= MT_VK_TILE_MIN_TOKENS) {
+            uint32_t spec[2] = { vw->type, 0 };
+            vk_dispatch(v, MT_VK_MATMUL_TILED, spec, binds, &p, div_up(ch->units, MT_VK_TILE_ROWS), div_up(T, 32), 1);
         } else if (v->kernels.subgroup) {
             p.rows_per_group = MT_VK_SG_ROWS;
             uint32_t spec[2] = { vw->type, 0 };
@@ -249,11 +252,6 @@ static void be_route(mt_backend *b, mt_ten z, uint32_t layer, uint32_t model_k, 
     vk_dispatch(v, MT_VK_ROUTE, NULL, binds, &p, div_up(T, 64), 1, 1);
 }
 
-/* the expert products' shader for the device's kernels */
-static mt_vk_kind moe_kind(const vk_backend *v) {
-    return v->kernels.rows ? MT_VK_MOE_MATMUL_ROWS : v->kernels.subgroup ? MT_VK_MOE_MATMUL_SG : MT_VK_MOE_MATMUL;
-}
-
 /* the most selections a token can have at a layer under the installed interventions */
 static uint32_t max_selected(const vk_backend *v, uint32_t layer, uint32_t model_k, uint32_t E) {
     if (v->iv_host.force[layer] >= 0) return 1;
@@ -274,13 +272,14 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
         !vk_scratch(v, &v->up, entries * a->ff * 4) || !vk_scratch(v, &v->ys, entries * a->d * 4))
         return false;
     uint32_t epc = v->experts_per_chunk, n_chunks = gate->n_chunks;
-    bool rows = v->kernels.rows;
+    bool rows = v->kernels.rows, tiled = v->kernels.tiled && T >= MT_VK_TILE_MIN_TOKENS;
+    mt_vk_kind kind = rows ? MT_VK_MOE_MATMUL_ROWS : tiled ? MT_VK_MOE_MATMUL_TILED : v->kernels.subgroup ? MT_VK_MOE_MATMUL_SG : MT_VK_MOE_MATMUL;
     vk_bind sel = vk_bind_ten(v, a->route.experts), wts = vk_bind_ten(v, a->route.weights), nsel = vk_bind_ten(v, a->route.n_sel);
     vk_bind plan = vk_bind_buf(v, v->plan), iv = vk_bind_buf(v, v->iv), h = vk_bind_ten(v, a->h);
     vk_bind g = vk_bind_buf(v, v->gate), u = vk_bind_buf(v, v->up), ys = vk_bind_buf(v, v->ys);
     {
         vk_bind binds[5] = { sel, wts, nsel, iv, plan };
-        uint32_t rows_per_group = v->kernels.rows ? MT_VK_ROWS_WORKGROUP * 4 : v->kernels.subgroup ? MT_VK_SG_ROWS : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
+        uint32_t rows_per_group = v->kernels.rows ? MT_VK_ROWS_WORKGROUP * 4 : tiled ? MT_VK_TILE_ROWS : v->kernels.subgroup ? MT_VK_SG_ROWS : ROWS_PER_GROUP; /* rows a workgroup of the products takes */
         mt_push_moe_plan p = { T, E, a->layer, v->iv_host.n_layer, epc, n_chunks, div_up(a->ff, rows_per_group), div_up(a->d, rows_per_group),
                                sel.elem, wts.elem, nsel.elem };
         vk_dispatch(v, MT_VK_MOE_PLAN, NULL, binds, &p, 1, 1, 1);
@@ -301,7 +300,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
                                      rows_fast(gu[which], w->gate.in, x_base(h) + h.elem), x_base(h) };
             if (v->kernels.subgroup) p.rows_per_group = MT_VK_SG_ROWS;
             uint32_t spec[2] = { gu[which]->type, v->kernels.rows ? v->kernels.x_broadcast : v->kernels.subgroup ? 0 : MATMUL_WIDTH };
-            vk_dispatch_indirect(v, moe_kind(v), spec, binds, &p, v->plan,
+            vk_dispatch_indirect(v, kind, spec, binds, &p, v->plan,
                                  (mt_plan_indirect(E) + c * 3ull) * 4);
         }
     if (!rows) {
@@ -320,7 +319,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
                                  rows_fast(down, a->ff, 0), 0 };
         if (v->kernels.subgroup) p.rows_per_group = MT_VK_SG_ROWS;
         uint32_t spec[2] = { down->type, v->kernels.rows ? v->kernels.x_broadcast : v->kernels.subgroup ? 0 : MATMUL_WIDTH };
-        vk_dispatch_indirect(v, moe_kind(v), spec, binds, &p, v->plan,
+        vk_dispatch_indirect(v, kind, spec, binds, &p, v->plan,
                              (mt_plan_indirect(E) + (MT_MOE_MAX_CHUNKS + c) * 3ull) * 4);
     }
     /* the weighted sum: held back, as the residual add of it follows */

@@ -35,6 +35,8 @@ const mt_vk_pipeline_desc mt_vk_pipeline_table[MT_VK_KINDS] = {
     MT_PIPE(MT_VK_MOE_SUM_ADD, moe_sum_add, 7, mt_push_moe_sum_add, 0), /* moe_sum then add */
     MT_PIPE(MT_VK_MATMUL_SG, matmul_sg, 4, mt_push_matmul, 1),         /* TYPE; a subgroup a row */
     MT_PIPE(MT_VK_MOE_MATMUL_SG, moe_matmul_sg, 5, mt_push_moe_matmul, 1), /* TYPE; a subgroup a row */
+    MT_PIPE(MT_VK_MATMUL_TILED, matmul_tiled, 4, mt_push_matmul, 1),   /* TYPE; 64 rows x 32 tokens a workgroup */
+    MT_PIPE(MT_VK_MOE_MATMUL_TILED, moe_matmul_tiled, 5, mt_push_moe_matmul, 1), /* TYPE; 64 rows x 32 entries */
 };
 
 /* $XDG_CACHE_HOME/moetop (or ~/.cache/moetop), made if missing; "" when neither is known. */

@@ -59,4 +59,11 @@ static const uint32_t mt_spirv_moe_matmul_sg[] =
 #include "moe_matmul_sg.spv.inc"
     ;
 
+static const uint32_t mt_spirv_matmul_tiled[] =
+#include "matmul_tiled.spv.inc"
+    ;
+static const uint32_t mt_spirv_moe_matmul_tiled[] =
+#include "moe_matmul_tiled.spv.inc"
+    ;
+
 #endif
