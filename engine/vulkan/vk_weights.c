@@ -24,6 +24,7 @@ typedef struct pending {
     uint64_t row_bytes, unit_bytes;
     bool expert;
     bool split; /* Q8_0 / MXFP4 rows laid out for CPU devices (see split_row) */
+    const uint8_t *const *expert_data; /* one tensor per expert in the file (mt_weight): gathered by fill() */
 } pending;
 
 typedef struct plan_list {
@@ -47,13 +48,13 @@ static bool add(plan_list *p, pending item) {
 }
 
 static bool add_vector(plan_list *p, const float *v, uint64_t n) {
-    pending item = { v, MT_TYPE_F32, n, 1, 1, n * 4, n * 4, false, false };
+    pending item = { v, MT_TYPE_F32, n, 1, 1, n * 4, n * 4, false, false, NULL };
     return add(p, item);
 }
 
 static bool add_weight(plan_list *p, const mt_weight *w, uint64_t n_expert) {
     pending item = { w->data, w->type, w->in, n_expert ? w->out : 1, n_expert ? n_expert : w->out, w->row_bytes,
-                     n_expert ? w->expert_bytes : w->row_bytes, n_expert != 0, false };
+                     n_expert ? w->expert_bytes : w->row_bytes, n_expert != 0, false, w->expert_data };
     return add(p, item);
 }
 
@@ -64,9 +65,12 @@ static bool list_model(plan_list *p, const mt_model *m) {
      * output head shares it; gpt-oss-20b's is 201k rows, 0.6 GB the device would hold for nothing */
     bool ok = (m->token_embd.data != m->output.data || add_weight(p, &m->token_embd, 0)) && add_vector(p, m->output_norm, d) &&
               add_weight(p, &m->output, 0);
+    /* q/k norms (family.h): one weight of head_dim for every head, or one over the whole q and k */
+    bool per_head = m->family->qk_norm == MT_QK_NORM_HEAD;
     for (uint32_t l = 0; ok && l < hp->n_layer; l++) {
         const mt_layer_weights *w = &m->layers[l];
-        ok = add_vector(p, w->attn_norm, d) && add_vector(p, w->post_attn_norm, d) && add_weight(p, &w->wq, 0) && add_weight(p, &w->wk, 0) &&
+        ok = add_vector(p, w->q_norm, per_head ? hp->head_dim : qw) && add_vector(p, w->k_norm, per_head ? hp->head_dim : kvw);
+        ok = ok && add_vector(p, w->attn_norm, d) && add_vector(p, w->post_attn_norm, d) && add_weight(p, &w->wq, 0) && add_weight(p, &w->wk, 0) &&
              add_weight(p, &w->wv, 0) && add_vector(p, w->bq, qw) && add_vector(p, w->bk, kvw) && add_vector(p, w->bv, kvw) &&
              add_weight(p, &w->wo, 0) && add_vector(p, w->bo, d) && add_vector(p, w->sinks, hp->n_head) && add_weight(p, &w->router, 0) &&
              add_vector(p, w->router_bias, E) && add_weight(p, &w->gate, E) && add_weight(p, &w->up, E) && add_weight(p, &w->down, E) &&
@@ -113,6 +117,15 @@ static void split_row(const pending *t, const uint8_t *src, uint8_t *dst) {
 
 /* Copies units [first, first + n) of t into dst (host memory), expanding to F16 where needed. */
 static bool fill(const pending *t, uint64_t first, uint64_t n, uint8_t *dst) {
+    if (t->expert_data) { /* experts stored one tensor each: gathered into the merged layout, unit (expert) by unit */
+        pending one = *t;
+        one.expert_data = NULL;
+        for (uint64_t u = 0; u < n; u++) {
+            one.host = t->expert_data[first + u];
+            if (!fill(&one, 0, 1, dst + u * device_unit_bytes(t))) return false;
+        }
+        return true;
+    }
     const uint8_t *src = (const uint8_t *)t->host + first * t->unit_bytes;
     if (t->split) {
         uint64_t out = device_row_bytes(t);
