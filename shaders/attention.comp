@@ -2,8 +2,8 @@
 // Attention with sinks for one (head, query token) per workgroup: each
 // invocation runs a one-pass softmax over its share of the keys (every
 // WIDTH-th), then the shares are merged; the sink enters the denominator
-// only. Grouped queries: head h reads KV head h / (n_head / n_kv). With
-// alone != 0 the batch's tokens are independent: each sits at position pos0
+// only (has_sinks = 0: no sinks, as if each were -inf). Grouped queries:
+// head h reads KV head h / (n_head / n_kv). With alone != 0 the batch's tokens are independent: each sits at position pos0
 // and sees keys [0, pos0) (within the window) and its own key at pos0 + t.
 //
 // TEXEL (bit 16 of specialization constant 1; CPU devices, head_dim a
@@ -30,6 +30,7 @@ layout(push_constant) uniform Push {
     float scale;
     uint alone;
     uint q_base, k_base, v_base;
+    uint has_sinks;
 } p;
 
 shared float share_max[gl_WorkGroupSize.x], share_sum[gl_WorkGroupSize.x];
@@ -100,13 +101,13 @@ void main() {
     }
     share_max[lane] = m;
     barrier();
-    float top = sinks[p.s_off + h];
+    float top = p.has_sinks != 0u ? sinks[p.s_off + h] : -1.0 / 0.0;
     for (uint i = 0u; i < width; i++) top = max(top, share_max[i]);
     float c = sum > 0.0 ? exp(m - top) : 0.0;
     share_sum[lane] = sum * c;
     for (uint i = 0u; i < HEAD_DIM; i++) share_acc[lane * HEAD_DIM + i] = acc[i] * c;
     barrier();
-    float total = exp(sinks[p.s_off + h] - top);
+    float total = p.has_sinks != 0u ? exp(sinks[p.s_off + h] - top) : 0.0;
     for (uint i = 0u; i < width; i++) total += share_sum[i];
     for (uint i = lane; i < HEAD_DIM; i += width) {
         float s = 0.0;

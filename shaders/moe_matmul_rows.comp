@@ -22,8 +22,9 @@ layout(push_constant) uniform Push {
     uint n_in, n_out, row_bytes, expert_bytes;
     uint E, T, chunk, first_expert;
     uint by_token, x_off, bias_off;
-    uint act; // (rows_per_group of moe_matmul.comp) 2: this is the up product, y holds the gate's
-              // output and gets the SwiGLU of the two (swiglu.comp's formula) in place
+    uint act; // (rows_per_group of moe_matmul.comp) 2 or 3: this is the up product, y holds the gate's
+              // output and gets the SwiGLU of the two (swiglu.comp's formulas) in place: 2 gpt-oss's
+              // clamped one, 3 the plain silu(g) u
     uint fast; // rows and x 16-byte aligned, whole blocks
     uint x_base; // floats from x's buffer start to its binding's start (the texel view's index)
 } p;
@@ -33,6 +34,7 @@ layout(push_constant) uniform Push {
 // what an entry's row r of y becomes: the product v, or with act the SwiGLU of
 // the gate's output (in y) and v, the up product
 float result(uint i, float v) {
+    if (p.act == 3u) return y[i] / (1.0 + exp(-y[i])) * v;
     if (p.act != 2u) return v;
     float gc = min(y[i], 7.0), uc = clamp(v, -7.0, 7.0);
     return gc / (1.0 + exp(-1.702 * gc)) * (uc + 1.0);

@@ -60,6 +60,7 @@ typedef struct vk_pending {
     int norm_a, norm_b;
     mt_ten x, cs;                 /* rope */
     uint32_t n_heads, half;
+    bool adjacent;                /* rope: pairs (2i, 2i + 1) instead of (i, i + half) */
 } vk_pending;
 
 typedef struct vk_backend {

@@ -31,7 +31,7 @@ static bool be_prepare(mt_backend *b, const mt_model *m, mt_err *err) {
     vk_backend *v = (vk_backend *)b;
     if (v->model == m) return true;
     char why[200];
-    if (mt_model_lacks(m, b->caps, why, sizeof why)) { /* a family whose ops have no shader yet: the CLI falls back */
+    if (mt_model_lacks(m, b->caps, why, sizeof why)) { /* a model that needs an op this backend lacks: the CLI falls back */
         mt_err_set(err, "%s", why);
         return false;
     }
@@ -40,7 +40,9 @@ static bool be_prepare(mt_backend *b, const mt_model *m, mt_err *err) {
     vk_buf_free(v, v->zeros);
     const mt_hparams *hp = &m->hp;
     v->iv = vk_buf_new(v, (2ull * hp->n_layer + (uint64_t)hp->n_layer * hp->n_expert) * 4, true);
-    v->zeros = vk_buf_new(v, 256, false);
+    /* bound for an absent bias: as wide as any bias a shader reads (the experts', [E][max(ff, d)]) */
+    uint64_t wide = hp->ff > hp->d_model ? hp->ff : hp->d_model;
+    v->zeros = vk_buf_new(v, 4 * (wide * hp->n_expert > 64 ? wide * hp->n_expert : 64), false);
     if (!v->iv || !v->zeros || !mt_iv_init(&v->iv_host, hp->n_layer, hp->n_expert)) {
         mt_err_set(err, "%s: out of memory", b->device);
         return false;
@@ -120,9 +122,12 @@ static void be_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint
         return;
     }
     vk_flush_pending(v);
+    if (T == 0) return;
+    /* T rows: tokens, or (q/k norms, in place) heads of every token; past the device's workgroup count in x, in y too */
     vk_bind binds[3] = { vk_bind_ten(v, x), vector(v, w, "norm"), vk_bind_ten(v, out) };
-    mt_push_rmsnorm p = { d, binds[0].elem, binds[1].elem, binds[2].elem, eps };
-    vk_dispatch(v, MT_VK_RMSNORM, NULL, binds, &p, T, 1, 1);
+    mt_push_rmsnorm p = { d, binds[0].elem, binds[1].elem, binds[2].elem, eps, T };
+    uint32_t gx = T < v->vk.info[v->vk.chosen].max_groups[0] ? T : v->vk.info[v->vk.chosen].max_groups[0];
+    vk_dispatch(v, MT_VK_RMSNORM, NULL, binds, &p, gx, div_up(T, gx), 1);
 }
 
 /* rows_dot.glsl's fast path: whole 32-element blocks, x 16-byte aligned, and
@@ -172,23 +177,30 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
     }
 }
 
-static void rope(vk_backend *v, mt_ten x, uint32_t n_heads, mt_ten x2, uint32_t n_heads2, uint32_t T, uint32_t half, mt_ten cs) {
+static void rope(vk_backend *v, mt_ten x, uint32_t n_heads, mt_ten x2, uint32_t n_heads2, uint32_t T, uint32_t half, mt_ten cs, bool adjacent) {
     vk_bind binds[3] = { vk_bind_ten(v, x), vk_bind_ten(v, cs), vk_bind_ten(v, x2) };
-    mt_push_rope p = { n_heads, half, binds[0].elem, binds[1].elem, n_heads2, binds[2].elem };
+    mt_push_rope p = { n_heads, half, binds[0].elem, binds[1].elem, n_heads2, binds[2].elem, adjacent };
     uint32_t most = n_heads2 > n_heads ? n_heads2 : n_heads;
     vk_dispatch(v, MT_VK_ROPE, NULL, binds, &p, div_up((uint64_t)most * half, 64), T, n_heads2 ? 2 : 1);
 }
 
-static void be_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) {
+/* NeoX pairs (be_rope) or adjacent pairs (be_rope_adjacent): rope.comp either way, the pairing in its push block */
+static void rope_pairs(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs, bool adjacent) {
     vk_backend *v = (vk_backend *)b;
     vk_pending *pd = &v->pending;
-    if (pd->kind == VK_PEND_ROPE && pd->T == T && pd->half == half && same_ten(pd->cs, cs) && !same_ten(pd->x, x)) {
+    if (pd->kind == VK_PEND_ROPE && pd->T == T && pd->half == half && pd->adjacent == adjacent && same_ten(pd->cs, cs) && !same_ten(pd->x, x)) {
         pd->kind = VK_PEND_NONE; /* the queries' rotation before and this one (the keys'): one dispatch */
-        rope(v, pd->x, pd->n_heads, x, n_heads, T, half, cs);
+        rope(v, pd->x, pd->n_heads, x, n_heads, T, half, cs, adjacent);
         return;
     }
     vk_flush_pending(v);
-    *pd = (vk_pending){ .kind = VK_PEND_ROPE, .x = x, .cs = cs, .T = T, .n_heads = n_heads, .half = half };
+    *pd = (vk_pending){ .kind = VK_PEND_ROPE, .x = x, .cs = cs, .T = T, .n_heads = n_heads, .half = half, .adjacent = adjacent };
+}
+
+static void be_rope(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) { rope_pairs(b, x, T, n_heads, half, cs, false); }
+
+static void be_rope_adjacent(mt_backend *b, mt_ten x, uint32_t T, uint32_t n_heads, uint32_t half, mt_ten cs) {
+    rope_pairs(b, x, T, n_heads, half, cs, true);
 }
 
 static void be_attention(mt_backend *b, const mt_attention_args *a) {
@@ -198,7 +210,7 @@ static void be_attention(mt_backend *b, const mt_attention_args *a) {
     vk_bind binds[8] = { vk_bind_ten(v, a->q), vk_bind_ten(v, a->k), vk_bind_ten(v, a->v), vector(v, a->sinks, "sinks"), vk_bind_ten(v, a->out),
                          vk_bind_texel(v, a->q.buf, VK_TEXEL_F4), vk_bind_texel(v, a->k.buf, VK_TEXEL_F4), vk_bind_texel(v, a->v.buf, VK_TEXEL_F4) };
     mt_push_attention p = { a->pos0, a->n_head, a->n_kv, a->window, binds[0].elem, binds[1].elem, binds[2].elem, binds[3].elem, binds[4].elem, a->scale,
-                            a->alone, x_base(binds[0]), x_base(binds[1]), x_base(binds[2]) };
+                            a->alone, x_base(binds[0]), x_base(binds[1]), x_base(binds[2]), a->sinks != NULL };
     /* q, k and v as texels on CPU devices (attention.comp's TEXEL): whole 16-byte texels only */
     bool texel = v->kernels.rows && a->head_dim % 4 == 0 && (p.q_base + p.q_off) % 4 == 0 && (p.k_base + p.k_off) % 4 == 0 &&
                  (p.v_base + p.v_off) % 4 == 0;
@@ -222,7 +234,7 @@ void vk_flush_pending(vk_backend *v) {
     vk_pending pd = v->pending;
     v->pending.kind = VK_PEND_NONE;
     if (pd.kind == VK_PEND_ADD) add(v, pd.a, pd.b, pd.out, pd.T, pd.d, pd.norms, pd.norm_a, pd.norm_b);
-    else if (pd.kind == VK_PEND_ROPE) rope(v, pd.x, pd.n_heads, pd.x, 0, pd.T, pd.half, pd.cs);
+    else if (pd.kind == VK_PEND_ROPE) rope(v, pd.x, pd.n_heads, pd.x, 0, pd.T, pd.half, pd.cs, pd.adjacent);
     else if (pd.kind == VK_PEND_MOE_SUM) moe_sum(v, pd.b, pd.out, pd.T, pd.d, pd.E);
 }
 
@@ -248,7 +260,8 @@ static void be_route(mt_backend *b, mt_ten z, uint32_t layer, uint32_t model_k, 
     vk_flush_pending(v);
     vk_bind binds[6] = { vk_bind_ten(v, z), vk_bind_buf(v, v->iv), vk_bind_ten(v, o->experts), vk_bind_ten(v, o->weights),
                          vk_bind_ten(v, o->n_sel), vk_bind_ten(v, o->margin) };
-    mt_push_route p = { T, E, model_k, layer, v->iv_host.n_layer, binds[0].elem, binds[2].elem, binds[3].elem, binds[4].elem, binds[5].elem };
+    mt_push_route p = { T, E, model_k, layer, v->iv_host.n_layer, binds[0].elem, binds[2].elem, binds[3].elem, binds[4].elem, binds[5].elem,
+                      (uint32_t)o->kind };
     vk_dispatch(v, MT_VK_ROUTE, NULL, binds, &p, div_up(T, 64), 1, 1);
 }
 
@@ -296,7 +309,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
                                  gu_out[which], plan, rows ? vk_bind_texel(v, wb, VK_TEXEL_U1) : vk_bind_buf(v, wb),
                                  rows ? vk_bind_texel(v, a->h.buf, VK_TEXEL_F4) : h };
             mt_push_moe_matmul p = { (uint32_t)w->gate.in, a->ff, (uint32_t)gu[which]->row_bytes, (uint32_t)gu[which]->unit_bytes, E, T, c, c * epc, 1,
-                                     h.elem, binds[2].elem, rows && which == 1 ? 2u : ROWS_PER_GROUP,
+                                     h.elem, binds[2].elem, rows && which == 1 ? (a->act == MT_ACT_SWIGLU ? 3u : 2u) : ROWS_PER_GROUP,
                                      rows_fast(gu[which], w->gate.in, x_base(h) + h.elem), x_base(h) };
             if (v->kernels.subgroup) p.rows_per_group = MT_VK_SG_ROWS;
             uint32_t spec[2] = { gu[which]->type, v->kernels.rows ? v->kernels.x_broadcast : v->kernels.subgroup ? 0 : MATMUL_WIDTH };
@@ -305,7 +318,7 @@ static bool be_moe(mt_backend *b, const mt_moe_args *a) {
         }
     if (!rows) {
         vk_bind binds[3] = { g, u, plan };
-        mt_push_swiglu p = { a->ff, E };
+        mt_push_swiglu p = { a->ff, E, a->act == MT_ACT_SWIGLU };
         uint64_t groups = div_up(entries * a->ff, 64);
         uint32_t gx = groups < 65535 ? (uint32_t)groups : 65535u;
         vk_dispatch(v, MT_VK_SWIGLU, NULL, binds, &p, gx, div_up(groups, gx), 1);
@@ -334,8 +347,11 @@ void vk_ops_install(mt_backend *b) {
     b->rmsnorm = be_rmsnorm;
     b->matmul = be_matmul;
     b->rope = be_rope;
+    b->rope_adjacent = be_rope_adjacent;
     b->attention = be_attention;
     b->attention_alone = true;
+    b->caps = MT_CAPS_ALL; /* every family (family.h): adjacent-pair RoPE, softmax-first routers, plain SwiGLU,
+                            * no sinks, q/k norms in place, experts stored one tensor each (gathered at upload) */
     b->add = be_add;
     b->route = be_route;
     b->moe = be_moe;
