@@ -4,7 +4,11 @@
  * a model at each family's real layer and expert counts (Qwen3-30B-A3B: 48 x
  * 128, top-8; Mixtral: 32 x 8, top-2; OLMoE: 16 x 64, top-8) with a tiny
  * width traces and opens in the explorer; `info` describes them; and every
- * experiment command runs on each family without crashing. */
+ * experiment command runs on each family without crashing.
+ * With MOETOP_TEST_BACKEND=vulkan (tests/run.sh's vulkan pass, validation on)
+ * the routing of every family and type runs on the Vulkan backend instead, and
+ * `trace --backend vulkan` of the real-shaped models (Qwen3-30B-A3B's 48 x 128
+ * experts) routes as `trace` on the CPU does, interventions included. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include "engine/quant.h"
 #include "engine/session.h"
 #include "engine/synth.h"
+#include "support/backends.h"
 #include "support/cli_util.h"
 #include "support/harness.h"
 
@@ -44,8 +49,10 @@ static void check_routes(const char *path, const char *arch) {
     mt_err err;
     mt_gguf *g = mt_gguf_open(path, &err);
     mt_model *m = g ? mt_model_load(g, &err) : NULL;
-    mt_backend *be = m ? mt_cpu_backend_new(1) : NULL;
-    mt_session *s = be ? mt_session_new(m, be, &err) : NULL;
+    mt_backend *be = m ? (test_on_vulkan() ? test_backend_new() : mt_cpu_backend_new(1)) : NULL;
+    mt_session *s = NULL;
+    if (m && !be) goto done; /* no Vulkan device: skipped */
+    s = m ? mt_session_new(m, be, &err) : NULL;
     if (!CHECKF(s != NULL, "%s: %s", path, err.msg)) goto done;
     CHECKF(strcmp(m->family->arch, arch) == 0, "%s: family %s", path, m->family->arch);
     uint32_t ids[24];
@@ -171,6 +178,53 @@ static void real_shapes_trace_and_explore(void) {
     r = run_moetop("synth", "--arch", "olmoe", "--swa", "8", "-o", "x.gguf", NULL);
     CHECKF(is_clean_usage_error(&r) && strstr(r.err, "--swa"), "synth --arch olmoe --swa: exit %d: %s", r.status, r.err);
     proc_free(&r);
+}
+
+/* Vulkan: each real-shaped model traced with interventions by `trace --backend vulkan` routes as
+ * `trace` on the CPU (top-k sets where the CPU's margin is at least 1e-4, weights within 3e-6), with no
+ * validation message and no fallback. */
+static void real_shapes_on_vulkan(void) {
+    for (int i = 0; i < 3; i++) {
+        if (!synth_real(i)) continue;
+        jv *j[2] = { NULL, NULL };
+        for (int b = 0; b < 2; b++) {
+            proc_result r = run_moetop("trace", "-m", real_path(i), "--backend", b ? "vulkan" : "cpu", "--prompt", "The cat sat on the mat.",
+                                       "--mask", "1@0", "--k", "3@1", "--drop", "0@2", "--force", "2@3", "--json", NULL);
+            char err[256];
+            j[b] = r.status == 0 ? jv_parse(r.out, r.out_len, err, sizeof err) : NULL;
+            CHECKF(j[b] != NULL, "trace %s on %s: exit %d: %s", real[i].name, b ? "vulkan" : "cpu", r.status, r.err);
+            CHECKF(!strstr(r.err, "vulkan validation") && !strstr(r.err, "using the CPU"), "trace %s --backend vulkan: %s", real[i].name, r.err);
+            proc_free(&r);
+        }
+        const jv *be = j[1] ? jv_get(j[1], "backend") : NULL;
+        if (j[0] && j[1] && CHECKF(be && be->kind == JV_STR && strcmp(be->str, "vulkan") == 0, "%s: not run on vulkan", real[i].name)) {
+            const jv *la = jv_get(j[0], "layers"), *lb = jv_get(j[1], "layers");
+            int compared = 0, differ = 0;
+            double worst = 0;
+            for (size_t l = 0; la && lb && l < la->len && l < lb->len; l++) {
+                const jv *ta = jv_get(jv_at(la, l), "topk"), *tb = jv_get(jv_at(lb, l), "topk");
+                const jv *wa = jv_get(jv_at(la, l), "weights"), *wb = jv_get(jv_at(lb, l), "weights"), *ma = jv_get(jv_at(la, l), "margin");
+                for (size_t t = 0; t < ta->len; t++) {
+                    const jv *m = jv_at(ma, t);
+                    if (m->kind == JV_NUM && m->num < 1e-4) continue;
+                    compared++;
+                    const jv *ea = jv_at(ta, t), *eb = jv_at(tb, t);
+                    bool same = ea->len == eb->len;
+                    for (size_t k = 0; same && k < ea->len; k++) same = jv_at(ea, k)->num == jv_at(eb, k)->num;
+                    if (!same) {
+                        differ++;
+                        continue;
+                    }
+                    for (size_t k = 0; k < ea->len; k++) worst = fmax(worst, fabs(jv_at(jv_at(wa, t), k)->num - jv_at(jv_at(wb, t), k)->num));
+                }
+            }
+            CHECKF(compared > 0 && differ == 0 && worst <= 3e-6, "%s: %d of %d top-k sets differ between the backends, weights by %.3g",
+                   real[i].name, differ, compared, worst);
+            printf("  %s: %d (token, layer) top-k sets equal on vulkan and cpu, weights within %.1e\n", real[i].name, compared, worst);
+        }
+        jv_free(j[0]);
+        jv_free(j[1]);
+    }
 }
 
 /* A session over path with iv installed, after 16 ids; NULL on failure (checked). */
@@ -333,8 +387,13 @@ static void every_command_on_each_family(void) {
 }
 
 int main(void) {
-    t_begin("families-synth");
+    t_begin(test_on_vulkan() ? "families-synth-vulkan" : "families-synth");
     RUN(every_family_every_type);
+    if (test_on_vulkan()) { /* the CPU-only tests below are the CPU pass's */
+        RUN(real_shapes_on_vulkan);
+        if (test_validating()) t_run("validation_clean", test_validation_clean);
+        return t_end();
+    }
     RUN(real_shapes_trace_and_explore);
     RUN(prune_each_family);
     RUN(every_command_on_each_family);
