@@ -357,9 +357,10 @@ static void be_destroy(mt_backend *b) {
     if (!v) return;
     if (v->vk.dev) {
         v->vk.f.vkDeviceWaitIdle(v->vk.dev);
+        v->recording = false; /* a command buffer left recording (an op failed before its submit) is never submitted */
+        vk_free_weights(v);   /* before the graveyard goes: its buffers may be buried there */
         bury(v, UINT64_MAX);
         free(v->graveyard);
-        vk_free_weights(v);
         destroy_buf(v, v->plan);
         destroy_buf(v, v->gate);
         destroy_buf(v, v->up);
