@@ -4,7 +4,7 @@
 //   total (entries) | pad | indirect[2][MAX_CHUNKS] dispatches (gate/up, down) |
 //   entry_token[T E] | entry_weight[T E] | slot_entry[T E] (~0: no entry)
 // An entry is one (token, selected expert) pair that computes; entries are
-// grouped by expert. Mirrored in engine/vulkan/vk_moe.c.
+// grouped by expert. Mirrored in engine/vulkan/vk_push.h (mt_plan_*).
 const uint MAX_CHUNKS = 16u;
 uint plan_count(uint E) { return 0u; }
 uint plan_start(uint E) { return E; }
