@@ -10,7 +10,7 @@
  *   (the CPU's routing step) picks exactly the experts route.comp picked,
  *   with the same count, and weights and margins within ROUTE_TOL (GLSL's
  *   exp against the C library's expf);
- * - the workgroup kernels (GPUs: swiglu.comp's plain SwiGLU) and the older
+ * - the GPUs' kernels (workgroup and subgroup: swiglu.comp's plain SwiGLU) and the older
  *   Mixtral layout (one tensor per expert, gathered at upload).
  * test_families.c runs the oracle fixtures on Vulkan (MOETOP_TEST_BACKEND).
  * Without a Vulkan device every test says SKIP. */
@@ -212,15 +212,19 @@ static void families_with_interventions(void) {
     }
 }
 
-/* The workgroup kernels (GPUs; swiglu.comp's plain SwiGLU) on this device too. */
+/* The GPUs' kernels on this device too (swiglu.comp's plain SwiGLU): the workgroup kernels, and the
+ * subgroup ones (from 16 tokens the tiled products; 40 tokens, then 3 one at a time). */
 static void families_gpu_kernels(void) {
-    setenv("MOETOP_VK_KERNELS", "group", 1);
+    static const char *const kernels[2] = { "group", "subgroup" };
     const char *each[] = { "mask", "1@0", "k", "3@1", "drop", "0@2", NULL };
-    for (int f = 0; f < 3; f++) {
-        const char *path = synth_family(families[f], "embd=q8_0,output=f16,attn=bf16,router=f32,experts=mxfp4", false);
-        char what[200];
-        snprintf(what, sizeof what, "%s, workgroup kernels (MOETOP_VK_KERNELS=group)", families[f]);
-        if (path) parity(what, path, each);
+    for (int k = 0; k < 2; k++) {
+        setenv("MOETOP_VK_KERNELS", kernels[k], 1);
+        for (int f = 0; f < 3; f++) {
+            const char *path = synth_family(families[f], "embd=q8_0,output=f16,attn=bf16,router=f32,experts=mxfp4", false);
+            char what[200];
+            snprintf(what, sizeof what, "%s, MOETOP_VK_KERNELS=%s", families[f], kernels[k]);
+            if (path) parity(what, path, each);
+        }
     }
     unsetenv("MOETOP_VK_KERNELS");
 }
