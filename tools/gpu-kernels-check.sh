@@ -4,7 +4,8 @@
 # the parity suite on the Vulkan backend, then bench with --profile on MODEL.
 # Run on a machine with a GPU, from the project's root:
 #   sh tools/gpu-kernels-check.sh TEST_BIN_DIR MODEL.gguf [MOETOP]
-# (TEST_BIN_DIR holds test_parity and test_engine: build/tests here.)
+# (TEST_BIN_DIR holds test_parity, test_engine, test_families and
+# test_vulkan_families: build/tests here; the families' tests need ../shared.)
 # Exit status: 0 when every parity run passed, 1 otherwise, 2 on bad arguments.
 set -u
 [ $# -ge 2 ] || { echo "usage: sh tools/gpu-kernels-check.sh TEST_BIN_DIR MODEL.gguf [MOETOP]" >&2; exit 2; }
@@ -15,7 +16,7 @@ status=0
 for k in group subgroup; do
     echo "== MOETOP_VK_KERNELS=$k"
     MOETOP_VK_KERNELS=$k "$moetop" devices | grep -i kernels
-    for t in test_parity test_engine; do
+    for t in test_parity test_engine test_families test_vulkan_families; do
         log=${TMPDIR:-/tmp}/gpu-kernels-$k-$t.log
         MOETOP_VK_KERNELS=$k MOETOP_TEST_BACKEND=vulkan "$bin/$t" >"$log" 2>&1
         rc=$?
