@@ -27,6 +27,22 @@ layout(push_constant) uniform Push {
 
 const uint TILE = 8u;
 
+// v . x[xb, xb + span): a whole block's 32 products summed pairwise (a chain
+// of 32 adds is twice as far from the exact sum, in the worst case, as
+// rows_dot.glsl's and the C backend's sums), a partial block in order
+float block_sum(float v[32], uint xb, uint span) {
+    if (span < 32u) {
+        float s = 0.0;
+        for (uint j = 0u; j < span; j++) s += v[j] * x[xb + j];
+        return s;
+    }
+    float q[16];
+    [[unroll]] for (uint j = 0u; j < 16u; j++) q[j] = v[2u * j] * x[xb + 2u * j] + v[2u * j + 1u] * x[xb + 2u * j + 1u];
+    [[unroll]] for (uint w = 8u; w > 0u; w /= 2u)
+        [[unroll]] for (uint j = 0u; j < w; j++) q[j] = q[2u * j] + q[2u * j + 1u];
+    return q[0];
+}
+
 void main() {
     uint lane = gl_SubgroupInvocationID, width = gl_SubgroupSize;
     uint e = plan[plan_active(p.E) + plan[plan_chunk_active(p.E) + p.chunk] + gl_WorkGroupID.y];
@@ -52,9 +68,7 @@ void main() {
                 uint span = min(32u, p.n_in - b * 32u);
                 for (uint t = 0u; t < nt; t++) {
                     uint xb = xrow[t] + b * 32u;
-                    float s = 0.0;
-                    for (uint j = 0u; j < span; j++) s += v[j] * x[xb + j];
-                    acc[t] += s;
+                    acc[t] += block_sum(v, xb, span);
                 }
             }
             for (uint t = 0u; t < nt; t++) {

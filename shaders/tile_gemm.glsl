@@ -7,7 +7,9 @@
 // tokens' 32 x values, then every invocation sums its 16 outputs from
 // shared memory. The caller defines x_at(t, i) (x[token t][i], 0 past the
 // tile's tokens) and row_at(r) (the byte offset of row r), and calls
-// tile_gemm, then reads acc. Sums run in float32, in block order.
+// tile_gemm, then reads acc. Sums run in float32: a block's products in
+// two chains of 16 (even and odd elements), added to the outputs block by
+// block.
 const uint TR = 64u, TT = 32u;
 shared float ws[TR][33]; // 33: a row's k-th values fall in different banks
 shared float xs[TT][33];
@@ -34,13 +36,20 @@ void tile_gemm(uint r0, uint n_rows, uint n_tok, uint n_in) {
             }
         }
         barrier();
+        // two partial sums a block (even and odd j), added pairwise into the outputs: chains of 16
+        float part[2][4][4];
+        [[unroll]] for (uint h = 0u; h < 2u; h++)
+            [[unroll]] for (uint a = 0u; a < 4u; a++)
+                [[unroll]] for (uint b = 0u; b < 4u; b++) part[h][a][b] = 0.0;
         [[unroll]] for (uint j = 0u; j < 32u; j++) {
             float w[4], xv[4];
             [[unroll]] for (uint a = 0u; a < 4u; a++) w[a] = ws[tr + 16u * a][j];
             [[unroll]] for (uint b = 0u; b < 4u; b++) xv[b] = xs[tt + 8u * b][j];
             [[unroll]] for (uint a = 0u; a < 4u; a++)
-                [[unroll]] for (uint b = 0u; b < 4u; b++) acc[a][b] += w[a] * xv[b];
+                [[unroll]] for (uint b = 0u; b < 4u; b++) part[j & 1u][a][b] += w[a] * xv[b];
         }
+        [[unroll]] for (uint a = 0u; a < 4u; a++)
+            [[unroll]] for (uint b = 0u; b < 4u; b++) acc[a][b] += part[0][a][b] + part[1][a][b];
         barrier();
     }
 }
