@@ -314,8 +314,11 @@ static void prune_each_family(void) {
     }
 }
 
-/* Every command that runs a model, on a small synth of each family: exit 0. */
+/* Every command that runs a model, on a small synth of each family: exit 0;
+ * in the Vulkan pass with --backend vulkan (all but tokenize), and trace's
+ * JSON must say it ran there. */
 static void every_command_on_each_family(void) {
+    bool vk = test_on_vulkan();
     const char *dir = t_tmpdir();
     char a_dir[512], b_dir[512], file[600], probs[512], ctx[512];
     snprintf(a_dir, sizeof a_dir, "%s/set-a", dir);
@@ -375,12 +378,14 @@ static void every_command_on_each_family(void) {
             { "prune", "-o", out, "--keep", "4", "--prompts", a_dir },
         };
         for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
-            const char *argv[20] = { t_bin(), cmds[i][0], "-m", m };
+            const char *argv[22] = { t_bin(), cmds[i][0], "-m", m };
             int n = 4;
+            if (vk && strcmp(cmds[i][0], "tokenize") != 0) argv[n++] = "--backend", argv[n++] = "vulkan";
             for (int j = 1; j < 14 && cmds[i][j]; j++) argv[n++] = cmds[i][j];
             argv[n] = NULL;
             r = proc_run_deadline(argv, NULL, 300);
             CHECKF(r.status == 0, "%s %s: exit %d: %.300s", fams[f], cmds[i][0], r.status, r.err);
+            if (vk && i == 0) CHECKF(r.status == 0 && strstr(r.out, "\"backend\":\"vulkan\""), "%s trace --backend vulkan ran on: %.200s", fams[f], r.out);
             proc_free(&r);
         }
     }
@@ -391,6 +396,7 @@ int main(void) {
     RUN(every_family_every_type);
     if (test_on_vulkan()) { /* the CPU-only tests below are the CPU pass's */
         RUN(real_shapes_on_vulkan);
+        RUN(every_command_on_each_family);
         if (test_validating()) t_run("validation_clean", test_validation_clean);
         return t_end();
     }
