@@ -1,8 +1,9 @@
 // Reading weight rows in their GGUF formats from 32-bit words: binding 0
 // holds rows (or experts) of one tensor chunk, TYPE (specialization constant
-// 0) is the ggml type id. Q8_0 blocks are 34 bytes and MXFP4 blocks 17, so
-// words are read unaligned and unpacked by hand. The buffer is padded by 4
-// bytes so the word after a row's last byte exists.
+// 0) is the ggml type id. Q8_0 blocks are 34 bytes, MXFP4 blocks 17, Q4_0
+// blocks 18 and Q6_K super-blocks 210 (kquants.glsl), so words are read
+// unaligned and unpacked by hand. The buffer is padded by 16 bytes so the
+// words after a row's last byte exist.
 layout(constant_id = 0) const uint TYPE = 0;
 #ifdef WEIGHTS_TEXEL
 // the row kernels: words through a 4-byte texel view (binding WEIGHTS_TEXEL);

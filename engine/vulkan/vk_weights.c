@@ -1,8 +1,11 @@
 /* The model's weights on the device: uploaded once by prepare(), each
  * tensor split into chunks of whole rows (experts, for expert tensors) that
  * fit the device's storage-buffer range and allocation limit, found again by
- * the model's own pointer. Types the shaders do not read (Q4_0, Q4_K, Q5_K, Q6_K)
- * are expanded to F16 on the way, with a notice. */
+ * the model's own pointer, in the file's own formats: the shaders read F32,
+ * F16, BF16, Q8_0, MXFP4, Q4_0, Q4_K, Q5_K and Q6_K blocks in place (Q8_0 and
+ * MXFP4 rows split for CPU devices, see split_row), so the device holds the
+ * file's bytes. A type a CPU dequantizer gains before a shader reads it would
+ * be expanded to F16 on the way, with a notice (none is, today). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +16,11 @@
 #include "vk_push.h"
 
 static bool device_reads(uint32_t type) {
-    return type == MT_TYPE_F32 || type == MT_TYPE_F16 || type == MT_TYPE_BF16 || type == MT_TYPE_Q8_0 || type == MT_TYPE_MXFP4;
+    switch (type) {
+    case MT_TYPE_F32: case MT_TYPE_F16: case MT_TYPE_BF16: case MT_TYPE_Q8_0: case MT_TYPE_MXFP4: /* weights_read.glsl */
+    case MT_TYPE_Q4_0: case MT_TYPE_Q4_K: case MT_TYPE_Q5_K: case MT_TYPE_Q6_K: return true; /* kquants.glsl */
+    default: return false;
+    }
 }
 
 /* A tensor to upload: units of unit_bytes (as stored in the file) */
