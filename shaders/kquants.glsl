@@ -18,15 +18,20 @@
 // (d sc) q are exact in float32 (11-bit halves times integers of at most
 // 6 + 6 bits), so only the Q4_K/Q5_K subtraction rounds, once, fused or not.
 // Q4_K and Q5_K super-blocks are 16-byte multiples, so rows of them stay
-// 16-byte aligned; Q4_0 and Q6_K blocks are 2-byte aligned only.
+// 16-byte aligned; Q4_0 and Q6_K blocks are 2-byte aligned only, so for the
+// row kernels (CPU devices, where every load is made lane by lane) their rows
+// are split at upload (engine/vulkan/vk_weights.c), as Q8_0's and MXFP4's
+// are: the blocks' f16 d first (2 bytes a block, padded to 16), then the rest
+// of each block in order, 16 bytes a Q4_0 block (qs) and 208 a Q6_K super-block
+// (ql, qh, scales), every piece 16-byte aligned. T_Q4_0_SPLIT, T_Q6_K_SPLIT.
 //
 // Needs weights_read.glsl (w_at, w_word, w_byte); with KQ_TEXEL16 defined,
 // w4_at (16 bytes a texel) serves the aligned loads.
 
-const uint T_Q4_0 = 2u, T_Q4_K = 12u, T_Q5_K = 13u, T_Q6_K = 14u;
+const uint T_Q4_0 = 2u, T_Q4_K = 12u, T_Q5_K = 13u, T_Q6_K = 14u; // and T_Q4_0_SPLIT, T_Q6_K_SPLIT (weights_read.glsl)
 
 // the formats decoded here
-bool kquant(uint t) { return t == T_Q4_0 || t == T_Q4_K || t == T_Q5_K || t == T_Q6_K; }
+bool kquant(uint t) { return t == T_Q4_0 || t == T_Q4_K || t == T_Q5_K || t == T_Q6_K || t == T_Q4_0_SPLIT || t == T_Q6_K_SPLIT; }
 
 // 32 weights: elements 4i .. 4i + 3 in vi
 struct W8 { vec4 v0, v1, v2, v3, v4, v5, v6, v7; };
@@ -73,23 +78,44 @@ vec2 k45_scale_min(uvec4 h, uint s) {
 // bytes of a super-block (K-quants) or block (Q4_0)
 uint kq_block_bytes() { return TYPE == T_Q4_0 ? 18u : TYPE == T_Q4_K ? 144u : TYPE == T_Q5_K ? 176u : 210u; }
 
-// Sub-block b (elements 32 b .. 32 b + 31) of the row at byte offset row.
-W8 kq_decode(uint row, uint b) {
-    if (TYPE == T_Q4_0) {
-        uint base = row + b * 18u;
-        float d = unpackHalf2x16(w_word(base)).x;
-        uvec4 q = w16u(base + 2u);
+// a split row's f16 d of block (Q4_0) or super-block (Q6_K) i
+float split_d(uint row, uint i) { return unpackHalf2x16(w_at((row + 2u * i) >> 2u) >> (((2u * i) & 2u) * 8u)).x; }
+
+// Q6_K: where super-block sb's ql starts (its qh 128 bytes on, its scales 192), and its d; n elements a row
+uint q6_base(uint row, uint sb, uint n) { return TYPE == T_Q6_K_SPLIT ? row + split_scales(n) + sb * 208u : row + sb * 210u; }
+float q6_d(uint row, uint sb, uint n) { return TYPE == T_Q6_K_SPLIT ? split_d(row, sb) : unpackHalf2x16(w_word(row + sb * 210u + 208u)).x; }
+
+// Sub-block b (elements 32 b .. 32 b + 31) of the row at byte offset row, of n elements.
+W8 kq_decode(uint row, uint b, uint n) {
+    if (TYPE == T_Q4_0 || TYPE == T_Q4_0_SPLIT) {
+        float d;
+        uvec4 q;
+        if (TYPE == T_Q4_0_SPLIT) {
+            d = split_d(row, b);
+            q = w16a(row + split_scales(n) + 16u * b);
+        } else {
+            d = unpackHalf2x16(w_word(row + b * 18u)).x;
+            q = w16u(row + b * 18u + 2u);
+        }
         return W8(vec4(ivec4(bytes4(q.x, 0u, 15u)) - 8) * d, vec4(ivec4(bytes4(q.y, 0u, 15u)) - 8) * d,
                   vec4(ivec4(bytes4(q.z, 0u, 15u)) - 8) * d, vec4(ivec4(bytes4(q.w, 0u, 15u)) - 8) * d,
                   vec4(ivec4(bytes4(q.x, 4u, 15u)) - 8) * d, vec4(ivec4(bytes4(q.y, 4u, 15u)) - 8) * d,
                   vec4(ivec4(bytes4(q.z, 4u, 15u)) - 8) * d, vec4(ivec4(bytes4(q.w, 4u, 15u)) - 8) * d);
     }
-    if (TYPE == T_Q6_K) {
-        uint blk = row + (b >> 3u) * 210u, c = b & 7u, h = c >> 2u, k = c & 3u;
+    if (TYPE == T_Q6_K || TYPE == T_Q6_K_SPLIT) {
+        uint blk = q6_base(row, b >> 3u, n), c = b & 7u, h = c >> 2u, k = c & 3u;
         uint lo_at = blk + 64u * h + 32u * (k & 1u), hi_at = blk + 128u + 32u * h, nsh = 4u * (k >> 1u), hsh = 2u * k;
-        uvec4 l0 = w16u(lo_at), l1 = w16u(lo_at + 16u), h0 = w16u(hi_at), h1 = w16u(hi_at + 16u);
-        int sw = int(w_word(blk + 192u + 8u * h + 2u * k));
-        float d = unpackHalf2x16(w_word(blk + 208u)).x;
+        uvec4 l0, l1, h0, h1;
+        int sw;
+        if (TYPE == T_Q6_K_SPLIT) { // every piece 16-byte aligned
+            l0 = w16a(lo_at), l1 = w16a(lo_at + 16u), h0 = w16a(hi_at), h1 = w16a(hi_at + 16u);
+            uvec4 scales = w16a(blk + 192u);
+            sw = int(scales[2u * h + (k >> 1u)] >> ((k & 1u) * 16u));
+        } else {
+            l0 = w16u(lo_at), l1 = w16u(lo_at + 16u), h0 = w16u(hi_at), h1 = w16u(hi_at + 16u);
+            sw = int(w_word(blk + 192u + 8u * h + 2u * k));
+        }
+        float d = q6_d(row, b >> 3u, n);
         float da = d * float(bitfieldExtract(sw, 0, 8)), db = d * float(bitfieldExtract(sw, 8, 8));
         return W8(da * vec4(ivec4(bytes4(l0.x, nsh, 15u) | (bytes4(h0.x, hsh, 3u) << 4u)) - 32),
                   da * vec4(ivec4(bytes4(l0.y, nsh, 15u) | (bytes4(h0.y, hsh, 3u) << 4u)) - 32),
@@ -116,19 +142,20 @@ W8 kq_decode(uint row, uint b) {
               dm.x * vec4(c4) - dm.y, dm.x * vec4(c5) - dm.y, dm.x * vec4(c6) - dm.y, dm.x * vec4(c7) - dm.y);
 }
 
-// Element i of the row at byte offset row, alone (the row kernels' path for unaligned x).
-float kq_element(uint row, uint i) {
+// Element i of the row at byte offset row, of n elements, alone (the row kernels' path for unaligned x).
+float kq_element(uint row, uint i, uint n) {
     uint b = i >> 5u, j = i & 31u;
-    if (TYPE == T_Q4_0) {
-        uint base = row + b * 18u, q = w_byte(base + 2u + (j & 15u));
-        return float(int(j < 16u ? q & 15u : q >> 4u) - 8) * unpackHalf2x16(w_word(base)).x;
+    if (TYPE == T_Q4_0 || TYPE == T_Q4_0_SPLIT) {
+        bool split = TYPE == T_Q4_0_SPLIT;
+        uint q = w_byte(split ? row + split_scales(n) + 16u * b + (j & 15u) : row + b * 18u + 2u + (j & 15u));
+        return float(int(j < 16u ? q & 15u : q >> 4u) - 8) * (split ? split_d(row, b) : unpackHalf2x16(w_word(row + b * 18u)).x);
     }
-    if (TYPE == T_Q6_K) {
-        uint blk = row + (b >> 3u) * 210u, c = b & 7u, h = c >> 2u, k = c & 3u;
+    if (TYPE == T_Q6_K || TYPE == T_Q6_K_SPLIT) {
+        uint blk = q6_base(row, b >> 3u, n), c = b & 7u, h = c >> 2u, k = c & 3u;
         uint l = (w_byte(blk + 64u * h + 32u * (k & 1u) + j) >> (4u * (k >> 1u))) & 15u;
         uint hb = (w_byte(blk + 128u + 32u * h + j) >> (2u * k)) & 3u;
         int sc = bitfieldExtract(int(w_byte(blk + 192u + 8u * h + 2u * k + j / 16u)), 0, 8);
-        return unpackHalf2x16(w_word(blk + 208u)).x * float(sc) * float(int(l | (hb << 4u)) - 32);
+        return q6_d(row, b >> 3u, n) * float(sc) * float(int(l | (hb << 4u)) - 32);
     }
     uint blk = row + (b >> 3u) * kq_block_bytes(), s = b & 7u;
     vec2 dm = k45_scale_min(w16a(blk), s);

@@ -44,7 +44,7 @@ float element(uint row, uint i) {
     if (TYPE == T_F32) return uintBitsToFloat(w_word(row + 4u * i));
     if (TYPE == T_F16) return unpackHalf2x16(w_word(row + 2u * i) & 0xffffu).x;
     if (TYPE == T_BF16) return uintBitsToFloat(w_word(row + 2u * i) << 16u);
-    if (kquant(TYPE)) return kq_element(row, i);
+    if (kquant(TYPE)) return kq_element(row, i, p.n_in);
     uint b = i / 32u, j = i % 32u;
     if (TYPE == T_Q8_0_SPLIT) {
         float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
@@ -100,7 +100,7 @@ float block_dot(uint row, uint b, X8 x) {
         a = lo_bf16(q0) * x.v0 + hi_bf16(q0) * x.v1 + lo_bf16(q1) * x.v2 + hi_bf16(q1) * x.v3 + lo_bf16(q2) * x.v4 + hi_bf16(q2) * x.v5 +
             lo_bf16(q3) * x.v6 + hi_bf16(q3) * x.v7;
     } else if (kquant(TYPE)) { // each weight decoded, then multiplied (the CPU's values)
-        W8 w = kq_decode(row, b);
+        W8 w = kq_decode(row, b, p.n_in);
         a = w.v0 * x.v0 + w.v1 * x.v1 + w.v2 * x.v2 + w.v3 * x.v3 + w.v4 * x.v4 + w.v5 * x.v5 + w.v6 * x.v6 + w.v7 * x.v7;
     } else if (TYPE == T_Q8_0_SPLIT) { // one scale, two aligned 16-byte loads of quants
         float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
@@ -147,7 +147,7 @@ vec4 dot4_fast(uint row0, uint row_bytes, uint rows_left, uint xq) {
 // four rows. (W8: kquants.glsl)
 
 W8 dequant8(uint row, uint b) {
-    if (kquant(TYPE)) return kq_decode(row, b);
+    if (kquant(TYPE)) return kq_decode(row, b, p.n_in);
     if (TYPE == T_Q8_0_SPLIT) {
         float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
         uint w = (row + split_scales(p.n_in)) / 16u + 2u * b;
