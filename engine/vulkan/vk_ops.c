@@ -38,6 +38,7 @@ static bool be_prepare(mt_backend *b, const mt_model *m, mt_err *err) {
     vk_free_weights(v);
     vk_buf_free(v, v->iv);
     vk_buf_free(v, v->zeros);
+    mt_iv_free(&v->iv_host); /* a model before this one: its interventions' shape */
     const mt_hparams *hp = &m->hp;
     v->iv = vk_buf_new(v, (2ull * hp->n_layer + (uint64_t)hp->n_layer * hp->n_expert) * 4, true);
     v->zeros = vk_buf_new(v, 256, false);
