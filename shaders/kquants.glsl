@@ -16,7 +16,8 @@
 // Each weight is the float32 engine/quant_dequant.c (llama.cpp's reference
 // dequantizer) computes, in its order of operations: d sc, dmin m and
 // (d sc) q are exact in float32 (11-bit halves times integers of at most
-// 6 + 6 bits), so only the Q4_K/Q5_K subtraction rounds, once, fused or not.
+// 13 bits: Q6_K's 7-bit scale magnitude and 6-bit code), so only the
+// Q4_K/Q5_K subtraction rounds, once, fused into a multiply-add or not.
 // Q4_K and Q5_K super-blocks are 16-byte multiples, so rows of them stay
 // 16-byte aligned; Q4_0 and Q6_K blocks are 2-byte aligned only, so for the
 // row kernels (CPU devices, where every load is made lane by lane) their rows

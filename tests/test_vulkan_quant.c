@@ -241,7 +241,7 @@ static void random_products(void) {
         }
         vk->destroy(vk);
     }
-    for (size_t q = 0; q < N_KQ; q++)
+    for (size_t q = 0; q < N_KQ && worst_vs_cpu[KQ_TYPES[q]] > 0; q++) /* (0: skipped) */
         printf("  %s: matmul within %.1e x sum |w x| of the C backend\n", mt_type_get(KQ_TYPES[q])->name, worst_vs_cpu[KQ_TYPES[q]]);
     cpu->destroy(cpu);
     free(x);
@@ -336,12 +336,8 @@ static void moe_experts(void) {
     free(h), free(z), free(gate_b), free(up_b), free(down_b), free(yv), free(yc), free(ev), free(ec);
 }
 
+/* in tests/run.sh's Vulkan pass (the validation layer on): nothing reported */
 static void validation_clean(void) {
-    const char *v = getenv("MOETOP_VK_VALIDATION");
-    if (!v || !*v || strcmp(v, "0") == 0) {
-        t_skip("the validation layer is off (tests/run.sh's vulkan pass sets MOETOP_VK_VALIDATION=1)");
-        return;
-    }
     CHECKF(mt_vulkan_validation_errors() == 0, "%llu validation errors (above)", (unsigned long long)mt_vulkan_validation_errors());
 }
 
@@ -350,6 +346,7 @@ int main(void) {
     RUN(oracle_blocks_weight_by_weight);
     RUN(random_products);
     RUN(moe_experts);
-    RUN(validation_clean);
+    const char *v = getenv("MOETOP_VK_VALIDATION");
+    if (v && *v && strcmp(v, "0") != 0) RUN(validation_clean);
     return t_end();
 }

@@ -4,8 +4,9 @@
  * the model's own pointer, in the file's own formats: the shaders read F32,
  * F16, BF16, Q8_0, MXFP4, Q4_0, Q4_K, Q5_K and Q6_K blocks in place (Q8_0,
  * MXFP4, Q4_0 and Q6_K rows split for CPU devices, see split_row), so the
- * device holds the file's bytes (and at most 14 of padding a split row). A type a CPU dequantizer gains before a shader reads it would
- * be expanded to F16 on the way, with a notice (none is, today). */
+ * device holds the file's bytes (and at most 14 of padding a split row). A
+ * type a CPU dequantizer gains before a shader reads it would be expanded to
+ * F16 on the way, with a notice (none is, today). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
