@@ -22,7 +22,7 @@ layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 
 layout(push_constant) uniform Push {
     uint n_in, y_stride, row0, rows, row_bytes, T, x_off, y_off, bias_off, has_bias;
-    uint rows_per_group; // here: tokens an invocation takes, 1 or 4 (4: split rows and the fast path only)
+    uint rows_per_group; // here: tokens an invocation takes, 1 or 4 (4: decoded_blocks() types and the fast path only)
     uint fast;           // rows and x are 16-byte aligned and every block whole
     uint x_base;         // floats from x's buffer start to its binding's start (the texel view's index)
 } p;
@@ -36,7 +36,7 @@ void main() {
     bool live = r < p.rows;
     r = live ? r : 0u;
     uint n = min(4u, p.rows - r), xb = p.x_off + t * p.n_in;
-    if (p.rows_per_group == 4u && (TYPE == T_Q8_0_SPLIT || TYPE == T_MXFP4_SPLIT)) {
+    if (p.rows_per_group == 4u && decoded_blocks()) {
         // four tokens (past the last: the last again, not written), each dequantized block serving all four
         uvec4 tk = min(uvec4(t) + uvec4(0u, 1u, 2u, 3u), uvec4(p.T - 1u));
         uvec4 xq = (uvec4(p.x_base + p.x_off) + tk * p.n_in) / 4u;

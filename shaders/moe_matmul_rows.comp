@@ -50,8 +50,8 @@ void main() {
     vec4 b = vec4(bias[p.bias_off + e * p.n_out + r], bias[p.bias_off + e * p.n_out + r + min(1u, n - 1u)],
                   bias[p.bias_off + e * p.n_out + r + min(2u, n - 1u)], bias[p.bias_off + e * p.n_out + r + min(3u, n - 1u)]);
     uint i = 0u;
-    // four entries at a time on split rows: each dequantized block serves four tokens
-    if (p.fast != 0u && (TYPE == T_Q8_0_SPLIT || TYPE == T_MXFP4_SPLIT))
+    // four entries at a time on split, Q4_0 and K-quant rows: each dequantized block serves four tokens
+    if (p.fast != 0u && decoded_blocks())
         for (; i + 4u <= count; i += 4u) {
             uvec4 entry = uvec4(first + i) + uvec4(0u, 1u, 2u, 3u);
             uvec4 xq;

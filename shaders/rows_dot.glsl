@@ -2,7 +2,13 @@
 // (matmul_rows.comp, moe_matmul_rows.comp): no private arrays, x's block
 // loaded once for four rows, 16-byte loads where aligned. Needs
 // weights_read.glsl, w4_at (16 bytes of weights), x (binding 1) and x4_at (16 bytes of x),
-// and p.n_in in the push block.
+// and p.n_in in the push block. Q4_0 and the K-quants are decoded 32
+// elements at a time by kquants.glsl (16-byte texel loads for Q4_K and Q5_K).
+#define KQ_TEXEL16
+#include "kquants.glsl"
+
+// rows whose 32-element blocks are decoded to floats once for four x vectors (dot4x4_split)
+bool decoded_blocks() { return TYPE == T_Q8_0_SPLIT || TYPE == T_MXFP4_SPLIT || kquant(TYPE); }
 
 vec4 f32x4(uvec4 q) { return uintBitsToFloat(q); }
 vec4 lo_halves(uvec4 q) { return vec4(unpackHalf2x16(q.x), unpackHalf2x16(q.y)); }
@@ -38,6 +44,7 @@ float element(uint row, uint i) {
     if (TYPE == T_F32) return uintBitsToFloat(w_word(row + 4u * i));
     if (TYPE == T_F16) return unpackHalf2x16(w_word(row + 2u * i) & 0xffffu).x;
     if (TYPE == T_BF16) return uintBitsToFloat(w_word(row + 2u * i) << 16u);
+    if (kquant(TYPE)) return kq_element(row, i, p.n_in);
     uint b = i / 32u, j = i % 32u;
     if (TYPE == T_Q8_0_SPLIT) {
         float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
@@ -96,6 +103,9 @@ float block_dot(uint row, uint b, X8 x) {
         uvec4 q0 = w4_at(w), q1 = w4_at(w + 1u), q2 = w4_at(w + 2u), q3 = w4_at(w + 3u);
         a = ((lo_bf16(q0) * x.v0 + hi_bf16(q0) * x.v1) + (lo_bf16(q1) * x.v2 + hi_bf16(q1) * x.v3)) +
             ((lo_bf16(q2) * x.v4 + hi_bf16(q2) * x.v5) + (lo_bf16(q3) * x.v6 + hi_bf16(q3) * x.v7));
+    } else if (kquant(TYPE)) { // each weight decoded, then multiplied (the CPU's values), summed pairwise
+        W8 w = kq_decode(row, b, p.n_in);
+        a = ((w.v0 * x.v0 + w.v1 * x.v1) + (w.v2 * x.v2 + w.v3 * x.v3)) + ((w.v4 * x.v4 + w.v5 * x.v5) + (w.v6 * x.v6 + w.v7 * x.v7));
     } else if (TYPE == T_Q8_0_SPLIT) { // one scale, two aligned 16-byte loads of quants
         float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
         uint w = (row + split_scales(p.n_in)) / 16u + 2u * b;
@@ -135,12 +145,13 @@ vec4 dot4_fast(uint row0, uint row_bytes, uint rows_left, uint xq) {
 }
 
 
-// Split rows r0 .. r0 + 3 against four x vectors (four tokens, or four
-// entries of an expert): each row's block is dequantized once for the four,
-// each x block loaded once for the four rows. s_j holds x j's four rows.
-struct W8 { vec4 v0, v1, v2, v3, v4, v5, v6, v7; };
+// Split rows, Q4_0 and K-quant rows r0 .. r0 + 3 against four x vectors (four
+// tokens, or four entries of an expert): each row's block is dequantized once
+// for the four, each x block loaded once for the four rows. s_j holds x j's
+// four rows. (W8: kquants.glsl)
 
 W8 dequant8(uint row, uint b) {
+    if (kquant(TYPE)) return kq_decode(row, b, p.n_in);
     if (TYPE == T_Q8_0_SPLIT) {
         float d = unpackHalf2x16((w_at((row + 2u * b) >> 2u) >> (((2u * b) & 2u) * 8u)) & 0xffffu).x;
         uint w = (row + split_scales(p.n_in)) / 16u + 2u * b;
@@ -152,7 +163,7 @@ W8 dequant8(uint row, uint b) {
         return W8(d * (MX_UNIT * nibbles_lo(q.x)), d * (MX_UNIT * nibbles_lo(q.y)), d * (MX_UNIT * nibbles_lo(q.z)), d * (MX_UNIT * nibbles_lo(q.w)),
                   d * (MX_UNIT * nibbles_hi(q.x)), d * (MX_UNIT * nibbles_hi(q.y)), d * (MX_UNIT * nibbles_hi(q.z)), d * (MX_UNIT * nibbles_hi(q.w)));
     }
-    // only split rows come here: the callers check TYPE
+    // only decoded_blocks() types come here: the callers check TYPE
     return W8(vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
 }
 

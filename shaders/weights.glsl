@@ -1,6 +1,8 @@
 // The block loader over weights_read.glsl for the workgroup kernels and the
-// embedding: a block of 32 elements at a time, as floats (any row length).
+// embedding: a block of 32 elements at a time, as floats (any row length;
+// the block formats' rows are whole blocks).
 #include "weights_read.glsl"
+#include "kquants.glsl"
 
 // Elements 32 b .. 32 b + 31 of the row at byte offset row (0 past n).
 void load_block(uint row, uint b, uint n, out float v[32]) {
@@ -20,6 +22,10 @@ void load_block(uint row, uint b, uint n, out float v[32]) {
             }
             if (first + j + 1u >= n) v[j + 1u] = 0.0;
         }
+    } else if (kquant(TYPE)) { // Q4_0's block, or an eighth of a K-quant super-block
+        W8 w = kq_decode(row, b, n);
+        vec4 q[8] = vec4[8](w.v0, w.v1, w.v2, w.v3, w.v4, w.v5, w.v6, w.v7);
+        [[unroll]] for (uint j = 0u; j < 32u; j++) v[j] = q[j >> 2u][j & 3u];
     } else if (TYPE == T_Q8_0_SPLIT || TYPE == T_MXFP4_SPLIT) {
         uint q = row + split_scales(n);
         if (TYPE == T_Q8_0_SPLIT) {

@@ -1,8 +1,9 @@
 // Reading weight rows in their GGUF formats from 32-bit words: binding 0
 // holds rows (or experts) of one tensor chunk, TYPE (specialization constant
-// 0) is the ggml type id. Q8_0 blocks are 34 bytes and MXFP4 blocks 17, so
-// words are read unaligned and unpacked by hand. The buffer is padded by 4
-// bytes so the word after a row's last byte exists.
+// 0) is the ggml type id. Q8_0 blocks are 34 bytes, MXFP4 blocks 17, Q4_0
+// blocks 18 and Q6_K super-blocks 210 (kquants.glsl), so words are read
+// unaligned and unpacked by hand. The buffer is padded by 16 bytes so the
+// words after a row's last byte exist.
 layout(constant_id = 0) const uint TYPE = 0;
 #ifdef WEIGHTS_TEXEL
 // the row kernels: words through a 4-byte texel view (binding WEIGHTS_TEXEL);
@@ -17,11 +18,16 @@ uint w_at(uint i) { return W[i]; }
 
 const uint T_F32 = 0u, T_F16 = 1u, T_Q8_0 = 8u, T_BF16 = 30u, T_MXFP4 = 39u;
 // rows split into the blocks' scales (padded to 16 bytes), then their quants
-// (engine/vulkan/vk_weights.c: CPU devices); the ggml id + 1000
-const uint T_Q8_0_SPLIT = 1008u, T_MXFP4_SPLIT = 1039u;
+// (engine/vulkan/vk_weights.c: CPU devices); the ggml id + 1000 (Q4_0's and
+// Q6_K's are read by kquants.glsl)
+const uint T_Q8_0_SPLIT = 1008u, T_MXFP4_SPLIT = 1039u, T_Q4_0_SPLIT = 1002u, T_Q6_K_SPLIT = 1014u;
 
-// bytes of a split row's scales: n elements
-uint split_scales(uint n) { return ((n / 32u) * (TYPE == T_Q8_0_SPLIT ? 2u : 1u) + 15u) / 16u * 16u; }
+// bytes of a split row's scales: n elements; a 2-byte d per 32 (Q8_0, Q4_0) or per 256 (Q6_K),
+// a 1-byte exponent per 32 (MXFP4)
+uint split_scales(uint n) {
+    uint bytes = TYPE == T_Q6_K_SPLIT ? (n / 256u) * 2u : (n / 32u) * (TYPE == T_MXFP4_SPLIT ? 1u : 2u);
+    return (bytes + 15u) / 16u * 16u;
+}
 
 // little-endian 32 bits at any byte offset
 uint w_word(uint off) {

@@ -5,7 +5,7 @@
 # the last lines of a log, which are often all that is kept, name them.
 # A binary that crashes or exits without reporting counts as a failure.
 # vulkan=BUILD_DIR:MOETOP_BIN runs the engine's tests (parity with the oracle,
-# the session, the Vulkan suite, the other families and their synth models) on the Vulkan backend with the Khronos
+# the session, the Vulkan suites, the other families and their synth models) on the Vulkan backend with the Khronos
 # validation layer and synchronization validation on; fuzz=SECONDS runs the
 # fuzz targets.
 set -u
@@ -35,7 +35,7 @@ for spec in "$@"; do
   echo "== $label ($build)"
   tests="$build/tests/test_*" backend=cpu validation=
   if [ "$label" = vulkan ]; then
-    tests="$build/tests/test_parity $build/tests/test_engine $build/tests/test_vulkan $build/tests/test_families $build/tests/test_vulkan_families $build/tests/test_families_synth" backend=vulkan validation=1
+    tests="$build/tests/test_parity $build/tests/test_engine $build/tests/test_vulkan $build/tests/test_vulkan_quant $build/tests/test_families $build/tests/test_vulkan_families $build/tests/test_families_synth" backend=vulkan validation=1
   fi
   for t in $tests; do
     [ -x "$t" ] || continue

@@ -2,7 +2,8 @@
  * shapes (odd widths, a query width unlike the model width, 128 experts, a
  * gpt-oss-20b-shaped layer whose expert tensor passes 128 MiB, prompts longer
  * than the window and than a batch, every tensor split to a small span,
- * interventions, decoding), NaN and infinite router logits, the device list, --backend vulkan on the command
+ * interventions, decoding), a model of Q4_0 and K-quant matrices (read in place, no F16
+ * expansion), NaN and infinite router logits, the device list, --backend vulkan on the command
  * line with its fallbacks (no loader, no driver, a model too big, a device
  * that does not exist), and the validation layer (a deliberate misuse is
  * reported, then nothing else).
@@ -15,8 +16,10 @@
 
 #include "engine/backend.h"
 #include "engine/gguf.h"
+#include "engine/gguf_write.h"
 #include "engine/intervene.h"
 #include "engine/model.h"
+#include "engine/quant.h"
 #include "engine/rng.h"
 #include "engine/session.h"
 #include "engine/vulkan.h"
@@ -25,6 +28,7 @@
 #include "engine/cpu/kernels.h"
 #include "support/harness.h"
 #include "support/nonfinite.h"
+#include "support/quant_rows.h"
 
 /* CPU vs Vulkan: the same model in float32, summed in another order */
 #define LOGIT_TOL 1e-3  /* x max(1, max |logit|) */
@@ -259,6 +263,83 @@ static void gpu_kernels(void) {
     synth_parity("sg-kernels", flags, "subgroup kernels (MOETOP_VK_KERNELS=subgroup)", 40, 3);
     synth_parity("sg-kernels-q8", q8, "subgroup kernels, Q8_0 experts", 20, 2);
     unsetenv("MOETOP_VK_KERNELS");
+}
+
+/* A model whose matrices are Q4_0 and K-quants (synth writes none: its F32
+ * matrices replaced by random blocks of modest scale, support/quant_rows.h),
+ * one of each format at least: attention q Q4_K, k Q5_K, v Q6_K, output
+ * Q4_0; experts gate Q4_K, up Q5_K, down Q6_K; the output head Q6_K. Widths
+ * of 256 (one super-block a row). The path, or NULL (checked). */
+static const char *kquant_model(void) {
+    static char path[600];
+    const char *base_path = synth("kq-base", (const char *[]){ "--layers", "2", "--d-model", "256", "--heads", "4", "--kv-heads", "2",
+                                                                "--head-dim", "64", "--experts", "4", "--k", "2", "--ff", "256", "--swa", "16",
+                                                                "--vocab-base", "512", "--types", "attn=f32,output=f32,experts=f32", NULL });
+    if (!base_path) return NULL;
+    static const struct { const char *part; uint32_t type; } plan[] = {
+        { ".attn_q.", MT_TYPE_Q4_K }, { ".attn_k.", MT_TYPE_Q5_K }, { ".attn_v.", MT_TYPE_Q6_K }, { ".attn_output.", MT_TYPE_Q4_0 },
+        { ".ffn_gate_exps.", MT_TYPE_Q4_K }, { ".ffn_up_exps.", MT_TYPE_Q5_K }, { ".ffn_down_exps.", MT_TYPE_Q6_K }, { "output.weight", MT_TYPE_Q6_K },
+    };
+    mt_err err;
+    mt_gguf *base = mt_gguf_open(base_path, &err);
+    if (!CHECKF(base != NULL, "%s", err.msg)) return NULL;
+    mt_gguf_writer *w = mt_gguf_writer_new();
+    for (uint64_t i = 0; i < mt_gguf_kv_count(base); i++) {
+        const mt_gguf_kv *kv = mt_gguf_kv_at(base, i);
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", (int)kv->key.len, kv->key.ptr);
+        if (strcmp(key, "general.alignment") != 0) CHECK(mt_gguf_copy_kv(w, key, &kv->value));
+    }
+    uint64_t n_tensors = mt_gguf_tensor_count(base);
+    uint8_t **owned = calloc(n_tensors, sizeof *owned);
+    mt_rng rng = mt_rng_seed(31, 0);
+    int replaced = 0;
+    for (uint64_t i = 0; i < n_tensors; i++) {
+        const mt_gguf_tensor *t = mt_gguf_tensor_at(base, i);
+        char name[MT_GGUF_MAX_NAME_LEN + 1];
+        snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.ptr);
+        uint32_t type = t->type;
+        size_t len = strlen(name);
+        for (size_t k = 0; k < sizeof plan / sizeof *plan; k++) /* matrices only (not the biases): "output.weight" itself, or a layer's */
+            if (len > 7 && strcmp(name + len - 7, ".weight") == 0 && (strcmp(plan[k].part, "output.weight") == 0 ? strcmp(name, "output.weight") == 0 : strstr(name, plan[k].part) != NULL))
+                type = plan[k].type;
+        if (type == t->type) {
+            mt_gguf_add_tensor(w, name, t->type, t->n_dims, t->ne, t->data);
+            continue;
+        }
+        uint64_t rb = mt_row_bytes(type, t->ne[0]), rows = t->n_elements / t->ne[0];
+        owned[i] = malloc(rb * rows);
+        for (uint64_t r = 0; r < rows; r++) t_modest_row(type, (int64_t)t->ne[0], &rng, owned[i] + r * rb);
+        mt_gguf_add_tensor(w, name, type, t->n_dims, t->ne, owned[i]);
+        replaced++;
+    }
+    CHECKF(replaced == 2 * 7 + 1, "%d matrices made Q4_0 or K-quants", replaced);
+    snprintf(path, sizeof path, "%s/kquants.gguf", t_tmpdir());
+    bool ok = CHECKF(mt_gguf_writer_write(w, path, NULL, NULL, &err), "%s", err.msg);
+    mt_gguf_writer_free(w);
+    for (uint64_t i = 0; i < n_tensors; i++) free(owned[i]);
+    free(owned);
+    mt_gguf_close(base);
+    return ok ? path : NULL;
+}
+
+/* That model on Vulkan: the same routing and logits as on the CPU (row,
+ * workgroup and subgroup kernels, prefill and decoding), and no notice of weights
+ * expanded to F16 (the device holds the file's blocks). */
+static void kquant_weights(void) {
+    if (!have_vulkan()) return;
+    const char *path = kquant_model();
+    if (!path) return;
+    parity("Q4_0/Q4_K/Q5_K/Q6_K matrices, row kernels", path, 40, 3, NULL);
+    setenv("MOETOP_VK_KERNELS", "group", 1);
+    parity("Q4_0/Q4_K/Q5_K/Q6_K matrices, workgroup kernels", path, 40, 3, NULL);
+    setenv("MOETOP_VK_KERNELS", "subgroup", 1); /* where the device has no subgroup arithmetic: the group kernels again */
+    parity("Q4_0/Q4_K/Q5_K/Q6_K matrices, subgroup kernels (tiles for the prompt)", path, 40, 3, NULL);
+    unsetenv("MOETOP_VK_KERNELS");
+    proc_result r = run_moetop("trace", "-m", path, "--ids", "1 2 3 4 5", "--backend", "vulkan", "--json", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "\"backend\":\"vulkan\""), "trace: %d %s", r.status, r.err);
+    CHECKF(r.err_len == 0 && !strstr(r.err, "expanded to F16"), "stderr: %s", r.err);
+    proc_free(&r);
 }
 
 /* NaN and infinite router logits (tests/support/nonfinite.h): both backends
@@ -564,6 +645,7 @@ int main(void) {
     RUN(small_span);
     RUN(gpt_oss_20b_layer);
     RUN(gpu_kernels);
+    RUN(kquant_weights);
     RUN(nonfinite_router);
     if (validation) RUN(validation_clean);
     return t_end();

@@ -30,7 +30,7 @@ typedef struct vk_chunk {
 
 typedef struct vk_weight {
     const void *host;      /* the model's pointer: the key */
-    uint32_t type;         /* as stored on the device (other types expanded to F16) */
+    uint32_t type;         /* as stored on the device: the ggml id, + MT_VK_SPLIT_TYPE for split rows (F16 for a type no shader reads) */
     uint64_t row_bytes, unit_bytes;
     uint32_t n_chunks;
     vk_chunk *chunks;

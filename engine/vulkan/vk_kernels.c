@@ -32,7 +32,7 @@ void mt_vk_kernels_describe(const mt_vk_kernels *k, char *out, size_t cap) {
     if (k->rows)
         snprintf(out, cap,
                  "row kernels (%s): products an invocation per 4 rows in workgroups of %u, weights and x as texels, x %s, "
-                 "split Q8_0/MXFP4 rows, SwiGLU in the up product, attention a subgroup wide reading texels",
+                 "split Q8_0/MXFP4/Q4_0/Q6_K rows, SwiGLU in the up product, attention a subgroup wide reading texels",
                  k->why, MT_VK_ROWS_WORKGROUP, k->x_broadcast ? "shuffled between lanes" : "loaded by each lane");
     else if (k->subgroup)
         snprintf(out, cap, "subgroup kernels (%s): products a subgroup per row, %u rows a workgroup of %u, subgroup sums, 8 tokens a dequantized block%s; attention 32 wide",

@@ -10,7 +10,7 @@
 
 typedef struct mt_vk_kernels {
     /* products: "row" kernels, one invocation per four rows, weights and x read
-     * through texel views, Q8_0/MXFP4 rows split at upload into scales and
+     * through texel views, Q8_0/MXFP4/Q4_0/Q6_K rows split at upload into scales and
      * 16-byte-aligned quants, SwiGLU applied by the up product (CPU devices:
      * a workgroup's invocations are the SIMD lanes of one thread); else "group"
      * kernels, a workgroup per row with shared-memory sums (GPUs) */

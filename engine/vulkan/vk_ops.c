@@ -38,6 +38,7 @@ static bool be_prepare(mt_backend *b, const mt_model *m, mt_err *err) {
     vk_free_weights(v);
     vk_buf_free(v, v->iv);
     vk_buf_free(v, v->zeros);
+    mt_iv_free(&v->iv_host); /* a model before this one: its interventions' shape */
     const mt_hparams *hp = &m->hp;
     v->iv = vk_buf_new(v, (2ull * hp->n_layer + (uint64_t)hp->n_layer * hp->n_expert) * 4, true);
     /* bound for an absent bias: as wide as any bias a shader reads (the experts', [E][max(ff, d)]) */
@@ -130,11 +131,16 @@ static void be_rmsnorm(mt_backend *b, mt_ten x, const float *w, mt_ten out, uint
     vk_dispatch(v, MT_VK_RMSNORM, NULL, binds, &p, gx, div_up(T, gx), 1);
 }
 
+/* Q4_0 and the K-quants: rows_dot.glsl decodes their 32-element blocks (kquants.glsl) */
+static bool kquant(uint32_t type) {
+    return type == MT_TYPE_Q4_0 || type == MT_TYPE_Q4_K || type == MT_TYPE_Q5_K || type == MT_TYPE_Q6_K;
+}
+
 /* rows_dot.glsl's fast path: whole 32-element blocks, x 16-byte aligned, and
  * (the float types, read as uvec4) every row start 16-byte aligned */
 static bool rows_fast(const vk_weight *vw, uint64_t n_in, uint32_t x_elem) {
     if (x_elem % 4 || n_in % 32) return false;
-    return vw->type == MT_TYPE_Q8_0 || vw->type == MT_TYPE_MXFP4 || vw->type >= MT_VK_SPLIT_TYPE || vw->row_bytes % 16 == 0;
+    return vw->type == MT_TYPE_Q8_0 || vw->type == MT_TYPE_MXFP4 || kquant(vw->type) || vw->type >= MT_VK_SPLIT_TYPE || vw->row_bytes % 16 == 0;
 }
 
 /* floats from a buffer's start to a binding's start: where the binding's elements sit in a texel view of the whole buffer */
@@ -159,8 +165,8 @@ static void be_matmul(mt_backend *b, const mt_weight *w, mt_ten x, uint32_t T, c
             .x_base = x_base(xb),
         };
         if (v->kernels.rows) {
-            /* 4 rows an invocation; with several tokens and split rows, 4 tokens too (one dequantization for the four) */
-            p.rows_per_group = T >= 4 && vw->type >= MT_VK_SPLIT_TYPE && p.fast ? 4 : 1;
+            /* 4 rows an invocation; with several tokens and split, Q4_0 or K-quant rows, 4 tokens too (one dequantization for the four) */
+            p.rows_per_group = T >= 4 && (vw->type >= MT_VK_SPLIT_TYPE || kquant(vw->type)) && p.fast ? 4 : 1;
             uint32_t spec[2] = { vw->type, v->kernels.x_broadcast };
             vk_dispatch(v, MT_VK_MATMUL_ROWS, spec, binds, &p, div_up(ch->units, MT_VK_ROWS_WORKGROUP * 4), div_up(T, p.rows_per_group), 1);
         } else if (v->kernels.tiled && T >= MT_VK_TILE_MIN_TOKENS) {

@@ -1,8 +1,12 @@
 /* The model's weights on the device: uploaded once by prepare(), each
  * tensor split into chunks of whole rows (experts, for expert tensors) that
  * fit the device's storage-buffer range and allocation limit, found again by
- * the model's own pointer. Types the shaders do not read (Q4_0, Q4_K, Q5_K, Q6_K)
- * are expanded to F16 on the way, with a notice. */
+ * the model's own pointer, in the file's own formats: the shaders read F32,
+ * F16, BF16, Q8_0, MXFP4, Q4_0, Q4_K, Q5_K and Q6_K blocks in place (Q8_0,
+ * MXFP4, Q4_0 and Q6_K rows split for CPU devices, see split_row), so the
+ * device holds the file's bytes (and at most 14 of padding a split row). A
+ * type a CPU dequantizer gains before a shader reads it would be expanded to
+ * F16 on the way, with a notice (none is, today). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +17,11 @@
 #include "vk_push.h"
 
 static bool device_reads(uint32_t type) {
-    return type == MT_TYPE_F32 || type == MT_TYPE_F16 || type == MT_TYPE_BF16 || type == MT_TYPE_Q8_0 || type == MT_TYPE_MXFP4;
+    switch (type) {
+    case MT_TYPE_F32: case MT_TYPE_F16: case MT_TYPE_BF16: case MT_TYPE_Q8_0: case MT_TYPE_MXFP4: /* weights_read.glsl */
+    case MT_TYPE_Q4_0: case MT_TYPE_Q4_K: case MT_TYPE_Q5_K: case MT_TYPE_Q6_K: return true; /* kquants.glsl */
+    default: return false;
+    }
 }
 
 /* A tensor to upload: units of unit_bytes (as stored in the file) */
@@ -23,7 +31,7 @@ typedef struct pending {
     uint64_t in, rows_per_unit, units; /* in: row length in elements (for expansion) */
     uint64_t row_bytes, unit_bytes;
     bool expert;
-    bool split; /* Q8_0 / MXFP4 rows laid out for CPU devices (see split_row) */
+    bool split; /* Q8_0 / MXFP4 / Q4_0 / Q6_K rows laid out for CPU devices (see split_row) */
     const uint8_t *const *expert_data; /* one tensor per expert in the file (mt_weight): gathered by fill() */
 } pending;
 
@@ -80,18 +88,38 @@ static bool list_model(plan_list *p, const mt_model *m) {
 }
 
 /* A row "split" for CPU devices (lavapipe): the blocks' scales first (2-byte
- * F16 for Q8_0, 1-byte E8M0 for MXFP4), padded to 16 bytes, then their
- * quants, 32 or 16 bytes a block, so that a block's quants are one or two
- * aligned 16-byte loads instead of nine unaligned words: on a CPU device
- * every load is made lane by lane. Values and order are untouched.
- * Device type ids: the ggml id + MT_VK_SPLIT_TYPE. */
+ * F16 d for Q8_0, Q4_0 and Q6_K, 1-byte E8M0 for MXFP4), padded to 16 bytes,
+ * then the rest of each block in its order (32 bytes of Q8_0 quants, 16 of
+ * MXFP4 or Q4_0 nibbles, Q6_K's 208 of ql, qh and scales), so that a block's
+ * quants are aligned 16-byte loads instead of unaligned words: on a CPU
+ * device every load is made lane by lane. Values and order are untouched.
+ * Device type ids: the ggml id + MT_VK_SPLIT_TYPE (shaders/weights_read.glsl,
+ * kquants.glsl). */
+typedef struct split_form {
+    uint32_t type, block, block_bytes; /* elements and bytes of a block (a super-block for Q6_K) */
+    uint32_t scale_at, scale_bytes;    /* its scale; the other block_bytes - scale_bytes bytes are the quants, in order */
+} split_form;
+
+static const split_form SPLIT_FORMS[] = {
+    { MT_TYPE_Q8_0, 32, 34, 0, 2 }, { MT_TYPE_MXFP4, 32, 17, 0, 1 }, { MT_TYPE_Q4_0, 32, 18, 0, 2 }, { MT_TYPE_Q6_K, 256, 210, 208, 2 },
+};
+
+static const split_form *split_form_of(uint32_t type) {
+    for (size_t i = 0; i < sizeof SPLIT_FORMS / sizeof *SPLIT_FORMS; i++)
+        if (SPLIT_FORMS[i].type == type) return &SPLIT_FORMS[i];
+    return NULL;
+}
+
 static uint64_t split_scales_bytes(const pending *t) {
-    uint64_t nb = t->in / 32, per = t->type == MT_TYPE_Q8_0 ? 2 : 1;
-    return (nb * per + 15) / 16 * 16;
+    const split_form *f = split_form_of(t->type);
+    return (t->in / f->block * f->scale_bytes + 15) / 16 * 16;
 }
 
 static uint64_t device_row_bytes(const pending *t) {
-    if (t->split) return split_scales_bytes(t) + t->in / 32 * (t->type == MT_TYPE_Q8_0 ? 32 : 16);
+    if (t->split) {
+        const split_form *f = split_form_of(t->type);
+        return split_scales_bytes(t) + t->in / f->block * (f->block_bytes - f->scale_bytes);
+    }
     return device_reads(t->type) ? t->row_bytes : t->in * 2;
 }
 
@@ -102,16 +130,15 @@ static uint64_t device_unit_bytes(const pending *t) {
 }
 
 static void split_row(const pending *t, const uint8_t *src, uint8_t *dst) {
-    uint64_t nb = t->in / 32, scales = split_scales_bytes(t);
+    const split_form *f = split_form_of(t->type);
+    uint64_t nb = t->in / f->block, scales = split_scales_bytes(t), quants = f->block_bytes - f->scale_bytes;
     memset(dst, 0, scales);
     for (uint64_t b = 0; b < nb; b++) {
-        if (t->type == MT_TYPE_Q8_0) { /* 2-byte scale, 32 quants */
-            memcpy(dst + 2 * b, src + 34 * b, 2);
-            memcpy(dst + scales + 32 * b, src + 34 * b + 2, 32);
-        } else { /* 1-byte scale, 16 bytes of nibbles */
-            dst[b] = src[17 * b];
-            memcpy(dst + scales + 16 * b, src + 17 * b + 1, 16);
-        }
+        const uint8_t *blk = src + b * f->block_bytes;
+        uint8_t *q = dst + scales + b * quants;
+        memcpy(dst + b * f->scale_bytes, blk + f->scale_at, f->scale_bytes);
+        memcpy(q, blk, f->scale_at); /* the bytes before the scale (Q6_K: all its quants) */
+        memcpy(q + f->scale_at, blk + f->scale_at + f->scale_bytes, f->block_bytes - f->scale_at - f->scale_bytes); /* and after */
     }
 }
 
@@ -209,7 +236,7 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err) {
     /* one expert count per chunk for every expert tensor: one MoE plan serves them all */
     uint64_t per_chunk = UINT32_MAX;
     for (size_t i = 0; i < p.n; i++) {
-        p.items[i].split = v->kernels.rows && (p.items[i].type == MT_TYPE_Q8_0 || p.items[i].type == MT_TYPE_MXFP4);
+        p.items[i].split = v->kernels.rows && split_form_of(p.items[i].type) != NULL;
         uint64_t unit = device_unit_bytes(&p.items[i]);
         if (unit > span) {
             mt_err_set(err, "%s: one %s of a weight is %llu bytes, more than the %llu the device addresses at once", v->base.device,

@@ -13,4 +13,11 @@
  * [100, 150). */
 void t_random_row(uint32_t type, int64_t n, mt_rng *rng, uint8_t *raw);
 
+/* The same for model weights: random codes with scales that keep every
+ * value small (|w| below about 0.3: Q4_0 d in [0.015, 0.03), Q4_K and Q5_K
+ * d in [1e-4, 2e-4) scaled by the code range and dmin = 15.25 d, which
+ * centres them, Q6_K d in [2.5e-5, 5e-5)); other types as t_random_row
+ * (float types scaled by 0.1). */
+void t_modest_row(uint32_t type, int64_t n, mt_rng *rng, uint8_t *raw);
+
 #endif
