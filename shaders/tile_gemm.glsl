@@ -8,8 +8,8 @@
 // shared memory. The caller defines x_at(t, i) (x[token t][i], 0 past the
 // tile's tokens) and row_at(r) (the byte offset of row r), and calls
 // tile_gemm, then reads acc. Sums run in float32: a block's products in
-// two chains of 16 (even and odd elements), added to the outputs block by
-// block.
+// four chains of 8 (j mod 4), summed pairwise and added to the outputs
+// block by block.
 const uint TR = 64u, TT = 32u;
 shared float ws[TR][33]; // 33: a row's k-th values fall in different banks
 shared float xs[TT][33];
@@ -36,9 +36,9 @@ void tile_gemm(uint r0, uint n_rows, uint n_tok, uint n_in) {
             }
         }
         barrier();
-        // two partial sums a block (even and odd j), added pairwise into the outputs: chains of 16
-        float part[2][4][4];
-        [[unroll]] for (uint h = 0u; h < 2u; h++)
+        // four partial sums a block (j mod 4), added pairwise into the outputs: chains of 8
+        float part[4][4][4];
+        [[unroll]] for (uint h = 0u; h < 4u; h++)
             [[unroll]] for (uint a = 0u; a < 4u; a++)
                 [[unroll]] for (uint b = 0u; b < 4u; b++) part[h][a][b] = 0.0;
         [[unroll]] for (uint j = 0u; j < 32u; j++) {
@@ -46,10 +46,10 @@ void tile_gemm(uint r0, uint n_rows, uint n_tok, uint n_in) {
             [[unroll]] for (uint a = 0u; a < 4u; a++) w[a] = ws[tr + 16u * a][j];
             [[unroll]] for (uint b = 0u; b < 4u; b++) xv[b] = xs[tt + 8u * b][j];
             [[unroll]] for (uint a = 0u; a < 4u; a++)
-                [[unroll]] for (uint b = 0u; b < 4u; b++) part[j & 1u][a][b] += w[a] * xv[b];
+                [[unroll]] for (uint b = 0u; b < 4u; b++) part[j & 3u][a][b] += w[a] * xv[b];
         }
         [[unroll]] for (uint a = 0u; a < 4u; a++)
-            [[unroll]] for (uint b = 0u; b < 4u; b++) acc[a][b] += part[0][a][b] + part[1][a][b];
+            [[unroll]] for (uint b = 0u; b < 4u; b++) acc[a][b] += (part[0][a][b] + part[1][a][b]) + (part[2][a][b] + part[3][a][b]);
         barrier();
     }
 }
