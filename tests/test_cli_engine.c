@@ -284,6 +284,46 @@ static void cpu_profile_and_kernel_choice(void) {
     unsetenv("MOETOP_PORTABLE_KERNELS");
 }
 
+/* $MOETOP_VK_KERNELS that names no kernel set (row, group, subgroup) is said in one line and the device's
+ * own choice used, as MOETOP_KERNELS is on the CPU (it used to pick the group kernels silently). Without a
+ * Vulkan device: SKIP. */
+static size_t count_of(const char *s, const char *what) {
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what)) n++;
+    return n;
+}
+
+static void vk_kernel_override_named(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    proc_result plain = run_moetop("devices", NULL);
+    if (plain.status != 0 || !strstr(plain.out, " kernels (")) {
+        t_skip("no Vulkan device (moetop devices: %s)", plain.err);
+        proc_free(&plain);
+        return;
+    }
+    static const char *const warn = "moetop: MOETOP_VK_KERNELS=sse9: not a kernel set (row, group or subgroup); using the device's own\n";
+    setenv("MOETOP_VK_KERNELS", "sse9", 1);
+    proc_result r = run_moetop("devices", NULL);
+    CHECKF(r.status == 0 && count_of(r.err, warn) == 1 && strlen(r.err) == strlen(warn), "exit %d, stderr: %s", r.status, r.err);
+    /* the listing is the one without the variable: the device's own kernels, no override named */
+    CHECKF(strcmp(r.out, plain.out) == 0 && !strstr(r.out, "(MOETOP_VK_KERNELS"), "with sse9:\n%s\nwithout:\n%s", r.out, plain.out);
+    proc_free(&r);
+    r = run_moetop("trace", "-m", gguf, "--ids", "1 2 3", "--backend", "vulkan", "--json", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "\"backend\":\"vulkan\"") && strcmp(r.err, warn) == 0, "exit %d, stderr: %s", r.status, r.err);
+    proc_free(&r);
+    /* the names themselves are taken without a word; empty is unset */
+    static const char *const ok[] = { "row", "group", "subgroup", "" };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        setenv("MOETOP_VK_KERNELS", ok[i], 1);
+        r = run_moetop("devices", NULL);
+        CHECKF(r.status == 0 && r.err_len == 0, "MOETOP_VK_KERNELS='%s': exit %d, stderr: %s", ok[i], r.status, r.err);
+        proc_free(&r);
+    }
+    unsetenv("MOETOP_VK_KERNELS");
+    proc_free(&plain);
+}
+
 /* The thread count: --threads, else $MOETOP_THREADS, else every core; a bad variable is exit 2. */
 static void threads_from_the_environment(void) {
     const char *gguf = fixture_path('b', ".gguf");
@@ -363,6 +403,7 @@ int main(void) {
     RUN(sampling_is_seeded);
     RUN(bench_json);
     RUN(cpu_profile_and_kernel_choice);
+    RUN(vk_kernel_override_named);
     RUN(threads_from_the_environment);
     RUN(bad_input_exits_2);
     return t_end();
