@@ -374,6 +374,8 @@ static void bad_input_exits_2(void) {
         { { "bench", "-m", "TINY", "-p", "8", "-n", "4" }, "more than the model's context of 8" },
         { { "trace", "-m", "TOKENIZER_ONLY", "--prompt", "x" }, "key 'gpt-oss.block_count' is missing" },
         { { "trace", "-m", "A", "--prompt", "x", "--backend", "metal" }, "--backend: 'metal' is not cpu or vulkan" },
+        { { "trace", "-m", "A", "--prompt", "x", "--device", "abc" }, "--device: 'abc' is not a device number" },
+        { { "trace", "-m", "A", "--prompt", "x", "--device", "-1" }, "--device: '-1' is not a device number" },
         { { "trace", "-m", "A", "--prompt-file", "/" }, "/: cannot read: Is a directory" },
     };
     const char *vocab = t_shared_file("oracle/tokenizer/o200k_harmony.vocab.gguf");
