@@ -26,6 +26,10 @@ static void help_and_version(void) {
         CHECKF(r.status == 0 && strstr(r.out, "usage: moetop ") && strstr(r.out, "options:"), "%s --help: %d", cmds[i], r.status);
         proc_free(&r);
     }
+    /* devices --help names the variable that overrides the kernel choice */
+    r = run_moetop("devices", "--help", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "MOETOP_VK_KERNELS=row|group|subgroup overrides"), "devices --help: %s", r.out);
+    proc_free(&r);
     /* --drop's line holds for every router: OLMoE keeps the others' weights (it said "re-softmaxed") */
     r = run_moetop("trace", "--help", NULL);
     CHECKF(r.status == 0 && strstr(r.out, "weight 0 after top-k, the others renormalised (OLMoE: unchanged)"), "trace --help: %s", r.out);
