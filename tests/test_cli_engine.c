@@ -394,6 +394,16 @@ static void bad_input_exits_2(void) {
                r.status, r.err);
         proc_free(&r);
     }
+    /* $MOETOP_DEVICE that is not a number, where the Vulkan backend would read it (it was taken for a device
+     * that does not exist); the CPU backend does not read it */
+    setenv("MOETOP_DEVICE", "xyz", 1);
+    proc_result r = run_moetop("trace", "-m", gguf, "--prompt", "x", "--backend", "vulkan", NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "MOETOP_DEVICE: 'xyz' is not a device number"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("trace", "-m", gguf, "--prompt", "x", NULL);
+    CHECKF(r.status == 0 && r.err_len == 0, "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    unsetenv("MOETOP_DEVICE");
 }
 
 int main(void) {
