@@ -78,7 +78,9 @@ const cli_command cmd_devices = {
     .usage = "moetop devices [--json]",
     .summary = "List the Vulkan devices and the one --backend vulkan uses.",
     .details = "Preference: discrete GPU, integrated, virtual, then CPU devices (lavapipe). --device N or\n"
-               "MOETOP_DEVICE=N picks another. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer.",
+               "MOETOP_DEVICE=N picks another. Each device's kernels are chosen from its properties (row\n"
+               "kernels on CPU devices, group kernels on GPUs); MOETOP_VK_KERNELS=row|group|subgroup overrides\n"
+               "the choice. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer.",
     .opts = {
         { "--json", 0, NULL, "a JSON array, one object per device" },
         { NULL, 0, NULL, NULL },

@@ -54,6 +54,13 @@ int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_ba
     if (!thread_count(a, default_threads, &threads)) return CLI_EXIT_USAGE;
     if (backend && strcmp(backend, "cpu") != 0 && strcmp(backend, "vulkan") != 0)
         return cli_error(CLI_EXIT_USAGE, "--backend: '%s' is not cpu or vulkan", backend);
+    /* --device, else $MOETOP_DEVICE (for the Vulkan backend): a number (one that no device has: the CPU, in one line) */
+    const char *flag_device = cli_get(a, "--device"), *env_device = getenv("MOETOP_DEVICE");
+    if (flag_device && (!*flag_device || strspn(flag_device, "0123456789") != strlen(flag_device)))
+        return cli_error(CLI_EXIT_USAGE, "--device: '%s' is not a device number (0, 1, ..: moetop devices)", flag_device);
+    if (!device && backend && strcmp(backend, "vulkan") == 0 && env_device && *env_device &&
+        strspn(env_device, "0123456789") != strlen(env_device))
+        return cli_error(CLI_EXIT_USAGE, "MOETOP_DEVICE: '%.40s' is not a device number (0, 1, ..: moetop devices)", env_device);
     mt_err err;
     cm->g = mt_gguf_open(cm->path, &err);
     if (cm->g) cm->m = mt_model_load(cm->g, &err);

@@ -31,7 +31,7 @@
     { "--k", 0, "N[@L,..]", "select the top N experts instead of the model's k", true },                     \
     { "--force", 0, "E[@L,..]", "every token uses exactly expert E with weight 1", true },                    \
     { "--zero", 0, "E,..[@L,..]", "these experts' outputs count as zero (routing unchanged)", true },         \
-    { "--drop", 0, "E,..[@L,..]", "weight 0 after top-k, the others re-softmaxed", true }
+    { "--drop", 0, "E,..[@L,..]", "weight 0 after top-k, the others renormalised (OLMoE: unchanged)", true }
 
 #define CLI_IV_DETAILS                                                                                 \
     "Interventions apply at the layers after @ (comma-separated), else at every layer;\n"             \

@@ -26,6 +26,14 @@ static void help_and_version(void) {
         CHECKF(r.status == 0 && strstr(r.out, "usage: moetop ") && strstr(r.out, "options:"), "%s --help: %d", cmds[i], r.status);
         proc_free(&r);
     }
+    /* devices --help names the variable that overrides the kernel choice */
+    r = run_moetop("devices", "--help", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "MOETOP_VK_KERNELS=row|group|subgroup overrides"), "devices --help: %s", r.out);
+    proc_free(&r);
+    /* --drop's line holds for every router: OLMoE keeps the others' weights (it said "re-softmaxed") */
+    r = run_moetop("trace", "--help", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "weight 0 after top-k, the others renormalised (OLMoE: unchanged)"), "trace --help: %s", r.out);
+    proc_free(&r);
 }
 
 static void usage_errors(void) {
@@ -160,6 +168,68 @@ static void no_bundled_model_far_from_the_tree(void) {
     }
 }
 
+/* tools/gpu-kernels-check.sh, given what it cannot use: exit 2 and one line saying why, before any test
+ * runs (it used to run everything with a moetop that was not there and exit 0); a model moetop reads but
+ * cannot run: exit 1 (bench failed). The parity tests are stand-ins that pass. */
+static void gpu_kernels_check_arguments(void) {
+    const char *script = "tools/gpu-kernels-check.sh";
+    FILE *probe = fopen(script, "r");
+    if (!probe) {
+        t_skip("no %s in the current directory (the tests run from the repository root)", script);
+        return;
+    }
+    fclose(probe);
+    char dir[600], empty[600], model[700], cut[700], broken[700], cmd[2700];
+    snprintf(dir, sizeof dir, "%s/gpu-check-bin", t_tmpdir());
+    snprintf(empty, sizeof empty, "%s/gpu-check-empty", t_tmpdir());
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s' && for t in test_parity test_engine test_families test_vulkan_families; do "
+             "printf '#!/bin/sh\\necho PASS stand-in\\n' > '%s'/$t && chmod +x '%s'/$t; done", dir, empty, dir, dir);
+    if (!CHECK(system(cmd) == 0)) return;
+    snprintf(model, sizeof model, "%s/gpu-check.gguf", t_tmpdir());
+    proc_result r = run_moetop("synth", "-q", "--preset", "tiny", "-o", model, NULL);
+    if (!CHECKF(r.status == 0, "synth: %s", r.err)) return;
+    proc_free(&r);
+    unsigned long len = 0;
+    char *bytes = t_read_file(model, &len);
+    if (!CHECK(bytes != NULL && len > 4096)) return;
+    snprintf(cut, sizeof cut, "%s/gpu-check-cut.gguf", t_tmpdir());
+    CHECK(t_write_file(cut, bytes, len - 100));
+    /* a tensor renamed: the file reads, the model does not load */
+    const char *name = "blk.0.ffn_gate_inp.weight";
+    char *at = NULL;
+    for (unsigned long i = 0; i + strlen(name) <= len; i++)
+        if (memcmp(bytes + i, name, strlen(name)) == 0) { at = bytes + i; break; }
+    if (!CHECKF(at != NULL, "no %s in the model", name)) { free(bytes); return; }
+    at[strlen(name) - 8] = 'X';
+    snprintf(broken, sizeof broken, "%s/gpu-check-broken.gguf", t_tmpdir());
+    CHECK(t_write_file(broken, bytes, len));
+    free(bytes);
+    static const char *const none = "/nonexistent/moetop";
+    struct { const char *a[3]; int status; const char *says; } cases[] = {
+        { { NULL, NULL, NULL }, 2, "usage: sh tools/gpu-kernels-check.sh" },
+        { { empty, model, t_bin() }, 2, "gpu-kernels-check: no test_parity in" },
+        { { dir, model, none }, 2, "gpu-kernels-check: /nonexistent/moetop: does not run" },
+        { { dir, "/nonexistent/m.gguf", t_bin() }, 2, "gpu-kernels-check: /nonexistent/m.gguf: no such file" },
+        { { dir, cut, t_bin() }, 2, "truncated?" },
+        { { dir, broken, t_bin() }, 1, "bench: exit 2" },
+    };
+    const char *tmp = getenv("TMPDIR");
+    char *saved = tmp ? strdup(tmp) : NULL;
+    setenv("TMPDIR", t_tmpdir(), 1); /* the script's logs */
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *argv[] = { "/bin/sh", script, cases[i].a[0], cases[i].a[1], cases[i].a[2], NULL };
+        r = proc_run_deadline(argv, NULL, 120);
+        bool bad_args = cases[i].status == 2;
+        CHECKF(r.status == cases[i].status && strstr(bad_args ? r.err : r.out, cases[i].says) &&
+                   (!bad_args || (proc_count_lines(r.err) == 1 && r.out_len == 0)),
+               "case %zu: exit %d, stdout '%s', stderr '%s'", i, r.status, r.out, r.err);
+        proc_free(&r);
+    }
+    if (saved) setenv("TMPDIR", saved, 1);
+    else unsetenv("TMPDIR");
+    free(saved);
+}
+
 int main(void) {
     t_begin("cli");
     RUN(help_and_version);
@@ -168,5 +238,6 @@ int main(void) {
     RUN(malformed_files_exit_2);
     RUN(control_info_json);
     RUN(json_survives_invalid_utf8);
+    RUN(gpu_kernels_check_arguments);
     return t_end();
 }

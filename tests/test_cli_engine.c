@@ -284,6 +284,46 @@ static void cpu_profile_and_kernel_choice(void) {
     unsetenv("MOETOP_PORTABLE_KERNELS");
 }
 
+/* $MOETOP_VK_KERNELS that names no kernel set (row, group, subgroup) is said in one line and the device's
+ * own choice used, as MOETOP_KERNELS is on the CPU (it used to pick the group kernels silently). Without a
+ * Vulkan device: SKIP. */
+static size_t count_of(const char *s, const char *what) {
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what)) n++;
+    return n;
+}
+
+static void vk_kernel_override_named(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    proc_result plain = run_moetop("devices", NULL);
+    if (plain.status != 0 || !strstr(plain.out, " kernels (")) {
+        t_skip("no Vulkan device (moetop devices: %s)", plain.err);
+        proc_free(&plain);
+        return;
+    }
+    static const char *const warn = "moetop: MOETOP_VK_KERNELS=sse9: not a kernel set (row, group or subgroup); using the device's own\n";
+    setenv("MOETOP_VK_KERNELS", "sse9", 1);
+    proc_result r = run_moetop("devices", NULL);
+    CHECKF(r.status == 0 && count_of(r.err, warn) == 1 && strlen(r.err) == strlen(warn), "exit %d, stderr: %s", r.status, r.err);
+    /* the listing is the one without the variable: the device's own kernels, no override named */
+    CHECKF(strcmp(r.out, plain.out) == 0 && !strstr(r.out, "(MOETOP_VK_KERNELS"), "with sse9:\n%s\nwithout:\n%s", r.out, plain.out);
+    proc_free(&r);
+    r = run_moetop("trace", "-m", gguf, "--ids", "1 2 3", "--backend", "vulkan", "--json", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "\"backend\":\"vulkan\"") && strcmp(r.err, warn) == 0, "exit %d, stderr: %s", r.status, r.err);
+    proc_free(&r);
+    /* the names themselves are taken without a word; empty is unset */
+    static const char *const ok[] = { "row", "group", "subgroup", "" };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        setenv("MOETOP_VK_KERNELS", ok[i], 1);
+        r = run_moetop("devices", NULL);
+        CHECKF(r.status == 0 && r.err_len == 0, "MOETOP_VK_KERNELS='%s': exit %d, stderr: %s", ok[i], r.status, r.err);
+        proc_free(&r);
+    }
+    unsetenv("MOETOP_VK_KERNELS");
+    proc_free(&plain);
+}
+
 /* The thread count: --threads, else $MOETOP_THREADS, else every core; a bad variable is exit 2. */
 static void threads_from_the_environment(void) {
     const char *gguf = fixture_path('b', ".gguf");
@@ -334,6 +374,8 @@ static void bad_input_exits_2(void) {
         { { "bench", "-m", "TINY", "-p", "8", "-n", "4" }, "more than the model's context of 8" },
         { { "trace", "-m", "TOKENIZER_ONLY", "--prompt", "x" }, "key 'gpt-oss.block_count' is missing" },
         { { "trace", "-m", "A", "--prompt", "x", "--backend", "metal" }, "--backend: 'metal' is not cpu or vulkan" },
+        { { "trace", "-m", "A", "--prompt", "x", "--device", "abc" }, "--device: 'abc' is not a device number" },
+        { { "trace", "-m", "A", "--prompt", "x", "--device", "-1" }, "--device: '-1' is not a device number" },
         { { "trace", "-m", "A", "--prompt-file", "/" }, "/: cannot read: Is a directory" },
     };
     const char *vocab = t_shared_file("oracle/tokenizer/o200k_harmony.vocab.gguf");
@@ -352,6 +394,16 @@ static void bad_input_exits_2(void) {
                r.status, r.err);
         proc_free(&r);
     }
+    /* $MOETOP_DEVICE that is not a number, where the Vulkan backend would read it (it was taken for a device
+     * that does not exist); the CPU backend does not read it */
+    setenv("MOETOP_DEVICE", "xyz", 1);
+    proc_result r = run_moetop("trace", "-m", gguf, "--prompt", "x", "--backend", "vulkan", NULL);
+    CHECKF(is_clean_usage_error(&r) && strstr(r.err, "MOETOP_DEVICE: 'xyz' is not a device number"), "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    r = run_moetop("trace", "-m", gguf, "--prompt", "x", NULL);
+    CHECKF(r.status == 0 && r.err_len == 0, "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    unsetenv("MOETOP_DEVICE");
 }
 
 int main(void) {
@@ -363,6 +415,7 @@ int main(void) {
     RUN(sampling_is_seeded);
     RUN(bench_json);
     RUN(cpu_profile_and_kernel_choice);
+    RUN(vk_kernel_override_named);
     RUN(threads_from_the_environment);
     RUN(bad_input_exits_2);
     return t_end();

@@ -194,6 +194,46 @@ static void headless_frames_at_every_size(void) {
     free(text);
 }
 
+/* The status line's right end: the model, backend and device where they fit, else the model and backend,
+ * else "? keys" alone (it used to drop all three at once, so at 120 columns a Vulkan device's long name took
+ * the key to help away too). Widths measured from the widest frame: this machine's CPU is in the device. */
+static bool last_line(int w, char *out, size_t cap) {
+    const char *gguf = fixture_path('b', ".gguf");
+    char size[32], frame[512];
+    snprintf(size, sizeof size, "%dx10", w);
+    snprintf(frame, sizeof frame, "%s/status-%d.txt", t_tmpdir(), w);
+    proc_result r = run_moetop("-m", gguf, "--prompt", "The cat", "--headless", "--size", size, "--export-frame", frame, NULL);
+    bool ok = CHECKF(r.status == 0, "%s: %s", size, r.err);
+    proc_free(&r);
+    char *text = ok ? t_read_file(frame, NULL) : NULL;
+    if (!text) return false;
+    size_t n = strlen(text);
+    while (n && text[n - 1] == '\n') text[--n] = 0;
+    const char *last = strrchr(text, '\n');
+    snprintf(out, cap, "%s", last ? last + 1 : text);
+    free(text);
+    return true;
+}
+
+static void status_line_keeps_the_help_key(void) {
+    const char *gguf = fixture_path('b', ".gguf");
+    if (!gguf) return;
+    const char *name = strrchr(gguf, '/') ? strrchr(gguf, '/') + 1 : gguf;
+    char line[1024], want[600];
+    if (!last_line(300, line, sizeof line)) return;
+    const char *left_end = strstr(line, "interventions: none");
+    snprintf(want, sizeof want, "? keys | %s on cpu, C (", name);
+    if (!CHECKF(left_end && strstr(line, want), "300 wide: '%s'", line)) return;
+    int left = (int)(left_end - line) + (int)strlen("interventions: none");
+    snprintf(want, sizeof want, "? keys | %s on cpu ", name);
+    int w = left + 2 + (int)strlen(want); /* the model and backend fit, the device does not */
+    if (last_line(w, line, sizeof line))
+        CHECKF(strstr(line, want) && !strstr(line, ", C ("), "%d wide: '%s'", w, line);
+    w = left + 2 + (int)strlen("? keys "); /* the key alone */
+    if (last_line(w, line, sizeof line)) CHECKF(strstr(line, "? keys") && !strstr(line, " on cpu"), "%d wide: '%s'", w, line);
+    if (last_line(w - 1, line, sizeof line)) CHECKF(!strstr(line, "? keys"), "%d wide: '%s'", w - 1, line);
+}
+
 /* Expected frames: the dashboard, heatmap, token, sweep and experts views of fixture a
  * at 100x30 equal tests/fixtures/frames/<view>.txt cell for cell (all but
  * the status line, which names this machine's CPU). MOETOP_UPDATE_FRAMES=1
@@ -947,6 +987,7 @@ int main(void) {
     RUN(labels_spell_out_invisible_tokens);
     RUN(key_scripts);
     RUN(headless_frames_at_every_size);
+    RUN(status_line_keeps_the_help_key);
     RUN(expected_frames);
     RUN(every_view_at_every_size);
     RUN(keys_intervene_and_clear);

@@ -136,8 +136,16 @@ void mt_view_status(const mt_app *app, mt_grid *g, mt_rect area) {
              message[0] ? " | " : "", message);
     mt_grid_fill(g, area, ' ', 0x000000, 0xd0d0d0, 0);
     int used = mt_grid_text(g, area, area.x, area.y, line, 0x000000, 0xd0d0d0, 0);
-    char right[512];
-    snprintf(right, sizeof right, "? keys | %s on %s, %s ", app->model_name, app->be->name, app->be->device);
-    int rw = mt_text_width(right);
-    if (used + rw + 2 <= area.w) mt_grid_text(g, area, area.x + area.w - rw, area.y, right, 0x303030, 0xd0d0d0, 0);
+    /* the longest that fits: the model, backend and device; without the device (a GPU's name can be long);
+     * the key to help alone */
+    char right[3][512];
+    snprintf(right[0], sizeof right[0], "? keys | %s on %s, %s ", app->model_name, app->be->name, app->be->device);
+    snprintf(right[1], sizeof right[1], "? keys | %s on %s ", app->model_name, app->be->name);
+    snprintf(right[2], sizeof right[2], "? keys ");
+    for (int i = 0; i < 3; i++) {
+        int rw = mt_text_width(right[i]);
+        if (used + rw + 2 > area.w) continue;
+        mt_grid_text(g, area, area.x + area.w - rw, area.y, right[i], 0x303030, 0xd0d0d0, 0);
+        break;
+    }
 }

@@ -420,6 +420,7 @@ mt_backend *mt_vulkan_backend_new(const char *want, bool profile, mt_err *err) {
     }
     v->simulated_memory_limit = env_u64("MOETOP_VK_MEMORY_LIMIT_MB") << 20;
     const char *kernels = getenv("MOETOP_VK_KERNELS");
+    mt_vk_kernels_check_override(kernels);
     v->kernels = mt_vk_choose_kernels(in, kernels);
     mt_backend *b = &v->base;
     b->name = "vulkan";

@@ -294,6 +294,7 @@ mt_gpu_info *mt_vulkan_devices(uint32_t *n, mt_err *err) {
     }
     mt_err ignored;
     int best = mt_vk_choose(&vk, NULL, &ignored);
+    mt_vk_kernels_check_override(getenv("MOETOP_VK_KERNELS"));
     for (uint32_t i = 0; i < vk.n_devices; i++) {
         const mt_vk_device_info *in = &vk.info[i];
         mt_gpu_info *g = &list[i];

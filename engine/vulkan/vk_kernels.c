@@ -4,13 +4,22 @@
 #include <stdio.h>
 #include <string.h>
 
+bool mt_vk_kernels_known(const char *override) {
+    return override && (strcmp(override, "row") == 0 || strcmp(override, "group") == 0 || strcmp(override, "subgroup") == 0);
+}
+
+void mt_vk_kernels_check_override(const char *override) {
+    if (override && *override && !mt_vk_kernels_known(override))
+        fprintf(stderr, "moetop: MOETOP_VK_KERNELS=%s: not a kernel set (row, group or subgroup); using the device's own\n", override);
+}
+
 mt_vk_kernels mt_vk_choose_kernels(const mt_vk_device_info *in, const char *override) {
     mt_vk_kernels k = { 0 };
-    if (override && *override) {
+    if (mt_vk_kernels_known(override)) {
         k.rows = strcmp(override, "row") == 0;
         k.subgroup = strcmp(override, "subgroup") == 0 && in->subgroup_arithmetic;
         k.tiled = k.subgroup && in->max_shared_bytes >= MT_VK_TILE_SHARED;
-        k.why = "MOETOP_VK_KERNELS";
+        k.why = strcmp(override, "subgroup") == 0 && !k.subgroup ? "MOETOP_VK_KERNELS=subgroup, but this device has no subgroup sums" : "MOETOP_VK_KERNELS";
     } else {
         k.rows = in->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
         k.why = k.rows ? "CPU device" : "GPU";

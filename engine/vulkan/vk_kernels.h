@@ -41,7 +41,13 @@ typedef struct mt_vk_kernels {
 #define MT_VK_TILE_MIN_TOKENS 16u
 
 /* The choice for a device; override: MOETOP_VK_KERNELS ("row", "group", "subgroup" (group kernels reduced by
- * subgroups, where the device has subgroup arithmetic; else group), NULL or "" for the device's own). */
+ * subgroups, where the device has subgroup arithmetic; else group), NULL, "" or any other value for the
+ * device's own). */
+/* Whether override names a kernel set (row, group, subgroup). */
+bool mt_vk_kernels_known(const char *override);
+/* An override that is set but names no kernel set: one line on stderr (a speed setting is no reason to
+ * refuse to run; the device's own choice is used). */
+void mt_vk_kernels_check_override(const char *override);
 mt_vk_kernels mt_vk_choose_kernels(const mt_vk_device_info *in, const char *override);
 /* Invocations per (head, token) in attention.comp for heads of head_dim: a subgroup on CPU devices,
  * else 32; fewer where shared memory holds fewer. */
