@@ -325,10 +325,15 @@ static double now_s(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Waits until the screen shows all of want (NULL-terminated), or until the
- * file done exists when want is NULL; gives up after 120 s. The last screen in *last. */
+/* Waits until the screen shows all of want (NULL-terminated) and two
+ * captures in a row are the same (the explorer has finished drawing it: the
+ * markers can show while the rest is still being painted, as under the
+ * sanitizers on a busy machine), or until the file done exists when want is
+ * NULL; gives up after 120 s. The last screen in *last. */
 static bool wait_for(const char *session, const char *const *want, const char *done, char **last) {
     struct timespec tick = { 0, 20000000 };
+    char *previous = NULL;
+    bool ok = false;
     for (double t0 = now_s(); now_s() - t0 < 120; nanosleep(&tick, NULL)) {
         if (done) {
             if (access(done, F_OK) == 0) return true;
@@ -338,9 +343,15 @@ static bool wait_for(const char *session, const char *const *want, const char *d
         *last = tmux_screen(session);
         bool all = *last != NULL;
         for (int i = 0; all && want[i]; i++) all = strstr(*last, want[i]) != NULL;
-        if (all) return true;
+        if (all && previous && strcmp(previous, *last) == 0) {
+            ok = true;
+            break;
+        }
+        free(previous);
+        previous = all ? strdup(*last) : NULL;
     }
-    return false;
+    free(previous);
+    return ok;
 }
 
 /* One live session: the prompt evaluated, X, q; under env (a LC_ALL=...
@@ -360,7 +371,7 @@ static bool live_session(const char *env, const char *dir, char **screen) {
              "echo \\$? > %s.tmp; mv %s.tmp %s\"",
              tmux_socket, session, env, t_bin(), a, ini, cast, status, status, status);
     if (!CHECK(system(cmd) == 0)) return false;
-    static const char *const ready[] = { " dashboard |", "ick", "margin", NULL }, *const written[] = { "frame written to", NULL };
+    static const char *const ready[] = { " dashboard |", "ick", "margin", "T 0.8 seed", NULL }, *const written[] = { "frame written to", NULL };
     bool ok = wait_for(session, ready, NULL, screen);
     CHECKF(ok, "never ready: %s", *screen ? *screen : "(no screen)");
     char *after = NULL;
