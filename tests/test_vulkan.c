@@ -28,6 +28,7 @@
 #include "engine/cpu/kernels.h"
 #include "support/harness.h"
 #include "support/nonfinite.h"
+#include "support/session_diff.h"
 #include "support/quant_rows.h"
 
 /* CPU vs Vulkan: the same model in float32, summed in another order */
@@ -69,56 +70,27 @@ static const char *synth(const char *name, const char *const *flags) {
 }
 
 typedef struct compare_stats {
-    double worst_logit, worst_weight, worst_router, worst_norm;
-    uint64_t sets, ties, set_mismatches;
+    t_route_diff route;
+    double worst_logit;
 } compare_stats;
 
 /* Routing, router logits, norms of every (layer, token) and the last logits of a against b. */
 static void compare_sessions(const mt_model *m, const mt_session *cpu, const mt_session *vk, compare_stats *st) {
-    const mt_hparams *hp = &m->hp;
     uint32_t n = mt_session_length(cpu);
-    for (uint32_t l = 0; l < hp->n_layer; l++)
-        for (uint32_t t = 0; t < n; t++) {
-            const uint32_t *ea, *eb;
-            const float *wa, *wb;
-            float ma, mb;
-            uint32_t na = mt_session_route(cpu, l, t, &ea, &wa, &ma), nb = mt_session_route(vk, l, t, &eb, &wb, &mb);
-            const float *za = mt_session_router_logits(cpu, l, t), *zb = mt_session_router_logits(vk, l, t);
-            double zscale = 1.0;
-            for (uint32_t e = 0; e < hp->n_expert; e++) zscale = fmax(zscale, fabs(za[e]));
-            for (uint32_t e = 0; e < hp->n_expert; e++) st->worst_router = fmax(st->worst_router, fabs(za[e] - zb[e]) / zscale);
-            float norm_a[3], norm_b[3];
-            mt_session_norms(cpu, l, t, norm_a);
-            mt_session_norms(vk, l, t, norm_b);
-            for (int i = 0; i < 3; i++) st->worst_norm = fmax(st->worst_norm, fabs(norm_a[i] - norm_b[i]) / fmax(1.0, fabs(norm_a[i])));
-            if (ma < MARGIN_SKIP) {
-                st->ties++;
-                continue;
-            }
-            st->sets++;
-            bool same = na == nb;
-            for (uint32_t i = 0; same && i < na; i++) same = ea[i] == eb[i];
-            if (!same) {
-                if (st->set_mismatches++ < 3) CHECKF(false, "layer %u token %u: experts differ (margin %g)", l, t, (double)ma);
-                continue;
-            }
-            for (uint32_t i = 0; i < na; i++) st->worst_weight = fmax(st->worst_weight, fabs(wa[i] - wb[i]));
-        }
-    const float *la = mt_session_logits(cpu, n - 1), *lb = mt_session_logits(vk, n - 1);
-    if (!CHECKF(la && lb, "no logits at %u", n - 1)) return;
-    double scale = 1.0;
-    for (uint32_t v = 0; v < hp->n_vocab; v++) scale = fmax(scale, fabs(la[v]));
-    for (uint32_t v = 0; v < hp->n_vocab; v++) st->worst_logit = fmax(st->worst_logit, fabs(la[v] - lb[v]) / scale);
+    for (uint32_t l = 0; l < m->hp.n_layer; l++)
+        for (uint32_t t = 0; t < n; t++) t_route_diff_at(m, cpu, vk, l, t, MARGIN_SKIP, &st->route);
+    st->worst_logit = fmax(st->worst_logit, t_logit_diff(m, cpu, vk, n - 1));
 }
 
 static void check_stats(const char *what, const compare_stats *st) {
-    CHECKF(st->set_mismatches == 0, "%s: %llu routing sets differ", what, (unsigned long long)st->set_mismatches);
+    const t_route_diff *d = &st->route;
+    CHECKF(d->mismatches == 0, "%s: %llu routing sets differ", what, (unsigned long long)d->mismatches);
     CHECKF(st->worst_logit <= LOGIT_TOL, "%s: logits differ by %g x scale", what, st->worst_logit);
-    CHECKF(st->worst_weight <= WEIGHT_TOL, "%s: weights differ by %g", what, st->worst_weight);
-    CHECKF(st->worst_router <= LOGIT_TOL, "%s: router logits differ by %g x scale", what, st->worst_router);
-    CHECKF(st->worst_norm <= LOGIT_TOL, "%s: residual norms differ by %g (relative)", what, st->worst_norm);
+    CHECKF(d->weight <= WEIGHT_TOL, "%s: weights differ by %g", what, d->weight);
+    CHECKF(d->router <= LOGIT_TOL, "%s: router logits differ by %g x scale", what, d->router);
+    CHECKF(d->norm <= LOGIT_TOL, "%s: residual norms differ by %g (relative)", what, d->norm);
     printf("  %s: %llu (token, layer) sets equal, %llu near-ties skipped; logits %.1e x scale, weights %.1e, router %.1e, norms %.1e\n", what,
-           (unsigned long long)st->sets, (unsigned long long)st->ties, st->worst_logit, st->worst_weight, st->worst_router, st->worst_norm);
+           (unsigned long long)d->sets, (unsigned long long)d->ties, st->worst_logit, d->weight, d->router, d->norm);
 }
 
 /* Runs n_prompt random tokens (then n_decode one at a time) on both backends

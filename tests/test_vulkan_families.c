@@ -29,6 +29,7 @@
 #include "support/backends.h"
 #include "support/cli_util.h"
 #include "support/harness.h"
+#include "support/session_diff.h"
 
 /* the oracle's tolerances (shared/oracle/families), here between the backends (on lavapipe: logits
  * 6e-7 x scale, weights 3e-7 at worst); route.comp against mt_iv_route: 1.2e-7 (two float steps) */
@@ -104,8 +105,9 @@ static bool side_run(side *x, const char *path, mt_backend *be, const char *cons
 }
 
 typedef struct stats {
-    double logit, weight, margin, route_weight, route_margin;
-    uint32_t sets, ties, set_bad, route_bad;
+    t_route_diff d; /* the backends' routes */
+    double logit, route_weight, route_margin;
+    uint32_t route_bad;
 } stats;
 
 /* The routing op on the device's own logits against the CPU's routing step. */
@@ -130,37 +132,13 @@ static void check_route_op(const side *vk, const mt_interventions *iv, uint32_t 
 }
 
 static void compare(const side *cpu, const side *vk, const mt_interventions *iv, stats *st) {
-    const mt_hparams *hp = &cpu->m->hp;
     uint32_t T = mt_session_length(cpu->s);
-    for (uint32_t l = 0; l < hp->n_layer; l++)
+    for (uint32_t l = 0; l < cpu->m->hp.n_layer; l++)
         for (uint32_t t = 0; t < T; t++) {
             check_route_op(vk, iv, l, t, st);
-            const uint32_t *ea, *eb;
-            const float *wa, *wb;
-            float ma, mb;
-            uint32_t na = mt_session_route(cpu->s, l, t, &ea, &wa, &ma), nb = mt_session_route(vk->s, l, t, &eb, &wb, &mb);
-            if (ma < MARGIN_SKIP) {
-                st->ties++;
-                continue;
-            }
-            st->sets++;
-            bool same = na == nb;
-            for (uint32_t i = 0; same && i < na; i++) same = ea[i] == eb[i];
-            if (!same) {
-                if (st->set_bad++ < 3) CHECKF(false, "layer %u token %u: experts differ between the backends (margin %g)", l, t, (double)ma);
-                continue;
-            }
-            for (uint32_t i = 0; i < na; i++) st->weight = fmax(st->weight, fabs(wa[i] - wb[i]));
-            if (ma != MT_NO_MARGIN || mb != MT_NO_MARGIN) st->margin = fmax(st->margin, fabs(ma - mb));
+            t_route_diff_at(cpu->m, cpu->s, vk->s, l, t, MARGIN_SKIP, &st->d);
         }
-    for (uint32_t t = 0; t < T; t++) {
-        const float *la = mt_session_logits(cpu->s, t), *lb = mt_session_logits(vk->s, t);
-        if (!CHECKF(la && lb, "no logits at %u", t)) return;
-        double scale = 1.0, worst = 0.0;
-        for (uint32_t v = 0; v < hp->n_vocab; v++) scale = fmax(scale, fabs(la[v]));
-        for (uint32_t v = 0; v < hp->n_vocab; v++) worst = fmax(worst, fabs(la[v] - lb[v]) / scale);
-        st->logit = fmax(st->logit, worst);
-    }
+    for (uint32_t t = 0; t < T; t++) st->logit = fmax(st->logit, t_logit_diff(cpu->m, cpu->s, vk->s, t));
 }
 
 /* path with iv_flags on both backends, compared. */
@@ -177,14 +155,15 @@ static void parity(const char *what, const char *path, const char *const *iv_fla
         stats st = { 0 };
         compare(&cpu, &vk, &iv, &st);
         mt_iv_free(&iv);
-        CHECKF(st.set_bad == 0 && st.route_bad == 0, "%s: %u top-k sets differ, %u routes differ from mt_iv_route", what, st.set_bad, st.route_bad);
+        CHECKF(st.d.mismatches == 0 && st.route_bad == 0, "%s: %llu top-k sets differ, %u routes differ from mt_iv_route", what,
+               (unsigned long long)st.d.mismatches, st.route_bad);
         CHECKF(st.logit <= LOGIT_TOL, "%s: logits differ by %.3g x scale", what, st.logit);
-        CHECKF(st.weight <= WEIGHT_TOL && st.margin <= WEIGHT_TOL, "%s: weights differ by %.3g, margins by %.3g", what, st.weight, st.margin);
+        CHECKF(st.d.weight <= WEIGHT_TOL && st.d.margin <= WEIGHT_TOL, "%s: weights differ by %.3g, margins by %.3g", what, st.d.weight, st.d.margin);
         CHECKF(st.route_weight <= ROUTE_TOL && st.route_margin <= ROUTE_TOL, "%s: route.comp's weights %.3g, margins %.3g from mt_iv_route's", what,
                st.route_weight, st.route_margin);
-        printf("  %s: %u (token, layer) sets equal, %u near-ties skipped; logits %.1e x scale, weights %.1e, margins %.1e; "
+        printf("  %s: %llu (token, layer) sets equal, %llu near-ties skipped; logits %.1e x scale, weights %.1e, margins %.1e; "
                "route op against mt_iv_route: weights %.1e, margins %.1e\n",
-               what, st.sets, st.ties, st.logit, st.weight, st.margin, st.route_weight, st.route_margin);
+               what, (unsigned long long)st.d.sets, (unsigned long long)st.d.ties, st.logit, st.d.weight, st.d.margin, st.route_weight, st.route_margin);
     }
     side_close(&cpu);
     side_close(&vk);
