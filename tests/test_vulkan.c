@@ -23,6 +23,7 @@
 #include "engine/rng.h"
 #include "engine/session.h"
 #include "engine/vulkan.h"
+#include "support/backends.h"
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "engine/cpu/kernels.h"
@@ -38,17 +39,9 @@
 
 static uint64_t deliberate_misuses;
 
-/* A Vulkan backend, or NULL and the test skipped. */
-static mt_backend *vulkan_or_skip(void) {
-    mt_err err;
-    mt_backend *be = mt_vulkan_backend_new(NULL, false, &err);
-    if (!be) t_skip("no Vulkan device: %s", err.msg);
-    else CHECK(strcmp(be->name, "vulkan") == 0);
-    return be;
-}
 
 static bool have_vulkan(void) {
-    mt_backend *be = vulkan_or_skip();
+    mt_backend *be = test_vulkan_or_skip();
     if (be) be->destroy(be);
     return be != NULL;
 }
@@ -103,7 +96,7 @@ static void parity(const char *what, const char *path, uint32_t n_prompt, uint32
     mt_session *a = NULL, *b = NULL;
     mt_interventions iv = { 0 };
     uint32_t *ids = NULL;
-    if (!CHECKF(m != NULL, "%s: %s", what, err.msg) || !(vk = vulkan_or_skip())) goto done;
+    if (!CHECKF(m != NULL, "%s: %s", what, err.msg) || !(vk = test_vulkan_or_skip())) goto done;
     mt_iv_init(&iv, m->hp.n_layer, m->hp.n_expert);
     for (int i = 0; iv_flags && iv_flags[i]; i += 2)
         if (!CHECKF(mt_iv_parse(&iv, iv_flags[i], iv_flags[i + 1], &err), "%s", err.msg)) goto done;
@@ -331,7 +324,7 @@ static void nonfinite_router(void) {
     mt_err err;
     mt_gguf *g = mt_gguf_open(path, &err);
     mt_model *m = g ? mt_model_load(g, &err) : NULL;
-    mt_backend *cpu = mt_cpu_backend_new(0), *vk = m ? vulkan_or_skip() : NULL;
+    mt_backend *cpu = mt_cpu_backend_new(0), *vk = m ? test_vulkan_or_skip() : NULL;
     if (!CHECKF(m != NULL, "%s", err.msg) || !vk) goto done;
     uint32_t ids[24];
     mt_rng rng = mt_rng_seed(7, 0);
@@ -579,7 +572,7 @@ static bool validating(void) {
 /* The layer is really there: a buffer of size 0 is reported. */
 static void validation_reports_misuse(void) {
     if (!have_vulkan() || !validating()) return;
-    mt_backend *be = vulkan_or_skip();
+    mt_backend *be = test_vulkan_or_skip();
     if (!be) return;
     uint64_t before = mt_vulkan_validation_errors();
     fprintf(stderr, "(a deliberate misuse follows: a buffer of size 0)\n");

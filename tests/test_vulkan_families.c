@@ -40,14 +40,6 @@
 
 static const char *const families[3] = { "mixtral", "qwen3moe", "olmoe" };
 
-/* A Vulkan backend, or NULL and the test skipped. */
-static mt_backend *vulkan_or_skip(void) {
-    mt_err err;
-    mt_backend *be = mt_vulkan_backend_new(NULL, false, &err);
-    if (!be) t_skip("no Vulkan device: %s", err.msg);
-    else CHECK(strcmp(be->name, "vulkan") == 0);
-    return be;
-}
 
 /* A synth model of family arch (small: 3 layers, 8 experts of 64, top-2, width 64) with types, in the test's directory. */
 static const char *synth_family(const char *arch, const char *types, bool split) {
@@ -143,7 +135,7 @@ static void compare(const side *cpu, const side *vk, const mt_interventions *iv,
 
 /* path with iv_flags on both backends, compared. */
 static void parity(const char *what, const char *path, const char *const *iv_flags) {
-    mt_backend *vkb = vulkan_or_skip();
+    mt_backend *vkb = test_vulkan_or_skip();
     if (!vkb) return;
     side cpu = { 0 }, vk = { 0 };
     bool ok = side_run(&vk, path, vkb, iv_flags) && side_run(&cpu, path, mt_cpu_backend_new(0), iv_flags);

@@ -11,8 +11,9 @@ bool test_on_vulkan(void) {
     return b && strcmp(b, "vulkan") == 0;
 }
 
-mt_backend *test_backend_new(void) {
-    if (!test_on_vulkan()) return mt_cpu_backend_new(0);
+mt_backend *test_backend_new(void) { return test_on_vulkan() ? test_vulkan_or_skip() : mt_cpu_backend_new(0); }
+
+mt_backend *test_vulkan_or_skip(void) {
     mt_err err;
     mt_backend *be = mt_vulkan_backend_new(NULL, false, &err);
     if (!be) {

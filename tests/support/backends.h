@@ -13,6 +13,9 @@ bool test_on_vulkan(void);
  * there is no device (a test that cannot run says so, never passes). A Vulkan
  * backend is checked to be one (not a fallback). */
 mt_backend *test_backend_new(void);
+/* A Vulkan backend whatever the run's backend, checked to be one; NULL and the running test
+ * skipped when there is no device. */
+mt_backend *test_vulkan_or_skip(void);
 /* The oracle tolerances are 10x wider on Vulkan (the issue's rule): a device
  * sums in another order and with its own exp(). */
 double test_tolerance_scale(void);
