@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/chat.h"
+#include "engine/mapping.h"
 #include "engine/vulkan.h"
 #include "input.h"
 #include "paths.h"
@@ -40,6 +41,19 @@ static bool thread_count(const cli_args *a, int default_threads, uint32_t *threa
     }
     *threads = (uint32_t)v;
     return true;
+}
+
+/* The CPU backend streams the weights from memory: into huge pages when that
+ * is worth it here (engine/mapping.h); what happened goes to --profile. */
+static void weights_to_huge_pages(cli_model *cm) {
+    char why[160];
+    uint64_t size = mt_gguf_file_size(cm->g);
+    if (!mt_map_huge_pages_wanted(size, why, sizeof why) || !mt_gguf_to_huge_pages(cm->g, why, sizeof why)) {
+        snprintf(cm->weights, sizeof cm->weights, "weights: read through the file's mapping (%s)", why);
+        return;
+    }
+    snprintf(cm->weights, sizeof cm->weights, "weights: copied into anonymous memory, %llu of %llu MiB in huge pages",
+             (unsigned long long)(mt_gguf_huge_bytes(cm->g) >> 20), (unsigned long long)(size >> 20));
 }
 
 int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_backend, const char *default_device,
@@ -92,12 +106,14 @@ int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_ba
         cli_model_close(cm);
         return cli_error(CLI_EXIT_FAIL, "cannot start %u threads", threads);
     }
+    if (strcmp(cm->be->name, "cpu") == 0) weights_to_huge_pages(cm);
     if (cm->profile && strcmp(cm->be->name, "cpu") == 0) mt_cpu_backend_profile(cm->be);
     return 0;
 }
 
 void cli_model_close(cli_model *cm) {
     if (cm->be && cm->profile && cm->be->profile_report) cm->be->profile_report(cm->be, stderr);
+    if (cm->be && cm->profile && cm->weights[0]) fprintf(stderr, "%s\n", cm->weights);
     if (cm->be) cm->be->destroy(cm->be);
     mt_tokenizer_free(cm->tok);
     mt_model_free(cm->m);

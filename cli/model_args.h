@@ -53,6 +53,7 @@ typedef struct cli_model {
     mt_tokenizer *tok;
     mt_backend *be;
     bool profile;            /* --profile (the switch): report GPU times at close */
+    char weights[256];       /* where the CPU backend reads the weights from, for --profile */
 } cli_model;
 
 /* Opens -m with its tokenizer and the backend; 0, or an exit code after

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "checked.h"
+#include "mapping.h"
 #include "name_index.h"
 #include "quant.h"
 
@@ -351,7 +352,7 @@ mt_gguf *mt_gguf_open(const char *path, mt_err *err) {
         close(fd);
         return NULL;
     }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *map = mt_map_file(fd, (uint64_t)st.st_size);
     int mmap_errno = errno;
     close(fd);
     if (map == MAP_FAILED) {
@@ -368,6 +369,16 @@ mt_gguf *mt_gguf_open(const char *path, mt_err *err) {
     g->map = map;
     return open_bytes(g, err);
 }
+
+bool mt_gguf_to_huge_pages(mt_gguf *g, char *why, size_t why_len) {
+    if (!g->map) {
+        snprintf(why, why_len, "not a mapped file");
+        return false;
+    }
+    return mt_map_to_huge_pages(g->map, g->size, why, why_len);
+}
+
+uint64_t mt_gguf_huge_bytes(const mt_gguf *g) { return g->map ? mt_map_huge_bytes(g->map, g->size) : 0; }
 
 void mt_gguf_close(mt_gguf *g) {
     if (!g) return;

@@ -101,6 +101,12 @@ mt_gguf *mt_gguf_open(const char *path, mt_err *err);
  * used in messages. Used by the fuzzers and tests. */
 mt_gguf *mt_gguf_open_memory(const void *bytes, size_t size, const char *name, mt_err *err);
 void mt_gguf_close(mt_gguf *g);
+/* Moves an opened file's bytes into memory backed by huge pages, at the same
+ * addresses (mapping.h: every pointer from this reader stays valid). False,
+ * with why set and nothing changed, when it cannot (or for open_memory). */
+bool mt_gguf_to_huge_pages(mt_gguf *g, char *why, size_t why_len);
+/* Bytes of the file's memory that huge pages back now (0 when unknown). */
+uint64_t mt_gguf_huge_bytes(const mt_gguf *g);
 
 const char *mt_gguf_path(const mt_gguf *g);
 uint32_t mt_gguf_version(const mt_gguf *g);

@@ -1,0 +1,125 @@
+/* Model bytes in huge pages (see mapping.h). */
+#define _GNU_SOURCE
+#include "mapping.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define HUGE_BYTES ((uintptr_t)2 << 20)
+#define COPY_STEP ((size_t)64 << 20)
+
+static size_t page_bytes(void) {
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? (size_t)p : 4096;
+}
+
+static size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+/* A reservation of len bytes at a 2 MiB boundary: the over-sized region's
+ * head and tail are given back. NULL when the address space has no room. */
+static void *aligned_region(size_t len, int prot) {
+    void *res = mmap(NULL, len + HUGE_BYTES, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (res == MAP_FAILED) return NULL;
+    uintptr_t start = (uintptr_t)res, at = (start + HUGE_BYTES - 1) & ~(HUGE_BYTES - 1), end = start + len + HUGE_BYTES;
+    if (at > start) munmap(res, at - start);
+    if (end > at + len) munmap((void *)(at + len), end - (at + len));
+    return (void *)at;
+}
+
+void *mt_map_file(int fd, uint64_t size) {
+    size_t len = round_up((size_t)size, page_bytes());
+    void *at = aligned_region(len, PROT_NONE);
+    if (at) {
+        void *m = mmap(at, (size_t)size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+        if (m != MAP_FAILED) return m;
+        int e = errno;
+        munmap(at, len);
+        errno = e;
+        return MAP_FAILED;
+    }
+    return mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+}
+
+bool mt_map_to_huge_pages(void *map, uint64_t size, char *why, size_t why_len) {
+    size_t len = round_up((size_t)size, page_bytes());
+    uint8_t *copy = aligned_region(len, PROT_READ | PROT_WRITE);
+    if (!copy) {
+        snprintf(why, why_len, "no address space for a copy");
+        return false;
+    }
+    madvise(copy, len, MADV_HUGEPAGE); /* advice: where the kernel has none to give, the copy still works */
+    for (size_t off = 0; off < len; off += COPY_STEP) {
+        size_t n = len - off < COPY_STEP ? len - off : COPY_STEP;
+        size_t bytes = off + n <= (size_t)size ? n : (size_t)size - off; /* the file's last page is partly beyond its end */
+        memcpy(copy + off, (const uint8_t *)map + off, bytes);
+        madvise((uint8_t *)map + off, n, MADV_DONTNEED); /* a private, unwritten file page: it would read back the same */
+    }
+    if (mprotect(copy, len, PROT_READ) != 0 || mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, map) == MAP_FAILED) {
+        snprintf(why, why_len, "cannot move the copy into place: %s", strerror(errno));
+        munmap(copy, len);
+        return false;
+    }
+    return true;
+}
+
+/* MemAvailable of /proc/meminfo in bytes, 0 when unknown. */
+static uint64_t mem_available(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
+bool mt_map_huge_pages_wanted(uint64_t size, char *why, size_t why_len) {
+    const char *env = getenv("MOETOP_HUGEPAGES");
+    if (env && (!strcmp(env, "0") || !strcasecmp(env, "off"))) {
+        snprintf(why, why_len, "MOETOP_HUGEPAGES=%s", env);
+        return false;
+    }
+    if (env && (!strcmp(env, "1") || !strcasecmp(env, "on"))) return true;
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    char mode[128] = "";
+    if (f) {
+        if (!fgets(mode, sizeof mode, f)) mode[0] = '\0';
+        fclose(f);
+    }
+    if (!mode[0] || strstr(mode, "[never]")) {
+        snprintf(why, why_len, "transparent huge pages are off on this system");
+        return false;
+    }
+    uint64_t avail = mem_available();
+    if (avail / 2 < size) {
+        snprintf(why, why_len, "the file (%llu MiB) is more than half of the available memory (%llu MiB)",
+                 (unsigned long long)(size >> 20), (unsigned long long)(avail >> 20));
+        return false;
+    }
+    return true;
+}
+
+uint64_t mt_map_huge_bytes(const void *map, uint64_t size) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return 0;
+    uintptr_t lo = (uintptr_t)map, hi = lo + (uintptr_t)size;
+    char line[512];
+    bool inside = false;
+    uint64_t total = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long a, b, kb;
+        bool header = (line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f'); /* fields start "Name:" */
+        if (header && sscanf(line, "%llx-%llx ", &a, &b) == 2)
+            inside = a >= lo && a < hi;
+        else if (inside && sscanf(line, "AnonHugePages: %llu kB", &kb) == 1)
+            total += (uint64_t)kb * 1024;
+    }
+    fclose(f);
+    return total;
+}

@@ -1,0 +1,112 @@
+/* The model's bytes in huge pages (engine/mapping.h): the move keeps every
+ * byte and address, stays read-only, is refused as documented, and gives the
+ * same outputs as reading the file's mapping. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "engine/mapping.h"
+#include "engine/rng.h"
+#include "support/cli_util.h"
+#include "support/harness.h"
+
+/* A file of n random bytes (n not a whole number of pages); its bytes in *want. */
+static int random_file(size_t n, uint8_t **want) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/random.bin", t_tmpdir());
+    uint8_t *b = malloc(n);
+    mt_rng rng = mt_rng_seed(7, 0);
+    for (size_t i = 0; i < n; i++) b[i] = (uint8_t)(mt_rng_u64(&rng) >> 56);
+    t_write_file(path, b, n);
+    *want = b;
+    return open(path, O_RDONLY);
+}
+
+/* The permissions ("r--p") of the mapping holding p, from /proc/self/maps. */
+static bool perms_at(const void *p, char perms[5]) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return false;
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long long a, b;
+        if (sscanf(line, "%llx-%llx %4s", &a, &b, perms) == 3 && (uintptr_t)p >= a && (uintptr_t)p < b) found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+static bool thp_available(void) {
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    char mode[128] = "";
+    if (f) {
+        if (!fgets(mode, sizeof mode, f)) mode[0] = '\0';
+        fclose(f);
+    }
+    return mode[0] && !strstr(mode, "[never]");
+}
+
+/* Every byte and the address survive the move; the copy is read-only; the
+ * mapping starts on a 2 MiB boundary. */
+static void move_keeps_bytes_and_address(void) {
+    size_t n = (5u << 20) + 123; /* 5 MiB and a partial last page */
+    uint8_t *want;
+    int fd = random_file(n, &want);
+    uint8_t *map = mt_map_file(fd, n);
+    close(fd);
+    if (!CHECK(map != MAP_FAILED)) return;
+    CHECKF(((uintptr_t)map & ((2u << 20) - 1)) == 0, "mapped at %p, not a 2 MiB boundary", (void *)map);
+    CHECK(memcmp(map, want, n) == 0);
+    char why[160] = "";
+    CHECKF(mt_map_to_huge_pages(map, n, why, sizeof why), "%s", why);
+    CHECKF(memcmp(map, want, n) == 0, "the bytes changed in the move");
+    char perms[5] = "";
+    CHECKF(perms_at(map + n / 2, perms) && perms[0] == 'r' && perms[1] == '-', "the moved bytes' mapping is '%s', not read-only", perms);
+    if (thp_available()) CHECKF(mt_map_huge_bytes(map, n) >= (4u << 20), "%llu bytes in huge pages", (unsigned long long)mt_map_huge_bytes(map, n));
+    CHECK(munmap(map, n) == 0);
+    free(want);
+}
+
+/* MOETOP_HUGEPAGES=0 and a file larger than half the memory say no, and why. */
+static void refusals_say_why(void) {
+    char why[160] = "";
+    setenv("MOETOP_HUGEPAGES", "0", 1);
+    CHECKF(!mt_map_huge_pages_wanted(1000, why, sizeof why) && strstr(why, "MOETOP_HUGEPAGES=0"), "%s", why);
+    setenv("MOETOP_HUGEPAGES", "off", 1);
+    CHECK(!mt_map_huge_pages_wanted(1000, why, sizeof why));
+    setenv("MOETOP_HUGEPAGES", "1", 1);
+    CHECK(mt_map_huge_pages_wanted((uint64_t)1 << 60, why, sizeof why));
+    unsetenv("MOETOP_HUGEPAGES");
+    why[0] = '\0';
+    CHECKF(!mt_map_huge_pages_wanted((uint64_t)1 << 60, why, sizeof why) &&
+               (strstr(why, "available memory") || strstr(why, "huge pages are off")),
+           "%s", why);
+}
+
+/* The same trace either way; --profile says where the weights were read from. */
+static void same_outputs_either_way(void) {
+    static const char *const prompt = "The router picks four experts per token";
+    setenv("MOETOP_HUGEPAGES", "1", 1);
+    proc_result on = run_moetop("trace", "--prompt", prompt, "--json", "--logits", "all", NULL);
+    proc_result pon = run_moetop("bench", "-p", "4", "-n", "2", "--profile", NULL);
+    setenv("MOETOP_HUGEPAGES", "0", 1);
+    proc_result off = run_moetop("trace", "--prompt", prompt, "--json", "--logits", "all", NULL);
+    proc_result poff = run_moetop("bench", "-p", "4", "-n", "2", "--profile", NULL);
+    unsetenv("MOETOP_HUGEPAGES");
+    CHECKF(on.status == 0 && off.status == 0, "%s %s", on.err, off.err);
+    CHECKF(on.out_len == off.out_len && on.out_len > 1000 && memcmp(on.out, off.out, on.out_len) == 0, "traces differ");
+    CHECKF(pon.status == 0 && strstr(pon.err, "weights: copied into anonymous memory"), "%s", pon.err);
+    CHECKF(poff.status == 0 && strstr(poff.err, "weights: read through the file's mapping (MOETOP_HUGEPAGES=0)"), "%s", poff.err);
+    proc_free(&on), proc_free(&off), proc_free(&pon), proc_free(&poff);
+}
+
+int main(void) {
+    t_begin("mapping");
+    RUN(move_keeps_bytes_and_address);
+    RUN(refusals_say_why);
+    RUN(same_outputs_either_way);
+    return t_end();
+}
