@@ -8,6 +8,7 @@
 #include "args.h"
 #include "commands.h"
 #include "engine/cpu/kernels.h"
+#include "engine/mapping.h"
 #include "engine/vulkan.h"
 #include "json.h"
 
@@ -59,6 +60,13 @@ static void print_text(const mt_gpu_info *d, uint32_t n) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("cpu: the C backend (the default): %s kernels (of c%s%s; MOETOP_KERNELS picks one), %ld threads by default\n", k->name,
            mt_kernels_avx2() ? ", avx2" : "", mt_kernels_avx512() ? ", avx512" : "", cores > 0 ? cores : 1);
+    char why[160];
+    if (!mt_map_env_valid())
+        fprintf(stderr, "moetop: MOETOP_HUGEPAGES=%.40s: not 0, 1, off or on; deciding by the system\n", getenv("MOETOP_HUGEPAGES"));
+    uint64_t limit = mt_map_huge_pages_limit(why, sizeof why);
+    if (limit == UINT64_MAX) printf("   weights copied into huge pages (MOETOP_HUGEPAGES=1)\n");
+    else if (limit) printf("   weights copied into huge pages for files up to half the available memory (MOETOP_HUGEPAGES=0: never)\n");
+    else printf("   weights read through the file's mapping (%s)\n", why);
 }
 
 static int run_devices(const cli_command *cmd, cli_args *a) {
@@ -80,7 +88,10 @@ const cli_command cmd_devices = {
     .details = "Preference: discrete GPU, integrated, virtual, then CPU devices (lavapipe). --device N or\n"
                "MOETOP_DEVICE=N picks another. Each device's kernels are chosen from its properties (row\n"
                "kernels on CPU devices, group kernels on GPUs); MOETOP_VK_KERNELS=row|group|subgroup overrides\n"
-               "the choice. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer.",
+               "the choice. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer.\n"
+               "The last lines are the C backend's: its kernel set, and whether it copies the weights into\n"
+               "huge pages (files up to half the available memory, where the system has transparent huge\n"
+               "pages; MOETOP_HUGEPAGES=0 never, =1 always).",
     .opts = {
         { "--json", 0, NULL, "a JSON array, one object per device" },
         { NULL, 0, NULL, NULL },

@@ -48,6 +48,8 @@ static bool thread_count(const cli_args *a, int default_threads, uint32_t *threa
 static void weights_to_huge_pages(cli_model *cm) {
     char why[160];
     uint64_t size = mt_gguf_file_size(cm->g);
+    if (!mt_map_env_valid())
+        fprintf(stderr, "moetop: MOETOP_HUGEPAGES=%.40s: not 0, 1, off or on; deciding by the system\n", getenv("MOETOP_HUGEPAGES"));
     if (!mt_map_huge_pages_wanted(size, why, sizeof why) || !mt_gguf_to_huge_pages(cm->g, why, sizeof why)) {
         snprintf(cm->weights, sizeof cm->weights, "weights: read through the file's mapping (%s)", why);
         return;

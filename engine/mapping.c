@@ -79,13 +79,18 @@ static uint64_t mem_available(void) {
     return (uint64_t)kb * 1024;
 }
 
-bool mt_map_huge_pages_wanted(uint64_t size, char *why, size_t why_len) {
+bool mt_map_env_valid(void) {
+    const char *env = getenv("MOETOP_HUGEPAGES");
+    return !env || !*env || !strcmp(env, "0") || !strcmp(env, "1") || !strcasecmp(env, "off") || !strcasecmp(env, "on");
+}
+
+uint64_t mt_map_huge_pages_limit(char *why, size_t why_len) {
     const char *env = getenv("MOETOP_HUGEPAGES");
     if (env && (!strcmp(env, "0") || !strcasecmp(env, "off"))) {
         snprintf(why, why_len, "MOETOP_HUGEPAGES=%s", env);
-        return false;
+        return 0;
     }
-    if (env && (!strcmp(env, "1") || !strcasecmp(env, "on"))) return true;
+    if (env && (!strcmp(env, "1") || !strcasecmp(env, "on"))) return UINT64_MAX;
     FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
     char mode[128] = "";
     if (f) {
@@ -94,15 +99,20 @@ bool mt_map_huge_pages_wanted(uint64_t size, char *why, size_t why_len) {
     }
     if (!mode[0] || strstr(mode, "[never]")) {
         snprintf(why, why_len, "transparent huge pages are off on this system");
-        return false;
+        return 0;
     }
     uint64_t avail = mem_available();
-    if (avail / 2 < size) {
+    snprintf(why, why_len, "no memory available");
+    return avail / 2;
+}
+
+bool mt_map_huge_pages_wanted(uint64_t size, char *why, size_t why_len) {
+    uint64_t limit = mt_map_huge_pages_limit(why, why_len);
+    if (size <= limit && limit) return true;
+    if (limit)
         snprintf(why, why_len, "the file (%llu MiB) is more than half of the available memory (%llu MiB)",
-                 (unsigned long long)(size >> 20), (unsigned long long)(avail >> 20));
-        return false;
-    }
-    return true;
+                 (unsigned long long)(size >> 20), (unsigned long long)(limit >> 19));
+    return false;
 }
 
 uint64_t mt_map_huge_bytes(const void *map, uint64_t size) {

@@ -40,6 +40,12 @@ bool mt_map_to_huge_pages(void *map, uint64_t size, char *why, size_t why_len);
  *    must not push the page cache (or anything else) out of memory.
  * why: one short phrase for --profile ("MOETOP_HUGEPAGES=0"). */
 bool mt_map_huge_pages_wanted(uint64_t size, char *why, size_t why_len);
+/* False when MOETOP_HUGEPAGES is set to something other than 0, 1, off, on
+ * or empty (which then counts as unset); for the caller's one-line warning. */
+bool mt_map_env_valid(void);
+/* The largest file size that would be moved here and now (UINT64_MAX with
+ * MOETOP_HUGEPAGES=1); 0, with why set, when none would be. */
+uint64_t mt_map_huge_pages_limit(char *why, size_t why_len);
 
 /* Bytes of [map, map + size) backed by huge pages (AnonHugePages of
  * /proc/self/smaps summed over the mappings inside the range); 0 when

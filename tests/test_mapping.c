@@ -103,10 +103,34 @@ static void same_outputs_either_way(void) {
     proc_free(&on), proc_free(&off), proc_free(&pon), proc_free(&poff);
 }
 
+/* moetop devices says what the C backend does with the weights, and why not. */
+static void devices_says_which(void) {
+    setenv("MOETOP_HUGEPAGES", "0", 1);
+    proc_result off = run_moetop("devices", NULL);
+    setenv("MOETOP_HUGEPAGES", "1", 1);
+    proc_result on = run_moetop("devices", NULL);
+    unsetenv("MOETOP_HUGEPAGES");
+    /* without a Vulkan loader the listing fails before the C backend's lines */
+    if (off.status != 0 && strstr(off.err, "Vulkan")) t_skip("moetop devices needs a Vulkan loader: %s", off.err);
+    else {
+        CHECKF(strstr(off.out, "weights read through the file's mapping (MOETOP_HUGEPAGES=0)"), "%s", off.out);
+        CHECKF(strstr(on.out, "weights copied into huge pages (MOETOP_HUGEPAGES=1)"), "%s", on.out);
+    }
+    proc_free(&off), proc_free(&on);
+    /* a value it does not know: one line, then the system's choice */
+    setenv("MOETOP_HUGEPAGES", "yes", 1);
+    proc_result odd = run_moetop("trace", "--prompt", "hi", NULL);
+    unsetenv("MOETOP_HUGEPAGES");
+    CHECKF(odd.status == 0 && !strcmp(odd.err, "moetop: MOETOP_HUGEPAGES=yes: not 0, 1, off or on; deciding by the system\n"), "exit %d: %s",
+           odd.status, odd.err);
+    proc_free(&odd);
+}
+
 int main(void) {
     t_begin("mapping");
     RUN(move_keeps_bytes_and_address);
     RUN(refusals_say_why);
     RUN(same_outputs_either_way);
+    RUN(devices_says_which);
     return t_end();
 }
