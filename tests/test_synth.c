@@ -78,6 +78,18 @@ static void same_seed_same_bytes(void) {
     proc_free(&r3);
 }
 
+/* The line synth prints: "1 layer", "2 layers". */
+static void summary_line_counts_layers(void) {
+    char p1[512];
+    snprintf(p1, sizeof p1, "%s/one.gguf", t_tmpdir());
+    static const char *const layers[] = { "1", "2" }, *const want[] = { ", 1 layer, width", ", 2 layers, width" };
+    for (int i = 0; i < 2; i++) {
+        proc_result r = run_moetop("synth", "--preset", "tiny", "--layers", layers[i], "-o", p1, NULL);
+        CHECKF(r.status == 0 && strstr(r.err, want[i]), "--layers %s: %s", layers[i], r.err);
+        proc_free(&r);
+    }
+}
+
 static void impossible_shapes_exit_2(void) {
     static const struct { const char *flag, *value, *expect; } cases[] = {
         { "--kv-heads", "3", "do not divide evenly" },
@@ -286,6 +298,7 @@ int main(void) {
     RUN(presets_and_types_open);
     RUN(query_width_differs_from_model_width);
     RUN(same_seed_same_bytes);
+    RUN(summary_line_counts_layers);
     RUN(impossible_shapes_exit_2);
     RUN(vocab_tokens_subset);
     RUN(vocab_tokens_refused);
