@@ -74,7 +74,9 @@ static int run_devices(const cli_command *cmd, cli_args *a) {
     mt_err err;
     uint32_t n = 0;
     mt_gpu_info *d = mt_vulkan_devices(&n, &err);
-    if (!d) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    /* no loader or no driver: no Vulkan device, said in one line; the listing
+     * is then empty ([] for scripts), and the C backend's lines still follow */
+    if (!d) fprintf(stderr, "moetop: no Vulkan devices: %s\n", err.msg), n = 0;
     if (cli_has(a, "--json")) print_json(d, n);
     else print_text(d, n);
     free(d);

@@ -324,6 +324,20 @@ static void vk_kernel_override_named(void) {
     proc_free(&plain);
 }
 
+/* Without a Vulkan loader, devices lists none ([] in JSON), says why in one
+ * line and still gives the C backend's lines; exit 0. */
+static void devices_without_a_loader(void) {
+    setenv("MOETOP_VULKAN_LIBRARY", "/nonexistent/libvulkan.so.1", 1);
+    proc_result text = run_moetop("devices", NULL), json = run_moetop("devices", "--json", NULL);
+    unsetenv("MOETOP_VULKAN_LIBRARY");
+    static const char *const why = "moetop: no Vulkan devices: no Vulkan loader (/nonexistent/libvulkan.so.1)";
+    CHECKF(text.status == 0 && strncmp(text.err, why, strlen(why)) == 0 && count_of(text.err, "\n") == 1, "exit %d: %s", text.status, text.err);
+    CHECKF(strncmp(text.out, "cpu: the C backend (the default): ", 34) == 0 && strstr(text.out, "weights "), "%s", text.out);
+    CHECKF(json.status == 0 && strcmp(json.out, "[]\n") == 0 && strncmp(json.err, why, strlen(why)) == 0, "exit %d: '%s' %s", json.status,
+           json.out, json.err);
+    proc_free(&text), proc_free(&json);
+}
+
 /* The thread count: --threads, else $MOETOP_THREADS, else every core; a bad variable is exit 2. */
 static void threads_from_the_environment(void) {
     const char *gguf = fixture_path('b', ".gguf");
@@ -416,6 +430,7 @@ int main(void) {
     RUN(bench_json);
     RUN(cpu_profile_and_kernel_choice);
     RUN(vk_kernel_override_named);
+    RUN(devices_without_a_loader);
     RUN(threads_from_the_environment);
     RUN(bad_input_exits_2);
     return t_end();
