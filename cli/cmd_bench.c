@@ -23,14 +23,18 @@ static double now(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Prefill p random tokens, then decode n greedily; seconds of each. */
+/* The backend's op time so far in seconds (0 when it keeps none). */
+static double op_s(const cli_model *cm) { return cm->be->profile_ms ? cm->be->profile_ms(cm->be) / 1e3 : 0.0; }
+
+/* Prefill p random tokens, then decode n greedily; seconds of each, and
+ * (with --profile) the seconds of the decode spent inside the backend's ops. */
 static bool run_once(const cli_model *cm, const uint32_t *prompt, uint32_t p, uint32_t n, double *prefill_s, double *decode_s,
-                     mt_err *err) {
+                     double *decode_op_s, mt_err *err) {
     mt_session *s = mt_session_new(cm->m, cm->be, err);
     if (!s) return false;
     double t0 = now();
     bool ok = mt_session_append(s, prompt, p, err);
-    double t1 = now();
+    double t1 = now(), op1 = op_s(cm);
     for (uint32_t i = 0; ok && i < n; i++) {
         uint32_t next = mt_argmax(mt_session_logits(s, mt_session_length(s) - 1), cm->m->hp.n_vocab);
         ok = mt_session_append(s, &next, 1, err);
@@ -38,6 +42,7 @@ static bool run_once(const cli_model *cm, const uint32_t *prompt, uint32_t p, ui
     double t2 = now();
     *prefill_s = t1 - t0;
     *decode_s = t2 - t1;
+    *decode_op_s = op_s(cm) - op1;
     mt_session_free(s);
     return ok;
 }
@@ -111,15 +116,19 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
     mt_rng rng = mt_rng_seed(1, 0);
     for (uint32_t i = 0; prompt && i < p; i++) prompt[i] = (uint32_t)mt_rng_below(&rng, cm.m->hp.n_vocab);
     mt_err err;
-    double warm_p, warm_d, prefill_s = 0, decode_s = 0;
-    if (!prompt || !run_once(&cm, prompt, p < 8 ? p : 8, n ? 1 : 0, &warm_p, &warm_d, &err) ||
-        !run_once(&cm, prompt, p, n, &prefill_s, &decode_s, &err)) {
+    double warm_p, warm_d, warm_o, prefill_s = 0, decode_s = 0, decode_op = 0;
+    if (!prompt || !run_once(&cm, prompt, p < 8 ? p : 8, n ? 1 : 0, &warm_p, &warm_d, &warm_o, &err) ||
+        !run_once(&cm, prompt, p, n, &prefill_s, &decode_s, &decode_op, &err)) {
         rc = cli_error(CLI_EXIT_FAIL, "%s", prompt ? err.msg : "out of memory");
     } else {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         double rss_mb = (double)ru.ru_maxrss / 1024.0; /* Linux reports KiB */
         double prefill_tps = p / prefill_s, decode_tps = n ? n / decode_s : 0.0;
+        if (n && cm.be->profile_ms) /* what the issue calls host overhead: a decoded token's wall time outside its ops */
+            fprintf(stderr, "decode, per token: %.3f ms wall, %.3f ms in the backend's ops (%s), %.3f ms outside them (%.1f%%)\n",
+                    1e3 * decode_s / n, 1e3 * decode_op / n, strcmp(cm.be->name, "cpu") ? "GPU time" : "their wall time",
+                    1e3 * (decode_s - decode_op) / n, decode_s > 0 ? 100.0 * (decode_s - decode_op) / decode_s : 0.0);
         if (cli_has(a, "--json")) {
             mt_json j = { 0 };
             mt_json_begin_object(&j);

@@ -128,6 +128,10 @@ struct mt_backend {
 
     /* time per op since the backend was made, when profiling (NULL: none kept) */
     void (*profile_report)(mt_backend *b, void *file);
+    /* the same ops' total time so far in ms (GPU time, or the C backend's wall time per op), when profiling
+     * (NULL: none kept); after wait(), every finished op is counted. A caller's wall time minus the change
+     * of this over the same stretch is the time outside the ops: recording, submission, waiting, the host's own work */
+    double (*profile_ms)(mt_backend *b);
     void (*destroy)(mt_backend *b);
 };
 

@@ -72,6 +72,13 @@ static void report(mt_backend *b, void *file) {
     fprintf(out, "  %-16s %10s %12.3f\n", "all", "", total / 1e6);
 }
 
+static double total_ms(mt_backend *b) {
+    cpu_backend *c = (cpu_backend *)b;
+    double total = 0.0;
+    for (int k = 0; k < P_KINDS; k++) total += (double)c->profile_ns[k];
+    return total / 1e6;
+}
+
 void cpu_profile_install(cpu_backend *c) {
     _Static_assert(P_KINDS <= CPU_PROFILE_KINDS, "cpu_backend holds every kind's counters");
     mt_backend *b = &c->base;
@@ -86,4 +93,5 @@ void cpu_profile_install(cpu_backend *c) {
     b->route = p_route;
     b->moe = p_moe;
     b->profile_report = report;
+    b->profile_ms = total_ms;
 }

@@ -352,6 +352,13 @@ static void be_profile_report(mt_backend *b, void *file) {
     fprintf(out, "  %-16s %10s %12.3f\n", "all", "", total / 1e6);
 }
 
+static double be_profile_ms(mt_backend *b) {
+    vk_backend *v = (vk_backend *)b;
+    double total = 0.0;
+    for (int k = 0; k < MT_VK_KINDS; k++) total += v->profile_ns[k];
+    return total / 1e6;
+}
+
 static void be_destroy(mt_backend *b) {
     vk_backend *v = (vk_backend *)b;
     if (!v) return;
@@ -439,6 +446,7 @@ mt_backend *mt_vulkan_backend_new(const char *want, bool profile, mt_err *err) {
     b->submit = be_submit;
     b->wait = be_wait;
     b->profile_report = v->profiling ? be_profile_report : NULL;
+    b->profile_ms = v->profiling ? be_profile_ms : NULL;
     b->destroy = be_destroy;
     vk_ops_install(b);
     return b;
