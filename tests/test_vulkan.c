@@ -436,6 +436,22 @@ static void trace_reports_device(void) {
     proc_free(&r);
 }
 
+/* bench --profile on Vulkan: GPU time per op, then a decoded token's wall
+ * time split into GPU time and the rest (the rest = wall - GPU time). */
+static void bench_profile_splits_decode(void) {
+    if (!have_vulkan()) return;
+    const char *path = fixture_path('a', ".gguf");
+    if (!path) return;
+    proc_result r = run_moetop("bench", "-m", path, "-p", "4", "-n", "3", "--backend", "vulkan", "--profile", NULL);
+    const char *dl = strstr(r.err, "decode, per token: ");
+    double wall = -1, gpu = -1, rest = -9;
+    CHECKF(r.status == 0 && strstr(r.err, "GPU time per op on ") && dl &&
+               sscanf(dl, "decode, per token: %lf ms wall, %lf ms in the backend's ops (GPU time), %lf ms outside them", &wall, &gpu, &rest) == 3 &&
+               wall > 0 && gpu > 0 && fabs(wall - gpu - rest) <= 0.0015,
+           "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+}
+
 /* The explorer on Vulkan draws the committed frames of the CPU backend
  * (tests/fixtures/frames: dashboard, heatmap, token, sweep and experts of
  * fixture a at 100x30), cell for cell but for the status line, after an intervention
@@ -595,6 +611,7 @@ int main(void) {
     if (validation) RUN(validation_reports_misuse); /* tests/run.sh's vulkan pass */
     RUN(devices_listed);
     RUN(trace_reports_device);
+    RUN(bench_profile_splits_decode);
     RUN(pipeline_cache);
     RUN(explorer_frames);
     RUN(explorer_configured_backend);
