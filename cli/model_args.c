@@ -43,13 +43,18 @@ static bool thread_count(const cli_args *a, int default_threads, uint32_t *threa
     return true;
 }
 
+void cli_hugepages_warning(void) {
+    const char *env = getenv("MOETOP_HUGEPAGES");
+    if (!mt_map_env_valid()) /* one line whatever the value holds (cli_error: mt_one_line) */
+        cli_error(0, "MOETOP_HUGEPAGES=%.40s%s: not 0, 1, off or on; deciding by the system", env, strlen(env) > 40 ? "..." : "");
+}
+
 /* The CPU backend streams the weights from memory: into huge pages when that
  * is worth it here (engine/mapping.h); what happened goes to --profile. */
 static void weights_to_huge_pages(cli_model *cm) {
     char why[160];
     uint64_t size = mt_gguf_file_size(cm->g);
-    if (!mt_map_env_valid())
-        fprintf(stderr, "moetop: MOETOP_HUGEPAGES=%.40s: not 0, 1, off or on; deciding by the system\n", getenv("MOETOP_HUGEPAGES"));
+    cli_hugepages_warning();
     if (!mt_map_huge_pages_wanted(size, why, sizeof why) || !mt_gguf_to_huge_pages(cm->g, why, sizeof why)) {
         snprintf(cm->weights, sizeof cm->weights, "weights: read through the file's mapping (%s)", why);
         return;

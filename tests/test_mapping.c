@@ -124,6 +124,24 @@ static void devices_says_which(void) {
     CHECKF(odd.status == 0 && !strcmp(odd.err, "moetop: MOETOP_HUGEPAGES=yes: not 0, 1, off or on; deciding by the system\n"), "exit %d: %s",
            odd.status, odd.err);
     proc_free(&odd);
+    /* "on" is named as set; a newline or an escape in the value cannot split
+     * the warning or reach the terminal, and a long value is shown cut */
+    setenv("MOETOP_HUGEPAGES", "On", 1);
+    proc_result on2 = run_moetop("devices", NULL);
+    CHECKF(on2.status != 0 || strstr(on2.out, "weights copied into huge pages (MOETOP_HUGEPAGES=On)"), "%s", on2.out);
+    setenv("MOETOP_HUGEPAGES", "1\n\033[2Jx", 1);
+    proc_result ctl = run_moetop("trace", "--prompt", "hi", NULL);
+    char long_value[301];
+    memset(long_value, 'x', 300);
+    long_value[300] = '\0';
+    setenv("MOETOP_HUGEPAGES", long_value, 1);
+    proc_result lng = run_moetop("trace", "--prompt", "hi", NULL);
+    unsetenv("MOETOP_HUGEPAGES");
+    CHECKF(ctl.status == 0 && !strcmp(ctl.err, "moetop: MOETOP_HUGEPAGES=1\\x0a\\x1b[2Jx: not 0, 1, off or on; deciding by the system\n"), "exit %d: %s",
+           ctl.status, ctl.err);
+    CHECKF(lng.status == 0 && strstr(lng.err, "=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...: not 0, 1") && strchr(lng.err, '\n') == lng.err + lng.err_len - 1,
+           "exit %d: %s", lng.status, lng.err);
+    proc_free(&on2), proc_free(&ctl), proc_free(&lng);
 }
 
 int main(void) {
