@@ -65,7 +65,7 @@ static void print_text(const mt_gpu_info *d, uint32_t n) {
     cli_hugepages_warning();
     uint64_t limit = mt_map_huge_pages_limit(why, sizeof why);
     if (limit == UINT64_MAX) printf("   weights copied into huge pages (MOETOP_HUGEPAGES=%s)\n", getenv("MOETOP_HUGEPAGES"));
-    else if (limit) printf("   weights copied into huge pages for files up to half the available memory (MOETOP_HUGEPAGES=0: never)\n");
+    else if (limit) printf("   weights copied into huge pages for files from 2 MiB up to half the available memory (MOETOP_HUGEPAGES=0: never)\n");
     else printf("   weights read through the file's mapping (%s)\n", why);
 }
 
@@ -90,8 +90,8 @@ const cli_command cmd_devices = {
                "kernels on CPU devices, group kernels on GPUs); MOETOP_VK_KERNELS=row|group|subgroup overrides\n"
                "the choice. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer.\n"
                "The last lines are the C backend's: its kernel set, and whether it copies the weights into\n"
-               "huge pages (files up to half the available memory, where the system has transparent huge\n"
-               "pages; MOETOP_HUGEPAGES=0 never, =1 always).",
+               "huge pages (files from 2 MiB up to half the available memory, where the system has\n"
+               "transparent huge pages; MOETOP_HUGEPAGES=0 never, =1 always).",
     .opts = {
         { "--json", 0, NULL, "a JSON array, one object per device" },
         { NULL, 0, NULL, NULL },

@@ -10,6 +10,7 @@
 #include "engine/vulkan.h"
 #include "input.h"
 #include "paths.h"
+#include "text.h"
 
 const char *cli_base_name(const char *path) {
     const char *slash = strrchr(path, '/');
@@ -59,8 +60,11 @@ static void weights_to_huge_pages(cli_model *cm) {
         snprintf(cm->weights, sizeof cm->weights, "weights: read through the file's mapping (%s)", why);
         return;
     }
-    snprintf(cm->weights, sizeof cm->weights, "weights: copied into anonymous memory, %llu of %llu MiB in huge pages",
-             (unsigned long long)(mt_gguf_huge_bytes(cm->g) >> 20), (unsigned long long)(size >> 20));
+    if (!cm->profile) return; /* the count reads /proc/self/smaps: only for the report */
+    char huge[32], all[32];
+    mt_format_bytes(mt_gguf_huge_bytes(cm->g), huge, sizeof huge);
+    mt_format_bytes(size, all, sizeof all);
+    snprintf(cm->weights, sizeof cm->weights, "weights: copied into anonymous memory, %s of %s in huge pages", huge, all);
 }
 
 int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_backend, const char *default_device,

@@ -108,6 +108,10 @@ uint64_t mt_map_huge_pages_limit(char *why, size_t why_len) {
 
 bool mt_map_huge_pages_wanted(uint64_t size, char *why, size_t why_len) {
     uint64_t limit = mt_map_huge_pages_limit(why, why_len);
+    if (limit && limit != UINT64_MAX && size < HUGE_BYTES) { /* no huge page fits: the copy would only cost memory */
+        snprintf(why, why_len, "the file is %llu KiB, smaller than a huge page of 2 MiB", (unsigned long long)(size >> 10));
+        return false;
+    }
     if (size <= limit && limit) return true;
     if (limit)
         snprintf(why, why_len, "the file (%llu MiB) is more than half of the available memory (%llu MiB)",

@@ -36,6 +36,7 @@ bool mt_map_to_huge_pages(void *map, uint64_t size, char *why, size_t why_len);
  *    the rest says (for tests);
  *  - /sys/kernel/mm/transparent_hugepage/enabled reads "[never]" (no huge
  *    pages to gain) or cannot be read;
+ *  - the file is smaller than one huge page (2 MiB): none could back it;
  *  - the file is more than half of MemAvailable (/proc/meminfo): the copy
  *    must not push the page cache (or anything else) out of memory.
  * why: one short phrase for --profile ("MOETOP_HUGEPAGES=0"). */
