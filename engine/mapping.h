@@ -28,7 +28,9 @@ void *mt_map_file(int fd, uint64_t size);
  * 64 MiB at a time and dropping each copied part's file pages from this
  * process (the page cache keeps them), so the resident size stays about one
  * file. False, with the mapping untouched and why set ("no memory for a
- * copy"), when it cannot; the caller then reads the file's mapping as before. */
+ * copy: ..."), when it cannot; the caller then reads the file's mapping as
+ * before. The copy is charged to the commit limit (not MAP_NORESERVE): where
+ * the kernel's overcommit rule refuses that much memory, it fails up front. */
 bool mt_map_to_huge_pages(void *map, uint64_t size, char *why, size_t why_len);
 
 /* Whether moving a file of size bytes is worth doing here, and why not:

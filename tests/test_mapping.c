@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -67,6 +69,46 @@ static void move_keeps_bytes_and_address(void) {
     CHECKF(perms_at(map + n / 2, perms) && perms[0] == 'r' && perms[1] == '-', "the moved bytes' mapping is '%s', not read-only", perms);
     if (thp_available()) CHECKF(mt_map_huge_bytes(map, n) >= (4u << 20), "%llu bytes in huge pages", (unsigned long long)mt_map_huge_bytes(map, n));
     CHECK(munmap(map, n) == 0);
+    free(want);
+}
+
+/* VmSize of /proc/self/status in bytes, 0 when unknown. */
+static uint64_t vm_size(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %llu kB", &kb) == 1) break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
+/* With no memory for the copy (an address-space limit just above what the
+ * process uses, in a child), the move is refused with its reason and the
+ * file's mapping still reads every byte. */
+static void no_memory_leaves_the_mapping(void) {
+    size_t n = (5u << 20) + 123;
+    uint8_t *want;
+    int fd = random_file(n, &want);
+    uint8_t *map = mt_map_file(fd, n);
+    close(fd);
+    uint64_t vm = vm_size();
+    if (!CHECK(map != MAP_FAILED) || !CHECK(vm > 0)) return;
+    pid_t pid = fork();
+    if (pid == 0) { /* only calls that need no new memory here: the limit refuses any */
+        struct rlimit lim = { vm + (1u << 20), vm + (1u << 20) };
+        char why[160] = "";
+        if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(10);
+        if (mt_map_to_huge_pages(map, n, why, sizeof why)) _exit(11);
+        if (strncmp(why, "no memory for a copy: ", 22) != 0) _exit(12);
+        _exit(memcmp(map, want, n) == 0 ? 0 : 13);
+    }
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "child: %d (10 setrlimit, 11 moved anyway, 12 another reason, 13 bytes changed; else a signal)", status);
+    munmap(map, n);
     free(want);
 }
 
@@ -154,6 +196,7 @@ static void devices_says_which(void) {
 int main(void) {
     t_begin("mapping");
     RUN(move_keeps_bytes_and_address);
+    RUN(no_memory_leaves_the_mapping);
     RUN(refusals_say_why);
     RUN(same_outputs_either_way);
     RUN(devices_says_which);
