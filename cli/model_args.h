@@ -17,7 +17,7 @@
     { "--threads", 0, "N", "CPU threads (default: $MOETOP_THREADS, else every core)" }
 
 /* trace, generate, bench and the explorer (the analyses' --profile reads a saved profile) */
-#define CLI_GPU_PROFILE_OPT { "--profile", 0, NULL, "time per op on stderr at the end (Vulkan: GPU timestamps; CPU: wall time)" }
+#define CLI_GPU_PROFILE_OPT { "--profile", 0, NULL, "time per op on stderr at the end (Vulkan: GPU timestamps; CPU: wall time, and where the weights are read from)" }
 
 #define CLI_PROMPT_OPTS                                                                                \
     { "--prompt", 0, "TEXT", "the prompt as text" },                                                    \

@@ -150,6 +150,9 @@ static void same_outputs_either_way(void) {
            "%s", pon.err);
     CHECKF(poff.status == 0 && strstr(poff.err, "weights: read through the file's mapping (MOETOP_HUGEPAGES=0)"), "%s", poff.err);
     proc_free(&on), proc_free(&off), proc_free(&pon), proc_free(&poff);
+    proc_result help = run_moetop("bench", "--help", NULL);
+    CHECKF(help.status == 0 && strstr(help.out, "CPU: wall time, and where the weights are read from)"), "%s", help.out);
+    proc_free(&help);
 }
 
 /* moetop devices says what the C backend does with the weights, and why not. */
