@@ -178,6 +178,10 @@ static void devices_says_which(void) {
     proc_free(&odd);
     /* "on" is named as set; a newline or an escape in the value cannot split
      * the warning or reach the terminal, and a long value is shown cut */
+    setenv("MOETOP_HUGEPAGES", "", 1); /* empty: unset, no warning */
+    proc_result empty = run_moetop("trace", "--prompt", "hi", NULL);
+    CHECKF(empty.status == 0 && empty.err_len == 0, "exit %d: %s", empty.status, empty.err);
+    proc_free(&empty);
     setenv("MOETOP_HUGEPAGES", "On", 1);
     proc_result on2 = run_moetop("devices", NULL);
     CHECKF(on2.status != 0 || strstr(on2.out, "weights copied into huge pages (MOETOP_HUGEPAGES=On)"), "%s", on2.out);
