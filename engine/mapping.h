@@ -47,7 +47,8 @@ bool mt_map_huge_pages_wanted(uint64_t size, char *why, size_t why_len);
  * or empty (which then counts as unset); for the caller's one-line warning. */
 bool mt_map_env_valid(void);
 /* The largest file size that would be moved here and now (UINT64_MAX with
- * MOETOP_HUGEPAGES=1); 0, with why set, when none would be. */
+ * MOETOP_HUGEPAGES=1; otherwise files under 2 MiB are not moved either);
+ * 0, with why set, when none would be. */
 uint64_t mt_map_huge_pages_limit(char *why, size_t why_len);
 
 /* Bytes of [map, map + size) backed by huge pages (AnonHugePages of
