@@ -11,6 +11,7 @@
 #include "engine/mapping.h"
 #include "engine/vulkan.h"
 #include "json.h"
+#include "model_args.h"
 
 static void print_json(const mt_gpu_info *d, uint32_t n) {
     mt_json j = { 0 };
@@ -61,11 +62,10 @@ static void print_text(const mt_gpu_info *d, uint32_t n) {
     printf("cpu: the C backend (the default): %s kernels (of c%s%s; MOETOP_KERNELS picks one), %ld threads by default\n", k->name,
            mt_kernels_avx2() ? ", avx2" : "", mt_kernels_avx512() ? ", avx512" : "", cores > 0 ? cores : 1);
     char why[160];
-    if (!mt_map_env_valid())
-        fprintf(stderr, "moetop: MOETOP_HUGEPAGES=%.40s: not 0, 1, off or on; deciding by the system\n", getenv("MOETOP_HUGEPAGES"));
+    cli_hugepages_warning();
     uint64_t limit = mt_map_huge_pages_limit(why, sizeof why);
-    if (limit == UINT64_MAX) printf("   weights copied into huge pages (MOETOP_HUGEPAGES=1)\n");
-    else if (limit) printf("   weights copied into huge pages for files up to half the available memory (MOETOP_HUGEPAGES=0: never)\n");
+    if (limit == UINT64_MAX) printf("   weights copied into huge pages (MOETOP_HUGEPAGES=%s)\n", getenv("MOETOP_HUGEPAGES"));
+    else if (limit) printf("   weights copied into huge pages for files from 2 MiB up to half the available memory (MOETOP_HUGEPAGES=0: never)\n");
     else printf("   weights read through the file's mapping (%s)\n", why);
 }
 
@@ -92,8 +92,8 @@ const cli_command cmd_devices = {
                "kernels on CPU devices, group kernels on GPUs); MOETOP_VK_KERNELS=row|group|subgroup overrides\n"
                "the choice. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer.\n"
                "The last lines are the C backend's: its kernel set, and whether it copies the weights into\n"
-               "huge pages (files up to half the available memory, where the system has transparent huge\n"
-               "pages; MOETOP_HUGEPAGES=0 never, =1 always).",
+               "huge pages (files from 2 MiB up to half the available memory, where the system has\n"
+               "transparent huge pages; MOETOP_HUGEPAGES=0 never, =1 always).",
     .opts = {
         { "--json", 0, NULL, "a JSON array, one object per device" },
         { NULL, 0, NULL, NULL },

@@ -10,6 +10,7 @@
 #include "engine/vulkan.h"
 #include "input.h"
 #include "paths.h"
+#include "text.h"
 
 const char *cli_base_name(const char *path) {
     const char *slash = strrchr(path, '/');
@@ -43,19 +44,27 @@ static bool thread_count(const cli_args *a, int default_threads, uint32_t *threa
     return true;
 }
 
+void cli_hugepages_warning(void) {
+    const char *env = getenv("MOETOP_HUGEPAGES");
+    if (!mt_map_env_valid()) /* one line whatever the value holds (cli_error: mt_one_line) */
+        cli_error(0, "MOETOP_HUGEPAGES=%.40s%s: not 0, 1, off or on; deciding by the system", env, strlen(env) > 40 ? "..." : "");
+}
+
 /* The CPU backend streams the weights from memory: into huge pages when that
  * is worth it here (engine/mapping.h); what happened goes to --profile. */
 static void weights_to_huge_pages(cli_model *cm) {
     char why[160];
     uint64_t size = mt_gguf_file_size(cm->g);
-    if (!mt_map_env_valid())
-        fprintf(stderr, "moetop: MOETOP_HUGEPAGES=%.40s: not 0, 1, off or on; deciding by the system\n", getenv("MOETOP_HUGEPAGES"));
+    cli_hugepages_warning();
     if (!mt_map_huge_pages_wanted(size, why, sizeof why) || !mt_gguf_to_huge_pages(cm->g, why, sizeof why)) {
         snprintf(cm->weights, sizeof cm->weights, "weights: read through the file's mapping (%s)", why);
         return;
     }
-    snprintf(cm->weights, sizeof cm->weights, "weights: copied into anonymous memory, %llu of %llu MiB in huge pages",
-             (unsigned long long)(mt_gguf_huge_bytes(cm->g) >> 20), (unsigned long long)(size >> 20));
+    if (!cm->profile) return; /* the count reads /proc/self/smaps: only for the report */
+    char huge[32], all[32];
+    mt_format_bytes(mt_gguf_huge_bytes(cm->g), huge, sizeof huge);
+    mt_format_bytes(size, all, sizeof all);
+    snprintf(cm->weights, sizeof cm->weights, "weights: copied into anonymous memory, %s of %s in huge pages", huge, all);
 }
 
 int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_backend, const char *default_device,

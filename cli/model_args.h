@@ -17,7 +17,7 @@
     { "--threads", 0, "N", "CPU threads (default: $MOETOP_THREADS, else every core)" }
 
 /* trace, generate, bench and the explorer (the analyses' --profile reads a saved profile) */
-#define CLI_GPU_PROFILE_OPT { "--profile", 0, NULL, "time per op on stderr at the end (Vulkan: GPU timestamps; CPU: wall time)" }
+#define CLI_GPU_PROFILE_OPT { "--profile", 0, NULL, "time per op on stderr at the end (Vulkan: GPU timestamps; CPU: wall time, and where the weights are read from)" }
 
 #define CLI_PROMPT_OPTS                                                                                \
     { "--prompt", 0, "TEXT", "the prompt as text" },                                                    \
@@ -64,6 +64,9 @@ int cli_model_open(const cli_args *a, cli_model *cm);
  * explorer's configuration; NULL, NULL, 0: cpu, the best device, every core. */
 int cli_model_open_with(const cli_args *a, cli_model *cm, const char *backend, const char *device, int threads);
 void cli_model_close(cli_model *cm);
+/* When $MOETOP_HUGEPAGES is not a value it knows (engine/mapping.h): one
+ * line on stderr naming it (its first 40 bytes, controls escaped). */
+void cli_hugepages_warning(void);
 
 /* The prompt from exactly one of --prompt, --prompt-file, --ids or --chat
  * TEXT (the model's chat format, chat.h), as token ids, BOS first where the vocabulary asks. 0, or an exit code after one

@@ -336,7 +336,7 @@ mt_gguf *mt_gguf_open_memory(const void *bytes, size_t size, const char *name, m
 }
 
 mt_gguf *mt_gguf_open(const char *path, mt_err *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO is refused below, not waited on for a writer */
     if (fd < 0) {
         mt_err_set(err, "%s: cannot open: %s", path, strerror(errno));
         return NULL;

@@ -21,9 +21,13 @@ static size_t page_bytes(void) {
 static size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 /* A reservation of len bytes at a 2 MiB boundary: the over-sized region's
- * head and tail are given back. NULL when the address space has no room. */
+ * head and tail are given back. NULL, errno set, when the address space has
+ * no room, or, for writable memory (charged to the commit limit: not
+ * MAP_NORESERVE), when the kernel's overcommit rule refuses it: the copy is
+ * then refused up front rather than faulted in until memory runs out. */
 static void *aligned_region(size_t len, int prot) {
-    void *res = mmap(NULL, len + HUGE_BYTES, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | (prot == PROT_NONE ? MAP_NORESERVE : 0);
+    void *res = mmap(NULL, len + HUGE_BYTES, prot, flags, -1, 0);
     if (res == MAP_FAILED) return NULL;
     uintptr_t start = (uintptr_t)res, at = (start + HUGE_BYTES - 1) & ~(HUGE_BYTES - 1), end = start + len + HUGE_BYTES;
     if (at > start) munmap(res, at - start);
@@ -49,7 +53,7 @@ bool mt_map_to_huge_pages(void *map, uint64_t size, char *why, size_t why_len) {
     size_t len = round_up((size_t)size, page_bytes());
     uint8_t *copy = aligned_region(len, PROT_READ | PROT_WRITE);
     if (!copy) {
-        snprintf(why, why_len, "no address space for a copy");
+        snprintf(why, why_len, "no memory for a copy: %s", strerror(errno));
         return false;
     }
     madvise(copy, len, MADV_HUGEPAGE); /* advice: where the kernel has none to give, the copy still works */
@@ -102,12 +106,16 @@ uint64_t mt_map_huge_pages_limit(char *why, size_t why_len) {
         return 0;
     }
     uint64_t avail = mem_available();
-    snprintf(why, why_len, "no memory available");
+    snprintf(why, why_len, "the available memory is unknown (no MemAvailable in /proc/meminfo)");
     return avail / 2;
 }
 
 bool mt_map_huge_pages_wanted(uint64_t size, char *why, size_t why_len) {
     uint64_t limit = mt_map_huge_pages_limit(why, why_len);
+    if (limit && limit != UINT64_MAX && size < HUGE_BYTES) { /* no huge page fits: the copy would only cost memory */
+        snprintf(why, why_len, "the file is %llu KiB, smaller than a huge page of 2 MiB", (unsigned long long)(size >> 10));
+        return false;
+    }
     if (size <= limit && limit) return true;
     if (limit)
         snprintf(why, why_len, "the file (%llu MiB) is more than half of the available memory (%llu MiB)",

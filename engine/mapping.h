@@ -28,7 +28,9 @@ void *mt_map_file(int fd, uint64_t size);
  * 64 MiB at a time and dropping each copied part's file pages from this
  * process (the page cache keeps them), so the resident size stays about one
  * file. False, with the mapping untouched and why set ("no memory for a
- * copy"), when it cannot; the caller then reads the file's mapping as before. */
+ * copy: ..."), when it cannot; the caller then reads the file's mapping as
+ * before. The copy is charged to the commit limit (not MAP_NORESERVE): where
+ * the kernel's overcommit rule refuses that much memory, it fails up front. */
 bool mt_map_to_huge_pages(void *map, uint64_t size, char *why, size_t why_len);
 
 /* Whether moving a file of size bytes is worth doing here, and why not:
@@ -36,6 +38,7 @@ bool mt_map_to_huge_pages(void *map, uint64_t size, char *why, size_t why_len);
  *    the rest says (for tests);
  *  - /sys/kernel/mm/transparent_hugepage/enabled reads "[never]" (no huge
  *    pages to gain) or cannot be read;
+ *  - the file is smaller than one huge page (2 MiB): none could back it;
  *  - the file is more than half of MemAvailable (/proc/meminfo): the copy
  *    must not push the page cache (or anything else) out of memory.
  * why: one short phrase for --profile ("MOETOP_HUGEPAGES=0"). */
@@ -44,7 +47,8 @@ bool mt_map_huge_pages_wanted(uint64_t size, char *why, size_t why_len);
  * or empty (which then counts as unset); for the caller's one-line warning. */
 bool mt_map_env_valid(void);
 /* The largest file size that would be moved here and now (UINT64_MAX with
- * MOETOP_HUGEPAGES=1); 0, with why set, when none would be. */
+ * MOETOP_HUGEPAGES=1; otherwise files under 2 MiB are not moved either);
+ * 0, with why set, when none would be. */
 uint64_t mt_map_huge_pages_limit(char *why, size_t why_len);
 
 /* Bytes of [map, map + size) backed by huge pages (AnonHugePages of

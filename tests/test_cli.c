@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/bytes.h"
 #include "support/cli_util.h"
@@ -89,6 +91,15 @@ static void malformed_files_exit_2(void) {
     proc_result r = run_moetop("info", "-m", path, NULL);
     CHECKF(is_clean_usage_error(&r) && strstr(r.err, "empty file"), "empty file: %s", r.err);
     proc_free(&r);
+    /* a FIFO with no writer is refused at once (opening it used to wait for a writer forever) */
+    snprintf(path, sizeof path, "%s/pipe.gguf", t_tmpdir());
+    unlink(path);
+    if (CHECK(mkfifo(path, 0644) == 0)) {
+        const char *argv[] = { t_bin(), "info", "-m", path, NULL };
+        r = proc_run_deadline(argv, NULL, 60);
+        CHECKF(!r.timed_out && is_clean_usage_error(&r) && strstr(r.err, "not a regular file"), "FIFO: exit %d: %s", r.status, r.err);
+        proc_free(&r);
+    }
     malformed_free(cases, n);
 }
 

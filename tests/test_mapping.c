@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -70,6 +72,46 @@ static void move_keeps_bytes_and_address(void) {
     free(want);
 }
 
+/* VmSize of /proc/self/status in bytes, 0 when unknown. */
+static uint64_t vm_size(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %llu kB", &kb) == 1) break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
+/* With no memory for the copy (an address-space limit just above what the
+ * process uses, in a child), the move is refused with its reason and the
+ * file's mapping still reads every byte. */
+static void no_memory_leaves_the_mapping(void) {
+    size_t n = (5u << 20) + 123;
+    uint8_t *want;
+    int fd = random_file(n, &want);
+    uint8_t *map = mt_map_file(fd, n);
+    close(fd);
+    uint64_t vm = vm_size();
+    if (!CHECK(map != MAP_FAILED) || !CHECK(vm > 0)) return;
+    pid_t pid = fork();
+    if (pid == 0) { /* only calls that need no new memory here: the limit refuses any */
+        struct rlimit lim = { vm + (1u << 20), vm + (1u << 20) };
+        char why[160] = "";
+        if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(10);
+        if (mt_map_to_huge_pages(map, n, why, sizeof why)) _exit(11);
+        if (strncmp(why, "no memory for a copy: ", 22) != 0) _exit(12);
+        _exit(memcmp(map, want, n) == 0 ? 0 : 13);
+    }
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "child: %d (10 setrlimit, 11 moved anyway, 12 another reason, 13 bytes changed; else a signal)", status);
+    munmap(map, n);
+    free(want);
+}
+
 /* MOETOP_HUGEPAGES=0 and a file larger than half the memory say no, and why. */
 static void refusals_say_why(void) {
     char why[160] = "";
@@ -79,7 +121,11 @@ static void refusals_say_why(void) {
     CHECK(!mt_map_huge_pages_wanted(1000, why, sizeof why));
     setenv("MOETOP_HUGEPAGES", "1", 1);
     CHECK(mt_map_huge_pages_wanted((uint64_t)1 << 60, why, sizeof why));
+    CHECK(mt_map_huge_pages_wanted(1000, why, sizeof why)); /* =1: even a file no huge page fits */
     unsetenv("MOETOP_HUGEPAGES");
+    why[0] = '\0';
+    CHECKF(!mt_map_huge_pages_wanted(1000, why, sizeof why) && (strstr(why, "smaller than a huge page of 2 MiB") || strstr(why, "huge pages are off")),
+           "%s", why);
     why[0] = '\0';
     CHECKF(!mt_map_huge_pages_wanted((uint64_t)1 << 60, why, sizeof why) &&
                (strstr(why, "available memory") || strstr(why, "huge pages are off")),
@@ -98,9 +144,15 @@ static void same_outputs_either_way(void) {
     unsetenv("MOETOP_HUGEPAGES");
     CHECKF(on.status == 0 && off.status == 0, "%s %s", on.err, off.err);
     CHECKF(on.out_len == off.out_len && on.out_len > 1000 && memcmp(on.out, off.out, on.out_len) == 0, "traces differ");
-    CHECKF(pon.status == 0 && strstr(pon.err, "weights: copied into anonymous memory"), "%s", pon.err);
+    /* the bundled model's 9 MiB in MiB with decimals (not "8 of 9 MiB", nor "0 of 0 MiB" for a small file) */
+    CHECKF(pon.status == 0 && strstr(pon.err, "weights: copied into anonymous memory, ") && strstr(pon.err, " MiB of 9.") &&
+               strstr(pon.err, " MiB in huge pages\n"),
+           "%s", pon.err);
     CHECKF(poff.status == 0 && strstr(poff.err, "weights: read through the file's mapping (MOETOP_HUGEPAGES=0)"), "%s", poff.err);
     proc_free(&on), proc_free(&off), proc_free(&pon), proc_free(&poff);
+    proc_result help = run_moetop("bench", "--help", NULL);
+    CHECKF(help.status == 0 && strstr(help.out, "CPU: wall time, and where the weights are read from)"), "%s", help.out);
+    proc_free(&help);
 }
 
 /* moetop devices says what the C backend does with the weights, and why not. */
@@ -124,11 +176,34 @@ static void devices_says_which(void) {
     CHECKF(odd.status == 0 && !strcmp(odd.err, "moetop: MOETOP_HUGEPAGES=yes: not 0, 1, off or on; deciding by the system\n"), "exit %d: %s",
            odd.status, odd.err);
     proc_free(&odd);
+    /* "on" is named as set; a newline or an escape in the value cannot split
+     * the warning or reach the terminal, and a long value is shown cut */
+    setenv("MOETOP_HUGEPAGES", "", 1); /* empty: unset, no warning */
+    proc_result empty = run_moetop("trace", "--prompt", "hi", NULL);
+    CHECKF(empty.status == 0 && empty.err_len == 0, "exit %d: %s", empty.status, empty.err);
+    proc_free(&empty);
+    setenv("MOETOP_HUGEPAGES", "On", 1);
+    proc_result on2 = run_moetop("devices", NULL);
+    CHECKF(on2.status != 0 || strstr(on2.out, "weights copied into huge pages (MOETOP_HUGEPAGES=On)"), "%s", on2.out);
+    setenv("MOETOP_HUGEPAGES", "1\n\033[2Jx", 1);
+    proc_result ctl = run_moetop("trace", "--prompt", "hi", NULL);
+    char long_value[301];
+    memset(long_value, 'x', 300);
+    long_value[300] = '\0';
+    setenv("MOETOP_HUGEPAGES", long_value, 1);
+    proc_result lng = run_moetop("trace", "--prompt", "hi", NULL);
+    unsetenv("MOETOP_HUGEPAGES");
+    CHECKF(ctl.status == 0 && !strcmp(ctl.err, "moetop: MOETOP_HUGEPAGES=1\\x0a\\x1b[2Jx: not 0, 1, off or on; deciding by the system\n"), "exit %d: %s",
+           ctl.status, ctl.err);
+    CHECKF(lng.status == 0 && strstr(lng.err, "=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...: not 0, 1") && strchr(lng.err, '\n') == lng.err + lng.err_len - 1,
+           "exit %d: %s", lng.status, lng.err);
+    proc_free(&on2), proc_free(&ctl), proc_free(&lng);
 }
 
 int main(void) {
     t_begin("mapping");
     RUN(move_keeps_bytes_and_address);
+    RUN(no_memory_leaves_the_mapping);
     RUN(refusals_say_why);
     RUN(same_outputs_either_way);
     RUN(devices_says_which);
