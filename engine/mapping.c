@@ -71,17 +71,20 @@ bool mt_map_to_huge_pages(void *map, uint64_t size, char *why, size_t why_len) {
     return true;
 }
 
-/* MemAvailable of /proc/meminfo in bytes, 0 when unknown. */
-static uint64_t mem_available(void) {
-    FILE *f = fopen("/proc/meminfo", "r");
+uint64_t mt_proc_kb_field(const char *path, const char *field) {
+    FILE *f = fopen(path, "r");
     if (!f) return 0;
     char line[256];
+    size_t n = strlen(field);
     unsigned long long kb = 0;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+        if (!strncmp(line, field, n) && line[n] == ':' && sscanf(line + n + 1, " %llu kB", &kb) == 1) break;
     fclose(f);
     return (uint64_t)kb * 1024;
 }
+
+/* MemAvailable of /proc/meminfo in bytes, 0 when unknown. */
+static uint64_t mem_available(void) { return mt_proc_kb_field("/proc/meminfo", "MemAvailable"); }
 
 bool mt_map_env_valid(void) {
     const char *env = getenv("MOETOP_HUGEPAGES");

@@ -51,6 +51,10 @@ bool mt_map_env_valid(void);
  * 0, with why set, when none would be. */
 uint64_t mt_map_huge_pages_limit(char *why, size_t why_len);
 
+/* A "Name:   N kB" field of a /proc file (/proc/meminfo, /proc/self/status)
+ * in bytes; 0 when the file or the field is missing. */
+uint64_t mt_proc_kb_field(const char *path, const char *field);
+
 /* Bytes of [map, map + size) backed by huge pages (AnonHugePages of
  * /proc/self/smaps summed over the mappings inside the range); 0 when
  * unknown. For reports and tests. */

@@ -73,16 +73,7 @@ static void move_keeps_bytes_and_address(void) {
 }
 
 /* VmSize of /proc/self/status in bytes, 0 when unknown. */
-static uint64_t vm_size(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    unsigned long long kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %llu kB", &kb) == 1) break;
-    fclose(f);
-    return (uint64_t)kb * 1024;
-}
+static uint64_t vm_size(void) { return mt_proc_kb_field("/proc/self/status", "VmSize"); }
 
 /* With no memory for the copy (an address-space limit just above what the
  * process uses, in a child), the move is refused with its reason and the
