@@ -241,6 +241,48 @@ static void gpu_kernels_check_arguments(void) {
     free(saved);
 }
 
+/* tools/bench-side-by-side.sh over stand-ins for moetop and llama-bench with fixed speeds: the medians, the
+ * ratios, how many rounds moetop won and the sign test's p-value by hand (5 of 5: p = 2/2^5 = 0.0625), and the
+ * two programs taking turns (llama.cpp second in odd rounds, first in even ones). */
+static void bench_side_by_side_by_hand(void) {
+    const char *script = "tools/bench-side-by-side.sh";
+    if (access(script, R_OK) != 0) {
+        t_skip("no %s in the current directory (the tests run from the repository root)", script);
+        return;
+    }
+    char fake_m[600], fake_l[600], log[600], model[600], text[1600];
+    snprintf(fake_m, sizeof fake_m, "%s/fake-moetop", t_tmpdir());
+    snprintf(fake_l, sizeof fake_l, "%s/fake-llama-bench", t_tmpdir());
+    snprintf(log, sizeof log, "%s/order.log", t_tmpdir());
+    snprintf(model, sizeof model, "%s/any.gguf", t_tmpdir());
+    snprintf(text, sizeof text, "#!/bin/sh\necho m >> '%s'\necho '{\"prefill_tok_s\": 100.0, \"decode_tok_s\": 50.0}'\n", log);
+    CHECK(t_write_file(fake_m, text, strlen(text)));
+    snprintf(text, sizeof text, "#!/bin/sh\necho l >> '%s'\necho '\"n_prompt\",\"n_gen\",\"avg_ts\"'\n"
+             "echo '\"64\",\"0\",\"80\"'\necho '\"0\",\"32\",\"100\"'\n", log);
+    CHECK(t_write_file(fake_l, text, strlen(text)));
+    CHECK(chmod(fake_m, 0755) == 0 && chmod(fake_l, 0755) == 0);
+    CHECK(t_write_file(model, "", 0) && t_write_file(log, "", 0));
+    const char *argv[] = { "/bin/sh", script, model, fake_m, fake_l, "", "5", NULL };
+    proc_result r = proc_run_deadline(argv, NULL, 120);
+    CHECKF(r.status == 0, "exit %d: %s %s", r.status, r.out, r.err);
+    static const struct { const char *row; double m, l, ratio; } rows[] = { { "\n  prefill ", 100, 80, 1.25 }, { "\n  decode ", 50, 100, 0.5 } };
+    for (size_t i = 0; i < 2; i++) {
+        const char *at = strstr(r.out, rows[i].row);
+        double m = 0, l = 0, ratio = 0, each[5] = { 0 };
+        int got = at ? sscanf(at + strlen(rows[i].row), "%lf %lf %lfx %lf %lf %lf %lf %lf", &m, &l, &ratio, &each[0], &each[1], &each[2], &each[3], &each[4]) : 0;
+        CHECKF(got == 8 && m == rows[i].m && l == rows[i].l && ratio == rows[i].ratio && each[0] == rows[i].ratio && each[4] == rows[i].ratio,
+               "%s: %s", rows[i].row + 1, r.out);
+    }
+    CHECKF(strstr(r.out, "moetop faster in 5 of 5 rounds (sign test, two-sided: p = 0.062)") &&
+               strstr(r.out, "moetop faster in 0 of 5 rounds (sign test, two-sided: p = 0.062)"),
+           "%s", r.out);
+    char *order = t_read_file(log, NULL);
+    /* five rounds in turns, then moetop alone for lavapipe (no anchor given) */
+    CHECKF(order && strcmp(order, "m\nl\nl\nm\nm\nl\nl\nm\nm\nl\nm\n") == 0, "order: %s", order ? order : "(none)");
+    free(order);
+    proc_free(&r);
+}
+
 int main(void) {
     t_begin("cli");
     RUN(help_and_version);
@@ -250,5 +292,6 @@ int main(void) {
     RUN(control_info_json);
     RUN(json_survives_invalid_utf8);
     RUN(gpu_kernels_check_arguments);
+    RUN(bench_side_by_side_by_hand);
     return t_end();
 }

@@ -5,8 +5,8 @@
 #
 #   sh tools/bench-side-by-side.sh MODEL.gguf MOETOP LLAMA_BENCH_CPU LLAMA_BENCH_VULKAN [ROUNDS]
 #
-# Each round runs moetop then llama.cpp, back to back, so that both see the
-# same machine; the table gives each side's median over the rounds and the
+# Each round runs moetop and llama.cpp back to back (llama.cpp second in odd
+# rounds, first in even ones), so that both see the same machine; the table gives each side's median over the rounds and the
 # median of the per-round ratios (moetop / llama.cpp: above 1, moetop is
 # faster). The anchors' commands are the ones the project compares against:
 #   CPU:      llama-bench -t 2 -p 64 -n 32 -r 2   vs  moetop bench --threads 2 -p 64 -n 32
@@ -59,13 +59,16 @@ compare() {
     r=1
     while [ "$r" -le "$rounds" ]; do
         # shellcheck disable=SC2086
+        code=0
+        # odd rounds run llama.cpp second, even rounds first: neither side always follows the other
+        [ $((r % 2)) = 0 ] && { "$anchor" -m "$model" $largs -o csv > "$tmp/l.csv" 2> "$tmp/l.err" || code=$?; }
+        # shellcheck disable=SC2086
         if ! "$moetop" bench -m "$model" $margs --json > "$tmp/m.json" 2> "$tmp/m.err"; then
             echo "$label: moetop failed: $(head -n 1 "$tmp/m.err")"
             return
         fi
         # shellcheck disable=SC2086
-        code=0
-        "$anchor" -m "$model" $largs -o csv > "$tmp/l.csv" 2> "$tmp/l.err" || code=$?
+        [ $((r % 2)) = 1 ] && { "$anchor" -m "$model" $largs -o csv > "$tmp/l.csv" 2> "$tmp/l.err" || code=$?; }
         if [ "$code" != 0 ]; then
             msg=$(grep -v '^[[:space:]]*$' "$tmp/l.err" | tail -n 1)
             echo "$label: $anchor failed (exit $code): ${msg:-no message}"
@@ -95,13 +98,20 @@ compare() {
             "$(median < "$tmp/r.$t")" "$(sort -g "$tmp/r.$t" | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
         printf '%-30s %14.1f %16.1f %7.2fx   (the best round of each side)\n' "" "$(sort -g "$tmp/m.$t" | tail -n 1)" \
             "$(sort -g "$tmp/l.$t" | tail -n 1)" "$(awk -v a="$(sort -g "$tmp/m.$t" | tail -n 1)" -v b="$(sort -g "$tmp/l.$t" | tail -n 1)" 'BEGIN { print a / b }')"
+        # how often moetop was the faster, and the two-sided sign test's p-value (ties dropped)
+        awk '{ n += ($1 != 1); w += ($1 > 1) } END {
+            if (n == 0) exit
+            k = (w < n - w ? w : n - w); p = 0; c = 1
+            for (i = 0; i <= n; i++) { if (i <= k) p += c; c = c * (n - i) / (i + 1) }
+            p = 2 * p / 2 ^ n; if (p > 1) p = 1
+            printf "%-30s   moetop faster in %d of %d rounds (sign test, two-sided: p = %.2g)\n", "", w, n, p }' "$tmp/r.$t"
         sort -g "$tmp/r.$t" | awk -v what="$name" 'NR == 1 { lo = $1 } { hi = $1 } END {
             if (lo > 0 && hi / lo > 1.3) printf "%-30s   rounds disagree by %.0f%%: the machine was busy; the median is a rough figure (BENCH_ROUNDS=9, or a quieter moment)\n", "", 100 * (hi / lo - 1) }'
     done
 }
 
 echo "moetop against llama.cpp on $(basename "$model"), in the same run: each of $rounds rounds runs moetop bench (a warm-up,"
-echo "then one measured prefill and decode) and then llama-bench (its own warm-up, then the mean of its repetitions); the"
+echo "then one measured prefill and decode) and llama-bench (its own warm-up, then the mean of its repetitions), in turns; the"
 echo "tok/s are medians over the rounds, the ratio is the median of the rounds' moetop / llama.cpp (above 1: moetop faster)."
 echo "Load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) (on a machine with $(nproc 2>/dev/null || echo ?) cores: more than a little means other work skews both sides)"
 compare "CPU, 2 threads (-p 64 -n 32)" "$cpu_anchor" "--threads 2 -p 64 -n 32" "-t 2 -p 64 -n 32 -r 2"
