@@ -97,8 +97,9 @@ static int bench_interactive(const cli_model *cm, bool json) {
 }
 
 static int run_bench(const cli_command *cmd, cli_args *a) {
-    (void)cmd;
     uint32_t p = 64, n = 32;
+    if (cli_has(a, "--interactive") && (cli_has(a, "--prefill") || cli_has(a, "--decode"))) /* it would run without them */
+        return cli_usage_error(cmd, "--interactive: times a fixed 64-token prompt; -p and -n do not apply");
     if (!cli_get_u32(a, "--prefill", 1, 1u << 20, &p) || !cli_get_u32(a, "--decode", 0, 1u << 20, &n)) return CLI_EXIT_USAGE;
     cli_model cm;
     int rc = cli_model_open(a, &cm);
@@ -175,7 +176,7 @@ const cli_command cmd_bench = {
         CLI_GPU_PROFILE_OPT,
         { "--prefill", 'p', "N", "prompt tokens (default 64)" },
         { "--decode", 'n', "N", "decoded tokens (default 32)" },
-        { "--interactive", 0, NULL, "the explorer's latency: a toggle to its new frame, 64-token prompt" },
+        { "--interactive", 0, NULL, "the explorer's latency: a toggle to its new frame, a fixed 64-token prompt (no -p, -n)" },
         { "--json", 0, NULL, "one JSON object on stdout (shared/contracts/cli.md)" },
         { NULL, 0, NULL, NULL },
     },

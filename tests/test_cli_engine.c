@@ -397,6 +397,8 @@ static void bad_input_exits_2(void) {
         { { "generate", "-m", "A", "--prompt", "x", "--temp", "-1" }, "--temp: -1 is negative" },
         { { "generate", "-m", "A", "--prompt", "" }, "the prompt is empty" },
         { { "bench", "-m", "TINY", "-p", "8", "-n", "4" }, "more than the model's context of 8" },
+        { { "bench", "-m", "A", "--interactive", "-n", "0" }, "--interactive: times a fixed 64-token prompt; -p and -n do not apply" },
+        { { "bench", "-m", "A", "--interactive", "-p", "8" }, "-p and -n do not apply" },
         { { "trace", "-m", "TOKENIZER_ONLY", "--prompt", "x" }, "key 'gpt-oss.block_count' is missing" },
         { { "trace", "-m", "A", "--prompt", "x", "--backend", "metal" }, "--backend: 'metal' is not cpu or vulkan" },
         { { "trace", "-m", "A", "--prompt", "x", "--device", "abc" }, "--device: 'abc' is not a device number" },
