@@ -90,7 +90,9 @@ const cli_command cmd_devices = {
     .details = "Preference: discrete GPU, integrated, virtual, then CPU devices (lavapipe). --device N or\n"
                "MOETOP_DEVICE=N picks another. Each device's kernels are chosen from its properties (row\n"
                "kernels on CPU devices, group kernels on GPUs); MOETOP_VK_KERNELS=row|group|subgroup overrides\n"
-               "the choice. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer.\n"
+               "the choice. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer. Without a\n"
+               "Vulkan loader or driver none is listed ([] with --json), one line on stderr says why,\n"
+               "and the exit status is 0.\n"
                "The last lines are the C backend's: its kernel set, and whether it copies the weights into\n"
                "huge pages (files from 2 MiB up to half the available memory, where the system has\n"
                "transparent huge pages; MOETOP_HUGEPAGES=0 never, =1 always).",

@@ -347,6 +347,9 @@ static void devices_without_a_loader(void) {
     CHECKF(json.status == 0 && strcmp(json.out, "[]\n") == 0 && strncmp(json.err, why, strlen(why)) == 0, "exit %d: '%s' %s", json.status,
            json.out, json.err);
     proc_free(&text), proc_free(&json);
+    proc_result help = run_moetop("devices", "--help", NULL); /* and its help says so */
+    CHECKF(help.status == 0 && strstr(help.out, "Vulkan loader or driver none is listed ([] with --json)"), "%s", help.out);
+    proc_free(&help);
 }
 
 /* The thread count: --threads, else $MOETOP_THREADS, else every core; a bad variable is exit 2. */
