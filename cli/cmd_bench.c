@@ -93,7 +93,7 @@ static int bench_interactive(const cli_model *cm, bool json) {
                 mt_one_line(cli_base_name(cm->path), name, sizeof name), mt_session_length(app.s), ms[N / 2], ms[N * 95 / 100], ms[N - 1], N);
     mt_grid_free(&g);
     mt_app_free(&app);
-    return 0;
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
 }
 
 static int run_bench(const cli_command *cmd, cli_args *a) {
@@ -148,7 +148,8 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
             printf("%s on %s (%s): prefill %u token%s %.1f tok/s, %s, peak RSS %.0f MB\n", mt_one_line(cli_base_name(cm.path), name, sizeof name),
                    cm.be->name, cm.be->device, p, p == 1 ? "" : "s", prefill_tps, decode, rss_mb);
         }
-        fflush(stdout); /* the summary first, then the split below it, then the per-op table */
+        /* the summary first (a failed write is exit 1, as everywhere), then the split below it, then the per-op table */
+        if (!rc && (fflush(stdout) != 0 || ferror(stdout))) rc = cli_error(CLI_EXIT_FAIL, "stdout: write failed");
         if (n && cm.be->profile_ms) { /* what the issue calls host overhead: a decoded token's wall time outside its ops */
             /* whole microseconds first, so that the printed wall is exactly the printed ops plus the printed rest */
             long long wall_us = llround(1e6 * decode_s / n), op_us = llround(1e6 * decode_op / n), rest_us = wall_us - op_us;

@@ -13,7 +13,7 @@
 #include "json.h"
 #include "model_args.h"
 
-static void print_json(const mt_gpu_info *d, uint32_t n) {
+static int print_json(const mt_gpu_info *d, uint32_t n) {
     mt_json j = { 0 };
     mt_json_begin_array(&j);
     for (uint32_t i = 0; i < n; i++) {
@@ -42,10 +42,10 @@ static void print_json(const mt_gpu_info *d, uint32_t n) {
         mt_json_end_object(&j);
     }
     mt_json_end_array(&j);
-    mt_json_finish(&j);
+    return mt_json_finish(&j); /* 1 when the write failed, said on stderr */
 }
 
-static void print_text(const mt_gpu_info *d, uint32_t n) {
+static int print_text(const mt_gpu_info *d, uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
         printf("%u: %s (%s)%s\n", i, d[i].name, d[i].type, d[i].chosen ? "  <- used by --backend vulkan" : "");
         printf("   Vulkan %s, driver %s\n", d[i].api, d[i].driver);
@@ -67,6 +67,7 @@ static void print_text(const mt_gpu_info *d, uint32_t n) {
     if (limit == UINT64_MAX) printf("   weights copied into huge pages (MOETOP_HUGEPAGES=%s)\n", getenv("MOETOP_HUGEPAGES"));
     else if (limit) printf("   weights copied into huge pages for files from 2 MiB up to half the available memory (MOETOP_HUGEPAGES=0: never)\n");
     else printf("   weights read through the file's mapping (%s)\n", why);
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
 }
 
 static int run_devices(const cli_command *cmd, cli_args *a) {
@@ -77,10 +78,9 @@ static int run_devices(const cli_command *cmd, cli_args *a) {
     /* no loader or no driver: no Vulkan device, said in one line; the listing
      * is then empty ([] for scripts), and the C backend's lines still follow */
     if (!d) fprintf(stderr, "moetop: no Vulkan devices: %s\n", err.msg), n = 0;
-    if (cli_has(a, "--json")) print_json(d, n);
-    else print_text(d, n);
+    int rc = cli_has(a, "--json") ? print_json(d, n) : print_text(d, n);
     free(d);
-    return 0;
+    return rc;
 }
 
 const cli_command cmd_devices = {

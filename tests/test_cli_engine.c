@@ -1,13 +1,16 @@
 /* `moetop trace`, `generate` and `bench` as shared/contracts/cli.md fixes
  * them, checked against the oracle fixtures through the command line. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
+#include "support/proc.h"
 #include "tui/label.h"
 
 /* The fixture's tokens as an --ids argument (caller frees). */
@@ -436,6 +439,39 @@ static void bad_input_exits_2(void) {
     unsetenv("MOETOP_DEVICE");
 }
 
+/* In the child, just before exec: standard output is /dev/full, where every write fails. */
+static void stdout_to_full(void *unused) {
+    (void)unused;
+    int fd = open("/dev/full", O_WRONLY);
+    if (fd >= 0) dup2(fd, 1);
+}
+
+/* bench (text, JSON, --interactive) and devices whose output cannot be written:
+ * one line saying so, exit 1, as the contract's "a write failed" (they exited 0) */
+static void write_failure_exits_1(void) {
+    const char *gguf = fixture_path('a', ".gguf");
+    if (!gguf) return;
+    if (access("/dev/full", W_OK) != 0) {
+        t_skip("no writable /dev/full to fail a write on");
+        return;
+    }
+    static const char *const cases[][8] = {
+        { "bench", "-m", "A", "-p", "4", "-n", "1", NULL }, { "bench", "-m", "A", "-p", "4", "-n", "1", "--json" },
+        { "bench", "-m", "A", "--interactive", NULL },       { "devices", NULL },
+        { "devices", "--json", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *argv[10] = { t_bin() };
+        for (int k = 0; k < 8 && cases[i][k]; k++) argv[k + 1] = strcmp(cases[i][k], "A") == 0 ? gguf : cases[i][k];
+        proc_result r = proc_run_with(argv, NULL, stdout_to_full, NULL);
+        /* (devices may say first that it found no Vulkan device) */
+        const char *why = strstr(r.err, "moetop: stdout: write failed\n");
+        CHECKF(r.status == 1 && why && strcmp(why, "moetop: stdout: write failed\n") == 0, "%s %s: exit %d: %s", cases[i][0],
+               cases[i][4] ? cases[i][4] : "", r.status, r.err);
+        proc_free(&r);
+    }
+}
+
 int main(void) {
     t_begin("cli-engine");
     RUN(trace_json_matches_the_oracle);
@@ -449,5 +485,6 @@ int main(void) {
     RUN(devices_without_a_loader);
     RUN(threads_from_the_environment);
     RUN(bad_input_exits_2);
+    RUN(write_failure_exits_1);
     return t_end();
 }
