@@ -472,11 +472,27 @@ static void write_failure_exits_1(void) {
     }
 }
 
+/* trace's first line counts in words: "1 token, 1 layer, 1 expert" (it said "1 tokens, 1 layers, 1 experts") */
+static void trace_header_counts(void) {
+    char one[512];
+    snprintf(one, sizeof one, "%s/one-expert.gguf", t_tmpdir());
+    proc_result s = run_moetop("synth", "-q", "--preset", "tiny", "--layers", "1", "--experts", "1", "--k", "1", "-o", one, NULL);
+    CHECKF(s.status == 0, "%s", s.err);
+    proc_free(&s);
+    proc_result r = run_moetop("trace", "-m", one, "--ids", "5", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "one-expert.gguf: 1 token, 1 layer, 1 expert, top-1 ("), "exit %d: %.200s%s", r.status, r.out, r.err);
+    proc_free(&r);
+    r = run_moetop("trace", "-m", one, "--ids", "5 6", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "one-expert.gguf: 2 tokens, 1 layer, 1 expert, top-1 ("), "exit %d: %.200s%s", r.status, r.out, r.err);
+    proc_free(&r);
+}
+
 int main(void) {
     t_begin("cli-engine");
     RUN(trace_json_matches_the_oracle);
     RUN(trace_logits_modes);
     RUN(trace_table_says_what_ran);
+    RUN(trace_header_counts);
     RUN(greedy_generation_matches_the_oracle);
     RUN(sampling_is_seeded);
     RUN(bench_json);
