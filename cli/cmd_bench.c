@@ -1,5 +1,6 @@
 /* `moetop bench`: prefill and decode speed of a model on a backend, after
  * one warm-up (shared/contracts/cli.md fixes the --json form). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,12 +93,13 @@ static int bench_interactive(const cli_model *cm, bool json) {
                 mt_one_line(cli_base_name(cm->path), name, sizeof name), mt_session_length(app.s), ms[N / 2], ms[N * 95 / 100], ms[N - 1], N);
     mt_grid_free(&g);
     mt_app_free(&app);
-    return 0;
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
 }
 
 static int run_bench(const cli_command *cmd, cli_args *a) {
-    (void)cmd;
     uint32_t p = 64, n = 32;
+    if (cli_has(a, "--interactive") && (cli_has(a, "--prefill") || cli_has(a, "--decode"))) /* it would run without them */
+        return cli_usage_error(cmd, "--interactive: times a fixed 64-token prompt; -p and -n do not apply");
     if (!cli_get_u32(a, "--prefill", 1, 1u << 20, &p) || !cli_get_u32(a, "--decode", 0, 1u << 20, &n)) return CLI_EXIT_USAGE;
     cli_model cm;
     int rc = cli_model_open(a, &cm);
@@ -125,10 +127,6 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
         getrusage(RUSAGE_SELF, &ru);
         double rss_mb = (double)ru.ru_maxrss / 1024.0; /* Linux reports KiB */
         double prefill_tps = p / prefill_s, decode_tps = n ? n / decode_s : 0.0;
-        if (n && cm.be->profile_ms) /* what the issue calls host overhead: a decoded token's wall time outside its ops */
-            fprintf(stderr, "decode, per token: %.3f ms wall, %.3f ms in the backend's ops (%s), %.3f ms outside them (%.1f%%)\n",
-                    1e3 * decode_s / n, 1e3 * decode_op / n, strcmp(cm.be->name, "cpu") ? "GPU time" : "their wall time",
-                    1e3 * (decode_s - decode_op) / n, decode_s > 0 ? 100.0 * (decode_s - decode_op) / decode_s : 0.0);
         if (cli_has(a, "--json")) {
             mt_json j = { 0 };
             mt_json_begin_object(&j);
@@ -150,6 +148,15 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
             printf("%s on %s (%s): prefill %u token%s %.1f tok/s, %s, peak RSS %.0f MB\n", mt_one_line(cli_base_name(cm.path), name, sizeof name),
                    cm.be->name, cm.be->device, p, p == 1 ? "" : "s", prefill_tps, decode, rss_mb);
         }
+        /* the summary first (a failed write is exit 1, as everywhere), then the split below it, then the per-op table */
+        if (!rc && (fflush(stdout) != 0 || ferror(stdout))) rc = cli_error(CLI_EXIT_FAIL, "stdout: write failed");
+        if (n && cm.be->profile_ms) { /* what the issue calls host overhead: a decoded token's wall time outside its ops */
+            /* whole microseconds first, so that the printed wall is exactly the printed ops plus the printed rest */
+            long long wall_us = llround(1e6 * decode_s / n), op_us = llround(1e6 * decode_op / n), rest_us = wall_us - op_us;
+            fprintf(stderr, "decode, per token: %.3f ms wall, %.3f ms in the backend's ops (%s), %.3f ms outside them (%.1f%%)\n",
+                    (double)wall_us / 1e3, (double)op_us / 1e3, strcmp(cm.be->name, "cpu") ? "GPU time" : "their wall time",
+                    (double)rest_us / 1e3, wall_us > 0 ? 100.0 * (double)rest_us / (double)wall_us : 0.0);
+        }
     }
     free(prompt);
     cli_model_close(&cm);
@@ -162,13 +169,15 @@ const cli_command cmd_bench = {
     .summary = "Measure prefill and decode speed, after one warm-up.",
     .details = "Prefill of -p random tokens, then -n tokens decoded greedily one at a time.\n"
                "peak_rss_mb is the process's peak resident memory. With -n 0 nothing is decoded: the\n"
-               "text says so, and the JSON's decode_tok_s is 0.",
+               "text says so, and the JSON's decode_tok_s is 0. With --profile and -n above 0, a line on\n"
+               "stderr splits a decoded token's wall time into its time in the backend's ops (GPU time on\n"
+               "Vulkan, the ops' wall time on the C backend) and the rest, outside them.",
     .opts = {
         CLI_MODEL_OPTS,
         CLI_GPU_PROFILE_OPT,
         { "--prefill", 'p', "N", "prompt tokens (default 64)" },
         { "--decode", 'n', "N", "decoded tokens (default 32)" },
-        { "--interactive", 0, NULL, "the explorer's latency: a toggle to its new frame, 64-token prompt" },
+        { "--interactive", 0, NULL, "the explorer's latency: a toggle to its new frame, a fixed 64-token prompt (no -p, -n)" },
         { "--json", 0, NULL, "one JSON object on stdout (shared/contracts/cli.md)" },
         { NULL, 0, NULL, NULL },
     },

@@ -193,8 +193,9 @@ static int run_synth(const cli_command *cmd, cli_args *a) {
     else if (ranks && !list_usable(&s, &err)) rc = cli_error(CLI_EXIT_USAGE, "%s", err.msg);
     else if (!mt_synth_write(&s, out, &err)) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     else if (!cli_has(a, "--quiet"))
-        fprintf(stderr, "moetop: wrote %s: %s, %u layer%s, width %u, %u x %u heads (%u KV), %u experts top-%u, vocabulary %u + %d\n",
-                out, s.arch ? s.arch : "gpt-oss", s.n_layer, s.n_layer == 1 ? "" : "s", s.d_model, s.n_head, s.head_dim, s.n_kv, s.n_expert, s.k, s.vocab_base, MT_SYNTH_N_SPECIAL);
+        fprintf(stderr, "moetop: wrote %s: %s, %u layer%s, width %u, %u x %u heads (%u KV), %u expert%s top-%u, vocabulary %u + %d\n",
+                out, s.arch ? s.arch : "gpt-oss", s.n_layer, s.n_layer == 1 ? "" : "s", s.d_model, s.n_head, s.head_dim, s.n_kv, s.n_expert,
+                s.n_expert == 1 ? "" : "s", s.k, s.vocab_base, MT_SYNTH_N_SPECIAL);
     mt_gguf_close(vocab);
     free(ranks);
     return rc;

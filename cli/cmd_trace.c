@@ -155,8 +155,8 @@ static int trace_human(const cli_model *cm, const mt_session *s) {
     char topk[512];
     mt_format_topk(selected, L, topk, sizeof topk);
     char name_line[1024];
-    printf("%s: %u tokens, %u layers, %u experts, %s (%s, %s)\n", mt_one_line(cli_base_name(cm->path), name_line, sizeof name_line), T, L, hp->n_expert, topk, cm->be->name,
-           cm->be->device);
+    printf("%s: %u token%s, %u layer%s, %u expert%s, %s (%s, %s)\n", mt_one_line(cli_base_name(cm->path), name_line, sizeof name_line), T,
+           T == 1 ? "" : "s", L, L == 1 ? "" : "s", hp->n_expert, hp->n_expert == 1 ? "" : "s", topk, cm->be->name, cm->be->device);
     printf("each layer: the selected experts as expert:weight, highest router logit first (weights: the mixing weights applied);\n"
            "token: \xc2\xb7 a space, \xe2\x86\xb5 a newline, \xe2\x86\x92 a tab, \\xNN a byte that is not UTF-8\n");
     printf("%5s %7s  %-*s", "pos", "id", TOKEN_CELLS, "token");

@@ -78,14 +78,15 @@ static void same_seed_same_bytes(void) {
     proc_free(&r3);
 }
 
-/* The line synth prints: "1 layer", "2 layers". */
+/* The line synth prints: "1 layer", "2 layers"; "1 expert top-1", "2 experts top-1". */
 static void summary_line_counts_layers(void) {
     char p1[512];
     snprintf(p1, sizeof p1, "%s/one.gguf", t_tmpdir());
     static const char *const layers[] = { "1", "2" }, *const want[] = { ", 1 layer, width", ", 2 layers, width" };
+    static const char *const want_e[] = { ", 1 expert top-1,", ", 2 experts top-1," };
     for (int i = 0; i < 2; i++) {
-        proc_result r = run_moetop("synth", "--preset", "tiny", "--layers", layers[i], "-o", p1, NULL);
-        CHECKF(r.status == 0 && strstr(r.err, want[i]), "--layers %s: %s", layers[i], r.err);
+        proc_result r = run_moetop("synth", "--preset", "tiny", "--layers", layers[i], "--experts", layers[i], "--k", "1", "-o", p1, NULL);
+        CHECKF(r.status == 0 && strstr(r.err, want[i]) && strstr(r.err, want_e[i]), "--layers/--experts %s: %s", layers[i], r.err);
         proc_free(&r);
     }
 }

@@ -419,6 +419,29 @@ static void devices_listed(void) {
     proc_free(&r);
 }
 
+/* devices' text marks the device --backend vulkan opens: $MOETOP_DEVICE's when it names one;
+ * one that names none is said in one line (exit 0) and no device is marked as used
+ * (it marked the default whatever MOETOP_DEVICE said) */
+static void devices_mark_moetop_device(void) {
+    if (!have_vulkan()) return;
+    setenv("MOETOP_DEVICE", "0", 1);
+    proc_result r = run_moetop("devices", NULL);
+    CHECKF(r.status == 0 && strstr(r.out, "0: ") == r.out &&
+               (strstr(r.out, "  <- used by --backend vulkan (MOETOP_DEVICE)\n") ? r.err_len == 0 : strstr(r.err, "MOETOP_DEVICE=0: not usable") != NULL),
+           "exit %d: %s%s", r.status, r.out, r.err);
+    proc_free(&r);
+    static const char *const bad[][2] = { { "4096", "MOETOP_DEVICE=4096: there " }, { "x1", "MOETOP_DEVICE: 'x1' is not a device number" } };
+    for (int i = 0; i < 2; i++) {
+        setenv("MOETOP_DEVICE", bad[i][0], 1);
+        r = run_moetop("devices", NULL);
+        CHECKF(r.status == 0 && strncmp(r.err, "moetop: ", 8) == 0 && strstr(r.err, bad[i][1]) && proc_count_lines(r.err) == 1 &&
+                   !strstr(r.out, "<- used by") && strstr(r.out, "(the default, where MOETOP_DEVICE names none)"),
+               "MOETOP_DEVICE=%s: exit %d: %s%s", bad[i][0], r.status, r.out, r.err);
+        proc_free(&r);
+    }
+    unsetenv("MOETOP_DEVICE");
+}
+
 /* `trace --backend vulkan` on fixture a: the JSON says vulkan and names the device */
 static void trace_reports_device(void) {
     if (!have_vulkan()) return;
@@ -447,7 +470,7 @@ static void bench_profile_splits_decode(void) {
     double wall = -1, gpu = -1, rest = -9;
     CHECKF(r.status == 0 && strstr(r.err, "GPU time per op on ") && dl &&
                sscanf(dl, "decode, per token: %lf ms wall, %lf ms in the backend's ops (GPU time), %lf ms outside them", &wall, &gpu, &rest) == 3 &&
-               wall > 0 && gpu > 0 && fabs(wall - gpu - rest) <= 0.0015,
+               wall > 0 && gpu > 0 && fabs(wall - gpu - rest) <= 1e-6, /* as printed, to the last digit */
            "exit %d: %s", r.status, r.err);
     proc_free(&r);
 }
@@ -610,6 +633,7 @@ int main(void) {
     bool validation = getenv("MOETOP_VK_VALIDATION") && strcmp(getenv("MOETOP_VK_VALIDATION"), "") != 0;
     if (validation) RUN(validation_reports_misuse); /* tests/run.sh's vulkan pass */
     RUN(devices_listed);
+    RUN(devices_mark_moetop_device);
     RUN(trace_reports_device);
     RUN(bench_profile_splits_decode);
     RUN(pipeline_cache);
