@@ -108,7 +108,8 @@ static int run_devices(const cli_command *cmd, cli_args *a) {
     mt_gpu_info *d = mt_vulkan_devices(&n, &err);
     /* no loader or no driver: no Vulkan device, said in one line; the listing
      * is then empty ([] for scripts), and the C backend's lines still follow */
-    if (!d) fprintf(stderr, "moetop: no Vulkan devices: %s\n", err.msg), n = 0;
+    if (!d && strstr(err.msg, "out of memory")) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    if (!d) fprintf(stderr, "moetop: %s%s\n", strncmp(err.msg, "no Vulkan", 9) ? "no Vulkan devices: " : "", err.msg), n = 0;
     int rc = cli_has(a, "--json") ? print_json(d, n) : print_text(d, n);
     free(d);
     return rc;

@@ -344,7 +344,7 @@ static void devices_without_a_loader(void) {
     setenv("MOETOP_VULKAN_LIBRARY", "/nonexistent/libvulkan.so.1", 1);
     proc_result text = run_moetop("devices", NULL), json = run_moetop("devices", "--json", NULL);
     unsetenv("MOETOP_VULKAN_LIBRARY");
-    static const char *const why = "moetop: no Vulkan devices: no Vulkan loader (/nonexistent/libvulkan.so.1)";
+    static const char *const why = "moetop: no Vulkan loader (/nonexistent/libvulkan.so.1): cannot open shared object file";
     CHECKF(text.status == 0 && strncmp(text.err, why, strlen(why)) == 0 && count_of(text.err, "\n") == 1, "exit %d: %s", text.status, text.err);
     CHECKF(strncmp(text.out, "cpu: the C backend (the default): ", 34) == 0 && strstr(text.out, "weights "), "%s", text.out);
     CHECKF(json.status == 0 && strcmp(json.out, "[]\n") == 0 && strncmp(json.err, why, strlen(why)) == 0, "exit %d: '%s' %s", json.status,

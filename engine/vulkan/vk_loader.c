@@ -13,6 +13,8 @@ bool mt_vk_open_loader(mt_vk_fns *f, mt_err *err) {
     f->lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!f->lib) {
         const char *why = dlerror();
+        size_t n = strlen(name); /* dlerror names the file first: "NAME: cannot open ..." */
+        if (why && !strncmp(why, name, n) && !strncmp(why + n, ": ", 2)) why += n + 2;
         mt_err_set(err, "no Vulkan loader (%s): %s", name, why ? why : "not found");
         return false;
     }
