@@ -86,18 +86,30 @@ uint64_t mt_proc_kb_field(const char *path, const char *field) {
 /* MemAvailable of /proc/meminfo in bytes, 0 when unknown. */
 static uint64_t mem_available(void) { return mt_proc_kb_field("/proc/meminfo", "MemAvailable"); }
 
-bool mt_map_env_valid(void) {
+/* MOETOP_HUGEPAGES: 0/off, 1/on, unset or empty (the system decides), or something else */
+typedef enum { ENV_OFF, ENV_ON, ENV_AUTO, ENV_INVALID } env_mode;
+static env_mode hugepages_env(const char **value) {
     const char *env = getenv("MOETOP_HUGEPAGES");
-    return !env || !*env || !strcmp(env, "0") || !strcmp(env, "1") || !strcasecmp(env, "off") || !strcasecmp(env, "on");
+    *value = env;
+    if (!env || !*env) return ENV_AUTO;
+    if (!strcmp(env, "0") || !strcasecmp(env, "off")) return ENV_OFF;
+    if (!strcmp(env, "1") || !strcasecmp(env, "on")) return ENV_ON;
+    return ENV_INVALID;
+}
+
+bool mt_map_env_valid(void) {
+    const char *env;
+    return hugepages_env(&env) != ENV_INVALID;
 }
 
 uint64_t mt_map_huge_pages_limit(char *why, size_t why_len) {
-    const char *env = getenv("MOETOP_HUGEPAGES");
-    if (env && (!strcmp(env, "0") || !strcasecmp(env, "off"))) {
+    const char *env;
+    env_mode mode_env = hugepages_env(&env);
+    if (mode_env == ENV_OFF) {
         snprintf(why, why_len, "MOETOP_HUGEPAGES=%s", env);
         return 0;
     }
-    if (env && (!strcmp(env, "1") || !strcasecmp(env, "on"))) return UINT64_MAX;
+    if (mode_env == ENV_ON) return UINT64_MAX;
     FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
     char mode[128] = "";
     if (f) {
