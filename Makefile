@@ -153,7 +153,7 @@ BENCH_ROUNDS       ?= 3
 bench: check-deps
 	@$(MAKE) --no-print-directory -j2 all $(BENCHES) $(BENCH_MODEL)
 	@for b in $(BENCHES); do $$b; done
-	./moetop bench -m $(BENCH_MODEL) --threads 1 -p 64 -n 32
+	./moetop bench -m $(BENCH_MODEL) --threads 1 -p 64 -n 32 --profile
 	@sh tools/bench-side-by-side.sh $(BENCH_MODEL) ./moetop "$(LLAMA_BENCH)" "$(LLAMA_BENCH_VULKAN)" $(BENCH_ROUNDS)
 
 install: $(BIN)

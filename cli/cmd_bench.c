@@ -156,6 +156,10 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
             fprintf(stderr, "decode, per token: %.3f ms wall, %.3f ms in the backend's ops (%s), %.3f ms outside them (%.1f%%)\n",
                     (double)wall_us / 1e3, (double)op_us / 1e3, strcmp(cm.be->name, "cpu") ? "GPU time" : "their wall time",
                     (double)rest_us / 1e3, wall_us > 0 ? 100.0 * (double)rest_us / (double)wall_us : 0.0);
+            /* the bandwidth a decode achieves: the weight bytes a token must read (mt_model_decode_bytes) times tok/s */
+            double mb = (double)mt_model_decode_bytes(cm.m) / 1e6;
+            fprintf(stderr, "decode, weights read per token: %.1f MB (k = %u experts a layer), %.1f GB/s at %.1f tok/s\n", mb,
+                    cm.m->hp.k, mb * decode_tps / 1e3, decode_tps);
         }
     }
     free(prompt);
@@ -171,7 +175,11 @@ const cli_command cmd_bench = {
                "peak_rss_mb is the process's peak resident memory. With -n 0 nothing is decoded: the\n"
                "text says so, and the JSON's decode_tok_s is 0. With --profile and -n above 0, a line on\n"
                "stderr splits a decoded token's wall time into its time in the backend's ops (GPU time on\n"
-               "Vulkan, the ops' wall time on the C backend) and the rest, outside them.",
+               "Vulkan, the ops' wall time on the C backend) and the rest, outside them, and a second\n"
+               "gives the weight bytes a decoded token reads at least once (every layer's attention, router\n"
+               "and norms, k experts' gate, up and down, the output head and one embedding row; not the\n"
+               "KV cache) and that times tok/s: the memory bandwidth the decode reaches, to set beside\n"
+               "the machine's (make bench prints its streaming read rate).",
     .opts = {
         CLI_MODEL_OPTS,
         CLI_GPU_PROFILE_OPT,

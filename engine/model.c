@@ -283,3 +283,28 @@ const char *mt_model_lacks(const mt_model *m, uint32_t caps, char *buf, size_t s
     }
     return NULL;
 }
+
+static uint64_t matrix_bytes(const mt_weight *w) { return w->out * w->row_bytes; }
+static uint64_t floats(const float *v, uint64_t n) { return v ? n * sizeof(float) : 0; }
+
+uint64_t mt_model_decode_bytes(const mt_model *m) {
+    const mt_hparams *hp = &m->hp;
+    uint64_t d = hp->d_model, q = (uint64_t)hp->n_head * hp->head_dim, kv = (uint64_t)hp->n_kv * hp->head_dim;
+    bool head = m->family->qk_norm == MT_QK_NORM_HEAD;
+    uint64_t sum = 0;
+    for (uint32_t l = 0; l < hp->n_layer; l++) {
+        const mt_layer_weights *w = &m->layers[l];
+        sum += floats(w->attn_norm, d) + floats(w->post_attn_norm, d);
+        sum += matrix_bytes(&w->wq) + matrix_bytes(&w->wk) + matrix_bytes(&w->wv) + matrix_bytes(&w->wo);
+        sum += floats(w->bq, q) + floats(w->bk, kv) + floats(w->bv, kv) + floats(w->bo, d);
+        sum += floats(w->q_norm, head ? hp->head_dim : q) + floats(w->k_norm, head ? hp->head_dim : kv);
+        sum += floats(w->sinks, hp->n_head);
+        sum += matrix_bytes(&w->router) + floats(w->router_bias, hp->n_expert);
+        uint64_t expert = w->gate.expert_bytes + w->up.expert_bytes + w->down.expert_bytes;
+        expert += floats(w->gate_bias, hp->ff) + floats(w->up_bias, hp->ff) + floats(w->down_bias, d);
+        sum += (uint64_t)hp->k * expert;
+    }
+    sum += floats(m->output_norm, d) + matrix_bytes(&m->output);
+    if (m->output.data != m->token_embd.data) sum += m->token_embd.row_bytes;
+    return sum;
+}

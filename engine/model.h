@@ -82,6 +82,15 @@ void mt_model_free(mt_model *m);
  * else why not, in buf (the family's needs, or experts stored one tensor each). */
 const char *mt_model_lacks(const mt_model *m, uint32_t caps, char *buf, size_t size);
 
+/* Bytes of weights one decoded token reads at least once, as stored in the
+ * file: for each layer its attention matrices (q, k, v, o), the router, the
+ * norms, biases and sinks, and k experts' gate, up and down slices with their
+ * biases; then the output norm, the output head and one row of the embedding
+ * table (none when the head is the embedding table, tied). A lower bound on
+ * the memory traffic of a decode step (the KV cache and activations are not
+ * counted); with tok/s it gives the bandwidth a decode achieves. */
+uint64_t mt_model_decode_bytes(const mt_model *m);
+
 /* Row r of a weight (for expert tensors, of expert e). */
 static inline const uint8_t *mt_weight_row(const mt_weight *w, uint64_t e, uint64_t r) {
     return (w->expert_data ? w->expert_data[e] : w->data + e * w->expert_bytes) + r * w->row_bytes;
