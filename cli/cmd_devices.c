@@ -93,7 +93,7 @@ static int print_text(const mt_gpu_info *d, uint32_t n) {
     printf("cpu: the C backend (the default): %s kernels (of c%s%s; MOETOP_KERNELS picks one), %ld threads by default\n", k->name,
            mt_kernels_avx2() ? ", avx2" : "", mt_kernels_avx512() ? ", avx512" : "", cores > 0 ? cores : 1);
     char why[160];
-    cli_hugepages_warning();
+    cli_hugepages_warning(NULL);
     uint64_t limit = mt_map_huge_pages_limit(why, sizeof why);
     if (limit == UINT64_MAX) printf("   weights copied into huge pages (MOETOP_HUGEPAGES=%s)\n", getenv("MOETOP_HUGEPAGES"));
     else if (limit) printf("   weights copied into huge pages for files from 2 MiB up to half the available memory (MOETOP_HUGEPAGES=0: never)\n");
@@ -110,6 +110,8 @@ static int run_devices(const cli_command *cmd, cli_args *a) {
      * is then empty ([] for scripts), and the C backend's lines still follow */
     if (!d && strstr(err.msg, "out of memory")) return cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     if (!d) fprintf(stderr, "moetop: %s%s\n", strncmp(err.msg, "no Vulkan", 9) ? "no Vulkan devices: " : "", err.msg), n = 0;
+    char problem[160];
+    if (d && mt_vulkan_kernels_env_problem(problem, sizeof problem)) cli_error(0, "%s", problem);
     int rc = cli_has(a, "--json") ? print_json(d, n) : print_text(d, n);
     free(d);
     return rc;

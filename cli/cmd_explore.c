@@ -143,6 +143,18 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     cli_screen_setup_app(&app, a, &cfg);
+    if (cm.notes[0]) { /* what opening the model said went to stderr, behind the screen: on the status line too */
+        size_t n = 0; /* the lines joined by "; " (as many as fit whole) */
+        for (const char *p = cm.notes, *end; (end = strchr(p, '\n')); p = end + 1) {
+            int len = (int)(end - p);
+            int wrote = snprintf(app.message + n, sizeof app.message - n, "%s%.*s", n ? "; " : "", len, p);
+            if (wrote < 0 || (size_t)wrote >= sizeof app.message - n) {
+                app.message[n] = 0;
+                break;
+            }
+            n += (size_t)wrote;
+        }
+    }
     if (!mt_grid_init(&g, w, h)) {
         rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         goto done;

@@ -1,6 +1,7 @@
 #include "model_args.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +45,36 @@ static bool thread_count(const cli_args *a, int default_threads, uint32_t *threa
     return true;
 }
 
-void cli_hugepages_warning(void) {
+/* One line on stderr (cli_error: "moetop: ", control characters escaped), kept in cm's notes too. */
+static void note(cli_model *cm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(cli_model *cm, const char *fmt, ...) {
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    cli_error(0, "%s", line);
+    if (!cm) return;
+    char one[600];
+    mt_one_line(line, one, sizeof one);
+    size_t used = strlen(cm->notes), n = strlen(one);
+    if (used + n + 2 <= sizeof cm->notes) snprintf(cm->notes + used, sizeof cm->notes - used, "%s\n", one);
+}
+
+void cli_hugepages_warning(cli_model *cm) {
     const char *env = getenv("MOETOP_HUGEPAGES");
-    if (!mt_map_env_valid()) /* one line whatever the value holds (cli_error: mt_one_line) */
-        cli_error(0, "MOETOP_HUGEPAGES=%.40s%s: not 0, 1, off or on; deciding by the system", env, strlen(env) > 40 ? "..." : "");
+    if (!mt_map_env_valid()) /* one line whatever the value holds */
+        note(cm, "MOETOP_HUGEPAGES=%.40s%s: not 0, 1, off or on; deciding by the system", env, strlen(env) > 40 ? "..." : "");
+}
+
+/* The backend's notices (backend.h), a line each */
+static void backend_notices(cli_model *cm) {
+    for (const char *p = cm->be->notice; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        note(cm, "%.*s", (int)n, p);
+        p += n + (end != NULL);
+    }
 }
 
 /* The CPU backend streams the weights from memory: into huge pages when that
@@ -55,7 +82,7 @@ void cli_hugepages_warning(void) {
 static void weights_to_huge_pages(cli_model *cm) {
     char why[160];
     uint64_t size = mt_gguf_file_size(cm->g);
-    cli_hugepages_warning();
+    cli_hugepages_warning(cm);
     if (!mt_map_huge_pages_wanted(size, why, sizeof why) || !mt_gguf_to_huge_pages(cm->g, why, sizeof why)) {
         snprintf(cm->weights, sizeof cm->weights, "weights: read through the file's mapping (%s)", why);
         return;
@@ -108,15 +135,16 @@ int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_ba
             cm->be->destroy(cm->be);
             cm->be = NULL;
         }
-        if (!cm->be) fprintf(stderr, "moetop: --backend vulkan: %s; using the CPU backend\n", err.msg);
+        if (!cm->be) note(cm, "--backend vulkan: %s; using the CPU backend", err.msg);
     } else if (cli_get(a, "--device")) { /* (a configured device with the CPU backend is no mistake) */
-        fprintf(stderr, "moetop: --device: only the Vulkan backend has devices (--backend vulkan); ignored\n");
+        note(cm, "--device: only the Vulkan backend has devices (--backend vulkan); ignored");
     }
     if (!cm->be) cm->be = mt_cpu_backend_new((int)threads);
     if (!cm->be) {
         cli_model_close(cm);
         return cli_error(CLI_EXIT_FAIL, "cannot start %u threads", threads);
     }
+    backend_notices(cm);
     if (strcmp(cm->be->name, "cpu") == 0) weights_to_huge_pages(cm);
     if (cm->profile && strcmp(cm->be->name, "cpu") == 0) mt_cpu_backend_profile(cm->be);
     return 0;

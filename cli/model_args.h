@@ -54,6 +54,9 @@ typedef struct cli_model {
     mt_backend *be;
     bool profile;            /* --profile (the switch): report GPU times at close */
     char weights[256];       /* where the CPU backend reads the weights from, for --profile */
+    char notes[1024];        /* what opening it had to say (each line also went to stderr as it came):
+                              * why --backend vulkan was not used, the backend's notices, a setting
+                              * ignored; lines ending in '\n', for the explorer's status line */
 } cli_model;
 
 /* Opens -m with its tokenizer and the backend; 0, or an exit code after
@@ -65,8 +68,9 @@ int cli_model_open(const cli_args *a, cli_model *cm);
 int cli_model_open_with(const cli_args *a, cli_model *cm, const char *backend, const char *device, int threads);
 void cli_model_close(cli_model *cm);
 /* When $MOETOP_HUGEPAGES is not a value it knows (engine/mapping.h): one
- * line on stderr naming it (its first 40 bytes, controls escaped). */
-void cli_hugepages_warning(void);
+ * line on stderr naming it (its first 40 bytes, controls escaped), also kept
+ * in cm's notes when cm is not NULL. */
+void cli_hugepages_warning(cli_model *cm);
 
 /* The prompt from exactly one of --prompt, --prompt-file, --ids or --chat
  * TEXT (the model's chat format, chat.h), as token ids, BOS first where the vocabulary asks. 0, or an exit code after one

@@ -84,6 +84,9 @@ struct mt_backend {
     bool attention_alone;    /* attention() implements mt_attention_args.alone */
     uint32_t caps;           /* MT_CAP_* (family.h): what it computes beyond gpt-oss; prepare() refuses a
                               * model that needs more (mt_model_lacks), in one line */
+    char notice[600];        /* what the user should be told and the engine does not print (design.md): a
+                              * setting it could not honour, weights it converted; lines, each ending in
+                              * '\n', added by mt_backend_notice; "" when none. The caller shows them. */
 
     /* Uploads or binds the model's weights; once per model. False with err set
      * (a model that does not fit says how much it needs and how much there is). */
@@ -139,5 +142,9 @@ struct mt_backend {
 mt_backend *mt_cpu_backend_new(int n_threads);
 /* Makes a C backend keep wall time per op for profile_report() (before its first op). */
 void mt_cpu_backend_profile(mt_backend *b);
+
+/* Appends one line (printf's format; no newline needed) to b->notice; a
+ * line that does not fit whole is dropped (the field keeps whole lines). */
+void mt_backend_notice(mt_backend *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

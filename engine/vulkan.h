@@ -7,6 +7,7 @@
 #define MT_VULKAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backend.h"
@@ -31,6 +32,10 @@ typedef struct mt_gpu_info {
 /* Every Vulkan device (free() the array). NULL with err set when there is
  * no loader or no device. */
 mt_gpu_info *mt_vulkan_devices(uint32_t *n, mt_err *err);
+
+/* $MOETOP_VK_KERNELS set to no kernel set: the line to tell the user, in buf
+ * (the devices' own choices are used); NULL when it is unset, empty or known. */
+const char *mt_vulkan_kernels_env_problem(char *buf, size_t size);
 
 /* Validation-layer errors reported so far in this process (MOETOP_VK_VALIDATION=1). */
 uint64_t mt_vulkan_validation_errors(void);

@@ -286,7 +286,25 @@ static void cpu_profile_and_kernel_choice(void) {
     r = run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--threads", "1", NULL);
     CHECKF(r.status == 0 && strstr(r.err, "MOETOP_KERNELS=sse9: not a kernel set") && !strstr(r.out, "(sse9"), "exit %d: %s", r.status, r.err);
     proc_free(&r);
+    /* the explorer's screen hides stderr: the same line is on its status line (the frame's last) */
+    char frame[600];
+    snprintf(frame, sizeof frame, "%s/notice.txt", t_tmpdir());
+    r = run_moetop("-m", gguf, "--headless", "--size", "160x40", "--export-frame", frame, NULL);
+    unsigned long len = 0;
+    char *text = t_read_file(frame, &len);
+    const char *last = text ? strrchr(text, '\n') : NULL;
+    while (last && last > text && last[-1] != '\n') last--;
+    CHECKF(r.status == 0 && strstr(r.err, "MOETOP_KERNELS=sse9") && last && strstr(last, "MOETOP_KERNELS=sse9: not a kernel set"),
+           "exit %d, stderr %s, last line: %s", r.status, r.err, last ? last : "(none)");
+    free(text);
+    proc_free(&r);
     unsetenv("MOETOP_KERNELS");
+    r = run_moetop("-m", gguf, "--headless", "--size", "160x40", "--export-frame", frame, NULL); /* nothing to say: no such line */
+    text = t_read_file(frame, &len);
+    CHECKF(r.status == 0 && r.err_len == 0 && text && !strstr(text, "MOETOP_KERNELS"), "exit %d, stderr %s", r.status, r.err);
+    free(text);
+    proc_free(&r);
+    unlink(frame);
     /* the old switch: on for 1, off for 0 and empty */
     static const struct { const char *v; bool portable; } sw[] = { { "1", true }, { "0", false }, { "", false }, { "no", false } };
     for (size_t i = 0; i < sizeof sw / sizeof *sw; i++) {

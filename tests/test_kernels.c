@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "engine/backend.h"
 #include "engine/cpu/kernels.h"
 #include "engine/quant.h"
 #include "engine/rng.h"
@@ -171,11 +175,50 @@ static void named_sets(void) {
            "best is %s", best->name);
 }
 
+
+/* A set that $MOETOP_KERNELS names and the processor lacks (or no set) is the
+ * backend's notice for the caller to show: the engine itself prints nothing. */
+static void unknown_set_is_a_notice(void) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/stderr.txt", t_tmpdir());
+    fflush(stderr);
+    int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (!CHECK(saved >= 0 && fd >= 0)) return;
+    dup2(fd, 2);
+    setenv("MOETOP_KERNELS", "sse9", 1);
+    mt_backend *be = mt_cpu_backend_new(1);
+    unsetenv("MOETOP_KERNELS");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    unsigned long len = 0;
+    char *printed = t_read_file(path, &len);
+    CHECKF(printed && len == 0, "the engine printed: %s", printed ? printed : "(unreadable)");
+    free(printed);
+    if (!CHECK(be != NULL)) return;
+    char want[200];
+    snprintf(want, sizeof want, "MOETOP_KERNELS=sse9: not a kernel set (c, avx2 or avx512); using %s\n", mt_kernels_best()->name);
+    CHECKF(strcmp(be->notice, want) == 0, "notice: '%s'", be->notice);
+    /* lines are kept whole: one that does not fit is dropped, the field still ends in a newline */
+    char long_line[400];
+    memset(long_line, 'x', sizeof long_line - 1);
+    long_line[sizeof long_line - 1] = 0;
+    mt_backend_notice(be, "%s", long_line);
+    size_t before = strlen(be->notice);
+    mt_backend_notice(be, "%s", long_line);
+    CHECKF(strlen(be->notice) == before && be->notice[before - 1] == '\n', "%zu then %zu bytes", before, strlen(be->notice));
+    CHECKF(before == strlen(want) + sizeof long_line, "%zu bytes", before);
+    be->destroy(be);
+    unlink(path);
+}
+
 int main(void) {
     t_begin("kernels");
     RUN(portable_set);
     RUN(avx2_set);
     RUN(avx512_set);
     RUN(named_sets);
+    RUN(unknown_set_is_a_notice);
     return t_end();
 }

@@ -167,9 +167,9 @@ static bool env_on(const char *name) {
 
 /* The best set, unless $MOETOP_KERNELS names one (c, avx2, avx512: for
  * tests and comparisons) or $MOETOP_PORTABLE_KERNELS is on (c). A name that
- * is no set, or a set the processor lacks, is said on stderr and the best
- * one used (a speed setting is no reason to refuse to run). */
-static const mt_kernels *pick_kernels(void) {
+ * is no set, or a set the processor lacks, is said in b's notice and the
+ * best one used (a speed setting is no reason to refuse to run). */
+static const mt_kernels *pick_kernels(mt_backend *b) {
     const char *want = getenv("MOETOP_KERNELS");
     if (!(want && *want) && env_on("MOETOP_PORTABLE_KERNELS")) want = "c";
     if (!want || !*want) return mt_kernels_best();
@@ -177,8 +177,8 @@ static const mt_kernels *pick_kernels(void) {
     if (k) return k;
     bool known = !strcmp(want, "c") || !strcmp(want, "avx2") || !strcmp(want, "avx512");
     k = mt_kernels_best();
-    fprintf(stderr, "moetop: MOETOP_KERNELS=%s: %s; using %s\n", want,
-            known ? "this processor lacks that kernel set" : "not a kernel set (c, avx2 or avx512)", k->name);
+    mt_backend_notice(b, "MOETOP_KERNELS=%.40s: %s; using %s", want,
+                      known ? "this processor lacks that kernel set" : "not a kernel set (c, avx2 or avx512)", k->name);
     return k;
 }
 
@@ -190,7 +190,7 @@ mt_backend *mt_cpu_backend_new(int n_threads) {
         free(c);
         return NULL;
     }
-    c->k = pick_kernels();
+    c->k = pick_kernels(&c->base);
     mt_backend *b = &c->base;
     b->name = "cpu";
     b->n_threads = mt_pool_threads(c->pool);

@@ -427,9 +427,10 @@ mt_backend *mt_vulkan_backend_new(const char *want, bool profile, mt_err *err) {
     }
     v->simulated_memory_limit = env_u64("MOETOP_VK_MEMORY_LIMIT_MB") << 20;
     const char *kernels = getenv("MOETOP_VK_KERNELS");
-    mt_vk_kernels_check_override(kernels);
     v->kernels = mt_vk_choose_kernels(in, kernels);
     mt_backend *b = &v->base;
+    char problem[160];
+    if (mt_vk_kernels_override_problem(kernels, problem, sizeof problem)) mt_backend_notice(b, "%s", problem);
     b->name = "vulkan";
     snprintf(b->device, sizeof b->device, "%s (%s)", in->name, mt_vk_type_name(in->type));
     b->n_threads = 1;

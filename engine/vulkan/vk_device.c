@@ -294,7 +294,6 @@ mt_gpu_info *mt_vulkan_devices(uint32_t *n, mt_err *err) {
     }
     mt_err ignored;
     int best = mt_vk_choose(&vk, NULL, &ignored);
-    mt_vk_kernels_check_override(getenv("MOETOP_VK_KERNELS"));
     for (uint32_t i = 0; i < vk.n_devices; i++) {
         const mt_vk_device_info *in = &vk.info[i];
         mt_gpu_info *g = &list[i];
@@ -318,4 +317,8 @@ mt_gpu_info *mt_vulkan_devices(uint32_t *n, mt_err *err) {
     *n = vk.n_devices;
     mt_vk_close(&vk);
     return list;
+}
+
+const char *mt_vulkan_kernels_env_problem(char *buf, size_t size) {
+    return mt_vk_kernels_override_problem(getenv("MOETOP_VK_KERNELS"), buf, size);
 }

@@ -8,9 +8,10 @@ bool mt_vk_kernels_known(const char *override) {
     return override && (strcmp(override, "row") == 0 || strcmp(override, "group") == 0 || strcmp(override, "subgroup") == 0);
 }
 
-void mt_vk_kernels_check_override(const char *override) {
-    if (override && *override && !mt_vk_kernels_known(override))
-        fprintf(stderr, "moetop: MOETOP_VK_KERNELS=%s: not a kernel set (row, group or subgroup); using the device's own\n", override);
+const char *mt_vk_kernels_override_problem(const char *override, char *buf, size_t size) {
+    if (!override || !*override || mt_vk_kernels_known(override)) return NULL;
+    snprintf(buf, size, "MOETOP_VK_KERNELS=%.40s: not a kernel set (row, group or subgroup); using the device's own", override);
+    return buf;
 }
 
 mt_vk_kernels mt_vk_choose_kernels(const mt_vk_device_info *in, const char *override) {

@@ -45,9 +45,9 @@ typedef struct mt_vk_kernels {
  * device's own). */
 /* Whether override names a kernel set (row, group, subgroup). */
 bool mt_vk_kernels_known(const char *override);
-/* An override that is set but names no kernel set: one line on stderr (a speed setting is no reason to
- * refuse to run; the device's own choice is used). */
-void mt_vk_kernels_check_override(const char *override);
+/* An override that is set but names no kernel set: the line to tell the user, in buf (a speed setting
+ * is no reason to refuse to run; the device's own choice is used); NULL for NULL, "" or a known set. */
+const char *mt_vk_kernels_override_problem(const char *override, char *buf, size_t size);
 mt_vk_kernels mt_vk_choose_kernels(const mt_vk_device_info *in, const char *override);
 /* Invocations per (head, token) in attention.comp for heads of head_dim: a subgroup on CPU devices,
  * else 32; fewer where shared memory holds fewer. */

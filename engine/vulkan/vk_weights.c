@@ -264,7 +264,9 @@ bool vk_upload_model(vk_backend *v, const mt_model *m, mt_err *err) {
         free(p.items);
         return false;
     }
-    if (expanded) fprintf(stderr, "moetop: %zu weight tensors of types the shaders do not read are expanded to F16 on %s\n", expanded, v->base.device);
+    if (expanded)
+        mt_backend_notice(&v->base, "%zu weight tensor%s of types the shaders do not read %s expanded to F16 on %s", expanded,
+                          expanded == 1 ? "" : "s", expanded == 1 ? "is" : "are", v->base.device);
     v->weights = calloc(p.n, sizeof *v->weights);
     bool ok = v->weights != NULL;
     for (size_t i = 0; ok && i < p.n; i++) {
