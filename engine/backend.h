@@ -143,8 +143,9 @@ mt_backend *mt_cpu_backend_new(int n_threads);
 /* Makes a C backend keep wall time per op for profile_report() (before its first op). */
 void mt_cpu_backend_profile(mt_backend *b);
 
-/* Appends one line (printf's format; no newline needed) to b->notice; a
- * line that does not fit whole is dropped (the field keeps whole lines). */
+/* Appends one line (printf's format; no newline needed; a newline in it is
+ * written \x0a, so it stays one line) to b->notice; a line that does not
+ * fit whole is dropped (the field keeps whole lines). */
 void mt_backend_notice(mt_backend *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -245,6 +245,13 @@ static void bench_json(void) {
     proc_free(&r);
 }
 
+/* how many times what occurs in s */
+static size_t count_of(const char *s, const char *what) {
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what)) n++;
+    return n;
+}
+
 /* --profile on the CPU backend: a wall-time row per kind of op on stderr, shares adding to 100%, the
  * total the sum of the rows; $MOETOP_KERNELS picks the kernel set (and an unknown one is said, not fatal). */
 static void cpu_profile_and_kernel_choice(void) {
@@ -286,6 +293,14 @@ static void cpu_profile_and_kernel_choice(void) {
     r = run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--threads", "1", NULL);
     CHECKF(r.status == 0 && strstr(r.err, "MOETOP_KERNELS=sse9: not a kernel set") && !strstr(r.out, "(sse9"), "exit %d: %s", r.status, r.err);
     proc_free(&r);
+    /* a newline in the value cannot split the notice: one line, the newline escaped as the other controls are */
+    setenv("MOETOP_KERNELS", "sse9\nnext", 1);
+    r = run_moetop("bench", "-m", gguf, "-p", "4", "-n", "1", "--threads", "1", NULL);
+    static const char *const split = "moetop: MOETOP_KERNELS=sse9\\x0anext: not a kernel set (c, avx2 or avx512); using ";
+    CHECKF(r.status == 0 && strncmp(r.err, split, strlen(split)) == 0 && count_of(r.err, "\n") == 1,
+           "exit %d: %s", r.status, r.err);
+    proc_free(&r);
+    setenv("MOETOP_KERNELS", "sse9", 1);
     /* the explorer's screen hides stderr: the same line is on its status line (the frame's last) */
     char frame[600];
     snprintf(frame, sizeof frame, "%s/notice.txt", t_tmpdir());
@@ -319,12 +334,6 @@ static void cpu_profile_and_kernel_choice(void) {
 /* $MOETOP_VK_KERNELS that names no kernel set (row, group, subgroup) is said in one line and the device's
  * own choice used, as MOETOP_KERNELS is on the CPU (it used to pick the group kernels silently). Without a
  * Vulkan device: SKIP. */
-static size_t count_of(const char *s, const char *what) {
-    size_t n = 0;
-    for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what)) n++;
-    return n;
-}
-
 static void vk_kernel_override_named(void) {
     const char *gguf = fixture_path('b', ".gguf");
     if (!gguf) return;
