@@ -96,6 +96,14 @@ static int bench_interactive(const cli_model *cm, bool json) {
     return fflush(stdout) == 0 && !ferror(stdout) ? 0 : cli_error(CLI_EXIT_FAIL, "stdout: write failed");
 }
 
+/* Decimals that give x at least three significant digits (one at least, six at most): a small
+ * model's 0.0625 MB is not "0.1 MB", which times the tok/s would not make the GB/s printed */
+static int decimals(double x) {
+    int d = 1;
+    for (double bound = 10; d < 6 && x > 0 && x < bound; bound /= 10) d++;
+    return d;
+}
+
 static int run_bench(const cli_command *cmd, cli_args *a) {
     uint32_t p = 64, n = 32;
     if (cli_has(a, "--interactive") && (cli_has(a, "--prefill") || cli_has(a, "--decode"))) /* it would run without them */
@@ -157,9 +165,9 @@ static int run_bench(const cli_command *cmd, cli_args *a) {
                     (double)wall_us / 1e3, (double)op_us / 1e3, strcmp(cm.be->name, "cpu") ? "GPU time" : "their wall time",
                     (double)rest_us / 1e3, wall_us > 0 ? 100.0 * (double)rest_us / (double)wall_us : 0.0);
             /* the bandwidth a decode achieves: the weight bytes a token must read (mt_model_decode_bytes) times tok/s */
-            double mb = (double)mt_model_decode_bytes(cm.m) / 1e6;
-            fprintf(stderr, "decode, weights read per token: %.1f MB (k = %u experts a layer), %.1f GB/s at %.1f tok/s\n", mb,
-                    cm.m->hp.k, mb * decode_tps / 1e3, decode_tps);
+            double mb = (double)mt_model_decode_bytes(cm.m) / 1e6, gbs = mb * decode_tps / 1e3;
+            fprintf(stderr, "decode, weights read per token: %.*f MB (k = %u experts a layer), %.*f GB/s at %.1f tok/s\n", decimals(mb), mb,
+                    cm.m->hp.k, decimals(gbs), gbs, decode_tps);
         }
     }
     free(prompt);
@@ -179,7 +187,8 @@ const cli_command cmd_bench = {
                "gives the weight bytes a decoded token reads at least once (every layer's attention, router\n"
                "and norms, k experts' gate, up and down, the output head and one embedding row; not the\n"
                "KV cache) and that times tok/s: the memory bandwidth the decode reaches, to set beside\n"
-               "the machine's (make bench prints its streaming read rate).",
+               "the machine's (make bench prints its streaming read rate); both to three significant\n"
+               "digits at least, so a small model's MB times the tok/s gives the GB/s printed.",
     .opts = {
         CLI_MODEL_OPTS,
         CLI_GPU_PROFILE_OPT,

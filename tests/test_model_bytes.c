@@ -130,10 +130,38 @@ static void bench_profile_line(void) {
     unlink(path);
 }
 
+/* a small model's line keeps three significant digits: its 277,568 bytes read 0.278 MB (not "0.3 MB",
+ * 8% off), and the printed GB/s is the printed MB times the printed tok/s to within a percent */
+static void small_model_line_precise(void) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/bytes-small.gguf", t_tmpdir());
+    mt_synth_spec s = mt_synth_default_spec();
+    s.n_layer = 2, s.d_model = 64, s.n_head = 4, s.n_kv = 2, s.head_dim = 16;
+    s.n_expert = 4, s.k = 2, s.ff = 32, s.vocab_base = 256;
+    s.type_embd = s.type_output = s.type_attn = s.type_router = s.type_experts = MT_TYPE_F32;
+    opened o;
+    if (!open_synth(&s, "bytes-small", &o)) return;
+    double want_mb = (double)mt_model_decode_bytes(o.m) / 1e6;
+    opened_close(&o);
+    proc_result r = run_moetop("bench", "-m", path, "--backend", "cpu", "-p", "1", "-n", "4", "--profile", NULL);
+    const char *line = strstr(r.err, "decode, weights read per token: ");
+    double mb = 0, gbs = 0, tps = 0;
+    unsigned k = 0;
+    if (CHECKF(r.status == 0 && line, "bench: %s", r.err) &&
+        CHECKF(sscanf(line, "decode, weights read per token: %lf MB (k = %u experts a layer), %lf GB/s at %lf tok/s", &mb, &k, &gbs,
+                      &tps) == 4, "unparsed: %.200s", line)) {
+        CHECKF(fabs(mb - want_mb) <= 0.005 * want_mb, "%.120s: want %.6f MB", line, want_mb);
+        CHECKF(tps > 0 && fabs(gbs - mb * tps / 1e3) <= 0.01 * gbs, "%.120s: %g MB at %g tok/s is %g GB/s", line, mb, tps, mb * tps / 1e3);
+    }
+    proc_free(&r);
+    unlink(path);
+}
+
 int main(void) {
     t_begin("model_bytes");
     RUN(f32_model_by_hand);
     RUN(quantized_families_from_tensors);
     RUN(bench_profile_line);
+    RUN(small_model_line_precise);
     return t_end();
 }
