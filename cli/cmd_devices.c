@@ -88,10 +88,14 @@ static int print_text(const mt_gpu_info *d, uint32_t n) {
         if (d[i].unusable) printf("   not usable: %s\n", d[i].unusable);
     }
     /* the default backend's choice, for comparison (not a Vulkan device: the JSON array stays as it is) */
-    const mt_kernels *k = mt_kernels_best();
+    /* the set a model would run on, $MOETOP_KERNELS honoured, and what the backend says of it (one that names no set) */
+    mt_backend *cpu = mt_cpu_backend_new(1);
+    for (const char *p = cpu ? cpu->notice : "", *end; (end = strchr(p, '\n')); p = end + 1) cli_error(0, "%.*s", (int)(end - p), p);
+    const char *kernels = cpu ? mt_cpu_backend_kernels(cpu) : mt_kernels_best()->name;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("cpu: the C backend (the default): %s kernels (of c%s%s; MOETOP_KERNELS picks one), %ld threads by default\n", k->name,
+    printf("cpu: the C backend (the default): %s kernels (of c%s%s; MOETOP_KERNELS picks one), %ld threads by default\n", kernels,
            mt_kernels_avx2() ? ", avx2" : "", mt_kernels_avx512() ? ", avx512" : "", cores > 0 ? cores : 1);
+    if (cpu) cpu->destroy(cpu);
     char why[160];
     cli_hugepages_warning(NULL);
     uint64_t limit = mt_map_huge_pages_limit(why, sizeof why);
@@ -128,7 +132,8 @@ const cli_command cmd_devices = {
                "the choice. MOETOP_VK_VALIDATION=1 runs with the Khronos validation layer. Without a\n"
                "Vulkan loader or driver none is listed ([] with --json), one line on stderr says why,\n"
                "and the exit status is 0.\n"
-               "The last lines are the C backend's: its kernel set, and whether it copies the weights into\n"
+               "The last lines are the C backend's: its kernel set (MOETOP_KERNELS's when it names one the\n"
+               "processor has; else said in one line, and the best), and whether it copies the weights into\n"
                "huge pages (files from 2 MiB up to half the available memory, where the system has\n"
                "transparent huge pages; MOETOP_HUGEPAGES=0 never, =1 always).",
     .opts = {

@@ -142,6 +142,8 @@ struct mt_backend {
 mt_backend *mt_cpu_backend_new(int n_threads);
 /* Makes a C backend keep wall time per op for profile_report() (before its first op). */
 void mt_cpu_backend_profile(mt_backend *b);
+/* The kernel set a C backend uses ($MOETOP_KERNELS honoured, or the best): "c", "avx2" or "avx512". */
+const char *mt_cpu_backend_kernels(const mt_backend *b);
 
 /* Appends one line (printf's format; no newline needed; a newline in it is
  * written \x0a, so it stays one line) to b->notice; a line that does not

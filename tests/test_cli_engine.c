@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/cpu/kernels.h"
 #include "support/cli_util.h"
 #include "support/fixtures.h"
 #include "support/harness.h"
@@ -382,6 +383,26 @@ static void devices_without_a_loader(void) {
     proc_free(&help);
 }
 
+/* devices' C backend line names the kernel set a model would run on: $MOETOP_KERNELS's (it named the
+ * best whatever the variable said), and one that names no set is said in one line, as bench says it */
+static void devices_honour_moetop_kernels(void) {
+    setenv("MOETOP_VULKAN_LIBRARY", "/nonexistent/libvulkan.so.1", 1); /* the same on machines with and without Vulkan */
+    setenv("MOETOP_KERNELS", "c", 1);
+    proc_result r = run_moetop("devices", NULL);
+    CHECKF(r.status == 0 && strncmp(r.out, "cpu: the C backend (the default): c kernels (", 45) == 0 && !strstr(r.err, "MOETOP_KERNELS"),
+           "exit %d: %s%s", r.status, r.out, r.err);
+    proc_free(&r);
+    setenv("MOETOP_KERNELS", "sse9", 1);
+    r = run_moetop("devices", NULL);
+    static const char *const said = "moetop: MOETOP_KERNELS=sse9: not a kernel set (c, avx2 or avx512); using ";
+    char want[96];
+    snprintf(want, sizeof want, "cpu: the C backend (the default): %s kernels (", mt_kernels_best()->name);
+    CHECKF(r.status == 0 && count_of(r.err, said) == 1 && strncmp(r.out, want, strlen(want)) == 0, "exit %d: %s%s", r.status, r.out, r.err);
+    proc_free(&r);
+    unsetenv("MOETOP_KERNELS");
+    unsetenv("MOETOP_VULKAN_LIBRARY");
+}
+
 /* The thread count: --threads, else $MOETOP_THREADS, else every core; a bad variable is exit 2. */
 static void threads_from_the_environment(void) {
     const char *gguf = fixture_path('b', ".gguf");
@@ -526,6 +547,7 @@ int main(void) {
     RUN(cpu_profile_and_kernel_choice);
     RUN(vk_kernel_override_named);
     RUN(devices_without_a_loader);
+    RUN(devices_honour_moetop_kernels);
     RUN(threads_from_the_environment);
     RUN(bad_input_exits_2);
     RUN(write_failure_exits_1);

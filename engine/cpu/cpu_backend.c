@@ -220,3 +220,5 @@ mt_backend *mt_cpu_backend_new(int n_threads) {
 }
 
 void mt_cpu_backend_profile(mt_backend *b) { cpu_profile_install((cpu_backend *)b); }
+
+const char *mt_cpu_backend_kernels(const mt_backend *b) { return ((const cpu_backend *)b)->k->name; }
