@@ -177,7 +177,7 @@ static const mt_kernels *pick_kernels(mt_backend *b) {
     if (k) return k;
     bool known = !strcmp(want, "c") || !strcmp(want, "avx2") || !strcmp(want, "avx512");
     k = mt_kernels_best();
-    mt_backend_notice(b, "MOETOP_KERNELS=%.40s: %s; using %s", want,
+    mt_backend_notice(b, "MOETOP_KERNELS=%.40s%s: %s; using %s", want, strlen(want) > 40 ? "..." : "",
                       known ? "this processor lacks that kernel set" : "not a kernel set (c, avx2 or avx512)", k->name);
     return k;
 }

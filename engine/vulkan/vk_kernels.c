@@ -10,7 +10,8 @@ bool mt_vk_kernels_known(const char *override) {
 
 const char *mt_vk_kernels_override_problem(const char *override, char *buf, size_t size) {
     if (!override || !*override || mt_vk_kernels_known(override)) return NULL;
-    snprintf(buf, size, "MOETOP_VK_KERNELS=%.40s: not a kernel set (row, group or subgroup); using the device's own", override);
+    snprintf(buf, size, "MOETOP_VK_KERNELS=%.40s%s: not a kernel set (row, group or subgroup); using the device's own", override,
+             strlen(override) > 40 ? "..." : "");
     return buf;
 }
 
