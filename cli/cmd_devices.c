@@ -90,7 +90,7 @@ static int print_text(const mt_gpu_info *d, uint32_t n) {
     /* the default backend's choice, for comparison (not a Vulkan device: the JSON array stays as it is) */
     /* the set a model would run on, $MOETOP_KERNELS honoured, and what the backend says of it (one that names no set) */
     mt_backend *cpu = mt_cpu_backend_new(1);
-    for (const char *p = cpu ? cpu->notice : "", *end; (end = strchr(p, '\n')); p = end + 1) cli_error(0, "%.*s", (int)(end - p), p);
+    if (cpu) cli_backend_notices(cpu, NULL);
     const char *kernels = cpu ? mt_cpu_backend_kernels(cpu) : mt_kernels_best()->name;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("cpu: the C backend (the default): %s kernels (of c%s%s; MOETOP_KERNELS picks one), %ld threads by default\n", kernels,

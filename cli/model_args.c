@@ -67,9 +67,8 @@ void cli_hugepages_warning(cli_model *cm) {
         note(cm, "MOETOP_HUGEPAGES=%.40s%s: not 0, 1, off or on; deciding by the system", env, strlen(env) > 40 ? "..." : "");
 }
 
-/* The backend's notices (backend.h), a line each */
-static void backend_notices(cli_model *cm) {
-    for (const char *p = cm->be->notice; *p;) {
+void cli_backend_notices(const mt_backend *be, cli_model *cm) {
+    for (const char *p = be->notice; *p;) {
         const char *end = strchr(p, '\n');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         note(cm, "%.*s", (int)n, p);
@@ -144,7 +143,7 @@ int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_ba
         cli_model_close(cm);
         return cli_error(CLI_EXIT_FAIL, "cannot start %u threads", threads);
     }
-    backend_notices(cm);
+    cli_backend_notices(cm->be, cm);
     if (strcmp(cm->be->name, "cpu") == 0) weights_to_huge_pages(cm);
     if (cm->profile && strcmp(cm->be->name, "cpu") == 0) mt_cpu_backend_profile(cm->be);
     return 0;

@@ -71,6 +71,9 @@ void cli_model_close(cli_model *cm);
  * line on stderr naming it (its first 40 bytes, controls escaped), also kept
  * in cm's notes when cm is not NULL. */
 void cli_hugepages_warning(cli_model *cm);
+/* The backend's notices (engine/backend.h), a line each on stderr, also kept
+ * in cm's notes when cm is not NULL. */
+void cli_backend_notices(const mt_backend *be, cli_model *cm);
 
 /* The prompt from exactly one of --prompt, --prompt-file, --ids or --chat
  * TEXT (the model's chat format, chat.h), as token ids, BOS first where the vocabulary asks. 0, or an exit code after one

@@ -38,11 +38,17 @@ static void opened_close(opened *o) {
 
 /* 2 layers, width 64, 4 query heads and 2 KV heads of 16, 4 experts of 32
  * (top-2), 256 + 32 tokens, every tensor F32, gpt-oss (biases and sinks). */
-static void f32_model_by_hand(void) {
+static mt_synth_spec small_f32_spec(void) {
     mt_synth_spec s = mt_synth_default_spec();
     s.n_layer = 2, s.d_model = 64, s.n_head = 4, s.n_kv = 2, s.head_dim = 16;
     s.n_expert = 4, s.k = 2, s.ff = 32, s.vocab_base = 256;
     s.type_embd = s.type_output = s.type_attn = s.type_router = s.type_experts = MT_TYPE_F32;
+    return s;
+}
+
+/* small_f32_spec's bytes, summed by hand */
+static void f32_model_by_hand(void) {
+    mt_synth_spec s = small_f32_spec();
     opened o;
     if (!open_synth(&s, "f32-by-hand", &o)) return;
     /* a layer, in bytes (4 a float):
@@ -135,10 +141,7 @@ static void bench_profile_line(void) {
 static void small_model_line_precise(void) {
     char path[600];
     snprintf(path, sizeof path, "%s/bytes-small.gguf", t_tmpdir());
-    mt_synth_spec s = mt_synth_default_spec();
-    s.n_layer = 2, s.d_model = 64, s.n_head = 4, s.n_kv = 2, s.head_dim = 16;
-    s.n_expert = 4, s.k = 2, s.ff = 32, s.vocab_base = 256;
-    s.type_embd = s.type_output = s.type_attn = s.type_router = s.type_experts = MT_TYPE_F32;
+    mt_synth_spec s = small_f32_spec();
     opened o;
     if (!open_synth(&s, "bytes-small", &o)) return;
     double want_mb = (double)mt_model_decode_bytes(o.m) / 1e6;
