@@ -138,6 +138,7 @@ int cli_model_open_with(const cli_args *a, cli_model *cm, const char *default_ba
     } else if (cli_get(a, "--device")) { /* (a configured device with the CPU backend is no mistake) */
         note(cm, "--device: only the Vulkan backend has devices (--backend vulkan); ignored");
     }
+    cm->cpu_threads = (int)threads;
     if (!cm->be) cm->be = mt_cpu_backend_new((int)threads);
     if (!cm->be) {
         cli_model_close(cm);

@@ -53,6 +53,9 @@ typedef struct cli_model {
     mt_tokenizer *tok;
     mt_backend *be;
     bool profile;            /* --profile (the switch): report GPU times at close */
+    int cpu_threads;         /* the C backend's threads as asked (--threads, $MOETOP_THREADS, the
+                              * configuration; 0: every core), for work kept on the CPU whatever
+                              * the backend (the expert evaluator of importance and similarity) */
     char weights[256];       /* where the CPU backend reads the weights from, for --profile */
     char notes[1024];        /* what opening it had to say (each line also went to stderr as it came):
                               * why --backend vulkan was not used, the backend's notices, a setting

@@ -80,3 +80,5 @@ bool mt_expert_eval_run(mt_expert_eval *x, uint32_t layer, uint32_t e, const flo
     }
     return true;
 }
+
+const mt_backend *mt_expert_eval_backend(const mt_expert_eval *x) { return x->be; }

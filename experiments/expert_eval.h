@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/model.h"
 
@@ -17,6 +18,8 @@ typedef struct mt_expert_eval mt_expert_eval;
 /* threads <= 0: every online CPU. NULL with err set when out of memory. */
 mt_expert_eval *mt_expert_eval_new(const mt_model *m, int threads, mt_err *err);
 void mt_expert_eval_free(mt_expert_eval *x);
+/* The C backend it runs on (its notice: backend.h). */
+const mt_backend *mt_expert_eval_backend(const mt_expert_eval *x);
 
 /* out[t] = f_e(h[t]) for t < T: h and out are [T][d] float32 (d the model's
  * width); e < n_expert, layer < n_layer. False with err set when out of memory. */

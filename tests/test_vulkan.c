@@ -599,6 +599,29 @@ static void fallback_on_a_device_that_does_not_exist(void) {
     expect_fallback("--device 99", NULL, NULL, "device '99': there", extra);
 }
 
+
+/* importance and similarity compute expert outputs on a C backend of their own, with the
+ * threads asked for the CPU: with --backend vulkan its notice (a MOETOP_KERNELS that names no
+ * set) is said once, as with the C backend, where the model's backend has said it already. */
+static void expert_evaluator_notice(void) {
+    if (!have_vulkan()) return;
+    const char *path = synth("evaluator", (const char *[]){ "--preset", "tiny", NULL });
+    if (!path) return;
+    setenv("MOETOP_KERNELS", "bogus", 1);
+    static const char *const backends[] = { "vulkan", "cpu" };
+    for (int b = 0; b < 2; b++) {
+        proc_result r[2] = { run_moetop("importance", "-m", path, "--prompt", "a b c", "--backend", backends[b], "--threads", "1", "--json", NULL),
+                             run_moetop("similarity", "-m", path, "--prompt", "a b c", "--tokens", "3", "--backend", backends[b], "--json", NULL) };
+        for (int i = 0; i < 2; i++) {
+            const char *first = strstr(r[i].err, "moetop: MOETOP_KERNELS=bogus: not a kernel set");
+            CHECKF(r[i].status == 0 && first && !strstr(first + 20, "MOETOP_KERNELS=bogus"), "%s --backend %s: exit %d, stderr: %s",
+                   i ? "similarity" : "importance", backends[b], r[i].status, r[i].err);
+            proc_free(&r[i]);
+        }
+    }
+    unsetenv("MOETOP_KERNELS");
+}
+
 /* ---- validation ---------------------------------------------------------------------- */
 
 static bool validating(void) {
@@ -643,6 +666,7 @@ int main(void) {
     RUN(fallback_without_driver);
     RUN(fallback_when_too_big);
     RUN(fallback_on_a_device_that_does_not_exist);
+    RUN(expert_evaluator_notice);
     RUN(odd_widths);
     RUN(query_width_differs);
     RUN(many_experts);

@@ -84,7 +84,9 @@ static int observe(void *vctx, size_t index, const cli_prompt_item *item, mt_ses
 
 int cli_importance_observe(const cli_model *cm, const cli_corpus *c, const mt_interventions *iv, int shard, int shards, mt_imp_layer *layers) {
     mt_err err;
-    imp_ctx ctx = { layers, cm->m, iv, mt_expert_eval_new(cm->m, cm->be->n_threads, &err), { 0 } };
+    imp_ctx ctx = { layers, cm->m, iv, mt_expert_eval_new(cm->m, cm->cpu_threads, &err), { 0 } };
+    /* its own C backend: what it says was said already when the model's backend is the C backend too */
+    if (ctx.ev && strcmp(cm->be->name, "cpu") != 0) cli_backend_notices(mt_expert_eval_backend(ctx.ev), NULL);
     int rc = ctx.ev ? cli_shard_run(cm, c, iv, shard, shards, "importance", true, observe, &ctx) : cli_error(CLI_EXIT_FAIL, "%s", err.msg);
     mt_expert_eval_free(ctx.ev);
     mt_imp_scratch_free(&ctx.sc);

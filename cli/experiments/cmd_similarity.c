@@ -194,7 +194,8 @@ static int run_similarity(const cli_command *cmd, cli_args *a) {
     if (!s || !(cap.x = malloc(((size_t)L * want * cap.d + 1) * sizeof *cap.x))) rc = cli_error(CLI_EXIT_FAIL, "out of memory");
     if (!rc) rc = cli_interventions(a, m, &iv);
     if (!rc) rc = cli_corpus_load(a, &cm, &c);
-    if (!rc && !(ev = mt_expert_eval_new(m, cm.be->n_threads, &err))) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    if (!rc && !(ev = mt_expert_eval_new(m, cm.cpu_threads, &err))) rc = cli_error(CLI_EXIT_FAIL, "%s", err.msg);
+    if (!rc && strcmp(cm.be->name, "cpu") != 0) cli_backend_notices(mt_expert_eval_backend(ev), NULL); /* its own C backend's */
     if (!rc && want) {
         /* only the prompts needed for the tokens wanted */
         size_t n = 0;
