@@ -143,6 +143,7 @@ static int run_explore(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     cli_screen_setup_app(&app, a, &cfg);
+    snprintf(app.notes, sizeof app.notes, "%s", cm.notes); /* whole on the help view */
     if (cm.notes[0]) { /* what opening the model said went to stderr, behind the screen: on the status line too */
         size_t n = 0; /* the lines joined by "; " (as many as fit whole) */
         for (const char *p = cm.notes, *end; (end = strchr(p, '\n')); p = end + 1) {

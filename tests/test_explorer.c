@@ -409,6 +409,40 @@ static void explorer_errors(void) {
     proc_free(&r);
 }
 
+/* The help view gives what starting said whole (the status line shows it only as wide as it is, until
+ * it expires): a 56-cell frame wraps the lines at spaces, never cuts them; nothing said, no such part. */
+static char *help_frame(const char *name) {
+    char script[600], frame[600];
+    snprintf(script, sizeof script, "%s/%s.keys", t_tmpdir(), name);
+    snprintf(frame, sizeof frame, "%s/%s.txt", t_tmpdir(), name);
+    t_write_file(script, "?\n", 2);
+    proc_result r = run_moetop("--prompt", "Hi", "--headless", "--size", "56x40", "--script", script, "--export-frame", frame, NULL);
+    bool ok = CHECKF(r.status == 0, "%s: exit %d: %s", name, r.status, r.err);
+    proc_free(&r);
+    return ok ? t_read_file(frame, NULL) : NULL;
+}
+
+static void help_shows_start_up_notes(void) {
+    setenv("MOETOP_KERNELS", "an-unknown-kernel-set", 1);
+    setenv("MOETOP_HUGEPAGES", "maybe", 1);
+    char *h = help_frame("notes-help");
+    unsetenv("MOETOP_KERNELS");
+    unsetenv("MOETOP_HUGEPAGES");
+    char *plain = help_frame("plain-help");
+    if (h) { /* the frame's text with every run of spaces and newlines made one space */
+        size_t n = 0;
+        for (const char *p = h; *p; p++)
+            if (!((*p == ' ' || *p == '\n') && n && h[n - 1] == ' ')) h[n++] = *p == '\n' ? ' ' : *p;
+        h[n] = 0;
+        const char *at = strstr(h, " when it started MOETOP_KERNELS=an-unknown-kernel-set: not a kernel set (c, avx2 or avx512); using ");
+        CHECKF(at && strstr(at, " MOETOP_HUGEPAGES=maybe: not 0, 1, off or on; deciding by the system keys Tab "),
+               "help: %.600s", h);
+    }
+    CHECKF(plain && !strstr(plain, "when it started") && strstr(plain, "keys"), "plain help: %.300s", plain ? plain : "(none)");
+    free(h);
+    free(plain);
+}
+
 int main(void) {
     t_begin("explorer");
     RUN(grid_wide_glyphs_and_clipping);
@@ -424,5 +458,6 @@ int main(void) {
     RUN(no_tokens_and_the_uniform_line);
     RUN(history_up_shows_the_previous_prompt);
     RUN(explorer_errors);
+    RUN(help_shows_start_up_notes);
     return t_end();
 }

@@ -74,6 +74,8 @@ struct mt_app {
         bool valid;
     } cont[2];
     char message[256]; /* what the last action did */
+    char notes[1024];  /* what starting it said (lines ending in '\n': a Vulkan fallback, a setting
+                        * ignored), shown whole on the help view; "" when nothing */
     char prompt[MT_PROMPT_MAX];           /* the text the session holds */
     bool editing;                         /* keys go to the prompt line */
     char edit[MT_PROMPT_MAX];

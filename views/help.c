@@ -62,6 +62,19 @@ static void add_wrapped(help_lines *h, const char *text, int width, int indent, 
     }
 }
 
+/* What starting the explorer said (app->notes), first: the status line shows it only as long as
+ * the width allows and until it expires */
+static void note_lines(help_lines *h, const char *notes, int width) {
+    if (!*notes) return;
+    add(h, "when it started", 15, 0, MT_ATTR_BOLD);
+    for (const char *p = notes, *end; (end = strchr(p, '\n')); p = end + 1) {
+        char line[240];
+        snprintf(line, sizeof line, "  %.*s", (int)(end - p), p);
+        add_wrapped(h, line, width, 4, 0);
+    }
+    add(h, "", 0, 0, 0);
+}
+
 static void key_lines(help_lines *h, int width) {
     add(h, "keys", 4, 0, MT_ATTR_BOLD);
     /* the keys of every view first, then those of one view (the table lists
@@ -94,7 +107,7 @@ void mt_view_help(mt_app *app, mt_grid *g, mt_rect area) {
     size_t n_defs = 0;
     while (mt_stats_help[n_defs]) n_defs++;
     for (const char *const *d = mt_view_definitions; *d; d++) n_defs++;
-    size_t cap = 3 * (mt_action_count + n_defs) + 8;
+    size_t cap = 3 * (mt_action_count + n_defs) + 8 + 2 * sizeof app->notes / 8; /* a note's line wraps to at most width / 8 */
     help_lines keys = { calloc(cap, sizeof(help_line)), 0, cap }, defs = { calloc(cap, sizeof(help_line)), 0, cap };
     if (!keys.at || !defs.at) goto done;
     /* the definitions beside the keys when both fit whole, else below them (after a blank line) */
@@ -104,9 +117,11 @@ void mt_view_help(mt_app *app, mt_grid *g, mt_rect area) {
     for (size_t i = 0; i < keys.n; i++) key_w = mt_text_width(keys.at[i].text) > key_w ? mt_text_width(keys.at[i].text) : key_w;
     for (size_t i = 0; i < defs.n; i++) def_w = mt_text_width(defs.at[i].text) > def_w ? mt_text_width(defs.at[i].text) : def_w;
     bool beside = area.w >= 1 + key_w + 2 + def_w + 1;
+    keys.n = 0; /* the start-up notes above the keys, as wide as the keys' column */
+    note_lines(&keys, app->notes, beside ? key_w : area.w - 2);
+    key_lines(&keys, beside ? 1000 : area.w - 2);
     if (!beside) { /* one column: wrapped to the width */
-        keys.n = defs.n = 0;
-        key_lines(&keys, area.w - 2);
+        defs.n = 0;
         definition_lines(&defs, area.w - 2);
     }
     uint32_t total = (uint32_t)(beside ? (keys.n > defs.n ? keys.n : defs.n) : keys.n + 1 + defs.n);
